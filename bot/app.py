@@ -1,0 +1,305 @@
+"""The application: turns one neutral event into stored changes and replies.
+
+For every event: take the per-user lock, open one write transaction, drop the event if
+it was already processed (platform redelivery, double tap), build the context, check
+permissions and run the handler. Replies are handed back only after the commit, so
+nothing is acknowledged that is not stored. A handler that raises is logged, its
+transaction rolled back, and the user gets a short apology in their language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.context import FLOW_BUTTON, Context, TaskContext
+from bot.i18n import Translator, normalise_language
+from bot.model import ChatKind, Event, EventKind, Reply, Text
+from bot.payload import decode
+from bot.router import Router
+from storage.db import Database
+from storage.membership import Chat, ChatRepo, Member, MemberRepo, NetworkRepo
+from storage.repo import serialise_on
+from storage.runtime import EventLogRepo, FlowRepo, TaskRepo
+
+log = logging.getLogger(__name__)
+
+CANCEL_WORDS = frozenset({"cancel", "/cancel", "ยกเลิก", "/ยกเลิก"})
+
+
+@dataclass
+class Outcome:
+    """What the adapter should do after an event: send replies, maybe show a toast."""
+
+    replies: list[Reply] = field(default_factory=list)
+    toast: str | None = None
+    duplicate: bool = False
+    failed: bool = False
+
+
+class KeyedLocks:
+    """One asyncio lock per key, forgotten when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Any, asyncio.Lock] = {}
+        self._users: dict[Any, int] = defaultdict(int)
+
+    @asynccontextmanager
+    async def hold(self, key: Any) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if self._users[key] == 0:
+                del self._users[key]
+                self._locks.pop(key, None)
+
+
+class App:
+    """One EduNet process's brain, shared by every adapter."""
+
+    def __init__(self, settings: Settings, *, db: Database | None = None, clock: Clock | None = None,
+                 router: Router | None = None, operators_are_admins: bool = False) -> None:
+        self.settings = settings
+        self.db = db or Database(settings.database_url)
+        self.clock = clock or SystemClock()
+        if router is None:
+            from handlers import build_router
+
+            router = build_router()
+        self.router = router
+        # The console's users are all the operator at the keyboard.
+        self.operators_are_admins = operators_are_admins
+        self.bot_usernames: dict[str, str] = {}
+        self.locks = KeyedLocks()
+        self._outbox_listeners: list[Callable[[], None]] = []
+        self._scheduler_listeners: list[Callable[[], None]] = []
+
+    async def start(self) -> None:
+        """Bring the database schema up to date."""
+        await self.db.upgrade()
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+    def is_admin(self, platform: str, user_id: str | None) -> bool:
+        return self.operators_are_admins or self.settings.is_admin(platform, user_id)
+
+    # ------------------------------------------------------------ wake-ups
+
+    def on_outbox(self, listener: Callable[[], None]) -> None:
+        self._outbox_listeners.append(listener)
+
+    def on_scheduler(self, listener: Callable[[], None]) -> None:
+        self._scheduler_listeners.append(listener)
+
+    def _after_commit(self, ctx: Any) -> None:
+        if ctx.outbox_touched:
+            for listener in self._outbox_listeners:
+                listener()
+        if ctx.scheduler_touched:
+            for listener in self._scheduler_listeners:
+                listener()
+
+    # ------------------------------------------------------------ events
+
+    async def handle(self, event: Event) -> Outcome:
+        """Process one event; never raises for a handler's failure."""
+        lang = normalise_language(event.sender.language_hint or self.settings.language)
+        async with self.locks.hold(event.lock_key):
+            try:
+                async with self.db.transaction() as conn:
+                    await serialise_on(conn, "|".join(event.lock_key))
+                    now = self.clock.now()
+                    if not await EventLogRepo(conn).claim(event.platform.value, event.event_id, now):
+                        log.info("duplicate event %s/%s ignored", event.platform.value, event.event_id)
+                        return Outcome(duplicate=True)
+                    ctx = await self._context(conn, event)
+                    lang = ctx.lang
+                    await self._dispatch(ctx)
+                self._after_commit(ctx)
+                return Outcome(replies=ctx.replies, toast=ctx.toast)
+            except Exception:
+                log.exception("handler failed for %s event %s in chat %s (kind=%s, text=%r, payload=%r)",
+                              event.platform.value, event.event_id, event.chat.chat_id, event.kind.value,
+                              event.text[:200], event.payload)
+                await self._record_failure(event)
+                tr = Translator(lang)
+                apology = tr("Sorry, something went wrong on my side. Nothing was saved; "
+                                           "please try again in a moment.")
+                if event.kind is EventKind.BUTTON:
+                    return Outcome(toast=apology, failed=True, replies=[] if not event.is_private else [Text(apology)])
+                return Outcome(replies=[Text(apology)], failed=True)
+
+    async def _record_failure(self, event: Event) -> None:
+        """Remember the failed event so a redelivery does not run a crashing handler again."""
+        try:
+            async with self.db.transaction() as conn:
+                await EventLogRepo(conn).claim(event.platform.value, event.event_id, self.clock.now(), status="failed")
+        except Exception:  # the database itself may be what failed
+            log.exception("could not record the failed event %s", event.event_id)
+
+    async def _context(self, conn: Any, event: Event) -> Context:
+        now = self.clock.now()
+        chats = ChatRepo(conn)
+        chat = await chats.upsert(event.platform.value, event.chat.chat_id, event.chat.kind.value,
+                                  event.chat.title, now=now)
+        if not chat.active and event.kind not in (EventKind.BOT_REMOVED, EventKind.UNFOLLOW):
+            await chats.set_active(chat.id, True)  # they wrote to us: reachable again
+            chat = await chats.get(chat.id) or chat
+        member: Member | None = None
+        if event.sender.user_id:
+            member = await MemberRepo(conn).active_by_identity(event.platform.value, event.sender.user_id)
+        network = None
+        foreign = False
+        if event.chat.kind is ChatKind.GROUP and chat.network_id is not None:
+            network = await NetworkRepo(conn).get(chat.network_id)
+            if member is not None and member.network_id != chat.network_id:
+                member, foreign = None, True  # networks never see each other's members
+        elif member is not None:
+            network = await NetworkRepo(conn).get(member.network_id)
+        if member is not None:
+            lang = member.language
+        elif event.sender.language_hint:
+            lang = normalise_language(event.sender.language_hint)
+        else:
+            lang = network.language if network else self.settings.language
+        flow = await FlowRepo(conn).get(event.lock_key, now) if event.sender.user_id else None
+        return Context(self, conn, event, chat, member, network, lang, flow, foreign_member=foreign)
+
+    async def _dispatch(self, ctx: Context) -> None:
+        event = ctx.event
+        if event.kind in (EventKind.TEXT, EventKind.COMMAND):
+            await self._dispatch_text(ctx)
+        elif event.kind is EventKind.BUTTON:
+            await self._dispatch_button(ctx)
+        else:
+            for handler in self.router.events.get(event.kind, []):
+                await handler(ctx)
+
+    async def _dispatch_text(self, ctx: Context) -> None:
+        event = ctx.event
+        text = event.text.strip()
+        in_flow = ctx.flow is not None
+        if in_flow and text.lower() in CANCEL_WORDS:
+            text = "/cancel"
+        if event.kind is EventKind.COMMAND and event.command:
+            route = self.router.resolve(event.command)
+            parsed = (route, event.args) if route else None
+        else:
+            parsed = self.router.parse_command(text, allow_bare=event.is_private and not in_flow,
+                                               bot_username=self.bot_usernames.get(event.platform.value))
+        if parsed is not None:
+            route, args = parsed
+            event.command, event.args = route.name, args
+            if in_flow and route.name != "cancel":
+                await ctx.end_flow()  # a new command leaves the unfinished flow
+            refusal = self.router.refusal(route.rule, ctx)
+            if refusal:
+                await ctx.reply(refusal)
+                return
+            await route.handler(ctx)
+            return
+        if ctx.flow is not None:
+            await self._run_flow(ctx, text)
+            return
+        if event.is_private and event.kind is EventKind.TEXT:
+            if text.startswith("/"):
+                await ctx.reply(ctx.t("I don't know that command. Send /help to see what I can do."))
+            else:
+                await ctx.reply(ctx.t("I didn't catch that. Send /help to see what I can do."))
+
+    async def _run_flow(self, ctx: Context, value: str) -> None:
+        assert ctx.flow is not None
+        route = self.router.flows.get(ctx.flow.flow)
+        if route is None:  # a flow from an older version of the bot
+            await ctx.end_flow()
+            await ctx.reply(ctx.t("That conversation has expired. Please start again."))
+            return
+        refusal = self.router.refusal(route.rule, ctx)
+        if refusal:
+            await ctx.end_flow()
+            await ctx.reply(refusal)
+            return
+        ctx.input = value
+        await route.handler(ctx)
+
+    async def _dispatch_button(self, ctx: Context) -> None:
+        payload = decode(ctx.event.payload)
+        expired = ctx.t("This button has expired. Please start again.")
+        if payload is None:
+            ctx.toast = expired
+            if ctx.event.is_private:
+                await ctx.reply(expired)
+            return
+        if payload.action == FLOW_BUTTON:
+            if ctx.flow is None or ctx.flow.flow != payload.arg(0):
+                ctx.toast = expired
+                if ctx.event.is_private:
+                    await ctx.reply(expired)
+                return
+            await self._run_flow(ctx, "|".join(payload.args[1:]))
+            return
+        route = self.router.buttons.get(payload.action)
+        if route is None:
+            ctx.toast = expired
+            if ctx.event.is_private:
+                await ctx.reply(expired)
+            return
+        refusal = self.router.refusal(route.rule, ctx)
+        if refusal:
+            ctx.toast = refusal  # in groups a toast, not a message everyone sees
+            if ctx.event.is_private:
+                await ctx.reply(refusal)
+            return
+        ctx.payload = payload  # type: ignore[attr-defined]
+        await route.handler(ctx)
+
+    # ------------------------------------------------------------ scheduled tasks
+
+    async def run_due_tasks(self) -> int:
+        """Run every pending task whose time has come, each exactly once; returns how many ran."""
+        now = self.clock.now()
+        async with self.db.transaction() as conn:
+            due = await TaskRepo(conn).pending(due_before=now)
+        ran = 0
+        for task in due:
+            ran += await self.run_task(task)
+        return ran
+
+    async def run_task(self, task: Any) -> int:
+        """Claim and run one task in one transaction; 1 if this process ran it."""
+        handler = self.router.tasks.get(task.kind)
+        try:
+            async with self.db.transaction() as conn:
+                if not await TaskRepo(conn).claim(task.id, self.clock.now()):
+                    return 0  # another process ran it
+                if handler is None:
+                    log.error("no handler for task kind %r (%s); marked done", task.kind, task.key)
+                    return 0
+                network = await NetworkRepo(conn).get(task.network_id) if task.network_id else None
+                ctx = TaskContext(self, conn, network, task)
+                await handler(ctx)
+            self._after_commit(ctx)
+            return 1
+        except Exception:
+            log.exception("scheduled task %s (%s) failed", task.key, task.kind)
+            async with self.db.transaction() as conn:
+                await TaskRepo(conn).claim(task.id, self.clock.now(), status="failed", note="handler raised")
+            return 0
+
+    # ------------------------------------------------------------ helpers for adapters
+
+    async def chat_by_platform_id(self, platform: str, chat_id: str) -> Chat | None:
+        async with self.db.transaction() as conn:
+            return await ChatRepo(conn).by_platform_id(platform, chat_id)

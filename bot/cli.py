@@ -1,0 +1,104 @@
+"""The ``edunet`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from bot.config import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edunet", description="EduNet: the educational collaboration network bot")
+    parser.add_argument("--database", help="database URL (default: EDUNET_DATABASE_URL)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    console = commands.add_parser("console", help="chat with the bot locally (no credentials; SQLite)")
+    console.add_argument("--script", type=Path, help="run a script and print every bot message")
+    console.add_argument("--start", help="simulated start time, local: 'YYYY-MM-DD HH:MM'")
+    console.add_argument("--images", type=Path, help="save images the bot sends into this folder")
+
+    commands.add_parser("serve", help="run the LINE and/or Telegram bot (see README for the settings)")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply all migrations")
+
+    network = commands.add_parser("network", help="networks")
+    network_commands = network.add_subparsers(dest="network_command", required=True)
+    create = network_commands.add_parser("create", help="create a network and print a coordinator invite code")
+    create.add_argument("name")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    overrides = {"database_url": args.database} if args.database else {}
+    settings = Settings(**overrides)
+    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "console":
+            if args.script and not args.database:
+                # A script is a reproducible scenario: give it a fresh database.
+                tmp = tempfile.mkdtemp(prefix="edunet-console-")
+                settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/console.db")
+            from bot.console_main import run_console
+
+            return asyncio.run(run_console(settings, script=args.script, start=args.start, images=args.images))
+        if args.command == "db":
+            from storage.db import Database
+
+            async def upgrade() -> None:
+                db = Database(settings.database_url)
+                await db.upgrade()
+                await db.dispose()
+
+            asyncio.run(upgrade())
+            print("database is up to date")
+            return 0
+        if args.command == "network":
+            return asyncio.run(create_network(settings, args.name))
+        if args.command == "serve":
+            from bot.serve import serve
+
+            return asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+async def create_network(settings: Settings, name: str) -> int:
+    from datetime import timedelta
+
+    from bot.app import App
+    from handlers.membership import new_code, show_code
+    from storage.membership import InviteRepo, NetworkRepo
+
+    name = name.strip()
+    if not name or len(name) > 200:
+        print("the network name must be 1 to 200 characters", file=sys.stderr)
+        return 2
+    app = App(settings)
+    await app.start()
+    try:
+        async with app.db.transaction() as conn:
+            now = app.clock.now()
+            network = await NetworkRepo(conn).create(name, timezone=settings.timezone, language=settings.language,
+                                                     now=now)
+            code = new_code()
+            await InviteRepo(conn).create(network.id, code=code, role="coordinator", max_uses=1,
+                                          expires_at=now + timedelta(days=7), created_by=None, now=now)
+    finally:
+        await app.close()
+    print(f"network {network.id} “{name}” created")
+    print(f"coordinator invite code: {show_code(code)} (one use, valid 7 days): send /join {show_code(code)} to the bot")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Configuration from the environment (and a ``.env`` file), via pydantic-settings."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting EduNet reads. Names are the environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="EDUNET_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///edunet.db"
+    timezone: str = "Asia/Bangkok"
+    language: str = "th"
+    # Platform user ids allowed to create networks in chat, comma-separated,
+    # optionally prefixed with the platform: "telegram:12345,line:U4af…".
+    admins: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+    allow_http_public_url: bool = False
+    flow_ttl_minutes: int = 60
+    log_level: str = "INFO"
+
+    telegram_bot_token: str = Field("", validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN"))
+    telegram_webhook_url: str = Field("", validation_alias=AliasChoices("TELEGRAM_WEBHOOK_URL"))
+    telegram_webhook_secret: str = Field("", validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET"))
+    telegram_api_base_url: str = Field("https://api.telegram.org",
+                                       validation_alias=AliasChoices("TELEGRAM_API_BASE_URL"))
+    line_channel_secret: str = Field("", validation_alias=AliasChoices("LINE_CHANNEL_SECRET"))
+    line_channel_access_token: str = Field("", validation_alias=AliasChoices("LINE_CHANNEL_ACCESS_TOKEN"))
+    line_api_base_url: str = Field("https://api.line.me", validation_alias=AliasChoices("LINE_API_BASE_URL"))
+    line_data_api_base_url: str = Field("", validation_alias=AliasChoices("LINE_DATA_API_BASE_URL"))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (expected e.g. Asia/Bangkok)") from exc
+        return value
+
+    def is_admin(self, platform: str, user_id: str | None) -> bool:
+        if not user_id:
+            return False
+        for entry in filter(None, (e.strip() for e in self.admins.split(","))):
+            if ":" in entry:
+                entry_platform, entry_id = entry.split(":", 1)
+                if entry_platform == platform and entry_id == user_id:
+                    return True
+            elif entry == user_id:
+                return True
+        return False

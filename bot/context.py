@@ -1,0 +1,217 @@
+"""The one object a handler gets: who, where, the open transaction, the clock, and ways
+to answer (reply now) or push (through the outbox, later, to other chats)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.i18n import Translator
+from bot.model import Button, Event, Reply, Text, reply_to_dict
+from bot.payload import encode
+from storage.membership import Chat, ChatRepo, Member, MemberRepo, Network
+from storage.runtime import AuditRepo, FlowRepo, FlowState, OutboxRepo, TaskRepo
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+R = TypeVar("R")
+Render = Callable[[Translator], Sequence[Reply]] | Sequence[Reply]
+
+FLOW_BUTTON = "f"
+
+
+class BaseContext:
+    """What event handlers and scheduled tasks share."""
+
+    def __init__(self, app: App, conn: AsyncConnection, network: Network | None, lang: str) -> None:
+        self.app = app
+        self.conn = conn
+        self.network = network
+        self.t = Translator(lang)
+        self._repos: dict[type, Any] = {}
+        # Set when this transaction queued pushes or tasks; the app wakes the
+        # dispatcher and scheduler only after the commit, when the rows are visible.
+        self.outbox_touched = False
+        self.scheduler_touched = False
+
+    @property
+    def lang(self) -> str:
+        return self.t.lang
+
+    @property
+    def now(self) -> datetime:
+        return self.app.clock.now()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.network.timezone if self.network else self.app.settings.timezone)
+
+    def local(self, when: datetime) -> datetime:
+        """A UTC datetime in the network's time zone."""
+        return when.astimezone(self.tz)
+
+    @property
+    def today(self) -> date:
+        return self.local(self.now).date()
+
+    def to_utc(self, local_naive: datetime) -> datetime:
+        """A naive local (network time zone) datetime as aware UTC."""
+        from datetime import timezone
+
+        return local_naive.replace(tzinfo=self.tz).astimezone(timezone.utc)
+
+    def repo(self, cls: type[R]) -> R:
+        """A repository bound to this transaction (one instance per class)."""
+        if cls not in self._repos:
+            self._repos[cls] = cls(self.conn)  # type: ignore[call-arg]
+        return self._repos[cls]  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------ pushes
+
+    async def push(self, chat: Chat, render: Render, *, key: str, lang: str | None = None,
+                   not_before: datetime | None = None) -> bool:
+        """Queue messages for ``chat`` in this transaction; the same key twice is a no-op.
+
+        ``render`` is either replies or a function of a Translator, called in the
+        recipient's language (a member's own, or the network's for groups).
+        """
+        if lang is None:
+            lang = await self._chat_language(chat)
+        replies = render(Translator(lang)) if callable(render) else render
+        queued = await self.repo(OutboxRepo).enqueue(
+            key=key, network_id=chat.network_id or (self.network.id if self.network else None), chat_id=chat.id,
+            messages=[reply_to_dict(r) for r in replies], now=self.now, not_before=not_before)
+        self.outbox_touched |= queued
+        return queued
+
+    async def push_member(self, member: Member, render: Render, *, key: str) -> bool:
+        """Queue a private message to a member; False when the bot cannot reach them."""
+        if not member.reachable:
+            return False
+        chat = await self.repo(ChatRepo).private_chat_of(member.platform, member.platform_user_id)
+        if chat is None or not chat.active:
+            return False
+        return await self.push(chat, render, key=key, lang=member.language)
+
+    async def push_network_groups(self, render: Render, *, key_prefix: str) -> int:
+        """Queue messages to every active linked group of this network (both platforms)."""
+        assert self.network is not None
+        count = 0
+        for chat in await self.repo(ChatRepo).linked_groups(self.network.id):
+            count += await self.push(chat, render, key=f"{key_prefix}:chat:{chat.id}")
+        return count
+
+    async def _chat_language(self, chat: Chat) -> str:
+        if chat.kind == "private":
+            member = await self.repo(MemberRepo).active_by_identity(chat.platform, chat.platform_chat_id)
+            if member is not None:
+                return member.language
+        return self.network.language if self.network else self.app.settings.language
+
+    # ------------------------------------------------------------ bookkeeping
+
+    async def audit(self, action: str, entity: str, entity_id: object = None, **details: Any) -> None:
+        await self.repo(AuditRepo).record(
+            network_id=self.network.id if self.network else None,
+            member_id=self.actor_id, action=action, entity=entity, entity_id=entity_id, details=details,
+            now=self.now)
+
+    @property
+    def actor_id(self) -> int | None:
+        return None
+
+    async def schedule(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any] | None = None) -> None:
+        """Persist a task; the scheduler runs it at ``run_at`` (UTC), once, even across restarts."""
+        if kind not in self.app.router.tasks:
+            raise ValueError(f"no task handler registered for {kind!r}")
+        await self.repo(TaskRepo).schedule(key=key, kind=kind, run_at=run_at, payload=payload or {},
+                                           network_id=self.network.id if self.network else None, now=self.now)
+        self.scheduler_touched = True
+
+    async def unschedule(self, key: str, *, prefix: bool = False) -> None:
+        repo = self.repo(TaskRepo)
+        if prefix:
+            await repo.cancel_prefix(key, self.now)
+        else:
+            await repo.cancel(key, self.now)
+        self.scheduler_touched = True
+
+
+class Context(BaseContext):
+    """A handler's view of one inbound event."""
+
+    def __init__(self, app: App, conn: AsyncConnection, event: Event, chat: Chat, member: Member | None,
+                 network: Network | None, lang: str, flow: FlowState | None, *, foreign_member: bool = False) -> None:
+        super().__init__(app, conn, network, lang)
+        self.event = event
+        self.chat = chat
+        self.member = member
+        self.flow = flow
+        self.foreign_member = foreign_member
+        self.replies: list[Reply] = []
+        self.input: str = event.text
+        self.toast: str | None = None
+
+    @property
+    def actor_id(self) -> int | None:
+        return self.member.id if self.member else None
+
+    @property
+    def args(self) -> str:
+        return self.event.args
+
+    async def reply(self, reply: Reply | str, buttons: list[list[Button]] | None = None) -> None:
+        """Answer in this chat, right after the transaction commits."""
+        if isinstance(reply, str):
+            reply = Text(reply, buttons=buttons or [])
+        self.replies.append(reply)
+
+    def button(self, label: str, action: str, *args: object) -> Button:
+        return Button(label=label, payload=encode(action, *args))
+
+    # ------------------------------------------------------------ flows
+
+    @property
+    def flow_key(self) -> tuple[str, str, str]:
+        return self.event.lock_key
+
+    async def start_flow(self, name: str, step: str, data: dict[str, Any] | None = None) -> None:
+        route = self.app.router.flows[name]
+        ttl = route.ttl or timedelta(minutes=self.app.settings.flow_ttl_minutes)
+        self.flow = FlowState(flow=name, step=step, data=data or {}, expires_at=self.now + ttl)
+        await self.repo(FlowRepo).save(self.flow_key, self.flow, self.now)
+
+    async def goto(self, step: str, **data: Any) -> None:
+        """Move the active flow to ``step``, merging ``data`` into its state."""
+        assert self.flow is not None, "goto() outside a flow"
+        self.flow.step = step
+        self.flow.data.update(data)
+        route = self.app.router.flows[self.flow.flow]
+        self.flow.expires_at = self.now + (route.ttl or timedelta(minutes=self.app.settings.flow_ttl_minutes))
+        await self.repo(FlowRepo).save(self.flow_key, self.flow, self.now)
+
+    async def end_flow(self) -> None:
+        self.flow = None
+        await self.repo(FlowRepo).clear(self.flow_key)
+
+    def flow_button(self, label: str, value: object) -> Button:
+        """A button whose press is fed to the active flow as input ``value``."""
+        assert self.flow is not None, "flow_button() outside a flow"
+        return Button(label=label, payload=encode(FLOW_BUTTON, self.flow.flow, value))
+
+
+class TaskContext(BaseContext):
+    """A scheduled task's view: no event, no sender, just the network and time."""
+
+    def __init__(self, app: App, conn: AsyncConnection, network: Network | None, task: Any) -> None:
+        super().__init__(app, conn, network, network.language if network else app.settings.language)
+        self.task = task
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return dict(self.task.payload)

@@ -1,0 +1,97 @@
+"""Thai and English user-visible text.
+
+Message ids are the English text (gettext style); Thai translations live in
+``bot/locales/th/*.po`` — one catalog file per feature, merged at load time and read
+with Babel, so no compile step is needed. Thai is the default language.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.pofile import read_po
+
+log = logging.getLogger(__name__)
+
+LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+LANGUAGES = ("th", "en")
+DEFAULT_LANGUAGE = "th"
+
+
+def N_(msgid: str) -> str:
+    """Mark a string for translation without translating it now."""
+    return msgid
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> dict[str, str]:
+    """All translations for ``lang`` (msgid → text); empty for English, the source language."""
+    if lang == "en":
+        return {}
+    merged: dict[str, str] = {}
+    for po_file in sorted((LOCALES_DIR / lang).glob("*.po")):
+        with po_file.open("rb") as fh:
+            for message in read_po(fh, locale=lang):
+                if message.id and message.string and not message.fuzzy:
+                    merged[str(message.id)] = str(message.string)
+    return merged
+
+
+@lru_cache(maxsize=None)
+def _reverse(lang: str) -> dict[str, str]:
+    return {text: msgid for msgid, text in catalog(lang).items()}
+
+
+def english(text: str) -> str:
+    """The English original of a translated string (the console uses it to match button
+    labels written in English scripts); the text itself when it is not a translation."""
+    for lang in LANGUAGES:
+        if lang != "en" and text in _reverse(lang):
+            return _reverse(lang)[text]
+    return text
+
+
+def normalise_language(lang: str | None) -> str:
+    if not lang:
+        return DEFAULT_LANGUAGE
+    lang = lang.lower().split("-")[0].split("_")[0]
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+class Translator:
+    """Translates and formats for one language: ``tr("Hello {name}", name=...)``."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = normalise_language(lang)
+        self._catalog = catalog(self.lang)
+
+    def __call__(self, msgid: str, /, **kwargs: Any) -> str:
+        text = self._catalog.get(msgid)
+        if text is None:
+            if self.lang != "en":
+                log.warning("missing %s translation: %r", self.lang, msgid)
+            text = msgid
+        return text.format(**kwargs) if kwargs else text
+
+    def date(self, value: date) -> str:
+        from bot.dates import format_date
+
+        return format_date(value, self.lang)
+
+    def time(self, value: time) -> str:
+        from bot.dates import format_time
+
+        return format_time(value, self.lang)
+
+    def datetime(self, value: datetime) -> str:
+        """Format a *local* datetime (convert from UTC first)."""
+        from bot.dates import format_datetime
+
+        return format_datetime(value, self.lang)
+
+    def number(self, value: float | int, decimals: int = 0) -> str:
+        return f"{value:,.{decimals}f}"

@@ -1,0 +1,6 @@
+"""Import every module that defines tables, so ``metadata`` knows them all.
+
+A feature adds its table module here (one line) and a migration branch of its own.
+"""
+
+import storage.tables  # noqa: F401

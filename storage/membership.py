@@ -1,0 +1,321 @@
+"""Networks, organisations, members, chats and invites."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.repo import Repo
+from storage.tables import chats, invites, members, networks, organisations
+
+
+@dataclass(frozen=True)
+class Network:
+    id: int
+    name: str
+    timezone: str
+    language: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: int
+    network_id: int
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    network_id: int
+    number: int
+    platform: str
+    platform_user_id: str
+    display_name: str
+    role: str
+    organisation_id: int | None
+    language: str
+    status: str
+    reachable: bool
+    joined_at: datetime
+
+
+@dataclass(frozen=True)
+class Chat:
+    id: int
+    platform: str
+    platform_chat_id: str
+    kind: str
+    title: str | None
+    network_id: int | None
+    active: bool
+
+
+@dataclass(frozen=True)
+class Invite:
+    id: int
+    network_id: int
+    code: str
+    role: str
+    max_uses: int
+    uses: int
+    expires_at: datetime
+
+
+def _network(row: Any) -> Network:
+    return Network(id=row.id, name=row.name, timezone=row.timezone, language=row.language,
+                   settings=dict(row.settings or {}))
+
+
+def _member(row: Any) -> Member:
+    return Member(
+        id=row.id, network_id=row.network_id, number=row.number, platform=row.platform,
+        platform_user_id=row.platform_user_id, display_name=row.display_name, role=row.role,
+        organisation_id=row.organisation_id, language=row.language, status=row.status,
+        reachable=row.reachable, joined_at=row.joined_at,
+    )
+
+
+def _chat(row: Any) -> Chat:
+    return Chat(id=row.id, platform=row.platform, platform_chat_id=row.platform_chat_id, kind=row.kind,
+                title=row.title, network_id=row.network_id, active=row.active)
+
+
+class NetworkRepo(Repo):
+    async def create(self, name: str, *, timezone: str, language: str, now: datetime) -> Network:
+        result = await self.conn.execute(
+            networks.insert()
+            .values(name=name, timezone=timezone, language=language, settings={}, created_at=now)
+            .returning(*networks.c)
+        )
+        return _network(result.one())
+
+    async def get(self, network_id: int) -> Network | None:
+        row = (await self.conn.execute(sa.select(networks).where(networks.c.id == network_id))).first()
+        return _network(row) if row else None
+
+    async def all(self) -> list[Network]:
+        rows = (await self.conn.execute(sa.select(networks).order_by(networks.c.id))).all()
+        return [_network(r) for r in rows]
+
+    async def update_settings(self, network_id: int, settings: dict[str, Any]) -> None:
+        await self.conn.execute(networks.update().where(networks.c.id == network_id).values(settings=settings))
+
+
+class OrganisationRepo(Repo):
+    async def get_or_create(self, network_id: int, name: str, *, now: datetime, kind: str = "other") -> Organisation:
+        await self.insert_ignore(
+            organisations,
+            {"network_id": network_id, "name": name, "kind": kind, "created_at": now},
+            ["network_id", "name"],
+        )
+        row = (
+            await self.conn.execute(
+                sa.select(organisations).where(organisations.c.network_id == network_id,
+                                               organisations.c.name == name)
+            )
+        ).one()
+        return Organisation(id=row.id, network_id=row.network_id, name=row.name, kind=row.kind)
+
+    async def get(self, network_id: int, organisation_id: int) -> Organisation | None:
+        row = (
+            await self.conn.execute(
+                sa.select(organisations).where(organisations.c.id == organisation_id,
+                                               organisations.c.network_id == network_id)
+            )
+        ).first()
+        return Organisation(id=row.id, network_id=row.network_id, name=row.name, kind=row.kind) if row else None
+
+    async def list(self, network_id: int) -> list[Organisation]:
+        rows = (
+            await self.conn.execute(
+                sa.select(organisations).where(organisations.c.network_id == network_id).order_by(organisations.c.name)
+            )
+        ).all()
+        return [Organisation(id=r.id, network_id=r.network_id, name=r.name, kind=r.kind) for r in rows]
+
+    async def set_kind(self, organisation_id: int, kind: str) -> None:
+        await self.conn.execute(organisations.update().where(organisations.c.id == organisation_id).values(kind=kind))
+
+
+class MemberRepo(Repo):
+    async def active_by_identity(self, platform: str, platform_user_id: str) -> Member | None:
+        row = (
+            await self.conn.execute(
+                sa.select(members).where(
+                    members.c.platform == platform,
+                    members.c.platform_user_id == platform_user_id,
+                    members.c.status == "active",
+                )
+            )
+        ).first()
+        return _member(row) if row else None
+
+    async def add(self, network_id: int, *, platform: str, platform_user_id: str, display_name: str,
+                  role: str, language: str, now: datetime) -> Member:
+        """Register an identity in a network, numbering members 1, 2, 3… within it."""
+        # Serialise numbering per network on PostgreSQL (SQLite's BEGIN IMMEDIATE already does).
+        await self.conn.execute(sa.select(networks.c.id).where(networks.c.id == network_id).with_for_update())
+        next_number = (
+            await self.conn.execute(
+                sa.select(sa.func.coalesce(sa.func.max(members.c.number), 0) + 1).where(
+                    members.c.network_id == network_id
+                )
+            )
+        ).scalar_one()
+        result = await self.conn.execute(
+            members.insert()
+            .values(network_id=network_id, number=next_number, platform=platform,
+                    platform_user_id=platform_user_id, display_name=display_name, role=role,
+                    language=language, status="active", reachable=True, joined_at=now)
+            .returning(*members.c)
+        )
+        return _member(result.one())
+
+    async def by_number(self, network_id: int, number: int) -> Member | None:
+        row = (
+            await self.conn.execute(
+                sa.select(members).where(members.c.network_id == network_id, members.c.number == number,
+                                         members.c.status == "active")
+            )
+        ).first()
+        return _member(row) if row else None
+
+    async def get(self, network_id: int, member_id: int) -> Member | None:
+        row = (
+            await self.conn.execute(
+                sa.select(members).where(members.c.network_id == network_id, members.c.id == member_id)
+            )
+        ).first()
+        return _member(row) if row else None
+
+    async def list(self, network_id: int, *, roles: list[str] | None = None,
+                   organisation_ids: list[int] | None = None) -> list[Member]:
+        query = sa.select(members).where(members.c.network_id == network_id, members.c.status == "active")
+        if roles:
+            query = query.where(members.c.role.in_(roles))
+        if organisation_ids:
+            query = query.where(members.c.organisation_id.in_(organisation_ids))
+        rows = (await self.conn.execute(query.order_by(members.c.number))).all()
+        return [_member(r) for r in rows]
+
+    async def update(self, member_id: int, **values: Any) -> None:
+        allowed = {"role", "organisation_id", "language", "display_name", "status", "reachable"}
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"cannot update member columns {unknown}")
+        await self.conn.execute(members.update().where(members.c.id == member_id).values(**values))
+
+    async def set_reachable_by_identity(self, platform: str, platform_user_id: str, reachable: bool) -> None:
+        await self.conn.execute(
+            members.update()
+            .where(members.c.platform == platform, members.c.platform_user_id == platform_user_id)
+            .values(reachable=reachable)
+        )
+
+
+class ChatRepo(Repo):
+    async def upsert(self, platform: str, platform_chat_id: str, kind: str, title: str | None,
+                     *, now: datetime) -> Chat:
+        """The chat row for a platform chat, created on first sight."""
+        inserted = await self.insert_ignore(
+            chats,
+            {"platform": platform, "platform_chat_id": platform_chat_id, "kind": kind, "title": title,
+             "active": True, "created_at": now},
+            ["platform", "platform_chat_id"],
+        )
+        chat = await self.by_platform_id(platform, platform_chat_id)
+        assert chat is not None
+        if not inserted and title and chat.title != title:
+            await self.conn.execute(chats.update().where(chats.c.id == chat.id).values(title=title))
+            chat = await self.get(chat.id)
+            assert chat is not None
+        return chat
+
+    async def by_platform_id(self, platform: str, platform_chat_id: str) -> Chat | None:
+        row = (
+            await self.conn.execute(
+                sa.select(chats).where(chats.c.platform == platform, chats.c.platform_chat_id == platform_chat_id)
+            )
+        ).first()
+        return _chat(row) if row else None
+
+    async def get(self, chat_id: int) -> Chat | None:
+        row = (await self.conn.execute(sa.select(chats).where(chats.c.id == chat_id))).first()
+        return _chat(row) if row else None
+
+    async def link(self, chat_id: int, network_id: int, *, by_member_id: int | None, now: datetime) -> None:
+        await self.conn.execute(
+            chats.update().where(chats.c.id == chat_id).values(
+                network_id=network_id, linked_at=now, linked_by=by_member_id, active=True, inactive_reason=None
+            )
+        )
+
+    async def unlink(self, chat_id: int) -> None:
+        await self.conn.execute(chats.update().where(chats.c.id == chat_id).values(network_id=None))
+
+    async def set_active(self, chat_id: int, active: bool, reason: str | None = None) -> None:
+        await self.conn.execute(
+            chats.update().where(chats.c.id == chat_id).values(active=active, inactive_reason=reason)
+        )
+
+    async def linked_groups(self, network_id: int, *, active_only: bool = True) -> list[Chat]:
+        query = sa.select(chats).where(chats.c.network_id == network_id, chats.c.kind == "group")
+        if active_only:
+            query = query.where(chats.c.active == sa.true())
+        rows = (await self.conn.execute(query.order_by(chats.c.id))).all()
+        return [_chat(r) for r in rows]
+
+    async def private_chat_of(self, platform: str, platform_user_id: str) -> Chat | None:
+        """The private chat with a user. On both platforms its id is the user's id."""
+        row = (
+            await self.conn.execute(
+                sa.select(chats).where(chats.c.platform == platform, chats.c.platform_chat_id == platform_user_id,
+                                       chats.c.kind == "private")
+            )
+        ).first()
+        return _chat(row) if row else None
+
+    async def replace_platform_id(self, chat_id: int, new_platform_chat_id: str) -> None:
+        """Telegram migrates a group to a supergroup under a new id."""
+        await self.conn.execute(
+            chats.update().where(chats.c.id == chat_id).values(platform_chat_id=new_platform_chat_id)
+        )
+
+
+class InviteRepo(Repo):
+    async def create(self, network_id: int, *, code: str, role: str, max_uses: int, expires_at: datetime,
+                     created_by: int | None, now: datetime) -> Invite:
+        result = await self.conn.execute(
+            invites.insert()
+            .values(network_id=network_id, code=code, role=role, max_uses=max_uses, uses=0,
+                    expires_at=expires_at, created_by=created_by, created_at=now)
+            .returning(*invites.c)
+        )
+        return _invite(result.one())
+
+    async def code_exists(self, code: str) -> bool:
+        return (await self.conn.execute(sa.select(invites.c.id).where(invites.c.code == code))).first() is not None
+
+    async def by_code(self, code: str) -> Invite | None:
+        row = (await self.conn.execute(sa.select(invites).where(invites.c.code == code))).first()
+        return _invite(row) if row else None
+
+    async def consume(self, invite_id: int) -> bool:
+        """Take one use, atomically; False if it was used up meanwhile."""
+        result = await self.conn.execute(
+            invites.update()
+            .where(invites.c.id == invite_id, invites.c.uses < invites.c.max_uses)
+            .values(uses=invites.c.uses + 1)
+        )
+        return bool(result.rowcount)
+
+
+def _invite(row: Any) -> Invite:
+    return Invite(id=row.id, network_id=row.network_id, code=row.code, role=row.role, max_uses=row.max_uses,
+                  uses=row.uses, expires_at=row.expires_at)

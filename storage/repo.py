@@ -1,0 +1,54 @@
+"""Base class for repositories: SQL lives here, bound to one open transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class Repo:
+    """A repository works inside the caller's transaction; it never commits."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect.name
+
+    async def insert_ignore(self, table: sa.Table, values: dict[str, Any], conflict: list[str]) -> bool:
+        """Insert unless a row with the same ``conflict`` columns exists; True if inserted.
+
+        Uses the dialect's ON CONFLICT DO NOTHING so a duplicate never aborts the
+        surrounding transaction (PostgreSQL would otherwise poison it).
+        """
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+        elif self.dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict)
+        else:  # pragma: no cover - only the two engines are supported
+            try:
+                async with self.conn.begin_nested():
+                    await self.conn.execute(table.insert().values(**values))
+                return True
+            except IntegrityError:
+                return False
+        result = await self.conn.execute(stmt)
+        return bool(result.rowcount)
+
+
+async def serialise_on(conn: AsyncConnection, key: str) -> None:
+    """Hold a transaction-scoped lock on ``key`` across processes.
+
+    PostgreSQL: an advisory lock. SQLite needs nothing: every write transaction
+    already holds the database's write lock (BEGIN IMMEDIATE).
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})

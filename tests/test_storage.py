@@ -1,0 +1,139 @@
+"""Storage on both engines: migrations, constraints, idempotent inserts, isolation."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from storage.db import Database
+from storage.membership import ChatRepo, InviteRepo, MemberRepo, NetworkRepo
+from storage.runtime import EventLogRepo, FlowRepo, FlowState, OutboxRepo, TaskRepo
+
+NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+async def db(db_url: str):  # type: ignore[no-untyped-def]
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+async def test_upgrade_is_idempotent_and_reaches_every_head(db: Database) -> None:
+    from storage.migrations.runner import current_heads
+
+    await db.upgrade()  # already at head: a no-op
+    async with db.transaction() as conn:
+        versions = {r[0] for r in await conn.execute(sa.text("SELECT version_num FROM alembic_version"))}
+    assert versions == current_heads(db.url)
+
+
+async def test_times_come_back_as_aware_utc(db: Database) -> None:
+    bangkok_time = datetime(2026, 11, 21, 9, 0, tzinfo=timezone(timedelta(hours=7)))
+    async with db.transaction() as conn:
+        network = await NetworkRepo(conn).create("N", timezone="Asia/Bangkok", language="th", now=bangkok_time)
+        invite = await InviteRepo(conn).create(network.id, code="ABCDEFGH", role="teacher", max_uses=1,
+                                               expires_at=bangkok_time, created_by=None, now=NOW)
+    async with db.transaction() as conn:
+        again = await InviteRepo(conn).by_code("ABCDEFGH")
+    assert again is not None and invite.id == again.id
+    assert again.expires_at == datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+    assert again.expires_at.tzinfo is not None
+
+
+async def test_an_event_is_claimed_once(db: Database) -> None:
+    async with db.transaction() as conn:
+        assert await EventLogRepo(conn).claim("line", "ev-1", NOW)
+        assert not await EventLogRepo(conn).claim("line", "ev-1", NOW)
+        assert await EventLogRepo(conn).claim("telegram", "ev-1", NOW)  # ids are per platform
+
+
+async def test_a_duplicate_outbox_key_is_a_no_op_and_keeps_the_transaction_usable(db: Database) -> None:
+    async with db.transaction() as conn:
+        network = await NetworkRepo(conn).create("N", timezone="Asia/Bangkok", language="th", now=NOW)
+        chat = await ChatRepo(conn).upsert("line", "C1", "group", "teachers", now=NOW)
+        repo = OutboxRepo(conn)
+        assert await repo.enqueue(key="meeting:1:remind:-60m:chat:1", network_id=network.id, chat_id=chat.id,
+                                  messages=[{"type": "text", "text": "hi"}], now=NOW)
+        assert not await repo.enqueue(key="meeting:1:remind:-60m:chat:1", network_id=network.id, chat_id=chat.id,
+                                      messages=[{"type": "text", "text": "again"}], now=NOW)
+        # PostgreSQL would have aborted the transaction on a plain INSERT conflict.
+        assert len(await repo.due(NOW)) == 1
+    async with db.transaction() as conn:
+        (row,) = await OutboxRepo(conn).due(NOW)
+        assert row.messages == [{"type": "text", "text": "hi"}]
+        assert len(row.retry_key) == 36
+
+
+async def test_one_active_membership_per_identity_but_rejoining_after_removal(db: Database) -> None:
+    async with db.transaction() as conn:
+        a = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=NOW)
+        b = await NetworkRepo(conn).create("B", timezone="Asia/Bangkok", language="th", now=NOW)
+        members = MemberRepo(conn)
+        first = await members.add(a.id, platform="line", platform_user_id="U1", display_name="Pim", role="parent",
+                                  language="th", now=NOW)
+        await members.update(first.id, status="removed")
+        second = await members.add(b.id, platform="line", platform_user_id="U1", display_name="Pim",
+                                   role="teacher", language="th", now=NOW)
+        assert second.number == 1 and first.number == 1  # numbered within each network
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as conn:
+            await MemberRepo(conn).add(a.id, platform="line", platform_user_id="U1", display_name="Pim",
+                                       role="parent", language="th", now=NOW)
+
+
+async def test_invite_uses_cannot_exceed_the_limit(db: Database) -> None:
+    async with db.transaction() as conn:
+        network = await NetworkRepo(conn).create("N", timezone="Asia/Bangkok", language="th", now=NOW)
+        invite = await InviteRepo(conn).create(network.id, code="K7M3QX9P", role="teacher", max_uses=2,
+                                               expires_at=NOW + timedelta(days=1), created_by=None, now=NOW)
+        repo = InviteRepo(conn)
+        assert [await repo.consume(invite.id) for _ in range(3)] == [True, True, False]
+
+
+async def test_flow_state_survives_a_new_connection_and_expires(db: Database) -> None:
+    key = ("line", "U1", "U1")
+    async with db.transaction() as conn:
+        await FlowRepo(conn).save(key, FlowState("join", "code", {"n": 1}, NOW + timedelta(minutes=30)), NOW)
+    other = Database(db.url)  # as after a restart
+    try:
+        async with other.transaction() as conn:
+            state = await FlowRepo(conn).get(key, NOW + timedelta(minutes=5))
+            assert state is not None and state.step == "code" and state.data == {"n": 1}
+            assert await FlowRepo(conn).get(key, NOW + timedelta(minutes=31)) is None
+    finally:
+        await other.dispose()
+
+
+async def test_a_task_is_claimed_by_one_process_only(db: Database) -> None:
+    async with db.transaction() as conn:
+        await TaskRepo(conn).schedule(key="meeting:1:remind:-60m", kind="x", run_at=NOW, payload={}, network_id=None,
+                                      now=NOW)
+    async with db.transaction() as conn:
+        (task,) = await TaskRepo(conn).pending(due_before=NOW)
+
+    other = Database(db.url)
+
+    async def claim(database: Database) -> bool:
+        async with database.transaction() as conn:
+            return await TaskRepo(conn).claim(task.id, NOW)
+
+    try:
+        results = await asyncio.gather(claim(db), claim(other))
+    finally:
+        await other.dispose()
+    assert sorted(results) == [False, True]
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as conn:
+            await NetworkRepo(conn).create("Half", timezone="Asia/Bangkok", language="th", now=NOW)
+            raise RuntimeError("boom")
+    async with db.transaction() as conn:
+        assert await NetworkRepo(conn).all() == []
