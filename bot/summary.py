@@ -1,0 +1,38 @@
+"""The contract between the progress summary and the features it reports on.
+
+A feature module in ``handlers/`` contributes to ``/summary`` and the weekly summary by
+defining::
+
+    async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None
+
+It must only read (never write), scope every query to ``ctx.network``, and return None
+when it has nothing to say about the period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Period:
+    """A reporting period, [start, end) in UTC, and the one before it for comparison."""
+
+    start: datetime
+    end: datetime
+    previous_start: datetime
+    previous_end: datetime
+
+
+@dataclass
+class SummarySection:
+    """One part of the summary card, already in the reader's language."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    # Figures for the summary chart: category label → (this period, previous period).
+    chart: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Progress bars for the card: (label, value, total).
+    progress: list[tuple[str, float, float]] = field(default_factory=list)
+    order: int = 100
