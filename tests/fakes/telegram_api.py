@@ -29,6 +29,7 @@ Layout of this module:
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import inspect
 import itertools
@@ -166,8 +167,10 @@ class MessageLimits:
 class RateLimits:
     """Flood limits (Bot FAQ: ~1 msg/s per chat, 20 msg/min per group, 30 msg/s overall).
 
-    Each limit is a token bucket; ``None`` disables that limit. Exceeding a limit
-    answers 429 with ``retry_after`` = seconds until a token is available.
+    Per chat: a token bucket (``per_chat_burst`` messages at once, refilled at
+    ``per_chat_per_second``); per group and overall: sliding windows (60 s / 1 s).
+    ``None`` disables a limit. Exceeding a limit answers 429 with
+    ``retry_after`` = whole seconds until the message would be allowed.
     """
 
     per_chat_per_second: float | None = 1.0
@@ -212,6 +215,25 @@ class _TokenBucket:
         self.tokens -= 1
 
 
+class _SlidingWindow:
+    """At most ``limit`` events in any ``window`` seconds."""
+
+    def __init__(self, limit: float, window: float) -> None:
+        self.limit = max(1, int(limit))
+        self.window = window
+        self.events: collections.deque[float] = collections.deque()
+        self.now = 0.0
+
+    def wait_time(self, now: float) -> float:
+        self.now = now
+        while self.events and self.events[0] <= now - self.window:
+            self.events.popleft()
+        return 0.0 if len(self.events) < self.limit else self.events[0] + self.window - now
+
+    def take(self) -> None:
+        self.events.append(self.now)
+
+
 class RateLimiter:
     """Applies ``RateLimits``; ``acquire`` either consumes a token everywhere or raises 429."""
 
@@ -219,8 +241,8 @@ class RateLimiter:
         self.limits = limits or RateLimits.disabled()
         self._clock = clock
         self._chat: dict[int, _TokenBucket] = {}
-        self._group: dict[int, _TokenBucket] = {}
-        self._global: _TokenBucket | None = None
+        self._group: dict[int, _SlidingWindow] = {}
+        self._global: _SlidingWindow | None = None
 
     def reset(self) -> None:
         self._chat.clear()
@@ -236,11 +258,11 @@ class RateLimiter:
         for bucket in buckets:
             bucket.take()
 
-    def _buckets(self, chat_id: int, is_group: bool, now: float) -> Iterable[_TokenBucket]:
+    def _buckets(self, chat_id: int, is_group: bool, now: float) -> Iterable[_TokenBucket | _SlidingWindow]:
         lim = self.limits
         if lim.global_per_second:
             if self._global is None:
-                self._global = _TokenBucket(lim.global_per_second, lim.global_per_second, now)
+                self._global = _SlidingWindow(lim.global_per_second, 1.0)
             yield self._global
         if lim.per_chat_per_second:
             if chat_id not in self._chat:
@@ -248,8 +270,7 @@ class RateLimiter:
             yield self._chat[chat_id]
         if is_group and lim.per_group_per_minute:
             if chat_id not in self._group:
-                per_min = lim.per_group_per_minute
-                self._group[chat_id] = _TokenBucket(per_min, per_min / 60.0, now)
+                self._group[chat_id] = _SlidingWindow(lim.per_group_per_minute, 60.0)
             yield self._group[chat_id]
 
 
