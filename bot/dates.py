@@ -89,13 +89,17 @@ def _clean(text: str) -> str:
     return text
 
 
-def _lang(lang: str) -> Literal["th", "en"]:
+def supported_language(lang: str) -> Literal["th", "en"]:
+    """``th`` or ``en`` from a language tag such as ``th-TH`` or ``en_US``; ValueError otherwise."""
     base = lang.strip().lower().replace("_", "-").split("-")[0]
     if base == "th":
         return "th"
     if base == "en":
         return "en"
     raise ValueError(f"unsupported language: {lang!r}")
+
+
+_lang = supported_language
 
 
 # --------------------------------------------------------------------------- names

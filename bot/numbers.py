@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Final, Literal
 
 from bot.dates import from_thai_digits
+from bot.dates import supported_language as _lang
 
 __all__ = [
     "AmountErrorCode",
@@ -65,15 +66,6 @@ _HOUR_UNITS: Final = frozenset({"h", "hr", "hrs", "hour", "hours", "ชม.", "�
 def _clean(text: str) -> str:
     text = from_thai_digits(text).translate(_ZERO_WIDTH)
     return " ".join(text.split())
-
-
-def _lang(lang: str) -> Literal["th", "en"]:
-    base = lang.strip().lower().replace("_", "-").split("-")[0]
-    if base == "th":
-        return "th"
-    if base == "en":
-        return "en"
-    raise ValueError(f"unsupported language: {lang!r}")
 
 
 def _decimal_places(value: Decimal) -> int:
