@@ -172,14 +172,15 @@ def occurrence(network: Network, now: datetime, *, after: bool) -> datetime:
     return slot.astimezone(timezone.utc)
 
 
-async def schedule_weekly(ctx: BaseContext, network: Network) -> datetime | None:
-    """Put the network's next weekly summary on the schedule (or take it off when disabled)."""
+async def schedule_weekly(ctx: BaseContext, network: Network, *, since: datetime | None = None) -> datetime | None:
+    """Put the network's next weekly summary (the first slot after ``since``, default now)
+    on the schedule, or take it off when disabled."""
     repo = ctx.repo(TaskRepo)
     ctx.scheduler_touched = True
     if not summary_schedule(network)["enabled"]:
         await repo.cancel(weekly_key(network.id), ctx.now, note="weekly summary switched off")
         return None
-    run_at = occurrence(network, ctx.now, after=True)
+    run_at = occurrence(network, since or ctx.now, after=True)
     await repo.schedule(key=weekly_key(network.id), kind=WEEKLY_KIND, run_at=run_at, payload={},
                         network_id=network.id, now=ctx.now)
     return run_at
@@ -218,7 +219,8 @@ async def maintenance(ctx: TaskContext) -> None:
             continue
         task = await repo.get(weekly_key(network.id))
         if task is None or task.status != "pending":
-            await schedule_weekly(ctx, network)
+            # From when this check was due: a slot missed while we were down still runs (once).
+            await schedule_weekly(ctx, network, since=min(ctx.now, ctx.task.run_at))
     await repo.schedule(key=MAINTENANCE_KEY, kind=MAINTENANCE_KIND, run_at=ctx.now + timedelta(hours=1), payload={},
                         network_id=None, now=ctx.now)
     ctx.scheduler_touched = True
