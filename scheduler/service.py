@@ -60,6 +60,7 @@ class SchedulerService:
         self.scheduler = scheduler or AsyncIOScheduler(timezone=timezone.utc)
         self._pending_sync: asyncio.Task[None] | None = None
         self._resync = False
+        self._running: set[asyncio.Task[object]] = set()
         self.ran = 0
 
     # ------------------------------------------------------------ lifecycle
@@ -75,8 +76,18 @@ class SchedulerService:
         await self.reconcile()
 
     def shutdown(self) -> None:
+        """Stop at once; a task interrupted mid-way rolls back and runs again at the next start."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking new jobs, let running tasks finish (up to ``timeout``), then shut down."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        running = [task for task in self._running if not task.done()]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+        self.shutdown()
 
     # ------------------------------------------------------------ jobs
 
@@ -149,6 +160,10 @@ class SchedulerService:
         await self.reconcile()
 
     async def _fire(self, key: str, run_at: str) -> None:
+        current = asyncio.current_task()
+        if current is not None:
+            self._running.add(current)
+            current.add_done_callback(self._running.discard)
         async with self.app.db.transaction() as conn:
             task: ScheduledTask | None = await TaskRepo(conn).get(key)
         if task is None or task.status != "pending":
