@@ -2,20 +2,42 @@
 
 Rows are written by handlers in the same transaction as the change that caused them
 (:meth:`bot.context.BaseContext.push`); a dispatcher delivers them through the
-platform's :class:`Sender`. A crash at any point loses nothing: undelivered rows stay
-pending and are picked up again.
+platform's :class:`Sender`:
+
+* **Claiming with leases.** A dispatcher takes a time-limited lease on a row before
+  sending it (:class:`storage.deliveries.DeliveryRepo`), so two dispatcher processes on
+  one database never send the same row at once. A crash at any point loses nothing:
+  the lease runs out and the row is picked up again. LINE pushes carry the row's stable
+  retry key (``X-Line-Retry-Key``), so a resend after a crash is never delivered twice.
+* **Pacing.** Each sender may declare ``rate_profile`` (:data:`bot.ratelimit.TELEGRAM`,
+  :data:`bot.ratelimit.LINE`); the dispatcher then never bursts beyond it. A sender
+  without one (the console) is not paced.
+* **Retries.** Timeouts, 5xx and 429 are retried with exponential backoff and jitter,
+  honouring ``retry_after``; a chat that blocked or removed the bot is marked inactive;
+  after the last attempt a row is dead-lettered (``/deliveries`` shows it).
+
+Clocks: ``not_before`` and every stored time use the application's clock (a
+:class:`bot.clock.ManualClock` in the console and tests); leases use ``lease_clock``
+(real time, shared by processes) and pacing a monotonic clock inside the
+:class:`bot.ratelimit.Pacer`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
+import uuid
+from collections import deque
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from bot.clock import Clock, SystemClock
 from bot.model import Reply, reply_from_dict
-from storage.membership import Chat, ChatRepo
-from storage.runtime import OutboxRepo, OutboxRow
+from bot.ratelimit import Pacer, RateProfile
+from storage.deliveries import ChatGoneRepo, ClaimedRow, DeliveryRepo
+from storage.membership import Chat
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -37,10 +59,16 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    """A platform's way to push messages to a chat."""
+    """A platform's way to push messages to a chat.
+
+    Optionally a sender has ``rate_profile: RateProfile | None`` (see bot.ratelimit);
+    the dispatcher paces its sends by it.
+    """
 
     async def send(self, chat: Chat, replies: list[Reply], *, retry_key: str) -> None:
-        """Deliver or raise :class:`DeliveryError`."""
+        """Deliver or raise :class:`DeliveryError`. ``retry_key`` is a UUID that stays the
+        same for every attempt of the same request (LINE: ``X-Line-Retry-Key``; a 409
+        answer to it means "already accepted" and counts as delivered)."""
         ...
 
 
@@ -51,53 +79,263 @@ class Delivery:
     key: str
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter; ``retry_after`` from the platform wins when longer."""
+
+    max_attempts: int = MAX_ATTEMPTS
+    base_seconds: float = 2.0
+    cap_seconds: float = 300.0
+    jitter: float = 0.2
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> timedelta:
+        """The wait before attempt ``attempt + 1`` (``attempt`` = failures so far, from 1)."""
+        backoff = min(self.cap_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
+        backoff *= 1 + random.uniform(-self.jitter, self.jitter)
+        if retry_after is not None:
+            return timedelta(seconds=max(retry_after, 0.0))
+        return timedelta(seconds=backoff)
+
+
 def backoff(attempt: int) -> timedelta:
-    """Exponential: 2 s, 4 s, 8 s … capped at 5 minutes."""
+    """Exponential: 2 s, 4 s, 8 s … capped at 5 minutes (no jitter)."""
     return timedelta(seconds=min(300, 2 ** max(1, attempt)))
 
 
-class OutboxDispatcher:
-    """Delivers due outbox rows, one at a time, through the platform senders."""
+def chunk_retry_key(row_retry_key: str, index: int) -> str:
+    """A stable UUID per request of a row: the row's own for the first, derived after."""
+    if index == 0:
+        return row_retry_key
+    return str(uuid.uuid5(uuid.UUID(row_retry_key), str(index)))
 
-    def __init__(self, app: App, senders: dict[str, Sender]) -> None:
+
+def _chat_of(row: ClaimedRow) -> Chat:
+    return Chat(id=row.chat_id, platform=row.platform, platform_chat_id=row.platform_chat_id, kind=row.chat_kind,
+                title=row.chat_title, network_id=row.chat_network_id, active=row.chat_active)
+
+
+class OutboxDispatcher:
+    """Delivers due outbox rows through the platform senders.
+
+    Two ways to drive it: :meth:`deliver_due` (one pass, in order; the console and tests)
+    and :meth:`run` (a long-running loop, woken by ``app.on_outbox``; servers).
+    """
+
+    def __init__(self, app: App, senders: dict[str, Sender], *, owner: str | None = None,
+                 lease_seconds: float = 60.0, lease_clock: Clock | None = None,
+                 retry: RetryPolicy | None = None, send_timeout: float = 30.0, batch_size: int = 200,
+                 max_in_flight: int = 1000, idle_poll_seconds: float = 2.0,
+                 pacers: dict[str, Pacer] | None = None) -> None:
         self.app = app
         self.senders = senders
+        self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self.lease = timedelta(seconds=lease_seconds)
+        self.lease_clock: Clock = lease_clock or SystemClock()
+        self.retry = retry or RetryPolicy()
+        self.send_timeout = send_timeout
+        self.batch_size = batch_size
+        self.max_in_flight = max_in_flight
+        self.idle_poll_seconds = idle_poll_seconds
+        self.pacers: dict[str, Pacer] = dict(pacers or {})
+        for platform, sender in senders.items():
+            profile: RateProfile | None = getattr(sender, "rate_profile", None)
+            if profile is not None and platform not in self.pacers:
+                self.pacers[platform] = Pacer(profile)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._queues: dict[int, deque[ClaimedRow]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._in_flight = 0
+        self._room = asyncio.Event()
+        self._skip: set[int] = set()  # rows dead-lettered while waiting in memory (their chat is gone)
+        self.stats = {"sent": 0, "retried": 0, "dead": 0}
+
+    # ------------------------------------------------------------ driving
+
+    def wake(self) -> None:
+        """Something was queued: look for due rows now (safe to call from listeners)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        self._room.set()
 
     async def deliver_due(self, limit: int = 500) -> int:
-        """Try every due row once; returns how many were delivered."""
-        async with self.app.db.transaction() as conn:
-            rows = await OutboxRepo(conn).due(self.app.clock.now(), limit=limit)
+        """Claim every due row (up to ``limit``) and try each once, in order; returns how many
+        were delivered. The console's synchronous path."""
+        rows = await self._claim(limit)
         delivered = 0
-        for row in rows:
-            delivered += await self._deliver(row)
+        try:
+            for row in rows:
+                delivered += await self._deliver(row)
+        except Exception:
+            await self._release()  # rows we did not get to go back at once
+            raise
         return delivered
 
-    async def _deliver(self, row: OutboxRow) -> int:
-        async with self.app.db.transaction() as conn:
-            chat = await ChatRepo(conn).get(row.chat_id)
-        if chat is None:
-            return 0
-        sender = self.senders.get(chat.platform)
-        if sender is None:
-            return 0  # no adapter for that platform runs in this process
-        replies = [reply_from_dict(m) for m in row.messages]
+    async def run(self) -> None:
+        """Deliver until :meth:`stop`: claim due rows in batches, one worker per chat (so a
+        chat's pushes keep their order), paced per platform; sleep until woken or the next
+        row is due."""
+        self.app.on_outbox(self.wake)
+        heartbeat = asyncio.create_task(self._heartbeat(), name=f"{self.owner}-lease")
         try:
-            await sender.send(chat, replies, retry_key=row.retry_key)
-        except DeliveryError as exc:
-            await self._failed(row, chat, exc)
-            return 0
+            while not self._stopping:
+                self._wake.clear()
+                room = self.max_in_flight - self._in_flight
+                if room <= 0:
+                    self._room.clear()
+                    await self._room.wait()
+                    continue
+                rows = await self._claim(min(self.batch_size, room))
+                for row in rows:
+                    self._queue(row)
+                if len(rows) == min(self.batch_size, room):
+                    await asyncio.sleep(0)
+                    continue  # more may be due right now
+                await self._idle()
+        finally:
+            heartbeat.cancel()
+            workers = list(self._workers.values())
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(heartbeat, *workers, return_exceptions=True)
+            await self._release()
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until every claimed row has been handled (tests, benchmarks)."""
+        async def wait() -> None:
+            while self._workers:
+                await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+        await asyncio.wait_for(wait(), timeout)
+
+    async def _idle(self) -> None:
+        timeout = self.idle_poll_seconds
         async with self.app.db.transaction() as conn:
-            await OutboxRepo(conn).mark_sent(row.id, self.app.clock.now())
+            next_due = await DeliveryRepo(conn).next_due(list(self.senders))
+        if next_due is not None:
+            timeout = min(timeout, max(0.0, (next_due - self.app.clock.now()).total_seconds()))
+        if timeout > 0:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(max(1.0, self.lease.total_seconds() / 3))
+            try:
+                async with self.app.db.transaction() as conn:
+                    await DeliveryRepo(conn).renew(self.owner, self.lease_clock.now() + self.lease)
+            except Exception:  # the next beat tries again; the lease is long enough for one miss
+                log.exception("could not renew outbox leases of %s", self.owner)
+
+    def _queue(self, row: ClaimedRow) -> None:
+        self._in_flight += 1
+        self._queues.setdefault(row.chat_id, deque()).append(row)
+        if row.chat_id not in self._workers:
+            self._workers[row.chat_id] = asyncio.create_task(self._chat_worker(row.chat_id))
+
+    async def _chat_worker(self, chat_id: int) -> None:
+        queue = self._queues[chat_id]
+        try:
+            while queue:
+                row = queue.popleft()
+                try:
+                    await self._deliver(row)
+                except Exception:
+                    log.exception("delivering outbox row %s failed unexpectedly; its lease will expire", row.key)
+                finally:
+                    self._in_flight -= 1
+                    self._room.set()
+        finally:
+            del self._workers[chat_id]
+            if not queue:
+                self._queues.pop(chat_id, None)
+
+    # ------------------------------------------------------------ one row
+
+    async def _claim(self, limit: int) -> list[ClaimedRow]:
+        lease_now = self.lease_clock.now()
+        async with self.app.db.transaction() as conn:
+            return await DeliveryRepo(conn).claim(owner=self.owner, now=self.app.clock.now(), lease_now=lease_now,
+                                                  lease_until=lease_now + self.lease, platforms=list(self.senders),
+                                                  limit=limit)
+
+    async def _release(self) -> None:
+        try:
+            async with self.app.db.transaction() as conn:
+                await DeliveryRepo(conn).release(self.owner)
+        except Exception:
+            log.exception("could not release the outbox leases of %s", self.owner)
+
+    async def _deliver(self, row: ClaimedRow) -> int:
+        """Send one claimed row (in chunks when the platform needs it); 1 if delivered."""
+        chat = _chat_of(row)
+        if row.id in self._skip:
+            self._skip.discard(row.id)
+            return 0
+        if not row.chat_active:
+            await self._settle(DeliveryRepo.dead, row.id, error="chat inactive: the bot cannot reach it",
+                               now=self.app.clock.now(), count_attempt=False)
+            self.stats["dead"] += 1
+            return 0
+        sender = self.senders[row.platform]
+        pacer = self.pacers.get(row.platform)
+        replies = [reply_from_dict(m) for m in row.messages]
+        size = pacer.profile.chunk if pacer else max(1, len(replies))
+        chunks = [replies[i:i + size] for i in range(0, len(replies), size)] or [[]]
+        done = row.sent_count
+        for index in range(done // size if size else 0, len(chunks)):
+            if pacer is not None:
+                await pacer.acquire(row.chat_id, is_group=row.chat_kind == "group")
+            try:
+                await self._send(sender, chat, chunks[index], chunk_retry_key(row.retry_key, index))
+            except DeliveryError as exc:
+                await self._failed(row, exc, sent_count=index * size, pacer=pacer)
+                return 0
+            if index < len(chunks) - 1:
+                await self._settle(DeliveryRepo.progress, row.id, (index + 1) * size)
+        await self._settle(DeliveryRepo.sent, row.id, self.app.clock.now())
+        self.stats["sent"] += 1
         return 1
 
-    async def _failed(self, row: OutboxRow, chat: Chat, exc: DeliveryError) -> None:
+    async def _send(self, sender: Sender, chat: Chat, replies: list[Reply], retry_key: str) -> None:
+        try:
+            await asyncio.wait_for(sender.send(chat, replies, retry_key=retry_key), self.send_timeout)
+        except DeliveryError:
+            raise
+        except TimeoutError:
+            raise DeliveryError(f"timed out after {self.send_timeout:g} s") from None
+        except Exception as exc:  # a sender bug or a network error it did not wrap
+            log.exception("sender for %s raised", chat.platform)
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def _failed(self, row: ClaimedRow, exc: DeliveryError, *, sent_count: int, pacer: Pacer | None) -> None:
         now = self.app.clock.now()
+        attempt = row.attempts + 1
+        if pacer is not None and exc.retry_after:
+            scope = row.chat_id if pacer.profile.retry_after_scope == "chat" else None
+            pacer.pause(exc.retry_after, scope, is_group=row.chat_kind == "group")
         async with self.app.db.transaction() as conn:
+            repo = DeliveryRepo(conn)
             if exc.chat_gone:
-                await ChatRepo(conn).set_active(chat.id, False, reason=str(exc)[:255])
-            retry_at = None
-            if exc.retryable and row.attempts + 1 < MAX_ATTEMPTS:
-                delay = timedelta(seconds=exc.retry_after) if exc.retry_after else backoff(row.attempts + 1)
-                retry_at = now + delay
-            await OutboxRepo(conn).mark_failed(row.id, error=str(exc), retry_at=retry_at)
-        log.warning("delivery of %s to chat %s failed (attempt %d): %s", row.key, chat.id, row.attempts + 1, exc)
+                await ChatGoneRepo(conn).mark_gone(row.chat_id, row.platform, row.platform_chat_id, row.chat_kind,
+                                                   reason=str(exc))
+                await repo.dead(row.id, error=f"chat gone: {exc}", now=now)
+                self._skip.update(await repo.dead_for_chat(row.chat_id, error=f"chat gone: {exc}", now=now))
+                self.stats["dead"] += 1
+            elif exc.retryable and attempt < self.retry.max_attempts:
+                await repo.retry(row.id, error=str(exc), retry_at=now + self.retry.delay(attempt, exc.retry_after),
+                                 sent_count=sent_count)
+                self.stats["retried"] += 1
+            else:
+                await repo.dead(row.id, error=str(exc), now=now)
+                self.stats["dead"] += 1
+        log.warning("delivery of %s to chat %s failed (attempt %d): %s", row.key, row.chat_id, attempt, exc)
+
+    async def _settle(self, method, row_id: int, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        async with self.app.db.transaction() as conn:
+            await method(DeliveryRepo(conn), row_id, *args, **kwargs)

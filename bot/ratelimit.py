@@ -1,0 +1,192 @@
+"""Pacing pushes under a platform's published limits.
+
+A :class:`RateProfile` says what a platform allows (Telegram: 30 messages/s overall,
+1/s per chat, 20/min per group; LINE: per API endpoint). A :class:`Pacer` enforces it
+with sliding windows: at most ``limit`` grants in *any* window of ``period`` seconds,
+which is what the platforms count. (A token bucket such as aiolimiter's lets a full
+bucket burst and then refill, so one second can see nearly twice the rate; a sliding
+window cannot.) Pacing runs on a monotonic real clock, injectable for tests; it has
+nothing to do with the application's (possibly simulated) clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most ``limit`` sends in any ``period`` seconds."""
+
+    limit: int
+    period: float
+    name: str = ""
+
+    def scaled(self, factor: float) -> Window:
+        return replace(self, limit=max(1, round(self.limit * factor)))
+
+
+@dataclass(frozen=True)
+class RateProfile:
+    """A platform's limits and how a push is split into requests.
+
+    ``chunk``: how many replies go in one request (Telegram: one message per API call;
+    LINE: up to five messages per push). ``retry_after_scope``: whether a 429 pauses
+    just that chat (Telegram's flood control is per chat) or the whole platform (LINE's
+    429 means the channel's rate is exceeded).
+    """
+
+    name: str
+    overall: tuple[Window, ...] = ()
+    per_chat: tuple[Window, ...] = ()
+    per_group: tuple[Window, ...] = ()
+    endpoints: dict[str, tuple[Window, ...]] = field(default_factory=dict)
+    endpoint: str = "push"
+    chunk: int = 1
+    retry_after_scope: str = "chat"
+    # Keep this fraction of each window free of our own timing jitter.
+    margin: float = 0.02
+
+    def scaled(self, factor: float) -> RateProfile:
+        """The same profile with every limit multiplied by ``factor`` (benchmarks, tests)."""
+        return replace(
+            self,
+            name=f"{self.name}×{factor:g}",
+            overall=tuple(w.scaled(factor) for w in self.overall),
+            per_chat=tuple(w.scaled(factor) for w in self.per_chat),
+            per_group=tuple(w.scaled(factor) for w in self.per_group),
+            endpoints={k: tuple(w.scaled(factor) for w in v) for k, v in self.endpoints.items()},
+        )
+
+    def chat_windows(self, is_group: bool) -> tuple[Window, ...]:
+        return self.per_chat + (self.per_group if is_group else ())
+
+    def shared_windows(self) -> tuple[Window, ...]:
+        return self.overall + self.endpoints.get(self.endpoint, ())
+
+
+# Telegram Bot API FAQ: about 30 messages per second overall, no more than one message
+# per second in a single chat, and at most 20 messages per minute in the same group.
+TELEGRAM = RateProfile(
+    name="telegram",
+    overall=(Window(30, 1.0, "overall"),),
+    per_chat=(Window(1, 1.0, "per chat"),),
+    per_group=(Window(20, 60.0, "per group"),),
+    chunk=1,
+    retry_after_scope="chat",
+)
+
+# LINE Messaging API rate limits are per endpoint (requests per second or hour).
+# The outbox uses the push endpoint; the others are listed for senders that use them.
+LINE = RateProfile(
+    name="line",
+    endpoints={
+        "push": (Window(2000, 1.0, "push"),),
+        "multicast": (Window(200, 1.0, "multicast"),),
+        "broadcast": (Window(60, 3600.0, "broadcast"),),
+        "narrowcast": (Window(60, 3600.0, "narrowcast"),),
+    },
+    endpoint="push",
+    chunk=5,
+    retry_after_scope="platform",
+)
+
+PROFILES = {"telegram": TELEGRAM, "line": LINE}
+
+
+class SlidingWindow:
+    """A log of recent grant times; answers how long until one more fits."""
+
+    def __init__(self, window: Window, margin: float = 0.0) -> None:
+        self.limit = window.limit
+        self.period = window.period * (1 + margin)
+        self.grants: deque[float] = deque()
+
+    def wait(self, now: float) -> float:
+        while self.grants and self.grants[0] <= now - self.period:
+            self.grants.popleft()
+        if len(self.grants) < self.limit:
+            return 0.0
+        return self.grants[-self.limit] + self.period - now
+
+    def record(self, now: float) -> None:
+        self.grants.append(now)
+
+    def idle(self, now: float) -> bool:
+        return not self.grants or self.grants[-1] <= now - self.period
+
+
+class _ChatPace:
+    def __init__(self, windows: tuple[Window, ...], margin: float) -> None:
+        self.windows = [SlidingWindow(w, margin) for w in windows]
+        self.paused_until = 0.0
+
+    def wait(self, now: float) -> float:
+        return max([self.paused_until - now, *(w.wait(now) for w in self.windows)], default=0.0)
+
+    def idle(self, now: float) -> bool:
+        return self.paused_until <= now and all(w.idle(now) for w in self.windows)
+
+
+class Pacer:
+    """Grants sends for one platform under its profile.
+
+    A chat's own windows are waited for outside the shared lock (only that chat's
+    worker waits there); the shared windows are granted in FIFO order under one lock,
+    and every window records the same grant time, right before the send.
+    """
+
+    def __init__(self, profile: RateProfile, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.profile = profile
+        self.clock = clock
+        self.sleep = sleep
+        self._shared = [SlidingWindow(w, profile.margin) for w in profile.shared_windows()]
+        self._chats: dict[object, _ChatPace] = {}
+        self._lock = asyncio.Lock()
+        self._paused_until = 0.0
+        self._grants = 0
+
+    def _chat(self, key: object, is_group: bool) -> _ChatPace:
+        pace = self._chats.get(key)
+        if pace is None:
+            pace = self._chats[key] = _ChatPace(self.profile.chat_windows(is_group), self.profile.margin)
+        return pace
+
+    async def acquire(self, chat_key: object, *, is_group: bool) -> float:
+        """Wait until one send to this chat fits every window; returns the grant time."""
+        pace = self._chat(chat_key, is_group)
+        while (delay := pace.wait(self.clock())) > 0:
+            await self.sleep(delay)
+        async with self._lock:
+            while True:
+                now = self.clock()
+                delay = max([self._paused_until - now, pace.wait(now), *(w.wait(now) for w in self._shared)])
+                if delay <= 0:
+                    break
+                await self.sleep(delay)
+            for window in self._shared:
+                window.record(now)
+            for window in pace.windows:
+                window.record(now)
+        self._grants += 1
+        if self._grants % 1000 == 0:
+            self._forget_idle(now)
+        return now
+
+    def pause(self, seconds: float, chat_key: object | None = None, *, is_group: bool = False) -> None:
+        """Honour a 429's retry_after: hold this chat (or, without one, the platform)."""
+        until = self.clock() + max(0.0, seconds)
+        if chat_key is None:
+            self._paused_until = max(self._paused_until, until)
+        else:
+            pace = self._chat(chat_key, is_group)
+            pace.paused_until = max(pace.paused_until, until)
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, pace in self._chats.items() if pace.idle(now)]:
+            del self._chats[key]

@@ -1,0 +1,554 @@
+"""Meetings: a guided /meeting flow, RSVP buttons with live counts, reminders, /meetings,
+reschedule and cancel (everyone told once), and an .ics calendar file per meeting."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.context import BaseContext, Context, TaskContext
+from bot.dates import DateInputError, from_thai_digits, parse_datetime
+from bot.i18n import N_, Translator
+from bot.model import Button, Card, Document, Text
+from bot.payload import encode
+from bot.roles import Role
+from bot.router import Router
+from bot.summary import Period, SummarySection
+from handlers._groups import duration_text, group_picker, linked_groups, short, toggle
+from storage.deliveries import TaskOutcomeRepo
+from storage.meetings import Meeting, MeetingRepo
+from storage.membership import ChatRepo, MemberRepo, Network
+
+ORDER = 40
+router = Router()
+
+COORDINATOR = {Role.COORDINATOR}
+DEFAULT_REMINDERS = (1440, 60)  # minutes before the start: 1 day and 1 hour
+REMINDER_KIND = "meeting_reminder"
+ANSWER_CODES = {"y": "yes", "m": "maybe", "n": "no"}
+MAX_TITLE = 200
+MAX_PLACE = 500
+MAX_AGENDA = 1500
+
+
+# ------------------------------------------------------------------ settings and small helpers
+
+
+def reminder_offsets(network: Network | None) -> list[int]:
+    """Minutes before a meeting at which reminders go out (network setting, largest first)."""
+    raw = (network.settings if network else {}).get("meeting_reminders", list(DEFAULT_REMINDERS))
+    offsets = sorted({int(m) for m in raw if int(m) > 0}, reverse=True)
+    return offsets
+
+
+def date_error(t: Translator, code: str) -> str:
+    messages = {
+        "missing_time": t("Please add a time too, e.g. 25/11/2569 14:00."),
+        "impossible": t("That date or time does not exist. Please check it."),
+        "ambiguous_year": t("Please write the year in full, e.g. 2569 or 2026."),
+        "year_out_of_range": t("That year is out of range. Please check it."),
+    }
+    return messages.get(code, t("I could not read that date and time. Examples: 25/11/2569 14:00, "
+                                "พรุ่งนี้ 9 น., 2026-11-25 14:00."))
+
+
+DURATION_RE = re.compile(r"^(?P<n>\d+(?:[.,]\d+)?)\s*(?P<unit>h|hr|hrs|hour|hours|ชม\.?|ชั่วโมง|"
+                         r"m|min|mins|minute|minutes|นาที)?$")
+
+
+def parse_duration(text: str) -> int | None:
+    """Minutes from ``90``, ``90 นาที``, ``1.5 ชม.``, ``2h``; a bare small number means hours."""
+    match = DURATION_RE.match(from_thai_digits(text).strip().lower())
+    if not match:
+        return None
+    value = float(match["n"].replace(",", "."))
+    unit = match["unit"] or ("h" if value <= 8 else "m")
+    minutes = round(value * 60) if unit[0] in "hชc" else round(value)
+    return minutes if 5 <= minutes <= 24 * 60 else None
+
+
+def rsvp_buttons(t: Translator, meeting_id: int) -> list[Button]:
+    return [Button(t("Going"), encode("rsvp", meeting_id, "y")), Button(t("Maybe"), encode("rsvp", meeting_id, "m")),
+            Button(t("Not going"), encode("rsvp", meeting_id, "n"))]
+
+
+def meeting_card(t: Translator, meeting: Meeting, counts: dict[str, int], tz: Any, *,
+                 manage: bool = False) -> Card:
+    """The meeting as a card: details, live RSVP counts, RSVP and calendar buttons."""
+    fields = [(t("When"), t.datetime(meeting.starts_at.astimezone(tz))),
+              (t("Duration"), duration_text(t, meeting.duration_minutes)),
+              (t("Place"), meeting.place or "-")]
+    if meeting.agenda:
+        fields.append((t("Agenda"), meeting.agenda))
+    body = t("Going {yes} · Maybe {maybe} · Not going {no}", yes=counts.get("yes", 0),
+             maybe=counts.get("maybe", 0), no=counts.get("no", 0))
+    buttons = [rsvp_buttons(t, meeting.id), [Button(t("Calendar file"), encode("ics", meeting.id))]]
+    if manage:
+        buttons.append([Button(t("Reschedule"), encode("mtgmove", meeting.id)),
+                        Button(t("Cancel meeting"), encode("mtgcxl", meeting.id))])
+    if meeting.status == "cancelled":
+        body = t("This meeting was cancelled.")
+        buttons = []
+    return Card(title=f"📅 {meeting.title}", fields=fields, body=body, buttons=buttons,
+                alt_text=t("Meeting: {title}", title=meeting.title), update_key=f"meeting:{meeting.id}")
+
+
+def ics_file(meeting: Meeting, now: datetime, network_name: str) -> bytes:
+    """An iCalendar (RFC 5545) file for the meeting; SEQUENCE follows reschedules."""
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//EduNet//meetings//TH")
+    calendar.add("version", "2.0")
+    calendar.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"meeting-{meeting.id}-n{meeting.network_id}@edunet")
+    event.add("dtstamp", now)
+    event.add("dtstart", meeting.starts_at)
+    event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
+    event.add("summary", meeting.title)
+    event.add("sequence", meeting.version - 1)
+    event.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
+    if meeting.place:
+        event.add("location", meeting.place)
+        if re.match(r"^https?://", meeting.place):
+            event.add("url", meeting.place)
+    event.add("description", "\n".join(filter(None, [meeting.agenda, network_name])))
+    calendar.add_component(event)
+    return calendar.to_ical()
+
+
+async def get_meeting(ctx: BaseContext, meeting_id: int) -> Meeting | None:
+    if ctx.network is None:
+        return None
+    return await ctx.repo(MeetingRepo).get(ctx.network.id, meeting_id)
+
+
+async def target_chats(ctx: BaseContext, meeting: Meeting) -> list:  # type: ignore[type-arg]
+    """The meeting's target groups that are still linked to its network and active."""
+    assert ctx.network is not None
+    linked = {c.id: c for c in await ctx.repo(ChatRepo).linked_groups(ctx.network.id)}
+    return [linked[c] for c in meeting.target_chat_ids if c in linked]
+
+
+async def attendees(ctx: BaseContext, meeting: Meeting) -> list:  # type: ignore[type-arg]
+    assert ctx.network is not None
+    members = ctx.repo(MemberRepo)
+    found = []
+    for member_id in await ctx.repo(MeetingRepo).attendee_ids(ctx.network.id, meeting.id):
+        member = await members.get(ctx.network.id, member_id)
+        if member is not None and member.status == "active":
+            found.append(member)
+    return found
+
+
+async def tell_everyone(ctx: BaseContext, meeting: Meeting, key: str, render) -> int:  # type: ignore[no-untyped-def]
+    """Push once to the target groups and privately to those going or maybe."""
+    count = 0
+    for chat in await target_chats(ctx, meeting):
+        count += await ctx.push(chat, render, key=f"{key}:chat:{chat.id}")
+    for member in await attendees(ctx, meeting):
+        count += await ctx.push_member(member, render, key=f"{key}:member:{member.id}")
+    return count
+
+
+async def schedule_reminders(ctx: BaseContext, meeting: Meeting) -> list[int]:
+    """(Re)schedule the meeting's reminders; offsets already past are cancelled. Returns the kept offsets."""
+    kept = []
+    await ctx.unschedule(f"meeting:{meeting.id}:remind:", prefix=True)
+    for offset in reminder_offsets(ctx.network):
+        run_at = meeting.starts_at - timedelta(minutes=offset)
+        if run_at <= ctx.now:
+            continue
+        await ctx.schedule(f"meeting:{meeting.id}:remind:-{offset}m", REMINDER_KIND, run_at,
+                           {"meeting_id": meeting.id, "offset": offset})
+        kept.append(offset)
+    return kept
+
+
+# ------------------------------------------------------------------ /meeting: the guided flow
+
+
+@router.command("meeting", "ประชุม", roles=COORDINATOR, help=N_("Call a meeting (guided)"))
+async def meeting_command(ctx: Context) -> None:
+    origin = ctx.chat.id if (ctx.chat.kind == "group" and ctx.chat.network_id == ctx.member.network_id) else None  # type: ignore[union-attr]
+    await ctx.start_flow("meeting", "title", {"origin": origin})
+    title = ctx.args.strip()
+    if title:
+        ctx.input = title
+        await meeting_flow(ctx)
+        return
+    await ctx.reply(ctx.t("New meeting. What is its title?"))
+
+
+@router.flow("meeting", roles=COORDINATOR)
+async def meeting_flow(ctx: Context) -> None:
+    assert ctx.flow is not None
+    step, data, value = ctx.flow.step, ctx.flow.data, ctx.input.strip()
+    t = ctx.t
+    if step == "title":
+        if not 1 <= len(value) <= MAX_TITLE:
+            await ctx.reply(t("Please send a title of 1 to {max} characters.", max=MAX_TITLE))
+            return
+        await ctx.goto("when", title=value)
+        await ctx.reply(t("When is it? Send the date and time, e.g. 25/11/2569 14:00 or พรุ่งนี้ 9 น."))
+    elif step == "when":
+        try:
+            starts = ctx.to_utc(parse_datetime(value, ctx.today))
+        except DateInputError as exc:
+            await ctx.reply(date_error(t, exc.code))
+            return
+        if starts <= ctx.now:
+            await ctx.reply(t("That time has already passed. Please send a future date and time."))
+            return
+        await ctx.goto("duration", starts=starts.isoformat())
+        await ctx.reply(Text(t("How long will it last? e.g. 90 (minutes) or 1.5 ชม."),
+                             buttons=[[ctx.flow_button(t("1 hour"), "60"), ctx.flow_button(t("1.5 hours"), "90"),
+                                       ctx.flow_button(t("2 hours"), "120")]]))
+    elif step == "duration":
+        minutes = parse_duration(value)
+        if minutes is None:
+            await ctx.reply(t("Please send a duration from 5 minutes to 24 hours, e.g. 90 or 1.5 ชม."))
+            return
+        await ctx.goto("place", duration=minutes)
+        await ctx.reply(t("Where? Send the place or the online meeting link."))
+    elif step == "place":
+        if not 1 <= len(value) <= MAX_PLACE:
+            await ctx.reply(t("Please send a place or link of 1 to {max} characters.", max=MAX_PLACE))
+            return
+        await ctx.goto("agenda", place=value)
+        await ctx.reply(Text(t("What is the agenda? Send it, or tap No agenda."),
+                             buttons=[[ctx.flow_button(t("No agenda"), "-")]]))
+    elif step == "agenda":
+        if len(value) > MAX_AGENDA:
+            await ctx.reply(t("The agenda is too long (at most {max} characters).", max=MAX_AGENDA))
+            return
+        await ctx.goto("targets", agenda="" if value == "-" else value)
+        await ask_targets(ctx)
+    elif step == "targets":
+        await choose_targets(ctx, value)
+    elif step == "pick":
+        if value == "cancel":
+            await ctx.end_flow()
+            await ctx.reply(t("Cancelled. Nothing was saved."))
+        elif value == "done":
+            if not data.get("targets"):
+                await ctx.reply(await group_picker(ctx, [], t("Please choose at least one group.")))
+                return
+            await show_preview(ctx)
+        elif value.startswith("g:"):
+            selected = toggle(list(data.get("targets", [])), value)
+            await ctx.goto("pick", targets=selected)
+            await ctx.reply(await group_picker(ctx, selected, t("Tap groups to choose them, then Done.")))
+        else:
+            await ctx.reply(t("Please use the buttons: tap groups, then Done."))
+    elif step == "confirm":
+        if value == "create":
+            await create_meeting(ctx)
+        elif value == "cancel":
+            await ctx.end_flow()
+            await ctx.reply(t("Cancelled. Nothing was saved."))
+        else:
+            await ctx.reply(t("Please tap Create or Cancel."))
+
+
+async def ask_targets(ctx: Context) -> None:
+    t = ctx.t
+    groups = await linked_groups(ctx)
+    if not groups:
+        await ctx.end_flow()
+        await ctx.reply(t("No group is linked to the network yet, so there is nobody to invite. "
+                          "Link a group with /linkgroup first."))
+        return
+    row = []
+    if ctx.flow and ctx.flow.data.get("origin"):
+        row.append(ctx.flow_button(t("This group"), "here"))
+    row.append(ctx.flow_button(t("All groups"), "all"))
+    row.append(ctx.flow_button(t("Choose groups"), "choose"))
+    await ctx.reply(Text(t("Which groups are invited?"), buttons=[row]))
+
+
+async def choose_targets(ctx: Context, value: str) -> None:
+    assert ctx.flow is not None
+    groups = [c.id for c in await linked_groups(ctx)]
+    if value == "here" and ctx.flow.data.get("origin") in groups:
+        await ctx.goto("confirm", targets=[ctx.flow.data["origin"]])
+        await show_preview(ctx)
+    elif value == "all":
+        await ctx.goto("confirm", targets=groups)
+        await show_preview(ctx)
+    elif value == "choose":
+        await ctx.goto("pick", targets=[])
+        await ctx.reply(await group_picker(ctx, [], ctx.t("Tap groups to choose them, then Done.")))
+    else:
+        await ctx.reply(ctx.t("Please choose with the buttons."))
+
+
+def draft_meeting(ctx: Context) -> Meeting:
+    assert ctx.flow is not None and ctx.network is not None
+    d = ctx.flow.data
+    return Meeting(id=0, network_id=ctx.network.id, title=d["title"], starts_at=datetime.fromisoformat(d["starts"]),
+                   duration_minutes=int(d["duration"]), place=d["place"], agenda=d.get("agenda", ""),
+                   target_chat_ids=[int(c) for c in d.get("targets", [])], status="scheduled", version=1,
+                   created_by=None)
+
+
+async def show_preview(ctx: Context) -> None:
+    assert ctx.flow is not None
+    await ctx.goto("confirm")
+    draft = draft_meeting(ctx)
+    card = meeting_card(ctx.t, draft, {}, ctx.tz)
+    card.buttons = [[ctx.flow_button(ctx.t("Create"), "create"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]
+    card.update_key = None
+    card.body = ctx.t("Invited groups: {count}. Reminders: {reminders}.", count=len(draft.target_chat_ids),
+                      reminders=reminders_text(ctx.t, reminder_offsets(ctx.network)))
+    await ctx.reply(card)
+
+
+def reminders_text(t: Translator, offsets: list[int]) -> str:
+    if not offsets:
+        return t("none")
+    return ", ".join(t("{time} before", time=duration_text(t, o)) for o in offsets)
+
+
+async def create_meeting(ctx: Context) -> None:
+    assert ctx.network is not None and ctx.member is not None
+    draft = draft_meeting(ctx)
+    await ctx.end_flow()
+    if draft.starts_at <= ctx.now:
+        await ctx.reply(ctx.t("That time has already passed. Please send a future date and time."))
+        return
+    meeting = await ctx.repo(MeetingRepo).create(
+        ctx.network.id, title=draft.title, starts_at=draft.starts_at, duration_minutes=draft.duration_minutes,
+        place=draft.place, agenda=draft.agenda, target_chat_ids=draft.target_chat_ids, created_by=ctx.member.id,
+        now=ctx.now)
+    await ctx.audit("create", "meeting", meeting.id, title=meeting.title, starts_at=meeting.starts_at.isoformat(),
+                    targets=meeting.target_chat_ids)
+    tz = ctx.tz
+    pushed = 0
+    for chat in await target_chats(ctx, meeting):
+        if chat.id == ctx.chat.id:
+            await ctx.reply(meeting_card(ctx.t, meeting, {}, tz))
+        else:
+            pushed += await ctx.push(chat, lambda t: [meeting_card(t, meeting, {}, tz)],
+                                     key=f"meeting:{meeting.id}:card:chat:{chat.id}")
+    kept = await schedule_reminders(ctx, meeting)
+    await ctx.reply(ctx.t("Meeting #{id} created and sent to {count} group(s). Reminders: {reminders}.",
+                          id=meeting.id, count=len(meeting.target_chat_ids), reminders=reminders_text(ctx.t, kept)))
+
+
+# ------------------------------------------------------------------ RSVP, calendar file, listing
+
+
+@router.button("rsvp")
+async def rsvp(ctx: Context) -> None:
+    payload = ctx.payload  # type: ignore[attr-defined]
+    meeting = await get_meeting(ctx, payload.int_arg(0))
+    answer = ANSWER_CODES.get(payload.arg(1))
+    if meeting is None or answer is None:
+        ctx.toast = ctx.t("This button has expired. Please start again.")
+        return
+    if meeting.status != "scheduled" or meeting.starts_at <= ctx.now:
+        ctx.toast = ctx.t("This meeting is no longer taking answers.")
+        if ctx.event.is_private:
+            await ctx.reply(ctx.toast)
+        return
+    assert ctx.member is not None and ctx.network is not None
+    repo = ctx.repo(MeetingRepo)
+    changed = await repo.answer(ctx.network.id, meeting.id, ctx.member.id, answer, ctx.now)
+    label = {"yes": ctx.t("Going"), "maybe": ctx.t("Maybe"), "no": ctx.t("Not going")}[answer]
+    ctx.toast = ctx.t("Your answer: {answer}", answer=label)
+    if changed:
+        await ctx.audit("rsvp", "meeting", meeting.id, answer=answer)
+        # The card again, with the same update key: platforms that can, edit it in place.
+        await ctx.reply(meeting_card(ctx.t, meeting, await repo.counts(ctx.network.id, meeting.id), ctx.tz))
+    elif ctx.event.is_private:
+        await ctx.reply(ctx.toast)
+
+
+@router.button("ics")
+async def calendar_file(ctx: Context) -> None:
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    if meeting is None:
+        ctx.toast = ctx.t("This button has expired. Please start again.")
+        return
+    assert ctx.network is not None and ctx.member is not None
+    document = Document(filename=f"meeting-{meeting.id}.ics", content=ics_file(meeting, ctx.now, ctx.network.name),
+                        mime_type="text/calendar", caption=ctx.t("Open this file to add “{title}” to your calendar.",
+                                                                 title=meeting.title))
+    if ctx.event.is_private:
+        await ctx.reply(document)
+        return
+    # In a group, send it privately rather than to everyone.
+    if await ctx.push_member(ctx.member, [document], key=f"meeting:{meeting.id}:ics:{ctx.event.event_id}"):
+        ctx.toast = ctx.t("I sent the calendar file to you in a private chat.")
+    else:
+        await ctx.reply(document)
+
+
+@router.command("meetings", "การประชุม", help=N_("Upcoming meetings"))
+async def list_meetings(ctx: Context) -> None:
+    assert ctx.network is not None
+    upcoming = await ctx.repo(MeetingRepo).upcoming(ctx.network.id, ctx.now, limit=10)
+    if not upcoming:
+        await ctx.reply(ctx.t("No upcoming meetings."))
+        return
+    lines = [ctx.t("Upcoming meetings:")]
+    buttons = []
+    for meeting in upcoming:
+        counts = await ctx.repo(MeetingRepo).counts(ctx.network.id, meeting.id)
+        lines.append(ctx.t("#{id} {title} — {when} (going {yes})", id=meeting.id, title=meeting.title,
+                           when=ctx.t.datetime(ctx.local(meeting.starts_at)), yes=counts["yes"]))
+        buttons.append([ctx.button(short(f"#{meeting.id} {meeting.title}"), "mtg", meeting.id)])
+    await ctx.reply(Text("\n".join(lines), buttons=buttons))
+
+
+@router.button("mtg")
+async def show_meeting(ctx: Context) -> None:
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    if meeting is None:
+        ctx.toast = ctx.t("This button has expired. Please start again.")
+        return
+    assert ctx.network is not None and ctx.member is not None
+    counts = await ctx.repo(MeetingRepo).counts(ctx.network.id, meeting.id)
+    manage = ctx.member.role == Role.COORDINATOR.value and ctx.event.is_private
+    await ctx.reply(meeting_card(ctx.t, meeting, counts, ctx.tz, manage=manage))
+
+
+# ------------------------------------------------------------------ reschedule and cancel
+
+
+@router.button("mtgmove", roles=COORDINATOR)
+async def reschedule_button(ctx: Context) -> None:
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    if meeting is None or meeting.status != "scheduled":
+        ctx.toast = ctx.t("This meeting can no longer be changed.")
+        if ctx.event.is_private:
+            await ctx.reply(ctx.toast)
+        return
+    await ctx.start_flow("mtgmove", "when", {"id": meeting.id})
+    await ctx.reply(ctx.t("New date and time for “{title}”? (now {when})", title=meeting.title,
+                          when=ctx.t.datetime(ctx.local(meeting.starts_at))))
+
+
+@router.flow("mtgmove", roles=COORDINATOR)
+async def reschedule_flow(ctx: Context) -> None:
+    assert ctx.flow is not None and ctx.network is not None
+    try:
+        starts = ctx.to_utc(parse_datetime(ctx.input.strip(), ctx.today))
+    except DateInputError as exc:
+        await ctx.reply(date_error(ctx.t, exc.code))
+        return
+    if starts <= ctx.now:
+        await ctx.reply(ctx.t("That time has already passed. Please send a future date and time."))
+        return
+    meeting = await get_meeting(ctx, int(ctx.flow.data["id"]))
+    await ctx.end_flow()
+    if meeting is None or meeting.status != "scheduled":
+        await ctx.reply(ctx.t("This meeting can no longer be changed."))
+        return
+    old = meeting.starts_at
+    moved = await ctx.repo(MeetingRepo).reschedule(ctx.network.id, meeting.id, starts, ctx.now)
+    assert moved is not None
+    await ctx.audit("reschedule", "meeting", moved.id, starts_at=starts.isoformat(), previous=old.isoformat())
+    tz = ctx.tz
+    counts = await ctx.repo(MeetingRepo).counts(ctx.network.id, moved.id)
+
+    def notice(t: Translator) -> list:  # type: ignore[type-arg]
+        return [Text(t("📅 Meeting moved: {title}\nNew time: {when} (was {old})", title=moved.title,
+                       when=t.datetime(moved.starts_at.astimezone(tz)), old=t.datetime(old.astimezone(tz)))),
+                meeting_card(t, moved, counts, tz)]
+
+    told = await tell_everyone(ctx, moved, f"meeting:{moved.id}:v{moved.version}:moved", notice)
+    kept = await schedule_reminders(ctx, moved)
+    await ctx.reply(ctx.t("Meeting #{id} moved to {when}. {count} chat(s) will be told. Reminders: {reminders}.",
+                          id=moved.id, when=ctx.t.datetime(ctx.local(starts)), count=told,
+                          reminders=reminders_text(ctx.t, kept)))
+
+
+@router.button("mtgcxl", roles=COORDINATOR)
+async def cancel_button(ctx: Context) -> None:
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    if meeting is None or meeting.status != "scheduled":
+        ctx.toast = ctx.t("This meeting can no longer be changed.")
+        if ctx.event.is_private:
+            await ctx.reply(ctx.toast)
+        return
+    await ctx.reply(Text(ctx.t("Cancel “{title}”? Everyone invited will be told.", title=meeting.title),
+                         buttons=[[ctx.button(ctx.t("Yes, cancel it"), "mtgcxlok", meeting.id)]]))
+
+
+@router.button("mtgcxlok", roles=COORDINATOR)
+async def cancel_confirmed(ctx: Context) -> None:
+    assert ctx.network is not None
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    if meeting is None or not await ctx.repo(MeetingRepo).cancel(ctx.network.id, meeting.id, ctx.now):
+        ctx.toast = ctx.t("This meeting can no longer be changed.")
+        if ctx.event.is_private:
+            await ctx.reply(ctx.toast)
+        return
+    await ctx.audit("cancel", "meeting", meeting.id)
+    await ctx.unschedule(f"meeting:{meeting.id}:remind:", prefix=True)
+    tz = ctx.tz
+    told = await tell_everyone(ctx, meeting, f"meeting:{meeting.id}:cancelled", lambda t: [
+        Text(t("❌ Meeting cancelled: {title} ({when})", title=meeting.title,
+               when=t.datetime(meeting.starts_at.astimezone(tz))))])
+    await ctx.reply(ctx.t("Meeting #{id} cancelled. {count} chat(s) will be told.", id=meeting.id, count=told))
+
+
+# ------------------------------------------------------------------ reminders
+
+
+@router.task(REMINDER_KIND)
+async def send_reminder(ctx: TaskContext) -> None:
+    """Send one reminder, or drop it (and record why) when it no longer makes sense."""
+    meeting = await get_meeting(ctx, int(ctx.payload["meeting_id"]))
+    offset = int(ctx.payload["offset"])
+    outcome = ctx.repo(TaskOutcomeRepo)
+    if meeting is None or meeting.status != "scheduled":
+        await outcome.record(ctx.task.id, "dropped", "meeting cancelled or gone")
+        return
+    if meeting.starts_at <= ctx.now:
+        await outcome.record(ctx.task.id, "dropped",
+                             f"meeting already started at {meeting.starts_at.isoformat()}; reminder was due "
+                             f"{ctx.task.run_at.isoformat()}, ran {ctx.now.isoformat()} (the bot was down)")
+        return
+    for later in reminder_offsets(ctx.network):
+        if later < offset and meeting.starts_at - timedelta(minutes=later) <= ctx.now:
+            await outcome.record(ctx.task.id, "dropped", f"superseded by the -{later}m reminder (ran late)")
+            return
+    tz = ctx.tz
+    left = max(1, round((meeting.starts_at - ctx.now).total_seconds() / 60))
+
+    def reminder(t: Translator) -> list:  # type: ignore[type-arg]
+        return [Text(t("⏰ Reminder: “{title}” starts in {left} ({when})\nPlace: {place}", title=meeting.title,
+                       left=duration_text(t, left), when=t.datetime(meeting.starts_at.astimezone(tz)),
+                       place=meeting.place or "-"),
+                     buttons=[rsvp_buttons(t, meeting.id)])]
+
+    await tell_everyone(ctx, meeting, f"meeting:{meeting.id}:v{meeting.version}:remind:-{offset}m", reminder)
+
+
+# ------------------------------------------------------------------ the summary's meetings section
+
+
+async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
+    """Upcoming meetings (next 14 days) and meetings held in the period vs the previous one."""
+    if ctx.network is None:
+        return None
+    repo = ctx.repo(MeetingRepo)
+    upcoming = await repo.upcoming(ctx.network.id, ctx.now, until=ctx.now + timedelta(days=14), limit=5)
+    held = await repo.count_between(ctx.network.id, period.start, min(period.end, ctx.now))
+    before = await repo.count_between(ctx.network.id, period.previous_start, period.previous_end)
+    if not upcoming and not held and not before:
+        return None
+    t = ctx.t
+    lines = [t("Meetings held: {n} (previous period: {m})", n=held, m=before)]
+    for meeting in upcoming:
+        counts = await repo.counts(ctx.network.id, meeting.id)
+        lines.append(t("Next: {when} {title} (going {yes})", when=t.datetime(ctx.local(meeting.starts_at)),
+                       title=meeting.title, yes=counts["yes"]))
+    chart = {t("Meetings"): (float(held), float(before))} if held or before else {}
+    return SummarySection(title=t("Meetings"), lines=lines, chart=chart, order=90)
+

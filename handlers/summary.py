@@ -1,0 +1,305 @@
+"""Progress summaries: /summary [period] on demand, and one weekly push per linked group
+(default Monday 08:00 in the network's time zone, set with /settings summary).
+
+Sections come from every feature module that defines ``summary_section(ctx, period)``
+(see bot/summary.py); this module only assembles them into one compact card and one
+chart image. A quiet period is one line. /settings also holds the meetings' reminder
+offsets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.charts import bar_chart
+from bot.context import BaseContext, Context, TaskContext
+from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
+from bot.i18n import N_, Translator
+from bot.model import Card, Image, ProgressBar, Reply, Text
+from bot.roles import Role
+from bot.router import Router
+from bot.summary import Period, SummarySection
+from handlers._groups import duration_text
+from handlers.meetings import reminder_offsets
+from scheduler.service import MAINTENANCE_KEY, MAINTENANCE_KIND
+from storage.deliveries import TaskOutcomeRepo
+from storage.membership import ChatRepo, Network, NetworkRepo
+from storage.runtime import TaskRepo
+
+log = logging.getLogger(__name__)
+
+ORDER = 40
+router = Router()
+
+COORDINATOR = {Role.COORDINATOR}
+WEEKLY_KIND = "summary_weekly"
+DEFAULT_SCHEDULE = {"enabled": True, "weekday": 0, "time": "08:00"}
+WEEKDAYS: dict[str, int] = {}
+for _index, _words in enumerate((
+        ("mon", "monday", "จันทร์", "จ."), ("tue", "tuesday", "อังคาร", "อ."), ("wed", "wednesday", "พุธ", "พ."),
+        ("thu", "thursday", "พฤหัส", "พฤหัสบดี", "พฤ."), ("fri", "friday", "ศุกร์", "ศ."),
+        ("sat", "saturday", "เสาร์", "ส."), ("sun", "sunday", "อาทิตย์", "อา."))):
+    for _word in _words:
+        WEEKDAYS[_word] = _index
+WEEKDAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
+                 N_("Sunday"))
+
+SectionProvider = Callable[[BaseContext, Period], Awaitable[SummarySection | None]]
+
+
+# ------------------------------------------------------------------ collecting sections
+
+
+def section_providers() -> list[tuple[str, SectionProvider]]:
+    """Every feature module's ``summary_section``, in feature order."""
+    from handlers import feature_modules
+
+    return [(m.__name__, m.summary_section) for m in feature_modules() if callable(getattr(m, "summary_section", None))]
+
+
+async def collect_sections(ctx: BaseContext, period: Period,
+                           providers: list[tuple[str, SectionProvider]] | None = None) -> list[SummarySection]:
+    """Ask each provider for its section; one that fails is logged and left out (its
+    queries run in a savepoint, so the transaction stays usable)."""
+    sections = []
+    for name, provider in section_providers() if providers is None else providers:
+        try:
+            async with ctx.conn.begin_nested():
+                section = await provider(ctx, period)
+        except Exception:
+            log.exception("summary section of %s failed; left out", name)
+            continue
+        if section is not None:
+            sections.append(section)
+    return sorted(sections, key=lambda s: s.order)
+
+
+def period_label(t: Translator, period: Period, tz: ZoneInfo) -> str:
+    first = period.start.astimezone(tz).date()
+    last = (period.end - timedelta(microseconds=1)).astimezone(tz).date()
+    return t.date(first) if first == last else f"{t.date(first)} – {t.date(last)}"
+
+
+def render_summary(t: Translator, network: Network, period: Period, sections: list[SummarySection],
+                   tz: ZoneInfo) -> list[Reply]:
+    """One compact card plus one chart image; a quiet period is a single line."""
+    label = period_label(t, period, tz)
+    if not sections:
+        return [Text(t("📊 {network}, {period}: a quiet week — nothing new to report.", network=network.name,
+                       period=label))]
+    blocks = []
+    for section in sections:
+        blocks.append("\n".join([f"▸ {section.title}", *section.lines[:8]]))
+    progress = [ProgressBar(label=p[0], value=p[1], total=p[2]) for s in sections for p in s.progress][:6]
+    card = Card(title=t("📊 Progress summary: {network}", network=network.name),
+                fields=[(t("Period"), label)], body="\n\n".join(blocks), progress=progress,
+                alt_text=t("Progress summary, {period}", period=label))
+    replies: list[Reply] = [card]
+    chart = {k: v for s in sections for k, v in s.chart.items()}
+    if chart:
+        categories = [k if len(k) <= 18 else k[:17] + "…" for k in chart]
+        png = bar_chart(t("This period vs the previous one"), categories,
+                        {t("This period"): [v[0] for v in chart.values()],
+                         t("Previous period"): [v[1] for v in chart.values()]},
+                        horizontal=len(categories) > 4)
+        replies.append(Image(png=png, alt_text=t("Chart: this period vs the previous one")))
+    return replies
+
+
+def make_period(start: datetime, end: datetime) -> Period:
+    length = end - start
+    return Period(start=start, end=end, previous_start=start - length, previous_end=start)
+
+
+def local_period(tz: ZoneInfo, first: date, end: date) -> Period:
+    """[first, end) in local dates, as UTC datetimes."""
+    from datetime import timezone
+
+    start = datetime.combine(first, time(0), tzinfo=tz).astimezone(timezone.utc)
+    stop = datetime.combine(end, time(0), tzinfo=tz).astimezone(timezone.utc)
+    return make_period(start, stop)
+
+
+# ------------------------------------------------------------------ /summary
+
+
+@router.command("summary", "สรุป", help=N_("Progress summary: /summary [week | month | last week | 1/11/2569-30/11/2569]"))
+async def summary_command(ctx: Context) -> None:
+    assert ctx.network is not None
+    text = ctx.args.strip() or "week"
+    try:
+        first, end = parse_period(text, ctx.today)
+    except DateInputError:
+        await ctx.reply(ctx.t("I could not read that period. Examples: /summary week, /summary last week, "
+                              "/summary month, /summary 1/11/2569-30/11/2569."))
+        return
+    period = local_period(ctx.tz, first, end)
+    sections = await collect_sections(ctx, period)
+    for reply in render_summary(ctx.t, ctx.network, period, sections, ctx.tz):
+        await ctx.reply(reply)
+
+
+# ------------------------------------------------------------------ the weekly push
+
+
+def summary_schedule(network: Network) -> dict[str, Any]:
+    return {**DEFAULT_SCHEDULE, **(network.settings or {}).get("summary", {})}
+
+
+def weekly_key(network_id: int) -> str:
+    return f"summary:{network_id}:weekly"
+
+
+def occurrence(network: Network, now: datetime, *, after: bool) -> datetime:
+    """The weekly slot (network local time) strictly after ``now``, or the latest at or before it."""
+    from datetime import timezone
+
+    sched = summary_schedule(network)
+    tz = ZoneInfo(network.timezone)
+    hour, minute = (int(x) for x in str(sched["time"]).split(":"))
+    local_now = now.astimezone(tz)
+    day = local_now.date() - timedelta(days=(local_now.weekday() - int(sched["weekday"])) % 7)
+    slot = datetime.combine(day, time(hour, minute), tzinfo=tz)
+    if slot > local_now:
+        slot -= timedelta(days=7)
+    if after:
+        slot += timedelta(days=7)
+    return slot.astimezone(timezone.utc)
+
+
+async def schedule_weekly(ctx: BaseContext, network: Network, *, since: datetime | None = None) -> datetime | None:
+    """Put the network's next weekly summary (the first slot after ``since``, default now)
+    on the schedule, or take it off when disabled."""
+    repo = ctx.repo(TaskRepo)
+    ctx.scheduler_touched = True
+    if not summary_schedule(network)["enabled"]:
+        await repo.cancel(weekly_key(network.id), ctx.now, note="weekly summary switched off")
+        return None
+    run_at = occurrence(network, since or ctx.now, after=True)
+    await repo.schedule(key=weekly_key(network.id), kind=WEEKLY_KIND, run_at=run_at, payload={},
+                        network_id=network.id, now=ctx.now)
+    return run_at
+
+
+@router.task(WEEKLY_KIND)
+async def weekly_summary(ctx: TaskContext) -> None:
+    """One summary per linked group for the latest complete week, however late we run
+    (missed weeks coalesce into one), then schedule the next."""
+    network = ctx.network
+    if network is None:
+        return
+    if not summary_schedule(network)["enabled"]:
+        await ctx.repo(TaskOutcomeRepo).record(ctx.task.id, "dropped", "weekly summary switched off")
+        return
+    tz = ZoneInfo(network.timezone)
+    slot = occurrence(network, ctx.now, after=False).astimezone(tz)
+    end = slot.date()
+    period = local_period(tz, end - timedelta(days=7), end)
+    groups = await ctx.repo(ChatRepo).linked_groups(network.id)
+    if groups:
+        sections = await collect_sections(ctx, period)
+        replies = render_summary(ctx.t, network, period, sections, tz)
+        start_date = end - timedelta(days=7)
+        for chat in groups:
+            await ctx.push(chat, replies, key=f"summary:{network.id}:{start_date:%Y-%m-%d}:chat:{chat.id}")
+    await schedule_weekly(ctx, network)
+
+
+@router.task(MAINTENANCE_KIND)
+async def maintenance(ctx: TaskContext) -> None:
+    """Hourly: every network with summaries on has its next weekly summary scheduled."""
+    repo = ctx.repo(TaskRepo)
+    for network in await ctx.repo(NetworkRepo).all():
+        if not summary_schedule(network)["enabled"]:
+            continue
+        task = await repo.get(weekly_key(network.id))
+        if task is None or task.status != "pending":
+            # From when this check was due: a slot missed while we were down still runs (once).
+            await schedule_weekly(ctx, network, since=min(ctx.now, ctx.task.run_at))
+    await repo.schedule(key=MAINTENANCE_KEY, kind=MAINTENANCE_KIND, run_at=ctx.now + timedelta(hours=1), payload={},
+                        network_id=None, now=ctx.now)
+    ctx.scheduler_touched = True
+
+
+# ------------------------------------------------------------------ /settings
+
+
+OFFSET_RE = re.compile(r"^(?P<n>\d+)\s*(?P<unit>d|day|days|วัน|h|hr|hour|hours|ชม\.?|ชั่วโมง|m|min|นาที)$")
+
+
+def parse_offset(word: str) -> int | None:
+    match = OFFSET_RE.match(from_thai_digits(word).strip().lower())
+    if not match:
+        return None
+    n, unit = int(match["n"]), match["unit"]
+    minutes = n * 1440 if unit[0] in "dว" else n * 60 if unit[0] in "hช" else n
+    return minutes if 5 <= minutes <= 30 * 1440 else None
+
+
+def settings_text(t: Translator, network: Network) -> str:
+    sched = summary_schedule(network)
+    summary = (t("every {day} at {time}", day=t(WEEKDAY_NAMES[int(sched["weekday"])]), time=sched["time"])
+               if sched["enabled"] else t("off"))
+    offsets = reminder_offsets(network)
+    reminders = ", ".join(duration_text(t, o) for o in offsets) if offsets else t("off")
+    return t("Settings of {network}:\nWeekly summary: {summary}\nMeeting reminders before: {reminders}\n"
+             "Change with /settings summary mon 08:00 (or off), /settings reminders 1d 1h (or off).",
+             network=network.name, summary=summary, reminders=reminders)
+
+
+@router.command("settings", "ตั้งค่า", roles=COORDINATOR,
+                help=N_("Network settings: weekly summary time, meeting reminders"))
+async def settings_command(ctx: Context) -> None:
+    assert ctx.network is not None
+    words = ctx.args.lower().split()
+    network = await ctx.repo(NetworkRepo).get(ctx.network.id)
+    assert network is not None
+    if not words:
+        await ctx.reply(settings_text(ctx.t, network))
+        return
+    settings = dict(network.settings or {})
+    what, rest = words[0], words[1:]
+    if what in ("summary", "สรุป"):
+        sched = summary_schedule(network)
+        if rest in (["off"], ["ปิด"]):
+            sched["enabled"] = False
+        elif rest in (["on"], ["เปิด"]):
+            sched["enabled"] = True
+        elif len(rest) == 2 and rest[0].removeprefix("วัน") in WEEKDAYS:
+            try:
+                at = parse_time(rest[1])
+            except DateInputError:
+                await ctx.reply(ctx.t("Usage: /settings summary mon 08:00 (or off, on)."))
+                return
+            sched.update(enabled=True, weekday=WEEKDAYS[rest[0].removeprefix("วัน")], time=f"{at:%H:%M}")
+        else:
+            await ctx.reply(ctx.t("Usage: /settings summary mon 08:00 (or off, on)."))
+            return
+        settings["summary"] = sched
+    elif what in ("reminders", "เตือน"):
+        if rest in (["off"], ["ปิด"]):
+            offsets: list[int] = []
+        else:
+            parsed = [parse_offset(w) for w in rest]
+            if not rest or None in parsed or len(parsed) > 4:
+                await ctx.reply(ctx.t("Usage: /settings reminders 1d 1h (up to four, from 5m to 30d; or off)."))
+                return
+            offsets = sorted({p for p in parsed if p is not None}, reverse=True)
+        settings["meeting_reminders"] = offsets
+    else:
+        await ctx.reply(settings_text(ctx.t, network))
+        return
+    await ctx.repo(NetworkRepo).update_settings(network.id, settings)
+    await ctx.audit("update", "network_settings", network.id, summary=settings.get("summary"),
+                    meeting_reminders=settings.get("meeting_reminders"))
+    updated = await ctx.repo(NetworkRepo).get(network.id)
+    assert updated is not None
+    ctx.network = updated
+    await schedule_weekly(ctx, updated)
+    await ctx.reply(ctx.t("Saved.") + "\n" + settings_text(ctx.t, updated))
+

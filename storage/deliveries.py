@@ -1,0 +1,301 @@
+"""The dispatcher's side of the outbox: leases, progress, retries, dead letters, reports.
+
+The core ``outbox`` table (storage/tables.py) is extended by migration 0004_outbox with:
+
+* ``claimed_by`` / ``claimed_until``: a lease. A dispatcher claims a row before sending it;
+  another process skips the row until the lease ends, so two dispatchers never send the
+  same row at once. A crashed dispatcher's lease simply runs out and the row is picked up
+  again (nothing is lost).
+* ``sent_count``: how many of the row's messages were already delivered (a row may be
+  sent in several requests; a retry resumes after the delivered ones).
+* ``dead_at``: when the row was moved to the dead-letter state.
+
+Lease times use a real (wall) clock, ``not_before`` uses the application's clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.repo import Repo, serialise_on
+from storage.tables import chats, members, outbox, scheduled_tasks
+from storage.types import UTCDateTime
+
+
+def _extend_outbox() -> None:
+    """Declare the columns migration 0004_outbox adds to the core table (idempotent)."""
+    extra = [
+        sa.Column("claimed_by", sa.String(64)),
+        sa.Column("claimed_until", UTCDateTime),
+        sa.Column("sent_count", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("dead_at", UTCDateTime),
+    ]
+    for column in extra:
+        if column.name not in outbox.c:
+            outbox.append_column(column)
+    if not any(ix.name == "ix_outbox_network_status" for ix in outbox.indexes):
+        sa.Index("ix_outbox_network_status", outbox.c.network_id, outbox.c.status)
+    if not any(ix.name == "ix_outbox_chat_status" for ix in outbox.indexes):
+        sa.Index("ix_outbox_chat_status", outbox.c.chat_id, outbox.c.status)
+
+
+_extend_outbox()
+
+
+@dataclass(frozen=True)
+class ClaimedRow:
+    """An outbox row this dispatcher holds the lease on, with what it needs to send it."""
+
+    id: int
+    key: str
+    network_id: int | None
+    chat_id: int
+    messages: list[dict[str, Any]]
+    attempts: int
+    retry_key: str
+    sent_count: int
+    not_before: datetime
+    platform: str
+    platform_chat_id: str
+    chat_kind: str
+    chat_title: str | None
+    chat_network_id: int | None
+    chat_active: bool
+
+
+@dataclass(frozen=True)
+class ChatDeliveries:
+    """Delivery counts for one chat (a /deliveries or announcement report line)."""
+
+    chat_id: int
+    title: str | None
+    platform: str
+    kind: str
+    active: bool
+    sent: int = 0
+    pending: int = 0
+    dead: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    key: str
+    chat_id: int
+    title: str | None
+    kind: str
+    error: str | None
+    dead_at: datetime | None
+
+
+_CLAIM_COLUMNS = (outbox.c.id, outbox.c.key, outbox.c.network_id, outbox.c.chat_id, outbox.c.messages,
+                  outbox.c.attempts, outbox.c.retry_key, outbox.c.sent_count, outbox.c.not_before)
+
+
+def _lease_free(lease_now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= lease_now)
+
+
+class DeliveryRepo(Repo):
+    """Claims and settles outbox rows; reports for coordinators."""
+
+    async def claim(self, *, owner: str, now: datetime, lease_now: datetime, lease_until: datetime,
+                    platforms: list[str], limit: int) -> list[ClaimedRow]:
+        """Take the lease on up to ``limit`` due, unleased rows for chats on ``platforms``.
+
+        Pick candidates, then a conditional UPDATE that re-checks status and lease per
+        row, so a row is only ever claimed by one owner at a time.
+        """
+        if not platforms or limit <= 0:
+            return []
+        # Claims are serialised across processes (SQLite: the write lock; PostgreSQL: an
+        # advisory lock), so the chat-affinity check below cannot race.
+        await serialise_on(self.conn, "outbox-claim")
+        other = outbox.alias("other")
+        # A chat whose rows another live dispatcher holds stays with it: pushes keep their order.
+        held_elsewhere = sa.exists().where(other.c.chat_id == outbox.c.chat_id, other.c.status == "pending",
+                                           other.c.claimed_by != owner, other.c.claimed_until > lease_now)
+        candidates = (
+            sa.select(outbox.c.id)
+            .join(chats, chats.c.id == outbox.c.chat_id)
+            .where(outbox.c.status == "pending", outbox.c.not_before <= now, _lease_free(lease_now),
+                   chats.c.platform.in_(platforms), ~held_elsewhere)
+            .order_by(outbox.c.not_before, outbox.c.id)
+            .limit(limit)
+        )
+        ids = list((await self.conn.execute(candidates)).scalars())
+        if not ids:
+            return []
+        claimed = set(
+            (await self.conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_(ids), outbox.c.status == "pending", _lease_free(lease_now))
+                .values(claimed_by=owner, claimed_until=lease_until)
+                .returning(outbox.c.id)
+            )).scalars()
+        )
+        if not claimed:
+            return []
+        rows = (
+            await self.conn.execute(
+                sa.select(*_CLAIM_COLUMNS, chats.c.platform, chats.c.platform_chat_id, chats.c.kind.label("chat_kind"),
+                          chats.c.title, chats.c.network_id.label("chat_network_id"), chats.c.active)
+                .join(chats, chats.c.id == outbox.c.chat_id)
+                .where(outbox.c.id.in_(claimed))
+                .order_by(outbox.c.not_before, outbox.c.id)
+            )
+        ).all()
+        return [ClaimedRow(id=r.id, key=r.key, network_id=r.network_id, chat_id=r.chat_id, messages=list(r.messages),
+                           attempts=r.attempts, retry_key=r.retry_key, sent_count=r.sent_count,
+                           not_before=r.not_before, platform=r.platform, platform_chat_id=r.platform_chat_id,
+                           chat_kind=r.chat_kind, chat_title=r.title, chat_network_id=r.chat_network_id,
+                           chat_active=r.active) for r in rows]
+
+    async def renew(self, owner: str, lease_until: datetime) -> int:
+        """Extend every lease ``owner`` still holds (a heartbeat while rows wait for pacing)."""
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.claimed_by == owner, outbox.c.status == "pending")
+            .values(claimed_until=lease_until))
+        return result.rowcount or 0
+
+    async def release(self, owner: str) -> int:
+        """Give back every lease ``owner`` holds (clean shutdown)."""
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.claimed_by == owner, outbox.c.status == "pending")
+            .values(claimed_by=None, claimed_until=None))
+        return result.rowcount or 0
+
+    async def progress(self, row_id: int, sent_count: int) -> None:
+        await self.conn.execute(outbox.update().where(outbox.c.id == row_id).values(sent_count=sent_count))
+
+    async def sent(self, row_id: int, now: datetime) -> bool:
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.id == row_id, outbox.c.status == "pending")
+            .values(status="sent", sent_at=now, attempts=outbox.c.attempts + 1, claimed_by=None,
+                    claimed_until=None))
+        return bool(result.rowcount)
+
+    async def retry(self, row_id: int, *, error: str, retry_at: datetime, sent_count: int) -> None:
+        await self.conn.execute(
+            outbox.update().where(outbox.c.id == row_id, outbox.c.status == "pending")
+            .values(attempts=outbox.c.attempts + 1, last_error=error[:2000], not_before=retry_at,
+                    sent_count=sent_count, claimed_by=None, claimed_until=None))
+
+    async def dead(self, row_id: int, *, error: str, now: datetime, count_attempt: bool = True) -> None:
+        values: dict[str, Any] = {"status": "dead", "dead_at": now, "last_error": error[:2000], "claimed_by": None,
+                                  "claimed_until": None}
+        if count_attempt:
+            values["attempts"] = outbox.c.attempts + 1
+        await self.conn.execute(
+            outbox.update().where(outbox.c.id == row_id, outbox.c.status == "pending").values(**values))
+
+    async def dead_for_chat(self, chat_id: int, *, error: str, now: datetime) -> list[int]:
+        """Dead-letter every pending row of a chat that is gone (blocked or removed the bot)."""
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.chat_id == chat_id, outbox.c.status == "pending")
+            .values(status="dead", dead_at=now, last_error=error[:2000], claimed_by=None, claimed_until=None)
+            .returning(outbox.c.id))
+        return list(result.scalars())
+
+    async def requeue_dead(self, network_id: int, now: datetime) -> int:
+        """Give a network's dead letters (to chats still active) a fresh set of attempts."""
+        active_chats = sa.select(chats.c.id).where(chats.c.active == sa.true())
+        result = await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.network_id == network_id, outbox.c.status == "dead", outbox.c.chat_id.in_(active_chats))
+            .values(status="pending", attempts=0, not_before=now, dead_at=None, claimed_by=None, claimed_until=None))
+        return result.rowcount or 0
+
+    async def next_due(self, platforms: list[str]) -> datetime | None:
+        """The earliest ``not_before`` among pending rows (to know how long to sleep)."""
+        return (
+            await self.conn.execute(
+                sa.select(sa.func.min(outbox.c.not_before))
+                .join(chats, chats.c.id == outbox.c.chat_id)
+                .where(outbox.c.status == "pending", chats.c.platform.in_(platforms)))
+        ).scalar_one_or_none()
+
+    # ------------------------------------------------------------ reports
+
+    async def by_chat(self, network_id: int, *, since: datetime | None = None,
+                      key_prefix: str | None = None) -> list[ChatDeliveries]:
+        """Sent / pending / dead counts per chat of a network (optionally one broadcast's keys)."""
+        query = (
+            sa.select(outbox.c.chat_id, outbox.c.status, sa.func.count().label("n"))
+            .where(outbox.c.network_id == network_id)
+            .group_by(outbox.c.chat_id, outbox.c.status)
+        )
+        if since is not None:
+            query = query.where(outbox.c.created_at >= since)
+        if key_prefix is not None:
+            query = query.where(outbox.c.key.startswith(key_prefix, autoescape=True))
+        counts: dict[int, dict[str, int]] = {}
+        for row in (await self.conn.execute(query)).all():
+            counts.setdefault(row.chat_id, {})[row.status] = row.n
+        if not counts:
+            return []
+        chat_rows = (await self.conn.execute(sa.select(chats).where(chats.c.id.in_(counts)))).all()
+        errors = await self._last_errors(network_id, list(counts), key_prefix)
+        result = []
+        for chat in sorted(chat_rows, key=lambda c: (c.kind != "group", c.title or "", c.id)):
+            c = counts[chat.id]
+            result.append(ChatDeliveries(chat_id=chat.id, title=chat.title, platform=chat.platform, kind=chat.kind,
+                                         active=chat.active, sent=c.get("sent", 0), pending=c.get("pending", 0),
+                                         dead=c.get("dead", 0), last_error=errors.get(chat.id)))
+        return result
+
+    async def _last_errors(self, network_id: int, chat_ids: list[int], key_prefix: str | None) -> dict[int, str]:
+        query = (
+            sa.select(outbox.c.chat_id, outbox.c.last_error)
+            .where(outbox.c.network_id == network_id, outbox.c.chat_id.in_(chat_ids), outbox.c.status == "dead")
+            .order_by(outbox.c.dead_at)
+        )
+        if key_prefix is not None:
+            query = query.where(outbox.c.key.startswith(key_prefix, autoescape=True))
+        return {r.chat_id: r.last_error for r in (await self.conn.execute(query)).all() if r.last_error}
+
+    async def dead_letters(self, network_id: int, limit: int = 10) -> list[DeadLetter]:
+        rows = (
+            await self.conn.execute(
+                sa.select(outbox.c.key, outbox.c.chat_id, outbox.c.last_error, outbox.c.dead_at, chats.c.title,
+                          chats.c.kind)
+                .join(chats, chats.c.id == outbox.c.chat_id)
+                .where(outbox.c.network_id == network_id, outbox.c.status == "dead")
+                .order_by(outbox.c.dead_at.desc(), outbox.c.id.desc())
+                .limit(limit))
+        ).all()
+        return [DeadLetter(key=r.key, chat_id=r.chat_id, title=r.title, kind=r.kind, error=r.last_error,
+                           dead_at=r.dead_at) for r in rows]
+
+    async def status_counts(self, network_id: int) -> dict[str, int]:
+        rows = (
+            await self.conn.execute(
+                sa.select(outbox.c.status, sa.func.count().label("n")).where(outbox.c.network_id == network_id)
+                .group_by(outbox.c.status))
+        ).all()
+        return {r.status: r.n for r in rows}
+
+
+class ChatGoneRepo(Repo):
+    """What follows when a platform says a chat blocked or removed the bot."""
+
+    async def mark_gone(self, chat_id: int, platform: str, platform_chat_id: str, kind: str, reason: str) -> None:
+        from storage.membership import ChatRepo
+
+        await ChatRepo(self.conn).set_active(chat_id, False, reason=reason[:255])
+        if kind == "private":  # on both platforms a private chat's id is the user's id
+            await self.conn.execute(
+                members.update().where(members.c.platform == platform, members.c.platform_user_id == platform_chat_id)
+                .values(reachable=False))
+
+
+class TaskOutcomeRepo(Repo):
+    """Lets a task handler record that it decided not to act (dropped), and why."""
+
+    async def record(self, task_id: int, status: str, note: str) -> None:
+        await self.conn.execute(
+            scheduled_tasks.update().where(scheduled_tasks.c.id == task_id).values(status=status, note=note[:2000]))

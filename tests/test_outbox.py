@@ -1,0 +1,291 @@
+"""The outbox dispatcher: exactly-once delivery, retries, dead letters, leases, pacing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.app import App
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.model import Card, Image, Text, reply_to_dict
+from bot.outbox import DeliveryError, OutboxDispatcher, RetryPolicy
+from bot.ratelimit import RateProfile, Window
+from storage.membership import ChatRepo, MemberRepo, NetworkRepo
+from storage.runtime import OutboxRepo
+from tests.conftest import START
+from tests.fake_sender import FakeSender, SimulatedCrash
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 32
+
+
+async def make_app(url: str, clock: ManualClock | None = None) -> App:
+    return App(Settings(database_url=url), clock=clock or ManualClock(START))
+
+
+async def setup_chats(app: App, groups: int, *, platform: str = "telegram") -> tuple[int, list[int]]:
+    """A network with ``groups`` linked group chats; returns (network id, chat ids)."""
+    async with app.db.transaction() as conn:
+        now = app.clock.now()
+        network = await NetworkRepo(conn).create("n", timezone="Asia/Bangkok", language="th", now=now)
+        ids = []
+        for i in range(groups):
+            chat = await ChatRepo(conn).upsert(platform, f"g{i}", "group", f"group {i}", now=now)
+            await ChatRepo(conn).link(chat.id, network.id, by_member_id=None, now=now)
+            ids.append(chat.id)
+    return network.id, ids
+
+
+async def enqueue(app: App, network_id: int, chat_id: int, key: str, *replies) -> bool:  # type: ignore[no-untyped-def]
+    async with app.db.transaction() as conn:
+        return await OutboxRepo(conn).enqueue(key=key, network_id=network_id, chat_id=chat_id,
+                                              messages=[reply_to_dict(r) for r in replies], now=app.clock.now())
+
+
+async def row(app: App, key: str):  # type: ignore[no-untyped-def]
+    async with app.db.transaction() as conn:
+        return await OutboxRepo(conn).by_key(key)
+
+
+@pytest.fixture
+async def app(db_url: str):  # type: ignore[no-untyped-def]
+    application = await make_app(db_url)
+    yield application
+    await application.close()
+
+
+async def test_a_row_is_delivered_once_and_a_duplicate_key_is_not_queued(app: App) -> None:
+    network, (chat,) = await setup_chats(app, 1)
+    assert await enqueue(app, network, chat, "k:1", Text("hello"))
+    assert not await enqueue(app, network, chat, "k:1", Text("hello again"))
+    sender = FakeSender()
+    dispatcher = OutboxDispatcher(app, {"telegram": sender})
+    assert await dispatcher.deliver_due() == 1
+    assert await dispatcher.deliver_due() == 0
+    assert [s.texts for s in sender.sent] == [["hello"]]
+    assert (await row(app, "k:1")).status == "sent"
+
+
+async def test_a_429_with_retry_after_is_honoured(app: App) -> None:
+    network, (chat,) = await setup_chats(app, 1)
+    await enqueue(app, network, chat, "k:429", Text("hi"))
+    sender = FakeSender()
+    sender.fail_next("g0", DeliveryError("429 Too Many Requests", retry_after=30))
+    dispatcher = OutboxDispatcher(app, {"telegram": sender})
+    assert await dispatcher.deliver_due() == 0
+    pending = await row(app, "k:429")
+    assert pending.status == "pending" and pending.not_before == START + timedelta(seconds=30)
+    app.clock.advance(timedelta(seconds=29))
+    assert await dispatcher.deliver_due() == 0 and not sender.sent
+    app.clock.advance(timedelta(seconds=1))
+    assert await dispatcher.deliver_due() == 1
+    assert len(sender.sent) == 1 and len(sender.attempts) == 2
+
+
+async def test_5xx_is_retried_with_growing_backoff_then_dead_lettered(app: App) -> None:
+    network, (chat,) = await setup_chats(app, 1)
+    await enqueue(app, network, chat, "k:5xx", Text("hi"))
+    sender = FakeSender()
+    sender.fail_next("g0", DeliveryError("502 Bad Gateway"), times=10)
+    policy = RetryPolicy(max_attempts=4, base_seconds=2, jitter=0)
+    dispatcher = OutboxDispatcher(app, {"telegram": sender}, retry=policy)
+    waits = []
+    for _ in range(3):
+        before = app.clock.now()
+        assert await dispatcher.deliver_due() == 0
+        current = await row(app, "k:5xx")
+        assert current.status == "pending"
+        waits.append((current.not_before - before).total_seconds())
+        app.clock.set(current.not_before)
+    assert waits == [2, 4, 8]
+    assert await dispatcher.deliver_due() == 0
+    dead = await row(app, "k:5xx")
+    assert dead.status == "dead" and dead.attempts == 4 and "502" in dead.last_error
+    app.clock.advance(timedelta(days=1))
+    assert await dispatcher.deliver_due() == 0 and len(sender.attempts) == 4
+
+
+async def test_a_chat_that_blocked_the_bot_is_stopped_and_its_rows_dead_lettered(app: App) -> None:
+    async with app.db.transaction() as conn:
+        now = app.clock.now()
+        network = await NetworkRepo(conn).create("n", timezone="Asia/Bangkok", language="th", now=now)
+        member = await MemberRepo(conn).add(network.id, platform="telegram", platform_user_id="u1", display_name="U",
+                                            role="parent", language="th", now=now)
+        chat = await ChatRepo(conn).upsert("telegram", "u1", "private", None, now=now)
+    await enqueue(app, network.id, chat.id, "k:a", Text("one"))
+    await enqueue(app, network.id, chat.id, "k:b", Text("two"))
+    sender = FakeSender()
+    sender.gone("u1")
+    dispatcher = OutboxDispatcher(app, {"telegram": sender})
+    assert await dispatcher.deliver_due() == 0
+    assert len(sender.attempts) == 1  # the second row is not even tried
+    assert (await row(app, "k:a")).status == "dead" and (await row(app, "k:b")).status == "dead"
+    async with app.db.transaction() as conn:
+        assert not (await ChatRepo(conn).get(chat.id)).active
+        assert not (await MemberRepo(conn).get(network.id, member.id)).reachable
+
+
+async def test_a_card_and_image_resume_after_a_partial_failure_without_resending(app: App) -> None:
+    network, (chat,) = await setup_chats(app, 1)
+    await enqueue(app, network, chat, "k:two", Card(title="Summary"), Image(png=PNG, alt_text="chart"))
+    one_per_request = RateProfile(name="t", chunk=1)
+
+    class SecondFails(FakeSender):
+        calls = 0
+
+        async def send(self, chat, replies, *, retry_key):  # type: ignore[no-untyped-def]
+            SecondFails.calls += 1
+            if SecondFails.calls == 2:
+                raise DeliveryError("503 Service Unavailable")
+            await super().send(chat, replies, retry_key=retry_key)
+
+    sender = SecondFails(one_per_request)
+    dispatcher = OutboxDispatcher(app, {"telegram": sender})
+    assert await dispatcher.deliver_due() == 0
+    assert (await row(app, "k:two")).status == "pending"
+    app.clock.advance(timedelta(minutes=1))
+    assert await dispatcher.deliver_due() == 1
+    assert [type(r).__name__ for s in sender.sent for r in s.replies] == ["Card", "Image"]
+    assert len({s.retry_key for s in sender.sent}) == 2
+
+
+async def test_a_crash_after_sending_resends_with_the_same_retry_key_and_is_not_delivered_twice(app: App) -> None:
+    network, (chat,) = await setup_chats(app, 1, platform="line")
+    await enqueue(app, network, chat, "k:crash", Text("important"))
+    lease_clock = ManualClock(START)
+    sender = FakeSender()
+    sender.crash_after_next_send = True
+    first = OutboxDispatcher(app, {"line": sender}, lease_clock=lease_clock, lease_seconds=60)
+    with pytest.raises(SimulatedCrash):
+        await first.deliver_due()
+    assert (await row(app, "k:crash")).status == "pending"  # the process died before recording it
+
+    restarted = OutboxDispatcher(app, {"line": sender}, lease_clock=lease_clock, lease_seconds=60)
+    assert await restarted.deliver_due() == 0  # the dead process's lease still holds
+    lease_clock.advance(timedelta(seconds=61))
+    assert await restarted.deliver_due() == 1
+    assert len(sender.sent) == 1 and sender.duplicates_suppressed == 1
+    assert len({key for _chat, key in sender.attempts}) == 1  # one retry key for both attempts
+    assert (await row(app, "k:crash")).status == "sent"
+
+
+async def test_a_crash_before_sending_loses_nothing(app: App) -> None:
+    network, chats = await setup_chats(app, 3)
+    for i, chat in enumerate(chats):
+        await enqueue(app, network, chat, f"k:{i}", Text(f"m{i}"))
+    lease_clock = ManualClock(START)
+    sender = FakeSender()
+    crashing = OutboxDispatcher(app, {"telegram": sender}, lease_clock=lease_clock)
+    sender.fail_next("g1", SimulatedCrash("killed mid-batch"))
+    with pytest.raises(SimulatedCrash):
+        await crashing.deliver_due()
+    assert [s.chat for s in sender.sent] == ["g0"]
+    lease_clock.advance(timedelta(minutes=2))
+    assert await OutboxDispatcher(app, {"telegram": sender}, lease_clock=lease_clock).deliver_due() == 2
+    assert sorted(s.chat for s in sender.sent) == ["g0", "g1", "g2"]
+
+
+async def test_two_dispatcher_processes_on_one_database_never_double_send(db_url: str) -> None:
+    clock = ManualClock(START)
+    first, second = await make_app(db_url, clock), await make_app(db_url, clock)
+    try:
+        network, chats = await setup_chats(first, 60)
+        for chat in chats:
+            for n in range(3):
+                await enqueue(first, network, chat, f"b:{chat}:{n}", Text(f"{chat}/{n}"))
+        sender = FakeSender(latency=0.001)  # one platform, two processes talking to it
+        d1 = OutboxDispatcher(first, {"telegram": sender}, batch_size=25, idle_poll_seconds=0.05)
+        d2 = OutboxDispatcher(second, {"telegram": sender}, batch_size=25, idle_poll_seconds=0.05)
+        runs = [asyncio.create_task(d.run()) for d in (d1, d2)]
+        for _ in range(400):
+            if len(sender.sent) >= 180:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.1)
+        for d in (d1, d2):
+            d.stop()
+        await asyncio.gather(*runs)
+        assert len(sender.sent) == 180
+        assert sender.duplicates_suppressed == 0 and len(sender.attempts) == 180
+        assert d1.stats["sent"] > 0 and d2.stats["sent"] > 0  # both really worked
+        for chat in {s.chat for s in sender.sent}:  # each chat's pushes kept their order
+            texts = [s.texts[0] for s in sender.to(chat)]
+            assert texts == sorted(texts)
+    finally:
+        await first.close()
+        await second.close()
+
+
+PACED = RateProfile(
+    name="test",
+    overall=(Window(60, 0.5, "overall"),),
+    per_chat=(Window(3, 0.1, "per chat"),),
+    per_group=(Window(8, 0.5, "per group"),),
+    chunk=1,
+    margin=0.02,
+)
+
+
+async def run_until(dispatcher: OutboxDispatcher, sender: FakeSender, count: int, timeout: float = 10) -> float:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    task = asyncio.create_task(dispatcher.run())
+    while len(sender.sent) < count and loop.time() - started < timeout:
+        await asyncio.sleep(0.01)
+    elapsed = loop.time() - started
+    dispatcher.stop()
+    await task
+    return elapsed
+
+
+async def test_rate_limits_hold_with_no_burst_beyond_any_window(sqlite_url: str) -> None:
+    app = await make_app(sqlite_url)
+    try:
+        network, chats = await setup_chats(app, 12)
+        for chat in chats:
+            for n in range(10):
+                await enqueue(app, network, chat, f"p:{chat}:{n}", Text(str(n)))
+        sender = FakeSender(PACED)
+        elapsed = await run_until(OutboxDispatcher(app, {"telegram": sender}), sender, 120)
+        assert len(sender.sent) == 120
+        assert sender.violations == []
+        # 120 messages at 60 per 0.5 s need at least 0.5 s after the first 60; 10 per group at
+        # 8 per 0.5 s need 0.5 s too. Paced, not stalled:
+        assert 0.5 <= elapsed < 5
+    finally:
+        await app.close()
+
+
+async def test_the_fake_platform_catches_an_unpaced_burst(sqlite_url: str) -> None:
+    """The check above can fail: without pacing the same load breaks the limits."""
+    app = await make_app(sqlite_url)
+    try:
+        network, chats = await setup_chats(app, 2)
+        for chat in chats:
+            for n in range(10):
+                await enqueue(app, network, chat, f"u:{chat}:{n}", Text(str(n)))
+        sender = FakeSender(None, enforce=PACED)
+        await OutboxDispatcher(app, {"telegram": sender}).deliver_due()
+        assert sender.violations
+    finally:
+        await app.close()
+
+
+async def test_a_429_pauses_that_chat_in_the_pacer(sqlite_url: str) -> None:
+    app = await make_app(sqlite_url)
+    try:
+        network, (chat,) = await setup_chats(app, 1)
+        await enqueue(app, network, chat, "r:1", Text("a"))
+        sender = FakeSender(PACED)
+        sender.fail_next("g0", DeliveryError("429", retry_after=0.3))
+        dispatcher = OutboxDispatcher(app, {"telegram": sender}, retry=RetryPolicy(jitter=0))
+        assert await dispatcher.deliver_due() == 0
+        app.clock.advance(timedelta(seconds=1))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        assert await dispatcher.deliver_due() == 1
+        assert loop.time() - started >= 0.25  # waited out the platform's retry_after
+    finally:
+        await app.close()
