@@ -128,6 +128,8 @@ def question_message(t: Translator, survey: Survey, question: Question, *, mine:
             if private:
                 extra.append(Button(t("Next"), encode("svn", survey.id, question.position)))
             rows.append(extra)
+        elif private and not survey.is_poll:
+            rows.append([Button(t("Skip"), encode("svn", survey.id, question.position))])
     return Text("\n".join(lines), buttons=rows)
 
 

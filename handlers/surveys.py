@@ -264,7 +264,8 @@ async def choice_button(ctx: Context) -> None:
         return
     if recorded.changed:
         await schedule_refresh(ctx, survey)
-        await ctx.audit("answer", "survey", survey.id, **({} if survey.anonymous else {"question": position}))
+        if not survey.anonymous:  # an anonymous answer leaves no trace of who gave it
+            await ctx.audit("answer", "survey", survey.id, question=position)
     chosen = describe_choices(ctx.t, question, recorded.chosen)
     total = len(survey.questions)
     if ctx.event.is_private:

@@ -151,3 +151,169 @@ async def test_results_any_time_and_export_are_for_coordinators_only(bot: Conver
     assert "ไม่มีแบบสำรวจหรือโพลหมายเลข 7" in await bot("alice@dm: /results 7")
     assert "วิธีใช้: /exportsurvey N" in await bot("alice@dm: /exportsurvey abc")
     assert "[file: survey-1.csv" in await bot("alice@dm: ส่งออกแบบสำรวจ 1")  # the Thai alias
+
+
+# ------------------------------------------------------------------ anonymity
+
+
+SECRETS = {"noi": "ความลับของน้อย ขอครูประจำชั้นใหม่", "dao": "ความลับของดาว อาหารกลางวันไม่พอ"}
+
+
+async def dump_database(bot: Conversation) -> dict[str, list[dict[str, object]]]:
+    """Every row of every table, as the database holds it."""
+    import sqlalchemy as sa
+
+    import storage.all_tables  # noqa: F401
+    from storage.tables import metadata
+
+    found: dict[str, list[dict[str, object]]] = {}
+    async with bot.app.db.transaction() as conn:
+        for table in metadata.sorted_tables:
+            found[table.name] = [dict(r) for r in (await conn.execute(sa.select(table))).mappings().all()]
+    return found
+
+
+def values_of(row: dict[str, object]) -> list[str]:
+    """Every value in a row as text (JSON columns flattened), for substring scans."""
+    import json
+
+    return [json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, dict | list) else str(v)
+            for v in row.values() if v is not None]
+
+
+def recomputable_links(db: dict[str, list[dict[str, object]]], extra_keys: list[bytes], members: list,
+                       survey: dict[str, object]) -> list[str]:
+    """Voter keys someone could recompute for a member using only ``db`` contents (plus ``extra_keys``)
+    as the HMAC key, or as a plain hash: each one would link a member to a response."""
+    import hashlib
+    import hmac
+
+    voter_keys = {r["voter_key"] for r in db["survey_responses"]}
+    candidates = {v.encode() for rows in db.values() for row in rows for v in values_of(row)} | set(extra_keys)
+    links = []
+    for member in members:
+        message = f"edunet-survey-voter|{survey['network_id']}|{survey['id']}|{member['id']}".encode()
+        if hashlib.sha256(message).hexdigest() in voter_keys:
+            links.append(f"plain hash of member {member['id']}")
+        for key in candidates:
+            if hmac.new(key, message, hashlib.sha256).hexdigest() in voter_keys:
+                links.append(f"member {member['id']} via key {key[:12]!r}")
+    return links
+
+
+async def anonymous_survey_with_answers(bot: Conversation) -> str:
+    await bot.setup_network("alice", "parents")
+    for user in ("noi", "dao", "mali"):
+        await bot.add_member(user, "parent")
+    await bot("ploy@parents: [Register]", "som@parents: [Register]")
+    await create_survey(bot, anonymous=True)
+    transcript = ""
+    # In the group (pim registers by tapping; he changes his rating once).
+    for line in ("pim@parents: [มากที่สุด]", "pim@parents: [วันเสาร์]", "pim@parents: [น้อย]",
+                 "ploy@parents: [มาก]", "ploy@parents: [วันอาทิตย์]"):
+        transcript += await bot(line)
+    # Privately, with free text.
+    for user, rating in (("noi", "มาก"), ("dao", "ปานกลาง")):
+        transcript += await bot(f"{user}@dm: [Answer]", f"{user}@dm: [{rating}]", f"{user}@dm: [วันเสาร์]",
+                                f"{user}@dm: {SECRETS[user]}")
+    transcript += await bot("mali@dm: [Answer]", "mali@dm: [มากที่สุด]", "mali@dm: [Skip]", "mali@dm: [Skip]")
+    # noi changes her answer; a second pass never creates a second response.
+    transcript += await bot("noi@dm: [Change my answers]", "noi@dm: [มากที่สุด]")
+    return transcript
+
+
+async def test_the_database_holds_no_link_between_anonymous_answers_and_members(
+        bot: Conversation, caplog: pytest.LogCaptureFixture, secret_key_file: Path) -> None:
+    import logging
+
+    from handlers.survey_logic import server_key
+
+    caplog.set_level(logging.DEBUG)
+    out = await anonymous_survey_with_answers(bot)
+    assert "บันทึกคำตอบแบบไม่ระบุชื่อแล้ว (ข้อ 1/3)" in out  # the group toast does not echo the choice
+    assert "แบบสำรวจนี้ไม่ระบุชื่อ คำตอบของคุณถูกเก็บโดยไม่มีชื่อของคุณ" in out
+
+    db = await dump_database(bot)
+    (survey,) = db["surveys"]
+    members = [m for m in db["members"] if m["role"] == "parent"]
+    identities = {str(m["platform_user_id"]) for m in members} | {str(m["display_name"]) for m in members}
+    identities |= {f"m{m['id']}" for m in members}
+
+    responses, answers = db["survey_responses"], db["survey_answers"]
+    assert len(responses) == 5  # once per member, whatever they changed
+    assert all(r["member_id"] is None for r in responses)
+    for row in responses + answers:
+        assert not any(ident in value for ident in identities for value in values_of(row)), row
+    assert sorted(a["text"] for a in answers if a["text"]) == sorted(SECRETS.values())
+    # pim's change replaced his rating (น้อย = choice 3); noi's replaced hers (มากที่สุด = 0).
+    rating_id = next(q["id"] for q in db["survey_questions"] if q["kind"] == "rating")
+    assert sorted(a["choice"] for a in answers if a["question_id"] == rating_id) == [0, 0, 1, 2, 3]
+
+    # No row anywhere holds both something identifying a member and an answer or response key.
+    answer_marks = set(SECRETS.values()) | {str(r["id"]) for r in responses} | {str(r["voter_key"]) for r in responses}
+    for table, rows in db.items():
+        for row in rows:
+            values = values_of(row)
+            if any(mark in value for mark in answer_marks for value in values):
+                assert table in ("survey_responses", "survey_answers"), (table, row)
+    # The audit log records nothing about who answered an anonymous survey.
+    assert not [a for a in db["audit_log"] if a["action"] == "answer"]
+
+    # Nobody holding only the database can recompute a voter key: not as a plain hash, and not with any
+    # value stored in the database as the HMAC key. The server key, which is not in the database, can:
+    # that proves this check would find a link if the key were stored there.
+    assert recomputable_links(db, [], members, survey) == []
+    key = server_key(bot.app.settings)
+    assert key == secret_key_file.read_text().strip().encode()
+    assert not any(key.decode() in value for rows in db.values() for row in rows for value in values_of(row))
+    assert len(recomputable_links(db, [key], members, survey)) == 5
+
+    # Logs carry no answer.
+    assert not any(secret in caplog.text for secret in SECRETS.values())
+
+    # Results and the export are aggregate / nameless.
+    out = await bot("alice@dm: /results 1")
+    assert "ผู้ตอบ: 5/6 (83%)" in out and "• ผู้ปกครอง: 5/6 (83%)" in out
+    assert "ค่าเฉลี่ย 3.80 S.D. 1.30 (ระดับมาก)" in out  # 5, 5, 4, 3, 2
+    # Questions with fewer than 5 answers (mali skipped 2 and 3) are suppressed, free text included.
+    assert "2. วันที่สะดวกประชุม (เลือกตอบข้อเดียว, n = 4)\n       ซ่อนไว้ (ผู้ตอบน้อยกว่า 5 คน)" in out
+    assert "• วันเสาร์" not in out and not any(secret in out for secret in SECRETS.values())
+    shown = capture(bot)
+    await bot("alice@dm: /exportsurvey 1")
+    document = next(r for _chat, r in shown if isinstance(r, Document))
+    rows = list(csv.reader(io.StringIO(document.content.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["ชุดคำตอบ", "1. ท่านพึงพอใจการสื่อสารของโรงเรียนเพียงใด"]
+    assert len(rows) == 6 and not any(ident in cell for row in rows for cell in row for ident in identities)
+
+
+async def test_anonymous_reminder_counts_without_names_and_small_results_are_suppressed(bot: Conversation) -> None:
+    await bot.setup_network("alice", "parents")
+    await bot.add_member("noi", "parent")
+    await bot("ploy@parents: [Register]", "som@parents: [Register]")
+    await create_survey(bot, anonymous=True)
+    await bot("ploy@parents: [มาก]", "noi@dm: [Answer]", "noi@dm: [น้อย]")
+    out = await bot(":clock 2026-11-27 18:01")
+    assert "ยังไม่ได้ตอบ 1 จาก 3 คน" in out and "ยังไม่ได้ตอบ:" not in out  # som, counted, not named
+    out = await bot("alice@dm: /results 1")
+    assert "ผู้ตอบ: 2/3 (67%)" in out
+    assert "ซ่อนผลคำตอบ: แบบสำรวจไม่ระบุชื่อจะแสดงผลเมื่อมีผู้ตอบตั้งแต่ 5 คนขึ้นไป" in out
+    assert "ค่าเฉลี่ย" not in out and "• มาก:" not in out and "[image" not in out
+    assert "• ผู้ปกครอง: ซ่อนไว้ (ผู้ตอบน้อยกว่า 5 คน)" in out
+    assert "ส่งออกคำตอบไม่ได้" in await bot("alice@dm: /exportsurvey 1")
+    out = await bot(":clock 2026-11-28 18:00")
+    assert "bot@parents → ผลสำรวจ: ความพึงพอใจของผู้ปกครอง 2569" in out and "ซ่อนผลคำตอบ" in out
+
+
+def test_the_server_key_comes_from_the_setting_or_a_private_generated_file(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from bot.config import Settings
+    from handlers.survey_logic import server_key
+
+    assert server_key(Settings(secret_key="from-env")) == b"from-env"
+    path = tmp_path / "keys" / "secret.key"
+    first = server_key(Settings(secret_key_file=str(path)))
+    assert path.exists() and len(first) == 64
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert server_key(Settings(secret_key_file=str(path))) == first  # stable across restarts
