@@ -317,3 +317,71 @@ def test_the_server_key_comes_from_the_setting_or_a_private_generated_file(tmp_p
     assert path.exists() and len(first) == 64
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert server_key(Settings(secret_key_file=str(path))) == first  # stable across restarts
+
+
+# ------------------------------------------------------------------ polls
+
+
+async def test_a_quick_poll_counts_votes_throttles_updates_and_closes_at_its_deadline(bot: Conversation) -> None:
+    shown = capture(bot)
+    await bot.setup_network("alice", "parents")
+    await bot.add_member("bob", "teacher")
+    await bot("bob@parents: hello")  # bob is in the group
+    out = await bot('bob@parents: /poll "ไปทัศนศึกษาที่ไหนดี" สวนสัตว์ | พิพิธภัณฑ์ | ทะเล | ปิด 22/11/2569 12:00')
+    assert "bot@parents → 📊 ไปทัศนศึกษาที่ไหนดี" in out and "โพลหมายเลข: 1" in out
+    assert "[สวนสัตว์]" in out and "[ทะเล]" in out and "เปิดรับถึง 22 พ.ย. 2569 12:00 น." in out
+    # Unregistered parents vote with one tap; a vote can change; a double tap changes nothing.
+    out = await bot("pim@parents: [ทะเล]")
+    assert "Pim ลงทะเบียนเป็นผู้ปกครอง" in out
+    assert "บันทึกการโหวตแล้ว: สวนสัตว์" in await bot("pim@parents: [สวนสัตว์]")
+    assert "บันทึกไว้แล้ว ไม่มีการเปลี่ยนแปลง" in await bot("pim@parents: [สวนสัตว์]")
+    await bot("noi@parents: [Register]", "noi@parents: [ทะเล]", "bob@parents: [ทะเล]")
+    cards_before = sum(1 for chat, r in shown if chat == "parents" and getattr(r, "update_key", None) == "poll:1")
+    out = await bot(":clock +1m")
+    updates = [r for chat, r in shown if chat == "parents" and getattr(r, "update_key", None) == "poll:1"]
+    assert len(updates) == cards_before + 1  # four taps, one update, and it replaces the poll card
+    assert "จำนวนผู้โหวต: 3" in out and "สวนสัตว์ ▓▓▓░░░░░░░ 33%" in out and "ทะเล ▓▓▓▓▓▓▓░░░ 67%" in out
+    assert await bot(":clock +5m") == "# clock: 2026-11-21 09:06 (Asia/Bangkok)"
+    out = await bot(":clock 2026-11-22 12:00")
+    assert "bot@parents → ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3" in out
+    assert "• ทะเล: 2 (67%)" in out and "• สวนสัตว์: 1 (33%)" in out
+    assert "ปิดรับคำตอบแล้ว" in await bot("noi@parents: [สวนสัตว์]")
+    assert "Dao ลงทะเบียน" in await bot("dao@parents: [ทะเล]")  # registered, but the closed poll records nothing
+    out = await bot("alice@dm: /results 1")
+    assert "ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3" in out and "• ทะเล: 2 (67%)" in out
+
+
+async def test_poll_input_is_checked_and_options_that_do_not_fit_are_refused_or_numbered(bot: Conversation) -> None:
+    await bot.setup_network("alice", "parents")
+    await bot.add_member("bob", "teacher")
+    await bot.add_member("noi", "parent")
+    assert "วิธีใช้: /poll" in await bot("alice@parents: /poll")
+    assert "คำถามว่างเปล่า" in await bot('alice@parents: /poll "" ก | ข')
+    assert "อย่างน้อย 2 ตัวเลือก" in await bot('alice@parents: /poll "ไปไหนดี" ทะเล')
+    eleven = " | ".join(f"ตัวเลือก{i}" for i in range(1, 12))
+    out = await bot(f'alice@parents: /poll "เลือกวันไหนดี" {eleven}')
+    assert "ตัวเลือกได้ไม่เกิน 10 ตัวเลือกต่อคำถาม" in out and "LINE แสดงได้ไม่เกิน 13 ปุ่ม" in out
+    assert "ตัวเลือกซ้ำ" in await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ทะเล')
+    assert "ผ่านไปแล้ว" in await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ภูเขา | ปิด 1/1/2569 10:00')
+    assert "ระบุเวลาด้วย" in await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ภูเขา | ปิด 25/11/2569')
+    assert "เฉพาะผู้ประสานงาน, ครู" in await bot('noi@parents: /poll "ไปไหนดี" ทะเล | ภูเขา')
+    assert "ในกลุ่มแชต" in await bot('alice@dm: /poll "ไปไหนดี" ทะเล | ภูเขา')
+    assert "📊" not in bot.transcript  # nothing was posted
+    # Long options get numbered buttons (LINE labels hold 20 characters) and are listed in the text.
+    out = await bot("alice@parents: /poll ควรจัดประชุมผู้ปกครองเมื่อไร | วันเสาร์แรกของเดือนหลังเลิกเรียน | "
+                    "วันอาทิตย์ช่วงเช้าที่ศาลาประชาคมหมู่บ้าน")
+    assert "1. วันเสาร์แรกของเดือนหลังเลิกเรียน" in out and "[1]" in out and "[2]" in out
+    assert "บันทึกการโหวตแล้ว: วันอาทิตย์ช่วงเช้าที่ศาลาประชาคมหมู่บ้าน" in await bot("noi@parents: [2]")
+    # Only its creator or a coordinator closes a poll.
+    await bot('bob@parents: /poll "ชอบไหม" ชอบ | ไม่ชอบ')
+    assert "โพลหมายเลข: 2" in bot.transcript
+    assert "เฉพาะผู้สร้างหรือผู้ประสานงาน" in await bot("bob@parents: /closesurvey 1")
+    out = await bot("bob@parents: /closesurvey 2")
+    assert "ปิด “ชอบไหม” แล้ว" in out and "ผลสำรวจ: ชอบไหม" in out
+    assert "ปิดไปแล้ว" in await bot("alice@parents: /closesurvey 2")
+
+
+async def test_a_poll_needs_a_linked_group(bot: Conversation) -> None:
+    await bot.setup_network("alice", "parents")
+    out = await bot('alice@elsewhere: /poll "ไปไหนดี" ทะเล | ภูเขา')
+    assert "ยังไม่ได้เชื่อมกับเครือข่ายของคุณ" in out and "📊" not in out
