@@ -385,3 +385,109 @@ async def test_a_poll_needs_a_linked_group(bot: Conversation) -> None:
     await bot.setup_network("alice", "parents")
     out = await bot('alice@elsewhere: /poll "ไปไหนดี" ทะเล | ภูเขา')
     assert "ยังไม่ได้เชื่อมกับเครือข่ายของคุณ" in out and "📊" not in out
+
+
+# ------------------------------------------------------------------ bad input
+
+
+async def test_the_survey_flow_checks_every_step(bot: Conversation) -> None:
+    await bot.setup_network("alice", "parents")
+    await bot.add_member("bob", "teacher")
+    assert "เฉพาะผู้ประสานงาน" in await bot("bob@dm: /survey")
+    assert "แชตส่วนตัว" in await bot("alice@parents: /survey")
+    await bot("alice@dm: /survey", "alice@dm: แบบสอบถาม")
+    assert "กรุณากดปุ่มใดปุ่มหนึ่ง" in await bot("alice@dm: อะไรก็ได้")
+    assert "เพิ่มคำถามครบแล้ว" not in await bot("alice@dm: [Single choice]")  # no "done" before a question
+    assert "คำถามว่างเปล่า" in await bot("alice@dm: ")
+    await bot("alice@dm: ไปไหนดี")
+    assert "อย่างน้อย 2 ตัวเลือก" in await bot("alice@dm: ทะเล")
+    eleven = " | ".join(f"ตัวเลือก {i}" for i in range(1, 12))
+    assert "ไม่เกิน 10 ตัวเลือก" in await bot(f"alice@dm: {eleven}")
+    assert "เพิ่มคำถามข้อที่ 1 แล้ว" in await bot("alice@dm: ทะเล | ภูเขา | น้ำตก")
+    await bot("alice@dm: [Done adding questions]")
+    assert "กรุณาระบุบทบาท" in await bot("alice@dm: นักเรียน")
+    await bot("alice@dm: ผู้ปกครอง, ครู")
+    assert "กรุณาส่งหมายเลขจากรายการ" in await bot("alice@dm: 7")
+    await bot("alice@dm: 1", "alice@dm: [Anonymous]")
+    assert "ผ่านไปแล้ว" in await bot("alice@dm: 1/11/2569 10:00")
+    assert "ระบุเวลาด้วย" in await bot("alice@dm: 25/11/2569")
+    assert "อ่านวันที่และเวลาไม่ออก" in await bot("alice@dm: สักวันหนึ่ง")
+    out = await bot("alice@dm: พรุ่งนี้ 17:00")
+    assert "สำหรับ: ครู, ผู้ปกครอง" in out and "ไม่ระบุชื่อ: ใช่" in out and "ปิดรับ: 22 พ.ย. 2569 17:00 น." in out
+    assert "ยกเลิกแล้ว" in await bot("alice@dm: [Cancel]")
+    assert "ไม่มีแบบสำรวจหรือโพลใน 90 วัน" in await bot("alice@dm: /results")
+
+
+async def test_answers_outside_the_rules_are_refused_and_change_nothing(bot: Conversation) -> None:
+    await bot.setup_network("alice", "parents")
+    await bot.add_member("bob", "teacher")
+    await bot("bob@parents: hello")
+    await create_survey(bot)
+    # A teacher is not in a parents' survey audience.
+    out = await bot("bob@parents: [มาก]")
+    assert "สำหรับผู้ปกครอง คุณไม่อยู่ในกลุ่มผู้ตอบ จึงไม่ได้บันทึกคำตอบ" in out
+    # Forged or stale buttons: malformed, out of range, unknown question, another network's survey.
+    card = next(m for m in reversed(bot.console.history) if m.chat == "parents" and m.buttons)
+    card.buttons += [Button("bad", payload="1|sv|x|1|0"), Button("range", payload="1|sv|1|1|9"),
+                     Button("noq", payload="1|sv|1|9|0"), Button("text", payload="1|sv|1|3|0"),
+                     Button("other", payload="1|sv|2|1|0"), Button("short", payload="1|sv|1")]
+    await bot("pim@parents: [Register]")
+    assert "ปุ่มนี้ไม่ถูกต้อง ไม่ได้บันทึกอะไร" in await bot("pim@parents: [bad]")
+    assert "คำตอบนี้ไม่อยู่ในตัวเลือก ไม่ได้บันทึกอะไร" in await bot("pim@parents: [range]")
+    assert "ไม่มีคำถามนี้ในแบบสำรวจ" in await bot("pim@parents: [noq]")
+    assert "ไม่มีคำถามนี้ในแบบสำรวจ" in await bot("pim@parents: [text]")
+    assert "ปุ่มนี้ไม่ถูกต้อง" in await bot("pim@parents: [short]")
+    # Survey 2 belongs to another network: invisible from this one.
+    await bot("zed@dm: /newnetwork เครือข่ายอื่น", "zed@dm: [Join as coordinator]", "zed@other: /linkgroup")
+    await bot("zed@dm: /survey", "zed@dm: ของเครือข่ายอื่น", "zed@dm: [Rating (5 levels)]", "zed@dm: พอใจไหม",
+              "zed@dm: [Done adding questions]", "zed@dm: [Everyone]", "zed@dm: [All groups]", "zed@dm: [Named]",
+              "zed@dm: 28/11/2569 18:00", "zed@dm: [Publish]")
+    assert "ไม่พบแบบสำรวจนี้" in await bot("pim@parents: [other]")
+    assert "ไม่มีแบบสำรวจหรือโพลหมายเลข 2" in await bot("alice@dm: /results 2")
+    assert "Alice" not in await bot("zed@dm: /results 1")
+    out = await bot("alice@dm: /results 1")
+    assert "ผู้ตอบ: 0/1 (0%)" in out  # nothing above was recorded
+    # Free text: empty and too long answers are refused, the flow waits for a real one.
+    await bot.add_member("noi", "parent")  # joined after publishing: the group card's Answer sends it privately
+    out = await bot("noi@parents: [Answer]")
+    assert "(only noi sees) → ส่งคำถามไปที่แชตส่วนตัวของคุณแล้ว" in out and "bot@dm:noi → 📋 แบบสำรวจใหม่" in out
+    assert "ส่งคำถามไปที่แชตส่วนตัวของคุณแล้วก่อนหน้านี้" in await bot("noi@parents: [Answer]")
+    assert "ยังส่งข้อความส่วนตัวถึงคุณไม่ได้" in await bot("pim@parents: [Answer]")
+    await bot("noi@dm: [Answer]", "noi@dm: [Skip]", "noi@dm: [Skip]")
+    assert "กรุณาพิมพ์คำตอบ" in await bot("noi@dm:  ")
+    assert "สั้นกว่า 1000 ตัวอักษร" in await bot("noi@dm: " + "ก" * 1001)
+    assert "บันทึกคำตอบแล้ว" in await bot("noi@dm: ดีมาก")
+    assert "คำตอบเหมือนเดิม" in await bot("noi@dm: [Change my answers]", "noi@dm: [Skip]", "noi@dm: [Skip]",
+                                          "noi@dm: ดีมาก")
+    # Closed by its coordinator: the text flow and buttons stop accepting answers.
+    await bot("noi@dm: [Change my answers]", "noi@dm: [Skip]", "noi@dm: [Skip]")
+    await bot("alice@dm: /closesurvey 1")
+    assert "ปิดรับคำตอบแล้ว" in await bot("noi@dm: เปลี่ยนใจ")
+    assert "ปิดรับคำตอบแล้ว" in await bot("noi@dm: [Change my answers]")
+    assert "ไม่เข้าใจข้อความนี้" in await bot("noi@dm: เปลี่ยนใจอีก")  # the flow ended
+
+
+async def test_multiple_choice_adds_idempotently_clears_and_moves_on(bot: Conversation) -> None:
+    await bot.setup_network("alice", "parents")
+    await bot.add_member("noi", "parent")
+    await bot("alice@dm: /survey", "alice@dm: กิจกรรม", "alice@dm: [Multiple choice]",
+              "alice@dm: กิจกรรมที่ลูกสนใจ", "alice@dm: กีฬา | ดนตรี | ศิลปะ", "alice@dm: [Done adding questions]",
+              "alice@dm: [Everyone]", "alice@dm: [All groups]", "alice@dm: [Named]", "alice@dm: 28/11/2569 18:00",
+              "alice@dm: [Publish]")
+    out = await bot("noi@dm: [Answer]")
+    assert "เลือกได้ทุกข้อที่ตรง" in out and "[ล้างตัวเลือกของฉัน] [ถัดไป]" in out
+    assert "เพิ่มแล้ว ตัวเลือกของคุณ: กีฬา" in await bot("noi@dm: [กีฬา]")
+    out = await bot("noi@dm: [ดนตรี]")
+    assert "ตัวเลือกของคุณ: กีฬา, ดนตรี" in out and "[✓ กีฬา]" in out and "[✓ ดนตรี]" in out
+    assert "เลือกไว้แล้ว ตัวเลือกของคุณ: กีฬา, ดนตรี" in await bot("noi@dm: [✓ ดนตรี]")  # a double tap
+    out = await bot("noi@dm: [ล้างตัวเลือกของฉัน]")
+    assert "ล้างตัวเลือกของคุณแล้ว" in out and "✓" not in out
+    await bot("noi@dm: [ศิลปะ]")
+    assert "ขอบคุณค่ะ" in await bot("noi@dm: [Next]")
+    await bot("pim@parents: [Register]", "pim@parents: [กีฬา]", "pim@parents: [ศิลปะ]")
+    assert "(only pim sees) → บันทึกไว้แล้ว ไม่มีการเปลี่ยนแปลง" in await bot("pim@parents: [ศิลปะ]")
+    out = await bot("alice@dm: /results 1")
+    assert "(เลือกได้หลายข้อ, n = 2)" in out
+    assert "• กีฬา: 1 (50%)" in out and "• ดนตรี: 0 (0%)" in out and "• ศิลปะ: 2 (100%)" in out
+    assert "ล้างตัวเลือกของคุณในข้อ 1 แล้ว" in await bot("pim@parents: [ล้างตัวเลือกของฉัน]")
+    assert "• ศิลปะ: 1 (100%)" in await bot("alice@dm: /results 1")
