@@ -491,3 +491,104 @@ async def test_multiple_choice_adds_idempotently_clears_and_moves_on(bot: Conver
     assert "• กีฬา: 1 (50%)" in out and "• ดนตรี: 0 (0%)" in out and "• ศิลปะ: 2 (100%)" in out
     assert "ล้างตัวเลือกของคุณในข้อ 1 แล้ว" in await bot("pim@parents: [ล้างตัวเลือกของฉัน]")
     assert "• ศิลปะ: 1 (100%)" in await bot("alice@dm: /results 1")
+
+
+# ------------------------------------------------------------------ summary and storage
+
+
+async def test_summary_section_reports_response_rates_for_the_period(bot: Conversation) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from bot.context import TaskContext
+    from bot.summary import Period
+    from handlers.surveys import summary_section
+    from storage.membership import NetworkRepo
+
+    await bot.setup_network("alice", "parents")
+    await bot.add_member("noi", "parent")
+    await bot("ploy@parents: [Register]")
+    await create_survey(bot)
+    await bot("noi@dm: [Answer]", "noi@dm: [มาก]")
+    await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ภูเขา', "ploy@parents: [ทะเล]")
+
+    async def section(start: datetime, end: datetime, network_id: int = 1):  # type: ignore[no-untyped-def]
+        period = Period(start, end, start - (end - start), start)
+        async with bot.app.db.transaction() as conn:
+            network = await NetworkRepo(conn).get(network_id)
+            return await summary_section(TaskContext(bot.app, conn, network, task=None), period)
+
+    week = datetime(2026, 11, 16, tzinfo=timezone.utc)
+    found = await section(week, week + timedelta(days=7))
+    assert found is not None and found.title == "แบบสำรวจและโพล" and found.order == 30
+    assert found.lines == ["แบบสำรวจ “ความพึงพอใจของผู้ปกครอง 2569”: ตอบแล้ว 1/2 คน (ร้อยละ 50) "
+                           "เปิดรับถึง 28 พ.ย. 2569 18:00 น.",
+                           "โพล “ไปไหนดี”: โหวต 1 คน"]
+    assert found.progress == [("ความพึงพอใจของผู้ปกครอง 2569", 1.0, 2.0)]
+    assert found.chart == {"อัตราการตอบแบบสำรวจ (%)": (50.0, 0.0)}
+    # Closed in a later period: still reported there, with the audience frozen at closing.
+    await bot(":clock 2026-11-28 18:00", "alice@dm: /closesurvey 2")  # the poll had no deadline
+    await bot("dao@parents: [Register]")  # joins after the close: not in the frozen audience
+    later = await section(week + timedelta(days=7), week + timedelta(days=14))
+    assert later is not None and "ตอบแล้ว 1/2 คน (ร้อยละ 50) ปิดแล้ว" in later.lines[0]
+    assert later.chart == {"อัตราการตอบแบบสำรวจ (%)": (50.0, 50.0)}
+    assert await section(week + timedelta(days=14), week + timedelta(days=21)) is None  # nothing open then
+    assert await section(week - timedelta(days=7), week) is None  # nor before
+    # Another network sees nothing of this one.
+    await bot("zed@dm: /newnetwork เครือข่ายอื่น", "zed@dm: [Join as coordinator]")
+    assert await section(week, week + timedelta(days=7), network_id=2) is None
+
+
+async def test_survey_storage_on_both_engines(db_url: str) -> None:
+    from datetime import datetime, timezone
+
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import storage.all_tables  # noqa: F401
+    from storage.db import Database
+    from storage.membership import MemberRepo, NetworkRepo
+    from storage.surveys import SurveyRepo
+    from storage.tables import metadata
+
+    now = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+    db = Database(db_url)
+    try:
+        async with db.transaction() as conn:
+            # The migration creates exactly what the table definitions say.
+            diff = await conn.run_sync(lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"compare_type": True}), metadata))
+            assert [d for d in diff if "survey" in repr(d)] == []
+            a = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=now)
+            b = await NetworkRepo(conn).create("B", timezone="Asia/Bangkok", language="th", now=now)
+            member = await MemberRepo(conn).add(a.id, platform="line", platform_user_id="U1", display_name="Pim",
+                                                role="parent", language="th", now=now)
+            repo = SurveyRepo(conn)
+            questions = [{"kind": "rating", "text": "พอใจไหม", "options": []},
+                         {"kind": "multi", "text": "อะไรบ้าง", "options": ["ก", "ข"]}]
+            first = await repo.create(a.id, kind="survey", title="S", anonymous=True, roles=["parent"],
+                                      organisations=[], chats=[], chat_id=None, created_by=member.id,
+                                      closes_at=now, questions=questions, now=now)
+            other = await repo.create(b.id, kind="poll", title="P", anonymous=False, roles=[], organisations=[],
+                                      chats=[], chat_id=None, created_by=None, closes_at=None,
+                                      questions=questions[1:], now=now)
+            assert (first.number, other.number) == (1, 1)  # numbered per network
+            assert await repo.get(b.id, first.id) is None and await repo.by_number(b.id, 1) == other
+            one = await repo.ensure_response(first, "k1", member.id)
+            assert await repo.ensure_response(first, "k1", member.id) == one  # once per voter
+            assert one.member_id is None and len(one.id) == 32  # anonymous: no member id, random id
+            rating, multi = first.questions
+            await repo.set_answer(first, one.id, rating, 1)
+            await repo.set_answer(first, one.id, rating, 0)
+            assert await repo.add_choice(first, one.id, multi, 1)
+            assert not await repo.add_choice(first, one.id, multi, 1)  # a duplicate keeps the transaction usable
+            assert [(a.question_id, a.choice) for a in await repo.all_answers(first)] == [(rating.id, 0),
+                                                                                         (multi.id, 1)]
+            assert await repo.all_answers(other) == [] and await repo.response_count(other) == 0
+            assert await repo.close(a.id, first.id, audience_size=3, now=now)
+            assert not await repo.close(a.id, first.id, audience_size=9, now=now)  # closing twice: no-op
+            assert not await repo.close(b.id, first.id, audience_size=9, now=now)  # not across networks
+            closed = await repo.get(a.id, first.id)
+            assert closed is not None and closed.status == "closed" and closed.audience_size == 3
+            assert [s.id for s in await repo.active_between(a.id, now, now)] == []
+    finally:
+        await db.dispose()
