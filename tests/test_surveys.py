@@ -592,3 +592,31 @@ async def test_survey_storage_on_both_engines(db_url: str) -> None:
             assert [s.id for s in await repo.active_between(a.id, now, now)] == []
     finally:
         await db.dispose()
+
+
+async def test_english_users_get_the_english_scale_and_export_survey_takes_the_shared_export_form(
+        bot: Conversation) -> None:
+    from handlers.surveys import export_survey
+
+    await bot.setup_network("alice", "parents")
+    await bot.add_member("noi", "parent")
+    await create_survey(bot)
+    await bot("noi@dm: /lang en")
+    out = await bot("noi@dm: [Answer]")
+    assert "[Very high]" in out and "[Moderate]" in out and "[Very low]" in out and "[Skip]" in out
+    assert "Saved: High" in await bot("noi@dm: [High]")
+    await bot("alice@dm: /lang en")
+    out = await bot("alice@dm: /results 1")
+    assert "Results so far: ความพึงพอใจของผู้ปกครอง 2569" in out and "Mean 4.00, S.D. 0.00 (High)" in out
+    # The shared `/export survey ID` (wired at merge) calls export_survey(ctx, "survey ID").
+    route = bot.app.router.commands["exportsurvey"]
+    original = route.handler
+
+    async def shared_export(ctx):  # type: ignore[no-untyped-def]
+        await export_survey(ctx, f"survey {ctx.args}")
+
+    route.handler = shared_export
+    try:
+        assert "[file: survey-1.csv" in await bot("alice@dm: /exportsurvey 1")
+    finally:
+        route.handler = original
