@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     allow_http_public_url: bool = False
     flow_ttl_minutes: int = 60
     log_level: str = "INFO"
+    # Server secret for keyed hashes (anonymous surveys). Keep it OUT of the database and its backups;
+    # every instance must share it. Empty: a generated key file (secret_key_file, or ~/.config/edunet/secret.key).
+    secret_key: str = ""
+    secret_key_file: str = ""
 
     telegram_bot_token: str = Field("", validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN"))
     telegram_webhook_url: str = Field("", validation_alias=AliasChoices("TELEGRAM_WEBHOOK_URL"))

@@ -1,0 +1,342 @@
+"""Surveys: anonymity keys, audiences, recording answers, statistics and CSV export.
+
+No routes here (see :mod:`handlers.surveys`); nothing here talks to a platform.
+
+Anonymity design
+----------------
+An anonymous survey's response row holds no member id. "Once per member, and
+changeable" is enforced by ``voter_key = HMAC-SHA256(server_secret, survey|member)``,
+unique per survey. The server secret lives outside the database (``EDUNET_SECRET_KEY``,
+else a generated key file readable only by the bot's user), so someone holding only
+the database — a coordinator with a dump, a backup, an export — cannot recompute the
+hash for a member and so cannot link answers to people. Trade-off: whoever holds the
+server secret *and* the database (the server operator) could; losing the secret means
+members cannot change answers to open anonymous surveys (and could answer them again).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import logging
+import os
+import secrets
+import statistics
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from bot.config import Settings
+from bot.context import BaseContext
+from bot.i18n import N_
+from bot.roles import Role
+from storage.membership import Member, MemberRepo, OrganisationRepo
+from storage.surveys import TEXT_CHOICE, Answer, Question, Survey, SurveyRepo
+
+log = logging.getLogger(__name__)
+# aiosqlite logs every SQL statement *with its parameters* at DEBUG: answers next to the member
+# lookups of the same transaction. Anonymous answers must not reach the logs, even at DEBUG.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
+
+# The standard Thai 5-level scale, highest first: choice index 0 = 5 points … 4 = 1 point.
+RATING_LABELS = (N_("Very high"), N_("High"), N_("Moderate"), N_("Low"), N_("Very low"))
+# Breakdowns of anonymous surveys with fewer answers than this are not shown.
+MIN_CELL = 5
+MAX_OPTIONS = 10  # LINE shows at most 13 quick replies; we keep well below every platform's limit
+MAX_QUESTIONS = 20
+MAX_QUESTION_CHARS = 300
+MAX_OPTION_CHARS = 100
+MAX_TEXT_ANSWER_CHARS = 1000
+BUTTON_LABEL_CHARS = 20  # LINE's action label limit; longer options get numbered buttons
+
+
+# ------------------------------------------------------------------ keys
+
+
+def _key_file(settings: Settings) -> Path:
+    if settings.secret_key_file:
+        return Path(settings.secret_key_file).expanduser()
+    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "edunet" / "secret.key"
+
+
+@lru_cache(maxsize=8)
+def _load_key(secret: str, key_file: str) -> bytes:
+    if secret:
+        return secret.encode("utf-8")
+    path = Path(key_file)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it meanwhile
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            log.warning("EDUNET_SECRET_KEY is not set: generated %s. Several instances must share one key; "
+                        "set EDUNET_SECRET_KEY for them all.", path)
+    return path.read_text().strip().encode("utf-8")
+
+
+def server_key(settings: Settings) -> bytes:
+    """The server secret for keyed hashes: never stored in the database."""
+    return _load_key(settings.secret_key, str(_key_file(settings)))
+
+
+def voter_key(settings: Settings, survey: Survey, member_id: int) -> str:
+    """The key of a member's response: plain for named surveys, a keyed hash for anonymous ones."""
+    if not survey.anonymous:
+        return f"m{member_id}"
+    message = f"edunet-survey-voter|{survey.network_id}|{survey.id}|{member_id}".encode()
+    return hmac.new(server_key(settings), message, hashlib.sha256).hexdigest()
+
+
+# ------------------------------------------------------------------ audience
+
+
+def in_audience(survey: Survey, member: Member) -> bool:
+    if member.network_id != survey.network_id:
+        return False
+    if survey.is_poll:
+        return True
+    if survey.roles and member.role not in survey.roles:
+        return False
+    return not survey.organisations or member.organisation_id in survey.organisations
+
+
+async def audience_members(ctx: BaseContext, survey: Survey) -> list[Member]:
+    """Active members the survey is for (empty for polls: anyone in the group may vote)."""
+    if survey.is_poll:
+        return []
+    return await ctx.repo(MemberRepo).list(survey.network_id, roles=list(survey.roles) or None,
+                                           organisation_ids=list(survey.organisations) or None)
+
+
+async def responders(ctx: BaseContext, survey: Survey, members: list[Member]) -> set[int]:
+    """Which of ``members`` have answered (computed with the server secret for anonymous surveys)."""
+    keys = await ctx.repo(SurveyRepo).voter_keys(survey)
+    return {m.id for m in members if voter_key(ctx.app.settings, survey, m.id) in keys}
+
+
+# ------------------------------------------------------------------ answers
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be recorded; ``code`` says why (handlers translate it)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class Recorded:
+    """What recording an answer did."""
+
+    question: Question
+    changed: bool
+    chosen: list[int]
+    text: str | None = None
+
+
+def check_choice(question: Question, choice: int) -> None:
+    count = 5 if question.kind == "rating" else len(question.options)
+    if question.kind == "text" or not 0 <= choice < count:
+        raise AnswerError("out_of_range")
+
+
+async def record_choice(ctx: BaseContext, survey: Survey, member: Member, question: Question, choice: int
+                        ) -> Recorded:
+    """Store one tap: replace a single/rating answer, add to a multiple-choice one."""
+    check_choice(question, choice)
+    repo = ctx.repo(SurveyRepo)
+    response = await repo.ensure_response(survey, voter_key(ctx.app.settings, survey, member.id), member.id)
+    before = [a.choice for a in await repo.answers_of(survey, response.id, question.id)]
+    if question.kind == "multi":
+        changed = await repo.add_choice(survey, response.id, question, choice)
+    else:
+        changed = before != [choice]
+        if changed:
+            await repo.set_answer(survey, response.id, question, choice)
+    after = [a.choice for a in await repo.answers_of(survey, response.id, question.id)]
+    return Recorded(question, changed, after)
+
+
+async def record_text(ctx: BaseContext, survey: Survey, member: Member, question: Question, text: str) -> Recorded:
+    if question.kind != "text":
+        raise AnswerError("out_of_range")
+    text = text.strip()
+    if not text:
+        raise AnswerError("empty")
+    if len(text) > MAX_TEXT_ANSWER_CHARS:
+        raise AnswerError("too_long")
+    repo = ctx.repo(SurveyRepo)
+    response = await repo.ensure_response(survey, voter_key(ctx.app.settings, survey, member.id), member.id)
+    before = await repo.answers_of(survey, response.id, question.id)
+    changed = not before or before[0].text != text
+    if changed:
+        await repo.set_answer(survey, response.id, question, TEXT_CHOICE, text)
+    return Recorded(question, changed, [TEXT_CHOICE], text)
+
+
+async def clear_choices(ctx: BaseContext, survey: Survey, member: Member, question: Question) -> None:
+    repo = ctx.repo(SurveyRepo)
+    response = await repo.response(survey, voter_key(ctx.app.settings, survey, member.id))
+    if response is not None:
+        await repo.clear_answer(survey, response.id, question)
+
+
+async def my_answers(ctx: BaseContext, survey: Survey, member: Member) -> dict[int, list[Answer]]:
+    """The member's own answers, by question id."""
+    repo = ctx.repo(SurveyRepo)
+    response = await repo.response(survey, voter_key(ctx.app.settings, survey, member.id))
+    found: dict[int, list[Answer]] = {}
+    if response is not None:
+        for answer in await repo.answers_of(survey, response.id):
+            found.setdefault(answer.question_id, []).append(answer)
+    return found
+
+
+# ------------------------------------------------------------------ statistics
+
+
+@dataclass
+class QuestionStats:
+    question: Question
+    answered: int  # respondents who answered this question
+    counts: list[int] = field(default_factory=list)  # per option (ratings: index 0 = 5 points)
+    mean: float | None = None
+    sd: float | None = None
+    texts: list[str] = field(default_factory=list)
+    suppressed: bool = False
+
+    def percent(self, index: int) -> float:
+        return 100.0 * self.counts[index] / self.answered if self.answered else 0.0
+
+
+@dataclass
+class Breakdown:
+    label: str  # a role value or an organisation name ("" = no organisation)
+    kind: str  # role | organisation
+    answered: int
+    total: int
+    suppressed: bool = False
+
+
+@dataclass
+class SurveyStats:
+    survey: Survey
+    responses: int
+    audience: int | None
+    questions: list[QuestionStats]
+    breakdowns: list[Breakdown]
+    suppressed: bool  # anonymous with fewer than MIN_CELL responses: no answer figures at all
+
+
+def rating_level(mean: float) -> int:
+    """The scale level (index into RATING_LABELS) a mean falls in: 4.50–5.00 very high … 1.00–1.49 very low."""
+    for index, floor in enumerate((4.5, 3.5, 2.5, 1.5)):
+        if mean >= floor:
+            return index
+    return 4
+
+
+def question_stats(question: Question, answers: list[Answer], anonymous: bool) -> QuestionStats:
+    mine = [a for a in answers if a.question_id == question.id]
+    answered = len({a.response_id for a in mine})
+    stats = QuestionStats(question, answered)
+    if question.kind == "text":
+        stats.texts = sorted(a.text or "" for a in mine)  # sorted: never in the order of answering
+    else:
+        size = 5 if question.kind == "rating" else len(question.options)
+        stats.counts = [sum(1 for a in mine if a.choice == i) for i in range(size)]
+        if question.kind == "rating" and answered:
+            values = [5 - a.choice for a in mine]
+            stats.mean = statistics.fmean(values)
+            stats.sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    stats.suppressed = anonymous and answered < MIN_CELL
+    return stats
+
+
+async def survey_stats(ctx: BaseContext, survey: Survey) -> SurveyStats:
+    """Everything the results show, language-free (rendered per reader later)."""
+    repo = ctx.repo(SurveyRepo)
+    answers = await repo.all_answers(survey)
+    responses = await repo.response_count(survey)
+    questions = [question_stats(q, answers, survey.anonymous) for q in survey.questions]
+    breakdowns: list[Breakdown] = []
+    audience: int | None = None
+    if not survey.is_poll:
+        members = await audience_members(ctx, survey)
+        audience = survey.audience_size if survey.audience_size is not None else len(members)
+        done = await responders(ctx, survey, members)
+        orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(survey.network_id)}
+        for kind, label_of in (("role", lambda m: m.role), ("organisation", lambda m: orgs.get(m.organisation_id, ""))):
+            groups: dict[str, list[Member]] = {}
+            for m in members:
+                groups.setdefault(label_of(m), []).append(m)
+            order = [r.value for r in Role] if kind == "role" else sorted(groups)
+            for label in order:
+                if label not in groups:
+                    continue
+                answered = sum(1 for m in groups[label] if m.id in done)
+                breakdowns.append(Breakdown(label, kind, answered, len(groups[label]),
+                                            suppressed=survey.anonymous and answered < MIN_CELL))
+    return SurveyStats(survey, responses, audience, questions, breakdowns,
+                       suppressed=survey.anonymous and responses < MIN_CELL)
+
+
+# ------------------------------------------------------------------ export
+
+
+async def export_csv(ctx: BaseContext, survey: Survey) -> bytes:
+    """Every response as one CSV row (UTF-8 with BOM, so Excel shows Thai correctly).
+
+    Anonymous surveys: no member columns, rows in keyed-hash order (not the order of
+    answering), numbered 1, 2, 3… Named: member number, name, role and organisation.
+    """
+    t = ctx.t
+    repo = ctx.repo(SurveyRepo)
+    responses = await repo.responses(survey)  # ordered by voter key
+    answers = await repo.all_answers(survey)
+    by_response: dict[str, dict[int, list[Answer]]] = {}
+    for a in answers:
+        by_response.setdefault(a.response_id, {}).setdefault(a.question_id, []).append(a)
+    members: dict[int, Member] = {}
+    orgs: dict[int, str] = {}
+    if not survey.anonymous:
+        members = {m.id: m for m in await ctx.repo(MemberRepo).list(survey.network_id)}
+        orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(survey.network_id)}
+        responses.sort(key=lambda r: members[r.member_id].number if r.member_id in members else 10**9)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header = [t("Response")]
+    if not survey.anonymous:
+        header += [t("Member number"), t("Name"), t("Role"), t("Organisation")]
+    header += [f"{q.position}. {q.text}" for q in survey.questions]
+    writer.writerow(header)
+    for index, response in enumerate(responses, start=1):
+        row: list[object] = [index]
+        if not survey.anonymous:
+            m = members.get(response.member_id or 0)
+            row += [m.number, m.display_name, t(m.role), orgs.get(m.organisation_id or 0, "")] if m else ["", "", "",
+                                                                                                         ""]
+        mine = by_response.get(response.id, {})
+        for q in survey.questions:
+            row.append(cell(q, mine.get(q.id, [])))
+        writer.writerow(row)
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def cell(question: Question, answers: list[Answer]) -> object:
+    """One answer as a CSV cell: option text, options joined with "; ", a 1–5 score, or the text."""
+    if not answers:
+        return ""
+    if question.kind == "text":
+        return answers[0].text or ""
+    if question.kind == "rating":
+        return 5 - answers[0].choice
+    return "; ".join(question.options[a.choice] for a in answers if 0 <= a.choice < len(question.options))

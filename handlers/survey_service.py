@@ -1,0 +1,99 @@
+"""Surveys: the work shared by routes and scheduled tasks — target groups, live cards,
+throttled refreshes, reminders' timing and closing with results (no routes here)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.context import BaseContext
+from bot.i18n import Translator
+from bot.model import Reply
+from handlers.survey_logic import audience_members, survey_stats
+from handlers.survey_views import poll_card, results_replies, survey_card, update_key
+from storage.membership import Chat, ChatRepo, Member, MemberRepo, OrganisationRepo
+from storage.runtime import TaskRepo
+from storage.surveys import Survey, SurveyRepo
+
+# Live counts: at most one card update per survey or poll per this interval.
+REFRESH = timedelta(seconds=60)
+
+
+async def target_chats(ctx: BaseContext, survey: Survey) -> list[Chat]:
+    """The groups that show this survey (a poll: its own group), still linked to the network."""
+    ids = [survey.chat_id] if survey.is_poll and survey.chat_id else list(survey.chats)
+    found = []
+    for chat_id in ids:
+        chat = await ctx.repo(ChatRepo).get(chat_id)
+        if chat is not None and chat.active and chat.network_id == survey.network_id:
+            found.append(chat)
+    return found
+
+
+async def reachable(ctx: BaseContext, member: Member) -> bool:
+    if not member.reachable:
+        return False
+    chat = await ctx.repo(ChatRepo).private_chat_of(member.platform, member.platform_user_id)
+    return chat is not None and chat.active
+
+
+async def org_names(ctx: BaseContext, network_id: int) -> dict[int, str]:
+    return {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(network_id)}
+
+
+async def live_card(ctx: BaseContext, survey: Survey) -> Any:
+    """A render function for the survey's (or poll's) card with the current counts."""
+    tz = ctx.tz
+    if survey.is_poll:
+        answers = await ctx.repo(SurveyRepo).all_answers(survey)
+        counts = [sum(1 for a in answers if a.choice == i) for i in range(len(survey.questions[0].options))]
+        voters = await ctx.repo(SurveyRepo).response_count(survey)
+        return lambda t: [poll_card(t, survey, tz, counts, voters)]
+    members = await audience_members(ctx, survey)
+    answered = await ctx.repo(SurveyRepo).response_count(survey)
+    names = await org_names(ctx, survey.network_id)
+    return lambda t: [survey_card(t, survey, tz, answered, len(members), names)]
+
+
+async def schedule_refresh(ctx: BaseContext, survey: Survey) -> None:
+    """Throttle live counts: one pending refresh per survey, run at most every REFRESH."""
+    key = f"{update_key(survey)}:refresh"
+    task = await ctx.repo(TaskRepo).get(key)
+    if task is not None and task.status == "pending":
+        return
+    await ctx.schedule(key, "survey.refresh", ctx.now + REFRESH, {"survey_id": survey.id})
+
+
+def remind_time(now: datetime, closes: datetime) -> datetime | None:
+    """A day before closing; for short surveys half-way; none for under two hours."""
+    span = closes - now
+    if span < timedelta(hours=2):
+        return None
+    return closes - timedelta(days=1) if span >= timedelta(days=2) else now + span / 2
+
+
+async def close_survey(ctx: BaseContext, survey: Survey) -> bool:
+    """Close once: freeze the audience size, cancel pending work, post results to the groups."""
+    members = await audience_members(ctx, survey)
+    repo = ctx.repo(SurveyRepo)
+    if not await repo.close(survey.network_id, survey.id, audience_size=None if survey.is_poll else len(members),
+                            now=ctx.now):
+        return False
+    await ctx.unschedule(f"survey:{survey.id}:", prefix=True)
+    await ctx.unschedule(f"poll:{survey.id}:", prefix=True)
+    closed = await repo.get(survey.network_id, survey.id)
+    assert closed is not None
+    stats = await survey_stats(ctx, closed)
+    tz = ctx.tz
+
+    def render(t: Translator) -> list[Reply]:
+        return results_replies(t, stats, tz, final=True)
+
+    for chat in await target_chats(ctx, closed):
+        await ctx.push(chat, render, key=f"survey:{survey.id}:results:chat:{chat.id}")
+    if not closed.is_poll and closed.created_by is not None:
+        creator = await ctx.repo(MemberRepo).get(closed.network_id, closed.created_by)
+        if creator is not None and creator.status == "active":
+            await ctx.push_member(creator, render, key=f"survey:{survey.id}:results:m:{creator.id}")
+    await ctx.audit("close", "survey", survey.id, responses=stats.responses)
+    return True

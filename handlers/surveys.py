@@ -1,0 +1,549 @@
+"""Stakeholder surveys and quick polls: /survey, /poll, answering with buttons, live
+counts, reminders, closing with results and a chart, /results and the CSV export."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.context import BaseContext, Context, TaskContext
+from bot.dates import DateInputError, from_thai_digits, parse_datetime
+from bot.i18n import N_, Translator
+from bot.model import Document, EventKind, Reply, Text
+from bot.payload import PayloadError
+from bot.roles import Role
+from bot.router import Router, Rule, Where
+from bot.summary import Period, SummarySection
+from handlers import survey_create
+from handlers.membership import register_parent
+from handlers.survey_logic import (AnswerError, audience_members, clear_choices, export_csv, in_audience,
+                                   my_answers, record_choice, record_text, responders, survey_stats)
+from handlers.survey_views import (answer_button_for, audience_text, describe_choices, invitation,
+                                   question_message, reminder, results_replies, survey_card, update_key, when)
+from handlers.survey_service import (close_survey, live_card, org_names, reachable, remind_time,
+                                     schedule_refresh, target_chats)
+from storage.membership import Member, OrganisationRepo
+from storage.surveys import Survey, SurveyRepo
+
+ORDER = 30
+router = Router()
+
+COORDINATOR = {Role.COORDINATOR}
+STAFF = {Role.COORDINATOR, Role.TEACHER}
+TEXT_FLOW = "svtext"
+
+router.command("survey", "แบบสำรวจ", roles=COORDINATOR, where=Where.PRIVATE,
+               help=N_("Create a survey step by step (questions, audience, closing time)"))(survey_create.start)
+router.flow(survey_create.FLOW, roles=COORDINATOR, ttl=timedelta(hours=24))(survey_create.step)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+async def say(ctx: Context, text: str) -> None:
+    """Answer a button press: a toast in groups (only the presser sees it), a message in private."""
+    if ctx.event.kind is EventKind.BUTTON:
+        ctx.toast = text
+        if ctx.event.is_private:
+            await ctx.reply(text)
+    else:
+        await ctx.reply(text)
+
+
+async def ensure_member(ctx: Context) -> Member | None:
+    """The presser as a member; unregistered people tapping in a linked group become parents."""
+    if ctx.member is not None:
+        return ctx.member
+    if not ctx.event.is_private:
+        return await register_parent(ctx)
+    await say(ctx, Router.refusal(Rule(), ctx) or "")
+    return None
+
+
+def parse_number(text: str) -> int | None:
+    text = from_thai_digits(text.strip().lstrip("#"))
+    return int(text) if text.isdigit() else None
+
+
+async def load_for_answer(ctx: Context, member: Member, survey_id: int) -> Survey | None:
+    """The survey if this member may answer it now; otherwise say why and return None."""
+    survey = await ctx.repo(SurveyRepo).get(member.network_id, survey_id)
+    if survey is None:
+        await say(ctx, ctx.t("I can't find that survey. It may belong to another network."))
+        return None
+    if not survey.is_open or (survey.closes_at is not None and survey.closes_at <= ctx.now):
+        await say(ctx, ctx.t("“{title}” is closed; answers are no longer accepted.", title=survey.title))
+        return None
+    if not in_audience(survey, member):
+        orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(survey.network_id)}
+        await say(ctx, ctx.t("“{title}” is for {who}; you are not in its audience, so nothing was recorded.",
+                             title=survey.title, who=audience_text(ctx.t, survey, orgs)))
+        return None
+    return survey
+
+
+# ------------------------------------------------------------------ publishing
+
+
+async def publish_survey(ctx: Context, *, title: str, questions: list[dict[str, Any]], roles: list[str],
+                         organisations: list[int], chats: list[int], anonymous: bool, closes_at: datetime) -> None:
+    """Create the survey, schedule reminder and closing, and queue the cards (groups and private)."""
+    assert ctx.network is not None and ctx.member is not None
+    survey = await ctx.repo(SurveyRepo).create(
+        ctx.network.id, kind="survey", title=title, anonymous=anonymous, roles=roles, organisations=organisations,
+        chats=chats, chat_id=None, created_by=ctx.member.id, closes_at=closes_at, questions=questions, now=ctx.now)
+    await ctx.audit("create", "survey", survey.id, title=title, anonymous=anonymous, questions=len(questions))
+    await ctx.schedule(f"survey:{survey.id}:close", "survey.close", closes_at, {"survey_id": survey.id})
+    remind_at = remind_time(ctx.now, closes_at)
+    if remind_at is not None:
+        await ctx.schedule(f"survey:{survey.id}:remind", "survey.remind", remind_at, {"survey_id": survey.id})
+    members = await audience_members(ctx, survey)
+    names = await org_names(ctx, ctx.network.id)
+    tz = ctx.tz
+
+    def group_messages(t: Translator) -> list[Reply]:
+        card = survey_card(t, survey, tz, 0, len(members), names)
+        return [card, *(question_message(t, survey, q, private=False) for q in survey.questions if q.kind != "text")]
+
+    groups = await target_chats(ctx, survey)
+    for chat in groups:
+        await ctx.push(chat, group_messages, key=f"survey:{survey.id}:publish:chat:{chat.id}")
+    sent = 0
+    for member in members:
+        sent += await ctx.push_member(member, lambda t: [invitation(t, survey, tz)],
+                                      key=f"survey:{survey.id}:invite:m:{member.id}")
+    lines = [ctx.t("Survey no. {n} “{title}” is published: the card is in {groups} group(s) and was sent privately "
+                   "to {sent} of {total} audience member(s).", n=survey.number, title=title, groups=len(groups),
+                   sent=sent, total=len(members)),
+             ctx.t("It closes {when}.", when=when(ctx.t, tz, closes_at))]
+    if remind_at is not None:
+        lines.append(ctx.t("Those who have not answered get one reminder on {when}.", when=when(ctx.t, tz, remind_at)))
+    lines.append(ctx.t("See the answers so far with /results {n}.", n=survey.number))
+    await ctx.reply("\n".join(lines))
+
+
+# ------------------------------------------------------------------ answering
+
+
+@router.button("sva", member=False)
+async def answer_button(ctx: Context) -> None:
+    """"Answer": in private, the first question; in a group, the questions are sent privately."""
+    try:
+        survey_id = ctx.payload.int_arg(0)  # type: ignore[attr-defined]
+    except PayloadError:
+        await say(ctx, ctx.t("That button is not valid. Nothing was recorded."))
+        return
+    member = await ensure_member(ctx)
+    if member is None:
+        return
+    survey = await load_for_answer(ctx, member, survey_id)
+    if survey is None:
+        return
+    if ctx.event.is_private:
+        await show_question(ctx, survey, member, 1)
+        return
+    if not await reachable(ctx, member):
+        await say(ctx, ctx.t("I can't message you privately yet: add me as a friend (or start a chat with me), "
+                             "then tap Answer again. You can also tap the answer buttons on the questions here."))
+        return
+    tz = ctx.tz
+    queued = await ctx.push_member(member, lambda t: [invitation(t, survey, tz)],
+                                   key=f"survey:{survey.id}:start:m:{member.id}")
+    await say(ctx, ctx.t("I've sent you the questions in our private chat.") if queued
+              else ctx.t("I have already sent you the questions in our private chat: tap Answer there."))
+
+
+async def show_question(ctx: Context, survey: Survey, member: Member, position: int) -> None:
+    """Private chat: ask question ``position`` (ticking the current answer), or finish."""
+    if ctx.flow is not None and ctx.flow.flow == TEXT_FLOW:
+        await ctx.end_flow()
+    question = survey.question(position)
+    if question is None:
+        await finish(ctx, survey)
+        return
+    mine = (await my_answers(ctx, survey, member)).get(question.id, [])
+    await ctx.reply(question_message(ctx.t, survey, question, mine=mine, private=True))
+    if question.kind == "text":
+        await ctx.start_flow(TEXT_FLOW, "answer", {"survey_id": survey.id, "position": position})
+
+
+async def finish(ctx: Context, survey: Survey) -> None:
+    lines = [ctx.t("Thank you! Your answers to “{title}” are saved. You can change them until {when}.",
+                   title=survey.title, when=when(ctx.t, ctx.tz, survey.closes_at))]
+    if survey.anonymous:
+        lines.append(ctx.t("This survey is anonymous: your answers are stored without your name."))
+    await ctx.reply(Text("\n".join(lines), buttons=[[ctx.button(ctx.t("Change my answers"), "sva", survey.id)]]))
+
+
+async def _answer_target(ctx: Context, count: int) -> tuple[Member, Survey, list[int]] | None:
+    """Decode (survey, question, [choice]) from the payload and check who may answer; None after saying why."""
+    try:
+        numbers = [ctx.payload.int_arg(i) for i in range(count)]  # type: ignore[attr-defined]
+    except PayloadError:
+        await say(ctx, ctx.t("That button is not valid. Nothing was recorded."))
+        return None
+    member = await ensure_member(ctx)
+    if member is None:
+        return None
+    survey = await load_for_answer(ctx, member, numbers[0])
+    if survey is None:
+        return None
+    return member, survey, numbers[1:]
+
+
+@router.button("sv", member=False)
+async def choice_button(ctx: Context) -> None:
+    """A tap on an option: ``1|sv|<survey>|<question position>|<option index>``."""
+    target = await _answer_target(ctx, 3)
+    if target is None:
+        return
+    member, survey, (position, choice) = target
+    question = survey.question(position)
+    if question is None or question.kind == "text":
+        await say(ctx, ctx.t("That question does not exist in this survey. Nothing was recorded."))
+        return
+    try:
+        recorded = await record_choice(ctx, survey, member, question, choice)
+    except AnswerError:
+        await say(ctx, ctx.t("That answer is not one of the options. Nothing was recorded."))
+        return
+    if recorded.changed:
+        await schedule_refresh(ctx, survey)
+        if not survey.anonymous:  # an anonymous answer leaves no trace of who gave it
+            await ctx.audit("answer", "survey", survey.id, question=position)
+    chosen = describe_choices(ctx.t, question, recorded.chosen)
+    total = len(survey.questions)
+    if ctx.event.is_private:
+        if question.kind == "multi":
+            note = (ctx.t("Added. Your choices: {choices}", choices=chosen) if recorded.changed
+                    else ctx.t("Already chosen. Your choices: {choices}", choices=chosen))
+            await ctx.reply(note)
+            await show_question(ctx, survey, member, position)
+            return
+        await ctx.reply(ctx.t("Saved: {choice}", choice=chosen) if recorded.changed
+                        else ctx.t("You already chose {choice}. Nothing changed.", choice=chosen))
+        if not survey.is_poll:
+            await show_question(ctx, survey, member, position + 1)
+        return
+    if not recorded.changed:
+        ctx.toast = ctx.t("Already saved. Nothing changed.")
+    elif survey.anonymous:
+        ctx.toast = ctx.t("Your answer is saved anonymously (question {n}/{total}).", n=position, total=total)
+    elif survey.is_poll:
+        ctx.toast = ctx.t("Your vote is saved: {choice}. Tap another option to change it.", choice=chosen)
+    else:
+        ctx.toast = ctx.t("Saved: {choice} (question {n}/{total}).", choice=chosen, n=position, total=total)
+
+
+@router.button("svc", member=False)
+async def clear_button(ctx: Context) -> None:
+    """Clear my choices of a multiple-choice question: ``1|svc|<survey>|<position>``."""
+    target = await _answer_target(ctx, 2)
+    if target is None:
+        return
+    member, survey, (position,) = target
+    question = survey.question(position)
+    if question is None or question.kind != "multi":
+        await say(ctx, ctx.t("That question does not exist in this survey. Nothing was recorded."))
+        return
+    await clear_choices(ctx, survey, member, question)
+    await schedule_refresh(ctx, survey)
+    if ctx.event.is_private:
+        await ctx.reply(ctx.t("Your choices are cleared."))
+        await show_question(ctx, survey, member, position)
+    else:
+        ctx.toast = ctx.t("Your choices for question {n} are cleared.", n=position)
+
+
+@router.button("svn")
+async def next_button(ctx: Context) -> None:
+    """Next / Skip in a private chat: ``1|svn|<survey>|<position>``."""
+    target = await _answer_target(ctx, 2)
+    if target is None:
+        return
+    member, survey, (position,) = target
+    if not ctx.event.is_private:
+        ctx.toast = ctx.t("Please use this in our private chat.")
+        return
+    await show_question(ctx, survey, member, position + 1)
+
+
+@router.flow(TEXT_FLOW)
+async def text_answer(ctx: Context) -> None:
+    """Free-text answers, typed in the private chat."""
+    assert ctx.flow is not None and ctx.member is not None
+    position = int(ctx.flow.data["position"])
+    survey = await load_for_answer(ctx, ctx.member, int(ctx.flow.data["survey_id"]))
+    question = survey.question(position) if survey else None
+    if survey is None or question is None:
+        await ctx.end_flow()
+        return
+    try:
+        recorded = await record_text(ctx, survey, ctx.member, question, ctx.input)
+    except AnswerError as exc:
+        await ctx.reply(ctx.t("Please type your answer (or tap Skip).") if exc.code == "empty"
+                        else ctx.t("Please keep your answer under 1000 characters."))
+        return
+    if recorded.changed:
+        await schedule_refresh(ctx, survey)
+    await ctx.reply(ctx.t("Saved your answer.") if recorded.changed else ctx.t("Same answer as before. Nothing changed."))
+    await show_question(ctx, survey, ctx.member, position + 1)
+
+
+# ------------------------------------------------------------------ polls
+
+
+def parse_poll(text: str) -> tuple[str, list[str], str | None]:
+    """``"Question" A | B | C [| until DATE TIME]`` → (question, options, deadline text)."""
+    text = text.strip()
+    quoted = re.match(r'^["“”](.*?)["“”]\s*(.*)$', text, re.DOTALL)
+    if quoted:
+        question, rest = quoted.group(1).strip(), quoted.group(2)
+        parts = survey_create.split_options(rest)
+    else:
+        parts = survey_create.split_options(text)
+        question = parts.pop(0) if parts else ""
+    deadline = None
+    if parts:
+        until = re.match(r"^(?:until|close|closes|ปิด|ถึง|หมดเขต)\s+(.+)$", parts[-1], re.IGNORECASE)
+        if until:
+            deadline = until.group(1)
+            parts.pop()
+    return question, parts, deadline
+
+
+@router.command("poll", "โพล", roles=STAFF, where=Where.GROUP,
+                help=N_('A quick poll in this group: /poll "Question" option A | option B [| until 25/11/2569 18:00]'))
+async def poll_command(ctx: Context) -> None:
+    assert ctx.member is not None and ctx.network is not None
+    usage = ctx.t('Usage: /poll "Question" option A | option B | option C, optionally ending with '
+                  '| until 25/11/2569 18:00. From 2 to 10 options.')
+    if not ctx.args.strip():
+        await ctx.reply(usage)
+        return
+    if ctx.chat.network_id != ctx.member.network_id:
+        await ctx.reply(ctx.t("This group is not linked to your network. A coordinator can send /linkgroup here."))
+        return
+    question, options, deadline_text = parse_poll(ctx.args)
+    if not question:
+        await ctx.reply(ctx.t("The question is empty.") + "\n" + usage)
+        return
+    if len(question) > 300:
+        await ctx.reply(ctx.t("Please keep the question under {n} characters.", n=300))
+        return
+    problem = survey_create.options_problem(ctx, options)
+    if problem:
+        await ctx.reply(problem + "\n" + usage)
+        return
+    closes_at = None
+    if deadline_text:
+        try:
+            closes_at = ctx.to_utc(parse_datetime(deadline_text, ctx.today))
+        except DateInputError as exc:
+            await ctx.reply(survey_create.date_error(ctx, exc))
+            return
+        if closes_at <= ctx.now:
+            await ctx.reply(ctx.t("That time has already passed. Please send a time in the future."))
+            return
+    survey = await ctx.repo(SurveyRepo).create(
+        ctx.network.id, kind="poll", title=question, anonymous=False, roles=[], organisations=[],
+        chats=[ctx.chat.id], chat_id=ctx.chat.id, created_by=ctx.member.id, closes_at=closes_at,
+        questions=[{"kind": "single", "text": question, "options": options}], now=ctx.now)
+    await ctx.audit("create", "poll", survey.id, question=question, options=len(options))
+    if closes_at is not None:
+        await ctx.schedule(f"poll:{survey.id}:close", "survey.close", closes_at, {"survey_id": survey.id})
+    render = await live_card(ctx, survey)
+    for reply in render(ctx.t):
+        await ctx.reply(reply)
+
+
+# ------------------------------------------------------------------ closing, results, export
+
+
+@router.command("closesurvey", "ปิดแบบสำรวจ", roles=STAFF,
+                help=N_("Close a survey or poll now and post its results: /closesurvey N"))
+async def close_command(ctx: Context) -> None:
+    assert ctx.member is not None and ctx.network is not None
+    survey = await survey_by_args(ctx, ctx.args, usage=ctx.t("Usage: /closesurvey N (the number on the card)."))
+    if survey is None:
+        return
+    if survey.created_by != ctx.member.id and ctx.member.role != Role.COORDINATOR.value:
+        await ctx.reply(ctx.t("Only the person who created it or a coordinator can close it."))
+        return
+    if not survey.is_open:
+        await ctx.reply(ctx.t("“{title}” is already closed.", title=survey.title))
+        return
+    await close_survey(ctx, survey)
+    await ctx.reply(ctx.t("Closed “{title}”. The results are posted to its groups.", title=survey.title))
+
+
+async def survey_by_args(ctx: Context, args: str, *, usage: str) -> Survey | None:
+    assert ctx.network is not None
+    number = parse_number(args) if args.strip() else None
+    if number is None:
+        await ctx.reply(usage)
+        return None
+    survey = await ctx.repo(SurveyRepo).by_number(ctx.network.id, number)
+    if survey is None:
+        await ctx.reply(ctx.t("There is no survey or poll number {n}. Send /results to see the list.", n=number))
+    return survey
+
+
+@router.command("results", "ผลสำรวจ", roles=COORDINATOR,
+                help=N_("Survey and poll results: /results N (without N: the list)"))
+async def results_command(ctx: Context) -> None:
+    assert ctx.network is not None
+    if not ctx.args.strip():
+        await list_surveys(ctx)
+        return
+    survey = await survey_by_args(ctx, ctx.args, usage=ctx.t("Usage: /results N (the number on the card)."))
+    if survey is None:
+        return
+    stats = await survey_stats(ctx, survey)
+    for reply in results_replies(ctx.t, stats, ctx.tz, final=not survey.is_open):
+        await ctx.reply(reply)
+
+
+async def list_surveys(ctx: Context) -> None:
+    assert ctx.network is not None
+    repo = ctx.repo(SurveyRepo)
+    recent = await repo.active_between(ctx.network.id, ctx.now - timedelta(days=90), ctx.now + timedelta(days=1))
+    if not recent:
+        await ctx.reply(ctx.t("No surveys or polls in the last 90 days. Create one with /survey or /poll."))
+        return
+    lines = [ctx.t("Surveys and polls (send /results N for one):")]
+    for s in recent[-20:]:
+        state = (ctx.t("open until {when}", when=when(ctx.t, ctx.tz, s.closes_at)) if s.is_open
+                 else ctx.t("closed"))
+        kind = ctx.t("poll") if s.is_poll else ctx.t("survey")
+        lines.append(f"{s.number}. {s.title} ({kind}, {state}) — "
+                     + ctx.t("{n} answered", n=await repo.response_count(s)))
+    await ctx.reply("\n".join(lines))
+
+
+@router.command("exportsurvey", "ส่งออกแบบสำรวจ", roles=COORDINATOR, where=Where.PRIVATE,
+                help=N_("Download a survey's answers as CSV: /exportsurvey N"))
+async def export_command(ctx: Context) -> None:
+    await export_survey(ctx, ctx.args)
+
+
+async def export_survey(ctx: Context, args: str) -> None:
+    """``/export survey ID`` (the shared /export dispatches here with ``args`` = "ID")."""
+    args = re.sub(r"^\s*(survey|แบบสำรวจ)\b", "", args.strip(), flags=re.IGNORECASE)
+    survey = await survey_by_args(ctx, args, usage=ctx.t("Usage: /exportsurvey N (the number on the card)."))
+    if survey is None:
+        return
+    if survey.anonymous and await ctx.repo(SurveyRepo).response_count(survey) < 5:
+        await ctx.reply(ctx.t("This anonymous survey has fewer than {n} answers; its answers cannot be exported "
+                              "without risking that someone is recognised.", n=5))
+        return
+    content = await export_csv(ctx, survey)
+    await ctx.audit("export", "survey", survey.id)
+    await ctx.reply(Document(filename=f"survey-{survey.number}.csv", content=content, mime_type="text/csv",
+                             caption=ctx.t("Answers to “{title}” (CSV, UTF-8).", title=survey.title)))
+
+
+# ------------------------------------------------------------------ scheduled tasks
+
+
+async def _task_survey(ctx: TaskContext) -> Survey | None:
+    if ctx.network is None:
+        return None
+    survey = await ctx.repo(SurveyRepo).get(ctx.network.id, int(ctx.payload["survey_id"]))
+    return survey if survey is not None and survey.is_open else None
+
+
+@router.task("survey.close")
+async def close_task(ctx: TaskContext) -> None:
+    survey = await _task_survey(ctx)
+    if survey is not None:
+        await close_survey(ctx, survey)
+
+
+@router.task("survey.refresh")
+async def refresh_task(ctx: TaskContext) -> None:
+    """Post the card with the current counts (adapters edit the original where they can)."""
+    survey = await _task_survey(ctx)
+    if survey is None:
+        return
+    render = await live_card(ctx, survey)
+    for chat in await target_chats(ctx, survey):
+        await ctx.push(chat, render, key=f"{update_key(survey)}:counts:{ctx.now.isoformat()}:chat:{chat.id}")
+
+
+@router.task("survey.remind")
+async def remind_task(ctx: TaskContext) -> None:
+    """One private reminder to each non-responder; one group reminder for those we cannot reach."""
+    survey = await _task_survey(ctx)
+    if survey is None:
+        return
+    members = await audience_members(ctx, survey)
+    done = await responders(ctx, survey, members)
+    missing = [m for m in members if m.id not in done]
+    tz = ctx.tz
+    unreachable = []
+    for member in missing:
+        if not await ctx.push_member(member, lambda t: [reminder(t, survey, tz)],
+                                     key=f"survey:{survey.id}:remind:m:{member.id}"):
+            unreachable.append(member)
+    if not unreachable:
+        return
+    names = [] if survey.anonymous else [m.display_name for m in missing]
+
+    def group_reminder(t: Translator) -> list[Reply]:
+        lines = [t("⏰ Reminder: “{title}” closes {when}. {missing} of {total} have not answered yet.",
+                   title=survey.title, when=when(t, tz, survey.closes_at), missing=len(missing), total=len(members))]
+        if names:
+            lines.append(t("Not answered yet: {names}", names=", ".join(names)))
+        return [Text("\n".join(lines), buttons=[[answer_button_for(t, survey)]])]
+
+    for chat in await target_chats(ctx, survey):
+        await ctx.push(chat, group_reminder, key=f"survey:{survey.id}:remind:chat:{chat.id}")
+
+
+# ------------------------------------------------------------------ summary
+
+
+async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
+    """Response rates of the surveys and polls open at some time in the period (read-only)."""
+    if ctx.network is None:
+        return None
+    repo = ctx.repo(SurveyRepo)
+    current = await repo.active_between(ctx.network.id, period.start, period.end)
+    if not current:
+        return None
+    t = ctx.t
+    lines: list[str] = []
+    progress: list[tuple[str, float, float]] = []
+    for survey in current:
+        answered = await repo.response_count(survey)
+        if survey.is_poll:
+            lines.append(t("Poll “{title}”: {n} vote(s)", title=survey.title, n=answered))
+            continue
+        audience = await _audience_size(ctx, survey)
+        rate = round(100 * answered / audience) if audience else 0
+        state = t("closed") if not survey.is_open else t("open until {when}", when=when(t, ctx.tz, survey.closes_at))
+        lines.append(t("Survey “{title}”: {answered}/{audience} answered ({rate}%), {state}", title=survey.title,
+                       answered=answered, audience=audience, rate=rate, state=state))
+        progress.append((survey.title, float(answered), float(audience)))
+    previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end)
+    chart = {t("Survey response rate (%)"): (await _mean_rate(ctx, current), await _mean_rate(ctx, previous))}
+    return SummarySection(title=t("Surveys and polls"), lines=lines, chart=chart, progress=progress, order=ORDER)
+
+
+async def _audience_size(ctx: BaseContext, survey: Survey) -> int:
+    if survey.audience_size is not None:
+        return survey.audience_size
+    return len(await audience_members(ctx, survey))
+
+
+async def _mean_rate(ctx: BaseContext, surveys: list[Survey]) -> float:
+    rates = []
+    for survey in surveys:
+        if survey.is_poll:
+            continue
+        audience = await _audience_size(ctx, survey)
+        if audience:
+            rates.append(100 * await ctx.repo(SurveyRepo).response_count(survey) / audience)
+    return round(sum(rates) / len(rates), 1) if rates else 0.0
