@@ -32,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     network_commands = network.add_subparsers(dest="network_command", required=True)
     create = network_commands.add_parser("create", help="create a network and print a coordinator invite code")
     create.add_argument("name")
+
+    export = commands.add_parser("export", help="write activities or pledges as CSV (UTF-8 with BOM, for Excel)")
+    export.add_argument("kind", choices=["activities", "pledges"])
+    export.add_argument("--period", default="all", help="e.g. 'this month', 'this term', 2569, 1/11/2569-30/11/2569")
+    export.add_argument("--network", type=int, help="network id (needed when there are several)")
+    export.add_argument("--out", help="file to write (default: standard output)")
+    export.add_argument("--lang", choices=["th", "en"], help="language of the headings (default: the network's)")
     return parser
 
 
@@ -63,6 +70,11 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "network":
             return asyncio.run(create_network(settings, args.name))
+        if args.command == "export":
+            from handlers.activity_export import run_cli_export
+
+            return asyncio.run(run_cli_export(settings.database_url, args.kind, period=args.period,
+                                              network_id=args.network, out=args.out, lang=args.lang))
         if args.command == "serve":
             from bot.serve import serve
 

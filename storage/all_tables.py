@@ -6,3 +6,4 @@ A feature adds its table module here (one line) and a migration branch of its ow
 import storage.tables  # noqa: F401
 import storage.meetings  # noqa: F401
 import storage.surveys  # noqa: F401
+import storage.activities  # noqa: F401

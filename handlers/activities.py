@@ -1,0 +1,617 @@
+"""The activities log: /log (guided or one line), /activities (paginated, editable),
+photos, and the activities part of the progress summary."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from bot.context import BaseContext, Context
+from bot.dates import DateInputError, from_thai_digits, parse_date, parse_period
+from bot.i18n import N_
+from bot.model import Button, Card, EventKind, Text
+from bot.roles import Role
+from bot.router import Router
+from bot.summary import Period, SummarySection
+from handlers._activities_common import (
+    AIMS,
+    CATEGORIES,
+    DUPLICATE_WINDOW,
+    PHOTO_MAX_BYTES,
+    aim_label,
+    category_label,
+    date_error,
+    hours_text,
+    is_confirm,
+    is_coordinator,
+    is_skip,
+    parse_category,
+    parse_count,
+    period_dates,
+)
+from storage.activity_repo import Activity, ActivityRepo, PhotoRepo
+from storage.membership import MemberRepo, OrganisationRepo
+
+ORDER = 20
+router = Router()
+
+LOGGERS = {Role.COORDINATOR, Role.TEACHER, Role.PARTNER}
+PAGE_SIZE = 5
+MAX_TITLE = 200
+MAX_NOTES = 2000
+MAX_PARTICIPANTS = 100_000
+MAX_MINUTES = 500 * 60
+MAX_AGE = timedelta(days=5 * 366)
+EXAMPLE = N_('/log workshop 20/11/2569 "AI for classroom media" 35 people 3h')
+
+_QUOTED = re.compile(r'["“”«»]([^"“”«»]+)["“”«»]')
+_PEOPLE = re.compile(r"(?<![\w.,])(\d[\d,]*)\s*(?:people|persons?|participants?|pax|คน|ท่าน)(?![a-z])", re.I)
+_HOURS = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)\s*(?:h|hrs?|hours?|ชม\.?|ชั่วโมง)(?![a-z])", re.I)
+
+
+# ------------------------------------------------------------------ checks shared by both ways of logging
+
+
+def check_date(ctx: Context, value: date) -> str | None:
+    if value > ctx.today:
+        return ctx.t("An activity log records what has happened: {date} is in the future.", date=ctx.t.date(value))
+    if value < ctx.today - MAX_AGE:
+        return ctx.t("{date} is more than five years ago. Please check the year.", date=ctx.t.date(value))
+    return None
+
+
+def check_participants(ctx: Context, text: str) -> tuple[int | None, str | None]:
+    count = parse_count(text)
+    if count is None:
+        return None, ctx.t("Please send the number of participants as a whole number, e.g. 35.")
+    if not 1 <= count <= MAX_PARTICIPANTS:
+        return None, ctx.t("The number of participants must be from 1 to {max}.", max=f"{MAX_PARTICIPANTS:,}")
+    return count, None
+
+
+def check_hours(ctx: Context, text: str) -> tuple[int | None, str | None]:
+    """Hours (``3``, ``1.5``, ``3h``, ``3 ชม.``) as minutes."""
+    cleaned = re.sub(r"\s*(?:h|hrs?|hours?|ชม\.?|ชั่วโมง)$", "", from_thai_digits(text).strip(), flags=re.I)
+    try:
+        hours = Decimal(cleaned)
+    except InvalidOperation:
+        return None, ctx.t("Please send the hours as a number, e.g. 3 or 1.5.")
+    if not hours.is_finite() or hours <= 0:
+        return None, ctx.t("The hours must be more than zero.")
+    minutes = int((hours * 60).to_integral_value())
+    if minutes > MAX_MINUTES:
+        return None, ctx.t("That is more than {max} hours. Please check the number.", max=MAX_MINUTES // 60)
+    return max(minutes, 1), None
+
+
+# ------------------------------------------------------------------ /log
+
+
+@router.command("log", "บันทึกกิจกรรม", roles=LOGGERS,
+                help=N_('Log an activity: /log step by step, or in one line: /log workshop 20/11/2569 "title" '
+                        '35 people 3h'))
+async def log_command(ctx: Context) -> None:
+    if ctx.args.strip():
+        await log_one_line(ctx, ctx.args)
+        return
+    if not ctx.event.is_private:
+        await ctx.reply(ctx.t("To log step by step, send /log to me in a private chat. Here, use one line: "
+                              "{example}", example=ctx.t(EXAMPLE)))
+        return
+    await ctx.start_flow("log", "title", {})
+    await ask(ctx, "title")
+
+
+def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """Read ``workshop 20/11/2569 "title" 35 people 3h`` (any order; Thai or English words)."""
+    text = " ".join(text.split())
+    data: dict[str, Any] = {"participants": None, "minutes": None}
+    title = None
+    quoted = _QUOTED.search(text)
+    if quoted:
+        title = quoted.group(1).strip()
+        text = text[:quoted.start()] + " " + text[quoted.end():]
+    plain = from_thai_digits(text)
+    if people := _PEOPLE.search(plain):
+        data["participants"], error = check_participants(ctx, people.group(1))
+        if error:
+            return None, error
+        plain = plain[:people.start()] + " " + plain[people.end():]
+    if hours := _HOURS.search(plain):
+        data["minutes"], error = check_hours(ctx, hours.group(1))
+        if error:
+            return None, error
+        plain = plain[:hours.start()] + " " + plain[hours.end():]
+    tokens = plain.split()
+    category, tokens = _take(tokens, parse_category, widths=(3, 2, 1))
+    if category is None:
+        labels = ", ".join(category_label(ctx.t, c) for c in CATEGORIES)
+        return None, ctx.t("Please start with the kind of activity ({kinds}), e.g. {example}", kinds=labels,
+                           example=ctx.t(EXAMPLE))
+    date_error_found: DateInputError | None = None
+
+    def as_date(candidate: str) -> date | None:
+        nonlocal date_error_found
+        try:
+            return parse_date(candidate, ctx.today)
+        except DateInputError as exc:
+            if exc.code != "unrecognised" and date_error_found is None:
+                date_error_found = exc
+            return None
+
+    day, tokens = _take(tokens, as_date, widths=(4, 3, 2, 1))
+    if day is None:
+        if date_error_found is not None:
+            return None, date_error(ctx.t, date_error_found)
+        return None, ctx.t("Please include the date, e.g. 20/11/2569 or today: {example}", example=ctx.t(EXAMPLE))
+    if error := check_date(ctx, day):
+        return None, error
+    title = title or " ".join(tokens).strip()
+    if not title:
+        return None, ctx.t('Please include a title in quotes, e.g. {example}', example=ctx.t(EXAMPLE))
+    if len(title) > MAX_TITLE:
+        return None, ctx.t("Please keep the title to {max} characters.", max=MAX_TITLE)
+    data.update(title=title, category=category, date=day.isoformat())
+    return data, None
+
+
+def _take(tokens: list[str], parse: Any, *, widths: tuple[int, ...]) -> tuple[Any, list[str]]:
+    """Find the leftmost (then longest) run of tokens that ``parse`` accepts; return its value and the rest."""
+    for start in range(len(tokens)):
+        for width in widths:
+            if start + width > len(tokens):
+                continue
+            value = parse(" ".join(tokens[start:start + width]))
+            if value is not None:
+                return value, tokens[:start] + tokens[start + width:]
+    return None, tokens
+
+
+async def log_one_line(ctx: Context, text: str) -> None:
+    data, error = parse_one_line(ctx, text)
+    if error:
+        await ctx.reply(error)
+        return
+    assert data is not None and ctx.member is not None
+    data["organisation_id"] = ctx.member.organisation_id
+    await save_activity(ctx, data)
+
+
+async def save_activity(ctx: Context, data: dict[str, Any]) -> None:
+    """Store an activity (refusing an identical one sent moments ago) and confirm it."""
+    assert ctx.member is not None and ctx.network is not None
+    repo = ctx.repo(ActivityRepo)
+    day = date.fromisoformat(data["date"])
+    duplicate = await repo.recent_duplicate(ctx.network.id, author_id=ctx.member.id, title=data["title"],
+                                            category=data["category"], activity_date=day,
+                                            since=ctx.now - DUPLICATE_WINDOW)
+    if duplicate is not None:
+        await ctx.reply(ctx.t("You logged this activity a moment ago (#{id}); I did not record it twice.",
+                              id=duplicate.id))
+        return
+    activity = await repo.add(
+        ctx.network.id, author_id=ctx.member.id, organisation_id=data.get("organisation_id"), title=data["title"],
+        category=data["category"], aim=CATEGORIES[data["category"]][1], activity_date=day,
+        participants=data.get("participants"), minutes=data.get("minutes"), notes=data.get("notes"), now=ctx.now)
+    if data.get("photo"):
+        await ctx.repo(PhotoRepo).add(ctx.network.id, "activity", activity.id, base64.b64decode(data["photo"]),
+                                      now=ctx.now)
+        await repo.update(ctx.network.id, activity.id, now=ctx.now, has_photo=True)
+    await ctx.audit("create", "activity", activity.id, title=activity.title, category=activity.category)
+    if not ctx.event.is_private:
+        await ctx.reply(ctx.t("✅ Logged #{id}: {title} ({date})", id=activity.id, title=activity.title,
+                              date=ctx.t.date(activity.activity_date)))
+        return
+    card = await activity_card(ctx, activity)
+    card.title = ctx.t("✅ Activity #{id} logged", id=activity.id) + "\n" + card.title
+    await ctx.reply(card)
+
+
+# ------------------------------------------------------------------ the guided flow
+
+
+async def ask(ctx: Context, step: str) -> None:
+    t = ctx.t
+    skip = ctx.flow_button(t("Skip"), "skip")
+    if step == "title":
+        await ctx.reply(t("What was the activity called? (send the title)"))
+    elif step == "category":
+        buttons = [ctx.flow_button(category_label(t, code), code) for code in CATEGORIES]
+        await ctx.reply(Text(t("What kind of activity was it?"),
+                             buttons=[buttons[i:i + 2] for i in range(0, len(buttons), 2)]))
+    elif step == "date":
+        await ctx.reply(Text(t("When did it take place? e.g. 20/11/2569"),
+                             buttons=[[ctx.flow_button(t("Today"), "today"),
+                                       ctx.flow_button(t("Yesterday"), "yesterday")]]))
+    elif step == "org":
+        buttons = []
+        organisation = await my_organisation(ctx)
+        if organisation is not None:
+            buttons.append(ctx.flow_button(organisation[1], "mine"))
+        buttons.append(skip)
+        await ctx.reply(Text(t("Which organisation ran it? Tap yours, send another name, or skip."),
+                             buttons=[buttons]))
+    elif step == "participants":
+        await ctx.reply(Text(t("How many people took part?"), buttons=[[skip]]))
+    elif step == "hours":
+        await ctx.reply(Text(t("How many hours did it last? e.g. 3 or 1.5"), buttons=[[skip]]))
+    elif step == "notes":
+        await ctx.reply(Text(t("Any notes? (or skip)"), buttons=[[skip]]))
+    elif step == "photo":
+        await ctx.reply(Text(t("Send a photo of the activity, or skip."), buttons=[[skip]]))
+    elif step == "confirm":
+        assert ctx.flow is not None
+        card = await draft_card(ctx, ctx.flow.data)
+        card.buttons = [[ctx.flow_button(t("Save"), "save"), ctx.flow_button(t("Cancel"), "cancel")]]
+        await ctx.reply(card)
+
+
+async def my_organisation(ctx: Context) -> tuple[int, str] | None:
+    if ctx.member is None or ctx.network is None or ctx.member.organisation_id is None:
+        return None
+    organisation = await ctx.repo(OrganisationRepo).get(ctx.network.id, ctx.member.organisation_id)
+    return (organisation.id, organisation.name) if organisation else None
+
+
+NEXT_STEP = {"title": "category", "category": "date", "date": "org", "org": "participants",
+             "participants": "hours", "hours": "notes", "notes": "photo", "photo": "confirm"}
+
+
+@router.flow("log", roles=LOGGERS)
+async def log_flow(ctx: Context) -> None:
+    assert ctx.flow is not None
+    step, value = ctx.flow.step, ctx.input.strip()
+    error, data = await read_step(ctx, step, value)
+    if error:
+        await ctx.reply(error)
+        return
+    if data is None:  # finished or cancelled
+        return
+    await ctx.goto(NEXT_STEP[step], **data)
+    await ask(ctx, NEXT_STEP[step])
+
+
+async def read_step(ctx: Context, step: str, value: str) -> tuple[str | None, dict[str, Any] | None]:
+    """Validate one answer: (error, None), (None, data to merge), or (None, None) when done."""
+    t = ctx.t
+    optional = step in ("org", "participants", "hours", "notes", "photo")
+    if optional and is_skip(value):
+        return None, {}
+    if step == "title":
+        if not value or len(value) > MAX_TITLE:
+            return t("Please send a title of 1 to {max} characters.", max=MAX_TITLE), None
+        return None, {"title": value}
+    if step == "category":
+        code = parse_category(value)
+        if code is None:
+            return t("Please tap one of the kinds of activity."), None
+        return None, {"category": code}
+    if step == "date":
+        try:
+            day = parse_date(value, ctx.today)
+        except DateInputError as exc:
+            return date_error(t, exc), None
+        if error := check_date(ctx, day):
+            return error, None
+        return None, {"date": day.isoformat()}
+    if step == "org":
+        if value == "mine":
+            organisation = await my_organisation(ctx)
+            return None, {"organisation_id": organisation[0] if organisation else None}
+        if len(value) > 200 or not value:
+            return t("Please send a name of 1 to 200 characters."), None
+        assert ctx.network is not None
+        organisation_row = await ctx.repo(OrganisationRepo).get_or_create(ctx.network.id, value, now=ctx.now)
+        return None, {"organisation_id": organisation_row.id}
+    if step == "participants":
+        count, error = check_participants(ctx, value)
+        return (error, None) if error else (None, {"participants": count})
+    if step == "hours":
+        minutes, error = check_hours(ctx, value)
+        return (error, None) if error else (None, {"minutes": minutes})
+    if step == "notes":
+        if len(value) > MAX_NOTES:
+            return t("Please keep notes to {max} characters.", max=MAX_NOTES), None
+        return None, {"notes": value}
+    if step == "photo":
+        return t("Please send a photo, or tap Skip."), None
+    if step == "confirm":
+        assert ctx.flow is not None
+        if value == "cancel":
+            await ctx.end_flow()
+            await ctx.reply(t("Cancelled. Nothing was saved."))
+            return None, None
+        if not is_confirm(value):
+            return t("Tap Save to record the activity, or Cancel."), None
+        data = dict(ctx.flow.data)
+        await ctx.end_flow()
+        await save_activity(ctx, data)
+        return None, None
+    return t("That conversation has expired. Please start again."), None
+
+
+@router.on(EventKind.PHOTO)
+async def photo_received(ctx: Context) -> None:
+    """A photo during /log is the activity's photo (at any step; at the photo step it moves on)."""
+    if ctx.flow is None or ctx.flow.flow != "log" or ctx.member is None or not ctx.event.photo:
+        return
+    if len(ctx.event.photo) > PHOTO_MAX_BYTES:
+        await ctx.reply(ctx.t("That photo is too large (at most 10 MB). Please send a smaller one."))
+        return
+    photo = base64.b64encode(ctx.event.photo).decode("ascii")
+    if ctx.flow.step == "photo":
+        await ctx.goto("confirm", photo=photo)
+        await ctx.reply(ctx.t("Photo received."))
+        await ask(ctx, "confirm")
+        return
+    await ctx.goto(ctx.flow.step, photo=photo)
+    await ctx.reply(ctx.t("Photo received."))
+    await ask(ctx, ctx.flow.step)
+
+
+# ------------------------------------------------------------------ cards
+
+
+async def draft_card(ctx: Context, data: dict[str, Any]) -> Card:
+    t = ctx.t
+    fields = [(t("Kind"), category_label(t, data["category"])),
+              (t("Aim"), aim_label(t, CATEGORIES[data["category"]][1])),
+              (t("Date"), t.date(date.fromisoformat(data["date"])))]
+    if data.get("organisation_id") and ctx.network:
+        organisation = await ctx.repo(OrganisationRepo).get(ctx.network.id, data["organisation_id"])
+        if organisation:
+            fields.append((t("Organisation"), organisation.name))
+    if data.get("participants"):
+        fields.append((t("Participants"), f"{data['participants']:,}"))
+    if data.get("minutes"):
+        fields.append((t("Duration"), hours_text(t, data["minutes"])))
+    if data.get("notes"):
+        fields.append((t("Notes"), data["notes"]))
+    if data.get("photo"):
+        fields.append((t("Photo"), t("attached")))
+    return Card(title=data["title"], fields=fields, alt_text=data["title"])
+
+
+async def activity_card(ctx: Context, activity: Activity) -> Card:
+    t = ctx.t
+    card = await draft_card(ctx, {
+        "title": activity.title, "category": activity.category, "date": activity.activity_date.isoformat(),
+        "organisation_id": activity.organisation_id, "participants": activity.participants,
+        "minutes": activity.minutes, "notes": activity.notes, "photo": activity.has_photo})
+    card.fields[1] = (t("Aim"), aim_label(t, activity.aim))  # as recorded
+    if activity.author_id and ctx.network:
+        author = await ctx.repo(MemberRepo).get(ctx.network.id, activity.author_id)
+        if author:
+            card.fields.append((t("Logged by"), author.display_name))
+    card.title = f"#{activity.id} {activity.title}"
+    if may_change(ctx, activity):
+        card.buttons = [[ctx.button(t("Edit"), "ace", activity.id), ctx.button(t("Delete"), "acd", activity.id)]]
+    return card
+
+
+def may_change(ctx: Context, activity: Activity) -> bool:
+    """Only the author or a coordinator (of the same network) changes an activity."""
+    return ctx.member is not None and (activity.author_id == ctx.member.id or is_coordinator(ctx))
+
+
+# ------------------------------------------------------------------ /activities
+
+
+def _code(day: date | None) -> str:
+    return day.strftime("%Y%m%d") if day else "-"
+
+
+def _uncode(text: str) -> date | None:
+    return datetime.strptime(text, "%Y%m%d").date() if text and text != "-" else None
+
+
+@router.command("activities", "กิจกรรม", help=N_("Recent activities (mine, my organisation's, the network's): "
+                                                "/activities [period]"))
+async def activities_command(ctx: Context) -> None:
+    start = end = None
+    if ctx.args.strip():
+        try:
+            start, end = parse_period(ctx.args, ctx.today)
+        except DateInputError as exc:
+            await ctx.reply(ctx.t("I couldn't read that period. Try: this month, last month, this term, 2569, "
+                                  "or 1/11/2569-30/11/2569.") if exc.code == "unrecognised" else date_error(ctx.t, exc))
+            return
+    await ctx.reply(await activities_page(ctx, "network", 0, start, end))
+
+
+@router.button("acl")
+async def activities_button(ctx: Context) -> None:
+    payload = ctx.payload  # type: ignore[attr-defined]
+    scope = payload.arg(0) if payload.arg(0) in ("mine", "org", "network") else "network"
+    try:
+        page = max(0, payload.int_arg(1))
+        start, end = _uncode(payload.arg(2)), _uncode(payload.arg(3))
+    except ValueError:
+        page, start, end = 0, None, None
+    await ctx.reply(await activities_page(ctx, scope, page, start, end))
+
+
+async def activities_page(ctx: Context, scope: str, page: int, start: date | None, end: date | None) -> Text:
+    assert ctx.member is not None and ctx.network is not None
+    t = ctx.t
+    if scope == "org" and ctx.member.organisation_id is None:
+        return Text(t("You have no organisation yet. Set it with /org NAME."))
+    items, total = await ctx.repo(ActivityRepo).page(
+        ctx.network.id, scope, member_id=ctx.member.id, organisation_id=ctx.member.organisation_id, start=start,
+        end=end, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    names = {"mine": t("My activities"), "org": t("My organisation's activities"),
+             "network": t("The network's activities")}
+    header = names[scope]
+    if start and end:
+        header += f" · {t.date(start)} – {t.date(end - timedelta(days=1))}"
+    lines = [header, t("Page {page} of {pages} · {total} in all", page=page + 1, pages=pages, total=total)]
+    if not items:
+        lines.append(t("No activities logged yet. Log one with /log."))
+    for item in items:
+        details = [t.date(item.activity_date), category_label(t, item.category), item.title]
+        if item.participants:
+            details.append(t("{n} people", n=f"{item.participants:,}"))
+        if item.minutes:
+            details.append(hours_text(t, item.minutes))
+        lines.append(f"#{item.id} " + " · ".join(details))
+    s, e = _code(start), _code(end)
+    scopes = [ctx.button(t("Mine"), "acl", "mine", 0, s, e), ctx.button(t("My organisation"), "acl", "org", 0, s, e),
+              ctx.button(t("Network"), "acl", "network", 0, s, e)]
+    rows: list[list[Button]] = [scopes]
+    if items:
+        rows.append([ctx.button(f"#{item.id}", "aco", item.id) for item in items])
+    nav = []
+    if page > 0:
+        nav.append(ctx.button(t("◀ Newer"), "acl", scope, page - 1, s, e))
+    if page + 1 < pages:
+        nav.append(ctx.button(t("Older ▶"), "acl", scope, page + 1, s, e))
+    if nav:
+        rows.append(nav)
+    return Text("\n".join(lines), buttons=rows)
+
+
+async def load_activity(ctx: Context) -> Activity | None:
+    """The activity a button names, within this network; a polite message when gone."""
+    assert ctx.network is not None
+    try:
+        activity_id = ctx.payload.int_arg(0)  # type: ignore[attr-defined]
+    except ValueError:
+        activity_id = 0
+    activity = await ctx.repo(ActivityRepo).get(ctx.network.id, activity_id)
+    if activity is None:
+        await ctx.reply(ctx.t("That activity no longer exists."))
+    return activity
+
+
+@router.button("aco")
+async def open_activity(ctx: Context) -> None:
+    if activity := await load_activity(ctx):
+        await ctx.reply(await activity_card(ctx, activity))
+
+
+async def refuse_unless_owner(ctx: Context, activity: Activity) -> bool:
+    if may_change(ctx, activity):
+        return False
+    message = ctx.t("Only the person who logged this activity or a coordinator can change it.")
+    ctx.toast = message
+    await ctx.reply(message)
+    return True
+
+
+# ------------------------------------------------------------------ edit and delete
+
+EDIT_FIELDS = {"title": N_("Title"), "category": N_("Kind"), "date": N_("Date"), "participants": N_("Participants"),
+               "hours": N_("Hours"), "notes": N_("Notes")}
+
+
+@router.button("ace")
+async def edit_activity(ctx: Context) -> None:
+    activity = await load_activity(ctx)
+    if activity is None or await refuse_unless_owner(ctx, activity):
+        return
+    if not ctx.event.is_private:
+        await ctx.reply(ctx.t("Please send this to me in a private chat."))
+        return
+    await ctx.start_flow("actedit", "field", {"id": activity.id})
+    buttons = [ctx.flow_button(ctx.t(label), code) for code, label in EDIT_FIELDS.items()]
+    await ctx.reply(Text(ctx.t("What would you like to change in #{id}?", id=activity.id),
+                         buttons=[buttons[i:i + 3] for i in range(0, len(buttons), 3)]))
+
+
+@router.flow("actedit", roles=LOGGERS)
+async def edit_flow(ctx: Context) -> None:
+    assert ctx.flow is not None and ctx.network is not None
+    value = ctx.input.strip()
+    repo = ctx.repo(ActivityRepo)
+    activity = await repo.get(ctx.network.id, int(ctx.flow.data["id"]))
+    if activity is None or not may_change(ctx, activity):
+        await ctx.end_flow()
+        await ctx.reply(ctx.t("That activity no longer exists."))
+        return
+    if ctx.flow.step == "field":
+        if value not in EDIT_FIELDS:
+            await ctx.reply(ctx.t("Please tap one of the buttons."))
+            return
+        await ctx.goto("value", field=value)
+        await ask(ctx, value)  # the edit fields are named like the /log steps
+        return
+    field = step = ctx.flow.data["field"]
+    if field in ("participants", "hours", "notes") and is_skip(value):
+        changes: dict[str, Any] = {{"participants": "participants", "hours": "minutes", "notes": "notes"}[field]: None}
+    else:
+        error, data = await read_step(ctx, step, value)
+        if error:
+            await ctx.reply(error)
+            return
+        assert data is not None
+        changes = {}
+        if "date" in data:
+            changes["activity_date"] = date.fromisoformat(data["date"])
+        if "category" in data:
+            changes.update(category=data["category"], aim=CATEGORIES[data["category"]][1])
+        for key in ("title", "participants", "minutes", "notes"):
+            if key in data:
+                changes[key] = data[key]
+    await repo.update(ctx.network.id, activity.id, now=ctx.now, **changes)
+    await ctx.end_flow()
+    await ctx.audit("update", "activity", activity.id,
+                    **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in changes.items()})
+    updated = await repo.get(ctx.network.id, activity.id)
+    assert updated is not None
+    await ctx.reply(ctx.t("Activity #{id} updated.", id=activity.id))
+    await ctx.reply(await activity_card(ctx, updated))
+
+
+@router.button("acd")
+async def delete_activity(ctx: Context) -> None:
+    activity = await load_activity(ctx)
+    if activity is None or await refuse_unless_owner(ctx, activity):
+        return
+    await ctx.reply(Text(ctx.t("Delete activity #{id} “{title}”? This cannot be undone.", id=activity.id,
+                               title=activity.title),
+                         buttons=[[ctx.button(ctx.t("Yes, delete"), "acx", activity.id)]]))
+
+
+@router.button("acx")
+async def delete_confirmed(ctx: Context) -> None:
+    activity = await load_activity(ctx)
+    if activity is None or await refuse_unless_owner(ctx, activity):
+        return
+    assert ctx.network is not None
+    await ctx.repo(ActivityRepo).delete(ctx.network.id, activity.id)
+    await ctx.audit("delete", "activity", activity.id, title=activity.title, date=activity.activity_date.isoformat(),
+                    author_id=activity.author_id)
+    await ctx.reply(ctx.t("Activity #{id} deleted.", id=activity.id))
+
+
+# ------------------------------------------------------------------ the progress summary
+
+
+async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
+    """Activities this period against the previous one, by collaboration aim."""
+    assert ctx.network is not None
+    t, repo = ctx.t, ctx.repo(ActivityRepo)
+    now = await repo.totals(ctx.network.id, *period_dates(ctx, period.start, period.end), by="aim")
+    before = await repo.totals(ctx.network.id, *period_dates(ctx, period.previous_start, period.previous_end),
+                               by="aim")
+    if not now and not before:
+        return None
+    current = {row.key: row for row in now}
+    previous = {row.key: row for row in before}
+    count = sum(r.count for r in now)
+    lines = [
+        t("Activities: {count} (previous period: {previous})", count=count, previous=sum(r.count for r in before)),
+        t("Participants: {people} · hours: {hours}", people=f"{sum(r.participants for r in now):,}",
+          hours=hours_text(t, sum(r.minutes for r in now))),
+    ]
+    chart: dict[str, tuple[float, float]] = {}
+    for aim in AIMS:
+        this_count = current[aim].count if aim in current else 0
+        previous_count = previous[aim].count if aim in previous else 0
+        chart[aim_label(t, aim)] = (float(this_count), float(previous_count))
+        lines.append(f"• {aim_label(t, aim)}: {this_count} ({previous_count})")
+    return SummarySection(title=t("Activities by collaboration aim"), lines=lines, chart=chart, order=20)

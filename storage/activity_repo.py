@@ -1,0 +1,176 @@
+"""Activities: the log, its listing, and period totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.activities import activities, activity_photos
+from storage.tables import members, organisations
+from storage.repo import Repo
+
+SCOPES = ("mine", "org", "network")
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: int
+    network_id: int
+    organisation_id: int | None
+    author_id: int | None
+    title: str
+    category: str
+    aim: str
+    activity_date: date
+    participants: int | None
+    minutes: int | None
+    notes: str | None
+    has_photo: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ActivityTotal:
+    """One group of a period total: ``key`` is an aim, a category or an organisation id."""
+
+    key: Any
+    count: int
+    participants: int
+    minutes: int
+
+
+def _activity(row: Any) -> Activity:
+    return Activity(id=row.id, network_id=row.network_id, organisation_id=row.organisation_id,
+                    author_id=row.author_id, title=row.title, category=row.category, aim=row.aim,
+                    activity_date=row.activity_date, participants=row.participants, minutes=row.minutes,
+                    notes=row.notes, has_photo=bool(row.has_photo), created_at=row.created_at)
+
+
+EDITABLE = frozenset({"title", "category", "aim", "activity_date", "participants", "minutes", "notes",
+                      "organisation_id", "has_photo"})
+
+
+class ActivityRepo(Repo):
+    async def add(self, network_id: int, *, author_id: int | None, organisation_id: int | None, title: str,
+                  category: str, aim: str, activity_date: date, participants: int | None, minutes: int | None,
+                  notes: str | None, now: datetime) -> Activity:
+        result = await self.conn.execute(
+            activities.insert().values(
+                network_id=network_id, author_id=author_id, organisation_id=organisation_id, title=title,
+                category=category, aim=aim, activity_date=activity_date, participants=participants,
+                minutes=minutes, notes=notes, has_photo=False, created_at=now,
+            ).returning(*activities.c)
+        )
+        return _activity(result.one())
+
+    async def get(self, network_id: int, activity_id: int) -> Activity | None:
+        row = (await self.conn.execute(
+            sa.select(activities).where(activities.c.network_id == network_id, activities.c.id == activity_id)
+        )).first()
+        return _activity(row) if row else None
+
+    async def update(self, network_id: int, activity_id: int, *, now: datetime, **values: Any) -> None:
+        unknown = set(values) - EDITABLE
+        if unknown:
+            raise ValueError(f"cannot update activity columns {unknown}")
+        await self.conn.execute(
+            activities.update().where(activities.c.network_id == network_id, activities.c.id == activity_id)
+            .values(updated_at=now, **values)
+        )
+
+    async def delete(self, network_id: int, activity_id: int) -> bool:
+        await self.conn.execute(activity_photos.delete().where(
+            activity_photos.c.network_id == network_id, activity_photos.c.entity == "activity",
+            activity_photos.c.entity_id == activity_id))
+        result = await self.conn.execute(
+            activities.delete().where(activities.c.network_id == network_id, activities.c.id == activity_id))
+        return bool(result.rowcount)
+
+    async def recent_duplicate(self, network_id: int, *, author_id: int, title: str, category: str,
+                               activity_date: date, since: datetime) -> Activity | None:
+        """The same author's identical activity logged since ``since`` (a double send)."""
+        row = (await self.conn.execute(
+            sa.select(activities).where(
+                activities.c.network_id == network_id, activities.c.author_id == author_id,
+                activities.c.activity_date == activity_date, activities.c.title == title,
+                activities.c.category == category, activities.c.created_at >= since,
+            ).limit(1)
+        )).first()
+        return _activity(row) if row else None
+
+    def _scoped(self, network_id: int, scope: str, *, member_id: int | None, organisation_id: int | None,
+                start: date | None, end: date | None) -> list[Any]:
+        where: list[Any] = [activities.c.network_id == network_id]
+        if scope == "mine":
+            where.append(activities.c.author_id == member_id)
+        elif scope == "org":
+            where.append(activities.c.organisation_id == organisation_id)
+        if start is not None:
+            where.append(activities.c.activity_date >= start)
+        if end is not None:
+            where.append(activities.c.activity_date < end)
+        return where
+
+    async def page(self, network_id: int, scope: str, *, member_id: int | None = None,
+                   organisation_id: int | None = None, start: date | None = None, end: date | None = None,
+                   offset: int = 0, limit: int = 5) -> tuple[list[Activity], int]:
+        """Newest first, and the total count for the scope and period."""
+        where = self._scoped(network_id, scope, member_id=member_id, organisation_id=organisation_id,
+                             start=start, end=end)
+        rows = (await self.conn.execute(
+            sa.select(activities).where(*where)
+            .order_by(activities.c.activity_date.desc(), activities.c.id.desc()).offset(offset).limit(limit)
+        )).all()
+        total = (await self.conn.execute(sa.select(sa.func.count()).select_from(activities).where(*where)))
+        return [_activity(r) for r in rows], int(total.scalar_one())
+
+    async def totals(self, network_id: int, start: date, end: date, *, by: str = "aim",
+                     organisation_id: int | None = None) -> list[ActivityTotal]:
+        """Count, participants and minutes in [start, end), grouped by aim, category or organisation."""
+        column = {"aim": activities.c.aim, "category": activities.c.category,
+                  "organisation": activities.c.organisation_id}[by]
+        query = (
+            sa.select(column.label("key"), sa.func.count().label("n"),
+                      sa.func.coalesce(sa.func.sum(activities.c.participants), 0).label("people"),
+                      sa.func.coalesce(sa.func.sum(activities.c.minutes), 0).label("minutes"))
+            .where(activities.c.network_id == network_id, activities.c.activity_date >= start,
+                   activities.c.activity_date < end)
+            .group_by(column).order_by(column)
+        )
+        if organisation_id is not None:
+            query = query.where(activities.c.organisation_id == organisation_id)
+        rows = (await self.conn.execute(query)).all()
+        return [ActivityTotal(key=r.key, count=int(r.n), participants=int(r.people), minutes=int(r.minutes))
+                for r in rows]
+
+    async def export_rows(self, network_id: int, start: date, end: date) -> list[dict[str, Any]]:
+        """Every activity in [start, end) with its author's and organisation's names, oldest first."""
+        query = (
+            sa.select(activities, members.c.display_name.label("author_name"),
+                      organisations.c.name.label("organisation_name"))
+            .select_from(activities.outerjoin(members, members.c.id == activities.c.author_id)
+                         .outerjoin(organisations, organisations.c.id == activities.c.organisation_id))
+            .where(activities.c.network_id == network_id, activities.c.activity_date >= start,
+                   activities.c.activity_date < end)
+            .order_by(activities.c.activity_date, activities.c.id)
+        )
+        return [dict(r._mapping) for r in (await self.conn.execute(query)).all()]
+
+
+class PhotoRepo(Repo):
+    async def add(self, network_id: int, entity: str, entity_id: int, content: bytes, *, now: datetime) -> int:
+        result = await self.conn.execute(
+            activity_photos.insert().values(network_id=network_id, entity=entity, entity_id=entity_id,
+                                            content=content, created_at=now).returning(activity_photos.c.id))
+        return int(result.scalar_one())
+
+    async def for_entity(self, network_id: int, entity: str, entity_id: int) -> list[bytes]:
+        rows = (await self.conn.execute(
+            sa.select(activity_photos.c.content).where(
+                activity_photos.c.network_id == network_id, activity_photos.c.entity == entity,
+                activity_photos.c.entity_id == entity_id).order_by(activity_photos.c.id)
+        )).all()
+        return [bytes(r.content) for r in rows]

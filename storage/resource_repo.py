@@ -1,0 +1,273 @@
+"""Resource mobilisation: needs, pledges, delivery, and the totals the summary reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from storage.activities import needs, pledges
+from storage.repo import Repo
+from storage.tables import members, organisations
+
+LIVE = ("pledged", "delivered")  # pledges that count toward "pledged"
+
+
+def to_x100(value: Decimal) -> int:
+    return int((value * 100).to_integral_value())
+
+
+def from_x100(value: int | None) -> Decimal:
+    return Decimal(int(value or 0)).scaleb(-2)
+
+
+@dataclass(frozen=True)
+class Need:
+    id: int
+    network_id: int
+    organisation_id: int
+    organisation_name: str
+    posted_by: int | None
+    resource_type: str
+    description: str
+    target: Decimal
+    unit: str
+    needed_by: date
+    status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NeedProgress:
+    need: Need
+    pledged: Decimal  # pledged and delivered (not cancelled)
+    delivered: Decimal
+
+
+@dataclass(frozen=True)
+class Pledge:
+    id: int
+    network_id: int
+    need_id: int | None
+    pledger_id: int | None
+    pledger_name: str
+    resource_type: str
+    source_sector: str
+    amount: Decimal
+    unit: str
+    expected_date: date
+    note: str | None
+    status: str
+    created_at: datetime
+    delivered_at: datetime | None
+    delivery_note: str | None
+
+
+@dataclass(frozen=True)
+class PledgeTotal:
+    resource_type: str
+    source_sector: str
+    unit: str
+    count: int
+    amount: Decimal
+
+
+_NEED_COLUMNS = (*needs.c, organisations.c.name.label("organisation_name"))
+
+
+def _need(row: Any) -> Need:
+    return Need(id=row.id, network_id=row.network_id, organisation_id=row.organisation_id,
+                organisation_name=row.organisation_name or "", posted_by=row.posted_by,
+                resource_type=row.resource_type, description=row.description, target=from_x100(row.target_x100),
+                unit=row.unit, needed_by=row.needed_by, status=row.status, created_at=row.created_at)
+
+
+def _need_select() -> sa.Select[Any]:
+    return sa.select(*_NEED_COLUMNS).select_from(
+        needs.join(organisations, organisations.c.id == needs.c.organisation_id))
+
+
+def _pledge(row: Any) -> Pledge:
+    return Pledge(id=row.id, network_id=row.network_id, need_id=row.need_id, pledger_id=row.pledger_id,
+                  pledger_name=row.pledger_name or "", resource_type=row.resource_type,
+                  source_sector=row.source_sector, amount=from_x100(row.amount_x100), unit=row.unit,
+                  expected_date=row.expected_date, note=row.note, status=row.status, created_at=row.created_at,
+                  delivered_at=row.delivered_at, delivery_note=row.delivery_note)
+
+
+def _pledge_select() -> sa.Select[Any]:
+    return sa.select(*pledges.c, members.c.display_name.label("pledger_name")).select_from(
+        pledges.outerjoin(members, members.c.id == pledges.c.pledger_id))
+
+
+class NeedRepo(Repo):
+    async def add(self, network_id: int, *, organisation_id: int, posted_by: int | None, resource_type: str,
+                  description: str, target: Decimal, unit: str, needed_by: date, now: datetime) -> Need:
+        result = await self.conn.execute(
+            needs.insert().values(network_id=network_id, organisation_id=organisation_id, posted_by=posted_by,
+                                  resource_type=resource_type, description=description,
+                                  target_x100=to_x100(target), unit=unit, needed_by=needed_by, status="open",
+                                  created_at=now).returning(needs.c.id))
+        need = await self.get(network_id, int(result.scalar_one()))
+        assert need is not None
+        return need
+
+    async def get(self, network_id: int, need_id: int) -> Need | None:
+        row = (await self.conn.execute(
+            _need_select().where(needs.c.network_id == network_id, needs.c.id == need_id))).first()
+        return _need(row) if row else None
+
+    async def progress(self, need_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+        """need id → (pledged incl. delivered, delivered); ids must come from a network-scoped query."""
+        result: dict[int, tuple[Decimal, Decimal]] = {i: (Decimal(0), Decimal(0)) for i in need_ids}
+        if not need_ids:
+            return result
+        rows = (await self.conn.execute(
+            sa.select(pledges.c.need_id, pledges.c.status, sa.func.sum(pledges.c.amount_x100).label("x100"))
+            .where(pledges.c.need_id.in_(need_ids), pledges.c.status.in_(LIVE))
+            .group_by(pledges.c.need_id, pledges.c.status)
+        )).all()
+        for row in rows:
+            pledged, delivered = result[row.need_id]
+            amount = from_x100(row.x100)
+            pledged += amount
+            if row.status == "delivered":
+                delivered += amount
+            result[row.need_id] = (pledged, delivered)
+        return result
+
+    async def with_progress(self, needs_list: list[Need]) -> list[NeedProgress]:
+        sums = await self.progress([n.id for n in needs_list])
+        return [NeedProgress(n, *sums[n.id]) for n in needs_list]
+
+    async def open_needs(self, network_id: int, *, limit: int = 10, offset: int = 0) -> list[Need]:
+        """Open needs, most urgent (earliest needed-by) first."""
+        rows = (await self.conn.execute(
+            _need_select().where(needs.c.network_id == network_id, needs.c.status == "open")
+            .order_by(needs.c.needed_by, needs.c.id).offset(offset).limit(limit))).all()
+        return [_need(r) for r in rows]
+
+    async def count_open(self, network_id: int, today: date) -> tuple[int, int]:
+        """(open needs, of which overdue: needed-by before today)."""
+        row = (await self.conn.execute(
+            sa.select(sa.func.count().label("n"),
+                      sa.func.coalesce(sa.func.sum(sa.case((needs.c.needed_by < today, 1), else_=0)), 0)
+                      .label("late"))
+            .where(needs.c.network_id == network_id, needs.c.status == "open"))).one()
+        return int(row.n), int(row.late)
+
+    async def mark_fulfilled_if_reached(self, network_id: int, need_id: int, *, now: datetime) -> bool:
+        """Set an open need fulfilled once deliveries reach its target; True if it just happened."""
+        need = await self.get(network_id, need_id)
+        if need is None or need.status != "open":
+            return False
+        _, delivered = (await self.progress([need_id]))[need_id]
+        if delivered < need.target:
+            return False
+        await self.conn.execute(needs.update().where(needs.c.id == need_id, needs.c.status == "open")
+                                .values(status="fulfilled", fulfilled_at=now))
+        return True
+
+
+class PledgeRepo(Repo):
+    async def add(self, network_id: int, *, need_id: int | None, pledger_id: int, resource_type: str,
+                  source_sector: str, amount: Decimal, unit: str, expected_date: date, note: str | None,
+                  now: datetime) -> Pledge:
+        result = await self.conn.execute(
+            pledges.insert().values(network_id=network_id, need_id=need_id, pledger_id=pledger_id,
+                                    resource_type=resource_type, source_sector=source_sector,
+                                    amount_x100=to_x100(amount), unit=unit, expected_date=expected_date,
+                                    note=note, status="pledged", created_at=now).returning(pledges.c.id))
+        pledge = await self.get(network_id, int(result.scalar_one()))
+        assert pledge is not None
+        return pledge
+
+    async def get(self, network_id: int, pledge_id: int) -> Pledge | None:
+        row = (await self.conn.execute(
+            _pledge_select().where(pledges.c.network_id == network_id, pledges.c.id == pledge_id))).first()
+        return _pledge(row) if row else None
+
+    async def deliver(self, network_id: int, pledge_id: int, *, by: int | None, note: str | None,
+                      has_photo: bool, now: datetime) -> bool:
+        """pledged → delivered; False if it was not pledged (already delivered or cancelled)."""
+        result = await self.conn.execute(
+            pledges.update().where(pledges.c.network_id == network_id, pledges.c.id == pledge_id,
+                                   pledges.c.status == "pledged")
+            .values(status="delivered", delivered_at=now, delivered_by=by, delivery_note=note, has_photo=has_photo))
+        return bool(result.rowcount)
+
+    async def cancel(self, network_id: int, pledge_id: int, *, by: int | None, now: datetime) -> bool:
+        result = await self.conn.execute(
+            pledges.update().where(pledges.c.network_id == network_id, pledges.c.id == pledge_id,
+                                   pledges.c.status == "pledged")
+            .values(status="cancelled", cancelled_at=now, cancelled_by=by))
+        return bool(result.rowcount)
+
+    async def of_member(self, network_id: int, pledger_id: int, *, limit: int = 20) -> list[Pledge]:
+        rows = (await self.conn.execute(
+            _pledge_select().where(pledges.c.network_id == network_id, pledges.c.pledger_id == pledger_id)
+            .order_by(pledges.c.created_at.desc(), pledges.c.id.desc()).limit(limit))).all()
+        return [_pledge(r) for r in rows]
+
+    async def awaiting(self, network_id: int, *, organisation_id: int | None = None, limit: int = 20
+                       ) -> list[Pledge]:
+        """Pledges not yet delivered, earliest expected first; optionally toward one organisation's needs."""
+        query = _pledge_select().where(pledges.c.network_id == network_id, pledges.c.status == "pledged")
+        if organisation_id is not None:
+            query = query.where(pledges.c.need_id.in_(
+                sa.select(needs.c.id).where(needs.c.network_id == network_id,
+                                            needs.c.organisation_id == organisation_id)))
+        rows = (await self.conn.execute(
+            query.order_by(pledges.c.expected_date, pledges.c.id).limit(limit))).all()
+        return [_pledge(r) for r in rows]
+
+    async def for_need(self, network_id: int, need_id: int) -> list[Pledge]:
+        rows = (await self.conn.execute(
+            _pledge_select().where(pledges.c.network_id == network_id, pledges.c.need_id == need_id)
+            .order_by(pledges.c.id))).all()
+        return [_pledge(r) for r in rows]
+
+    async def count_overdue(self, network_id: int, today: date) -> int:
+        return int((await self.conn.execute(
+            sa.select(sa.func.count()).select_from(pledges).where(
+                pledges.c.network_id == network_id, pledges.c.status == "pledged",
+                pledges.c.expected_date < today))).scalar_one())
+
+    async def totals_pledged(self, network_id: int, start: datetime, end: datetime) -> list[PledgeTotal]:
+        """Pledges made in [start, end) and not cancelled, by type, sector and unit."""
+        return await self._totals(pledges.c.created_at, network_id, start, end, pledges.c.status.in_(LIVE))
+
+    async def totals_delivered(self, network_id: int, start: datetime, end: datetime) -> list[PledgeTotal]:
+        """Pledges delivered in [start, end), by type, sector and unit."""
+        return await self._totals(pledges.c.delivered_at, network_id, start, end, sa.true())
+
+    async def _totals(self, when: Any, network_id: int, start: datetime, end: datetime,
+                      condition: Any) -> list[PledgeTotal]:
+        keys = (pledges.c.resource_type, pledges.c.source_sector, pledges.c.unit)
+        rows = (await self.conn.execute(
+            sa.select(*keys, sa.func.count().label("n"), sa.func.sum(pledges.c.amount_x100).label("x100"))
+            .where(pledges.c.network_id == network_id, when >= start, when < end, condition)
+            .group_by(*keys).order_by(*keys))).all()
+        return [PledgeTotal(resource_type=r.resource_type, source_sector=r.source_sector, unit=r.unit,
+                            count=int(r.n), amount=from_x100(r.x100)) for r in rows]
+
+    async def export_rows(self, network_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Pledges made in [start, end) with the pledger, the need and its organisation, oldest first."""
+        query = (
+            sa.select(pledges, members.c.display_name.label("pledger_name"),
+                      needs.c.description.label("need_description"), organisations.c.name.label("need_organisation"))
+            .select_from(pledges.outerjoin(members, members.c.id == pledges.c.pledger_id)
+                         .outerjoin(needs, needs.c.id == pledges.c.need_id)
+                         .outerjoin(organisations, organisations.c.id == needs.c.organisation_id))
+            .where(pledges.c.network_id == network_id, pledges.c.created_at >= start, pledges.c.created_at < end)
+            .order_by(pledges.c.created_at, pledges.c.id)
+        )
+        rows = []
+        for row in (await self.conn.execute(query)).all():
+            data = dict(row._mapping)
+            data["amount"] = from_x100(data.pop("amount_x100"))
+            rows.append(data)
+        return rows
