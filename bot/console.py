@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import App
 from bot.clock import ManualClock
-from bot.i18n import english
+from bot.i18n import english_originals
 from bot.model import Button, ChatKind, ChatRef, Event, EventKind, Platform, Reply, Sender
 from bot.outbox import DeliveryError, OutboxDispatcher
 from bot.textrender import render_plain
@@ -151,7 +151,7 @@ class Console:
                 return shown.buttons[index] if 0 <= index < len(shown.buttons) else None
             for candidate in shown.buttons:
                 # Scripts may name a button by its shown label or its English original.
-                if label.casefold() in (candidate.label.casefold(), english(candidate.label).casefold()):
+                if label.casefold() in {name.casefold() for name in english_originals(candidate.label)}:
                     return candidate
         return None
 

@@ -42,17 +42,21 @@ def catalog(lang: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=None)
-def _reverse(lang: str) -> dict[str, str]:
-    return {text: msgid for msgid, text in catalog(lang).items()}
+def _reverse(lang: str) -> dict[str, frozenset[str]]:
+    originals: dict[str, set[str]] = {}
+    for msgid, text in catalog(lang).items():
+        originals.setdefault(text, set()).add(msgid)
+    return {text: frozenset(ids) for text, ids in originals.items()}
 
 
-def english(text: str) -> str:
-    """The English original of a translated string (the console uses it to match button
-    labels written in English scripts); the text itself when it is not a translation."""
+def english_originals(text: str) -> frozenset[str]:
+    """Every English original of a translated string (one Thai word may translate several
+    English ones); the console uses it to match button labels written in English scripts."""
+    found: set[str] = {text}
     for lang in LANGUAGES:
-        if lang != "en" and text in _reverse(lang):
-            return _reverse(lang)[text]
-    return text
+        if lang != "en":
+            found |= _reverse(lang).get(text, frozenset())
+    return frozenset(found)
 
 
 def normalise_language(lang: str | None) -> str:

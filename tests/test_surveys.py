@@ -118,7 +118,8 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
     assert "• อยากให้มีกิจกรรมกีฬาเพิ่ม" in out
     assert "• ผู้ปกครอง: 2/4 (50%)" in out
     assert "bot@dm:alice → ผลสำรวจ: ความพึงพอใจของผู้ปกครอง 2569" in out
-    charts = [r for chat, r in shown if chat == "parents" and isinstance(r, Image)]
+    # The weekly summary (Monday 08:00) brought its own chart to the group; one is the survey's.
+    charts = [r for chat, r in shown if chat == "parents" and isinstance(r, Image) and "ผลสำรวจ" in r.alt_text]
     assert len(charts) == 1 and charts[0].png.startswith(b"\x89PNG")
 
     # Closed: no more answers, and nothing changes.
