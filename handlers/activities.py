@@ -40,6 +40,7 @@ router = Router()
 
 LOGGERS = {Role.COORDINATOR, Role.TEACHER, Role.PARTNER}
 PAGE_SIZE = 5
+COUNT_CAP = 10_000  # beyond this the list says "10,000+" instead of counting every row
 MAX_TITLE = 200
 MAX_NOTES = 2000
 MAX_PARTICIPANTS = 100_000
@@ -441,14 +442,19 @@ async def activities_page(ctx: Context, scope: str, page: int, start: date | Non
         return Text(t("You have no organisation yet. Set it with /org NAME."))
     items, total = await ctx.repo(ActivityRepo).page(
         ctx.network.id, scope, member_id=ctx.member.id, organisation_id=ctx.member.organisation_id, start=start,
-        end=end, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+        end=end, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1, count_cap=COUNT_CAP)
+    more, items = len(items) > PAGE_SIZE, items[:PAGE_SIZE]
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
     pages = max(1, -(-total // PAGE_SIZE))
     names = {"mine": t("My activities"), "org": t("My organisation's activities"),
              "network": t("The network's activities")}
     header = names[scope]
     if start and end:
         header += f" · {t.date(start)} – {t.date(end - timedelta(days=1))}"
-    lines = [header, t("Page {page} of {pages} · {total} in all", page=page + 1, pages=pages, total=total)]
+    plus = "+" if capped else ""
+    lines = [header, t("Page {page} of {pages} · {total} in all", page=page + 1, pages=f"{pages:,}{plus}",
+                       total=f"{total:,}{plus}")]
     if not items:
         lines.append(t("No activities logged yet. Log one with /log."))
     for item in items:
@@ -467,7 +473,7 @@ async def activities_page(ctx: Context, scope: str, page: int, start: date | Non
     nav = []
     if page > 0:
         nav.append(ctx.button(t("◀ Newer"), "acl", scope, page - 1, s, e))
-    if page + 1 < pages:
+    if more:
         nav.append(ctx.button(t("Older ▶"), "acl", scope, page + 1, s, e))
     if nav:
         rows.append(nav)

@@ -116,15 +116,17 @@ class ActivityRepo(Repo):
 
     async def page(self, network_id: int, scope: str, *, member_id: int | None = None,
                    organisation_id: int | None = None, start: date | None = None, end: date | None = None,
-                   offset: int = 0, limit: int = 5) -> tuple[list[Activity], int]:
-        """Newest first, and the total count for the scope and period."""
+                   offset: int = 0, limit: int = 5, count_cap: int = 10_000) -> tuple[list[Activity], int]:
+        """Newest first, and the count for the scope and period, counted up to ``count_cap`` + 1
+        (a larger count would cost a scan of every row for a number nobody pages through)."""
         where = self._scoped(network_id, scope, member_id=member_id, organisation_id=organisation_id,
                              start=start, end=end)
         rows = (await self.conn.execute(
             sa.select(activities).where(*where)
             .order_by(activities.c.activity_date.desc(), activities.c.id.desc()).offset(offset).limit(limit)
         )).all()
-        total = (await self.conn.execute(sa.select(sa.func.count()).select_from(activities).where(*where)))
+        capped = sa.select(activities.c.id).where(*where).limit(count_cap + 1).subquery()
+        total = await self.conn.execute(sa.select(sa.func.count()).select_from(capped))
         return [_activity(r) for r in rows], int(total.scalar_one())
 
     async def totals(self, network_id: int, start: date, end: date, *, by: str = "aim",

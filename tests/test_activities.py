@@ -210,3 +210,15 @@ async def test_summary_section_compares_aims_with_the_previous_period(bot: Conve
     assert english is not None and english.chart["learning innovation"] == (2.0, 0.0)
     # A period with nothing in it or before it has nothing to say.
     assert await summary(bot.app, activities_module, 1, bangkok_day(2025, 1, 8), bangkok_day(2025, 1, 15)) is None
+
+
+async def test_a_huge_list_is_counted_only_up_to_a_cap(bot: Conversation, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(activities_module, "COUNT_CAP", 6)
+    await teacher(bot)
+    for day in range(1, 10):
+        await bot(f'bob@dm: /log อบรม {day}/11/2569 "อบรมครั้งที่ {day}"')
+    out = await bot("bob@dm: /activities")
+    assert "หน้า 1 จาก 2+ · ทั้งหมด 6+ รายการ" in out and "[เก่ากว่า ▶]" in out
+    out = await bot("bob@dm: [Older ▶]")
+    assert "#4 4 พ.ย. 2569" in out and "#1 1 พ.ย. 2569" in out and "ทั้งหมด 6+ รายการ" in out
+    assert "[เก่ากว่า ▶]" not in out  # the last page, although the count stopped at the cap

@@ -121,3 +121,17 @@ async def test_pledge_totals_progress_and_fulfilment_are_exact(db: Database) -> 
             (first.id, "delivered", Decimal("0.10")), (second.id, "delivered", Decimal("1000.20")),
             (dropped.id, "cancelled", Decimal("500.00"))]
         assert rows[0]["need_organisation"] == "โรงเรียน ก"
+
+
+def test_the_benchmark_script_runs_and_reports_both_timings() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-m", "storage.bench_queries", "--activities", "3000", "--pledges", "600",
+                           "--repeats", "1", "--engine", "sqlite"], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "3,000 activities, 30 needs, 600 pledges" in done.stdout
+    lines = [line for line in done.stdout.splitlines() if line.strip().startswith("summary section: activities")]
+    assert len(lines) == 1 and lines[0].rstrip().endswith("x")
