@@ -90,14 +90,22 @@ async def build_export(conn: Any, network_id: int, kind: str, start: date, end: 
 
 
 
+SURVEY_WORDS = frozenset({"survey", "surveys", "แบบสำรวจ"})
+
+
 @router.command("export", "ส่งออก", roles={Role.COORDINATOR}, where=Where.PRIVATE,
-                help=N_("Download a CSV for Excel: /export activities|pledges [period]"))
+                help=N_("Download a CSV for Excel: /export activities|pledges [period], /export survey N"))
 async def export_command(ctx: Context) -> None:
     assert ctx.network is not None
     word, _, rest = ctx.args.strip().partition(" ")
+    if word.lower() in SURVEY_WORDS:
+        from handlers.surveys import export_survey
+
+        await export_survey(ctx, rest)
+        return
     kind = KINDS.get(word.lower())
     if kind is None:
-        await ctx.reply(ctx.t("Usage: /export activities [period] or /export pledges [period], "
+        await ctx.reply(ctx.t("Usage: /export activities [period], /export pledges [period] or /export survey N, "
                               "e.g. /export activities this term."))
         return
     try:

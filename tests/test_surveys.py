@@ -125,7 +125,7 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
     # Closed: no more answers, and nothing changes.
     assert "ปิดรับคำตอบแล้ว" in await bot("pim@parents: [วันเสาร์]")
 
-    await bot("alice@dm: /exportsurvey 1")
+    await bot("alice@dm: /export survey 1")  # the shared /export hands surveys to the survey feature
     document = next(r for chat, r in reversed(shown) if isinstance(r, Document))
     assert document.filename == "survey-1.csv" and document.mime_type == "text/csv"
     assert document.content.startswith(b"\xef\xbb\xbf")
