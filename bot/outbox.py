@@ -30,7 +30,7 @@ import random
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.clock import Clock, SystemClock

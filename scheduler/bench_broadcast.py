@@ -74,6 +74,38 @@ class FakePlatform:
         return web.json_response({"ok": True})
 
 
+    async def stats(self, _request: web.Request) -> web.Response:
+        return web.json_response({"arrivals": self.arrivals, "delivered": self.delivered,
+                                  "rejected_429": self.rejected_429,
+                                  "duplicates_suppressed": self.duplicates_suppressed})
+
+
+def serve_platform(scale: float, ports: Any) -> None:
+    """The fake platform in its own process (so it does not share the dispatcher's CPU)."""
+
+    async def main() -> None:
+        platform = FakePlatform(TELEGRAM.scaled(scale))
+        stopped = asyncio.Event()
+
+        async def stop(_request: web.Request) -> web.Response:
+            stopped.set()
+            return web.json_response({"ok": True})
+
+        web_app = web.Application()
+        web_app.router.add_post("/send", platform.handle)
+        web_app.router.add_get("/stats", platform.stats)
+        web_app.router.add_post("/stop", stop)
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        ports.put(site._server.sockets[0].getsockname()[1])  # type: ignore[union-attr]
+        await asyncio.wait_for(stopped.wait(), timeout=900)
+        await runner.cleanup()
+
+    asyncio.run(main())
+
+
 class HttpSender:
     """Pushes to the fake platform over HTTP, mapping its answers to DeliveryError."""
 
@@ -127,15 +159,14 @@ def busiest_window(arrivals: list[float], period: float) -> int:
 
 async def run_benchmark(groups: int = 2000, scale: float = 10.0, dispatchers: int = 1,
                         database_url: str | None = None, timeout: float = 300.0) -> dict[str, Any]:
+    import multiprocessing
+
     limits = TELEGRAM.scaled(scale)
-    platform = FakePlatform(limits)
-    web_app = web.Application()
-    web_app.router.add_post("/send", platform.handle)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    context = multiprocessing.get_context("spawn")
+    ports = context.Queue()
+    server = context.Process(target=serve_platform, args=(scale, ports), daemon=True)
+    server.start()
+    port = await asyncio.to_thread(ports.get, True, 60)
     base_url = f"http://127.0.0.1:{port}"
 
     tmp = None
@@ -154,9 +185,7 @@ async def run_benchmark(groups: int = 2000, scale: float = 10.0, dispatchers: in
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
         deadline = started + timeout
-        while len(platform.delivered) < groups and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        while time.monotonic() < deadline:  # until the outbox has recorded every delivery
+        while time.monotonic() < deadline:  # until the outbox has recorded every row as settled
             async with apps[0].db.transaction() as conn:
                 from storage.deliveries import DeliveryRepo
 
@@ -168,31 +197,40 @@ async def run_benchmark(groups: int = 2000, scale: float = 10.0, dispatchers: in
         for w in workers:
             w.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
+        async with session.get(f"{base_url}/stats") as response:
+            platform = await response.json()
+        async with session.post(f"{base_url}/stop"):
+            pass
         await session.close()
-        await runner.cleanup()
+        await asyncio.to_thread(server.join, 10)
     async with apps[0].db.transaction() as conn:
         from storage.deliveries import DeliveryRepo
 
         statuses = await DeliveryRepo(conn).status_counts(1)
     for app in apps:
         await app.close()
+    if tmp is not None:
+        import shutil
 
-    arrivals = platform.arrivals
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    arrivals = platform["arrivals"]
+    delivered: dict[str, int] = platform["delivered"]
     overall = limits.overall[0]
     allowed = overall.limit / overall.period
     first, last = arrivals[0], arrivals[-1]
     n = len(arrivals)
     # The fastest the platform allows: a full window at once, then one window per period.
     ideal_span = ((n - 1) // overall.limit) * overall.period
-    duplicated = sum(c - 1 for c in platform.delivered.values() if c > 1)
+    duplicated = sum(c - 1 for c in delivered.values() if c > 1)
     return {
         "groups": groups, "scale": scale, "dispatchers": dispatchers,
         "allowed_rate_per_s": allowed,
-        "delivered": sum(platform.delivered.values()),
-        "lost": groups - len(platform.delivered),
+        "delivered": sum(delivered.values()),
+        "lost": groups - len(delivered),
         "duplicated": duplicated,
-        "rejected_429": platform.rejected_429,
-        "retry_key_duplicates_suppressed": platform.duplicates_suppressed,
+        "rejected_429": platform["rejected_429"],
+        "retry_key_duplicates_suppressed": platform["duplicates_suppressed"],
         "elapsed_s": last - started,
         "span_s": last - first,
         "ideal_span_s": ideal_span,
