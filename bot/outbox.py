@@ -30,7 +30,7 @@ import random
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.clock import Clock, SystemClock
@@ -125,7 +125,7 @@ class OutboxDispatcher:
                  lease_seconds: float = 60.0, lease_clock: Clock | None = None,
                  retry: RetryPolicy | None = None, send_timeout: float = 30.0, batch_size: int = 200,
                  max_in_flight: int = 1000, idle_poll_seconds: float = 2.0,
-                 pacers: dict[str, Pacer] | None = None) -> None:
+                 pacers: dict[str, Pacer] | None = None, shutdown_grace: float = 10.0) -> None:
         self.app = app
         self.senders = senders
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
@@ -136,6 +136,7 @@ class OutboxDispatcher:
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
         self.idle_poll_seconds = idle_poll_seconds
+        self.shutdown_grace = shutdown_grace
         self.pacers: dict[str, Pacer] = dict(pacers or {})
         for platform, sender in senders.items():
             profile: RateProfile | None = getattr(sender, "rate_profile", None)
@@ -157,6 +158,7 @@ class OutboxDispatcher:
         self._wake.set()
 
     def stop(self) -> None:
+        """Stop claiming; sends under way finish, rows not started go back to the outbox."""
         self._stopping = True
         self._wake.set()
         self._room.set()
@@ -196,8 +198,10 @@ class OutboxDispatcher:
                     continue  # more may be due right now
                 await self._idle()
         finally:
-            heartbeat.cancel()
             workers = list(self._workers.values())
+            if workers:  # let sends under way finish; a worker waiting for pacing gives up
+                await asyncio.wait(workers, timeout=self.shutdown_grace)
+            heartbeat.cancel()
             for task in workers:
                 task.cancel()
             await asyncio.gather(heartbeat, *workers, return_exceptions=True)
@@ -241,7 +245,7 @@ class OutboxDispatcher:
     async def _chat_worker(self, chat_id: int) -> None:
         queue = self._queues[chat_id]
         try:
-            while queue:
+            while queue and not self._stopping:
                 row = queue.popleft()
                 try:
                     await self._deliver(row)
@@ -291,6 +295,8 @@ class OutboxDispatcher:
         for index in range(done // size if size else 0, len(chunks)):
             if pacer is not None:
                 await pacer.acquire(row.chat_id, is_group=row.chat_kind == "group")
+            if self._stopping and index == row.sent_count // size:
+                return 0  # shutting down: not started, the row goes back with our leases
             try:
                 await self._send(sender, chat, chunks[index], chunk_retry_key(row.retry_key, index))
             except DeliveryError as exc:

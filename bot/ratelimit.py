@@ -12,6 +12,7 @@ nothing to do with the application's (possibly simulated) clock.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -48,8 +49,14 @@ class RateProfile:
     endpoint: str = "push"
     chunk: int = 1
     retry_after_scope: str = "chat"
-    # Keep this fraction of each window free of our own timing jitter.
+    # Each window is stretched by this fraction plus ``slack`` seconds, so the jitter
+    # between our grant and the platform's arrival clock never shows up as a burst.
     margin: float = 0.02
+    slack: float = 0.05
+    # Shared windows are also spread out: at most a tenth of the limit per ``smooth`` × a
+    # tenth of the period, so a full window is never granted at once (such a burst queues
+    # behind the HTTP pool and arrives bunched, which the platform counts as too many).
+    smooth: float = 0.9
 
     def scaled(self, factor: float) -> RateProfile:
         """The same profile with every limit multiplied by ``factor`` (benchmarks, tests)."""
@@ -101,9 +108,9 @@ PROFILES = {"telegram": TELEGRAM, "line": LINE}
 class SlidingWindow:
     """A log of recent grant times; answers how long until one more fits."""
 
-    def __init__(self, window: Window, margin: float = 0.0) -> None:
+    def __init__(self, window: Window, margin: float = 0.0, slack: float = 0.0) -> None:
         self.limit = window.limit
-        self.period = window.period * (1 + margin)
+        self.period = window.period * (1 + margin) + slack
         self.grants: deque[float] = deque()
 
     def wait(self, now: float) -> float:
@@ -121,8 +128,8 @@ class SlidingWindow:
 
 
 class _ChatPace:
-    def __init__(self, windows: tuple[Window, ...], margin: float) -> None:
-        self.windows = [SlidingWindow(w, margin) for w in windows]
+    def __init__(self, windows: tuple[Window, ...], margin: float, slack: float) -> None:
+        self.windows = [SlidingWindow(w, margin, slack) for w in windows]
         self.paused_until = 0.0
 
     def wait(self, now: float) -> float:
@@ -145,7 +152,10 @@ class Pacer:
         self.profile = profile
         self.clock = clock
         self.sleep = sleep
-        self._shared = [SlidingWindow(w, profile.margin) for w in profile.shared_windows()]
+        self._shared = [SlidingWindow(w, profile.margin, profile.slack) for w in profile.shared_windows()]
+        if profile.smooth:
+            self._shared += [SlidingWindow(Window(math.ceil(w.limit / 10), w.period / 10 * profile.smooth))
+                             for w in profile.shared_windows() if w.limit >= 10]
         self._chats: dict[object, _ChatPace] = {}
         self._lock = asyncio.Lock()
         self._paused_until = 0.0
@@ -154,7 +164,8 @@ class Pacer:
     def _chat(self, key: object, is_group: bool) -> _ChatPace:
         pace = self._chats.get(key)
         if pace is None:
-            pace = self._chats[key] = _ChatPace(self.profile.chat_windows(is_group), self.profile.margin)
+            pace = self._chats[key] = _ChatPace(self.profile.chat_windows(is_group), self.profile.margin,
+                                                self.profile.slack)
         return pace
 
     async def acquire(self, chat_key: object, *, is_group: bool) -> float:

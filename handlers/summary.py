@@ -20,7 +20,7 @@ from bot.charts import bar_chart
 from bot.context import BaseContext, Context, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
 from bot.i18n import N_, Translator
-from bot.model import Card, Image, ProgressBar, Reply, Text
+from bot.model import Card, EventKind, Image, ProgressBar, Reply, Text
 from bot.roles import Role
 from bot.router import Router
 from bot.summary import Period, SummarySection
@@ -224,6 +224,22 @@ async def maintenance(ctx: TaskContext) -> None:
     await repo.schedule(key=MAINTENANCE_KEY, kind=MAINTENANCE_KIND, run_at=ctx.now + timedelta(hours=1), payload={},
                         network_id=None, now=ctx.now)
     ctx.scheduler_touched = True
+
+
+async def ensure_maintenance(ctx: BaseContext) -> None:
+    """The hourly maintenance task exists (the scheduler service also ensures it at start-up)."""
+    repo = ctx.repo(TaskRepo)
+    task = await repo.get(MAINTENANCE_KEY)
+    if task is None or task.status != "pending":
+        await repo.schedule(key=MAINTENANCE_KEY, kind=MAINTENANCE_KIND, run_at=ctx.now, payload={}, network_id=None,
+                            now=ctx.now)
+        ctx.scheduler_touched = True
+
+
+@router.on(EventKind.BOT_ADDED)
+async def bot_added(ctx: Context) -> None:
+    """A group (soon linked) appeared: make sure weekly summaries are being scheduled."""
+    await ensure_maintenance(ctx)
 
 
 # ------------------------------------------------------------------ /settings

@@ -4,8 +4,6 @@ Revision ID: 0004_outbox
 Revises: 0001_core
 Create Date: 2026-11-21 12:00:00
 """
-from datetime import datetime, timezone
-
 import sqlalchemy as sa
 from alembic import op
 
@@ -87,22 +85,8 @@ def upgrade() -> None:
     with op.batch_alter_table("announcements", schema=None) as batch_op:
         batch_op.create_index("ix_announcements_network_created", ["network_id", "created_at"], unique=False)
 
-    # The hourly maintenance task keeps every network's weekly summary scheduled
-    # (handlers/summary.py); the scheduler re-creates it if it ever goes missing.
-    bind = op.get_bind()
-    epoch = datetime(2000, 1, 1, tzinfo=timezone.utc)
-    if bind.dialect.name == "sqlite":
-        epoch = epoch.replace(tzinfo=None)
-    tasks = sa.table("scheduled_tasks", sa.column("key", sa.String), sa.column("kind", sa.String),
-                     sa.column("network_id", sa.Integer), sa.column("run_at", sa.DateTime(timezone=True)),
-                     sa.column("payload", sa.JSON), sa.column("status", sa.String),
-                     sa.column("created_at", sa.DateTime(timezone=True)))
-    op.bulk_insert(tasks, [{"key": "maintenance:hourly", "kind": "maintenance_hourly", "network_id": None,
-                            "run_at": epoch, "payload": {}, "status": "pending", "created_at": epoch}])
-
 
 def downgrade() -> None:
-    op.execute(sa.text("DELETE FROM scheduled_tasks WHERE key = 'maintenance:hourly'"))
     with op.batch_alter_table("announcements", schema=None) as batch_op:
         batch_op.drop_index("ix_announcements_network_created")
     op.drop_table("announcements")
