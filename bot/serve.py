@@ -12,9 +12,9 @@ from bot.app import App
 from bot.config import Settings
 from bot.outbox import OutboxDispatcher
 from bot.web import WebServer
+from scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
-POLL_SECONDS = 5.0
 
 
 def configured_adapters(app: App, settings: Settings, web: WebServer) -> list:  # type: ignore[type-arg]
@@ -30,24 +30,6 @@ def configured_adapters(app: App, settings: Settings, web: WebServer) -> list:  
     return adapters
 
 
-async def _background(app: App, dispatcher: OutboxDispatcher, stop: asyncio.Event) -> None:
-    """Deliver the outbox and run due tasks; woken early by new work."""
-    wake = asyncio.Event()
-    app.on_outbox(wake.set)
-    app.on_scheduler(wake.set)
-    while not stop.is_set():
-        wake.clear()
-        try:
-            await app.run_due_tasks()
-            await dispatcher.deliver_due()
-        except Exception:
-            log.exception("background delivery failed; retrying")
-        try:
-            await asyncio.wait_for(wake.wait(), timeout=POLL_SECONDS)
-        except asyncio.TimeoutError:
-            pass
-
-
 async def serve(settings: Settings) -> int:
     app = App(settings)
     web = WebServer(settings)
@@ -58,12 +40,14 @@ async def serve(settings: Settings) -> int:
         return 2
     await app.start()
     dispatcher = OutboxDispatcher(app, {a.platform: a.sender for a in adapters})
+    scheduler = SchedulerService(app)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    background = asyncio.create_task(_background(app, dispatcher, stop))
+    delivery = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
     try:
+        await scheduler.start()
         await web.start()
         for adapter in adapters:
             await adapter.start()
@@ -75,7 +59,12 @@ async def serve(settings: Settings) -> int:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
-        background.cancel()
+        dispatcher.stop()
+        await scheduler.stop()
+        try:
+            await asyncio.wait_for(delivery, timeout=10)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            delivery.cancel()
         await web.stop()
         await app.close()
     return 0

@@ -228,7 +228,7 @@ PACED = RateProfile(
 )
 
 
-async def run_until(dispatcher: OutboxDispatcher, sender: FakeSender, count: int, timeout: float = 10) -> float:
+async def run_until(dispatcher: OutboxDispatcher, sender: FakeSender, count: int, timeout: float = 30) -> float:
     loop = asyncio.get_running_loop()
     started = loop.time()
     task = asyncio.create_task(dispatcher.run())
@@ -252,8 +252,9 @@ async def test_rate_limits_hold_with_no_burst_beyond_any_window(sqlite_url: str)
         assert len(sender.sent) == 120
         assert sender.violations == []
         # 120 messages at 60 per 0.5 s need at least 0.5 s after the first 60; 10 per group at
-        # 8 per 0.5 s need 0.5 s too. Paced, not stalled:
-        assert 0.5 <= elapsed < 5
+        # 8 per 0.5 s need 0.5 s too. The upper bound only catches a stalled dispatcher (the
+        # machines are shared and noisy; speed is measured by scheduler/bench_broadcast.py).
+        assert 0.5 <= elapsed < 30
     finally:
         await app.close()
 
