@@ -189,8 +189,8 @@ async def served(tmp_path: Path, *, webhook: bool = False,
         running = Served(fake, process, port, database_url, log_path)
         try:
             await _wait_healthy(running)
-            # Started = commands registered and polling (or the webhook) set.
-            await fake.wait_for(lambda: any(c.method.lower() in ("getupdates", "setwebhook") for c in fake.calls),
+            # Started = commands registered, then the webhook set or (polling) deleted.
+            await fake.wait_for(lambda: any(c.method.lower() in ("deletewebhook", "setwebhook") for c in fake.calls),
                                 timeout=15)
             yield running
             assert not fake.internal_errors, fake.internal_errors[0]

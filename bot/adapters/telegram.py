@@ -85,6 +85,8 @@ class TelegramAdapter:
 
     def __init__(self, app: App, settings: Settings, web_server: WebServer, *, bot: Bot | None = None,
                  pacing: PacingLimits | None = None) -> None:
+        # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+        logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
         self.app = app
         self.settings = settings
         self.bot = bot or build_bot(settings)

@@ -86,9 +86,11 @@ def _hard_split(text: str, limit: int) -> list[str]:
             if size > limit:
                 break
             cut = i + 1
-        space = text.rfind(" ", 0, cut)
-        if space > cut // 2:
-            cut = space + 1
+        space = text.rfind(" ", 0, cut + 1)
+        if space > cut // 2:  # break at the space (Telegram trims it at a message's end anyway)
+            pieces.append(text[:space])
+            text = text[space + 1:]
+            continue
         pieces.append(text[:cut])
         text = text[cut:]
     pieces.append(text)
