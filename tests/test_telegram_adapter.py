@@ -307,3 +307,40 @@ def test_adapter_registers_its_webhook_route_only_in_webhook_mode() -> None:
 
 
 _ = Path
+
+
+async def test_pacer_forgets_idle_chats() -> None:
+    from bot.adapters import telegram_pacing
+
+    now = [0.0]
+    pacer = Pacer(PacingLimits(global_per_second=10**6), clock=lambda: now[0])
+    for i in range(telegram_pacing.PRUNE_ABOVE + 1):
+        await pacer.acquire(str(i), i % 2 == 0)
+    now[0] = 120.0
+    await pacer.acquire("new", False)
+    assert set(pacer._chats) == {"new"}
+
+
+async def test_webhook_answers_500_when_an_update_could_not_be_stored(sqlite_url: str) -> None:
+    async with in_process(sqlite_url, webhook=True) as bot:
+        url = f"http://127.0.0.1:{bot.web.port}/webhooks/telegram"
+        update = {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": BOB, "type": "private",
+                                                                                   "first_name": "Bob"},
+                                              "from": {"id": BOB, "is_bot": False, "first_name": "Bob"},
+                                              "text": "/start"}}
+
+        async def broken(event):  # type: ignore[no-untyped-def]
+            raise ConnectionError("database unreachable")
+
+        real = bot.app.handle
+        bot.app.handle = broken  # type: ignore[method-assign]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=update, headers=headers) as response:
+                assert response.status == 500
+            bot.app.handle = real  # type: ignore[method-assign]
+            async with session.post(url, json={"not": "an update"}, headers=headers) as response:
+                assert response.status == 400
+            async with session.post(url, json=update, headers=headers) as response:
+                assert response.status == 200
+        await said(bot.fake, BOB, "EduNet")

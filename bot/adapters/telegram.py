@@ -219,6 +219,8 @@ class TelegramAdapter:
         # Stored before acknowledged; the answers go out after we said 200.
         finish = await self.process(update)
         self._spawn(finish())
+        if not finish.handled:  # e.g. the database is down: let Telegram deliver it again
+            return web.Response(status=500, text="not handled")
         return web.Response(status=200)
 
     async def process(self, update: Update):  # type: ignore[no-untyped-def]
@@ -226,6 +228,7 @@ class TelegramAdapter:
         answers it (callback answer, then replies)."""
         outcomes: list[tuple[Event, Outcome]] = []
         converted = Converted([])
+        handled = False
         try:
             converted = convert(update, bot_id=self.bot.id, bot_username=self.bot.username)
             if converted.migration is not None:
@@ -235,6 +238,7 @@ class TelegramAdapter:
                 if event.kind is EventKind.PHOTO:
                     await self._download_photo(event)
                 outcomes.append((event, await self.app.handle(event)))
+            handled = True
         except Exception:
             log.exception("telegram update %s could not be handled", update.update_id)
 
@@ -250,6 +254,7 @@ class TelegramAdapter:
                 except Exception:
                     log.exception("replying to telegram update %s failed", update.update_id)
 
+        finish.handled = handled  # type: ignore[attr-defined]
         return finish
 
     async def _answer_callback(self, query_id: str, text: str | None) -> None:

@@ -16,6 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
+PRUNE_ABOVE = 5000
+
+
 @dataclass(frozen=True)
 class PacingLimits:
     per_chat_per_second: float = 1.0
@@ -95,6 +98,8 @@ class Pacer:
 
     async def acquire(self, chat_id: str, is_group: bool) -> None:
         """Wait for a slot for this chat, then one overall; only this chat's senders queue."""
+        if len(self._chats) > PRUNE_ABOVE:
+            self._prune()
         async with self._chat_locks[chat_id]:
             while True:
                 wait = self.chat_wait(chat_id, is_group)
@@ -109,6 +114,20 @@ class Pacer:
             self._bucket(chat_id, now).take()
             if is_group:
                 self._window(chat_id).take(now)
+
+    def _prune(self) -> None:
+        """Forget chats that are idle: full bucket, empty window, no hold, nobody waiting."""
+        now = self.clock()
+        for chat_id in list(self._chats):
+            lock = self._chat_locks.get(chat_id)
+            idle = (self._chats[chat_id].wait(now) == 0 and self._chats[chat_id].tokens >= self._chats[chat_id].capacity
+                    and (chat_id not in self._groups or not self._groups[chat_id].wait(now) and
+                         not self._groups[chat_id].events)
+                    and self.held_for(chat_id) == 0 and (lock is None or not lock.locked()))
+            if idle:
+                self._chats.pop(chat_id, None)
+                self._groups.pop(chat_id, None)
+                self._chat_locks.pop(chat_id, None)
 
     def _bucket(self, chat_id: str, now: float) -> _Bucket:
         if chat_id not in self._chats:
