@@ -7,3 +7,4 @@ import storage.tables  # noqa: F401
 import storage.meetings  # noqa: F401
 import storage.surveys  # noqa: F401
 import storage.activities  # noqa: F401
+import storage.telegram  # noqa: F401

@@ -1,0 +1,285 @@
+"""The Telegram adapter: python-telegram-bot as the transport (Bot, Update, its request
+layer and its long-polling Updater), our own pipeline for everything else.
+
+* Long polling by default; a webhook when ``TELEGRAM_WEBHOOK_URL`` is set, served by
+  the shared web server at ``/webhooks/telegram`` and verified on every request with
+  the secret token (constant-time compare; anything else gets 403 and changes nothing).
+* Each update becomes a neutral event (``event_id`` = update id, so redeliveries are
+  dropped by the app). Every button press is answered, duplicates and failures too.
+* Replies are rendered natively (:mod:`bot.adapters.telegram_render`) and paced
+  (:mod:`bot.adapters.telegram_pacing`); pushes go out through :attr:`sender`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import (BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Bot, Update)
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Updater
+from telegram.request import HTTPXRequest
+
+from bot.adapters.telegram_events import ALLOWED_UPDATES, Converted, convert
+from bot.adapters.telegram_pacing import Pacer, PacingLimits
+from bot.adapters.telegram_render import toast
+from bot.adapters.telegram_send import TelegramSender
+from bot.app import App, Outcome
+from bot.config import Settings
+from bot.i18n import Translator
+from bot.model import Event, EventKind
+from bot.router import Where
+from bot.web import WebServer
+from storage.repo import serialise_on
+from storage.runtime import EventLogRepo
+from storage.telegram import TelegramMessageRepo
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+# (language_code for setMyCommands, our language): "" is everyone else → Thai first.
+COMMAND_LANGUAGES = (("", "th"), ("th", "th"), ("en", "en"))
+MAX_COMMANDS = 100
+MAX_IN_FLIGHT = 64
+POLL_TIMEOUT = 10
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+
+
+def api_urls(base: str) -> tuple[str, str]:
+    """PTB's ``base_url`` and ``base_file_url`` for a Bot API server root URL."""
+    base = base.strip().rstrip("/")
+    if base.endswith("/bot"):
+        base = base[: -len("/bot")]
+    return f"{base}/bot", f"{base}/file/bot"
+
+
+def webhook_url(settings: Settings) -> str | None:
+    """The public URL Telegram posts to; a bare origin gets ``/webhooks/telegram``."""
+    url = settings.telegram_webhook_url.strip()
+    if not url:
+        return None
+    if urlsplit(url).path in ("", "/"):
+        url = url.rstrip("/") + WEBHOOK_PATH
+    return url
+
+
+def build_bot(settings: Settings) -> Bot:
+    base_url, base_file_url = api_urls(settings.telegram_api_base_url)
+    return Bot(settings.telegram_bot_token, base_url=base_url, base_file_url=base_file_url,
+               request=HTTPXRequest(connection_pool_size=32, connect_timeout=10, read_timeout=20,
+                                    write_timeout=30, pool_timeout=10),
+               get_updates_request=HTTPXRequest(connection_pool_size=2, connect_timeout=10, read_timeout=10))
+
+
+class TelegramAdapter:
+    """``edunet serve`` runs one of these when ``TELEGRAM_BOT_TOKEN`` is set."""
+
+    platform = "telegram"
+
+    def __init__(self, app: App, settings: Settings, web_server: WebServer, *, bot: Bot | None = None,
+                 pacing: PacingLimits | None = None) -> None:
+        # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+        logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
+        self.app = app
+        self.settings = settings
+        self.bot = bot or build_bot(settings)
+        self.pacer = Pacer(pacing)
+        self.sender = TelegramSender(self.bot, app, self.pacer)
+        self.webhook_url = webhook_url(settings)
+        self.secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+        self._updater: Updater | None = None
+        self._consumer: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._ready = asyncio.Event()
+        if self.webhook_url:
+            web_server.add_route("POST", WEBHOOK_PATH, self._webhook)
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        await self._initialize()
+        self.app.bot_usernames[self.platform] = self.bot.username
+        try:
+            await self.register_commands()
+        except TelegramError:
+            log.exception("registering the command list failed; continuing without it")
+        if self.webhook_url:
+            if not self.webhook_url.startswith("https://"):
+                log.warning("TELEGRAM_WEBHOOK_URL is not https; Telegram itself only posts to https URLs")
+            await self.bot.set_webhook(self.webhook_url, secret_token=self.secret, allowed_updates=ALLOWED_UPDATES,
+                                       max_connections=40)
+            log.info("telegram: webhook set to %s", self.webhook_url)
+        else:
+            self._updater = Updater(self.bot, asyncio.Queue())
+            await self._updater.initialize()
+            queue = await self._updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
+                                                      error_callback=self._polling_error)
+            self._consumer = asyncio.create_task(self._consume(queue), name="telegram-updates")
+            log.info("telegram: long polling as @%s", self.bot.username)
+        self._ready.set()
+
+    async def _initialize(self) -> None:
+        """getMe, retried while the API is unreachable (a wrong token fails at once)."""
+        delay = 1.0
+        for attempt in range(6):
+            try:
+                await self.bot.initialize()
+                return
+            except InvalidToken:
+                raise
+            except TelegramError as exc:
+                if attempt == 5:
+                    raise
+                log.warning("telegram: getMe failed (%s); retrying in %.0f s", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(30.0, delay * 2)
+
+    async def stop(self) -> None:
+        if self._updater is not None and self._updater.running:
+            await self._updater.stop()
+        if self._consumer is not None:
+            self._consumer.cancel()
+            await asyncio.gather(self._consumer, return_exceptions=True)
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10)
+            for task in self._tasks:
+                task.cancel()
+        if self._updater is not None:
+            await self._updater.shutdown()
+        await self.bot.shutdown()
+
+    def _polling_error(self, exc: TelegramError) -> None:
+        log.warning("telegram: getUpdates failed: %s", exc)
+
+    # ------------------------------------------------------------ commands
+
+    def command_lists(self) -> dict[tuple[str, str], list[BotCommand]]:
+        """(scope, language_code) → commands with localized descriptions."""
+        routes = sorted(self.app.router.commands.values(), key=lambda r: r.order)
+        lists: dict[tuple[str, str], list[BotCommand]] = {}
+        for code, lang in COMMAND_LANGUAGES:
+            tr = Translator(lang)
+            for scope, excluded in (("private", Where.GROUP), ("group", Where.PRIVATE)):
+                lists[(scope, code)] = [
+                    BotCommand(route.name, tr(route.help)[:256])
+                    for route in routes
+                    if route.help and route.rule.where is not excluded and COMMAND_NAME.fullmatch(route.name)
+                ][:MAX_COMMANDS]
+        return lists
+
+    async def register_commands(self) -> None:
+        """setMyCommands for private chats and for groups, in Thai (default) and English."""
+        scopes = {"private": BotCommandScopeAllPrivateChats(), "group": BotCommandScopeAllGroupChats()}
+        for (scope, code), commands in self.command_lists().items():
+            await self.bot.set_my_commands(commands, scope=scopes[scope], language_code=code or None)
+
+    # ------------------------------------------------------------ receiving
+
+    async def _consume(self, queue: asyncio.Queue[object]) -> None:
+        while True:
+            update = await queue.get()
+            if isinstance(update, Update):
+                await self._slots.acquire()
+                self._spawn(self._process_fully(update))
+
+    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process_fully(self, update: Update) -> None:
+        try:
+            finish = await self.process(update)
+            await finish()
+        finally:
+            self._slots.release()
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            log.warning("telegram webhook: request without the right secret token from %s", request.remote)
+            return web.Response(status=403, text="forbidden")
+        await self._ready.wait()
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.bot)
+        except Exception:  # malformed JSON or not an Update
+            log.warning("telegram webhook: a body that is not an Update was ignored")
+            return web.Response(status=400, text="bad update")
+        if update is None:
+            return web.Response(status=400, text="bad update")
+        # Stored before acknowledged; the answers go out after we said 200.
+        finish = await self.process(update)
+        self._spawn(finish())
+        if not finish.handled:  # e.g. the database is down: let Telegram deliver it again
+            return web.Response(status=500, text="not handled")
+        return web.Response(status=200)
+
+    async def process(self, update: Update):  # type: ignore[no-untyped-def]
+        """Handle an update (everything stored); returns the coroutine function that
+        answers it (callback answer, then replies)."""
+        outcomes: list[tuple[Event, Outcome]] = []
+        converted = Converted([])
+        handled = False
+        try:
+            converted = convert(update, bot_id=self.bot.id, bot_username=self.bot.username)
+            if converted.migration is not None:
+                await self._migrate(converted.migration.event_id, converted.migration.old_chat_id,
+                                    converted.migration.new_chat_id)
+            for event in converted.events:
+                if event.kind is EventKind.PHOTO:
+                    await self._download_photo(event)
+                outcomes.append((event, await self.app.handle(event)))
+            handled = True
+        except Exception:
+            log.exception("telegram update %s could not be handled", update.update_id)
+
+        async def finish() -> None:
+            query_id = converted.callback_query_id or (update.callback_query.id if update.callback_query else None)
+            if query_id is not None:
+                note = outcomes[0][1].toast if outcomes else None
+                await self._answer_callback(query_id, note)
+            for event, outcome in outcomes:
+                try:
+                    await self.sender.reply(event.chat.chat_id, not event.is_private, outcome.replies,
+                                            event_id=event.event_id)
+                except Exception:
+                    log.exception("replying to telegram update %s failed", update.update_id)
+
+        finish.handled = handled  # type: ignore[attr-defined]
+        return finish
+
+    async def _answer_callback(self, query_id: str, text: str | None) -> None:
+        """Always answer, so the client stops spinning (an empty answer when there is nothing to say)."""
+        try:
+            await self.bot.answer_callback_query(query_id, text=toast(text))
+        except TelegramError as exc:
+            log.info("answerCallbackQuery %s failed: %s", query_id, exc)
+
+    async def _migrate(self, event_id: str, old_chat_id: str, new_chat_id: str) -> None:
+        async with self.app.db.transaction() as conn:
+            await serialise_on(conn, f"telegram-migrate|{old_chat_id}")
+            if not await EventLogRepo(conn).claim(self.platform, event_id, self.app.clock.now()):
+                return
+            await TelegramMessageRepo(conn).migrate_chat(old_chat_id, new_chat_id)
+        log.info("telegram group %s is now supergroup %s", old_chat_id, new_chat_id)
+
+    async def _download_photo(self, event: Event) -> None:
+        file_id = (event.raw or {}).get("file_id")
+        if not file_id:
+            return
+        try:
+            file = await self.bot.get_file(file_id)
+            if file.file_size and file.file_size > MAX_PHOTO_BYTES:
+                return
+            event.photo = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            log.warning("downloading photo %s failed: %s", file_id, exc)

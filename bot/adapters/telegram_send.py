@@ -1,0 +1,232 @@
+"""Delivering rendered replies to Telegram: pacing, edits of live messages, supergroup
+migration, and PTB errors turned into :class:`bot.outbox.DeliveryError`.
+
+Error mapping (what the outbox dispatcher then does):
+
+* ``RetryAfter`` → ``retry_after`` = Telegram's seconds; only that chat is put on hold
+* ``Forbidden`` (blocked, kicked, deactivated) and "chat not found" → ``chat_gone``
+* ``ChatMigrated`` → the chat's id is replaced by the supergroup's and the send retried
+* ``TimedOut`` / ``NetworkError`` / 5xx → retryable; any other ``BadRequest`` → not
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import warnings
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from telegram import Bot, InputFile, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.adapters.telegram_pacing import Pacer
+from bot.adapters.telegram_render import OutDocument, Outgoing, OutPhoto, OutText, render
+from bot.model import Reply, reply_to_dict
+from bot.outbox import DeliveryError
+from storage.membership import Chat, ChatRepo
+from storage.repo import serialise_on
+from storage.runtime import OutboxRepo
+from storage.telegram import TelegramMessageRepo
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+# The outbox dispatcher should not sit in one chat's queue: beyond this, defer the row.
+MAX_OUTBOX_PACING_WAIT = 2.0
+# A reply to a user waits out a short flood hold inline; a longer one goes to the outbox.
+MAX_INLINE_RETRY_AFTER = 30.0
+NOT_MODIFIED = "message is not modified"
+EDIT_IMPOSSIBLE = ("message to edit not found", "message can't be edited", "there is no text in the message")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """RetryAfter's delay in seconds (PTB 22 stores a timedelta, reading it as int warns)."""
+    value = getattr(exc, "_retry_after", None)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = exc.retry_after
+    return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
+
+
+def delivery_error(exc: TelegramError) -> DeliveryError:
+    """Classify a PTB error for the outbox."""
+    text = str(exc)
+    if isinstance(exc, RetryAfter):
+        return DeliveryError(f"flood control: {text}", retry_after=retry_seconds(exc))
+    if isinstance(exc, Forbidden):
+        return DeliveryError(text, retryable=False, chat_gone=True)
+    if isinstance(exc, BadRequest):
+        if "chat not found" in text.lower():
+            return DeliveryError(text, retryable=False, chat_gone=True)
+        return DeliveryError(text, retryable=False)
+    if isinstance(exc, NetworkError):  # TimedOut, connection errors, 5xx
+        return DeliveryError(text, retryable=True)
+    return DeliveryError(text, retryable=False)
+
+
+class TelegramSender:
+    """The outbox's Telegram :class:`bot.outbox.Sender`, also used for direct replies."""
+
+    def __init__(self, bot: Bot, app: App, pacer: Pacer) -> None:
+        self.bot = bot
+        self.app = app
+        self.pacer = pacer
+        # retry_key → how many rendered messages of that delivery already went out, so a
+        # retried outbox row does not send its first parts twice.
+        self._progress: collections.OrderedDict[str, int] = collections.OrderedDict()
+
+    # ------------------------------------------------------------ the Sender protocol
+
+    async def send(self, chat: Chat, replies: list[Reply], *, retry_key: str) -> None:
+        """Deliver an outbox row or raise :class:`DeliveryError`."""
+        outgoing = [out for reply in replies for out in render(reply)]
+        done = self._progress.get(retry_key, 0)
+        chat_id = chat.platform_chat_id
+        for index in range(done, len(outgoing)):
+            chat_id = await self._one(chat_id, chat.kind == "group", chat.id, outgoing[index], outbox=True)
+            self._remember_progress(retry_key, index + 1)
+        self._progress.pop(retry_key, None)
+
+    def _remember_progress(self, key: str, count: int) -> None:
+        self._progress[key] = count
+        self._progress.move_to_end(key)
+        while len(self._progress) > 10_000:
+            self._progress.popitem(last=False)
+
+    # ------------------------------------------------------------ direct replies
+
+    async def reply(self, platform_chat_id: str, is_group: bool, replies: list[Reply], *, event_id: str) -> None:
+        """Answer an event now. Never raises: a chat that is gone is marked inactive, and
+        replies that cannot go out yet are handed to the outbox to retry."""
+        if not replies:
+            return
+        chat_row: Chat | None = None
+        if any(getattr(r, "update_key", None) for r in replies):
+            chat_row = await self.app.chat_by_platform_id("telegram", platform_chat_id)
+        chat_id = platform_chat_id
+        for index, reply in enumerate(replies):
+            try:
+                for out in render(reply):
+                    chat_id = await self._one(chat_id, is_group, chat_row.id if chat_row else None, out, outbox=False)
+            except DeliveryError as exc:
+                if exc.chat_gone:
+                    await self._chat_gone(chat_id, str(exc))
+                elif exc.retryable:
+                    await self._to_outbox(chat_id, replies[index:], event_id, str(exc))
+                else:
+                    log.error("reply to chat %s dropped: %s", chat_id, exc)
+                    continue
+                return
+
+    async def _chat_gone(self, platform_chat_id: str, reason: str) -> None:
+        log.info("telegram chat %s is gone: %s", platform_chat_id, reason)
+        async with self.app.db.transaction() as conn:
+            chat = await ChatRepo(conn).by_platform_id("telegram", platform_chat_id)
+            if chat is not None:
+                await ChatRepo(conn).set_active(chat.id, False, reason=reason[:255])
+
+    async def _to_outbox(self, platform_chat_id: str, replies: list[Reply], event_id: str, why: str) -> None:
+        log.warning("reply to chat %s deferred to the outbox: %s", platform_chat_id, why)
+        async with self.app.db.transaction() as conn:
+            chat = await ChatRepo(conn).by_platform_id("telegram", platform_chat_id)
+            if chat is None:
+                return
+            await OutboxRepo(conn).enqueue(key=f"telegram:reply:{event_id}", network_id=chat.network_id,
+                                           chat_id=chat.id, messages=[reply_to_dict(r) for r in replies],
+                                           now=self.app.clock.now())
+        self.app._after_commit(_Touched())
+
+    # ------------------------------------------------------------ one message
+
+    async def _one(self, chat_id: str, is_group: bool, chat_row_id: int | None, out: Outgoing, *,
+                   outbox: bool) -> str:
+        """Send (or edit) one message; returns the chat id it went to (changes on migration)."""
+        for _attempt in range(4):
+            held = self.pacer.held_for(chat_id)
+            if outbox and held > 0:
+                raise DeliveryError(f"chat {chat_id} is on flood hold", retry_after=held)
+            if outbox and self.pacer.chat_wait(chat_id, is_group) > MAX_OUTBOX_PACING_WAIT:
+                raise DeliveryError(f"chat {chat_id} is busy; later",
+                                    retry_after=self.pacer.chat_wait(chat_id, is_group))
+            if not outbox and held > MAX_INLINE_RETRY_AFTER:
+                raise DeliveryError(f"chat {chat_id} is on flood hold", retry_after=held)
+            await self.pacer.acquire(chat_id, is_group)
+            try:
+                await self._call(chat_id, chat_row_id, out)
+                return chat_id
+            except ChatMigrated as exc:
+                new_id = str(exc.new_chat_id)
+                log.info("telegram group %s migrated to %s", chat_id, new_id)
+                await migrate_chat(self.app, chat_id, new_id)
+                chat_id = new_id
+            except RetryAfter as exc:
+                seconds = retry_seconds(exc)
+                self.pacer.hold(chat_id, seconds)
+                log.warning("telegram flood control for chat %s: retry after %.0f s", chat_id, seconds)
+                if outbox:
+                    raise delivery_error(exc) from exc
+            except TelegramError as exc:
+                raise delivery_error(exc) from exc
+        raise DeliveryError(f"could not deliver to chat {chat_id} after several attempts", retryable=True)
+
+    async def _call(self, platform_chat_id: str, chat_row_id: int | None, out: Outgoing) -> None:
+        chat_id: int | str = int(platform_chat_id) if platform_chat_id.lstrip("-").isdigit() else platform_chat_id
+        if isinstance(out, OutPhoto):
+            await self.bot.send_photo(chat_id, InputFile(out.png, filename=out.filename),
+                                      caption=out.caption_html or None, parse_mode=ParseMode.HTML)
+            return
+        if isinstance(out, OutDocument):
+            await self.bot.send_document(chat_id, InputFile(out.content, filename=out.filename),
+                                         caption=out.caption_html or None, parse_mode=ParseMode.HTML)
+            return
+        assert isinstance(out, OutText)
+        if out.update_key and chat_row_id is not None and await self._edit(chat_id, chat_row_id, out):
+            return
+        message = await self.bot.send_message(chat_id, out.html, parse_mode=ParseMode.HTML,
+                                              reply_markup=out.keyboard, link_preview_options=NO_PREVIEW)
+        if out.update_key and chat_row_id is not None:
+            async with self.app.db.transaction() as conn:
+                await TelegramMessageRepo(conn).remember(chat_row_id, out.update_key, message.message_id,
+                                                         self.app.clock.now())
+
+    async def _edit(self, chat_id: int | str, chat_row_id: int, out: OutText) -> bool:
+        """Edit the live message for ``out.update_key``; False when there is none to edit."""
+        assert out.update_key is not None
+        async with self.app.db.transaction() as conn:
+            message_id = await TelegramMessageRepo(conn).message_id(chat_row_id, out.update_key)
+        if message_id is None:
+            return False
+        try:
+            await self.bot.edit_message_text(out.html, chat_id=chat_id, message_id=message_id,
+                                             parse_mode=ParseMode.HTML, reply_markup=out.keyboard,
+                                             link_preview_options=NO_PREVIEW)
+        except BadRequest as exc:
+            text = str(exc).lower()
+            if NOT_MODIFIED in text:
+                return True  # the count did not change: nothing to do
+            if any(reason in text for reason in EDIT_IMPOSSIBLE):
+                return False  # deleted or too old: send a fresh message instead
+            raise
+        return True
+
+
+class _Touched:
+    """Tells the app that the outbox has new rows (wakes the dispatcher)."""
+
+    outbox_touched = True
+    scheduler_touched = False
+
+
+async def migrate_chat(app: App, old_chat_id: str, new_chat_id: str) -> None:
+    """Telegram turned a group into a supergroup: the new id replaces the old one."""
+    async with app.db.transaction() as conn:
+        await serialise_on(conn, f"telegram-migrate|{old_chat_id}")
+        await TelegramMessageRepo(conn).migrate_chat(old_chat_id, new_chat_id)
+

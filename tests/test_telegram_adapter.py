@@ -1,0 +1,346 @@
+"""The Telegram adapter in this process against the fake Bot API: events, answers to
+button presses, edits of live messages, migration, blocking, and the sender's error
+handling and pacing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.adapters.telegram import TelegramAdapter, api_urls, webhook_url
+from bot.adapters.telegram_pacing import Pacer, PacingLimits
+from bot.config import Settings
+from bot.model import Card, Image, ProgressBar, Text
+from bot.outbox import DeliveryError
+from storage.membership import ChatRepo, MemberRepo
+from tests.fakes.telegram_api import RateLimits
+from tests.telegram_support import (ALICE, BOB, CAROL, GROUP, TOKEN, InProcess, button, codes, in_process, said,
+                                    settled)
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+
+
+async def chat_row(bot: InProcess, chat_id: int):  # type: ignore[no-untyped-def]
+    async with bot.app.db.transaction() as conn:
+        return await ChatRepo(conn).by_platform_id("telegram", str(chat_id))
+
+
+async def network_with_group(bot: InProcess) -> None:
+    """Alice creates a network, joins as coordinator, adds the bot to a group and links it."""
+    fake = bot.fake
+    fake.user_sends_text(ALICE, ALICE, "/newnetwork เครือข่ายทดสอบ")
+    await said(fake, ALICE, "เครือข่ายทดสอบ")
+    message_id, data = button(fake, ALICE, "ผู้ประสานงาน")
+    fake.user_presses_button(ALICE, ALICE, message_id, data)
+    await said(fake, ALICE, "ยินดีต้อนรับสู่")
+    fake.bot_added_to_group(GROUP, ALICE)
+    await said(fake, GROUP, "/linkgroup")
+    fake.user_sends_text(ALICE, GROUP, f"/linkgroup@{fake.bot_username}")
+    await said(fake, GROUP, "ประกาศและสรุปผล")
+
+
+def test_api_urls_and_webhook_url() -> None:
+    assert api_urls("https://api.telegram.org") == ("https://api.telegram.org/bot", "https://api.telegram.org/file/bot")
+    assert api_urls("http://127.0.0.1:8081/") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
+    assert api_urls("http://h/bot") == ("http://h/bot", "http://h/file/bot")
+    base = dict(TELEGRAM_BOT_TOKEN=TOKEN)
+    assert webhook_url(Settings(**base)) is None
+    assert webhook_url(Settings(**base, TELEGRAM_WEBHOOK_URL="https://bot.example.org")) == \
+        "https://bot.example.org/webhooks/telegram"
+    assert webhook_url(Settings(**base, TELEGRAM_WEBHOOK_URL="https://x.org/tg/hook")) == "https://x.org/tg/hook"
+
+
+async def test_core_journey_buttons_are_answered_and_redelivery_changes_nothing(sqlite_url: str) -> None:
+    async with in_process(sqlite_url) as bot:
+        fake = bot.fake
+        await network_with_group(bot)
+        # Commands were registered for private chats and groups, in Thai and English.
+        private_en = {c["command"]: c["description"] for c in fake.commands_for("all_private_chats", "en")}
+        assert private_en["join"].startswith("Join the network")
+        group_th = {c["command"] for c in fake.commands_for("all_group_chats", "th")}
+        assert "linkgroup" in group_th and "join" not in group_th
+        assert "linkgroup" not in {c["command"] for c in fake.commands_for("all_private_chats", "")}
+
+        # Bob registers as a parent with the group's Register button; the press is answered with a toast.
+        message_id, data = button(fake, GROUP, "ลงทะเบียน")
+        press = fake.user_presses_button(BOB, GROUP, message_id, data)
+        await said(fake, GROUP, "Bob")
+        await fake.wait_for(lambda: any(a["data"] == data and a["user_id"] == BOB for a in fake.callback_answers))
+        answer = [a for a in fake.callback_answers if a["user_id"] == BOB][-1]
+        assert answer["text"] and "ผู้ปกครอง" in answer["text"]
+
+        # The same update again: nothing new is stored or said.
+        before = len(fake.texts_to(GROUP))
+        fake.redeliver(press)
+        await settled(fake, press)
+        assert len(fake.texts_to(GROUP)) == before
+        async with bot.app.db.transaction() as conn:
+            assert len(await MemberRepo(conn).list(1)) == 2
+
+        # An expired/unknown button gets a polite toast, not an error.
+        fake.user_presses_button(BOB, GROUP, message_id, "1|nosuchaction|9")
+        await fake.wait_for(lambda: any(a["data"] == "1|nosuchaction|9" for a in fake.callback_answers))
+        expired = [a for a in fake.callback_answers if a["data"] == "1|nosuchaction|9"][0]
+        assert expired["text"] and "หมดอายุ" in expired["text"]
+        assert fake.texts_to(GROUP)[-1] == fake.texts_to(GROUP)[before - 1]
+
+
+async def test_commands_for_another_bot_are_ignored_and_english_users_get_english(sqlite_url: str) -> None:
+    async with in_process(sqlite_url) as bot:
+        fake = bot.fake
+        await network_with_group(bot)
+        before = len(fake.texts_to(GROUP))
+        other = fake.user_sends_text(ALICE, GROUP, "/linkgroup@OtherBot")
+        await settled(fake, other)
+        assert len(fake.texts_to(GROUP)) == before
+        fake.user_sends_text(CAROL, CAROL, "/start")
+        assert "Welcome to EduNet" in await said(fake, CAROL, "Welcome")
+
+
+async def test_group_migration_keeps_the_link_under_the_new_id(sqlite_url: str) -> None:
+    async with in_process(sqlite_url) as bot:
+        fake = bot.fake
+        await network_with_group(bot)
+        old = await chat_row(bot, GROUP)
+        new_id = -1001234567890
+        first = fake.group_migrated(GROUP, new_id)
+        await settled(fake, first)
+        moved = await chat_row(bot, new_id)
+        assert moved is not None and moved.id == old.id and moved.network_id == old.network_id
+        assert await chat_row(bot, GROUP) is None
+        fake.user_sends_text(BOB, new_id, "/register")
+        await said(fake, new_id, "Bob")
+
+
+async def test_a_push_to_the_old_group_id_follows_the_migration(sqlite_url: str) -> None:
+    async with in_process(sqlite_url) as bot:
+        fake = bot.fake
+        await network_with_group(bot)
+        chat = await chat_row(bot, GROUP)
+        fake.world.chats[GROUP].type = "group"
+        # Migrate only in the fake (the bot has not seen the service message yet).
+        fake.world.chats[-1009] = type(fake.world.chats[GROUP])(-1009, "supergroup", title="x", bot_status="member")
+        fake.world.chats[GROUP].migrated_to = -1009
+        await bot.adapter.sender.send(chat, [Text("ประกาศ")], retry_key="k1")
+        assert fake.texts_to(-1009) == ["ประกาศ"]
+        assert (await chat_row(bot, -1009)).id == chat.id
+
+
+async def test_blocked_user_makes_the_chat_inactive(sqlite_url: str) -> None:
+    async with in_process(sqlite_url) as bot:
+        fake = bot.fake
+        fake.user_sends_text(BOB, BOB, "/start")
+        await said(fake, BOB, "EduNet")
+        update = fake.block_bot(BOB)
+        await settled(fake, update)
+        chat = await chat_row(bot, BOB)
+        assert chat is not None and not chat.active
+        # Also when Telegram tells us only by refusing a send (403).
+        fake.user_sends_text(CAROL, CAROL, "/start")
+        await said(fake, CAROL, "EduNet")
+        fake.world.chats[CAROL].bot_status = "kicked"
+        carol = await chat_row(bot, CAROL)
+        with pytest.raises(DeliveryError) as caught:
+            await bot.adapter.sender.send(carol, [Text("hello")], retry_key="k2")
+        assert caught.value.chat_gone and not caught.value.retryable
+
+
+async def test_sender_error_mapping(sqlite_url: str) -> None:
+    async with in_process(sqlite_url, rate_limits=RateLimits.disabled()) as bot:
+        fake = bot.fake
+        fake.user_sends_text(BOB, BOB, "/start")
+        await said(fake, BOB, "EduNet")
+        chat = await chat_row(bot, BOB)
+        sender = bot.adapter.sender
+        cases = [
+            (dict(status=429, retry_after=7), dict(retryable=True, chat_gone=False, retry_after=7.0)),
+            (dict(status=400, description="Bad Request: chat not found"), dict(retryable=False, chat_gone=True)),
+            (dict(status=403, description="Forbidden: bot was kicked from the group chat"),
+             dict(retryable=False, chat_gone=True)),
+            (dict(status=502), dict(retryable=True, chat_gone=False)),
+            (dict(status=500), dict(retryable=True, chat_gone=False)),
+            (dict(status=400, description="Bad Request: can't parse entities"), dict(retryable=False, chat_gone=False)),
+        ]
+        for injected, expected in cases:
+            sender.pacer._hold_until.clear()
+            fake.inject_error("sendMessage", **injected)
+            with pytest.raises(DeliveryError) as caught:
+                await sender.send(chat, [Text("x")], retry_key=f"k-{injected}")
+            for name, value in expected.items():
+                assert getattr(caught.value, name) == value, (injected, name)
+
+
+async def test_retry_after_holds_only_that_chat(sqlite_url: str) -> None:
+    async with in_process(sqlite_url, rate_limits=RateLimits.disabled()) as bot:
+        fake = bot.fake
+        for user in (BOB, CAROL):
+            fake.user_sends_text(user, user, "/start")
+            await said(fake, user, "EduNet")
+        bob, carol = await chat_row(bot, BOB), await chat_row(bot, CAROL)
+        sender = bot.adapter.sender
+        fake.inject_error("sendMessage", 429, retry_after=3)
+        with pytest.raises(DeliveryError) as caught:
+            await sender.send(bob, [Text("one"), Text("two")], retry_key="bob-row")
+        assert caught.value.retry_after == 3
+        calls = len(fake.calls)
+        # Bob is on hold: no API call at all, told to come back later.
+        with pytest.raises(DeliveryError) as again:
+            await sender.send(bob, [Text("one"), Text("two")], retry_key="bob-row")
+        assert 0 < again.value.retry_after <= 3 and len(fake.calls) == calls
+        # Carol is not held up.
+        started = time.monotonic()
+        await sender.send(carol, [Text("hi carol")], retry_key="carol-row")
+        assert time.monotonic() - started < 1 and fake.texts_to(CAROL)[-1] == "hi carol"
+        # After the hold, the row is retried and each part goes out once.
+        sender.pacer._hold_until.clear()
+        await sender.send(bob, [Text("one"), Text("two")], retry_key="bob-row")
+        assert fake.texts_to(BOB)[-2:] == ["one", "two"]
+
+
+async def test_a_direct_reply_waits_out_retry_after(sqlite_url: str) -> None:
+    async with in_process(sqlite_url, rate_limits=RateLimits.disabled()) as bot:
+        fake = bot.fake
+        fake.inject_error("sendMessage", 429, retry_after=1)
+        started = time.monotonic()
+        fake.user_sends_text(BOB, BOB, "/start")
+        await said(fake, BOB, "EduNet")
+        assert time.monotonic() - started >= 1
+        assert [c.status for c in fake.calls if c.method == "sendMessage"][:2] == [429, 200]
+
+
+async def test_live_updates_edit_the_original_message(sqlite_url: str) -> None:
+    async with in_process(sqlite_url, rate_limits=RateLimits.disabled()) as bot:
+        fake = bot.fake
+        await network_with_group(bot)
+        chat = await chat_row(bot, GROUP)
+        sender = bot.adapter.sender
+
+        def poll(yes: int) -> Card:
+            return Card(title="โหวต <ด่วน>", fields=[("ใช่", str(yes))], progress=[ProgressBar("ใช่", yes, 10)],
+                        update_key="poll:1")
+
+        before = len(fake.messages_to(GROUP))
+        await sender.send(chat, [poll(1)], retry_key="p1")
+        await sender.send(chat, [poll(2)], retry_key="p2")
+        await sender.send(chat, [poll(2)], retry_key="p3")  # not modified: fine
+        messages = fake.messages_to(GROUP)
+        assert len(messages) == before + 1
+        assert "ใช่: 2" in messages[-1]["text"] and "โหวต <ด่วน>" in messages[-1]["text"]
+        assert any(e["type"] == "bold" for e in messages[-1]["entities"])
+        # The message was deleted: a fresh one is sent and remembered.
+        fake.world.get_message(GROUP, messages[-1]["message_id"]).deleted = True
+        await sender.send(chat, [poll(3)], retry_key="p4")
+        assert "ใช่: 3" in fake.messages_to(GROUP)[-1]["text"]
+
+
+async def test_images_are_uploaded_with_a_caption(sqlite_url: str) -> None:
+    async with in_process(sqlite_url, rate_limits=RateLimits.disabled()) as bot:
+        fake = bot.fake
+        await network_with_group(bot)
+        from bot.charts import bar_chart
+
+        png = bar_chart("สรุป", ["ก", "ข"], {"ชั่วโมง": [3, 5]})
+        await bot.adapter.sender.send(await chat_row(bot, GROUP), [Image(png, "กราฟ", caption="สรุป " * 300)],
+                                      retry_key="img")
+        photo = [r for r in fake.sent if r.method == "sendPhoto"][-1]
+        assert photo.file_bytes == png
+        assert len(photo.result["caption"]) <= 1024
+        assert fake.messages_to(GROUP)[-1].get("text")  # the rest of the caption follows as text
+
+
+async def test_webhook_checks_the_secret_and_processes_updates(sqlite_url: str) -> None:
+    async with in_process(sqlite_url, webhook=True) as bot:
+        fake = bot.fake
+        assert fake.webhook.config is not None and fake.webhook.config.secret_token == "s3cret-token"
+        url = f"http://127.0.0.1:{bot.web.port}/webhooks/telegram"
+        update = {"update_id": 5, "message": {"message_id": 1, "date": 0, "chat": {"id": BOB, "type": "private",
+                                                                                   "first_name": "Bob"},
+                                              "from": {"id": BOB, "is_bot": False, "first_name": "Bob"},
+                                              "text": "/start"}}
+        async with aiohttp.ClientSession() as session:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                async with session.post(url, json=update, headers=headers) as response:
+                    assert response.status == 403
+        await asyncio.sleep(0.3)
+        assert fake.texts_to(BOB) == []
+        async with bot.app.db.transaction() as conn:
+            assert await ChatRepo(conn).by_platform_id("telegram", str(BOB)) is None
+        fake.user_sends_text(BOB, BOB, "/start")
+        await said(fake, BOB, "EduNet")
+
+
+async def test_pacer_spaces_messages_per_chat_and_per_group() -> None:
+    now = [0.0]
+    pacer = Pacer(PacingLimits(per_chat_per_second=1, per_chat_burst=2, per_group_per_minute=3, global_per_second=30),
+                  clock=lambda: now[0])
+    await pacer.acquire("1", False)
+    await pacer.acquire("1", False)
+    assert pacer.chat_wait("1", False) == pytest.approx(1.0)
+    assert pacer.chat_wait("2", False) == 0
+    for _ in range(2):
+        await pacer.acquire("-5", True)
+    now[0] = 10.0
+    await pacer.acquire("-5", True)
+    now[0] = 30.0
+    assert pacer.chat_wait("-5", True) == pytest.approx(30.0)  # 3 in the last minute
+    pacer.hold("2", 5)
+    assert pacer.held_for("2") == pytest.approx(5) and pacer.chat_wait("2", False) == pytest.approx(5)
+
+
+def test_adapter_registers_its_webhook_route_only_in_webhook_mode() -> None:
+    from bot.app import App
+    from bot.web import WebServer
+
+    polling = Settings(TELEGRAM_BOT_TOKEN=TOKEN, database_url="sqlite+aiosqlite:///:memory:")
+    web = WebServer(polling)
+    TelegramAdapter(App(polling), polling, web)
+    assert not any(r.resource and r.resource.canonical == "/webhooks/telegram" for r in web.app.router.routes())
+    hooked = Settings(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_URL="https://x.org",
+                      database_url="sqlite+aiosqlite:///:memory:")
+    web = WebServer(hooked)
+    TelegramAdapter(App(hooked), hooked, web)
+    assert any(r.resource and r.resource.canonical == "/webhooks/telegram" for r in web.app.router.routes())
+
+
+_ = Path
+
+
+async def test_pacer_forgets_idle_chats() -> None:
+    from bot.adapters import telegram_pacing
+
+    now = [0.0]
+    pacer = Pacer(PacingLimits(global_per_second=10**6), clock=lambda: now[0])
+    for i in range(telegram_pacing.PRUNE_ABOVE + 1):
+        await pacer.acquire(str(i), i % 2 == 0)
+    now[0] = 120.0
+    await pacer.acquire("new", False)
+    assert set(pacer._chats) == {"new"}
+
+
+async def test_webhook_answers_500_when_an_update_could_not_be_stored(sqlite_url: str) -> None:
+    async with in_process(sqlite_url, webhook=True) as bot:
+        url = f"http://127.0.0.1:{bot.web.port}/webhooks/telegram"
+        update = {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": BOB, "type": "private",
+                                                                                   "first_name": "Bob"},
+                                              "from": {"id": BOB, "is_bot": False, "first_name": "Bob"},
+                                              "text": "/start"}}
+
+        async def broken(event):  # type: ignore[no-untyped-def]
+            raise ConnectionError("database unreachable")
+
+        real = bot.app.handle
+        bot.app.handle = broken  # type: ignore[method-assign]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=update, headers=headers) as response:
+                assert response.status == 500
+            bot.app.handle = real  # type: ignore[method-assign]
+            async with session.post(url, json={"not": "an update"}, headers=headers) as response:
+                assert response.status == 400
+            async with session.post(url, json=update, headers=headers) as response:
+                assert response.status == 200
+        await said(bot.fake, BOB, "EduNet")
