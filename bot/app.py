@@ -103,13 +103,20 @@ class App:
     def on_scheduler(self, listener: Callable[[], None]) -> None:
         self._scheduler_listeners.append(listener)
 
+    def notify_outbox(self) -> None:
+        """Wake the dispatchers: committed outbox rows are waiting."""
+        for listener in self._outbox_listeners:
+            listener()
+
+    def notify_scheduler(self) -> None:
+        for listener in self._scheduler_listeners:
+            listener()
+
     def _after_commit(self, ctx: Any) -> None:
         if ctx.outbox_touched:
-            for listener in self._outbox_listeners:
-                listener()
+            self.notify_outbox()
         if ctx.scheduler_touched:
-            for listener in self._scheduler_listeners:
-                listener()
+            self.notify_scheduler()
 
     # ------------------------------------------------------------ events
 

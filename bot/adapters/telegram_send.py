@@ -141,7 +141,7 @@ class TelegramSender:
             await OutboxRepo(conn).enqueue(key=f"telegram:reply:{event_id}", network_id=chat.network_id,
                                            chat_id=chat.id, messages=[reply_to_dict(r) for r in replies],
                                            now=self.app.clock.now())
-        self.app._after_commit(_Touched())
+        self.app.notify_outbox()
 
     # ------------------------------------------------------------ one message
 
@@ -215,15 +215,6 @@ class TelegramSender:
                 return False  # deleted or too old: send a fresh message instead
             raise
         return True
-
-
-class _Touched:
-    """Tells the app that the outbox has new rows (wakes the dispatcher)."""
-
-    outbox_touched = True
-    scheduler_touched = False
-
-
 async def migrate_chat(app: App, old_chat_id: str, new_chat_id: str) -> None:
     """Telegram turned a group into a supergroup: the new id replaces the old one."""
     async with app.db.transaction() as conn:
