@@ -103,6 +103,11 @@ class App:
     def on_scheduler(self, listener: Callable[[], None]) -> None:
         self._scheduler_listeners.append(listener)
 
+    def notify_outbox(self) -> None:
+        """Wake the dispatcher: an adapter queued pushes outside a handler (e.g. a reply fallback)."""
+        for listener in self._outbox_listeners:
+            listener()
+
     def _after_commit(self, ctx: Any) -> None:
         if ctx.outbox_touched:
             for listener in self._outbox_listeners:

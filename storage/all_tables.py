@@ -4,3 +4,4 @@ A feature adds its table module here (one line) and a migration branch of its ow
 """
 
 import storage.tables  # noqa: F401
+import storage.line  # noqa: F401
