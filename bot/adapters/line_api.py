@@ -16,6 +16,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,15 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
 )
 
-from bot.adapters.line_render import Message, RenderOptions, render_requests
+from bot.adapters.line_render import (
+    MAX_MESSAGES,
+    Message,
+    RenderOptions,
+    message_count,
+    pack,
+    render_group,
+    render_requests,
+)
 from bot.i18n import Translator
 from bot.model import Reply
 from bot.outbox import DeliveryError
@@ -111,6 +120,30 @@ def classify(exc: BaseException) -> DeliveryError | None:
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientError, OSError)):
         return DeliveryError(f"LINE unreachable: {type(exc).__name__}: {exc}", retryable=True)
     raise exc
+
+
+@dataclass
+class BatchResult:
+    """``delivered`` leading rows went out; ``error`` says why the next one did not."""
+
+    delivered: int
+    error: DeliveryError | None
+
+
+def message_count_of(replies: Sequence[Reply]) -> int:
+    return sum(message_count(r) for r in replies)
+
+
+def _accepted_count(exc: BaseException) -> int | None:
+    """How many messages the request LINE accepted under a retry key held (409's sentMessages)."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    try:
+        sent = json.loads(body).get("sentMessages") if body else None
+    except (ValueError, AttributeError):
+        return None
+    return len(sent) if isinstance(sent, list) else None
 
 
 @dataclass
@@ -259,6 +292,63 @@ class LineSender:
                          chat.platform_chat_id)
                 continue
             await self.record_push(chat, len(messages))
+
+    async def send_batch(self, chat: Chat, rows: Sequence[tuple[list[Reply], str]]) -> BatchResult:
+        """Deliver several queued rows for one chat in as few pushes as possible (≤ 5 messages
+        per push, one push billed per recipient); rows are taken in order.
+
+        A request carrying rows A, B, C uses A's retry key. If LINE answers 409 (that key was
+        accepted before, perhaps for fewer rows), its ``sentMessages`` tell how many messages
+        the accepted request held, so exactly the leading rows it carried count as delivered;
+        the rest go in the next request. A row too long for one request is sent alone.
+        Returns how many leading rows were delivered and, if not all, why the next was not.
+        """
+        options = RenderOptions(translator=Translator(await self.language_of(chat)),
+                                private=chat.kind == "private", publish=self.publish_for(chat.network_id))
+        index = 0
+        while index < len(rows):
+            first_replies, first_key = rows[index]
+            if len(pack(first_replies)) > 1 or message_count_of(first_replies) > MAX_MESSAGES:
+                try:
+                    await self.send(chat, first_replies, retry_key=first_key)
+                except DeliveryError as error:
+                    return BatchResult(index, error)
+                index += 1
+                continue
+            count = 0
+            end = index
+            while end < len(rows):
+                replies = rows[end][0]
+                if len(pack(replies)) > 1 or count + message_count_of(replies) > MAX_MESSAGES:
+                    break
+                count += message_count_of(replies)
+                end += 1
+            taken: list[list[Message]] = []
+            for position in range(index, end):  # quick replies only on the request's last message
+                requests = await render_group(rows[position][0], options, final=position == end - 1)
+                taken.append([m for request in requests for m in request])
+            flat = [m for messages in taken for m in messages]
+            try:
+                await self.api.push(chat.platform_chat_id, flat, retry_key=part_key(first_key, 0))
+            except Exception as exc:  # noqa: BLE001 - classified below, unknown ones re-raised
+                error = classify(exc)
+                if error is not None:
+                    return BatchResult(index, error)
+                accepted = _accepted_count(exc)
+                covered = 0
+                sent = 0
+                for messages in taken:
+                    if accepted is None or sent + len(messages) > accepted:
+                        break
+                    sent += len(messages)
+                    covered += 1
+                if accepted is None:
+                    covered = len(taken)
+                index += max(1, covered)
+                continue
+            await self.record_push(chat, len(flat))
+            index = end
+        return BatchResult(len(rows), None)
 
     async def record_push(self, chat: Chat, messages: int) -> None:
         """Count one delivered push (and what it costs: one message per recipient)."""

@@ -327,11 +327,13 @@ def pack(replies: Sequence[Reply]) -> list[list[Reply]]:
     return groups
 
 
-async def render_group(replies: Sequence[Reply], options: RenderOptions) -> list[list[Message]]:
-    """One packed group as request-sized message lists (one list unless a reply is huge)."""
+async def render_group(replies: Sequence[Reply], options: RenderOptions, *, final: bool = True
+                       ) -> list[list[Message]]:
+    """One packed group as request-sized message lists (one list unless a reply is huge);
+    ``final``: the group ends its request (its last reply may keep quick replies)."""
     messages: list[Message] = []
     for index, reply in enumerate(replies):
-        messages += await render_reply(reply, options, last=index == len(replies) - 1)
+        messages += await render_reply(reply, options, last=final and index == len(replies) - 1)
     return [messages[i:i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)] or []
 
 

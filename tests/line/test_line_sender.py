@@ -188,3 +188,73 @@ async def test_the_dispatcher_marks_a_blocked_chat_inactive(app: App, sender: Li
         again = await ChatRepo(conn).get(target.id)
     assert row is not None and row.status == "dead"
     assert again is not None and not again.active
+
+
+def row(*texts: str, quick: bool = False) -> list:  # type: ignore[type-arg]
+    from bot.model import Button
+
+    replies = [Text(t) for t in texts]
+    if quick:
+        replies[-1] = Text(texts[-1], buttons=[[Button("ใช่", "1|yes")]], quick_replies=True)
+    return replies
+
+
+async def test_pending_rows_for_one_chat_share_pushes(app: App, sender: LineSender, fake: FakeLineAPI) -> None:
+    target = await chat(app, new_user_id())
+    rows = [(row("a", "b"), str(uuid.uuid4())), (row("c", quick=True), str(uuid.uuid4())),
+            (row("d", "e", "f"), str(uuid.uuid4())), (row("g"), str(uuid.uuid4()))]
+    result = await sender.send_batch(target, rows)
+    assert (result.delivered, result.error) == (4, None)
+    assert [[m["text"] for m in p["messages"]] for p in fake.pushes] == [["a", "b", "c"], ["d", "e", "f", "g"]]
+    first = fake.pushes[0]["messages"]
+    assert "quickReply" in first[-1]  # c's quick reply stays: it ends its request
+    keys = [r.header("X-Line-Retry-Key") for r in fake.requests if r.path == "/v2/bot/message/push"]
+    assert keys == [rows[0][1], rows[2][1]]  # each push carries its first row's key
+    assert fake.violations == []
+
+
+async def test_a_batch_retried_with_more_rows_delivers_each_row_once(
+        app: App, sender: LineSender, fake: FakeLineAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = await chat(app, new_user_id())
+    a, b, c = (row("a"), str(uuid.uuid4())), (row("b"), str(uuid.uuid4())), (row("c"), str(uuid.uuid4()))
+    real_push = sender.api.push
+    lost = [True]
+
+    async def answer_lost(to: str, messages: list, *, retry_key: str) -> None:  # type: ignore[type-arg]
+        await real_push(to, messages, retry_key=retry_key)
+        if lost:
+            lost.clear()
+            raise TimeoutError("the answer was lost")  # delivered, but we cannot know
+
+    monkeypatch.setattr(sender.api, "push", answer_lost)
+    result = await sender.send_batch(target, [a, b])
+    assert result.delivered == 0 and result.error is not None and result.error.retryable
+    # Next round, row c has joined: a+b are recognised as delivered by the 409, c goes alone.
+    result = await sender.send_batch(target, [a, b, c])
+    assert (result.delivered, result.error) == (3, None)
+    assert [[m["text"] for m in p["messages"]] for p in fake.pushes] == [["a", "b"], ["c"]]
+
+
+async def test_a_failing_batch_reports_how_far_it_got(app: App, sender: LineSender, fake: FakeLineAPI) -> None:
+    target = await chat(app, new_user_id())
+    rows = [(row("1", "2", "3", "4", "5"), str(uuid.uuid4())), (row("6"), str(uuid.uuid4()))]
+    big = ([Text("ก" * 5000) for _ in range(6)], str(uuid.uuid4()))
+    result = await sender.send_batch(target, [*rows, big])
+    assert result.delivered == 3 and fake.push_count == 4  # 5 + 1 + a long row in two pushes
+    fake.inject_error("/v2/bot/message/push", 429)
+    result = await sender.send_batch(target, [(row("7"), str(uuid.uuid4()))])
+    assert result.delivered == 0 and result.error is not None and result.error.retryable
+
+
+async def test_line_stats_command_prints_the_month(app: App, sender: LineSender, fake: FakeLineAPI,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from bot.adapters.line_cli import run_line_command
+
+    user = new_user_id()
+    await sender.send(await chat(app, user), [Text("x")], retry_key=str(uuid.uuid4()))
+    month = app.clock.now().strftime("%Y-%m")
+    code = await run_line_command(app.settings, argparse.Namespace(line_command="stats", month=month))
+    out = capsys.readouterr().out
+    assert code == 0 and f"{user}\t1\t1\t1\t0" in out and "total\t1\t1\t1\t0" in out
