@@ -15,6 +15,7 @@ from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 5.0
+SHUTDOWN_GRACE = 10.0
 
 
 def configured_adapters(app: App, settings: Settings, web: WebServer) -> list:  # type: ignore[type-arg]
@@ -75,7 +76,13 @@ async def serve(settings: Settings) -> int:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
-        background.cancel()
+        # Let the delivery loop finish its pass: cancelling it mid-transaction can leave the
+        # database driver closing a connection forever, and the process would never exit.
+        app.notify_outbox()  # wakes the loop, which then sees `stop`
+        _done, pending = await asyncio.wait([background], timeout=SHUTDOWN_GRACE)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(background, return_exceptions=True)
         await web.stop()
         await app.close()
     return 0

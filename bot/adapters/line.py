@@ -63,6 +63,7 @@ POLL_SECONDS = 5.0
 PARALLEL_CHATS = 8
 HOUSEKEEPING_SECONDS = 3600.0
 KEEP_INBOX = timedelta(days=7)
+STOP_GRACE = 8.0
 
 
 class LineAdapter:
@@ -87,6 +88,7 @@ class LineAdapter:
         self._wake: asyncio.Event | None = None
         self._worker: asyncio.Task[None] | None = None
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
         self._friend_url: str | None = None
         self._friend_url_known = False
 
@@ -97,11 +99,18 @@ class LineAdapter:
         self._wake.set()  # events left over from a previous run
         self._worker = asyncio.create_task(self._run(), name="line-inbox")
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Finish the event in hand (cancelling a task mid-transaction can wedge the database
+        driver), then stop; events not started stay in the inbox for the next start."""
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
         tasks = [t for t in (self._worker, *self._side_tasks) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         await self.api.close()
 
     # ------------------------------------------------------------ webhook
@@ -144,7 +153,7 @@ class LineAdapter:
     async def _run(self) -> None:
         assert self._wake is not None
         last_housekeeping = 0.0
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self.drain()
@@ -152,6 +161,8 @@ class LineAdapter:
                 raise
             except Exception:
                 log.exception("LINE inbox processing failed; retrying")
+            if self._stopping:
+                return
             if time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
                 last_housekeeping = time.monotonic()
                 await self._housekeeping()
@@ -163,12 +174,14 @@ class LineAdapter:
     async def drain(self) -> int:
         """Process every waiting event (in order per chat, chats in parallel); returns how many."""
         done = 0
-        while True:
+        while not self._stopping:
             now = self.app.clock.now()
             async with self.app.db.transaction() as conn:
                 candidates = await LineInboxRepo(conn).candidates(now, limit=100)
             by_chat: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
             for row_id in candidates:
+                if self._stopping:
+                    break
                 async with self.app.db.transaction() as conn:
                     row = await LineInboxRepo(conn).claim(row_id, now, LEASE)
                 if row is not None:
@@ -180,10 +193,15 @@ class LineAdapter:
             async def run_chat(rows: list) -> None:  # type: ignore[type-arg]
                 async with limit:
                     for row in rows:
+                        if self._stopping:  # claimed but not started: give it back
+                            async with self.app.db.transaction() as conn:
+                                await LineInboxRepo(conn).release(row.id, error="shutting down")
+                            continue
                         await self._process(row)
 
             await asyncio.gather(*(run_chat(rows) for rows in by_chat.values()))
             done += sum(len(rows) for rows in by_chat.values())
+        return done
 
     async def _process(self, row) -> None:  # type: ignore[no-untyped-def]
         try:

@@ -267,8 +267,16 @@ class LineApi:
         return f"https://line.me/R/ti/p/{basic_id.replace('@', '%40')}" if basic_id else None
 
 
+try:  # the outbox dispatcher paces senders that declare LINE's rate limits (bot.ratelimit)
+    from bot.ratelimit import LINE as LINE_RATE_PROFILE  # type: ignore[import-not-found]
+except ImportError:  # a dispatcher without pacing
+    LINE_RATE_PROFILE = None
+
+
 class LineSender:
     """Delivers outbox rows to LINE chats as pushes (the :class:`bot.outbox.Sender` for LINE)."""
+
+    rate_profile = LINE_RATE_PROFILE
 
     def __init__(self, app: App, api: LineApi, publish_for: Any) -> None:
         self.app = app

@@ -94,6 +94,7 @@ class LineBot:
             "EDUNET_ALLOW_HTTP_PUBLIC_URL": "1",
             "EDUNET_LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            "PYTHONFAULTHANDLER": "1",
         })
         env.update(self.extra_env)
         return env
@@ -124,9 +125,13 @@ class LineBot:
             self.process.send_signal(signal.SIGTERM)
             try:
                 await asyncio.to_thread(self.process.wait, 10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+            except subprocess.TimeoutExpired:  # hung: dump every thread's stack into the log, then kill
+                self.process.send_signal(signal.SIGABRT)
+                try:
+                    await asyncio.to_thread(self.process.wait, 3)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(5)
 
     @property
     def log(self) -> str:

@@ -19,7 +19,9 @@ from tests.fakes.line_api import (
     event_redelivered,
     follow_event,
     join_event,
+    member_joined_event,
     new_group_id,
+    new_user_id,
     postback_event,
     sign,
     text_event,
@@ -85,8 +87,13 @@ async def test_the_core_journey_over_real_http(line: LineBot) -> None:
     assert [r.path for r in fake.requests if r.path.endswith("/reply")], "answers use reply tokens"
     assert fake.push_count == 0  # everything so far was free
 
+    # New people join the group: one welcome with the Register button for the whole batch.
+    newcomers = [new_user_id(), new_user_id()]
+    welcome = await line.send(member_joined_event(group, newcomers, fake=fake))
+    assert data(welcome, "reg") and len(fake.replies[-1]["messages"]) == 1
+
     # A group member LINE does not identify taps Register: ask them to add the bot as a friend.
-    linked = fake.replies[-2]["messages"]
+    linked = fake.replies[-3]["messages"]
     said = await line.send(postback_event(HIDDEN, data(linked, "reg"), group, fake=fake))  # type: ignore[arg-type]
     assert "เพื่อน" in all_text(said), said
     assert any(n.get("type") == "uri" and "line.me" in n.get("uri", "") for n in _walk(said))
@@ -159,6 +166,12 @@ async def test_stale_or_rejected_reply_tokens_fall_back_to_a_push_and_429_is_hon
     mark = len(fake.requests)
     await line.send(text_event(ADMIN, "/help", reply_token="f" * 32))
     assert [r.status for r in fake.requests[mark:] if r.path.startswith("/v2/bot/message/")] == [400, 200]
+
+    # A redelivery of an event we never saw (our first answer was lost) is handled, but its
+    # reply token is not used: the answer is pushed.
+    mark = len(fake.requests)
+    await line.send(event_redelivered(text_event(ADMIN, "/help", fake=fake)))
+    assert [r.path for r in fake.requests[mark:] if "/message/" in r.path] == ["/v2/bot/message/push"]
 
     # A 429 on the push: the outbox retries later with the same retry key, and it is delivered once.
     fake.inject_error("/v2/bot/message/push", 429, times=1)
