@@ -28,6 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply all migrations")
 
+    line = commands.add_parser("line", help="LINE Official Account set-up")
+    line_commands = line.add_subparsers(dest="line_command", required=True)
+    richmenu = line_commands.add_parser("setup-richmenu", help="create and set the default rich menu (Thai labels)")
+    richmenu.add_argument("--language", default="th", choices=("th", "en"), help="label language (default th)")
+    richmenu.add_argument("--image", type=Path, help="also save the generated menu image here")
+    stats = line_commands.add_parser("stats", help="LINE pushes, messages and recipients per chat for a month")
+    stats.add_argument("--month", help="YYYY-MM (default: this month)")
+
     network = commands.add_parser("network", help="networks")
     network_commands = network.add_subparsers(dest="network_command", required=True)
     create = network_commands.add_parser("create", help="create a network and print a coordinator invite code")
@@ -75,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return asyncio.run(run_cli_export(settings.database_url, args.kind, period=args.period,
                                               network_id=args.network, out=args.out, lang=args.lang))
+        if args.command == "line":
+            from bot.adapters.line_cli import run_line_command
+
+            return asyncio.run(run_line_command(settings, args))
         if args.command == "serve":
             from bot.serve import serve
 

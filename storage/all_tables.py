@@ -8,3 +8,4 @@ import storage.meetings  # noqa: F401
 import storage.surveys  # noqa: F401
 import storage.activities  # noqa: F401
 import storage.telegram  # noqa: F401
+import storage.line  # noqa: F401

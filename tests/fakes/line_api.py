@@ -506,6 +506,9 @@ class FakeLineAPI:
             ("GET", "/v2/bot/profile/{userId}", self._profile),
             ("GET", "/v2/bot/group/{groupId}/summary", self._group_summary),
             ("GET", "/v2/bot/group/{groupId}/members/count", self._group_count),
+            ("GET", "/v2/bot/group/{groupId}/member/{userId}", self._member_profile),
+            ("GET", "/v2/bot/room/{roomId}/members/count", self._group_count),
+            ("GET", "/v2/bot/room/{roomId}/member/{userId}", self._member_profile),
             ("GET", "/v2/bot/info", self._info),
             ("POST", "/v2/bot/chat/loading/start", self._loading),
             ("POST", "/v2/bot/richmenu", self._create_rich_menu),
@@ -629,8 +632,21 @@ class FakeLineAPI:
             body["pictureUrl"] = group.picture_url
         return 200, body, {}
 
+    async def _member_profile(self, rec: RecordedRequest, params: dict[str, str]) -> _Response:
+        """A group/room member's profile (works for users who are not friends of the bot)."""
+        chat = self._group(params.get("groupId") or params["roomId"])
+        user_id = params["userId"]
+        if chat is None or (chat.members and user_id not in chat.members and not self.auto_create):
+            return 404, {"message": MSG_NOT_FOUND}, {}
+        profile = self.profiles.get(user_id)
+        if profile is None:
+            if not self.auto_create:
+                return 404, {"message": MSG_NOT_FOUND}, {}
+            profile = {"userId": user_id, "displayName": f"User {user_id[-4:]}"}
+        return 200, {k: v for k, v in profile.items() if k in ("userId", "displayName", "pictureUrl")}, {}
+
     async def _group_count(self, rec: RecordedRequest, params: dict[str, str]) -> _Response:
-        group = self._group(params["groupId"])
+        group = self._group(params.get("groupId") or params["roomId"])
         if group is None:
             return 404, {"message": MSG_NOT_FOUND}, {}
         return 200, {"count": len(group.members)}, {}

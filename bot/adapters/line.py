@@ -1,0 +1,333 @@
+"""The LINE adapter: a signed webhook, a durable inbox, cost-aware answers.
+
+``POST /webhooks/line``
+    The ``x-line-signature`` (HMAC-SHA256 of the raw body with the channel secret) is
+    checked in constant time before anything is parsed: missing/wrong → 401, a body over
+    1 MB → 413, not a webhook body → 400; none of these touches the database. Otherwise
+    the events are stored in the inbox (de-duplicated by ``webhookEventId``, so a
+    redelivery changes nothing), LINE gets its 200 at once, and a background worker
+    processes them, in order per chat.
+
+Answers
+    A reply (free) uses the reply token while it is fresh (< 50 s) and the event is not
+    a redelivery. If there is no usable token, or the reply fails, or there are more
+    than 5 messages, the rest is queued in the outbox and pushed with a retry key.
+
+Toasts (LINE has none)
+    A toast is sent as a message only when the handler gave no other reply and the chat
+    is private, or, in a group, when the handler failed (the apology). Other group
+    toasts (confirmations, refusals of a tap) stay silent so a group is not flooded.
+    A tap in a group by a user whose id LINE hides is answered with "add me as a friend".
+
+``GET /media/{token}.{ext}``
+    Images and downloads (see :mod:`bot.media`) under ``EDUNET_PUBLIC_URL``, which must
+    be HTTPS unless ``EDUNET_ALLOW_HTTP_PUBLIC_URL`` is set (the adapter refuses to start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.adapters.line_api import LineApi, LineSender, publisher
+from bot.adapters.line_events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
+from bot.adapters.line_render import RenderOptions, pack, render_group
+from bot.app import Outcome
+from bot.i18n import Translator
+from bot.media import MediaStore, PublicURLError, check_public_url
+from bot.model import Button, Event, EventKind, Reply, Sender, Text, reply_to_dict
+from storage.line import LineInboxRepo, LineStatsRepo
+from storage.membership import ChatRepo
+from storage.runtime import OutboxRepo
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.config import Settings
+    from bot.web import WebServer
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhooks/line"
+MAX_BODY = 1024 * 1024
+REPLY_TOKEN_MAX_AGE = 50.0  # seconds; LINE's tokens last about a minute
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 3
+POLL_SECONDS = 5.0
+PARALLEL_CHATS = 8
+HOUSEKEEPING_SECONDS = 3600.0
+KEEP_INBOX = timedelta(days=7)
+STOP_GRACE = 8.0
+
+
+class LineAdapter:
+    """Receives LINE webhooks on the shared web server and answers through the Messaging API."""
+
+    platform = "line"
+
+    def __init__(self, app: App, settings: Settings, web_server: WebServer) -> None:
+        try:
+            public_url = check_public_url(settings.public_url, allow_http=settings.allow_http_public_url)
+        except PublicURLError as exc:
+            raise SystemExit(f"edunet: {exc}") from None
+        if not public_url:
+            log.warning("EDUNET_PUBLIC_URL is not set: LINE users get charts as text and no download links")
+        self.app = app
+        self.settings = settings
+        self.api = LineApi(settings)
+        self.media = MediaStore(app, secret=settings.line_channel_secret, public_url=public_url)
+        self.sender = LineSender(app, self.api, lambda network_id: publisher(self.media, network_id))
+        web_server.add_route("POST", WEBHOOK_PATH, self.webhook)
+        web_server.add_route("GET", "/media/{name}", self.media.handle)
+        self._wake: asyncio.Event | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._side_tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._friend_url: str | None = None
+        self._friend_url_known = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._wake.set()  # events left over from a previous run
+        self._worker = asyncio.create_task(self._run(), name="line-inbox")
+
+    async def stop(self, grace: float = STOP_GRACE) -> None:
+        """Finish the event in hand (cancelling a task mid-transaction can wedge the database
+        driver), then stop; events not started stay in the inbox for the next start."""
+        self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
+        tasks = [t for t in (self._worker, *self._side_tasks) if t is not None]
+        if tasks:
+            _done, pending = await asyncio.wait(tasks, timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await self.api.close()
+
+    # ------------------------------------------------------------ webhook
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.json_response({"error": "body too large"}, status=413)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in request.content.iter_chunked(64 * 1024):
+                size += len(chunk)
+                if size > MAX_BODY:
+                    return web.json_response({"error": "body too large"}, status=413)
+                chunks.append(chunk)
+        except Exception:
+            return web.json_response({"error": "could not read the body"}, status=400)
+        body = b"".join(chunks)
+        if not signature_ok(self.settings.line_channel_secret, body, request.headers.get("x-line-signature")):
+            log.warning("LINE webhook with a missing or wrong signature from %s", request.remote)
+            return web.json_response({"error": "invalid signature"}, status=401)
+        try:
+            events = parse_body(body)
+        except MalformedWebhook as exc:
+            log.warning("malformed LINE webhook: %s", exc)
+            return web.json_response({"error": "malformed body"}, status=400)
+        stored = 0
+        if events:
+            now = self.app.clock.now()
+            async with self.app.db.transaction() as conn:
+                inbox = LineInboxRepo(conn)
+                for raw in events:
+                    stored += await inbox.add(event_id(raw), chat_id(raw), raw, now)
+        if stored and self._wake is not None:
+            self._wake.set()
+        return web.json_response({"stored": stored})
+
+    # ------------------------------------------------------------ the inbox worker
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        last_housekeeping = 0.0
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("LINE inbox processing failed; retrying")
+            if self._stopping:
+                return
+            if time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
+                last_housekeeping = time.monotonic()
+                await self._housekeeping()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+
+    async def drain(self) -> int:
+        """Process every waiting event (in order per chat, chats in parallel); returns how many."""
+        done = 0
+        while not self._stopping:
+            now = self.app.clock.now()
+            async with self.app.db.transaction() as conn:
+                candidates = await LineInboxRepo(conn).candidates(now, limit=100)
+            by_chat: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+            for row_id in candidates:
+                if self._stopping:
+                    break
+                async with self.app.db.transaction() as conn:
+                    row = await LineInboxRepo(conn).claim(row_id, now, LEASE)
+                if row is not None:
+                    by_chat[row.chat_id].append(row)
+            if not by_chat:
+                return done
+            limit = asyncio.Semaphore(PARALLEL_CHATS)
+
+            async def run_chat(rows: list) -> None:  # type: ignore[type-arg]
+                async with limit:
+                    for row in rows:
+                        if self._stopping:  # claimed but not started: give it back
+                            async with self.app.db.transaction() as conn:
+                                await LineInboxRepo(conn).release(row.id, error="shutting down")
+                            continue
+                        await self._process(row)
+
+            await asyncio.gather(*(run_chat(rows) for rows in by_chat.values()))
+            done += sum(len(rows) for rows in by_chat.values())
+        return done
+
+    async def _process(self, row) -> None:  # type: ignore[no-untyped-def]
+        try:
+            event = to_event(row.body)
+            if event is not None:
+                event = await self._enrich(event)
+                outcome = await self.app.handle(event)
+                await self.respond(event, outcome)
+                self._after(event)
+        except Exception as exc:
+            log.exception("LINE event %s failed (attempt %d)", row.event_id, row.attempts)
+            async with self.app.db.transaction() as conn:
+                if row.attempts >= MAX_ATTEMPTS:
+                    await LineInboxRepo(conn).finish(row.id, self.app.clock.now(), status="failed", error=repr(exc))
+                else:
+                    await LineInboxRepo(conn).release(row.id, error=repr(exc))
+            return
+        async with self.app.db.transaction() as conn:
+            await LineInboxRepo(conn).finish(row.id, self.app.clock.now())
+
+    async def _enrich(self, event: Event) -> Event:
+        """Display name and language from the LINE profile, the group's name (both cached)."""
+        chat = event.chat
+        if not event.is_private and chat.chat_id.startswith("C"):
+            title = await self.api.group_title(chat.chat_id)
+            if title:
+                chat = replace(chat, title=title[:255])
+        sender = event.sender
+        if sender.user_id and event.kind not in (EventKind.UNFOLLOW, EventKind.MEMBER_LEFT):
+            profile = await self.api.profile(sender.user_id, None if event.is_private else chat.chat_id)
+            if profile is not None:
+                sender = Sender(sender.user_id, display_name=profile.display_name[:200],
+                                language_hint=profile.language)
+        event.chat, event.sender = chat, sender
+        return event
+
+    def _after(self, event: Event) -> None:
+        """Keep a group's member count (the cost of a push to it) roughly current."""
+        if event.kind in (EventKind.BOT_ADDED, EventKind.MEMBER_JOINED, EventKind.MEMBER_LEFT):
+            task = asyncio.create_task(self._refresh_group_size(event.chat.chat_id))
+            self._side_tasks.add(task)
+            task.add_done_callback(self._side_tasks.discard)
+
+    async def _refresh_group_size(self, platform_chat_id: str) -> None:
+        count = await self.api.member_count(platform_chat_id)
+        if count is not None:
+            async with self.app.db.transaction() as conn:
+                await LineStatsRepo(conn).set_group_size(platform_chat_id, count, self.app.clock.now())
+
+    async def _housekeeping(self) -> None:
+        try:
+            removed = await self.media.prune()
+            async with self.app.db.transaction() as conn:
+                removed += await LineInboxRepo(conn).prune(self.app.clock.now() - KEEP_INBOX)
+            if removed:
+                log.info("LINE housekeeping removed %d expired rows", removed)
+        except Exception:
+            log.exception("LINE housekeeping failed")
+
+    # ------------------------------------------------------------ answering
+
+    async def respond(self, event: Event, outcome: Outcome) -> None:
+        """Send the outcome: by reply token when fresh, otherwise (or on failure) by outbox push."""
+        if outcome.duplicate:
+            return
+        replies = await self.answers(event, outcome)
+        if not replies:
+            return
+        async with self.app.db.transaction() as conn:
+            chat = await ChatRepo(conn).by_platform_id("line", event.chat.chat_id)
+        if chat is None:
+            log.error("no chat row for LINE chat %s; dropping %d replies", event.chat.chat_id, len(replies))
+            return
+        rest: list[Reply] = replies
+        if self.reply_usable(event):
+            groups = pack(replies)
+            options = RenderOptions(Translator(await self.sender.language_of(chat)), private=event.is_private,
+                                    publish=publisher(self.media, chat.network_id))
+            requests = await render_group(groups[0], options)
+            if len(requests) == 1:
+                try:
+                    await self.api.reply(event.reply_handle, requests[0])
+                except Exception as exc:  # noqa: BLE001 - any failure: push instead
+                    log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
+                             str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                else:
+                    rest = [r for group in groups[1:] for r in group]
+                    await self._count_reply(chat.platform_chat_id, chat.network_id)
+        if rest:
+            async with self.app.db.transaction() as conn:
+                await OutboxRepo(conn).enqueue(key=f"line:reply:{event.event_id}", network_id=chat.network_id,
+                                               chat_id=chat.id, messages=[reply_to_dict(r) for r in rest],
+                                               now=self.app.clock.now())
+            self.app.notify_outbox()
+
+    def reply_usable(self, event: Event) -> bool:
+        if not event.reply_handle or event.is_redelivery:
+            return False
+        if event.received_at is None:
+            return True
+        return time.time() - event.received_at.timestamp() < REPLY_TOKEN_MAX_AGE
+
+    async def answers(self, event: Event, outcome: Outcome) -> list[Reply]:
+        """The handler's replies, plus the toast or a friend request where LINE needs them (see module doc)."""
+        if outcome.replies:
+            return list(outcome.replies)
+        if not event.is_private and event.sender.user_id is None and event.kind is EventKind.BUTTON:
+            return [await self.friend_request(event)]
+        if outcome.toast and (event.is_private or outcome.failed):
+            return [Text(outcome.toast)]
+        return []
+
+    async def friend_request(self, event: Event) -> Text:
+        """"Add me as a friend": LINE hides the id of users who have not, so we cannot register them."""
+        tr = Translator(event.sender.language_hint or self.settings.language)
+        if not self._friend_url_known:
+            self._friend_url = await self.api.add_friend_url()
+            self._friend_url_known = self._friend_url is not None
+        buttons = [[Button(tr("Add EduNet as a friend"), url=self._friend_url)]] if self._friend_url else []
+        return Text(tr("I can't see who you are, so I can't register you yet. Please add me as a friend "
+                       "first (tap my name, then Add), then try again here."), buttons=buttons)
+
+    async def _count_reply(self, platform_chat_id: str, network_id: int | None) -> None:
+        try:
+            async with self.app.db.transaction() as conn:
+                await LineStatsRepo(conn).count(platform_chat_id, now=self.app.clock.now(), network_id=network_id,
+                                                replies=1)
+        except Exception:
+            log.exception("could not count a LINE reply")

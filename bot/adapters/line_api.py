@@ -1,0 +1,417 @@
+"""The LINE Messaging API through line-bot-sdk 3's async client, and the outbox
+:class:`~bot.outbox.Sender` for LINE.
+
+Pushes carry ``X-Line-Retry-Key``: the outbox row's stable UUID (further requests of a
+long row get UUIDs derived from it), so a retried push is never delivered twice, and a
+409 for an accepted key counts as delivered. 429 → retry later (``Retry-After`` when
+LINE sends one); 5xx and timeouts → retry; 400 → not retryable; 403/404 → the user
+blocked the bot or it left the chat (``chat_gone``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from linebot.v3.messaging import (
+    ApiException,
+    AsyncApiClient,
+    AsyncMessagingApi,
+    AsyncMessagingApiBlob,
+    Configuration,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+
+from bot.adapters.line_render import (
+    MAX_MESSAGES,
+    Message,
+    RenderOptions,
+    message_count,
+    pack,
+    render_group,
+    render_requests,
+)
+from bot.i18n import Translator
+from bot.model import Reply
+from bot.outbox import DeliveryError
+from storage.line import LineStatsRepo
+from storage.membership import Chat, MemberRepo, NetworkRepo
+
+if TYPE_CHECKING:
+    from bot.adapters.line_render import Publisher
+    from bot.app import App
+    from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATA_API = "https://api-data.line.me"
+REQUEST_TIMEOUT = 10.0
+PROFILE_TIMEOUT = 3.0
+MONTHLY_LIMIT_RETRY = 3600.0
+GROUP_SIZE_MAX_AGE = 24 * 3600.0
+
+
+def part_key(retry_key: str, index: int) -> str:
+    """The retry key of request ``index`` of one outbox row (a UUID, stable across attempts)."""
+    try:
+        base = uuid.UUID(retry_key)
+    except ValueError:
+        base = uuid.uuid5(uuid.NAMESPACE_URL, f"edunet:{retry_key}")
+    return str(base) if index == 0 else str(uuid.uuid5(base, f"part-{index}"))
+
+
+def _error_message(exc: ApiException) -> str:
+    body = exc.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    try:
+        data = json.loads(body) if body else {}
+    except ValueError:
+        return str(body or exc.reason or "")[:300]
+    if isinstance(data, dict):
+        message = str(data.get("message", ""))
+        details = data.get("details") or []
+        if details:
+            message += " " + "; ".join(f"{d.get('property', '')}: {d.get('message', '')}" for d in details
+                                       if isinstance(d, dict))
+        return message[:1000]
+    return str(data)[:300]
+
+
+def _header(exc: ApiException, name: str) -> str | None:
+    headers = exc.headers or {}
+    for key, value in dict(headers).items():
+        if key.lower() == name.lower():
+            return str(value)
+    return None
+
+
+def classify(exc: BaseException) -> DeliveryError | None:
+    """The outbox's view of a failed push; None means "delivered" (409: key already accepted)."""
+    if isinstance(exc, ApiException):
+        status = exc.status or 0
+        message = f"LINE {status}: {_error_message(exc)}"
+        if status == 409:
+            return None
+        if status == 429:
+            retry_after: float | None = None
+            raw = _header(exc, "Retry-After")
+            if raw and raw.strip().isdigit():
+                retry_after = float(raw.strip())
+            elif "monthly limit" in message.lower():
+                retry_after = MONTHLY_LIMIT_RETRY
+            return DeliveryError(message, retryable=True, retry_after=retry_after)
+        if status in (403, 404):
+            return DeliveryError(message, retryable=False, chat_gone=True)
+        if status == 401:
+            return DeliveryError(message + " (check LINE_CHANNEL_ACCESS_TOKEN)", retryable=True, retry_after=60)
+        if status >= 500:
+            return DeliveryError(message, retryable=True)
+        return DeliveryError(message, retryable=False)
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ClientError, OSError)):
+        return DeliveryError(f"LINE unreachable: {type(exc).__name__}: {exc}", retryable=True)
+    raise exc
+
+
+@dataclass
+class BatchResult:
+    """``delivered`` leading rows went out; ``error`` says why the next one did not."""
+
+    delivered: int
+    error: DeliveryError | None
+
+
+def message_count_of(replies: Sequence[Reply]) -> int:
+    return sum(message_count(r) for r in replies)
+
+
+def _accepted_count(exc: BaseException) -> int | None:
+    """How many messages the request LINE accepted under a retry key held (409's sentMessages)."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    try:
+        sent = json.loads(body).get("sentMessages") if body else None
+    except (ValueError, AttributeError):
+        return None
+    return len(sent) if isinstance(sent, list) else None
+
+
+@dataclass
+class Profile:
+    display_name: str
+    language: str | None
+
+
+class LineApi:
+    """One async API client for the process (created on first use, inside the loop)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: AsyncApiClient | None = None
+        self._blob_client: AsyncApiClient | None = None
+        self._profiles: OrderedDict[tuple[str, str], tuple[float, Profile | None]] = OrderedDict()
+        self._titles: dict[str, tuple[float, str | None]] = {}
+        self.profile_ttl = 3600.0
+        self.failure_ttl = 300.0
+
+    def _configuration(self, host: str) -> Configuration:
+        return Configuration(host=host.rstrip("/"), access_token=self.settings.line_channel_access_token)
+
+    @property
+    def messaging(self) -> AsyncMessagingApi:
+        if self._client is None:
+            self._client = AsyncApiClient(self._configuration(self.settings.line_api_base_url))
+        return AsyncMessagingApi(self._client)
+
+    @property
+    def blob(self) -> AsyncMessagingApiBlob:
+        if self._blob_client is None:
+            host = self.settings.line_data_api_base_url or (
+                DEFAULT_DATA_API if self.settings.line_api_base_url.rstrip("/") == "https://api.line.me"
+                else self.settings.line_api_base_url)
+            self._blob_client = AsyncApiClient(self._configuration(host))
+        return AsyncMessagingApiBlob(self._blob_client)
+
+    async def close(self) -> None:
+        for client in (self._client, self._blob_client):
+            if client is not None:
+                await client.close()
+        self._client = self._blob_client = None
+
+    # ------------------------------------------------------------ messages
+
+    async def push(self, to: str, messages: list[Message], *, retry_key: str) -> None:
+        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
+        await self.messaging.push_message_with_http_info(request, x_line_retry_key=retry_key,
+                                                         _request_timeout=REQUEST_TIMEOUT)
+
+    async def reply(self, token: str, messages: list[Message]) -> None:
+        request = ReplyMessageRequest.from_dict({"replyToken": token, "messages": messages})
+        await self.messaging.reply_message_with_http_info(request, _request_timeout=REQUEST_TIMEOUT)
+
+    # ------------------------------------------------------------ people and groups
+
+    async def profile(self, user_id: str, chat_id: str | None = None) -> Profile | None:
+        """A user's display name and language (in a group: as a member), cached; None on failure."""
+        key = (chat_id or "", user_id)
+        cached = self._profiles.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[0] > now:
+            self._profiles.move_to_end(key)
+            return cached[1]
+        profile: Profile | None = None
+        try:
+            if chat_id and chat_id.startswith("C"):
+                got: Any = await self.messaging.get_group_member_profile(chat_id, user_id,
+                                                                         _request_timeout=PROFILE_TIMEOUT)
+            elif chat_id and chat_id.startswith("R"):
+                got = await self.messaging.get_room_member_profile(chat_id, user_id, _request_timeout=PROFILE_TIMEOUT)
+            else:
+                got = await self.messaging.get_profile(user_id, _request_timeout=PROFILE_TIMEOUT)
+            profile = Profile(display_name=got.display_name or "", language=getattr(got, "language", None))
+        except Exception as exc:  # a profile is a nicety: never fail an event over it
+            log.info("LINE profile of %s unavailable: %s", user_id, str(exc).splitlines()[0] if str(exc) else exc)
+        self._profiles[key] = (now + (self.profile_ttl if profile else self.failure_ttl), profile)
+        while len(self._profiles) > 5000:
+            self._profiles.popitem(last=False)
+        return profile
+
+    async def group_title(self, group_id: str) -> str | None:
+        """A group's name (rooms have none), cached; None on failure."""
+        if not group_id.startswith("C"):
+            return None
+        now = time.monotonic()
+        cached = self._titles.get(group_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        title = None
+        try:
+            summary = await self.messaging.get_group_summary(group_id, _request_timeout=PROFILE_TIMEOUT)
+            title = summary.group_name
+        except Exception as exc:
+            log.info("LINE group summary of %s unavailable: %s", group_id, exc.__class__.__name__)
+        self._titles[group_id] = (now + (self.profile_ttl if title else self.failure_ttl), title)
+        return title
+
+    async def member_count(self, chat_id: str) -> int | None:
+        try:
+            if chat_id.startswith("C"):
+                return int((await self.messaging.get_group_member_count(
+                    chat_id, _request_timeout=PROFILE_TIMEOUT)).count)
+            if chat_id.startswith("R"):
+                return int((await self.messaging.get_room_member_count(
+                    chat_id, _request_timeout=PROFILE_TIMEOUT)).count)
+        except Exception as exc:
+            log.info("LINE member count of %s unavailable: %s", chat_id, exc.__class__.__name__)
+            return None
+        return 1
+
+    async def add_friend_url(self) -> str | None:
+        """``https://line.me/R/ti/p/@basicid`` for the bot, or None."""
+        try:
+            info = await self.messaging.get_bot_info(_request_timeout=PROFILE_TIMEOUT)
+        except Exception as exc:
+            log.info("LINE bot info unavailable: %s", exc.__class__.__name__)
+            return None
+        basic_id = getattr(info, "basic_id", None)
+        return f"https://line.me/R/ti/p/{basic_id.replace('@', '%40')}" if basic_id else None
+
+
+try:  # the outbox dispatcher paces senders that declare LINE's rate limits (bot.ratelimit)
+    from bot.ratelimit import LINE as LINE_RATE_PROFILE  # type: ignore[import-not-found]
+except ImportError:  # a dispatcher without pacing
+    LINE_RATE_PROFILE = None
+
+
+class LineSender:
+    """Delivers outbox rows to LINE chats as pushes (the :class:`bot.outbox.Sender` for LINE)."""
+
+    rate_profile = LINE_RATE_PROFILE
+
+    def __init__(self, app: App, api: LineApi, publish_for: Any) -> None:
+        self.app = app
+        self.api = api
+        # publish_for(network_id) -> Publisher | None
+        self.publish_for = publish_for
+
+    async def send(self, chat: Chat, replies: list[Reply], *, retry_key: str) -> None:
+        options = RenderOptions(translator=Translator(await self.language_of(chat)), private=chat.kind == "private",
+                                publish=self.publish_for(chat.network_id))
+        requests = await render_requests(replies, options)
+        for index, messages in enumerate(requests):
+            key = part_key(retry_key, index)
+            try:
+                await self.api.push(chat.platform_chat_id, messages, retry_key=key)
+            except Exception as exc:  # noqa: BLE001 - classified below, unknown ones re-raised
+                error = classify(exc)
+                if error is not None:
+                    raise error from exc
+                log.info("LINE push %s to %s was already accepted (409): counted as delivered", key,
+                         chat.platform_chat_id)
+                continue
+            await self.record_push(chat, len(messages))
+
+    async def send_batch(self, chat: Chat, rows: Sequence[tuple[list[Reply], str]]) -> BatchResult:
+        """Deliver several queued rows for one chat in as few pushes as possible (≤ 5 messages
+        per push, one push billed per recipient); rows are taken in order.
+
+        A request carrying rows A, B, C uses A's retry key. If LINE answers 409 (that key was
+        accepted before, perhaps for fewer rows), its ``sentMessages`` tell how many messages
+        the accepted request held, so exactly the leading rows it carried count as delivered;
+        the rest go in the next request. A row too long for one request is sent alone.
+        Returns how many leading rows were delivered and, if not all, why the next was not.
+        """
+        options = RenderOptions(translator=Translator(await self.language_of(chat)),
+                                private=chat.kind == "private", publish=self.publish_for(chat.network_id))
+        index = 0
+        while index < len(rows):
+            first_replies, first_key = rows[index]
+            if len(pack(first_replies)) > 1 or message_count_of(first_replies) > MAX_MESSAGES:
+                try:
+                    await self.send(chat, first_replies, retry_key=first_key)
+                except DeliveryError as error:
+                    return BatchResult(index, error)
+                index += 1
+                continue
+            count = 0
+            end = index
+            while end < len(rows):
+                replies = rows[end][0]
+                if len(pack(replies)) > 1 or count + message_count_of(replies) > MAX_MESSAGES:
+                    break
+                count += message_count_of(replies)
+                end += 1
+            taken: list[list[Message]] = []
+            for position in range(index, end):  # quick replies only on the request's last message
+                requests = await render_group(rows[position][0], options, final=position == end - 1)
+                taken.append([m for request in requests for m in request])
+            flat = [m for messages in taken for m in messages]
+            try:
+                await self.api.push(chat.platform_chat_id, flat, retry_key=part_key(first_key, 0))
+            except Exception as exc:  # noqa: BLE001 - classified below, unknown ones re-raised
+                error = classify(exc)
+                if error is not None:
+                    return BatchResult(index, error)
+                accepted = _accepted_count(exc)
+                covered = 0
+                sent = 0
+                for messages in taken:
+                    if accepted is None or sent + len(messages) > accepted:
+                        break
+                    sent += len(messages)
+                    covered += 1
+                if accepted is None:
+                    covered = len(taken)
+                index += max(1, covered)
+                continue
+            await self.record_push(chat, len(flat))
+            index = end
+        return BatchResult(len(rows), None)
+
+    async def record_push(self, chat: Chat, messages: int) -> None:
+        """Count one delivered push (and what it costs: one message per recipient)."""
+        try:
+            recipients = await self.recipients(chat)
+            async with self.app.db.transaction() as conn:
+                await LineStatsRepo(conn).count(chat.platform_chat_id, now=self.app.clock.now(),
+                                                network_id=chat.network_id, pushes=1, push_messages=messages,
+                                                recipients=recipients)
+        except Exception:
+            log.exception("could not record LINE push statistics for %s", chat.platform_chat_id)
+
+    async def recipients(self, chat: Chat) -> int:
+        """1 for a user; a group's or room's member count (cached for a day)."""
+        if chat.kind == "private":
+            return 1
+        async with self.app.db.transaction() as conn:
+            known = await LineStatsRepo(conn).group_size(chat.platform_chat_id)
+        now = self.app.clock.now()
+        if known is not None and (now - known[1]).total_seconds() < GROUP_SIZE_MAX_AGE:
+            return max(1, known[0])
+        count = await self.api.member_count(chat.platform_chat_id)
+        if count is None:
+            return max(1, known[0]) if known else 1
+        async with self.app.db.transaction() as conn:
+            await LineStatsRepo(conn).set_group_size(chat.platform_chat_id, count, now)
+        return max(1, count)
+
+    async def language_of(self, chat: Chat) -> str:
+        """The chat's language: its member's own in private, the network's in groups."""
+        async with self.app.db.transaction() as conn:
+            if chat.kind == "private":
+                member = await MemberRepo(conn).active_by_identity("line", chat.platform_chat_id)
+                if member is not None:
+                    return member.language
+            if chat.network_id is not None:
+                network = await NetworkRepo(conn).get(chat.network_id)
+                if network is not None:
+                    return network.language
+        return self.app.settings.language
+
+
+def publisher(store: Any, network_id: int | None) -> Publisher | None:
+    """A render :data:`Publisher` over a :class:`bot.media.MediaStore` (None when it has no public URL)."""
+    if store is None or not store.enabled:
+        return None
+    from bot.media import DOCUMENT_TTL, IMAGE_TTL
+
+    async def publish(content: bytes, mime_type: str, filename: str, kind: str) -> str | None:
+        ttl = DOCUMENT_TTL if kind == "document" else IMAGE_TTL
+        try:
+            return await store.url_for(content, mime_type=mime_type, filename=filename, network_id=network_id,
+                                       ttl=ttl)
+        except Exception:
+            log.exception("could not publish %s for LINE", filename)
+            return None
+
+    return publish

@@ -1,0 +1,57 @@
+"""``edunet line ...``: rich menu set-up and delivery statistics."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.config import Settings
+
+
+async def run_line_command(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.line_channel_access_token:
+        print("LINE_CHANNEL_ACCESS_TOKEN is not set", file=sys.stderr)
+        return 2
+    if args.line_command == "setup-richmenu":
+        return await _setup_richmenu(settings, args)
+    if args.line_command == "stats":
+        return await _stats(settings, args.month)
+    return 2
+
+
+async def _setup_richmenu(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.adapters.line_api import LineApi
+    from bot.adapters.line_richmenu import setup_rich_menu
+    from handlers import build_router
+
+    api = LineApi(settings)
+    try:
+        menu_id = await setup_rich_menu(api, build_router(), language=args.language, image_path=args.image)
+    except Exception as exc:
+        print(f"could not set up the rich menu: {str(exc).strip().splitlines()[0] if str(exc) else exc!r}",
+              file=sys.stderr)
+        return 1
+    finally:
+        await api.close()
+    print(f"rich menu {menu_id} is now the default for private chats")
+    return 0
+
+
+async def _stats(settings: Settings, month: str | None) -> int:
+    from bot.app import App
+    from storage.line import LineStatsRepo
+
+    app = App(settings)
+    await app.start()
+    try:
+        month = month or app.clock.now().strftime("%Y-%m")
+        async with app.db.transaction() as conn:
+            rows = await LineStatsRepo(conn).month(month)
+    finally:
+        await app.close()
+    print(f"LINE delivery in {month}: chat, pushes, pushed messages, recipients (billed messages), free replies")
+    for row in rows:
+        print(f"{row.platform_chat_id}\t{row.pushes}\t{row.push_messages}\t{row.recipients}\t{row.replies}")
+    print(f"total\t{sum(r.pushes for r in rows)}\t{sum(r.push_messages for r in rows)}\t"
+          f"{sum(r.recipients for r in rows)}\t{sum(r.replies for r in rows)}")
+    return 0
