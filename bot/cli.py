@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -54,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     overrides = {"database_url": args.database} if args.database else {}
     settings = Settings(**overrides)
-    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO),
+    level = settings.log_level
+    if args.command == "console" and "EDUNET_LOG_LEVEL" not in os.environ:
+        level = "WARNING"  # the console's screen is the conversation; keep start-up quiet
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "console":
