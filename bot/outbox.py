@@ -15,6 +15,12 @@ platform's :class:`Sender`:
 * **Retries.** Timeouts, 5xx and 429 are retried with exponential backoff and jitter,
   honouring ``retry_after``; a chat that blocked or removed the bot is marked inactive;
   after the last attempt a row is dead-lettered (``/deliveries`` shows it).
+* **Batching.** A sender that also offers ``send_batch`` (LINE: a push of up to five
+  message objects costs one message per recipient, however many objects it holds) gets
+  a chat's due rows together: consecutive rows whose messages fit one request
+  (:attr:`BatchSender.batch_messages`) go in one call; a row is never split across
+  requests, and a row that needs more goes alone through ``send``. Each row of a batch
+  is marked sent, or goes through the retry/dead-letter policy on its own.
 
 Clocks: ``not_before`` and every stored time use the application's clock (a
 :class:`bot.clock.ManualClock` in the console and tests); leases use ``lease_clock``
@@ -29,6 +35,7 @@ import logging
 import random
 import uuid
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -70,6 +77,35 @@ class Sender(Protocol):
         same for every attempt of the same request (LINE: ``X-Line-Retry-Key``; a 409
         answer to it means "already accepted" and counts as delivered)."""
         ...
+
+
+class BatchResult(Protocol):
+    """What ``send_batch`` returns: ``delivered`` leading rows went out; ``error`` says
+    why the next one did not (None when all did)."""
+
+    delivered: int
+    error: DeliveryError | None
+
+
+class BatchSender(Sender, Protocol):
+    """A sender that can put several queued rows for one chat into one request (optional).
+
+    ``batch_messages``: how many message objects one request holds; ``message_count``:
+    how many a row's replies become (more than ``batch_messages`` when the row needs
+    several requests). ``send_batch`` gets ``(replies, retry_key)`` per row, in order, and
+    must be idempotent for a repeated batch: the request's retry key is derived from its
+    rows' keys only (LINE: the first row's key; a 409's ``sentMessages`` then tells how
+    many leading rows that earlier request carried, even if the batch has grown since).
+    """
+
+    batch_messages: int
+
+    def message_count(self, replies: list[Reply]) -> int: ...
+
+    async def send_batch(self, chat: Chat, rows: Sequence[tuple[list[Reply], str]]) -> BatchResult: ...
+
+
+DEFAULT_BATCH_MESSAGES = 5
 
 
 @dataclass
@@ -149,7 +185,7 @@ class OutboxDispatcher:
         self._in_flight = 0
         self._room = asyncio.Event()
         self._skip: set[int] = set()  # rows dead-lettered while waiting in memory (their chat is gone)
-        self.stats = {"sent": 0, "retried": 0, "dead": 0}
+        self.stats = {"sent": 0, "retried": 0, "dead": 0, "batches": 0}
 
     # ------------------------------------------------------------ driving
 
@@ -167,10 +203,20 @@ class OutboxDispatcher:
         """Claim every due row (up to ``limit``) and try each once, in order; returns how many
         were delivered. The console's synchronous path."""
         rows = await self._claim(limit)
+        by_chat: dict[int, deque[ClaimedRow]] = {}
+        for row in rows:
+            by_chat.setdefault(row.chat_id, deque()).append(row)
+        done: set[int] = set()
         delivered = 0
         try:
             for row in rows:
-                delivered += await self._deliver(row)
+                if row.id in done:
+                    continue  # went out earlier, in a batch with a row before it
+                queue = by_chat[row.chat_id]
+                queue.popleft()  # ``row`` is its chat's oldest row not handled yet
+                batch = self._batch(row, queue)
+                done.update(r.id for r in batch)
+                delivered += await self._deliver_rows(batch)
         except Exception:
             await self._release()  # rows we did not get to go back at once
             raise
@@ -247,19 +293,21 @@ class OutboxDispatcher:
         try:
             while queue and not self._stopping:
                 row = queue.popleft()
+                batch = self._batch(row, queue)
                 try:
-                    await self._deliver(row)
+                    await self._deliver_rows(batch)
                 except Exception:
-                    log.exception("delivering outbox row %s failed unexpectedly; its lease will expire", row.key)
+                    log.exception("delivering outbox row(s) %s failed unexpectedly; their leases will expire",
+                                  ", ".join(r.key for r in batch))
                 finally:
-                    self._in_flight -= 1
+                    self._in_flight -= len(batch)
                     self._room.set()
         finally:
             del self._workers[chat_id]
             if not queue:
                 self._queues.pop(chat_id, None)
 
-    # ------------------------------------------------------------ one row
+    # ------------------------------------------------------------ claiming
 
     async def _claim(self, limit: int) -> list[ClaimedRow]:
         lease_now = self.lease_clock.now()
@@ -274,6 +322,88 @@ class OutboxDispatcher:
                 await DeliveryRepo(conn).release(self.owner)
         except Exception:
             log.exception("could not release the outbox leases of %s", self.owner)
+
+    # ------------------------------------------------------------ batches
+
+    def _batch(self, head: ClaimedRow, queue: deque[ClaimedRow]) -> list[ClaimedRow]:
+        """``head`` and the rows right behind it in its chat's ``queue`` (taken out of it) that
+        fit one request with it; just ``[head]`` when the sender does not batch."""
+        sender = self.senders.get(head.platform)
+        if sender is None or not callable(getattr(sender, "send_batch", None)):
+            return [head]
+        limit = max(1, int(getattr(sender, "batch_messages", DEFAULT_BATCH_MESSAGES)))
+        used = self._batchable(sender, head, limit)
+        if used is None:
+            return [head]
+        batch = [head]
+        while queue:
+            count = self._batchable(sender, queue[0], limit)
+            if count is None or used + count > limit:
+                break  # rows keep their order: a row that does not fit ends the batch
+            batch.append(queue.popleft())
+            used += count
+        return batch
+
+    def _batchable(self, sender: Sender, row: ClaimedRow, limit: int) -> int | None:
+        """How many message objects ``row`` adds to a batch, or None if it must go alone."""
+        if row.id in self._skip or not row.chat_active or row.sent_count:
+            return None
+        try:
+            replies = [reply_from_dict(m) for m in row.messages]
+            counter = getattr(sender, "message_count", None)
+            count = int(counter(replies)) if callable(counter) else len(replies)
+        except Exception:  # a row the sender cannot size goes alone (and fails there, loudly)
+            log.exception("could not size outbox row %s for batching", row.key)
+            return None
+        return count if 0 < count <= limit else None
+
+    async def _deliver_rows(self, rows: list[ClaimedRow]) -> int:
+        return await self._deliver(rows[0]) if len(rows) == 1 else await self._deliver_batch(rows)
+
+    async def _deliver_batch(self, rows: list[ClaimedRow]) -> int:
+        """Send several rows of one chat in one request (:class:`BatchSender`); returns how many
+        were delivered. Each row not delivered is retried or dead-lettered on its own."""
+        head = rows[0]
+        chat = _chat_of(head)
+        sender = self.senders[head.platform]
+        pacer = self.pacers.get(head.platform)
+        if pacer is not None:
+            await pacer.acquire(head.chat_id, is_group=head.chat_kind == "group")
+        if self._stopping:
+            return 0  # shutting down: not started, the rows go back with our leases
+        batch = [([reply_from_dict(m) for m in row.messages], row.retry_key) for row in rows]
+        delivered, error = 0, None
+        try:
+            result = await asyncio.wait_for(sender.send_batch(chat, batch),  # type: ignore[attr-defined]
+                                            self.send_timeout)
+            delivered = max(0, min(len(rows), int(result.delivered)))
+            error = result.error
+        except DeliveryError as exc:
+            error = exc
+        except TimeoutError:
+            error = DeliveryError(f"timed out after {self.send_timeout:g} s")
+        except Exception as exc:  # a sender bug or a network error it did not wrap
+            log.exception("batch sender for %s raised", chat.platform)
+            error = DeliveryError(f"{type(exc).__name__}: {exc}")
+        if delivered:
+            now = self.app.clock.now()
+            async with self.app.db.transaction() as conn:
+                repo = DeliveryRepo(conn)
+                for row in rows[:delivered]:
+                    await repo.sent(row.id, now)
+            self.stats["sent"] += delivered
+        self.stats["batches"] += 1
+        if delivered < len(rows):
+            error = error or DeliveryError("the batch sender did not deliver every row")
+            for index, row in enumerate(rows[delivered:]):
+                if row.id in self._skip:  # dead-lettered with its chat a moment ago
+                    self._skip.discard(row.id)
+                    self.stats["dead"] += 1
+                    continue
+                await self._failed(row, error, sent_count=0, pacer=pacer if index == 0 else None)
+        return delivered
+
+    # ------------------------------------------------------------ one row
 
     async def _deliver(self, row: ClaimedRow) -> int:
         """Send one claimed row (in chunks when the platform needs it); 1 if delivered."""

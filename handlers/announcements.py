@@ -12,6 +12,7 @@ from bot.roles import Role, parse_role
 from bot.router import Router, Where
 from handlers._groups import chat_name, group_picker, linked_groups, short, toggle
 from storage.deliveries import ChatDeliveries, DeliveryRepo
+from storage.line import LineStatsRepo
 from storage.meetings import Announcement, AnnouncementRepo
 from storage.membership import Chat, Member, MemberRepo, OrganisationRepo
 
@@ -51,6 +52,31 @@ def audience_text(t: Translator, groups: list[Chat], people: list[Member]) -> st
     if groups:
         return t("{n} group(s): {names}", n=len(groups), names=", ".join(chat_name(t, c) for c in groups))
     return t("{n} member(s), privately", n=len(people))
+
+
+async def line_cost_text(ctx: Context, groups: list[Chat], people: list[Member]) -> str | None:
+    """The estimated LINE message count of sending to this audience (None without LINE chats).
+
+    LINE counts one message per recipient of each push (every member of a group), however
+    many message objects the push holds; replies are free.
+    """
+    assert ctx.network is not None
+    line_groups = [c.id for c in groups if c.platform == "line"]
+    line_people = [m.id for m in people if m.platform == "line"]
+    if not line_groups and not line_people:
+        return None
+    estimate = await ctx.repo(LineStatsRepo).estimate(ctx.network.id, groups=bool(line_groups),
+                                                      members_privately=bool(line_people),
+                                                      chat_ids=line_groups, member_ids=line_people)
+    if not estimate.pushes:
+        return None
+    t = ctx.t
+    text = t("LINE cost estimate: about {messages} message(s) from the monthly quota ({pushes} push(es); "
+             "every member of a LINE group counts as one).", messages=estimate.messages, pushes=estimate.pushes)
+    if estimate.unknown_groups:
+        text += "\n" + t("The member count of {n} LINE group(s) is not known yet; each is counted as 1.",
+                         n=estimate.unknown_groups)
+    return text
 
 
 # ------------------------------------------------------------------ /announce
@@ -200,7 +226,9 @@ async def preview(ctx: Context, announcement_id: int) -> None:
     await ctx.reply(ctx.t("Preview:"))
     for reply in announcement_replies(ctx.t, ann, ctx.network.name):
         await ctx.reply(reply)
-    await ctx.reply(Text(ctx.t("It will go to {audience}. Send it?", audience=audience_text(ctx.t, groups, people)),
+    question = ctx.t("It will go to {audience}. Send it?", audience=audience_text(ctx.t, groups, people))
+    cost = await line_cost_text(ctx, groups, people)
+    await ctx.reply(Text(f"{cost}\n\n{question}" if cost else question,
                          buttons=[[ctx.flow_button(ctx.t("Send"), "send"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]))
 
 

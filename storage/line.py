@@ -8,6 +8,7 @@ by this process or any other, even after a restart.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -207,6 +208,7 @@ class Estimate:
 
     pushes: int
     messages: int
+    unknown_groups: int = 0  # groups whose member count is not known yet (counted as 1 each)
 
 
 class LineStatsRepo(Repo):
@@ -257,28 +259,36 @@ class LineStatsRepo(Repo):
             sa.select(line_group_sizes).where(line_group_sizes.c.platform_chat_id == platform_chat_id))).first()
         return (row.member_count, row.updated_at) if row else None
 
-    async def estimate(self, network_id: int, *, groups: bool = True, members_privately: bool = False) -> Estimate:
+    async def estimate(self, network_id: int, *, groups: bool = True, members_privately: bool = False,
+                       chat_ids: Collection[int] | None = None, member_ids: Collection[int] | None = None
+                       ) -> Estimate:
         """The LINE cost of one push to the network's linked LINE groups (and/or every reachable LINE
         member in private): pushes = requests, messages = what LINE counts against the monthly quota
-        (one per recipient; a group of unknown size counts as 1)."""
-        pushes = messages = 0
+        (one per recipient; a group of unknown size counts as 1). ``chat_ids`` / ``member_ids``
+        narrow it to an audience (other platforms' chats and members are simply not counted)."""
+        pushes = messages = unknown = 0
         if groups:
-            rows = (await self.conn.execute(
-                sa.select(chats.c.platform_chat_id, line_group_sizes.c.member_count)
-                .select_from(chats.outerjoin(line_group_sizes,
-                                             line_group_sizes.c.platform_chat_id == chats.c.platform_chat_id))
-                .where(chats.c.network_id == network_id, chats.c.platform == "line", chats.c.kind == "group",
-                       chats.c.active.is_(True)))).all()
+            query = (sa.select(chats.c.platform_chat_id, line_group_sizes.c.member_count)
+                     .select_from(chats.outerjoin(line_group_sizes,
+                                                  line_group_sizes.c.platform_chat_id == chats.c.platform_chat_id))
+                     .where(chats.c.network_id == network_id, chats.c.platform == "line",
+                            chats.c.kind == "group", chats.c.active.is_(True)))
+            if chat_ids is not None:
+                query = query.where(chats.c.id.in_(list(chat_ids)))
+            rows = (await self.conn.execute(query)).all()
             pushes += len(rows)
             messages += sum(max(1, r.member_count or 1) for r in rows)
+            unknown += sum(1 for r in rows if r.member_count is None)
         if members_privately:
-            count = (await self.conn.execute(
-                sa.select(sa.func.count()).select_from(members)
-                .where(members.c.network_id == network_id, members.c.platform == "line",
-                       members.c.status == "active", members.c.reachable.is_(True)))).scalar_one()
+            query = (sa.select(sa.func.count()).select_from(members)
+                     .where(members.c.network_id == network_id, members.c.platform == "line",
+                            members.c.status == "active", members.c.reachable.is_(True)))
+            if member_ids is not None:
+                query = query.where(members.c.id.in_(list(member_ids)))
+            count = (await self.conn.execute(query)).scalar_one()
             pushes += count
             messages += count
-        return Estimate(pushes=pushes, messages=messages)
+        return Estimate(pushes=pushes, messages=messages, unknown_groups=unknown)
 
 
 def _stats(row: Any) -> ChatStats:

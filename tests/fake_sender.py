@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.model import Reply
@@ -120,3 +120,67 @@ class FakeSender:
             log.append(now)
             while log and log[0] <= now - window.period:
                 log.popleft()
+
+
+@dataclass
+class FakeBatchResult:
+    delivered: int
+    error: DeliveryError | None
+
+
+class BatchingFakeSender(FakeSender):
+    """A :class:`FakeSender` that also takes several rows of one chat in one request, like
+    LINE's push: at most ``batch_messages`` replies per request, keyed by the first row's
+    retry key. A repeated key is answered like LINE's 409 (the rows the accepted request
+    carried count as delivered; the rest go in a new request). Scripted failures and a
+    gone chat fail the request; they are returned as the result's ``error``."""
+
+    batch_messages = 5
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.batches: list[int] = []  # rows per accepted batch request
+        self._rows_under_key: dict[str, int] = {}
+        self.batch_calls = 0
+
+    def message_count(self, replies: list[Reply]) -> int:
+        return len(replies)
+
+    async def send_batch(self, chat: Chat, rows: Sequence[tuple[list[Reply], str]]) -> FakeBatchResult:
+        self.batch_calls += 1
+        index = 0
+        while index < len(rows):
+            key = rows[index][1]
+            self.attempts.append((chat.platform_chat_id, key))
+            if chat.platform_chat_id in self._gone:
+                return FakeBatchResult(index, DeliveryError("403 Forbidden: bot was blocked", chat_gone=True))
+            scripted = self._scripted.get(chat.platform_chat_id)
+            if scripted:
+                error = scripted.popleft()
+                if not isinstance(error, DeliveryError):
+                    raise error
+                return FakeBatchResult(index, error)
+            if self.dedupe and key in self._accepted:
+                self.duplicates_suppressed += 1
+                index += max(1, self._rows_under_key.get(key, 1))
+                continue
+            taken: list[Reply] = []
+            end = index
+            while end < len(rows) and len(taken) + len(rows[end][0]) <= self.batch_messages:
+                taken += rows[end][0]
+                end += 1
+            end = max(end, index + 1)
+            try:
+                self._check_limits(chat, self.clock())
+            except DeliveryError as error:
+                return FakeBatchResult(index, error)
+            self._accepted.add(key)
+            self._rows_under_key[key] = end - index
+            self.batches.append(end - index)
+            self.sent.append(Sent(chat=chat.platform_chat_id, kind=chat.kind, replies=taken or list(rows[index][0]),
+                                  retry_key=key, at=self.clock()))
+            if self.crash_after_next_send:
+                self.crash_after_next_send = False
+                raise SimulatedCrash("the process died right after the platform accepted the batch")
+            index = end
+        return FakeBatchResult(len(rows), None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
 from bot.outbox import DeliveryError
+from storage.line import LineStatsRepo
 from storage.membership import ChatRepo
 from tests.conftest import Conversation
 
@@ -159,3 +160,69 @@ async def test_the_report_waits_for_pending_pushes(bot: Conversation) -> None:
     assert "bot@teachers → 📢" not in await bot(":clock +1m")  # retry_after is 2 minutes
     assert "bot@teachers → 📢" in await bot(":clock +1m")
     assert "ส่งแล้ว 2 · รอส่ง 0" in await bot("alice@dm: /announce report")
+
+
+# ------------------------------------------------------------------ LINE cost estimate
+
+
+async def set_line_group_size(bot: Conversation, title: str, members: int) -> None:
+    """What the LINE adapter stores when it learns a group's member count."""
+    async with bot.app.db.transaction() as conn:
+        chat = await ChatRepo(conn).by_platform_id("line", f"group-{title}")  # the console's group ids
+        assert chat is not None
+        await LineStatsRepo(conn).set_group_size(chat.platform_chat_id, members, bot.clock.now())
+
+
+async def test_the_preview_shows_the_estimated_line_message_count(line_bot: Conversation) -> None:
+    bot = line_bot
+    await network_with_groups(bot)
+    await set_line_group_size(bot, "teachers", 12)
+    await bot("alice@dm: /announce ประชุมผู้ปกครองวันศุกร์นี้", "alice@dm: [ไม่มีภาพ]")
+    out = await bot("alice@dm: [ทุกกลุ่ม]")
+    # teachers: 12 members, parents: size not known yet (counted as 1); one push each.
+    assert "ประมาณการค่าส่ง LINE: ใช้โควตาข้อความรายเดือนประมาณ 13 ข้อความ (ส่ง 2 ครั้ง" in out
+    assert "ยังไม่ทราบจำนวนสมาชิกของกลุ่ม LINE 1 กลุ่ม" in out
+    assert out.index("ประมาณการค่าส่ง LINE") < out.index("จะส่งถึง 2 กลุ่ม") < out.index("[ส่ง]")
+    assert "bot@teachers" not in out  # still nothing sent before the confirmation
+
+
+async def test_the_estimate_counts_only_the_chosen_groups_in_english(line_bot: Conversation) -> None:
+    bot = line_bot
+    await network_with_groups(bot)
+    await set_line_group_size(bot, "teachers", 12)
+    await set_line_group_size(bot, "parents", 30)
+    await bot("alice@dm: /lang en", "alice@dm: /announce Sports day moved", "alice@dm: [No image]",
+              "alice@dm: [Choose groups]", "alice@dm: [parents]")
+    out = await bot("alice@dm: [Done]")
+    assert "LINE cost estimate: about 30 message(s) from the monthly quota (1 push(es)" in out
+    assert "not known yet" not in out
+
+
+async def test_private_line_recipients_count_one_each(line_bot: Conversation) -> None:
+    bot = line_bot
+    await bot.setup_network()
+    await bot.add_member("somchai", "teacher")
+    await bot.add_member("malee", "teacher")
+    await bot.add_member("pim", "parent")
+    await bot("alice@dm: /announce ประชุมครู", "alice@dm: [ไม่มีภาพ]", "alice@dm: [ตามบทบาท]")
+    out = await bot("alice@dm: [ครู]")
+    assert "ประมาณ 2 ข้อความ (ส่ง 2 ครั้ง" in out
+
+
+async def test_no_estimate_without_line_chats(bot: Conversation) -> None:
+    await network_with_groups(bot)
+    await bot("alice@dm: /announce ปิดเทอม", "alice@dm: [ไม่มีภาพ]")
+    out = await bot("alice@dm: [ทุกกลุ่ม]")
+    assert ("ประมาณการค่าส่ง LINE" in out) == (bot.console.platform.value == "line")
+
+
+async def test_mixed_platforms_estimate_only_the_line_groups(line_bot: Conversation) -> None:
+    bot = line_bot
+    await bot.setup_network()
+    await bot("alice@dm: /invite coordinator")
+    code = bot.last_code()
+    await bot(":platform telegram", f"somchai@dm: /join {code}", "somchai@staffroom: /linkgroup", ":platform line")
+    await set_line_group_size(bot, "teachers", 7)
+    await bot("alice@dm: /announce ปิดเทอม", "alice@dm: [ไม่มีภาพ]")
+    out = await bot("alice@dm: [ทุกกลุ่ม]")
+    assert "ประมาณ 7 ข้อความ (ส่ง 1 ครั้ง" in out

@@ -16,7 +16,7 @@ from bot.ratelimit import RateProfile, Window
 from storage.membership import ChatRepo, MemberRepo, NetworkRepo
 from storage.runtime import OutboxRepo
 from tests.conftest import START
-from tests.fake_sender import FakeSender, SimulatedCrash
+from tests.fake_sender import BatchingFakeSender, FakeSender, SimulatedCrash
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 32
 
@@ -290,3 +290,136 @@ async def test_a_429_pauses_that_chat_in_the_pacer(sqlite_url: str) -> None:
         assert loop.time() - started >= 0.25  # waited out the platform's retry_after
     finally:
         await app.close()
+
+
+# ------------------------------------------------------------ batching (senders with send_batch)
+
+
+async def keys_of(app: App, *keys: str) -> list[str]:
+    """The rows' stored retry keys, in order."""
+    return [(await row(app, key)).retry_key for key in keys]
+
+
+async def test_a_batching_sender_gets_a_chats_due_rows_in_one_request(app: App) -> None:
+    network, (group, other) = await setup_chats(app, 2, platform="line")
+    for n in range(3):
+        await enqueue(app, network, group, f"b:{n}", Text(f"reminder {n}"))
+    await enqueue(app, network, other, "b:other", Text("elsewhere"))
+    sender = BatchingFakeSender()
+    dispatcher = OutboxDispatcher(app, {"line": sender})
+    assert await dispatcher.deliver_due() == 4
+    assert [(s.chat, s.texts) for s in sender.sent] == [
+        ("g0", ["reminder 0", "reminder 1", "reminder 2"]), ("g1", ["elsewhere"])]
+    first_key = (await keys_of(app, "b:0"))[0]
+    assert sender.sent[0].retry_key == first_key  # the batch's key: its first row's, stable
+    assert sender.batches == [3] and dispatcher.stats["batches"] == 1
+    assert [(await row(app, f"b:{n}")).status for n in range(3)] == ["sent"] * 3
+
+
+async def test_rows_are_never_split_and_keep_their_order(app: App) -> None:
+    network, (group,) = await setup_chats(app, 1, platform="line")
+    await enqueue(app, network, group, "s:1", Text("1a"), Text("1b"))
+    await enqueue(app, network, group, "s:2", Text("2a"), Text("2b"))
+    await enqueue(app, network, group, "s:3", Text("3a"), Text("3b"))  # 2 + 2 + 2 > 5: a new request
+    await enqueue(app, network, group, "s:4", *[Text(f"4{c}") for c in "abcdef"])  # 6: alone, through send
+    await enqueue(app, network, group, "s:5", Text("5a"))
+    sender = BatchingFakeSender()
+    assert await OutboxDispatcher(app, {"line": sender}).deliver_due() == 5
+    assert [s.texts for s in sender.sent] == [["1a", "1b", "2a", "2b"], ["3a", "3b"], [f"4{c}" for c in "abcdef"],
+                                              ["5a"]]
+    assert sender.batches == [2] and sender.batch_calls == 1  # single rows go through send as before
+
+
+async def test_the_worker_loop_batches_too(sqlite_url: str) -> None:
+    app = await make_app(sqlite_url)
+    try:
+        network, chats = await setup_chats(app, 3, platform="line")
+        for chat in chats:
+            for n in range(4):
+                await enqueue(app, network, chat, f"w:{chat}:{n}", Text(f"{chat}/{n}"))
+        sender = BatchingFakeSender()
+        dispatcher = OutboxDispatcher(app, {"line": sender}, idle_poll_seconds=0.05)
+        await run_until(dispatcher, sender, 3)
+        assert len(sender.sent) == 3 and sender.batches == [4, 4, 4]
+        for chat in chats:
+            assert [t for s in sender.to(f"g{chats.index(chat)}") for t in s.texts] == [f"{chat}/{n}"
+                                                                                        for n in range(4)]
+        assert dispatcher.stats["sent"] == 12 and dispatcher._in_flight == 0
+    finally:
+        await app.close()
+
+
+async def test_a_failed_batch_retries_each_row_and_the_retry_is_idempotent(app: App) -> None:
+    network, (group,) = await setup_chats(app, 1, platform="line")
+    for n in range(3):
+        await enqueue(app, network, group, f"f:{n}", Text(f"m{n}"))
+    sender = BatchingFakeSender()
+    sender.fail_next("g0", DeliveryError("502 Bad Gateway"))
+    dispatcher = OutboxDispatcher(app, {"line": sender}, retry=RetryPolicy(base_seconds=2, jitter=0))
+    assert await dispatcher.deliver_due() == 0
+    for n in range(3):
+        pending = await row(app, f"f:{n}")
+        assert (pending.status, pending.attempts) == ("pending", 1) and "502" in pending.last_error
+        assert pending.not_before == START + timedelta(seconds=2)
+    app.clock.advance(timedelta(seconds=2))
+    assert await dispatcher.deliver_due() == 3
+    assert [s.texts for s in sender.sent] == [["m0", "m1", "m2"]]
+    assert len({key for _chat, key in sender.attempts}) == 1  # the same request key both times
+
+
+async def test_a_failing_batch_is_dead_lettered_row_by_row(app: App) -> None:
+    network, (group,) = await setup_chats(app, 1, platform="line")
+    await enqueue(app, network, group, "d:1", Text("a"))
+    await enqueue(app, network, group, "d:2", Text("b"))
+    sender = BatchingFakeSender()
+    sender.fail_next("g0", DeliveryError("400 Bad Request", retryable=False))
+    dispatcher = OutboxDispatcher(app, {"line": sender})
+    assert await dispatcher.deliver_due() == 0
+    assert [(await row(app, k)).status for k in ("d:1", "d:2")] == ["dead", "dead"]
+    assert dispatcher.stats["dead"] == 2 and not sender.sent
+
+
+async def test_a_batch_to_a_chat_that_blocked_the_bot_dead_letters_all_its_rows(app: App) -> None:
+    network, (group,) = await setup_chats(app, 1, platform="line")
+    for n in range(3):
+        await enqueue(app, network, group, f"g:{n}", Text(str(n)))
+    sender = BatchingFakeSender()
+    sender.gone("g0")
+    dispatcher = OutboxDispatcher(app, {"line": sender})
+    assert await dispatcher.deliver_due() == 0
+    assert len(sender.attempts) == 1 and dispatcher.stats["dead"] == 3
+    assert [(await row(app, f"g:{n}")).status for n in range(3)] == ["dead"] * 3
+    async with app.db.transaction() as conn:
+        assert not (await ChatRepo(conn).get(group)).active
+
+
+async def test_a_batch_partly_delivered_marks_only_those_rows_sent(app: App) -> None:
+    network, (group,) = await setup_chats(app, 1, platform="line")
+    for n in range(3):
+        await enqueue(app, network, group, f"p:{n}", Text(str(n)))
+
+    class FirstRowOnly(BatchingFakeSender):
+        async def send_batch(self, chat, rows):  # type: ignore[no-untyped-def]
+            result = await super().send_batch(chat, rows[:1])
+            return type(result)(result.delivered, DeliveryError("503 Service Unavailable"))
+
+    sender = FirstRowOnly()
+    assert await OutboxDispatcher(app, {"line": sender}).deliver_due() == 1
+    assert [(await row(app, f"p:{n}")).status for n in range(3)] == ["sent", "pending", "pending"]
+    assert [(await row(app, f"p:{n}")).attempts for n in range(3)] == [1, 1, 1]
+
+
+async def test_a_crash_after_a_batch_was_accepted_does_not_deliver_it_twice(app: App) -> None:
+    network, (group,) = await setup_chats(app, 1, platform="line")
+    for n in range(3):
+        await enqueue(app, network, group, f"c:{n}", Text(str(n)))
+    lease_clock = ManualClock(START)
+    sender = BatchingFakeSender()
+    sender.crash_after_next_send = True
+    with pytest.raises(SimulatedCrash):
+        await OutboxDispatcher(app, {"line": sender}, lease_clock=lease_clock).deliver_due()
+    await enqueue(app, network, group, "c:3", Text("3"))  # the batch grows before the restart
+    lease_clock.advance(timedelta(minutes=2))
+    assert await OutboxDispatcher(app, {"line": sender}, lease_clock=lease_clock).deliver_due() == 4
+    assert [s.texts for s in sender.sent] == [["0", "1", "2"], ["3"]]
+    assert sender.duplicates_suppressed == 1

@@ -277,12 +277,20 @@ class LineSender:
     """Delivers outbox rows to LINE chats as pushes (the :class:`bot.outbox.Sender` for LINE)."""
 
     rate_profile = LINE_RATE_PROFILE
+    batch_messages = MAX_MESSAGES  # message objects per push (the dispatcher's batch size)
 
     def __init__(self, app: App, api: LineApi, publish_for: Any) -> None:
         self.app = app
         self.api = api
         # publish_for(network_id) -> Publisher | None
         self.publish_for = publish_for
+
+    def message_count(self, replies: Sequence[Reply]) -> int:
+        """How many message objects a row becomes at most; a row that needs several pushes
+        counts as more than one push holds (the dispatcher then sends it alone)."""
+        if len(pack(replies)) > 1:
+            return MAX_MESSAGES + 1
+        return message_count_of(replies)
 
     async def send(self, chat: Chat, replies: list[Reply], *, retry_key: str) -> None:
         options = RenderOptions(translator=Translator(await self.language_of(chat)), private=chat.kind == "private",

@@ -1,0 +1,134 @@
+"""The dispatcher batches a LINE chat's due rows into one push (real LineSender against
+FakeLineAPI): fewer billed messages, statistics per push and recipient, idempotent retries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from bot.adapters.line_api import LineApi, LineSender, publisher
+from bot.app import App
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.media import MediaStore
+from bot.model import Text, reply_to_dict
+from bot.outbox import OutboxDispatcher, RetryPolicy
+from storage.line import LineStatsRepo
+from storage.membership import ChatRepo, NetworkRepo
+from storage.runtime import OutboxRepo
+from tests.conftest import START
+from tests.contracts.line_openapi import load_line_spec
+from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id
+
+TOKEN = "tok"
+PUSH = "/v2/bot/message/push"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeLineAPI]:
+    async with FakeLineAPI(access_token=TOKEN, spec=load_line_spec()) as server:
+        yield server
+
+
+@pytest.fixture
+async def app(db_url: str, fake: FakeLineAPI) -> AsyncIterator[App]:
+    settings = Settings(database_url=db_url, line_channel_secret="s", line_channel_access_token=TOKEN,
+                        line_api_base_url=fake.url, line_data_api_base_url=fake.url)
+    application = App(settings, clock=ManualClock(START))
+    yield application
+    await application.close()
+
+
+@pytest.fixture
+async def sender(app: App) -> AsyncIterator[LineSender]:
+    api = LineApi(app.settings)
+    store = MediaStore(app, secret="s", public_url="https://edunet.example")
+    yield LineSender(app, api, lambda network_id: publisher(store, network_id))
+    await api.close()
+
+
+async def group_chat(app: App, fake: FakeLineAPI, members: int) -> tuple[int, int, str]:
+    """A network with one linked LINE group of ``members`` members: (network id, chat id, group id)."""
+    group = new_group_id()
+    fake.add_group(group, "ครู ม.1", members=[new_user_id() for _ in range(members)])
+    async with app.db.transaction() as conn:
+        now = app.clock.now()
+        network = await NetworkRepo(conn).create("N", timezone="Asia/Bangkok", language="th", now=now)
+        chat = await ChatRepo(conn).upsert("line", group, "group", "ครู ม.1", now=now)
+        await ChatRepo(conn).link(chat.id, network.id, by_member_id=None, now=now)
+    return network.id, chat.id, group
+
+
+async def enqueue(app: App, network_id: int, chat_id: int, key: str, *texts: str) -> None:
+    async with app.db.transaction() as conn:
+        await OutboxRepo(conn).enqueue(key=key, network_id=network_id, chat_id=chat_id,
+                                       messages=[reply_to_dict(Text(t)) for t in texts], now=app.clock.now())
+
+
+async def status(app: App, key: str) -> str:
+    async with app.db.transaction() as conn:
+        row = await OutboxRepo(conn).by_key(key)
+    assert row is not None
+    return row.status
+
+
+async def test_three_pushes_for_one_group_become_one_push_request(
+        app: App, sender: LineSender, fake: FakeLineAPI) -> None:
+    network, chat, group = await group_chat(app, fake, members=6)
+    for n in range(3):
+        await enqueue(app, network, chat, f"remind:{n}", f"เตือนความจำ {n}")
+    dispatcher = OutboxDispatcher(app, {"line": sender})
+    assert await dispatcher.deliver_due() == 3
+    assert fake.push_count == 1
+    assert [m["text"] for m in fake.pushes_to(group)[0]["messages"]] == [f"เตือนความจำ {n}" for n in range(3)]
+    async with app.db.transaction() as conn:
+        first = await OutboxRepo(conn).by_key("remind:0")
+        [stats] = await LineStatsRepo(conn).month(app.clock.now().strftime("%Y-%m"), network_id=network)
+    [push] = [r for r in fake.requests if r.path == PUSH]
+    assert first is not None and push.header("X-Line-Retry-Key") == first.retry_key
+    # One push, three message objects, billed once per member (6), not 3 × 6.
+    assert (stats.pushes, stats.push_messages, stats.recipients) == (1, 3, 6)
+    assert [await status(app, f"remind:{n}") for n in range(3)] == ["sent"] * 3
+    assert fake.violations == []
+
+
+async def test_a_failed_batch_is_retried_as_the_same_request(
+        app: App, sender: LineSender, fake: FakeLineAPI) -> None:
+    network, chat, group = await group_chat(app, fake, members=3)
+    for n in range(2):
+        await enqueue(app, network, chat, f"r:{n}", f"ข่าว {n}")
+    fake.inject_error(PUSH, 500)
+    dispatcher = OutboxDispatcher(app, {"line": sender}, retry=RetryPolicy(base_seconds=2, jitter=0))
+    assert await dispatcher.deliver_due() == 0
+    assert [await status(app, f"r:{n}") for n in range(2)] == ["pending", "pending"]
+    app.clock.advance(timedelta(seconds=2))
+    assert await dispatcher.deliver_due() == 2
+    pushes = [r for r in fake.requests if r.path == PUSH]
+    assert [r.status for r in pushes] == [500, 200]
+    assert len({r.header("X-Line-Retry-Key") for r in pushes}) == 1
+    assert fake.push_count == 1 and len(fake.pushes[0]["messages"]) == 2
+    assert fake.violations == []
+
+
+async def test_the_running_dispatcher_batches_with_pacing(
+        app: App, sender: LineSender, fake: FakeLineAPI) -> None:
+    network, chat, group = await group_chat(app, fake, members=2)
+    for n in range(7):  # five in one push, two in the next
+        await enqueue(app, network, chat, f"loop:{n}", str(n))
+    dispatcher = OutboxDispatcher(app, {"line": sender}, idle_poll_seconds=0.05)
+    assert "line" in dispatcher.pacers  # LineSender declares LINE's rate profile
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        for _ in range(300):
+            if dispatcher.stats["sent"] >= 7:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        dispatcher.stop()
+        await task
+    assert [[m["text"] for m in p["messages"]] for p in fake.pushes_to(group)] == [
+        ["0", "1", "2", "3", "4"], ["5", "6"]]
+    assert fake.violations == []
