@@ -45,10 +45,17 @@ def audience_text(t: Translator, survey: Survey, org_names: dict[int, str]) -> s
 # ------------------------------------------------------------------ cards
 
 
+def open_status(t: Translator, tz: ZoneInfo, survey: Survey) -> str:
+    """"open until …", or "open (no deadline)" for a poll that closes when its creator says."""
+    if survey.closes_at is None:
+        return t("open (no deadline)")
+    return t("open until {when}", when=when(t, tz, survey.closes_at))
+
+
 def survey_card(t: Translator, survey: Survey, tz: ZoneInfo, answered: int, audience: int,
                 org_names: dict[int, str]) -> Card:
     """The card in groups and private chats: what, for whom, until when, and how many answered."""
-    status = t("open until {when}", when=when(t, tz, survey.closes_at)) if survey.is_open else t("closed")
+    status = open_status(t, tz, survey) if survey.is_open else t("closed")
     fields = [(t("Survey no."), str(survey.number)), (t("Questions"), str(len(survey.questions))),
               (t("For"), audience_text(t, survey, org_names)),
               (t("Anonymous"), t("yes") if survey.anonymous else t("no — names are recorded")),
@@ -67,7 +74,7 @@ def poll_card(t: Translator, survey: Survey, tz: ZoneInfo, counts: list[int], vo
     body = "\n".join(f"{i}. {o}" for i, o in enumerate(question.options, start=1)) if numbered else ""
     progress = [ProgressBar(f"{i}." if numbered else o, counts[i - 1], voters)
                 for i, o in enumerate(question.options, start=1)]
-    status = t("open until {when}", when=when(t, tz, survey.closes_at)) if survey.is_open else t("closed")
+    status = open_status(t, tz, survey) if survey.is_open else t("closed")
     buttons = [[Button(str(i) if numbered else o, encode("sv", survey.id, question.position, i - 1))]
                for i, o in enumerate(question.options, start=1)] if survey.is_open else []
     return Card(title=f"📊 {question.text}", body=body,
