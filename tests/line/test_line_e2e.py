@@ -4,18 +4,23 @@ FakeLineAPI recording (and, with ../shared present, validating) every request ou
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 
-from handlers import build_router
 from tests.contracts.line_openapi import load_line_spec
 from tests.fakes.line_api import (
     FakeLineAPI,
+    RecordedRequest,
     event_redelivered,
     follow_event,
     join_event,
@@ -26,7 +31,7 @@ from tests.fakes.line_api import (
     sign,
     text_event,
 )
-from tests.line.harness import ADMIN, SECRET, TOKEN, LineBot, all_text, postback
+from tests.line.harness import ADMIN, SECRET, TOKEN, LineBot, all_text, postback, walk
 
 pytestmark = pytest.mark.slow
 
@@ -46,12 +51,12 @@ async def fake() -> AsyncIterator[FakeLineAPI]:
 @pytest.fixture
 async def line(fake: FakeLineAPI, sqlite_url: str, tmp_path: Path) -> AsyncIterator[LineBot]:
     bot = LineBot(fake, sqlite_url, tmp_path)
-    await bot.start()
     try:
+        await bot.start()  # inside the try: a failed start still closes the session and stops the process
         yield bot
     finally:
         await bot.stop()
-        assert bot.process is not None and bot.process.returncode == 0, bot.log[-3000:]
+    assert bot.process is not None and bot.process.returncode == 0, bot.log[-3000:]
 
 
 def data(messages: list[dict], action: str) -> str:
@@ -194,85 +199,173 @@ async def test_serve_refuses_an_http_public_url_without_the_development_flag(
     assert "https" in bot.log and "EDUNET_ALLOW_HTTP_PUBLIC_URL" in bot.log
 
 
-# ------------------------------------------------------------------ feature steps (other branches)
+# ------------------------------------------------------------------ the whole network, as LINE users
 
 
-def require_command(feature: str, *names: str) -> str:
-    """The first of ``names`` the router knows; skip (naming the feature) when none is."""
-    commands = build_router().commands
-    for name in names:
-        if name in commands:
-            return name
-    pytest.skip(f"the {feature} feature is not on this branch yet (no /{' or /'.join(names)} command)")
+BANGKOK = ZoneInfo("Asia/Bangkok")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-@pytest.fixture
-async def community(line: LineBot) -> AsyncIterator[tuple[LineBot, str]]:
-    """The opening of the scenario, ready for the feature steps: Bob is a teacher."""
+def button_data(messages: list[dict], pattern: str) -> str:
+    """The postback data of the first button (Flex or quick reply) whose data matches ``pattern``."""
+    for node in walk(messages):
+        if node.get("type") == "postback" and re.fullmatch(pattern, str(node.get("data"))):
+            return str(node["data"])
+    raise AssertionError(f"no button with data {pattern!r} in {json.dumps(messages, ensure_ascii=False)[:1500]}")
+
+
+def be_date(day: date) -> str:
+    """d/m/yyyy in the Buddhist Era, as a Thai user types it."""
+    return f"{day.day}/{day.month}/{day.year + 543}"
+
+
+async def test_the_network_scenario_over_line(line: LineBot) -> None:
+    """Join with an invite code, link a group, log an activity, pledge toward a need, answer a poll by
+    buttons, RSVP to a meeting, and receive its reminder and the weekly summary with its chart photo:
+    signed webhooks in, LINE's API out (checked against its spec), Thai UI, one bot process."""
+    fake = line.fake
+
+    async def answer(event: dict[str, Any]) -> list[dict[str, Any]]:
+        """Post one event; the messages of the bot's *reply* to it (scheduled pushes to the same
+        chat, such as the reminder, may arrive meanwhile and are not mistaken for the answer)."""
+        chat = event["source"].get("groupId") or event["source"]["userId"]
+        since = len(fake.requests)
+        assert await line.post([event]) == 200
+
+        def replied() -> list[dict[str, Any]]:
+            return [m for r in line.delivered(chat, since) if r.path.endswith("/reply") for m in r.json["messages"]]
+        try:
+            return await fake.wait_for(replied, timeout=10)
+        except TimeoutError as exc:
+            raise AssertionError(f"{exc}\n--- serve log ---\n{line.log[-4000:]}") from None
+
+    async def say(user: str, text: str, group: str | None = None) -> list[dict[str, Any]]:
+        return await answer(text_event(user, text, group, fake=fake))
+
+    async def tap(user: str, data: str, group: str | None = None) -> list[dict[str, Any]]:
+        return await answer(postback_event(user, data, group, fake=fake))
+
+    def pushed(chat: str, needle: str, since: int = 0) -> list[RecordedRequest]:
+        return [r for r in line.delivered(chat, since)
+                if r.path == "/v2/bot/message/push" and needle in all_text(r.json["messages"])]
+
+    # The administrator creates the network and joins it as coordinator with its invite code.
+    created = all_text(await say(ADMIN, "/newnetwork เครือข่ายทดสอบ"))
+    code = re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}", created)
+    assert code, created
+    assert "ผู้ประสานงาน" in all_text(await say(ADMIN, f"/join {code.group(0)}"))
+    # A teacher invite; Bob adds the bot as a friend and joins with that code.
+    invited = all_text(await say(ADMIN, "/invite teacher"))
+    teacher_code = re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}", invited)
+    assert teacher_code, invited
+    await answer(follow_event(PARENT, fake=fake))
+    joined = all_text(await say(PARENT, f"/join {teacher_code.group(0)}"))
+    assert "เครือข่ายทดสอบ" in joined and "ครู" in joined, joined
+    assert "โรงเรียนบ้านหนองบัว" in all_text(await say(PARENT, "/org โรงเรียนบ้านหนองบัว"))
+
+    # The bot is added to a group; the coordinator links it.
     group = new_group_id()
-    await opening(line, group)
-    await line.send(follow_event(PARENT, fake=line.fake))
-    mark = len(line.fake.requests)
-    await line.send(text_event(ADMIN, "/role 2 teacher", fake=line.fake))
-    await line.wait_requests(PARENT, mark)
-    yield line, group
+    assert "/linkgroup" in all_text(await answer(join_event(group, fake=fake)))
+    assert "เครือข่ายทดสอบ" in all_text(await say(ADMIN, "/linkgroup", group))
+    mark = len(fake.requests)
 
+    # Bob logs yesterday's workshop in one line (so it falls in the weekly summary's last week).
+    yesterday = datetime.now(BANGKOK).date() - timedelta(days=1)
+    logged = all_text(await say(PARENT, f'/log workshop {be_date(yesterday)} "สื่อการสอน AI" 35 people 3h'))
+    assert "✅ บันทึกกิจกรรม #1 แล้ว" in logged and "ผู้เข้าร่วม\n35" in logged, logged
 
-@pytest.mark.skip(reason="written before the features merged; being replaced by the full LINE scenario")
-async def test_scenario_log_an_activity(request: pytest.FixtureRequest) -> None:
-    """Bob (teacher) starts /log in private and gets the first question."""
-    command = require_command("activities", "log", "activity")
-    line, _group = request.getfixturevalue("community")
-    said = await line.send(text_event(PARENT, f"/{command}", fake=line.fake))
-    assert all_text(said)
-    assert line.fake.violations == []
+    # The weekly summary and the meeting's reminder fall due at the same minute, the first whole
+    # minute after the meeting flow and the RSVP are surely done: the summary at HH:MM today, the
+    # meeting at HH:MM + 5 min with a 5-minute reminder (reminders already due at creation are skipped).
+    due = (datetime.now(BANGKOK) + timedelta(seconds=8)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    said = all_text(await say(ADMIN, f"/settings summary {WEEKDAYS[due.weekday()]} {due:%H:%M}"))
+    assert "บันทึกแล้ว" in said and f"{due:%H:%M}" in said, said
+    assert "5 นาที" in all_text(await say(ADMIN, "/settings reminders 5m"))
 
+    # The coordinator calls a meeting in the group, step by step, with the buttons the bot sends.
+    starts = due + timedelta(minutes=5)
+    assert "เมื่อไร" in all_text(await say(ADMIN, "/meeting ประชุมวางแผน", group))
+    asked = await say(ADMIN, f"{starts:%Y-%m-%d %H:%M}", group)
+    asked = await tap(ADMIN, postback(asked, "1 ชั่วโมง"), group)
+    asked = await say(ADMIN, "ห้องประชุม 3", group)
+    asked = await tap(ADMIN, postback(asked, "ไม่มีวาระ"), group)
+    preview = await tap(ADMIN, postback(asked, "กลุ่มนี้"), group)
+    made = await tap(ADMIN, postback(preview, "สร้าง"), group)
+    shown = all_text(made)
+    assert "📅 ประชุมวางแผน" in shown and "ไป 0 · อาจจะไป 0 · ไม่ไป 0" in shown, shown
+    assert "สร้างการประชุม #1" in shown and "ก่อน 5 นาที" in shown, shown
+    assert made[0]["type"] == "flex"
 
-@pytest.mark.skip(reason="written before the features merged; being replaced by the full LINE scenario")
-async def test_scenario_pledge_toward_a_need(request: pytest.FixtureRequest) -> None:
-    """Alice posts a need; its card offers a Pledge button (a Flex card with a progress bar)."""
-    command = require_command("needs and pledges", "need", "needs")
-    line, _group = request.getfixturevalue("community")
-    said = await line.send(text_event(ADMIN, f"/{command}", fake=line.fake))
-    assert all_text(said)
-    assert line.fake.violations == []
+    # Bob taps Going on the card in the group: the card comes back with the count.
+    going = all_text(await tap(PARENT, button_data(made, r"1\|rsvp\|1\|y"), group))
+    assert "ไป 1 · อาจจะไป 0 · ไม่ไป 0" in going, going
+    assert datetime.now(BANGKOK) < due, "the meeting steps took longer than the margin before the due minute"
 
+    # While the minute runs: Bob posts a need privately; its card shows the progress bar.
+    asked = await say(PARENT, "/need")
+    asked = await tap(PARENT, postback(asked, "วัสดุอุปกรณ์"))
+    await say(PARENT, "แท็บเล็ตสำหรับชั้น ป.6")
+    await say(PARENT, "40 เครื่อง")
+    preview = await say(PARENT, be_date(datetime.now(BANGKOK).date() + timedelta(days=60)))
+    posted = all_text(await tap(PARENT, postback(preview, "ประกาศ")))
+    assert "ประกาศความต้องการ #1 แล้ว" in posted and "0 เครื่อง จาก 40 เครื่อง" in posted, posted
 
-@pytest.mark.skip(reason="written before the features merged; being replaced by the full LINE scenario")
-async def test_scenario_answer_a_survey_by_buttons(request: pytest.FixtureRequest) -> None:
-    """Alice starts a survey; its buttons are postbacks (quick replies or a Flex card)."""
-    command = require_command("surveys", "survey", "poll")
-    line, group = request.getfixturevalue("community")
-    chat_is_group = build_router().commands[command].rule.where.value == "group"
-    said = await line.send(text_event(ADMIN, f"/{command}", group if chat_is_group else None, fake=line.fake))
-    assert all_text(said)
-    assert line.fake.violations == []
+    # The coordinator pledges from /needs with the card's Pledge button: the progress moves.
+    needs = await say(ADMIN, "/needs")
+    asked = await tap(ADMIN, postback(needs, "ร่วมสนับสนุน"))
+    assert "จำนวนกี่เครื่อง" in all_text(asked), all_text(asked)
+    asked = await say(ADMIN, "30")
+    asked = await tap(ADMIN, postback(asked, "ภาคเอกชน"))
+    preview = await tap(ADMIN, postback(asked, "ภายใน 1 สัปดาห์"))
+    pledged = all_text(await tap(ADMIN, postback(preview, "ร่วมสนับสนุน")))
+    assert "บันทึกคำมั่น #1 แล้ว: 30 เครื่อง" in pledged, pledged
+    assert "ให้คำมั่นแล้ว 30 เครื่อง" in pledged and "75%" in pledged, pledged
 
+    # Bob asks the group a quick poll; two members vote by tapping its buttons (silent in a group;
+    # the coordinator changes his mind once); the coordinator asks for the counts.
+    poll = await say(PARENT, '/poll "ไปทัศนศึกษาที่ไหนดี" สวนสัตว์ | พิพิธภัณฑ์ | ทะเล', group)
+    assert "ไปทัศนศึกษาที่ไหนดี" in all_text(poll) and poll[0]["type"] == "flex", poll
+    sea, zoo = postback(poll, "ทะเล"), postback(poll, "สวนสัตว์")
+    for user, choice in ((PARENT, sea), (ADMIN, zoo), (ADMIN, sea)):
+        assert await line.post([postback_event(user, choice, group, fake=fake)]) == 200
+    await line.wait_db("SELECT count(*) FROM survey_responses", [(2,)])
+    results = all_text(await say(ADMIN, "/results 1", group))
+    assert "จำนวนผู้โหวต\n2" in results and "• ทะเล: 2 (100%)" in results, results
+    assert "• สวนสัตว์: 0 (0%)" in results, results  # the changed vote moved
 
-@pytest.mark.skip(reason="written before the features merged; being replaced by the full LINE scenario")
-async def test_scenario_rsvp_to_a_meeting_and_get_its_reminder(request: pytest.FixtureRequest) -> None:
-    """Alice schedules a meeting; the invitation carries RSVP buttons."""
-    command = require_command("meetings", "meeting", "meet")
-    line, group = request.getfixturevalue("community")
-    said = await line.send(text_event(ADMIN, f"/{command}", fake=line.fake))
-    assert all_text(said)
-    assert line.fake.violations == []
+    # The reminder: pushed to the group and privately to Bob, who is going (not to the coordinator,
+    # who did not answer), each with a retry key.
+    try:
+        await fake.wait_for(lambda: pushed(group, "⏰", mark) and pushed(PARENT, "⏰", mark), timeout=100)
+        summaries = await fake.wait_for(lambda: pushed(group, "สรุปความคืบหน้า", mark), timeout=30)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}\n--- serve log ---\n{line.log[-4000:]}") from None
+    for reminder in (*pushed(group, "⏰", mark), *pushed(PARENT, "⏰", mark)):
+        text = all_text(reminder.json["messages"])
+        assert "⏰ เตือนความจำ: “ประชุมวางแผน” จะเริ่มในอีก" in text and "ห้องประชุม 3" in text, text
+        assert uuid.UUID(reminder.header("X-Line-Retry-Key") or "")
+        assert button_data(reminder.json["messages"], r"1\|rsvp\|1\|y")  # answer right from the reminder
+    assert not pushed(ADMIN, "⏰", mark)
 
-
-@pytest.mark.skip(reason="written before the features merged; being replaced by the full LINE scenario")
-async def test_scenario_weekly_summary_with_its_chart_photo(request: pytest.FixtureRequest) -> None:
-    """Alice asks for the summary in the group: a text and an image message whose URLs our
-    server serves as PNG."""
-    import aiohttp
-
-    command = require_command("weekly summaries", "summary", "weekly")
-    line, group = request.getfixturevalue("community")
-    mark = len(line.fake.requests)
-    await line.post([text_event(ADMIN, f"/{command}", group, fake=line.fake)])
-    images = await line.fake.wait_for(
-        lambda: [m for r in line.delivered(group, mark) for m in r.json["messages"] if m["type"] == "image"],
-        timeout=15)
+    # The weekly summary: one push to the group, a Flex card and the chart as an image message
+    # whose URLs our server serves as PNG.
+    [summary] = summaries
+    assert uuid.UUID(summary.header("X-Line-Retry-Key") or "")
+    card, image = summary.json["messages"]
+    text = all_text([card])
+    assert card["type"] == "flex" and "📊 สรุปความคืบหน้า: เครือข่ายทดสอบ" in text, text
+    assert "กิจกรรม: 1 ครั้ง" in text and "ผู้เข้าร่วม: 35 คน" in text, text  # Bob's workshop
+    assert "ประชุมวางแผน (ไป 1 คน)" in text, text  # the upcoming meeting, with Bob going
+    assert image["type"] == "image"
     async with aiohttp.ClientSession() as session:
-        async with session.get(images[0]["originalContentUrl"]) as response:
-            assert response.status == 200 and (await response.read()).startswith(b"\x89PNG")
-    assert line.fake.violations == []
+        for url in (image["originalContentUrl"], image["previewImageUrl"]):
+            assert url.startswith(f"{line.url}/media/"), url
+            async with session.get(url) as response:
+                body = await response.read()
+                assert response.status == 200 and response.content_type == "image/png", url
+                assert body.startswith(b"\x89PNG\r\n\x1a\n"), url
+
+    # Everything was delivered exactly once, and every request matched LINE's spec.
+    await line.wait_db("SELECT count(*) FROM outbox WHERE status <> 'sent'", [(0,)])
+    assert len(pushed(group, "⏰", mark)) == 1 and len(pushed(PARENT, "⏰", mark)) == 1
+    assert fake.violations == []
