@@ -243,31 +243,22 @@ class App:
 
     async def _dispatch_button(self, ctx: Context) -> None:
         payload = decode(ctx.event.payload)
-        expired = ctx.t("This button has expired. Please start again.")
         if payload is None:
-            ctx.toast = expired
-            if ctx.event.is_private:
-                await ctx.reply(expired)
+            await ctx.say(ctx.t("This button has expired. Please start again."))
             return
         if payload.action == FLOW_BUTTON:
             if ctx.flow is None or ctx.flow.flow != payload.arg(0):
-                ctx.toast = expired
-                if ctx.event.is_private:
-                    await ctx.reply(expired)
+                await ctx.say(ctx.t("This button has expired. Please start again."))
                 return
             await self._run_flow(ctx, "|".join(payload.args[1:]))
             return
         route = self.router.buttons.get(payload.action)
         if route is None:
-            ctx.toast = expired
-            if ctx.event.is_private:
-                await ctx.reply(expired)
+            await ctx.say(ctx.t("This button has expired. Please start again."))
             return
         refusal = self.router.refusal(route.rule, ctx)
         if refusal:
-            ctx.toast = refusal  # in groups a toast, not a message everyone sees
-            if ctx.event.is_private:
-                await ctx.reply(refusal)
+            await ctx.say(refusal)
             return
         ctx.payload = payload  # type: ignore[attr-defined]
         await route.handler(ctx)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translator
-from bot.model import Button, Event, Reply, Text, reply_to_dict
+from bot.model import Button, Event, EventKind, Reply, Text, reply_to_dict
 from bot.payload import encode
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, Network
 from storage.runtime import AuditRepo, FlowRepo, FlowState, OutboxRepo, TaskRepo
@@ -170,6 +170,15 @@ class Context(BaseContext):
         if isinstance(reply, str):
             reply = Text(reply, buttons=buttons or [])
         self.replies.append(reply)
+
+    async def say(self, text: str) -> None:
+        """Answer briefly. A button press gets a toast (only the presser sees it) and, in a
+        private chat, the same text as a message; anything else gets a message."""
+        if self.event.kind is EventKind.BUTTON:
+            self.toast = text
+            if not self.event.is_private:
+                return  # in groups a toast, not a message everyone sees
+        await self.reply(text)
 
     def button(self, label: str, action: str, *args: object) -> Button:
         return Button(label=label, payload=encode(action, *args))

@@ -350,9 +350,7 @@ async def rsvp(ctx: Context) -> None:
         ctx.toast = ctx.t("This button has expired. Please start again.")
         return
     if meeting.status != "scheduled" or meeting.starts_at <= ctx.now:
-        ctx.toast = ctx.t("This meeting is no longer taking answers.")
-        if ctx.event.is_private:
-            await ctx.reply(ctx.toast)
+        await ctx.say(ctx.t("This meeting is no longer taking answers."))
         return
     assert ctx.member is not None and ctx.network is not None
     repo = ctx.repo(MeetingRepo)
@@ -423,9 +421,7 @@ async def show_meeting(ctx: Context) -> None:
 async def reschedule_button(ctx: Context) -> None:
     meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
     if meeting is None or meeting.status != "scheduled":
-        ctx.toast = ctx.t("This meeting can no longer be changed.")
-        if ctx.event.is_private:
-            await ctx.reply(ctx.toast)
+        await ctx.say(ctx.t("This meeting can no longer be changed."))
         return
     await ctx.start_flow("mtgmove", "when", {"id": meeting.id})
     await ctx.reply(ctx.t("New date and time for “{title}”? (now {when})", title=meeting.title,
@@ -471,9 +467,7 @@ async def reschedule_flow(ctx: Context) -> None:
 async def cancel_button(ctx: Context) -> None:
     meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
     if meeting is None or meeting.status != "scheduled":
-        ctx.toast = ctx.t("This meeting can no longer be changed.")
-        if ctx.event.is_private:
-            await ctx.reply(ctx.toast)
+        await ctx.say(ctx.t("This meeting can no longer be changed."))
         return
     await ctx.reply(Text(ctx.t("Cancel “{title}”? Everyone invited will be told.", title=meeting.title),
                          buttons=[[ctx.button(ctx.t("Yes, cancel it"), "mtgcxlok", meeting.id)]]))
@@ -484,9 +478,7 @@ async def cancel_confirmed(ctx: Context) -> None:
     assert ctx.network is not None
     meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
     if meeting is None or not await ctx.repo(MeetingRepo).cancel(ctx.network.id, meeting.id, ctx.now):
-        ctx.toast = ctx.t("This meeting can no longer be changed.")
-        if ctx.event.is_private:
-            await ctx.reply(ctx.toast)
+        await ctx.say(ctx.t("This meeting can no longer be changed."))
         return
     await ctx.audit("cancel", "meeting", meeting.id)
     await ctx.unschedule(f"meeting:{meeting.id}:remind:", prefix=True)

@@ -334,7 +334,7 @@ async def register_parent(ctx: Context) -> Member | None:
 
     Other features call this too: an unregistered parent who answers a poll counts.
     """
-    say = ctx.reply if ctx.event.kind is not EventKind.BUTTON else _toast_and_reply(ctx)
+    say = ctx.say
     if ctx.network is None:
         await say(ctx.t("This group is not linked to a network yet. A coordinator can send /linkgroup."))
         return None
@@ -358,15 +358,6 @@ async def register_parent(ctx: Context) -> Member | None:
     await ctx.reply(ctx.t("{name} is now registered as a parent of {network}. Welcome!",
                           name=member.display_name, network=ctx.network.name))
     return member
-
-
-def _toast_and_reply(ctx: Context):  # type: ignore[no-untyped-def]
-    async def say(text: str) -> None:
-        ctx.toast = text
-        if ctx.event.is_private:
-            await ctx.reply(text)
-
-    return say
 
 
 # ------------------------------------------------------------------ me and settings

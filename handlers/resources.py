@@ -3,7 +3,6 @@ cancellation, and the mobilisation part of the progress summary."""
 
 from __future__ import annotations
 
-import base64
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -252,17 +251,8 @@ async def load_need(ctx: Context, need_id: int) -> Need | None:
     assert ctx.network is not None
     need = await ctx.repo(NeedRepo).get(ctx.network.id, need_id)
     if need is None:
-        await say(ctx, ctx.t("There is no need #{id} in this network.", id=need_id))
+        await ctx.say(ctx.t("There is no need #{id} in this network.", id=need_id))
     return need
-
-
-async def say(ctx: Context, text: str) -> None:
-    """Answer a button press: a toast everywhere, a message too in private chats."""
-    if ctx.event.kind is EventKind.BUTTON:
-        ctx.toast = text
-        if not ctx.event.is_private:
-            return
-    await ctx.reply(text)
 
 
 @router.button("plv")
@@ -332,7 +322,7 @@ async def start_pledge_for_need(ctx: Context, need_id: int) -> None:
     if need is None:
         return
     if need.status != "open":
-        await say(ctx, ctx.t("Need #{id} is already fulfilled. Thank you! See /needs for open ones.", id=need.id))
+        await ctx.say(ctx.t("Need #{id} is already fulfilled. Thank you! See /needs for open ones.", id=need.id))
         return
     await ctx.start_flow("pledge", "amount", {"need": need.id, "type": need.resource_type, "unit": need.unit})
     await ctx.reply(ctx.t("Pledging toward #{id} {description} ({organisation}).", id=need.id,
@@ -474,7 +464,7 @@ async def load_pledge(ctx: Context) -> tuple[Pledge, Need | None] | None:
     assert ctx.network is not None
     pledge = await ctx.repo(PledgeRepo).get(ctx.network.id, _arg_id(ctx))
     if pledge is None:
-        await say(ctx, ctx.t("That pledge does not exist in this network."))
+        await ctx.say(ctx.t("That pledge does not exist in this network."))
         return None
     need = await ctx.repo(NeedRepo).get(ctx.network.id, pledge.need_id) if pledge.need_id else None
     return pledge, need
@@ -529,10 +519,10 @@ async def deliver_pressed(ctx: Context) -> None:
         return
     pledge, need = found
     if not may_confirm(ctx, need):
-        await say(ctx, ctx.t("Only the organisation that posted the need or a coordinator can confirm delivery."))
+        await ctx.say(ctx.t("Only the organisation that posted the need or a coordinator can confirm delivery."))
         return
     if pledge.status != "pledged":
-        await say(ctx, already(ctx, pledge))
+        await ctx.say(already(ctx, pledge))
         return
     await ctx.start_flow("deliver", "note", {"pledge": pledge.id})
     await ctx.reply(Text(ctx.t("Confirming delivery of pledge #{id} ({amount}). Add a note or a photo, or skip.",
@@ -616,13 +606,13 @@ async def cancel_pledge(ctx: Context) -> None:
     pledge, _need = found
     assert ctx.network is not None and ctx.member is not None
     if not may_cancel(ctx, pledge):
-        await say(ctx, ctx.t("Only the person who pledged or a coordinator can cancel a pledge."))
+        await ctx.say(ctx.t("Only the person who pledged or a coordinator can cancel a pledge."))
         return
     if not await ctx.repo(PledgeRepo).cancel(ctx.network.id, pledge.id, by=ctx.member.id, now=ctx.now):
-        await say(ctx, already(ctx, pledge))
+        await ctx.say(already(ctx, pledge))
         return
     await ctx.audit("cancel", "pledge", pledge.id, pledger_id=pledge.pledger_id)
-    await say(ctx, ctx.t("Pledge #{id} cancelled.", id=pledge.id))
+    await ctx.say(ctx.t("Pledge #{id} cancelled.", id=pledge.id))
 
 
 # ------------------------------------------------------------------ the progress summary

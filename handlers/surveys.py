@@ -10,7 +10,7 @@ from typing import Any
 from bot.context import BaseContext, Context, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
 from bot.i18n import N_, Translator
-from bot.model import Document, EventKind, Reply, Text
+from bot.model import Document, Reply, Text
 from bot.payload import PayloadError
 from bot.roles import Role
 from bot.router import Router, Rule, Where
@@ -41,23 +41,13 @@ router.flow(survey_create.FLOW, roles=COORDINATOR, ttl=timedelta(hours=24))(surv
 # ------------------------------------------------------------------ helpers
 
 
-async def say(ctx: Context, text: str) -> None:
-    """Answer a button press: a toast in groups (only the presser sees it), a message in private."""
-    if ctx.event.kind is EventKind.BUTTON:
-        ctx.toast = text
-        if ctx.event.is_private:
-            await ctx.reply(text)
-    else:
-        await ctx.reply(text)
-
-
 async def ensure_member(ctx: Context) -> Member | None:
     """The presser as a member; unregistered people tapping in a linked group become parents."""
     if ctx.member is not None:
         return ctx.member
     if not ctx.event.is_private:
         return await register_parent(ctx)
-    await say(ctx, Router.refusal(Rule(), ctx) or "")
+    await ctx.say(Router.refusal(Rule(), ctx) or "")
     return None
 
 
@@ -70,14 +60,14 @@ async def load_for_answer(ctx: Context, member: Member, survey_id: int) -> Surve
     """The survey if this member may answer it now; otherwise say why and return None."""
     survey = await ctx.repo(SurveyRepo).get(member.network_id, survey_id)
     if survey is None:
-        await say(ctx, ctx.t("I can't find that survey. It may belong to another network."))
+        await ctx.say(ctx.t("I can't find that survey. It may belong to another network."))
         return None
     if not survey.is_open or (survey.closes_at is not None and survey.closes_at <= ctx.now):
-        await say(ctx, ctx.t("“{title}” is closed; answers are no longer accepted.", title=survey.title))
+        await ctx.say(ctx.t("“{title}” is closed; answers are no longer accepted.", title=survey.title))
         return None
     if not in_audience(survey, member):
         orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(survey.network_id)}
-        await say(ctx, ctx.t("“{title}” is for {who}; you are not in its audience, so nothing was recorded.",
+        await ctx.say(ctx.t("“{title}” is for {who}; you are not in its audience, so nothing was recorded.",
                              title=survey.title, who=audience_text(ctx.t, survey, orgs)))
         return None
     return survey
@@ -132,7 +122,7 @@ async def answer_button(ctx: Context) -> None:
     try:
         survey_id = ctx.payload.int_arg(0)  # type: ignore[attr-defined]
     except PayloadError:
-        await say(ctx, ctx.t("That button is not valid. Nothing was recorded."))
+        await ctx.say(ctx.t("That button is not valid. Nothing was recorded."))
         return
     member = await ensure_member(ctx)
     if member is None:
@@ -144,13 +134,13 @@ async def answer_button(ctx: Context) -> None:
         await show_question(ctx, survey, member, 1)
         return
     if not await reachable(ctx, member):
-        await say(ctx, ctx.t("I can't message you privately yet: add me as a friend (or start a chat with me), "
+        await ctx.say(ctx.t("I can't message you privately yet: add me as a friend (or start a chat with me), "
                              "then tap Answer again. You can also tap the answer buttons on the questions here."))
         return
     tz = ctx.tz
     queued = await ctx.push_member(member, lambda t: [invitation(t, survey, tz)],
                                    key=f"survey:{survey.id}:start:m:{member.id}")
-    await say(ctx, ctx.t("I've sent you the questions in our private chat.") if queued
+    await ctx.say(ctx.t("I've sent you the questions in our private chat.") if queued
               else ctx.t("I have already sent you the questions in our private chat: tap Answer there."))
 
 
@@ -181,7 +171,7 @@ async def _answer_target(ctx: Context, count: int) -> tuple[Member, Survey, list
     try:
         numbers = [ctx.payload.int_arg(i) for i in range(count)]  # type: ignore[attr-defined]
     except PayloadError:
-        await say(ctx, ctx.t("That button is not valid. Nothing was recorded."))
+        await ctx.say(ctx.t("That button is not valid. Nothing was recorded."))
         return None
     member = await ensure_member(ctx)
     if member is None:
@@ -201,12 +191,12 @@ async def choice_button(ctx: Context) -> None:
     member, survey, (position, choice) = target
     question = survey.question(position)
     if question is None or question.kind == "text":
-        await say(ctx, ctx.t("That question does not exist in this survey. Nothing was recorded."))
+        await ctx.say(ctx.t("That question does not exist in this survey. Nothing was recorded."))
         return
     try:
         recorded = await record_choice(ctx, survey, member, question, choice)
     except AnswerError:
-        await say(ctx, ctx.t("That answer is not one of the options. Nothing was recorded."))
+        await ctx.say(ctx.t("That answer is not one of the options. Nothing was recorded."))
         return
     if recorded.changed:
         await schedule_refresh(ctx, survey)
@@ -245,7 +235,7 @@ async def clear_button(ctx: Context) -> None:
     member, survey, (position,) = target
     question = survey.question(position)
     if question is None or question.kind != "multi":
-        await say(ctx, ctx.t("That question does not exist in this survey. Nothing was recorded."))
+        await ctx.say(ctx.t("That question does not exist in this survey. Nothing was recorded."))
         return
     await clear_choices(ctx, survey, member, question)
     await schedule_refresh(ctx, survey)
