@@ -69,14 +69,10 @@ class App:
     """One EduNet process's brain, shared by every adapter."""
 
     def __init__(self, settings: Settings, *, db: Database | None = None, clock: Clock | None = None,
-                 router: Router | None = None, operators_are_admins: bool = False) -> None:
+                 router: Router, operators_are_admins: bool = False) -> None:
         self.settings = settings
         self.db = db or Database(settings.database_url)
         self.clock = clock or SystemClock()
-        if router is None:
-            from handlers import build_router
-
-            router = build_router()
         self.router = router
         # The console's users are all the operator at the keyboard.
         self.operators_are_admins = operators_are_admins

@@ -8,24 +8,16 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
-from bot.app import App
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.console import Console
+from tests.support.conversation import BANGKOK, START, Conversation, make_conversation
 from storage.db import Database, normalise_url
 from storage.migrations.runner import upgrade_to_heads
 
 POSTGRES_ENV = "EDUNET_TEST_POSTGRES_URL"
-BANGKOK = ZoneInfo("Asia/Bangkok")
-# Saturday 21 November 2026, 09:00 in Bangkok: every conversation test starts here.
-START = datetime(2026, 11, 21, 9, 0, tzinfo=BANGKOK)
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 
 
@@ -113,53 +105,6 @@ async def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 
 # ------------------------------------------------------------------ talking to the bot
-
-
-class Conversation:
-    """Drive the bot as users would: ``await bot("alice@dm: /start")`` returns what the
-    bot said in response (every line the console printed), as one string."""
-
-    def __init__(self, console: Console, clock: ManualClock, app: App) -> None:
-        self.console = console
-        self.clock = clock
-        self.app = app
-
-    async def __call__(self, *lines: str) -> str:
-        start = len(self.console.transcript)
-        for line in lines:
-            await self.console.run_line(line)
-        return "\n".join(self.console.transcript[start:])
-
-    @property
-    def transcript(self) -> str:
-        return "\n".join(self.console.transcript)
-
-    def last_code(self) -> str:
-        """The last invite code the bot showed (e.g. K7M3-QX9P)."""
-        import re
-
-        codes = re.findall(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b", self.transcript)
-        assert codes, "the bot has not shown an invite code"
-        return codes[-1]
-
-    async def setup_network(self, coordinator: str = "alice", group: str = "teachers") -> None:
-        """A network with a coordinator and a linked group: the common opening."""
-        await self(f"{coordinator}@dm: /newnetwork เครือข่ายทดสอบ")
-        await self(f"{coordinator}@dm: [Join as coordinator]")
-        await self(f"{coordinator}@{group}: /linkgroup")
-
-    async def add_member(self, user: str, role: str, coordinator: str = "alice") -> None:
-        await self(f"{coordinator}@dm: /invite {role}")
-        out = await self(f"{user}@dm: /join {self.last_code()}")
-        assert "ลงทะเบียน" in out or "registered" in out, out
-
-
-async def make_conversation(url: str, platform: str = "line", **settings: object) -> tuple[Conversation, App]:
-    clock = ManualClock(START)
-    app = App(Settings(database_url=url, **settings), clock=clock, operators_are_admins=True)
-    console = Console(app, clock, out=lambda _line: None)
-    await console.run_line(f":platform {platform}")
-    return Conversation(console, clock, app), app
 
 
 @pytest.fixture(params=["line", "telegram"])

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 import handlers.activities as activities_module
 from storage.activities import activities, activity_photos
 from storage.runtime import AuditRepo
-from tests.activity_helpers import bangkok_day, said, send, summary
-from tests.conftest import Conversation
+from tests.support.activities import bangkok_day, said, send, summary
+from tests.support.conversation import Conversation
 
 
 async def teacher(bot: Conversation) -> None:

@@ -128,7 +128,7 @@ def test_the_benchmark_script_runs_and_reports_both_timings() -> None:
     import sys
     from pathlib import Path
 
-    done = subprocess.run([sys.executable, "-m", "storage.bench_queries", "--activities", "3000", "--pledges", "600",
+    done = subprocess.run([sys.executable, "-m", "bench.queries", "--activities", "3000", "--pledges", "600",
                            "--repeats", "1", "--engine", "sqlite"], cwd=Path(__file__).resolve().parents[1],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -6,7 +6,7 @@ from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
 from bot.outbox import DeliveryError
 from storage.line import LineStatsRepo
 from storage.membership import ChatRepo
-from tests.conftest import Conversation
+from tests.support.conversation import Conversation
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"1" * 64
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scheduler.bench_broadcast import busiest_window, run_benchmark
+from bench.outbox_broadcast import busiest_window, run_benchmark
 
 
 def test_busiest_window_counts_a_sliding_window() -> None:

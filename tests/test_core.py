@@ -12,11 +12,12 @@ import pytest
 
 from bot import payload
 from bot.app import App
+from edunet import build_app
 from bot.config import Settings
 from bot.console import ScriptError
 from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
 from bot.router import Router
-from tests.conftest import Conversation, make_conversation
+from tests.support.conversation import Conversation, make_conversation
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -84,7 +85,8 @@ async def test_a_failing_handler_apologises_rolls_back_and_the_bot_keeps_going(
         raise RuntimeError("disk on fire")
 
     route.handler = half_then_crash
-    out = await bot("alice@dm: /org โรงเรียนครึ่งทาง")
+    with bot.expect_errors():
+        out = await bot("alice@dm: /org โรงเรียนครึ่งทาง")
     route.handler = original
     assert "ขออภัย ระบบขัดข้องชั่วคราว" in out
     assert "disk on fire" in caplog.text and "handler failed" in caplog.text
@@ -108,7 +110,7 @@ async def test_concurrent_events_for_one_user_are_processed_one_at_a_time(sqlite
 
 
 async def test_admins_from_settings_may_create_networks_others_may_not(sqlite_url: str) -> None:
-    app = App(Settings(database_url=sqlite_url, admins="telegram:42, line:Uadmin"))
+    app = build_app(Settings(database_url=sqlite_url, admins="telegram:42, line:Uadmin"))
     chat = ChatRef(Platform.TELEGRAM, "7", ChatKind.PRIVATE)
     outsider = await app.handle(Event(Platform.TELEGRAM, "1", chat, Sender("7", "Somchai"), EventKind.TEXT,
                                       text="/newnetwork เครือข่ายของฉัน"))
@@ -142,25 +144,42 @@ def test_the_readme_script_runs_from_the_command_line(tmp_path: Path) -> None:
     script = tmp_path / "demo.txt"
     script.write_text("alice@dm: /newnetwork เครือข่ายทดสอบ\nalice@dm: [Join as coordinator]\n"
                       "alice@teachers: /linkgroup\npim@teachers: [Register]\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "bot", "console", "--script", str(script)], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "edunet", "console", "--script", str(script)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "bot@teachers → Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in done.stdout
     script.write_text("alice@dm: /start\nnonsense\n", encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "bot", "console", "--script", str(script)], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "edunet", "console", "--script", str(script)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "demo.txt:2:" in done.stderr
 
 
 def test_cli_creates_a_network_and_prints_a_code(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    done = subprocess.run([sys.executable, "-m", "bot", "--database", url, "network", "create", "เครือข่าย CLI"],
+    done = subprocess.run([sys.executable, "-m", "edunet", "--database", url, "network", "create", "เครือข่าย CLI"],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "coordinator invite code:" in done.stdout
 
 
 def test_every_user_visible_string_has_a_thai_translation() -> None:
-    from bot.i18n_check import problems
+    from tools.i18n_check import problems
 
     assert problems("th") == []
+
+
+async def test_the_driver_fails_a_test_when_a_handler_crashes(bot: Conversation) -> None:
+    """A crash the app only logs (the user sees an apology) must not pass as "text not found"."""
+    await bot.setup_network()
+    route = bot.app.router.commands["me"]
+    original = route.handler
+
+    async def crash(ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError("chart font missing")
+
+    route.handler = crash
+    try:
+        with pytest.raises(AssertionError, match="chart font missing"):
+            await bot("alice@dm: /me")
+    finally:
+        route.handler = original

@@ -9,7 +9,7 @@ from icalendar import Calendar
 
 from bot.model import Document
 from storage.runtime import OutboxRepo, TaskRepo
-from tests.conftest import Conversation
+from tests.support.conversation import Conversation
 
 MEETING = ["alice@teachers: /meeting วางแผนภาคเรียน", "alice@teachers: 23/11/2569 14:00", "alice@teachers: [1.5 ชั่วโมง]",
            "alice@teachers: ห้องประชุม 3 โรงเรียนบ้านหนองบัว", "alice@teachers: งบประมาณ; กีฬาสี"]

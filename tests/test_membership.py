@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.conftest import Conversation
+from tests.support.conversation import Conversation
 
 
 async def test_coordinator_creates_network_and_invites_a_teacher(bot: Conversation) -> None:

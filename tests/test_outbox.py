@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.app import App
+from edunet import build_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.model import Card, Image, Text, reply_to_dict
@@ -15,14 +16,14 @@ from bot.outbox import DeliveryError, OutboxDispatcher, RetryPolicy
 from bot.ratelimit import RateProfile, Window
 from storage.membership import ChatRepo, MemberRepo, NetworkRepo
 from storage.runtime import OutboxRepo
-from tests.conftest import START
-from tests.fake_sender import BatchingFakeSender, FakeSender, SimulatedCrash
+from tests.support.conversation import START
+from tests.support.fake_sender import BatchingFakeSender, FakeSender, SimulatedCrash
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 32
 
 
 async def make_app(url: str, clock: ManualClock | None = None) -> App:
-    return App(Settings(database_url=url), clock=clock or ManualClock(START))
+    return build_app(Settings(database_url=url), clock=clock or ManualClock(START))
 
 
 async def setup_chats(app: App, groups: int, *, platform: str = "telegram") -> tuple[int, list[int]]:
@@ -253,7 +254,7 @@ async def test_rate_limits_hold_with_no_burst_beyond_any_window(sqlite_url: str)
         assert sender.violations == []
         # 120 messages at 60 per 0.5 s need at least 0.5 s after the first 60; 10 per group at
         # 8 per 0.5 s need 0.5 s too. The upper bound only catches a stalled dispatcher (the
-        # machines are shared and noisy; speed is measured by scheduler/bench_broadcast.py).
+        # machines are shared and noisy; speed is measured by bench/outbox_broadcast.py).
         assert 0.5 <= elapsed < 30
     finally:
         await app.close()

@@ -15,8 +15,8 @@ import handlers.resources as resources_module
 from bot.model import Document
 from storage.activities import activity_photos, needs, pledges
 from storage.runtime import OutboxRepo
-from tests.activity_helpers import bangkok_day, said, send, summary
-from tests.conftest import Conversation
+from tests.support.activities import bangkok_day, said, send, summary
+from tests.support.conversation import Conversation
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -261,7 +261,7 @@ def test_edunet_export_from_the_command_line(tmp_path: Path) -> None:
     script = tmp_path / "demo.txt"
     script.write_text("alice@dm: /newnetwork เครือข่ายทดสอบ\nalice@dm: [Join as coordinator]\n"
                       'alice@dm: /log ประชุมเครือข่าย วันนี้ "ประชุมวางแผน" 12 คน 2h\n', encoding="utf-8")
-    run = [sys.executable, "-m", "bot", "--database", url]
+    run = [sys.executable, "-m", "edunet", "--database", url]
     done = subprocess.run([*run, "console", "--script", str(script)], cwd=REPO, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr

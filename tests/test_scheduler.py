@@ -11,14 +11,15 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from bot.app import App
+from edunet import build_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.outbox import OutboxDispatcher
 from scheduler.service import SchedulerService
 from storage.runtime import TaskRepo
 from storage.tables import outbox, scheduled_tasks
-from tests.conftest import BANGKOK, make_conversation
-from tests.fake_sender import FakeSender
+from tests.support.conversation import BANGKOK, make_conversation
+from tests.support.fake_sender import FakeSender
 
 MEETING = ["alice@teachers: /meeting วางแผนภาคเรียน", "alice@teachers: 23/11/2569 14:00", "alice@teachers: 90",
            "alice@teachers: ห้องประชุม 3", "alice@teachers: [ไม่มีวาระ]", "alice@teachers: [ทุกกลุ่ม]",
@@ -39,7 +40,7 @@ def at(text: str) -> ManualClock:
 
 
 async def restart(url: str, clock: ManualClock) -> tuple[App, SchedulerService]:
-    app = App(Settings(database_url=url), clock=clock)
+    app = build_app(Settings(database_url=url), clock=clock)
     service = SchedulerService(app, reconcile_seconds=3600)
     await service.start()
     return app, service

@@ -10,7 +10,7 @@ from bot.context import BaseContext
 from bot.summary import Period, SummarySection
 from storage.membership import ChatRepo
 from storage.runtime import OutboxRepo, TaskRepo
-from tests.conftest import Conversation
+from tests.support.conversation import Conversation
 
 PERIODS: list[Period] = []
 
@@ -34,12 +34,13 @@ async def silent_section(ctx: BaseContext, period: Period) -> SummarySection | N
 
 
 @pytest.fixture
-def fake_sections(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def fake_sections(monkeypatch: pytest.MonkeyPatch, bot: Conversation):  # type: ignore[no-untyped-def]
     def providers():  # type: ignore[no-untyped-def]
         return [("fake.broken", broken_section), ("fake.activities", activities_section),
                 ("fake.silent", silent_section)]
 
     monkeypatch.setattr(summary_module, "section_providers", providers)
+    bot.tolerate("no_such_table")  # broken_section fails on purpose: the others still show
     PERIODS.clear()
 
 

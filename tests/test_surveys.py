@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.model import Button, Document, Image, Reply
-from tests.conftest import Conversation
+from tests.support.conversation import Conversation
 
 SURVEY_SCRIPT = [
     "alice@dm: /survey",

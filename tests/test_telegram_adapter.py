@@ -18,7 +18,7 @@ from bot.model import Card, Image, ProgressBar, Text
 from bot.outbox import DeliveryError
 from storage.membership import ChatRepo, MemberRepo
 from tests.fakes.telegram_api import RateLimits
-from tests.telegram_support import (ALICE, BOB, CAROL, GROUP, TOKEN, InProcess, button, codes, in_process, said,
+from tests.support.telegram import (ALICE, BOB, CAROL, GROUP, TOKEN, InProcess, button, codes, in_process, said,
                                     settled)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
@@ -293,16 +293,17 @@ async def test_pacer_spaces_messages_per_chat_and_per_group() -> None:
 
 def test_adapter_registers_its_webhook_route_only_in_webhook_mode() -> None:
     from bot.app import App
+    from edunet import build_app
     from bot.web import WebServer
 
     polling = Settings(TELEGRAM_BOT_TOKEN=TOKEN, database_url="sqlite+aiosqlite:///:memory:")
     web = WebServer(polling)
-    TelegramAdapter(App(polling), polling, web)
+    TelegramAdapter(build_app(polling), polling, web)
     assert not any(r.resource and r.resource.canonical == "/webhooks/telegram" for r in web.app.router.routes())
     hooked = Settings(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_URL="https://x.org",
                       database_url="sqlite+aiosqlite:///:memory:")
     web = WebServer(hooked)
-    TelegramAdapter(App(hooked), hooked, web)
+    TelegramAdapter(build_app(hooked), hooked, web)
     assert any(r.resource and r.resource.canonical == "/webhooks/telegram" for r in web.app.router.routes())
 
 

@@ -1,4 +1,4 @@
-"""End to end over real HTTP: ``python -m bot serve`` as a subprocess against the fake
+"""End to end over real HTTP: ``python -m edunet serve`` as a subprocess against the fake
 Bot API on 127.0.0.1, in long-polling and in webhook mode.
 
 The core scenario (joining, linking a group, redelivery, 429s, migration, blocking) and,
@@ -22,7 +22,7 @@ from storage.db import Database
 from storage.membership import ChatRepo, MemberRepo
 from storage.telegram import TelegramMessageRepo
 from tests.fakes.telegram_api import FakeTelegramAPI, SentRecord
-from tests.telegram_support import (ALICE, BOB, CAROL, GROUP, Served, button, codes, said, served, settled)
+from tests.support.telegram import (ALICE, BOB, CAROL, GROUP, Served, button, codes, said, served, settled)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 

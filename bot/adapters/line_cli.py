@@ -6,27 +6,27 @@ import argparse
 import sys
 
 from bot.config import Settings
+from bot.router import Router
 
 
-async def run_line_command(settings: Settings, args: argparse.Namespace) -> int:
+async def run_line_command(settings: Settings, args: argparse.Namespace, router: Router) -> int:
+    """Run ``edunet line …``; the caller (the composition root) supplies the feature router."""
     if not settings.line_channel_access_token:
         print("LINE_CHANNEL_ACCESS_TOKEN is not set", file=sys.stderr)
         return 2
     if args.line_command == "setup-richmenu":
-        return await _setup_richmenu(settings, args)
+        return await _setup_richmenu(settings, args, router)
     if args.line_command == "stats":
-        return await _stats(settings, args.month)
+        return await _stats(settings, args.month, router)
     return 2
 
 
-async def _setup_richmenu(settings: Settings, args: argparse.Namespace) -> int:
+async def _setup_richmenu(settings: Settings, args: argparse.Namespace, router: Router) -> int:
     from bot.adapters.line_api import LineApi
     from bot.adapters.line_richmenu import setup_rich_menu
-    from handlers import build_router
-
     api = LineApi(settings)
     try:
-        menu_id = await setup_rich_menu(api, build_router(), language=args.language, image_path=args.image)
+        menu_id = await setup_rich_menu(api, router, language=args.language, image_path=args.image)
     except Exception as exc:
         print(f"could not set up the rich menu: {str(exc).strip().splitlines()[0] if str(exc) else exc!r}",
               file=sys.stderr)
@@ -37,11 +37,11 @@ async def _setup_richmenu(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _stats(settings: Settings, month: str | None) -> int:
+async def _stats(settings: Settings, month: str | None, router: Router) -> int:
     from bot.app import App
     from storage.line import LineStatsRepo
 
-    app = App(settings)
+    app = App(settings, router=router)
     await app.start()
     try:
         month = month or app.clock.now().strftime("%Y-%m")

@@ -1,4 +1,4 @@
-"""End-to-end harness: ``python -m bot serve`` as a real process, FakeLineAPI as LINE.
+"""End-to-end harness: ``python -m edunet serve`` as a real process, FakeLineAPI as LINE.
 
 The test posts signed webhook bodies to the bot's web server; the fake records (and
 validates against LINE's OpenAPI spec, when ../shared is present) what the bot sends.
@@ -102,7 +102,7 @@ class LineBot:
     async def start(self, timeout: float = 30.0) -> None:
         self.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
         with self.log_path.open("wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=self.env,
+            self.process = subprocess.Popen([sys.executable, "-m", "edunet", "serve"], cwd=ROOT, env=self.env,
                                             stdout=log, stderr=subprocess.STDOUT)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

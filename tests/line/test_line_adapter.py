@@ -10,13 +10,14 @@ import pytest
 
 from bot.adapters.line import LineAdapter
 from bot.app import App, Outcome
+from edunet import build_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.media import PublicURLError, check_public_url
 from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender, Text
 from bot.web import WebServer
 from storage.line import LineInboxRepo
-from tests.conftest import START
+from tests.support.conversation import START
 from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id, sign, text_event, webhook_body
 
 SECRET = "adapter-secret"
@@ -56,7 +57,7 @@ def settings(sqlite_url: str, fake: FakeLineAPI, **extra: object) -> Settings:
 @pytest.fixture
 async def running(sqlite_url: str, fake: FakeLineAPI) -> AsyncIterator[Running]:
     config = settings(sqlite_url, fake)
-    app = App(config, clock=ManualClock(START))
+    app = build_app(config, clock=ManualClock(START))
     web = WebServer(config)
     adapter = LineAdapter(app, config, web)
     await web.start()
@@ -140,7 +141,7 @@ def test_public_url_rules(sqlite_url: str) -> None:
 
 async def test_the_adapter_refuses_to_start_with_an_http_public_url(sqlite_url: str, fake: FakeLineAPI) -> None:
     config = settings(sqlite_url, fake, public_url="http://bot.example.org")
-    app = App(config)
+    app = build_app(config)
     try:
         with pytest.raises(SystemExit, match="https"):
             LineAdapter(app, config, WebServer(config))

@@ -11,6 +11,7 @@ import pytest
 
 from bot.adapters.line_api import LineApi, LineSender, publisher
 from bot.app import App
+from edunet import build_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.media import MediaStore
@@ -19,7 +20,7 @@ from bot.outbox import OutboxDispatcher, RetryPolicy
 from storage.line import LineStatsRepo
 from storage.membership import ChatRepo, NetworkRepo
 from storage.runtime import OutboxRepo
-from tests.conftest import START
+from tests.support.conversation import START
 from tests.contracts.line_openapi import load_line_spec
 from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id
 
@@ -37,7 +38,7 @@ async def fake() -> AsyncIterator[FakeLineAPI]:
 async def app(db_url: str, fake: FakeLineAPI) -> AsyncIterator[App]:
     settings = Settings(database_url=db_url, line_channel_secret="s", line_channel_access_token=TOKEN,
                         line_api_base_url=fake.url, line_data_api_base_url=fake.url)
-    application = App(settings, clock=ManualClock(START))
+    application = build_app(settings, clock=ManualClock(START))
     yield application
     await application.close()
 

@@ -1,4 +1,4 @@
-"""End to end over real HTTP: ``python -m bot serve`` as a process, signed webhooks in,
+"""End to end over real HTTP: ``python -m edunet serve`` as a process, signed webhooks in,
 FakeLineAPI recording (and, with ../shared present, validating) every request out."""
 
 from __future__ import annotations

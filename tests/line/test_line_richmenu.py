@@ -28,7 +28,7 @@ async def fake() -> AsyncIterator[FakeLineAPI]:
 async def edunet(fake: FakeLineAPI, *args: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EDUNET_", "LINE_"))}
     env.update(LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE_URL=fake.url, LINE_DATA_API_BASE_URL=fake.url)
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", *args, cwd=ROOT, env=env,
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "edunet", *args, cwd=ROOT, env=env,
                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:
         out, _ = await asyncio.wait_for(process.communicate(), timeout=60)

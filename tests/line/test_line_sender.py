@@ -12,6 +12,7 @@ from linebot.v3.messaging import ApiException
 
 from bot.adapters.line_api import LineApi, LineSender, classify, part_key, publisher
 from bot.app import App
+from edunet import build_app
 from bot.config import Settings
 from bot.media import MediaStore
 from bot.model import Card, Image, ProgressBar, Text
@@ -35,7 +36,7 @@ async def fake() -> AsyncIterator[FakeLineAPI]:
 async def app(db_url: str, fake: FakeLineAPI) -> AsyncIterator[App]:
     settings = Settings(database_url=db_url, line_channel_secret="s", line_channel_access_token=TOKEN,
                         line_api_base_url=fake.url, line_data_api_base_url=fake.url)
-    application = App(settings)
+    application = build_app(settings)
     yield application
     await application.close()
 
@@ -162,7 +163,7 @@ def test_429_honours_retry_after_and_the_monthly_limit() -> None:
 
 async def test_an_unreachable_api_is_retryable(db_url: str) -> None:
     settings = Settings(database_url=db_url, line_channel_access_token=TOKEN, line_api_base_url="http://127.0.0.1:9")
-    app = App(settings)
+    app = build_app(settings)
     api = LineApi(settings)
     try:
         sender = LineSender(app, api, lambda _n: None)
@@ -255,6 +256,6 @@ async def test_line_stats_command_prints_the_month(app: App, sender: LineSender,
     user = new_user_id()
     await sender.send(await chat(app, user), [Text("x")], retry_key=str(uuid.uuid4()))
     month = app.clock.now().strftime("%Y-%m")
-    code = await run_line_command(app.settings, argparse.Namespace(line_command="stats", month=month))
+    code = await run_line_command(app.settings, argparse.Namespace(line_command="stats", month=month), app.router)
     out = capsys.readouterr().out
     assert code == 0 and f"{user}\t1\t1\t1\t0" in out and "total\t1\t1\t1\t0" in out

@@ -1,4 +1,4 @@
-"""Find user-visible strings without a Thai translation: ``python -m bot.i18n_check``.
+"""Find user-visible strings without a Thai translation: ``python -m tools.i18n_check``.
 
 Strings are found the way gettext tools find them: calls of ``t(...)``, ``tr(...)``
 and ``N_(...)`` (Babel's extractor), in ``bot/`` and ``handlers/``.

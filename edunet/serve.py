@@ -9,6 +9,7 @@ import signal
 import sys
 
 from bot.app import App
+from edunet import build_app
 from bot.config import Settings
 from bot.outbox import OutboxDispatcher
 from bot.web import WebServer
@@ -31,7 +32,7 @@ def configured_adapters(app: App, settings: Settings, web: WebServer) -> list:  
 
 
 async def serve(settings: Settings) -> int:
-    app = App(settings)
+    app = build_app(settings)
     web = WebServer(settings)
     adapters = configured_adapters(app, settings, web)
     if not adapters:

@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import App
+from edunet import build_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.console import Console, ScriptError
@@ -22,7 +23,7 @@ async def run_console(settings: Settings, *, script: Path | None, start: str | N
     tz = ZoneInfo(settings.timezone)
     begin = datetime.strptime(start, "%Y-%m-%d %H:%M").replace(tzinfo=tz) if start else None
     clock = ManualClock(begin)
-    app = App(settings, clock=clock, operators_are_admins=True)
+    app = build_app(settings, clock=clock, operators_are_admins=True)
     await app.start()
     console = Console(app, clock, image_dir=images)
     try:

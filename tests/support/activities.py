@@ -11,7 +11,7 @@ from bot.context import BaseContext
 from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
 from bot.summary import Period, SummarySection
 from storage.membership import NetworkRepo
-from tests.conftest import Conversation
+from tests.support.conversation import Conversation
 
 
 def platform_of(bot: Conversation) -> Platform:

@@ -1,6 +1,6 @@
 """Benchmark of the activities and mobilisation queries at scale, with and without their indexes.
 
-    python -m storage.bench_queries --activities 1000000 --pledges 300000
+    python -m bench.queries --activities 1000000 --pledges 300000
 
 Seeds a temporary SQLite database (and, when EDUNET_TEST_POSTGRES_URL is set, a temporary
 PostgreSQL database of its own, dropped afterwards) through the real migrations, loads the
@@ -230,6 +230,7 @@ async def analyze(db: Database) -> None:
 def queries(db: Database, network_id: int) -> dict[str, Callable[[], Awaitable[Any]]]:
     """Every query the product runs on these tables, as the handlers call them."""
     from bot.app import App
+    from edunet import build_app
     from bot.clock import ManualClock
     from bot.config import Settings
     from bot.context import BaseContext
@@ -244,7 +245,7 @@ def queries(db: Database, network_id: int) -> dict[str, Callable[[], Awaitable[A
     year = (date(2026, 1, 1), date(2027, 1, 1))
     term = (date(2026, 11, 1), date(2027, 4, 1))
     utc = lambda d: datetime.combine(d, datetime.min.time(), timezone.utc)  # noqa: E731
-    app = App(Settings(database_url=db.url), db=db, clock=ManualClock(REFERENCE_NOW))
+    app = build_app(Settings(database_url=db.url), db=db, clock=ManualClock(REFERENCE_NOW))
     week = Period(start=utc(date(2026, 11, 16)), end=utc(date(2026, 11, 23)), previous_start=utc(date(2026, 11, 9)),
                   previous_end=utc(date(2026, 11, 16)))
 
@@ -360,7 +361,7 @@ async def with_postgres_database(base: str, body: Callable[[str], Awaitable[None
 
 
 async def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m storage.bench_queries", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.queries", description=__doc__.split("\n\n")[0])
     parser.add_argument("--activities", type=int, default=200_000)
     parser.add_argument("--pledges", type=int, default=60_000)
     parser.add_argument("--needs", type=int, help="default: pledges / 20")

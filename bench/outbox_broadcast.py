@@ -1,8 +1,8 @@
 """Benchmark: a broadcast to N groups through the outbox dispatcher against a local fake
 platform server that enforces Telegram's limits, scaled up so the run is short.
 
-    python -m scheduler.bench_broadcast --groups 2000            # ×10 limits: 300 msg/s
-    python -m scheduler.bench_broadcast --groups 2000 --dispatchers 2
+    python -m bench.outbox_broadcast --groups 2000            # ×10 limits: 300 msg/s
+    python -m bench.outbox_broadcast --groups 2000 --dispatchers 2
 
 The server (aiohttp on 127.0.0.1, an ephemeral port) counts every request in sliding
 windows (overall, per chat, per group) and answers 429 with ``retry_after`` when one is
@@ -27,6 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.app import App
+from edunet import build_app
 from bot.config import Settings
 from bot.model import Reply, Text, reply_to_dict
 from bot.outbox import DeliveryError, OutboxDispatcher
@@ -173,7 +174,7 @@ async def run_benchmark(groups: int = 2000, scale: float = 10.0, dispatchers: in
     if database_url is None:
         tmp = tempfile.mkdtemp(prefix="edunet-bench-")
         database_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-    apps = [App(Settings(database_url=database_url)) for _ in range(dispatchers)]
+    apps = [build_app(Settings(database_url=database_url)) for _ in range(dispatchers)]
     await apps[0].start()
     await enqueue_broadcast(apps[0], groups)
     # Several dispatcher processes share one bot token, so they split its rate.

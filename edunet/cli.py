@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                 # A script is a reproducible scenario: give it a fresh database.
                 tmp = tempfile.mkdtemp(prefix="edunet-console-")
                 settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp}/console.db")
-            from bot.console_main import run_console
+            from edunet.console_main import run_console
 
             return asyncio.run(run_console(settings, script=args.script, start=args.start, images=args.images))
         if args.command == "db":
@@ -90,9 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "line":
             from bot.adapters.line_cli import run_line_command
 
-            return asyncio.run(run_line_command(settings, args))
+            from handlers import build_router
+
+            return asyncio.run(run_line_command(settings, args, build_router()))
         if args.command == "serve":
-            from bot.serve import serve
+            from edunet.serve import serve
 
             return asyncio.run(serve(settings))
     except KeyboardInterrupt:
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 async def create_network(settings: Settings, name: str) -> int:
     from datetime import timedelta
 
-    from bot.app import App
+    from edunet import build_app
     from handlers.membership import new_code, show_code
     from storage.membership import InviteRepo, NetworkRepo
 
@@ -111,7 +113,7 @@ async def create_network(settings: Settings, name: str) -> int:
     if not name or len(name) > 200:
         print("the network name must be 1 to 200 characters", file=sys.stderr)
         return 2
-    app = App(settings)
+    app = build_app(settings)
     await app.start()
     try:
         async with app.db.transaction() as conn:

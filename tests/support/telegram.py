@@ -1,5 +1,5 @@
 """Running the Telegram bot against the fake Bot API: in this process (fast, with access
-to the App) or as a real ``python -m bot serve`` subprocess (end to end over HTTP)."""
+to the App) or as a real ``python -m edunet serve`` subprocess (end to end over HTTP)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ import aiohttp
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram_pacing import PacingLimits
 from bot.app import App
+from edunet import build_app
 from bot.config import Settings
 from bot.outbox import OutboxDispatcher
 from bot.web import WebServer
@@ -122,7 +123,7 @@ async def in_process(database_url: str, *, webhook: bool = False, rate_limits: R
         if webhook:
             env.update(TELEGRAM_WEBHOOK_URL="http://127.0.0.1:1/", TELEGRAM_WEBHOOK_SECRET="s3cret-token")
         settings = Settings(**env)
-        app = App(settings)
+        app = build_app(settings)
         await app.start()
         web = WebServer(settings)
         adapter = TelegramAdapter(app, settings, web, pacing=pacing)
@@ -171,7 +172,7 @@ class Served:
 @contextlib.asynccontextmanager
 async def served(tmp_path: Path, *, webhook: bool = False,
                  rate_limits: RateLimits | None = RateLimits()) -> AsyncIterator[Served]:
-    """``python -m bot serve`` against a fake Bot API on 127.0.0.1; stopped with SIGTERM."""
+    """``python -m edunet serve`` against a fake Bot API on 127.0.0.1; stopped with SIGTERM."""
     async with new_fake(rate_limits) as fake:
         people(fake)
         port = free_port()
@@ -184,7 +185,7 @@ async def served(tmp_path: Path, *, webhook: bool = False,
             env.update(TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}", TELEGRAM_WEBHOOK_SECRET="e2e-secret_123")
         log_path = tmp_path / "serve.log"
         with log_path.open("wb") as log_file:
-            process = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env,
+            process = subprocess.Popen([sys.executable, "-m", "edunet", "serve"], cwd=ROOT, env=env,
                                        stdout=log_file, stderr=subprocess.STDOUT)
         running = Served(fake, process, port, database_url, log_path)
         try:
