@@ -7,21 +7,30 @@ import io
 import threading
 from functools import lru_cache
 from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")  # no display; must precede pyplot
-
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from typing import Any
 
 _lock = threading.Lock()  # matplotlib's font cache is not thread-safe
+
+
+@lru_cache(maxsize=1)
+def _matplotlib() -> tuple[Any, Any]:
+    """matplotlib's font manager and Figure, imported on the first chart: the import costs over a
+    second, which every start-up (`edunet --help`, a console script) would otherwise pay."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; must precede pyplot
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    return font_manager, Figure
 
 
 @lru_cache(maxsize=1)
 def thai_font_family() -> str:
     """Register Sarabun with matplotlib and return its family name."""
     import fontpkg_sarabun
+
+    font_manager, _ = _matplotlib()
 
     folder = Path(fontpkg_sarabun.__file__).resolve().parent / "files"
     for name in ("Sarabun-Regular.ttf", "Sarabun-Bold.ttf"):
@@ -33,6 +42,7 @@ def bar_chart(title: str, categories: list[str], series: dict[str, list[float]],
               value_label: str = "", horizontal: bool = False, width: float = 8.0, height: float = 4.5) -> bytes:
     """A grouped bar chart as PNG bytes. ``series`` maps a legend label to one value per category."""
     family = thai_font_family()
+    _, Figure = _matplotlib()
     with _lock:
         figure = Figure(figsize=(width, height), dpi=110)
         axes = figure.add_subplot()
