@@ -44,7 +44,6 @@ def draw_bars(title: str, labels: Sequence[str], series: Sequence[Series], *, un
     widest = max((sheet.measure(text(value), VALUE) for row in rows for value in row), default=0.0)
     span = sheet.room - widest - VALUE_GAP
     scale = span / ticks[-1]
-    text_height = px(VALUE) * LINE
     for label, row in zip(labels, rows):
         sheet.paragraph(label, LABEL)
         sheet.y += LABEL_GAP
@@ -52,7 +51,7 @@ def draw_bars(title: str, labels: Sequence[str], series: Sequence[Series], *, un
         for one, value in zip(series, row):
             width = max(value * scale, STUB)
             sheet.rect(MARGIN, sheet.y, width, BAR, one.colour)
-            sheet.text(MARGIN + width + VALUE_GAP, sheet.y + (BAR - text_height) / 2, text(value), VALUE)
+            sheet.text_beside(MARGIN + width + VALUE_GAP, sheet.y + BAR / 2, text(value), VALUE)
             sheet.y += BAR + BAR_GAP
         bottom = sheet.y - BAR_GAP
         for tick in ticks[1:]:

@@ -47,7 +47,8 @@ def draw_likert(title: str, rows: Sequence[LikertRow], *, levels: Sequence[str],
         raise ValueError(f"a Likert chart has {LEVELS} levels")
     sheet = Sheet()
     sheet.header(title, subtitle)
-    sheet.legend([(name, colour, "box") for name, colour in zip(levels, COLOURS)])
+    # in the bars' order, lowest level on the left, so each swatch sits above its colour
+    sheet.legend([(levels[level], COLOURS[level], "box") for level in reversed(range(LEVELS))])
     reach = max((max(sum(s[:2]) + s[2] / 2, sum(s[3:]) + s[2] / 2) for s in (r.shares() for r in rows)),
                 default=0.0)
     axis = next(step for step in AXIS_STEPS if step >= reach - 1e-9)
@@ -72,8 +73,8 @@ def draw_likert(title: str, rows: Sequence[LikertRow], *, levels: Sequence[str],
             sheet.rect(x, top, width, BAR, COLOURS[level])
             label = f"{shares[level]:.0f}%"
             if sheet.measure(label, VALUE) + 8 <= width:
-                sheet.text(x + width / 2, top + (BAR - px(VALUE) * LINE) / 2, label, VALUE,
-                           colour="white" if ON_DARK[level] else INK, align="center")
+                sheet.text_beside(x + width / 2, top + BAR / 2, label, VALUE,
+                                  colour="white" if ON_DARK[level] else INK, align="center")
             x += width
         sheet.line(centre, top - 4, centre, top + BAR + 4, RULE, 1.2)
         sheet.y = top + BAR + ROW_GAP

@@ -18,12 +18,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.charts.wrap import wrap_thai
+from bot.charts.wrap import wrap_phrases
 
 WIDTH = 1040
 DPI = 160  # 1040 px = 6.5 in: 14 pt is 31 px, about 12 px once a phone scales the image to its width
 MARGIN = 28
-LINE = 1.45  # line height in ems: Thai stacks marks above and vowels below the letters
+LINE = 1.6  # line pitch in ems: Thai stacks marks up to 1.25 em above the baseline, vowels 0.35 em below
+ASCENT = 1.25
+MIDDLE = 0.33  # the middle of digits and Thai letters, in ems above the baseline
 
 TITLE, SUBTITLE, LABEL, VALUE, TICK, NOTE = 17.0, 14.0, 14.0, 13.0, 12.0, 12.0  # points, all ≥ 11
 
@@ -40,13 +42,13 @@ def _matplotlib() -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")  # no display; must precede pyplot
-    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
 
-    return {"Figure": Figure, "FontProperties": FontProperties, "Line2D": Line2D, "Rectangle": Rectangle,
+    return {"Canvas": FigureCanvasAgg, "Figure": Figure, "FontProperties": FontProperties, "Line2D": Line2D, "Rectangle": Rectangle,
             "renderer": RendererAgg(WIDTH, 100, DPI)}
 
 
@@ -94,7 +96,8 @@ class Sheet:
 
     def __init__(self) -> None:
         self.y = float(MARGIN)
-        self.texts: list[Box] = []
+        self.texts: list[tuple[str, Box]] = []  # what was written where, and every filled box: for tests
+        self.boxes: list[Box] = []
         self._draw: list[Callable[[Any, float], None]] = []
 
     @property
@@ -103,28 +106,38 @@ class Sheet:
         return WIDTH - 2 * MARGIN
 
     def measure(self, text: str, size: float, bold: bool = False) -> float:
+        return self._metrics(text, size, bold)[0]
+
+    def _metrics(self, text: str, size: float, bold: bool) -> tuple[float, float, float]:
+        """Width, height and descent in pixels, as matplotlib lays the text out (at least those of "lp")."""
         with _lock:
-            width, _, _ = _matplotlib()["renderer"].get_text_width_height_descent(text, _font(size, bold), False)
-        return float(width)
+            measure = _matplotlib()["renderer"].get_text_width_height_descent
+            width, height, descent = measure(text, _font(size, bold), False)
+            _, lp_height, lp_descent = measure("lp", _font(size, bold), False)
+        return float(width), float(max(height, lp_height)), float(max(descent, lp_descent))
 
     def wrap(self, text: str, size: float, width: float, bold: bool = False) -> list[str]:
-        return wrap_thai(text, width, lambda line: self.measure(line, size, bold))
+        return wrap_phrases(text, width, lambda line: self.measure(line, size, bold))
 
     def text(self, x: float, top: float, text: str, size: float, *, bold: bool = False, colour: str = INK,
              align: Align = "left") -> Box:
         """One line of text whose line box starts at ``top``; ``x`` is its left, centre or right."""
-        width = self.measure(text, size, bold)
+        width, height, descent = self._metrics(text, size, bold)
         left = {"left": x, "center": x - width / 2, "right": x - width}[align]
-        box = Box(left, top, width, px(size) * LINE)
-        self.texts.append(box)
-        baseline = top + px(size) * (LINE - 1.3) / 2 + px(size) * 1.07  # Sarabun: ascent 1.07 em of 1.3
+        baseline = top + px(size) * ASCENT
+        self.texts.append((text, Box(left, baseline + descent - height, width, height)))
 
         def draw(figure: Any, height: float) -> None:
             figure.text(left / WIDTH, 1 - baseline / height, text, fontproperties=_font(size, bold), color=colour,
                         ha="left", va="baseline", zorder=3)
 
         self._draw.append(draw)
-        return box
+        return self.texts[-1][1]
+
+    def text_beside(self, x: float, middle: float, text: str, size: float, *, colour: str = INK,
+                    align: Align = "left") -> Box:
+        """One line of text centred on the height ``middle`` (of a bar), by the middle of its letters."""
+        return self.text(x, middle - px(size) * (ASCENT - MIDDLE), text, size, colour=colour, align=align)
 
     def paragraph(self, text: str, size: float, *, bold: bool = False, colour: str = INK, x: float = MARGIN,
                   width: float | None = None) -> int:
@@ -136,6 +149,8 @@ class Sheet:
         return len(lines)
 
     def rect(self, x: float, y: float, w: float, h: float, colour: str, zorder: float = 2) -> None:
+        self.boxes.append(Box(x, y, w, h))
+
         def draw(figure: Any, height: float) -> None:
             figure.add_artist(_matplotlib()["Rectangle"](
                 (x / WIDTH, 1 - (y + h) / height), w / WIDTH, h / height, transform=figure.transFigure,
@@ -176,15 +191,21 @@ class Sheet:
             else:
                 self.rect(left + swatch / 2 - 2, middle - swatch / 2 - 3, 4, swatch + 6, colour)
             self.text(left + swatch + inner, top, name, NOTE, colour=INK)
-        self.y += (placed[-1][0] + 1) * line_height + 10 if placed else 0
+        self.y += (placed[-1][0] + 1) * line_height + 16 if placed else 0
 
-    def png(self) -> bytes:
-        """The finished chart, MARGIN below the cursor."""
+    def figure(self) -> Any:
+        """The finished chart as a matplotlib Figure, MARGIN below the cursor."""
         height = math.ceil(self.y + MARGIN)
         with _lock:
             figure = _matplotlib()["Figure"](figsize=(WIDTH / DPI, height / DPI), dpi=DPI, facecolor="white")
+            _matplotlib()["Canvas"](figure)
             for draw in self._draw:
                 draw(figure, height)
+        return figure
+
+    def png(self) -> bytes:
+        figure = self.figure()
+        with _lock:
             buffer = io.BytesIO()
             figure.savefig(buffer, format="png", dpi=DPI, facecolor="white")
         return buffer.getvalue()

@@ -96,3 +96,19 @@ def wrap_thai(text: str, width: float, measure: Callable[[str], float] = cells) 
     if line:
         lines.append(line)
     return lines
+
+
+def wrap_phrases(text: str, width: float, measure: Callable[[str], float] = cells, separator: str = " · ") -> list[str]:
+    """Like :func:`wrap_thai`, but where ``separator`` joins phrases (a title's "network · period")
+    a line breaks after it rather than inside a phrase, whenever the phrase fits on a line."""
+    lines: list[str] = []
+    phrases = text.split(separator)
+    for index, phrase in enumerate(phrases):
+        if index < len(phrases) - 1:
+            phrase += separator.rstrip()
+        joined = f"{lines[-1]} {phrase}" if lines else phrase
+        if lines and measure(joined) <= width:
+            lines[-1] = joined
+        else:
+            lines.extend(wrap_thai(phrase, width, measure))
+    return lines
