@@ -42,14 +42,15 @@ def _matplotlib() -> dict[str, Any]:
     import matplotlib
 
     matplotlib.use("Agg")  # no display; must precede pyplot
-    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
 
-    return {"Canvas": FigureCanvasAgg, "Figure": Figure, "FontProperties": FontProperties, "Line2D": Line2D, "Rectangle": Rectangle,
-            "renderer": RendererAgg(WIDTH, 100, DPI)}
+    canvas: Any = FigureCanvasAgg(Figure(dpi=DPI))  # its renderer measures text as it will be drawn
+    return {"Canvas": FigureCanvasAgg, "Figure": Figure, "FontProperties": FontProperties, "Line2D": Line2D,
+            "Rectangle": Rectangle, "renderer": canvas.get_renderer()}
 
 
 @lru_cache(maxsize=4)
