@@ -123,10 +123,10 @@ class Sheet:
     def text(self, x: float, top: float, text: str, size: float, *, bold: bool = False, colour: str = INK,
              align: Align = "left") -> Box:
         """One line of text whose line box starts at ``top``; ``x`` is its left, centre or right."""
-        width, height, descent = self._metrics(text, size, bold)
+        width, tall, descent = self._metrics(text, size, bold)
         left = {"left": x, "center": x - width / 2, "right": x - width}[align]
         baseline = top + px(size) * ASCENT
-        self.texts.append((text, Box(left, baseline + descent - height, width, height)))
+        self.texts.append((text, Box(left, baseline + descent - tall, width, tall)))
 
         def draw(figure: Any, height: float) -> None:
             figure.text(left / WIDTH, 1 - baseline / height, text, fontproperties=_font(size, bold), color=colour,
@@ -191,7 +191,7 @@ class Sheet:
                 self.rect(left, middle - swatch / 2, swatch, swatch, colour)
             else:
                 self.rect(left + swatch / 2 - 2, middle - swatch / 2 - 3, 4, swatch + 6, colour)
-            self.text(left + swatch + inner, top, name, NOTE, colour=INK)
+            self.text_beside(left + swatch + inner, middle, name, NOTE)
         self.y += (placed[-1][0] + 1) * line_height + 16 if placed else 0
 
     def figure(self) -> Any:
