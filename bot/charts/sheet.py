@@ -53,7 +53,7 @@ def _matplotlib() -> dict[str, Any]:
             "Rectangle": Rectangle, "renderer": canvas.get_renderer()}
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=None)  # a handful of sizes
 def _font(size: float, bold: bool) -> Any:
     import fontpkg_sarabun
 
