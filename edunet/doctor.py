@@ -65,6 +65,10 @@ def check_settings(settings: Settings) -> Check:
     elif not telegram and not all(line_parts):
         problems.append("no platform is configured: set TELEGRAM_BOT_TOKEN, or LINE_CHANNEL_SECRET and "
                         "LINE_CHANNEL_ACCESS_TOKEN")
+    if telegram and settings.telegram_webhook_url and not settings.telegram_webhook_secret \
+            and sqlite_path(settings.database_url) is None:
+        problems.append("TELEGRAM_WEBHOOK_SECRET is not set: on PostgreSQL several instances may run, and each "
+                        "would pick its own and refuse Telegram's updates meant for the others; set one for all")
     if settings.language not in ("th", "en"):
         problems.append(f"EDUNET_LANGUAGE must be th or en, not {settings.language!r}")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

@@ -178,6 +178,12 @@ async def test_settings_and_the_public_url(capsys: pytest.CaptureFixture[str], h
     assert lines["Telegram"].startswith("✓ Telegram: not configured")
     assert lines["public URL"] == "✓ public URL: not set (only LINE needs it)"
 
+    _, lines = await doctor(capsys, {**healthy, "telegram_webhook_url": PUBLIC_URL, "database_url":
+                                     f"postgresql://edunet@127.0.0.1:{free_port()}/edunet"})
+    assert lines["settings"].startswith("✗ settings: TELEGRAM_WEBHOOK_SECRET is not set: on PostgreSQL several")
+    _, lines = await doctor(capsys, {**healthy, "telegram_webhook_url": PUBLIC_URL})
+    assert lines["settings"].startswith("✓ settings")  # SQLite: one instance, a secret per start is fine
+
     _, lines = await doctor(capsys, {**healthy, "telegram_bot_token": "", "public_url": ""})
     assert lines["public URL"].startswith("✗ public URL: EDUNET_PUBLIC_URL is not set: LINE users get charts as text")
 
