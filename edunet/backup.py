@@ -55,8 +55,12 @@ def libpq_target(database_url: str) -> tuple[str, dict[str, str]]:
     """A libpq connection URL without the password, and the environment that carries it."""
     url = sa.make_url(normalise_url(database_url))
     env = {"PGPASSWORD": url.password} if url.password else {}
-    plain = url.set(drivername="postgresql", password=None, query={})
+    plain = sa.URL.create("postgresql", username=url.username, host=url.host, port=url.port, database=url.database)
     return plain.render_as_string(hide_password=False), env
+
+
+def pg_dump_command(dsn: str, out: Path) -> list[str]:
+    return ["pg_dump", "--format=custom", "--file", str(out), dsn]
 
 
 def _describe(database_url: str) -> str:
@@ -69,7 +73,7 @@ def _create_private(path: Path) -> None:
     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-async def backup(settings: Settings, out: Path | None = None) -> Path:
+def backup(settings: Settings, out: Path | None = None) -> Path:
     """Write a backup of the configured database; returns its path."""
     db_file = sqlite_path(settings.database_url)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
@@ -88,13 +92,12 @@ async def backup(settings: Settings, out: Path | None = None) -> Path:
             raise
     else:
         dsn, env = libpq_target(settings.database_url)
-        command = ["pg_dump", "--format=custom", "--file", str(target), dsn]
         if shutil.which("pg_dump") is None:
             raise BackupError("pg_dump is not installed here; run this where it is (the password from "
-                              f"PGPASSWORD or ~/.pgpass):\n    {shlex.join(command)}")
+                              f"PGPASSWORD or ~/.pgpass):\n    {shlex.join(pg_dump_command(dsn, target))}")
         _create_private(partial)
-        command[3] = str(partial)
-        done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True)
+        done = subprocess.run(pg_dump_command(dsn, partial), env={**os.environ, **env}, capture_output=True,
+                              text=True)
         if done.returncode != 0:
             partial.unlink(missing_ok=True)
             raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
@@ -116,6 +119,10 @@ async def restore(settings: Settings, source: Path, *, force: bool = False) -> N
         engine = "SQLite" if db_file is not None else "PostgreSQL"
         raise BackupError(f"{source} is a {'SQLite' if kind == 'sqlite' else 'PostgreSQL'} backup, but "
                           f"EDUNET_DATABASE_URL is {engine}")
+    if db_file is None and shutil.which("pg_restore") is None:
+        dsn, _ = libpq_target(settings.database_url)
+        raise BackupError("pg_restore is not installed here; on an empty database run this where it is "
+                          f"(the password from PGPASSWORD or ~/.pgpass):\n    {shlex.join(pg_restore_command(dsn, source))}")
     if db_file is None or db_file.exists():
         await _refuse_if_holding_data(settings.database_url, force=force)
     if db_file is not None:
@@ -142,19 +149,20 @@ async def _refuse_if_holding_data(database_url: str, *, force: bool) -> None:
                           "stop the bot, then add --force to replace its contents")
 
 
+def pg_restore_command(dsn: str, source: Path) -> list[str]:
+    return ["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
+            "--dbname", dsn, str(source)]
+
+
 async def _pg_restore(database_url: str, source: Path) -> None:
     dsn, env = libpq_target(database_url)
-    command = ["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-               "--dbname", dsn, str(source)]
-    if shutil.which("pg_restore") is None:
-        raise BackupError("pg_restore is not installed here; on an empty database run this where it is "
-                          f"(the password from PGPASSWORD or ~/.pgpass):\n    {shlex.join(command)}")
     db = Database(database_url)
     try:
         await drop_tables(db)
     finally:
         await db.dispose()
-    done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True)
+    done = subprocess.run(pg_restore_command(dsn, source), env={**os.environ, **env}, capture_output=True,
+                          text=True)
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed (the database is now empty; fix the cause and restore again): "
                           f"{done.stderr.strip()}")
@@ -175,9 +183,9 @@ def key_reminder(settings: Settings) -> str:
             "not beside the backups.")
 
 
-async def run_backup(settings: Settings, out: Path | None) -> int:
+def run_backup(settings: Settings, out: Path | None) -> int:
     try:
-        path = await backup(settings, out)
+        path = backup(settings, out)
     except BackupError as exc:
         print(f"edunet backup: {exc}", file=sys.stderr)
         return 1

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             from edunet.backup import run_backup, run_restore
 
             if args.command == "backup":
-                return asyncio.run(run_backup(settings, args.out))
+                return run_backup(settings, args.out)
             return asyncio.run(run_restore(settings, args.file, force=args.force))
         if args.command == "serve":
             from edunet.serve import serve

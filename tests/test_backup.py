@@ -56,7 +56,7 @@ async def test_sqlite_round_trip_while_a_writer_holds_the_lock(sqlite_url: str, 
     writer.execute("INSERT INTO networks (name, timezone, language, settings, created_at) "
                    "VALUES ('uncommitted', 'Asia/Bangkok', 'th', '{}', '2026-12-01 09:00:00')")
     try:
-        path = await backup(Settings(database_url=sqlite_url, secret_key=KEY), tmp_path / "b" / "edunet.sqlite")
+        path = backup(Settings(database_url=sqlite_url, secret_key=KEY), tmp_path / "b" / "edunet.sqlite")
     finally:
         writer.execute("ROLLBACK")
         writer.close()
@@ -72,7 +72,7 @@ async def test_sqlite_round_trip_while_a_writer_holds_the_lock(sqlite_url: str, 
 async def test_restore_refuses_a_database_that_holds_data(sqlite_url: str, tmp_path: Path,
                                                           sqlite_template: Path) -> None:
     await add_networks(sqlite_url, "old")
-    path = await backup(Settings(database_url=sqlite_url), tmp_path / "old.sqlite")
+    path = backup(Settings(database_url=sqlite_url), tmp_path / "old.sqlite")
     await add_networks(sqlite_url, "newer")
     with pytest.raises(BackupError, match=r"is not empty \(rows in networks\); stop the bot, then add --force"):
         await restore(Settings(database_url=sqlite_url), path)
@@ -96,7 +96,7 @@ async def test_restore_checks_what_it_is_given(sqlite_url: str, tmp_path: Path) 
     with pytest.raises(BackupError, match="is a PostgreSQL backup, but EDUNET_DATABASE_URL is SQLite"):
         await restore(Settings(database_url=sqlite_url), dump)
     with pytest.raises(BackupError, match="exists already"):
-        await backup(Settings(database_url=sqlite_url), text)
+        backup(Settings(database_url=sqlite_url), text)
 
 
 def test_the_commands(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -124,6 +124,24 @@ def test_the_commands(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.Monke
 
 
 # ------------------------------------------------------------------ PostgreSQL
+
+
+async def test_without_the_postgres_tools_the_commands_are_printed(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no pg_dump, no pg_restore
+    settings = Settings(database_url="postgresql://edunet:s3cret@db.example.org:5432/edunet")
+    with pytest.raises(BackupError) as dumped:
+        backup(settings, tmp_path / "edunet.pgdump")
+    assert str(dumped.value).endswith(f"\n    pg_dump --format=custom --file {tmp_path / 'edunet.pgdump'} "
+                                      "postgresql://edunet@db.example.org:5432/edunet")
+    dump = tmp_path / "old.pgdump"
+    dump.write_bytes(b"PGDMP\x01\x0e\x00")
+    with pytest.raises(BackupError) as restored:
+        await restore(settings, dump)
+    assert str(restored.value).startswith("pg_restore is not installed here")
+    assert str(restored.value).endswith(f"--dbname postgresql://edunet@db.example.org:5432/edunet {dump}")
+    assert "s3cret" not in str(dumped.value) + str(restored.value)
+    assert list(tmp_path.iterdir()) == [dump]
 
 
 @pytest.fixture
@@ -161,7 +179,7 @@ async def test_postgres_round_trip(two_postgres_databases: tuple[str, str], tmp_
     source, target = two_postgres_databases
     upgrade_to_heads(source)
     await add_networks(source, "เครือข่ายริมน้ำ", "second")
-    path = await backup(Settings(database_url=source), tmp_path / "edunet.pgdump")
+    path = backup(Settings(database_url=source), tmp_path / "edunet.pgdump")
     assert path.read_bytes().startswith(b"PGDMP") and stat.S_IMODE(path.stat().st_mode) == 0o600
 
     upgrade_to_heads(target)  # a fresh install that started once: tables, no rows

@@ -172,6 +172,11 @@ async def test_the_healthcheck_asks_a_live_server(tmp_path: Path) -> None:
     assert await healthcheck() != 0
 
 
+def env_pairs(args: str) -> dict[str, str]:
+    """``ENV A=1 B=2`` as a dict."""
+    return {key: value for key, _, value in (pair.partition("=") for pair in args.split())}
+
+
 @pytest.mark.slow
 def test_the_dockerfile_steps_install_a_working_edunet_in_a_fresh_venv(tmp_path: Path) -> None:
     build, final = stages()
@@ -182,7 +187,7 @@ def test_the_dockerfile_steps_install_a_working_edunet_in_a_fresh_venv(tmp_path:
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     for instruction, args in build[1:]:
         if instruction == "ENV":
-            env.update(pair.split("=", 1) for pair in args.split())
+            env.update(env_pairs(args))
         elif instruction == "WORKDIR":
             workdir.mkdir()
         elif instruction == "COPY":
@@ -203,7 +208,7 @@ def test_the_dockerfile_steps_install_a_working_edunet_in_a_fresh_venv(tmp_path:
     run_env = {**env, "PATH": f"{venv / 'bin'}:{env['PATH']}", "HOME": str(tmp_path)}
     for instruction, args in final:
         if instruction == "ENV":
-            run_env.update(pair.split("=", 1) for pair in args.split() if not pair.startswith("PATH="))
+            run_env.update((key, value) for key, value in env_pairs(args).items() if key != "PATH")
     command = json.loads(final[-1][1])
     served = subprocess.run(command, cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=60)
     # The image's command starts and explains what is missing (no platform is configured here).
