@@ -121,8 +121,9 @@ async def restore(settings: Settings, source: Path, *, force: bool = False) -> N
                           f"EDUNET_DATABASE_URL is {engine}")
     if db_file is None and shutil.which("pg_restore") is None:
         dsn, _ = libpq_target(settings.database_url)
+        command = shlex.join(pg_restore_command(dsn, source))
         raise BackupError("pg_restore is not installed here; on an empty database run this where it is "
-                          f"(the password from PGPASSWORD or ~/.pgpass):\n    {shlex.join(pg_restore_command(dsn, source))}")
+                          f"(the password from PGPASSWORD or ~/.pgpass):\n    {command}")
     if db_file is None or db_file.exists():
         await _refuse_if_holding_data(settings.database_url, force=force)
     if db_file is not None:

@@ -198,14 +198,12 @@ async def check_line(settings: Settings, session: aiohttp.ClientSession) -> list
     """The access token (bot info), then the webhook endpoint LINE posts to."""
     if not (settings.line_channel_secret and settings.line_channel_access_token):
         return [Check("LINE", True, "not configured (LINE_CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN are not set)")]
-    from bot.adapters.line import WEBHOOK_PATH
-
     base = settings.line_api_base_url.rstrip("/")
     auth = {"Authorization": f"Bearer {settings.line_channel_access_token}"}
     try:
         status, info = await _get_json(session, f"{base}/v2/bot/info", auth)
-        if status == 200:
-            status_hook, hook = await _get_json(session, f"{base}/v2/bot/channel/webhook/endpoint", auth)
+        if status == 200 and isinstance(info, dict):
+            hook = await _get_json(session, f"{base}/v2/bot/channel/webhook/endpoint", auth)
     except (aiohttp.ClientError, TimeoutError) as exc:
         return [Check("LINE", False, f"cannot reach {base} ({_unreachable(exc)}): check the server's network, "
                                      "firewall or proxy, or LINE_API_BASE_URL")]
@@ -215,22 +213,26 @@ async def check_line(settings: Settings, session: aiohttp.ClientSession) -> list
     if status != 200 or not isinstance(info, dict):
         return [Check("LINE", False, f"GET /v2/bot/info answered HTTP {status}: is LINE_API_BASE_URL ({base}) "
                                      "LINE's API?")]
-    checks = [Check("LINE", True, f"bot “{info.get('displayName', '?')}” ({info.get('basicId', '?')}) "
-                                  "accepts the access token")]
-    expected = f"{settings.public_url.strip().rstrip('/')}{WEBHOOK_PATH}" if settings.public_url.strip() else None
-    if status_hook != 200 or not isinstance(hook, dict):
-        checks.append(Check("LINE webhook", False, f"GET the webhook endpoint answered HTTP {status_hook}: set "
-                                                   f"the Webhook URL to {expected or 'https://YOUR-HOST' + WEBHOOK_PATH}"
-                                                   f" in {LINE_CONSOLE}"))
-    elif expected and hook.get("endpoint") != expected:
-        checks.append(Check("LINE webhook", False, f"LINE posts to {hook.get('endpoint') or '(nothing)'}, but this "
-                                                   f"server is {expected}: set the Webhook URL in {LINE_CONSOLE}"))
-    elif not hook.get("active"):
-        checks.append(Check("LINE webhook", False, f"“Use webhook” is off for {hook.get('endpoint')}: turn it on "
-                                                   f"in {LINE_CONSOLE}"))
-    else:
-        checks.append(Check("LINE webhook", True, f"{hook['endpoint']} (active)"))
-    return checks
+    return [Check("LINE", True, f"bot “{info.get('displayName', '?')}” ({info.get('basicId', '?')}) "
+                                "accepts the access token"),
+            _line_webhook(settings, *hook)]
+
+
+def _line_webhook(settings: Settings, status: int, hook: Any) -> Check:
+    from bot.adapters.line import WEBHOOK_PATH
+
+    public_url = settings.public_url.strip().rstrip("/")
+    expected = f"{public_url}{WEBHOOK_PATH}" if public_url else None
+    if status != 200 or not isinstance(hook, dict):
+        return Check("LINE webhook", False, f"GET the webhook endpoint answered HTTP {status}: set the Webhook URL "
+                                            f"to {expected or 'https://YOUR-HOST' + WEBHOOK_PATH} in {LINE_CONSOLE}")
+    if expected and hook.get("endpoint") != expected:
+        return Check("LINE webhook", False, f"LINE posts to {hook.get('endpoint') or '(nothing)'}, but this server "
+                                            f"is {expected}: set the Webhook URL in {LINE_CONSOLE}")
+    if not hook.get("active"):
+        return Check("LINE webhook", False, f"“Use webhook” is off for {hook.get('endpoint')}: turn it on in "
+                                            f"{LINE_CONSOLE}")
+    return Check("LINE webhook", True, f"{hook['endpoint']} (active)")
 
 
 def _unreachable(exc: BaseException) -> str:

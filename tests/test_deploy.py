@@ -100,7 +100,8 @@ def test_compose_runs_postgres_two_instances_and_caddy() -> None:
         assert (env["EDUNET_HOST"], env["EDUNET_PORT"]) == ("0.0.0.0", "8080")
         assert env["EDUNET_PUBLIC_URL"].startswith("https://") and env["TELEGRAM_WEBHOOK_URL"].startswith("https://")
         assert env["EDUNET_SECRET_KEY_FILE"] == "/run/secrets/edunet_secret_key"
-        assert bot["secrets"] == ["edunet_secret_key"] and spec["secrets"]["edunet_secret_key"] == {"file": "./secret.key"}
+        assert bot["secrets"] == ["edunet_secret_key"]
+        assert spec["secrets"]["edunet_secret_key"] == {"file": "./secret.key"}
         assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
         assert bot["healthcheck"]["test"] == ["CMD", "python", "-c", healthcheck_code()]  # the image's own
     caddy = services["caddy"]

@@ -121,7 +121,8 @@ async def test_the_secret_key_must_be_private_and_apart_from_the_data(
     key_file.chmod(0o644)
     code, lines = await doctor(capsys, healthy)
     assert code == 1
-    assert lines["secret key"] == f"✗ secret key: {key_file} has permissions 644, others may read it: chmod 600 {key_file}"
+    assert lines["secret key"] == (f"✗ secret key: {key_file} has permissions 644, others may read it: "
+                                   f"chmod 600 {key_file}")
 
     db_dir = sqlite_path(healthy["database_url"]).parent  # type: ignore[union-attr]
     beside_db = db_dir / "secret.key"
@@ -160,7 +161,8 @@ async def test_database_and_migrations(capsys: pytest.CaptureFixture[str], healt
     assert lines["database"].startswith("✓ database: reachable")
     assert lines["migrations"].startswith("✗ migrations: ") and "run `edunet db upgrade`" in lines["migrations"]
 
-    _, lines = await doctor(capsys, {**healthy, "database_url": f"postgresql://edunet:pw-123@127.0.0.1:{free_port()}/x"})
+    unreachable = f"postgresql://edunet:pw-123@127.0.0.1:{free_port()}/x"
+    _, lines = await doctor(capsys, {**healthy, "database_url": unreachable})
     assert lines["database"].startswith("✗ database: cannot reach postgresql+asyncpg://edunet:***@127.0.0.1:")
     assert "pw-123" not in lines["database"]
 
