@@ -4,9 +4,10 @@ Cumulative targets (activities, people, hours, baht, tasks done…) are expected
 the year: by a date, ``share`` of the year has elapsed and ``share × target`` is the expected
 value. A target is on track when its actual value is at least the expected value less a margin
 of ``PACE_MARGIN`` of the whole target, so the first days of a year do not show every target
-behind; once the period is over, a target not reached is behind. Level targets (a survey's mean score or response rate) do not accumulate: they are
-done once they reach the target and behind until then. A target with no value to show (no
-answers yet, or hidden by the anonymity rule) has no pace.
+behind; once the period is over, a target not reached is behind. Level targets (a survey's
+mean score or response rate) do not accumulate: they are done once they reach the target and
+behind until then. A target with no value to show (no answers yet, or hidden by the anonymity
+rule) has no pace.
 """
 
 from __future__ import annotations
