@@ -170,8 +170,8 @@ def check_target(kind: str, params: dict[str, Any], value: Decimal) -> None:
         if set(params) - {"resource_type"}:
             raise TargetError("params")
     elif kind in LEVEL_KINDS:
-        if not isinstance(params.get("survey"), int) or (
-                kind == "survey_mean" and not isinstance(params.get("question"), int)):
+        if not isinstance(params.get("survey"), int) or set(params) - {"survey", "question"} or (
+                not isinstance(params.get("question", 0 if kind == "survey_response_rate" else None), int)):
             raise TargetError("params")
     elif kind == "tasks_on_time":
         if set(params) - {"project"}:

@@ -89,7 +89,9 @@ async def test_goals_are_numbered_per_network_and_a_number_is_never_reused(db: D
         for kind, params, value in [("tea", {}, 1), ("activities", {}, 0), ("activities", {"colour": "red"}, 1),
                                     ("activities", {"aim": "equity", "category": "workshop"}, 1),
                                     ("resources", {"stage": "pledged", "measure": "quantity"}, 1),
-                                    ("survey_mean", {"survey": 1}, 4), ("meetings", {"kind": "leaders"}, 1)]:
+                                    ("survey_mean", {"survey": 1}, 4),
+                                    ("survey_response_rate", {"survey": 1, "question": "1"}, 80),
+                                    ("meetings", {"kind": "leaders"}, 1)]:
             with pytest.raises(TargetError):
                 await repo.add_target(first, kind=kind, params=params, value=Decimal(value), unit="", owner_id=None,
                                       now=NOW)
