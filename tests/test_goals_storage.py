@@ -279,7 +279,9 @@ async def test_meetings_held_tasks_on_time_and_manual_indicators(db: Database) -
         assert await actual(conn, of_project) == 0
         await plan.set_status(blocked, "done", now=NOW, today=today)
         assert await actual(conn, of_project) == 1
-        reopened = await plan.set_status(await plan.task(a.id, 3), "started", now=NOW, today=today)  # type: ignore[arg-type]
+        finished = await plan.task(a.id, 3)
+        assert finished is not None and finished.status == "done"
+        reopened = await plan.set_status(finished, "started", now=NOW, today=today)
         assert reopened.done_on is None and reopened.blocked_reason is None
         assert await actual(conn, of_project) == 0
         counts = await plan.counts(a.id, YEAR.start, YEAR.end, today)
