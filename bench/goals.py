@@ -157,17 +157,13 @@ def queries(db: Database, targets: list[Target]) -> dict[str, Timing]:
         return lambda conn: MeasureRepo(conn).actual(target, start, end, tz=TZ, now=REFERENCE_NOW)
 
     async def goals_screen(conn: Any) -> list[Progress]:
-        found = []
-        for goal in await GoalRepo(conn).of_year(NETWORK, YEAR):
-            for target in goal.targets:
-                measured = await MeasureRepo(conn).actual(target, year.start, year.end, tz=TZ, now=REFERENCE_NOW)
-                found.append(assess(target, measured, share))
-        return found
+        targets = [t for g in await GoalRepo(conn).of_year(NETWORK, YEAR) for t in g.targets]
+        measured = await MeasureRepo(conn).actuals(targets, year.start, year.end, tz=TZ, now=REFERENCE_NOW)
+        return [assess(t, m, share) for t, m in zip(targets, measured)]
 
     async def review_screen(conn: Any) -> Any:
-        repo = MeasureRepo(conn)
-        actuals = [await repo.actual(t, term.start, term.end, tz=TZ, now=REFERENCE_NOW)
-                   for g in await GoalRepo(conn).of_year(NETWORK, YEAR) for t in g.targets]
+        targets = [t for g in await GoalRepo(conn).of_year(NETWORK, YEAR) for t in g.targets]
+        actuals = await MeasureRepo(conn).actuals(targets, term.start, term.end, tz=TZ, now=REFERENCE_NOW)
         start, end = local_midnight(term.start, TZ), local_midnight(term.end, TZ)
         return (actuals, await ActivityRepo(conn).totals(NETWORK, term.start, term.end),
                 await PledgeRepo(conn).totals_pledged(NETWORK, start, end),

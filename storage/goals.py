@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from storage.activities import needs
-from storage.activity_repo import ActivityRepo
+from storage.activities import activities, needs
 from storage.meetings import meetings
 from storage.repo import Repo
-from storage.resource_repo import PledgeRepo, from_x100, to_x100
+from storage.resource_repo import PledgeRepo, PledgeTotal, from_x100, to_x100
 from storage.surveys import survey_answers, survey_questions, survey_responses, surveys
 from storage.tables import metadata, networks
 from storage.types import UTCDateTime
@@ -540,64 +539,114 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tz).astimezone(timezone.utc)
 
 
+@dataclass(frozen=True)
+class ActivityGroup:
+    category: str
+    aim: str
+    count: int
+    participants: int
+    minutes: int
+
+
+def count_activities(groups: list[ActivityGroup], what: str, *, category: str | None = None,
+                     aim: str | None = None) -> Decimal:
+    """How many activities (``activities``), people (``participants``) or hours (``hours``), optionally of
+    one category or one aim."""
+    chosen = [g for g in groups if category in (None, g.category) and aim in (None, g.aim)]
+    if what == "activities":
+        return Decimal(sum(g.count for g in chosen))
+    if what == "participants":
+        return Decimal(sum(g.participants for g in chosen))
+    return (Decimal(sum(g.minutes for g in chosen)) / 60).quantize(Decimal("0.01"))
+
+
+def sum_resources(totals: list[PledgeTotal], *, measure: str, resource_type: str | None = None,
+                  sector: str | None = None, unit: str | None = None) -> Decimal:
+    """Baht, or one unit of quantity, optionally of one channel (resource type) or source sector."""
+    wanted_unit = BAHT if measure == "baht" else unit
+    return sum((t.amount for t in totals if t.unit == wanted_unit and resource_type in (None, t.resource_type)
+                and sector in (None, t.source_sector)), Decimal(0))
+
+
+class _Totals:
+    """The period totals several targets share, each read once for a whole screen of goals."""
+
+    def __init__(self, repo: MeasureRepo, network_id: int, start: datetime, end: datetime,
+                 days: tuple[date, date]) -> None:
+        self.repo, self.network_id, self.start, self.end, self.days = repo, network_id, start, end, days
+        self._activities: list[ActivityGroup] | None = None
+        self._pledges: dict[str, list[PledgeTotal]] = {}
+
+    async def activities(self) -> list[ActivityGroup]:
+        if self._activities is None:
+            self._activities = await self.repo.activity_groups(self.network_id, *self.days)
+        return self._activities
+
+    async def pledges(self, stage: str) -> list[PledgeTotal]:
+        if stage not in self._pledges:
+            repo = PledgeRepo(self.repo.conn)
+            read = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
+            self._pledges[stage] = await read(self.network_id, self.start, self.end)
+        return self._pledges[stage]
+
+
 class MeasureRepo(Repo):
-    """The actual value of a target over a period of local dates ``[start, end)``, from the bot's own data.
+    """The actual value of targets over a period of local dates ``[start, end)``, from the bot's own data.
 
     ``now`` bounds what has happened (a meeting is held once it has started); ``tz`` turns the
     local dates into instants for timestamp columns.
     """
 
     async def actual(self, target: Target, start: date, end: date, *, tz: ZoneInfo, now: datetime) -> Measured:
+        return (await self.actuals([target], start, end, tz=tz, now=now))[0]
+
+    async def actuals(self, targets: list[Target], start: date, end: date, *, tz: ZoneInfo,
+                      now: datetime) -> list[Measured]:
+        """Every target's actual value (in order); the activity and pledge totals are read once per network."""
+        shared: dict[int, _Totals] = {}
+        found = []
+        for target in targets:
+            if target.network_id not in shared:
+                shared[target.network_id] = _Totals(self, target.network_id, local_midnight(start, tz),
+                                                    local_midnight(end, tz), (start, end))
+            found.append(await self._measure(target, shared[target.network_id], now))
+        return found
+
+    async def _measure(self, target: Target, totals: _Totals, now: datetime) -> Measured:
         kind, p, network = target.kind, target.params, target.network_id
         if kind in ("activities", "participants", "hours"):
-            return Measured(await self.activities(network, start, end, kind, category=p.get("category"),
-                                                  aim=p.get("aim")))
+            return Measured(count_activities(await totals.activities(), kind, category=p.get("category"),
+                                             aim=p.get("aim")))
         if kind == "resources":
-            return Measured(await self.resources(network, local_midnight(start, tz), local_midnight(end, tz),
-                                                 stage=p["stage"], measure=p["measure"],
-                                                 resource_type=p.get("resource_type"), sector=p.get("sector"),
-                                                 unit=p.get("unit")))
+            return Measured(sum_resources(await totals.pledges(p["stage"]), measure=p["measure"],
+                                          resource_type=p.get("resource_type"), sector=p.get("sector"),
+                                          unit=p.get("unit")))
         if kind == "needs_fulfilled":
-            return Measured(await self.needs_fulfilled(network, local_midnight(start, tz), local_midnight(end, tz),
+            return Measured(await self.needs_fulfilled(network, totals.start, totals.end,
                                                        resource_type=p.get("resource_type")))
         if kind == "survey_mean":
             return await self.survey_mean(network, p["survey"], p["question"])
         if kind == "survey_response_rate":
             return await self.survey_response_rate(network, p["survey"], p.get("question"))
         if kind == "meetings":
-            return Measured(await self.meetings_held(network, local_midnight(start, tz),
-                                                     min(local_midnight(end, tz), now)))
+            return Measured(await self.meetings_held(network, totals.start, min(totals.end, now)))
         if kind == "tasks_on_time":
-            return Measured(await self.tasks_on_time(network, start, end, project=p.get("project")))
+            return Measured(await self.tasks_on_time(network, *totals.days, project=p.get("project")))
         if kind == "manual":
             return Measured(await self.latest_report(target))
         raise TargetError("kind")
 
-    async def activities(self, network_id: int, start: date, end: date, what: str, *, category: str | None = None,
-                         aim: str | None = None) -> Decimal:
-        """How many activities (``activities``), people (``participants``) or hours (``hours``), optionally of
-        one category or aim; answered from the covering index the summary uses."""
-        by = "category" if category else "aim"
-        totals = await ActivityRepo(self.conn).totals(network_id, start, end, by=by)
-        key = category or aim
-        chosen = [t for t in totals if key is None or t.key == key]
-        if what == "activities":
-            return Decimal(sum(t.count for t in chosen))
-        if what == "participants":
-            return Decimal(sum(t.participants for t in chosen))
-        return (Decimal(sum(t.minutes for t in chosen)) / 60).quantize(Decimal("0.01"))
-
-    async def resources(self, network_id: int, start: datetime, end: datetime, *, stage: str, measure: str,
-                        resource_type: str | None = None, sector: str | None = None,
-                        unit: str | None = None) -> Decimal:
-        """Pledged (made in the period, not cancelled) or delivered (in the period) amounts, in baht or in one
-        unit of quantity, optionally of one channel (resource type) or source sector."""
-        repo = PledgeRepo(self.conn)
-        totals = await (repo.totals_pledged if stage == "pledged" else repo.totals_delivered)(network_id, start, end)
-        wanted_unit = BAHT if measure == "baht" else unit
-        return sum((t.amount for t in totals
-                    if t.unit == wanted_unit and resource_type in (None, t.resource_type)
-                    and sector in (None, t.source_sector)), Decimal(0))
+    async def activity_groups(self, network_id: int, start: date, end: date) -> list[ActivityGroup]:
+        """Count, participants and minutes in [start, end) by category and aim: an index-only scan of the
+        covering index the summary uses."""
+        a = activities.c
+        rows = (await self.conn.execute(
+            sa.select(a.category, a.aim, sa.func.count().label("n"),
+                      sa.func.coalesce(sa.func.sum(a.participants), 0).label("people"),
+                      sa.func.coalesce(sa.func.sum(a.minutes), 0).label("minutes"))
+            .where(a.network_id == network_id, a.activity_date >= start, a.activity_date < end)
+            .group_by(a.category, a.aim))).all()
+        return [ActivityGroup(r.category, r.aim, int(r.n), int(r.people), int(r.minutes)) for r in rows]
 
     async def needs_fulfilled(self, network_id: int, start: datetime, end: datetime, *,
                               resource_type: str | None = None) -> Decimal:

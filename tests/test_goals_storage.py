@@ -13,7 +13,7 @@ import pytest
 from bot.academic import DEFAULT_CALENDAR
 from storage.activity_repo import ActivityRepo
 from storage.db import Database
-from storage.goals import GoalRepo, MeasureRepo, PlanRepo, TargetError, Target
+from storage.goals import GoalRepo, MeasureRepo, Measured, PlanRepo, Target, TargetError
 from storage.meetings import MeetingRepo
 from storage.membership import MemberRepo, NetworkRepo, OrganisationRepo
 from storage.resource_repo import NeedRepo, PledgeRepo
@@ -129,6 +129,10 @@ async def test_activity_targets_move_with_activities_logged_in_the_year(db: Data
         assert await actual(conn, innovation) == 2
         assert await actual(conn, people) == 67
         assert await actual(conn, hours) == Decimal("3.00")
+        # A screen of goals reads the period's totals once and finds the same values.
+        together = await MeasureRepo(conn).actuals([hours, workshops, people], YEAR.start, YEAR.end, tz=BANGKOK,
+                                                   now=NOW)
+        assert together == [Measured(Decimal("3.00")), Measured(Decimal(1)), Measured(Decimal(67))]
 
 
 async def test_resource_targets_count_pledged_or_delivered_baht_or_quantity_by_channel_and_sector(
