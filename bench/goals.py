@@ -29,8 +29,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from bench.queries import (REFERENCE_DAY, REFERENCE_NOW, Seed, analyze, load_postgres, load_sqlite,
                            with_postgres_database)
 from bot.academic import DEFAULT_CALENDAR
