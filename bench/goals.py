@@ -155,17 +155,21 @@ def queries(db: Database, targets: list[Target]) -> dict[str, Timing]:
         return lambda conn: MeasureRepo(conn).actual(target, start, end, tz=TZ, now=REFERENCE_NOW)
 
     async def goals_screen(conn: Any) -> list[Progress]:
+        repo = MeasureRepo(conn)
         targets = [t for g in await GoalRepo(conn).of_year(NETWORK, YEAR) for t in g.targets]
-        measured = await MeasureRepo(conn).actuals(targets, year.start, year.end, tz=TZ, now=REFERENCE_NOW)
+        measured = await repo.actuals(targets, repo.period(NETWORK, year.start, year.end, tz=TZ), now=REFERENCE_NOW)
         return [assess(t, m, share) for t, m in zip(targets, measured)]
 
     async def review_screen(conn: Any) -> Any:
+        """Every target over the term, and the Check's tables from the same period totals."""
+        repo = MeasureRepo(conn)
+        totals = repo.period(NETWORK, term.start, term.end, tz=TZ)
         targets = [t for g in await GoalRepo(conn).of_year(NETWORK, YEAR) for t in g.targets]
-        actuals = await MeasureRepo(conn).actuals(targets, term.start, term.end, tz=TZ, now=REFERENCE_NOW)
-        start, end = local_midnight(term.start, TZ), local_midnight(term.end, TZ)
-        return (actuals, await ActivityRepo(conn).totals(NETWORK, term.start, term.end),
-                await PledgeRepo(conn).totals_pledged(NETWORK, start, end),
-                await PledgeRepo(conn).totals_delivered(NETWORK, start, end),
+        by_aim: dict[str, int] = {}
+        for group in await totals.activities():
+            by_aim[group.aim] = by_aim.get(group.aim, 0) + group.count
+        return (await repo.actuals(targets, totals, now=REFERENCE_NOW), by_aim, await totals.pledges("pledged"),
+                await totals.pledges("delivered"),
                 await PlanRepo(conn).counts(NETWORK, term.start, term.end, REFERENCE_DAY),
                 await PlanRepo(conn).overdue(NETWORK, REFERENCE_DAY, limit=10))
 

@@ -130,9 +130,13 @@ async def test_activity_targets_move_with_activities_logged_in_the_year(db: Data
         assert await actual(conn, people) == 67
         assert await actual(conn, hours) == Decimal("3.00")
         # A screen of goals reads the period's totals once and finds the same values.
-        together = await MeasureRepo(conn).actuals([hours, workshops, people], YEAR.start, YEAR.end, tz=BANGKOK,
-                                                   now=NOW)
+        measure = MeasureRepo(conn)
+        year = measure.period(a.id, YEAR.start, YEAR.end, tz=BANGKOK)
+        together = await measure.actuals([hours, workshops, people], year, now=NOW)
         assert together == [Measured(Decimal("3.00")), Measured(Decimal(1)), Measured(Decimal(67))]
+        assert sum(g.count for g in await year.activities()) == 3
+        with pytest.raises(ValueError):
+            await measure.actuals([hours], measure.period(b.id, YEAR.start, YEAR.end, tz=BANGKOK), now=NOW)
 
 
 async def test_resource_targets_count_pledged_or_delivered_baht_or_quantity_by_channel_and_sector(

@@ -7,14 +7,14 @@ is never stored: it is measured from the data the bot already keeps, whenever it
 """
 
 from storage.goals.goal_repo import Goal, GoalRepo, Report, Target, TargetError, check_target
-from storage.goals.measures import MIN_ANSWERS, ActivityGroup, MeasureRepo, Measured, local_midnight
+from storage.goals.measures import MIN_ANSWERS, ActivityGroup, MeasureRepo, Measured, PeriodTotals, local_midnight
 from storage.goals.plan_repo import PlanRepo, Project, Task, TaskCounts
 from storage.goals.tables import (AIMS, CUMULATIVE_KINDS, LEVEL_KINDS, LINK_ENTITIES, TARGET_KINDS, TASK_STATUSES,
                                   goal_targets, goals, indicator_reports, plan_projects, plan_task_links, plan_tasks)
 
 __all__ = [
     "AIMS", "CUMULATIVE_KINDS", "LEVEL_KINDS", "LINK_ENTITIES", "MIN_ANSWERS", "TARGET_KINDS", "TASK_STATUSES",
-    "ActivityGroup", "Goal", "GoalRepo", "MeasureRepo", "Measured", "PlanRepo", "Project", "Report", "Target",
+    "ActivityGroup", "Goal", "GoalRepo", "MeasureRepo", "Measured", "PeriodTotals", "PlanRepo", "Project", "Report", "Target",
     "TargetError", "Task", "TaskCounts", "check_target", "goal_targets", "goals", "indicator_reports",
     "local_midnight", "plan_projects", "plan_task_links", "plan_tasks",
 ]

@@ -66,21 +66,24 @@ def sum_resources(totals: list[PledgeTotal], *, measure: str, resource_type: str
                 and sector in (None, t.source_sector)), Decimal(0))
 
 
-class _Totals:
-    """The period totals several targets share, each read once for a whole screen of goals."""
+class PeriodTotals:
+    """One network's activity and pledge totals over one period, each read at most once: the targets of a
+    screen of goals and the review's own tables share them."""
 
-    def __init__(self, repo: MeasureRepo, network_id: int, start: datetime, end: datetime,
-                 days: tuple[date, date]) -> None:
-        self.repo, self.network_id, self.start, self.end, self.days = repo, network_id, start, end, days
+    def __init__(self, repo: MeasureRepo, network_id: int, days: tuple[date, date], tz: ZoneInfo) -> None:
+        self.repo, self.network_id, self.days = repo, network_id, days
+        self.start, self.end = local_midnight(days[0], tz), local_midnight(days[1], tz)
         self._activities: list[ActivityGroup] | None = None
         self._pledges: dict[str, list[PledgeTotal]] = {}
 
     async def activities(self) -> list[ActivityGroup]:
+        """Activities by category and aim."""
         if self._activities is None:
             self._activities = await self.repo.activity_groups(self.network_id, *self.days)
         return self._activities
 
     async def pledges(self, stage: str) -> list[PledgeTotal]:
+        """Pledged (made in the period, not cancelled) or delivered (in the period), by channel, sector, unit."""
         if stage not in self._pledges:
             repo = PledgeRepo(self.repo.conn)
             read = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
@@ -95,22 +98,19 @@ class MeasureRepo(Repo):
     local dates into instants for timestamp columns.
     """
 
+    def period(self, network_id: int, start: date, end: date, *, tz: ZoneInfo) -> PeriodTotals:
+        return PeriodTotals(self, network_id, (start, end), tz)
+
     async def actual(self, target: Target, start: date, end: date, *, tz: ZoneInfo, now: datetime) -> Measured:
-        return (await self.actuals([target], start, end, tz=tz, now=now))[0]
+        return (await self.actuals([target], self.period(target.network_id, start, end, tz=tz), now=now))[0]
 
-    async def actuals(self, targets: list[Target], start: date, end: date, *, tz: ZoneInfo,
-                      now: datetime) -> list[Measured]:
-        """Every target's actual value (in order); the activity and pledge totals are read once per network."""
-        shared: dict[int, _Totals] = {}
-        found = []
-        for target in targets:
-            if target.network_id not in shared:
-                shared[target.network_id] = _Totals(self, target.network_id, local_midnight(start, tz),
-                                                    local_midnight(end, tz), (start, end))
-            found.append(await self._measure(target, shared[target.network_id], now))
-        return found
+    async def actuals(self, targets: list[Target], period: PeriodTotals, *, now: datetime) -> list[Measured]:
+        """Every target's actual value over ``period`` (in order); the targets are of the period's network."""
+        if any(t.network_id != period.network_id for t in targets):
+            raise ValueError("targets of another network")
+        return [await self._measure(target, period, now) for target in targets]
 
-    async def _measure(self, target: Target, totals: _Totals, now: datetime) -> Measured:
+    async def _measure(self, target: Target, totals: PeriodTotals, now: datetime) -> Measured:
         kind, p, network = target.kind, target.params, target.network_id
         if kind in ("activities", "participants", "hours"):
             return Measured(count_activities(await totals.activities(), kind, category=p.get("category"),
