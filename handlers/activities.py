@@ -597,6 +597,7 @@ async def delete_confirmed(ctx: Context) -> None:
 # ------------------------------------------------------------------ the progress summary
 
 
+@router.summary_section(order=20)
 async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
     """Activities this period against the previous one, by collaboration aim."""
     assert ctx.network is not None
@@ -620,4 +621,4 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         previous_count = previous[aim].count if aim in previous else 0
         chart[aim_label(t, aim)] = (float(this_count), float(previous_count))
         lines.append(f"• {aim_label(t, aim)}: {this_count} ({previous_count})")
-    return SummarySection(title=t("Activities by collaboration aim"), lines=lines, chart=chart, order=20)
+    return SummarySection(title=t("Activities by collaboration aim"), lines=lines, chart=chart)

@@ -88,20 +88,14 @@ async def build_export(conn: Any, network_id: int, kind: str, start: date, end: 
     return pledges_csv(t, rows, tz), len(rows)
 
 
-
-
-SURVEY_WORDS = frozenset({"survey", "surveys", "แบบสำรวจ"})
-
-
 @router.command("export", "ส่งออก", roles={Role.COORDINATOR}, where=Where.PRIVATE,
                 help=N_("Download a CSV for Excel: /export activities|pledges [period], /export survey N"))
 async def export_command(ctx: Context) -> None:
     assert ctx.network is not None
     word, _, rest = ctx.args.strip().partition(" ")
-    if word.lower() in SURVEY_WORDS:
-        from handlers.surveys import export_survey
-
-        await export_survey(ctx, rest)
+    exporter = ctx.app.router.exporters.get(word.lower())
+    if exporter is not None:  # another feature's export (/export survey N)
+        await exporter.handler(ctx, rest)
         return
     kind = KINDS.get(word.lower())
     if kind is None:

@@ -320,9 +320,8 @@ async def deliveries(ctx: Context) -> None:
     t = ctx.t
     repo = ctx.repo(DeliveryRepo)
     if ctx.args.strip().lower() in ("retry", "ลองใหม่"):
-        count = await repo.requeue_dead(ctx.network.id, ctx.now)
+        count = await ctx.retry_failed_pushes()
         await ctx.audit("retry", "deliveries", None, count=count)
-        ctx.outbox_touched = ctx.outbox_touched or count > 0
         await ctx.reply(t("{n} failed message(s) will be tried again.", n=count))
         return
     rows = await repo.by_chat(ctx.network.id)

@@ -525,6 +525,7 @@ async def send_reminder(ctx: TaskContext) -> None:
 # ------------------------------------------------------------------ the summary's meetings section
 
 
+@router.summary_section(order=90)
 async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
     """Upcoming meetings (next 14 days) and meetings held in the period vs the previous one."""
     if ctx.network is None:
@@ -542,5 +543,5 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         lines.append(t("Next: {when} {title} (going {yes})", when=t.datetime(ctx.local(meeting.starts_at)),
                        title=meeting.title, yes=counts["yes"]))
     chart = {t("Meetings"): (float(held), float(before))} if held or before else {}
-    return SummarySection(title=t("Meetings"), lines=lines, chart=chart, order=90)
+    return SummarySection(title=t("Meetings"), lines=lines, chart=chart)
 

@@ -625,6 +625,7 @@ def _totals_text(t: Translator, rows: list[PledgeTotal]) -> str:
     return ", ".join(amount_text(t, amount, unit) for unit, amount in sorted(by_unit.items())) or "0"
 
 
+@router.summary_section(order=21)
 async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
     """Pledged vs delivered by resource type and source sector; open and overdue needs as progress bars."""
     assert ctx.network is not None
@@ -660,4 +661,4 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         if item.need.needed_by < ctx.today:
             label += " " + t("⚠️ overdue")
         progress.append((label, float(item.delivered), float(item.need.target)))
-    return SummarySection(title=t("Resource mobilisation"), lines=lines, chart=chart, progress=progress, order=21)
+    return SummarySection(title=t("Resource mobilisation"), lines=lines, chart=chart, progress=progress)

@@ -12,7 +12,6 @@ from bot.model import Reply
 from handlers.survey_logic import audience_members, survey_stats
 from handlers.survey_views import poll_card, results_replies, survey_card, update_key
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, OrganisationRepo
-from storage.runtime import TaskRepo
 from storage.surveys import Survey, SurveyRepo
 
 # Live counts: at most one card update per survey or poll per this interval.
@@ -58,8 +57,7 @@ async def live_card(ctx: BaseContext, survey: Survey) -> Any:
 async def schedule_refresh(ctx: BaseContext, survey: Survey) -> None:
     """Throttle live counts: one pending refresh per survey, run at most every REFRESH."""
     key = f"{update_key(survey)}:refresh"
-    task = await ctx.repo(TaskRepo).get(key)
-    if task is not None and task.status == "pending":
+    if await ctx.is_scheduled(key):
         return
     await ctx.schedule(key, "survey.refresh", ctx.now + REFRESH, {"survey_id": survey.id})
 

@@ -418,6 +418,7 @@ async def export_command(ctx: Context) -> None:
     await export_survey(ctx, ctx.args)
 
 
+@router.exporter("survey", "surveys", "แบบสำรวจ")
 async def export_survey(ctx: Context, args: str) -> None:
     """``/export survey ID`` (the shared /export dispatches here with ``args`` = "ID")."""
     args = re.sub(r"^\s*(survey|แบบสำรวจ)\b", "", args.strip(), flags=re.IGNORECASE)
@@ -495,6 +496,7 @@ async def remind_task(ctx: TaskContext) -> None:
 # ------------------------------------------------------------------ summary
 
 
+@router.summary_section(order=ORDER)
 async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
     """Response rates of the surveys and polls open at some time in the period (read-only)."""
     if ctx.network is None:
@@ -519,7 +521,7 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         progress.append((survey.title, float(answered), float(audience)))
     previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end)
     chart = {t("Survey response rate (%)"): (await _mean_rate(ctx, current), await _mean_rate(ctx, previous))}
-    return SummarySection(title=t("Surveys and polls"), lines=lines, chart=chart, progress=progress, order=ORDER)
+    return SummarySection(title=t("Surveys and polls"), lines=lines, chart=chart, progress=progress)
 
 
 async def _audience_size(ctx: BaseContext, survey: Survey) -> int:

@@ -500,7 +500,7 @@ async def test_multiple_choice_adds_idempotently_clears_and_moves_on(bot: Conver
 async def test_summary_section_reports_response_rates_for_the_period(bot: Conversation) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from bot.context import TaskContext
+    from bot.context import BaseContext
     from bot.summary import Period
     from handlers.surveys import summary_section
     from storage.membership import NetworkRepo
@@ -516,11 +516,13 @@ async def test_summary_section_reports_response_rates_for_the_period(bot: Conver
         period = Period(start, end, start - (end - start), start)
         async with bot.app.db.transaction() as conn:
             network = await NetworkRepo(conn).get(network_id)
-            return await summary_section(TaskContext(bot.app, conn, network, task=None), period)
+            assert network is not None
+            return await summary_section(BaseContext(bot.app, conn, network, network.language), period)
 
     week = datetime(2026, 11, 16, tzinfo=timezone.utc)
     found = await section(week, week + timedelta(days=7))
-    assert found is not None and found.title == "แบบสำรวจและโพล" and found.order == 30
+    route = next(r for r in bot.app.router.summary_sections if r.provider is summary_section)
+    assert found is not None and found.title == "แบบสำรวจและโพล" and route.order == 30
     assert found.lines == ["แบบสำรวจ “ความพึงพอใจของผู้ปกครอง 2569”: ตอบแล้ว 1/2 คน (ร้อยละ 50) "
                            "เปิดรับถึง 28 พ.ย. 2569 18:00 น.",
                            "โพล “ไปไหนดี”: โหวต 1 คน"]
