@@ -425,7 +425,7 @@ async def activities_command(ctx: Context) -> None:
 
 @router.button("acl")
 async def activities_button(ctx: Context) -> None:
-    payload = ctx.payload  # type: ignore[attr-defined]
+    payload = ctx.payload
     scope = payload.arg(0) if payload.arg(0) in ("mine", "org", "network") else "network"
     try:
         page = max(0, payload.int_arg(1))
@@ -484,7 +484,7 @@ async def load_activity(ctx: Context) -> Activity | None:
     """The activity a button names, within this network; a polite message when gone."""
     assert ctx.network is not None
     try:
-        activity_id = ctx.payload.int_arg(0)  # type: ignore[attr-defined]
+        activity_id = ctx.payload.int_arg(0)
     except ValueError:
         activity_id = 0
     activity = await ctx.repo(ActivityRepo).get(ctx.network.id, activity_id)

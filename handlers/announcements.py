@@ -310,7 +310,7 @@ async def report(ctx: Context, announcement_id: int | None) -> None:
 
 @router.button("annrep", roles=COORDINATOR)
 async def report_button(ctx: Context) -> None:
-    await report(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    await report(ctx, ctx.payload.int_arg(0))
 
 
 @router.command("deliveries", "การส่ง", roles=COORDINATOR,

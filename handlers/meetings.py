@@ -343,7 +343,7 @@ async def create_meeting(ctx: Context) -> None:
 
 @router.button("rsvp")
 async def rsvp(ctx: Context) -> None:
-    payload = ctx.payload  # type: ignore[attr-defined]
+    payload = ctx.payload
     meeting = await get_meeting(ctx, payload.int_arg(0))
     answer = ANSWER_CODES.get(payload.arg(1))
     if meeting is None or answer is None:
@@ -367,7 +367,7 @@ async def rsvp(ctx: Context) -> None:
 
 @router.button("ics")
 async def calendar_file(ctx: Context) -> None:
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None:
         ctx.toast = ctx.t("This button has expired. Please start again.")
         return
@@ -404,7 +404,7 @@ async def list_meetings(ctx: Context) -> None:
 
 @router.button("mtg")
 async def show_meeting(ctx: Context) -> None:
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None:
         ctx.toast = ctx.t("This button has expired. Please start again.")
         return
@@ -419,7 +419,7 @@ async def show_meeting(ctx: Context) -> None:
 
 @router.button("mtgmove", roles=COORDINATOR)
 async def reschedule_button(ctx: Context) -> None:
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None or meeting.status != "scheduled":
         await ctx.say(ctx.t("This meeting can no longer be changed."))
         return
@@ -465,7 +465,7 @@ async def reschedule_flow(ctx: Context) -> None:
 
 @router.button("mtgcxl", roles=COORDINATOR)
 async def cancel_button(ctx: Context) -> None:
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None or meeting.status != "scheduled":
         await ctx.say(ctx.t("This meeting can no longer be changed."))
         return
@@ -476,7 +476,7 @@ async def cancel_button(ctx: Context) -> None:
 @router.button("mtgcxlok", roles=COORDINATOR)
 async def cancel_confirmed(ctx: Context) -> None:
     assert ctx.network is not None
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None or not await ctx.repo(MeetingRepo).cancel(ctx.network.id, meeting.id, ctx.now):
         await ctx.say(ctx.t("This meeting can no longer be changed."))
         return

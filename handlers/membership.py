@@ -207,7 +207,7 @@ async def join_flow(ctx: Context) -> None:
 
 @router.button("joincode", member=False, where=Where.PRIVATE)
 async def join_button(ctx: Context) -> None:
-    await redeem(ctx, ctx.payload.arg(0))  # type: ignore[attr-defined]
+    await redeem(ctx, ctx.payload.arg(0))
 
 
 async def redeem(ctx: Context, raw_code: str) -> None:

@@ -222,7 +222,7 @@ async def needs_command(ctx: Context) -> None:
 @router.button("ndl")
 async def needs_more(ctx: Context) -> None:
     try:
-        offset = max(0, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+        offset = max(0, ctx.payload.int_arg(0))
     except ValueError:
         offset = 0
     await show_needs(ctx, offset)
@@ -274,7 +274,7 @@ def pledge_buttons(ctx: Context, found: list[Pledge]) -> list[list[Button]]:
 
 def _arg_id(ctx: Context) -> int:
     try:
-        return ctx.payload.int_arg(0)  # type: ignore[attr-defined]
+        return ctx.payload.int_arg(0)
     except ValueError:
         return 0
 

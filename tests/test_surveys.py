@@ -227,7 +227,7 @@ async def test_the_database_holds_no_link_between_anonymous_answers_and_members(
         bot: Conversation, caplog: pytest.LogCaptureFixture, secret_key_file: Path) -> None:
     import logging
 
-    from handlers.survey_logic import server_key
+    from handlers.surveys.logic import server_key
 
     caplog.set_level(logging.DEBUG)
     out = await anonymous_survey_with_answers(bot)
@@ -310,7 +310,7 @@ def test_the_server_key_comes_from_the_setting_or_a_private_generated_file(tmp_p
     import stat
 
     from bot.config import Settings
-    from handlers.survey_logic import server_key
+    from handlers.surveys.logic import server_key
 
     assert server_key(Settings(secret_key="from-env")) == b"from-env"
     path = tmp_path / "keys" / "secret.key"
@@ -502,7 +502,7 @@ async def test_summary_section_reports_response_rates_for_the_period(bot: Conver
 
     from bot.context import BaseContext
     from bot.summary import Period
-    from handlers.surveys import summary_section
+    from handlers.surveys.routes import summary_section
     from storage.membership import NetworkRepo
 
     await bot.setup_network("alice", "parents")
@@ -599,7 +599,7 @@ async def test_survey_storage_on_both_engines(db_url: str) -> None:
 
 async def test_english_users_get_the_english_scale_and_export_survey_takes_the_shared_export_form(
         bot: Conversation) -> None:
-    from handlers.surveys import export_survey
+    from handlers.surveys.routes import export_survey
 
     await bot.setup_network("alice", "parents")
     await bot.add_member("noi", "parent")

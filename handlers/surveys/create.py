@@ -1,33 +1,41 @@
 """The guided /survey flow: title, questions, audience, anonymity, closing time, preview.
 
-The draft lives in the flow state (no answers ever do); publishing creates the survey.
-Registered as routes by :mod:`handlers.surveys`.
+The draft lives in the flow state (no answers ever do); publishing creates the survey
+(:func:`handlers.surveys.service.publish_survey`).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.context import Context
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
+from bot.i18n import N_
 from bot.model import Text
 from bot.roles import Role, parse_role
-from handlers.survey_logic import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MAX_QUESTIONS
-from handlers.survey_views import kind_label, option_labels
+from bot.router import Router, Where
+from handlers.surveys.logic import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MAX_QUESTIONS
+from handlers.surveys.service import publish_survey
+from handlers.surveys.views import kind_label, option_labels
 from storage.membership import ChatRepo, OrganisationRepo
 from storage.surveys import KINDS, Question
 
+router = Router()
 FLOW = "survey"
 ALL = "all"
+COORDINATOR = {Role.COORDINATOR}
 
 
+@router.command("survey", "แบบสำรวจ", roles=COORDINATOR, where=Where.PRIVATE,
+                help=N_("Create a survey step by step (questions, audience, closing time)"))
 async def start(ctx: Context) -> None:
     await ctx.start_flow(FLOW, "title", {"questions": []})
     await ctx.reply(ctx.t("Let's build a survey. What is its title? (Send /cancel at any time to stop.)"))
 
 
+@router.flow(FLOW, roles=COORDINATOR, ttl=timedelta(hours=24))
 async def step(ctx: Context) -> None:
     """Every input while the flow is active arrives here; dispatch on the step."""
     assert ctx.flow is not None
@@ -290,8 +298,6 @@ async def show_preview(ctx: Context) -> None:
 
 
 async def preview_step(ctx: Context, text: str) -> None:
-    from handlers.surveys import publish_survey
-
     assert ctx.flow is not None and ctx.member is not None and ctx.network is not None
     if text == "cancel":
         await ctx.end_flow()

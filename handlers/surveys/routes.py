@@ -1,11 +1,10 @@
-"""Stakeholder surveys and quick polls: /survey, /poll, answering with buttons, live
-counts, reminders, closing with results and a chart, /results and the CSV export."""
+"""Surveys' and polls' routes: /poll, answering with buttons, live counts, reminders,
+closing with results and a chart, /results and the CSV export (/survey is in create.py)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from bot.context import BaseContext, Context, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
@@ -15,14 +14,13 @@ from bot.payload import PayloadError
 from bot.roles import Role
 from bot.router import Router, Rule, Where
 from bot.summary import Period, SummarySection
-from handlers import survey_create
+from handlers.surveys import create as survey_create
 from handlers.membership import register_parent
-from handlers.survey_logic import (AnswerError, audience_members, clear_choices, export_csv, in_audience,
+from handlers.surveys.logic import (AnswerError, audience_members, clear_choices, export_csv, in_audience,
                                    my_answers, record_choice, record_text, responders, survey_stats)
-from handlers.survey_views import (answer_button_for, audience_text, describe_choices, invitation,
-                                   question_message, reminder, results_replies, survey_card, update_key, when)
-from handlers.survey_service import (close_survey, live_card, org_names, reachable, remind_time,
-                                     schedule_refresh, target_chats)
+from handlers.surveys.views import (answer_button_for, audience_text, describe_choices, invitation,
+                                   question_message, reminder, results_replies, update_key, when)
+from handlers.surveys.service import (close_survey, live_card, reachable, schedule_refresh, target_chats)
 from storage.membership import Member, OrganisationRepo
 from storage.surveys import Survey, SurveyRepo
 
@@ -32,10 +30,6 @@ router = Router()
 COORDINATOR = {Role.COORDINATOR}
 STAFF = {Role.COORDINATOR, Role.TEACHER}
 TEXT_FLOW = "svtext"
-
-router.command("survey", "แบบสำรวจ", roles=COORDINATOR, where=Where.PRIVATE,
-               help=N_("Create a survey step by step (questions, audience, closing time)"))(survey_create.start)
-router.flow(survey_create.FLOW, roles=COORDINATOR, ttl=timedelta(hours=24))(survey_create.step)
 
 
 # ------------------------------------------------------------------ helpers
@@ -73,46 +67,6 @@ async def load_for_answer(ctx: Context, member: Member, survey_id: int) -> Surve
     return survey
 
 
-# ------------------------------------------------------------------ publishing
-
-
-async def publish_survey(ctx: Context, *, title: str, questions: list[dict[str, Any]], roles: list[str],
-                         organisations: list[int], chats: list[int], anonymous: bool, closes_at: datetime) -> None:
-    """Create the survey, schedule reminder and closing, and queue the cards (groups and private)."""
-    assert ctx.network is not None and ctx.member is not None
-    survey = await ctx.repo(SurveyRepo).create(
-        ctx.network.id, kind="survey", title=title, anonymous=anonymous, roles=roles, organisations=organisations,
-        chats=chats, chat_id=None, created_by=ctx.member.id, closes_at=closes_at, questions=questions, now=ctx.now)
-    await ctx.audit("create", "survey", survey.id, title=title, anonymous=anonymous, questions=len(questions))
-    await ctx.schedule(f"survey:{survey.id}:close", "survey.close", closes_at, {"survey_id": survey.id})
-    remind_at = remind_time(ctx.now, closes_at)
-    if remind_at is not None:
-        await ctx.schedule(f"survey:{survey.id}:remind", "survey.remind", remind_at, {"survey_id": survey.id})
-    members = await audience_members(ctx, survey)
-    names = await org_names(ctx, ctx.network.id)
-    tz = ctx.tz
-
-    def group_messages(t: Translator) -> list[Reply]:
-        card = survey_card(t, survey, tz, 0, len(members), names)
-        return [card, *(question_message(t, survey, q, private=False) for q in survey.questions if q.kind != "text")]
-
-    groups = await target_chats(ctx, survey)
-    for chat in groups:
-        await ctx.push(chat, group_messages, key=f"survey:{survey.id}:publish:chat:{chat.id}")
-    sent = 0
-    for member in members:
-        sent += await ctx.push_member(member, lambda t: [invitation(t, survey, tz)],
-                                      key=f"survey:{survey.id}:invite:m:{member.id}")
-    lines = [ctx.t("Survey no. {n} “{title}” is published: the card is in {groups} group(s) and was sent privately "
-                   "to {sent} of {total} audience member(s).", n=survey.number, title=title, groups=len(groups),
-                   sent=sent, total=len(members)),
-             ctx.t("It closes {when}.", when=when(ctx.t, tz, closes_at))]
-    if remind_at is not None:
-        lines.append(ctx.t("Those who have not answered get one reminder on {when}.", when=when(ctx.t, tz, remind_at)))
-    lines.append(ctx.t("See the answers so far with /results {n}.", n=survey.number))
-    await ctx.reply("\n".join(lines))
-
-
 # ------------------------------------------------------------------ answering
 
 
@@ -120,7 +74,7 @@ async def publish_survey(ctx: Context, *, title: str, questions: list[dict[str, 
 async def answer_button(ctx: Context) -> None:
     """"Answer": in private, the first question; in a group, the questions are sent privately."""
     try:
-        survey_id = ctx.payload.int_arg(0)  # type: ignore[attr-defined]
+        survey_id = ctx.payload.int_arg(0)
     except PayloadError:
         await ctx.say(ctx.t("That button is not valid. Nothing was recorded."))
         return
@@ -169,7 +123,7 @@ async def finish(ctx: Context, survey: Survey) -> None:
 async def _answer_target(ctx: Context, count: int) -> tuple[Member, Survey, list[int]] | None:
     """Decode (survey, question, [choice]) from the payload and check who may answer; None after saying why."""
     try:
-        numbers = [ctx.payload.int_arg(i) for i in range(count)]  # type: ignore[attr-defined]
+        numbers = [ctx.payload.int_arg(i) for i in range(count)]
     except PayloadError:
         await ctx.say(ctx.t("That button is not valid. Nothing was recorded."))
         return None
