@@ -10,7 +10,7 @@ from bot.i18n import N_, Translator
 from bot.model import EventKind, Image, Reply, Text
 from bot.roles import Role, parse_role
 from bot.router import Router, Where
-from handlers._groups import chat_name, group_picker, linked_groups, short, toggle
+from handlers._common.groups import chat_name, group_picker, linked_groups, short, toggle
 from storage.deliveries import ChatDeliveries, DeliveryRepo
 from storage.line import LineStatsRepo
 from storage.meetings import Announcement, AnnouncementRepo

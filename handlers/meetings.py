@@ -15,7 +15,8 @@ from bot.payload import encode
 from bot.roles import Role
 from bot.router import Router
 from bot.summary import Period, SummarySection
-from handlers._groups import duration_text, group_picker, linked_groups, short, toggle
+from handlers._common.buttons import load_or_expire
+from handlers._common.groups import duration_text, group_picker, linked_groups, short, toggle
 from storage.deliveries import TaskOutcomeRepo
 from storage.meetings import Meeting, MeetingRepo
 from storage.membership import ChatRepo, MemberRepo, Network
@@ -344,9 +345,11 @@ async def create_meeting(ctx: Context) -> None:
 @router.button("rsvp")
 async def rsvp(ctx: Context) -> None:
     payload = ctx.payload
-    meeting = await get_meeting(ctx, payload.int_arg(0))
+    meeting = await load_or_expire(ctx, get_meeting(ctx, payload.int_arg(0)))
     answer = ANSWER_CODES.get(payload.arg(1))
-    if meeting is None or answer is None:
+    if meeting is None:
+        return
+    if answer is None:  # an answer code this version does not know
         ctx.toast = ctx.t("This button has expired. Please start again.")
         return
     if meeting.status != "scheduled" or meeting.starts_at <= ctx.now:
@@ -367,9 +370,8 @@ async def rsvp(ctx: Context) -> None:
 
 @router.button("ics")
 async def calendar_file(ctx: Context) -> None:
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
+    meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
     if meeting is None:
-        ctx.toast = ctx.t("This button has expired. Please start again.")
         return
     assert ctx.network is not None and ctx.member is not None
     document = Document(filename=f"meeting-{meeting.id}.ics", content=ics_file(meeting, ctx.now, ctx.network.name),
@@ -404,9 +406,8 @@ async def list_meetings(ctx: Context) -> None:
 
 @router.button("mtg")
 async def show_meeting(ctx: Context) -> None:
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
+    meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
     if meeting is None:
-        ctx.toast = ctx.t("This button has expired. Please start again.")
         return
     assert ctx.network is not None and ctx.member is not None
     counts = await ctx.repo(MeetingRepo).counts(ctx.network.id, meeting.id)

@@ -22,7 +22,7 @@ from bot.model import Card, EventKind, Image, ProgressBar, Reply, Text
 from bot.roles import Role
 from bot.router import Router, SectionRoute
 from bot.summary import Period, SummarySection
-from handlers._groups import duration_text
+from handlers._common.groups import duration_text
 from handlers.meetings import reminder_offsets
 from storage.deliveries import TaskOutcomeRepo
 from storage.membership import ChatRepo, Network, NetworkRepo

@@ -14,13 +14,32 @@ from bot.payload import PayloadError
 from bot.roles import Role
 from bot.router import Router, Rule, Where
 from bot.summary import Period, SummarySection
-from handlers.surveys import create as survey_create
 from handlers.membership import register_parent
-from handlers.surveys.logic import (AnswerError, audience_members, clear_choices, export_csv, in_audience,
-                                   my_answers, record_choice, record_text, responders, survey_stats)
-from handlers.surveys.views import (answer_button_for, audience_text, describe_choices, invitation,
-                                   question_message, reminder, results_replies, update_key, when)
-from handlers.surveys.service import (close_survey, live_card, reachable, schedule_refresh, target_chats)
+from handlers.surveys import create as survey_create
+from handlers.surveys.logic import (
+    AnswerError,
+    audience_members,
+    clear_choices,
+    export_csv,
+    in_audience,
+    my_answers,
+    record_choice,
+    record_text,
+    responders,
+    survey_stats,
+)
+from handlers.surveys.service import close_survey, live_card, reachable, schedule_refresh, target_chats
+from handlers.surveys.views import (
+    answer_button_for,
+    audience_text,
+    describe_choices,
+    invitation,
+    question_message,
+    reminder,
+    results_replies,
+    update_key,
+    when,
+)
 from storage.membership import Member, OrganisationRepo
 from storage.surveys import Survey, SurveyRepo
 

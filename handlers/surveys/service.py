@@ -11,7 +11,15 @@ from bot.context import BaseContext, MemberContext
 from bot.i18n import Translator
 from bot.model import Reply
 from handlers.surveys.logic import audience_members, survey_stats
-from handlers.surveys.views import invitation, poll_card, question_message, results_replies, survey_card, update_key, when
+from handlers.surveys.views import (
+    invitation,
+    poll_card,
+    question_message,
+    results_replies,
+    survey_card,
+    update_key,
+    when,
+)
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, OrganisationRepo
 from storage.surveys import Survey, SurveyRepo
 

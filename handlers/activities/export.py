@@ -17,11 +17,12 @@ from bot.i18n import N_, Translator
 from bot.model import Document
 from bot.roles import Role
 from bot.router import Router, Where
-from handlers._activities_common import aim_label, category_label, date_error, sector_label, type_label
+from handlers._common.parsing import date_error
+from handlers.activities.vocabulary import aim_label, category_label
+from handlers.resources import sector_label, type_label
 from storage.activity_repo import ActivityRepo
 from storage.resource_repo import PledgeRepo
 
-ORDER = 20
 router = Router()
 
 KINDS = {"activities": "activities", "กิจกรรม": "activities", "pledges": "pledges", "การสนับสนุน": "pledges",

@@ -1,51 +1,35 @@
-"""The activities log: /log (guided or one line), /activities (paginated, editable),
-photos, and the activities part of the progress summary."""
+"""/log: an activity in one line or step by step (the same checks both ways), with a photo."""
 
 from __future__ import annotations
 
 import base64
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot.context import BaseContext, Context
-from bot.dates import DateInputError, from_thai_digits, parse_date, parse_period
+from bot.context import Context
+from bot.dates import DateInputError, from_thai_digits, parse_date
 from bot.i18n import N_
-from bot.model import Button, Card, EventKind, Text
+from bot.model import EventKind, Text
 from bot.roles import Role
 from bot.router import Router
-from bot.summary import Period, SummarySection
-from handlers._activities_common import (
-    AIMS,
-    CATEGORIES,
-    DUPLICATE_WINDOW,
-    PHOTO_MAX_BYTES,
-    aim_label,
-    category_label,
-    date_error,
-    hours_text,
-    is_confirm,
-    is_coordinator,
-    is_skip,
-    parse_category,
-    parse_count,
-    period_dates,
-)
-from storage.activity_repo import Activity, ActivityRepo, PhotoRepo
-from storage.membership import MemberRepo, OrganisationRepo
+from handlers._common.buttons import grid
+from handlers._common.parsing import PHOTO_MAX_BYTES, date_error, is_confirm, is_skip, parse_count
+from handlers.activities.cards import activity_card, draft_card
+from handlers.activities.vocabulary import CATEGORIES, category_label, parse_category
+from storage.activity_repo import ActivityRepo, PhotoRepo
+from storage.membership import OrganisationRepo
 
-ORDER = 20
 router = Router()
 
 LOGGERS = {Role.COORDINATOR, Role.TEACHER, Role.PARTNER}
-PAGE_SIZE = 5
-COUNT_CAP = 10_000  # beyond this the list says "10,000+" instead of counting every row
 MAX_TITLE = 200
 MAX_NOTES = 2000
 MAX_PARTICIPANTS = 100_000
 MAX_MINUTES = 500 * 60
 MAX_AGE = timedelta(days=5 * 366)
+DUPLICATE_WINDOW = timedelta(minutes=10)
 EXAMPLE = N_('/log workshop 20/11/2569 "AI for classroom media" 35 people 3h')
 
 _QUOTED = re.compile(r'["“”«»]([^"“”«»]+)["“”«»]')
@@ -222,7 +206,7 @@ async def ask(ctx: Context, step: str) -> None:
     elif step == "category":
         buttons = [ctx.flow_button(category_label(t, code), code) for code in CATEGORIES]
         await ctx.reply(Text(t("What kind of activity was it?"),
-                             buttons=[buttons[i:i + 2] for i in range(0, len(buttons), 2)]))
+                             buttons=grid(buttons)))
     elif step == "date":
         await ctx.reply(Text(t("When did it take place? e.g. 20/11/2569"),
                              buttons=[[ctx.flow_button(t("Today"), "today"),
@@ -351,274 +335,3 @@ async def photo_received(ctx: Context) -> None:
     await ctx.goto(ctx.flow.step, photo=photo)
     await ctx.reply(ctx.t("Photo received."))
     await ask(ctx, ctx.flow.step)
-
-
-# ------------------------------------------------------------------ cards
-
-
-async def draft_card(ctx: Context, data: dict[str, Any]) -> Card:
-    t = ctx.t
-    fields = [(t("Kind"), category_label(t, data["category"])),
-              (t("Aim"), aim_label(t, CATEGORIES[data["category"]][1])),
-              (t("Date"), t.date(date.fromisoformat(data["date"])))]
-    if data.get("organisation_id") and ctx.network:
-        organisation = await ctx.repo(OrganisationRepo).get(ctx.network.id, data["organisation_id"])
-        if organisation:
-            fields.append((t("Organisation"), organisation.name))
-    if data.get("participants"):
-        fields.append((t("Participants"), f"{data['participants']:,}"))
-    if data.get("minutes"):
-        fields.append((t("Duration"), hours_text(t, data["minutes"])))
-    if data.get("notes"):
-        fields.append((t("Notes"), data["notes"]))
-    if data.get("photo"):
-        fields.append((t("Photo"), t("attached")))
-    return Card(title=data["title"], fields=fields, alt_text=data["title"])
-
-
-async def activity_card(ctx: Context, activity: Activity) -> Card:
-    t = ctx.t
-    card = await draft_card(ctx, {
-        "title": activity.title, "category": activity.category, "date": activity.activity_date.isoformat(),
-        "organisation_id": activity.organisation_id, "participants": activity.participants,
-        "minutes": activity.minutes, "notes": activity.notes, "photo": activity.has_photo})
-    card.fields[1] = (t("Aim"), aim_label(t, activity.aim))  # as recorded
-    if activity.author_id and ctx.network:
-        author = await ctx.repo(MemberRepo).get(ctx.network.id, activity.author_id)
-        if author:
-            card.fields.append((t("Logged by"), author.display_name))
-    card.title = f"#{activity.id} {activity.title}"
-    if may_change(ctx, activity):
-        card.buttons = [[ctx.button(t("Edit"), "ace", activity.id), ctx.button(t("Delete"), "acd", activity.id)]]
-    return card
-
-
-def may_change(ctx: Context, activity: Activity) -> bool:
-    """Only the author or a coordinator (of the same network) changes an activity."""
-    return ctx.member is not None and (activity.author_id == ctx.member.id or is_coordinator(ctx))
-
-
-# ------------------------------------------------------------------ /activities
-
-
-def _code(day: date | None) -> str:
-    return day.strftime("%Y%m%d") if day else "-"
-
-
-def _uncode(text: str) -> date | None:
-    return datetime.strptime(text, "%Y%m%d").date() if text and text != "-" else None
-
-
-@router.command("activities", "กิจกรรม", help=N_("Recent activities (mine, my organisation's, the network's): "
-                                                "/activities [period]"))
-async def activities_command(ctx: Context) -> None:
-    start = end = None
-    if ctx.args.strip():
-        try:
-            start, end = parse_period(ctx.args, ctx.today)
-        except DateInputError as exc:
-            await ctx.reply(ctx.t("I couldn't read that period. Try: this month, last month, this term, 2569, "
-                                  "or 1/11/2569-30/11/2569.") if exc.code == "unrecognised" else date_error(ctx.t, exc))
-            return
-    await ctx.reply(await activities_page(ctx, "network", 0, start, end))
-
-
-@router.button("acl")
-async def activities_button(ctx: Context) -> None:
-    payload = ctx.payload
-    scope = payload.arg(0) if payload.arg(0) in ("mine", "org", "network") else "network"
-    try:
-        page = max(0, payload.int_arg(1))
-        start, end = _uncode(payload.arg(2)), _uncode(payload.arg(3))
-    except ValueError:
-        page, start, end = 0, None, None
-    await ctx.reply(await activities_page(ctx, scope, page, start, end))
-
-
-async def activities_page(ctx: Context, scope: str, page: int, start: date | None, end: date | None) -> Text:
-    assert ctx.member is not None and ctx.network is not None
-    t = ctx.t
-    if scope == "org" and ctx.member.organisation_id is None:
-        return Text(t("You have no organisation yet. Set it with /org NAME."))
-    items, total = await ctx.repo(ActivityRepo).page(
-        ctx.network.id, scope, member_id=ctx.member.id, organisation_id=ctx.member.organisation_id, start=start,
-        end=end, offset=page * PAGE_SIZE, limit=PAGE_SIZE + 1, count_cap=COUNT_CAP)
-    more, items = len(items) > PAGE_SIZE, items[:PAGE_SIZE]
-    capped = total > COUNT_CAP
-    total = min(total, COUNT_CAP)
-    pages = max(1, -(-total // PAGE_SIZE))
-    names = {"mine": t("My activities"), "org": t("My organisation's activities"),
-             "network": t("The network's activities")}
-    header = names[scope]
-    if start and end:
-        header += f" · {t.date(start)} – {t.date(end - timedelta(days=1))}"
-    plus = "+" if capped else ""
-    lines = [header, t("Page {page} of {pages} · {total} in all", page=page + 1, pages=f"{pages:,}{plus}",
-                       total=f"{total:,}{plus}")]
-    if not items:
-        lines.append(t("No activities logged yet. Log one with /log."))
-    for item in items:
-        details = [t.date(item.activity_date), category_label(t, item.category), item.title]
-        if item.participants:
-            details.append(t("{n} people", n=f"{item.participants:,}"))
-        if item.minutes:
-            details.append(hours_text(t, item.minutes))
-        lines.append(f"#{item.id} " + " · ".join(details))
-    s, e = _code(start), _code(end)
-    scopes = [ctx.button(t("Mine"), "acl", "mine", 0, s, e), ctx.button(t("My organisation"), "acl", "org", 0, s, e),
-              ctx.button(t("Network"), "acl", "network", 0, s, e)]
-    rows: list[list[Button]] = [scopes]
-    if items:
-        rows.append([ctx.button(f"#{item.id}", "aco", item.id) for item in items])
-    nav = []
-    if page > 0:
-        nav.append(ctx.button(t("◀ Newer"), "acl", scope, page - 1, s, e))
-    if more:
-        nav.append(ctx.button(t("Older ▶"), "acl", scope, page + 1, s, e))
-    if nav:
-        rows.append(nav)
-    return Text("\n".join(lines), buttons=rows)
-
-
-async def load_activity(ctx: Context) -> Activity | None:
-    """The activity a button names, within this network; a polite message when gone."""
-    assert ctx.network is not None
-    try:
-        activity_id = ctx.payload.int_arg(0)
-    except ValueError:
-        activity_id = 0
-    activity = await ctx.repo(ActivityRepo).get(ctx.network.id, activity_id)
-    if activity is None:
-        await ctx.reply(ctx.t("That activity no longer exists."))
-    return activity
-
-
-@router.button("aco")
-async def open_activity(ctx: Context) -> None:
-    if activity := await load_activity(ctx):
-        await ctx.reply(await activity_card(ctx, activity))
-
-
-async def refuse_unless_owner(ctx: Context, activity: Activity) -> bool:
-    if may_change(ctx, activity):
-        return False
-    message = ctx.t("Only the person who logged this activity or a coordinator can change it.")
-    ctx.toast = message
-    await ctx.reply(message)
-    return True
-
-
-# ------------------------------------------------------------------ edit and delete
-
-EDIT_FIELDS = {"title": N_("Title"), "category": N_("Kind"), "date": N_("Date"), "participants": N_("Participants"),
-               "hours": N_("Hours"), "notes": N_("Notes")}
-
-
-@router.button("ace")
-async def edit_activity(ctx: Context) -> None:
-    activity = await load_activity(ctx)
-    if activity is None or await refuse_unless_owner(ctx, activity):
-        return
-    if not ctx.event.is_private:
-        await ctx.reply(ctx.t("Please send this to me in a private chat."))
-        return
-    await ctx.start_flow("actedit", "field", {"id": activity.id})
-    buttons = [ctx.flow_button(ctx.t(label), code) for code, label in EDIT_FIELDS.items()]
-    await ctx.reply(Text(ctx.t("What would you like to change in #{id}?", id=activity.id),
-                         buttons=[buttons[i:i + 3] for i in range(0, len(buttons), 3)]))
-
-
-@router.flow("actedit", roles=LOGGERS)
-async def edit_flow(ctx: Context) -> None:
-    assert ctx.flow is not None and ctx.network is not None
-    value = ctx.input.strip()
-    repo = ctx.repo(ActivityRepo)
-    activity = await repo.get(ctx.network.id, int(ctx.flow.data["id"]))
-    if activity is None or not may_change(ctx, activity):
-        await ctx.end_flow()
-        await ctx.reply(ctx.t("That activity no longer exists."))
-        return
-    if ctx.flow.step == "field":
-        if value not in EDIT_FIELDS:
-            await ctx.reply(ctx.t("Please tap one of the buttons."))
-            return
-        await ctx.goto("value", field=value)
-        await ask(ctx, value)  # the edit fields are named like the /log steps
-        return
-    field = step = ctx.flow.data["field"]
-    if field in ("participants", "hours", "notes") and is_skip(value):
-        changes: dict[str, Any] = {{"participants": "participants", "hours": "minutes", "notes": "notes"}[field]: None}
-    else:
-        error, data = await read_step(ctx, step, value)
-        if error:
-            await ctx.reply(error)
-            return
-        assert data is not None
-        changes = {}
-        if "date" in data:
-            changes["activity_date"] = date.fromisoformat(data["date"])
-        if "category" in data:
-            changes.update(category=data["category"], aim=CATEGORIES[data["category"]][1])
-        for key in ("title", "participants", "minutes", "notes"):
-            if key in data:
-                changes[key] = data[key]
-    await repo.update(ctx.network.id, activity.id, now=ctx.now, **changes)
-    await ctx.end_flow()
-    await ctx.audit("update", "activity", activity.id,
-                    **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in changes.items()})
-    updated = await repo.get(ctx.network.id, activity.id)
-    assert updated is not None
-    await ctx.reply(ctx.t("Activity #{id} updated.", id=activity.id))
-    await ctx.reply(await activity_card(ctx, updated))
-
-
-@router.button("acd")
-async def delete_activity(ctx: Context) -> None:
-    activity = await load_activity(ctx)
-    if activity is None or await refuse_unless_owner(ctx, activity):
-        return
-    await ctx.reply(Text(ctx.t("Delete activity #{id} “{title}”? This cannot be undone.", id=activity.id,
-                               title=activity.title),
-                         buttons=[[ctx.button(ctx.t("Yes, delete"), "acx", activity.id)]]))
-
-
-@router.button("acx")
-async def delete_confirmed(ctx: Context) -> None:
-    activity = await load_activity(ctx)
-    if activity is None or await refuse_unless_owner(ctx, activity):
-        return
-    assert ctx.network is not None
-    await ctx.repo(ActivityRepo).delete(ctx.network.id, activity.id)
-    await ctx.audit("delete", "activity", activity.id, title=activity.title, date=activity.activity_date.isoformat(),
-                    author_id=activity.author_id)
-    await ctx.reply(ctx.t("Activity #{id} deleted.", id=activity.id))
-
-
-# ------------------------------------------------------------------ the progress summary
-
-
-@router.summary_section(order=20)
-async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
-    """Activities this period against the previous one, by collaboration aim."""
-    assert ctx.network is not None
-    t, repo = ctx.t, ctx.repo(ActivityRepo)
-    now = await repo.totals(ctx.network.id, *period_dates(ctx, period.start, period.end), by="aim")
-    before = await repo.totals(ctx.network.id, *period_dates(ctx, period.previous_start, period.previous_end),
-                               by="aim")
-    if not now and not before:
-        return None
-    current = {row.key: row for row in now}
-    previous = {row.key: row for row in before}
-    count = sum(r.count for r in now)
-    lines = [
-        t("Activities: {count} (previous period: {previous})", count=count, previous=sum(r.count for r in before)),
-        t("Participants: {people} · hours: {hours}", people=f"{sum(r.participants for r in now):,}",
-          hours=hours_text(t, sum(r.minutes for r in now))),
-    ]
-    chart: dict[str, tuple[float, float]] = {}
-    for aim in AIMS:
-        this_count = current[aim].count if aim in current else 0
-        previous_count = previous[aim].count if aim in previous else 0
-        chart[aim_label(t, aim)] = (float(this_count), float(previous_count))
-        lines.append(f"• {aim_label(t, aim)}: {this_count} ({previous_count})")
-    return SummarySection(title=t("Activities by collaboration aim"), lines=lines, chart=chart)
