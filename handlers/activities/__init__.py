@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from bot.router import Router
 from handlers.activities import export, listing, log, summary
+from handlers.activities.export import run_cli_export
+
+__all__ = ["ORDER", "router", "run_cli_export"]
 
 ORDER = 20
 router = Router()
