@@ -149,10 +149,10 @@ class BaseContext:
                                            network_id=owner.id if owner else None, now=self.now)
         self.scheduler_touched = True
 
-    async def unschedule(self, key: str, *, prefix: bool = False, note: str | None = None) -> None:
+    async def unschedule(self, key: str, *, prefix: bool = False, note: str = "cancelled") -> None:
         repo = self.repo(TaskRepo)
         if prefix:
-            await repo.cancel_prefix(key, self.now)
+            await repo.cancel_prefix(key, self.now, note=note)
         else:
             await repo.cancel(key, self.now, note=note)
         self.scheduler_touched = True

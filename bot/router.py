@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot.flows import Steps, run_steps
 from bot.model import EventKind
 from bot.roles import Role
 from bot.summary import Period, SummarySection
@@ -75,6 +76,7 @@ class FlowRoute:
     handler: Handler
     rule: Rule
     ttl: timedelta | None
+    steps: Steps | None = None  # when declared as steps (see bot/flows.py)
 
 
 @dataclass
@@ -171,6 +173,16 @@ class Router:
 
         return register
 
+    def steps(self, name: str, steps: Steps, *, member: bool = True,
+              roles: frozenset[Role] | set[Role] | None = None, ttl: timedelta | None = None) -> None:
+        """Register flow ``name`` as a table of steps; start it with :func:`bot.flows.begin`."""
+
+        async def handler(ctx: Context) -> None:
+            await run_steps(steps, ctx)
+
+        self.flow(name, member=member, roles=roles, ttl=ttl)(handler)
+        self.flows[name].steps = steps
+
     def on(self, kind: EventKind) -> Callable[[H], H]:
         def register(handler: H) -> H:
             self.events.setdefault(kind, []).append(handler)
@@ -245,15 +257,15 @@ class Router:
             if name in self.flows:
                 raise ValueError(f"flow {name!r} is registered twice")
             self.flows[name] = flow
-        for kind, handlers in other.events.items():
-            self.events.setdefault(kind, []).extend(handlers)
+        for event_kind, handlers in other.events.items():
+            self.events.setdefault(event_kind, []).extend(handlers)
         for kind, handler in other.tasks.items():
             if kind in self.tasks:
                 raise ValueError(f"task kind {kind!r} is registered twice")
             self.tasks[kind] = handler
         self.summary_sections.extend(other.summary_sections)
-        for route in {id(r): r for r in other.exporters.values()}.values():
-            self._add_exporter(route)
+        for exporter in {id(r): r for r in other.exporters.values()}.values():  # once per route, not per word
+            self._add_exporter(exporter)
         self.periodic_jobs.update(other.periodic_jobs)  # their task kinds, checked above, are unique
 
     # ------------------------------------------------------------ lookup

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.context import Context
+from bot.context import Context, MemberContext
 from bot.i18n import N_, Translator
 from bot.model import EventKind, Image, Reply, Text
 from bot.roles import Role, parse_role
@@ -31,9 +31,8 @@ def announcement_replies(t: Translator, ann: Announcement, network_name: str) ->
     return replies
 
 
-async def audience(ctx: Context, ann: Announcement) -> tuple[list[Chat], list[Member]]:
+async def audience(ctx: MemberContext, ann: Announcement) -> tuple[list[Chat], list[Member]]:
     """Groups and members an announcement goes to (scoped to the network)."""
-    assert ctx.network is not None
     kind = ann.audience.get("kind", "all")
     values = ann.audience.get("values", [])
     if kind == "all":
@@ -84,7 +83,7 @@ async def line_cost_text(ctx: Context, groups: list[Chat], people: list[Member])
 
 @router.command("announce", "ประกาศ", roles=COORDINATOR, where=Where.PRIVATE,
                 help=N_("Send an announcement to the network's groups (/announce report: delivery report)"))
-async def announce(ctx: Context) -> None:
+async def announce(ctx: MemberContext) -> None:
     args = ctx.args.strip()
     if args.split(" ", 1)[0].lower() in ("report", "รายงาน"):
         rest = args.split(" ", 1)[1].strip().lstrip("#") if " " in args else ""
@@ -99,8 +98,8 @@ async def announce(ctx: Context) -> None:
 
 
 @router.flow("announce", roles=COORDINATOR)
-async def announce_flow(ctx: Context) -> None:
-    assert ctx.flow is not None and ctx.network is not None and ctx.member is not None
+async def announce_flow(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
     step, data, value, t = ctx.flow.step, ctx.flow.data, ctx.input.strip(), ctx.t
     repo = ctx.repo(AnnouncementRepo)
     if step == "text":
@@ -191,8 +190,7 @@ async def ask_audience(ctx: Context) -> None:
         [ctx.flow_button(t("Cancel"), "cancel")]]))
 
 
-async def choose_audience(ctx: Context, ann: Announcement, value: str) -> None:
-    assert ctx.network is not None
+async def choose_audience(ctx: MemberContext, ann: Announcement, value: str) -> None:
     t = ctx.t
     if value == "all":
         await ctx.repo(AnnouncementRepo).update_draft(ctx.network.id, ann.id, audience={"kind": "all"})
@@ -217,8 +215,7 @@ async def choose_audience(ctx: Context, ann: Announcement, value: str) -> None:
         await ctx.reply(t("Please choose with the buttons."))
 
 
-async def preview(ctx: Context, announcement_id: int) -> None:
-    assert ctx.network is not None
+async def preview(ctx: MemberContext, announcement_id: int) -> None:
     ann = await ctx.repo(AnnouncementRepo).get(ctx.network.id, announcement_id)
     assert ann is not None
     groups, people = await audience(ctx, ann)
@@ -232,8 +229,7 @@ async def preview(ctx: Context, announcement_id: int) -> None:
                          buttons=[[ctx.flow_button(ctx.t("Send"), "send"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]))
 
 
-async def send(ctx: Context, ann: Announcement) -> None:
-    assert ctx.network is not None
+async def send(ctx: MemberContext, ann: Announcement) -> None:
     groups, people = await audience(ctx, ann)
     network_name = ctx.network.name
     if not await ctx.repo(AnnouncementRepo).mark_sent(ctx.network.id, ann.id, len(groups) + len(people), ctx.now):
@@ -285,8 +281,7 @@ def totals(rows: list[ChatDeliveries]) -> tuple[int, int, int]:
     return (sum(r.sent for r in rows), sum(r.pending for r in rows), sum(r.dead for r in rows))
 
 
-async def report(ctx: Context, announcement_id: int | None) -> None:
-    assert ctx.network is not None
+async def report(ctx: MemberContext, announcement_id: int | None) -> None:
     repo = ctx.repo(AnnouncementRepo)
     ann = (await repo.get(ctx.network.id, announcement_id) if announcement_id is not None
            else await repo.latest_sent(ctx.network.id))
@@ -309,14 +304,13 @@ async def report(ctx: Context, announcement_id: int | None) -> None:
 
 
 @router.button("annrep", roles=COORDINATOR)
-async def report_button(ctx: Context) -> None:
+async def report_button(ctx: MemberContext) -> None:
     await report(ctx, ctx.payload.int_arg(0))
 
 
 @router.command("deliveries", "การส่ง", roles=COORDINATOR,
                 help=N_("Pushes waiting or failed, per group (/deliveries retry: try failed ones again)"))
-async def deliveries(ctx: Context) -> None:
-    assert ctx.network is not None
+async def deliveries(ctx: MemberContext) -> None:
     t = ctx.t
     repo = ctx.repo(DeliveryRepo)
     if ctx.args.strip().lower() in ("retry", "ลองใหม่"):

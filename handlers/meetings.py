@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.context import BaseContext, Context, TaskContext
+from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
 from bot.i18n import N_, Translator
 from bot.model import Button, Card, Document, Text
@@ -172,7 +172,7 @@ async def schedule_reminders(ctx: BaseContext, meeting: Meeting) -> list[int]:
 
 
 @router.command("meeting", "ประชุม", roles=COORDINATOR, help=N_("Call a meeting (guided)"))
-async def meeting_command(ctx: Context) -> None:
+async def meeting_command(ctx: MemberContext) -> None:
     origin = ctx.chat.id if (ctx.chat.kind == "group" and ctx.chat.network_id == ctx.member.network_id) else None  # type: ignore[union-attr]
     await ctx.start_flow("meeting", "title", {"origin": origin})
     title = ctx.args.strip()
@@ -184,7 +184,7 @@ async def meeting_command(ctx: Context) -> None:
 
 
 @router.flow("meeting", roles=COORDINATOR)
-async def meeting_flow(ctx: Context) -> None:
+async def meeting_flow(ctx: MemberContext) -> None:
     assert ctx.flow is not None
     step, data, value = ctx.flow.step, ctx.flow.data, ctx.input.strip()
     t = ctx.t
@@ -254,7 +254,7 @@ async def meeting_flow(ctx: Context) -> None:
             await ctx.reply(t("Please tap Create or Cancel."))
 
 
-async def ask_targets(ctx: Context) -> None:
+async def ask_targets(ctx: MemberContext) -> None:
     t = ctx.t
     groups = await linked_groups(ctx)
     if not groups:
@@ -270,7 +270,7 @@ async def ask_targets(ctx: Context) -> None:
     await ctx.reply(Text(t("Which groups are invited?"), buttons=[row]))
 
 
-async def choose_targets(ctx: Context, value: str) -> None:
+async def choose_targets(ctx: MemberContext, value: str) -> None:
     assert ctx.flow is not None
     groups = [c.id for c in await linked_groups(ctx)]
     if value == "here" and ctx.flow.data.get("origin") in groups:
@@ -313,8 +313,7 @@ def reminders_text(t: Translator, offsets: list[int]) -> str:
     return ", ".join(t("{time} before", time=duration_text(t, o)) for o in offsets)
 
 
-async def create_meeting(ctx: Context) -> None:
-    assert ctx.network is not None and ctx.member is not None
+async def create_meeting(ctx: MemberContext) -> None:
     draft = draft_meeting(ctx)
     await ctx.end_flow()
     if draft.starts_at <= ctx.now:
@@ -343,7 +342,7 @@ async def create_meeting(ctx: Context) -> None:
 
 
 @router.button("rsvp")
-async def rsvp(ctx: Context) -> None:
+async def rsvp(ctx: MemberContext) -> None:
     payload = ctx.payload
     meeting = await load_or_expire(ctx, get_meeting(ctx, payload.int_arg(0)))
     answer = ANSWER_CODES.get(payload.arg(1))
@@ -355,7 +354,6 @@ async def rsvp(ctx: Context) -> None:
     if meeting.status != "scheduled" or meeting.starts_at <= ctx.now:
         await ctx.say(ctx.t("This meeting is no longer taking answers."))
         return
-    assert ctx.member is not None and ctx.network is not None
     repo = ctx.repo(MeetingRepo)
     changed = await repo.answer(ctx.network.id, meeting.id, ctx.member.id, answer, ctx.now)
     label = {"yes": ctx.t("Going"), "maybe": ctx.t("Maybe"), "no": ctx.t("Not going")}[answer]
@@ -369,11 +367,10 @@ async def rsvp(ctx: Context) -> None:
 
 
 @router.button("ics")
-async def calendar_file(ctx: Context) -> None:
+async def calendar_file(ctx: MemberContext) -> None:
     meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
     if meeting is None:
         return
-    assert ctx.network is not None and ctx.member is not None
     document = Document(filename=f"meeting-{meeting.id}.ics", content=ics_file(meeting, ctx.now, ctx.network.name),
                         mime_type="text/calendar", caption=ctx.t("Open this file to add “{title}” to your calendar.",
                                                                  title=meeting.title))
@@ -388,8 +385,7 @@ async def calendar_file(ctx: Context) -> None:
 
 
 @router.command("meetings", "การประชุม", help=N_("Upcoming meetings"))
-async def list_meetings(ctx: Context) -> None:
-    assert ctx.network is not None
+async def list_meetings(ctx: MemberContext) -> None:
     upcoming = await ctx.repo(MeetingRepo).upcoming(ctx.network.id, ctx.now, limit=10)
     if not upcoming:
         await ctx.reply(ctx.t("No upcoming meetings."))
@@ -405,11 +401,10 @@ async def list_meetings(ctx: Context) -> None:
 
 
 @router.button("mtg")
-async def show_meeting(ctx: Context) -> None:
+async def show_meeting(ctx: MemberContext) -> None:
     meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
     if meeting is None:
         return
-    assert ctx.network is not None and ctx.member is not None
     counts = await ctx.repo(MeetingRepo).counts(ctx.network.id, meeting.id)
     manage = ctx.member.role == Role.COORDINATOR.value and ctx.event.is_private
     await ctx.reply(meeting_card(ctx.t, meeting, counts, ctx.tz, manage=manage))
@@ -419,7 +414,7 @@ async def show_meeting(ctx: Context) -> None:
 
 
 @router.button("mtgmove", roles=COORDINATOR)
-async def reschedule_button(ctx: Context) -> None:
+async def reschedule_button(ctx: MemberContext) -> None:
     meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None or meeting.status != "scheduled":
         await ctx.say(ctx.t("This meeting can no longer be changed."))
@@ -430,8 +425,8 @@ async def reschedule_button(ctx: Context) -> None:
 
 
 @router.flow("mtgmove", roles=COORDINATOR)
-async def reschedule_flow(ctx: Context) -> None:
-    assert ctx.flow is not None and ctx.network is not None
+async def reschedule_flow(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
     try:
         starts = ctx.to_utc(parse_datetime(ctx.input.strip(), ctx.today))
     except DateInputError as exc:
@@ -465,7 +460,7 @@ async def reschedule_flow(ctx: Context) -> None:
 
 
 @router.button("mtgcxl", roles=COORDINATOR)
-async def cancel_button(ctx: Context) -> None:
+async def cancel_button(ctx: MemberContext) -> None:
     meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None or meeting.status != "scheduled":
         await ctx.say(ctx.t("This meeting can no longer be changed."))
@@ -475,8 +470,7 @@ async def cancel_button(ctx: Context) -> None:
 
 
 @router.button("mtgcxlok", roles=COORDINATOR)
-async def cancel_confirmed(ctx: Context) -> None:
-    assert ctx.network is not None
+async def cancel_confirmed(ctx: MemberContext) -> None:
     meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None or not await ctx.repo(MeetingRepo).cancel(ctx.network.id, meeting.id, ctx.now):
         await ctx.say(ctx.t("This meeting can no longer be changed."))

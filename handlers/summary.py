@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.charts import bar_chart
-from bot.context import BaseContext, Context, TaskContext
+from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
 from bot.i18n import N_, Translator
 from bot.model import Card, EventKind, Image, ProgressBar, Reply, Text
@@ -117,8 +117,7 @@ def local_period(tz: ZoneInfo, first: date, end: date) -> Period:
 
 
 @router.command("summary", "สรุป", help=N_("Progress summary: /summary [week | month | last week | 1/11/2569-30/11/2569]"))
-async def summary_command(ctx: Context) -> None:
-    assert ctx.network is not None
+async def summary_command(ctx: MemberContext) -> None:
     text = ctx.args.strip() or "week"
     try:
         first, end = parse_period(text, ctx.today)
@@ -241,8 +240,7 @@ def settings_text(t: Translator, network: Network) -> str:
 
 @router.command("settings", "ตั้งค่า", roles=COORDINATOR,
                 help=N_("Network settings: weekly summary time, meeting reminders"))
-async def settings_command(ctx: Context) -> None:
-    assert ctx.network is not None
+async def settings_command(ctx: MemberContext) -> None:
     words = ctx.args.lower().split()
     network = await ctx.repo(NetworkRepo).get(ctx.network.id)
     assert network is not None

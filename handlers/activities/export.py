@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.context import Context
+from bot.context import Context, MemberContext
 from bot.dates import DateInputError, parse_period
 from bot.i18n import N_, Translator
 from bot.model import Document
@@ -91,8 +91,7 @@ async def build_export(conn: Any, network_id: int, kind: str, start: date, end: 
 
 @router.command("export", "ส่งออก", roles={Role.COORDINATOR}, where=Where.PRIVATE,
                 help=N_("Download a CSV for Excel: /export activities|pledges [period], /export survey N"))
-async def export_command(ctx: Context) -> None:
-    assert ctx.network is not None
+async def export_command(ctx: MemberContext) -> None:
     word, _, rest = ctx.args.strip().partition(" ")
     exporter = ctx.app.router.exporters.get(word.lower())
     if exporter is not None:  # another feature's export (/export survey N)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.context import Context
+from bot.context import Context, MemberContext
 from bot.dates import DateInputError, parse_period
 from bot.i18n import N_
 from bot.model import Button, Text
@@ -38,7 +38,7 @@ def _uncode(text: str) -> date | None:
 
 @router.command("activities", "กิจกรรม", help=N_("Recent activities (mine, my organisation's, the network's): "
                                                 "/activities [period]"))
-async def activities_command(ctx: Context) -> None:
+async def activities_command(ctx: MemberContext) -> None:
     start = end = None
     if ctx.args.strip():
         try:
@@ -51,7 +51,7 @@ async def activities_command(ctx: Context) -> None:
 
 
 @router.button("acl")
-async def activities_button(ctx: Context) -> None:
+async def activities_button(ctx: MemberContext) -> None:
     payload = ctx.payload
     scope = payload.arg(0) if payload.arg(0) in ("mine", "org", "network") else "network"
     try:
@@ -62,8 +62,7 @@ async def activities_button(ctx: Context) -> None:
     await ctx.reply(await activities_page(ctx, scope, page, start, end))
 
 
-async def activities_page(ctx: Context, scope: str, page: int, start: date | None, end: date | None) -> Text:
-    assert ctx.member is not None and ctx.network is not None
+async def activities_page(ctx: MemberContext, scope: str, page: int, start: date | None, end: date | None) -> Text:
     t = ctx.t
     if scope == "org" and ctx.member.organisation_id is None:
         return Text(t("You have no organisation yet. Set it with /org NAME."))
@@ -107,9 +106,8 @@ async def activities_page(ctx: Context, scope: str, page: int, start: date | Non
     return Text("\n".join(lines), buttons=rows)
 
 
-async def load_activity(ctx: Context) -> Activity | None:
+async def load_activity(ctx: MemberContext) -> Activity | None:
     """The activity a button names, within this network; a polite message when gone."""
-    assert ctx.network is not None
     try:
         activity_id = ctx.payload.int_arg(0)
     except ValueError:
@@ -121,7 +119,7 @@ async def load_activity(ctx: Context) -> Activity | None:
 
 
 @router.button("aco")
-async def open_activity(ctx: Context) -> None:
+async def open_activity(ctx: MemberContext) -> None:
     if activity := await load_activity(ctx):
         await ctx.reply(await activity_card(ctx, activity))
 
@@ -142,7 +140,7 @@ EDIT_FIELDS = {"title": N_("Title"), "category": N_("Kind"), "date": N_("Date"),
 
 
 @router.button("ace")
-async def edit_activity(ctx: Context) -> None:
+async def edit_activity(ctx: MemberContext) -> None:
     activity = await load_activity(ctx)
     if activity is None or await refuse_unless_owner(ctx, activity):
         return
@@ -156,8 +154,8 @@ async def edit_activity(ctx: Context) -> None:
 
 
 @router.flow("actedit", roles=LOGGERS)
-async def edit_flow(ctx: Context) -> None:
-    assert ctx.flow is not None and ctx.network is not None
+async def edit_flow(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
     value = ctx.input.strip()
     repo = ctx.repo(ActivityRepo)
     activity = await repo.get(ctx.network.id, int(ctx.flow.data["id"]))
@@ -200,7 +198,7 @@ async def edit_flow(ctx: Context) -> None:
 
 
 @router.button("acd")
-async def delete_activity(ctx: Context) -> None:
+async def delete_activity(ctx: MemberContext) -> None:
     activity = await load_activity(ctx)
     if activity is None or await refuse_unless_owner(ctx, activity):
         return
@@ -210,11 +208,10 @@ async def delete_activity(ctx: Context) -> None:
 
 
 @router.button("acx")
-async def delete_confirmed(ctx: Context) -> None:
+async def delete_confirmed(ctx: MemberContext) -> None:
     activity = await load_activity(ctx)
     if activity is None or await refuse_unless_owner(ctx, activity):
         return
-    assert ctx.network is not None
     await ctx.repo(ActivityRepo).delete(ctx.network.id, activity.id)
     await ctx.audit("delete", "activity", activity.id, title=activity.title, date=activity.activity_date.isoformat(),
                     author_id=activity.author_id)

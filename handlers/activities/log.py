@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from bot.context import Context
+from bot.context import Context, MemberContext
 from bot.dates import DateInputError, from_thai_digits, parse_date
 from bot.i18n import N_
 from bot.model import EventKind, Text
@@ -78,7 +78,7 @@ def check_hours(ctx: Context, text: str) -> tuple[int | None, str | None]:
 @router.command("log", "บันทึกกิจกรรม", roles=LOGGERS,
                 help=N_('Log an activity: /log step by step, or in one line: /log workshop 20/11/2569 "title" '
                         '35 people 3h'))
-async def log_command(ctx: Context) -> None:
+async def log_command(ctx: MemberContext) -> None:
     if ctx.args.strip():
         await log_one_line(ctx, ctx.args)
         return
@@ -155,19 +155,18 @@ def _take(tokens: list[str], parse: Any, *, widths: tuple[int, ...]) -> tuple[An
     return None, tokens
 
 
-async def log_one_line(ctx: Context, text: str) -> None:
+async def log_one_line(ctx: MemberContext, text: str) -> None:
     data, error = parse_one_line(ctx, text)
     if error:
         await ctx.reply(error)
         return
-    assert data is not None and ctx.member is not None
+    assert data is not None
     data["organisation_id"] = ctx.member.organisation_id
     await save_activity(ctx, data)
 
 
-async def save_activity(ctx: Context, data: dict[str, Any]) -> None:
+async def save_activity(ctx: MemberContext, data: dict[str, Any]) -> None:
     """Store an activity (refusing an identical one sent moments ago) and confirm it."""
-    assert ctx.member is not None and ctx.network is not None
     repo = ctx.repo(ActivityRepo)
     day = date.fromisoformat(data["date"])
     duplicate = await repo.recent_duplicate(ctx.network.id, author_id=ctx.member.id, title=data["title"],
@@ -246,7 +245,7 @@ NEXT_STEP = {"title": "category", "category": "date", "date": "org", "org": "par
 
 
 @router.flow("log", roles=LOGGERS)
-async def log_flow(ctx: Context) -> None:
+async def log_flow(ctx: MemberContext) -> None:
     assert ctx.flow is not None
     step, value = ctx.flow.step, ctx.input.strip()
     error, data = await read_step(ctx, step, value)
@@ -259,7 +258,7 @@ async def log_flow(ctx: Context) -> None:
     await ask(ctx, NEXT_STEP[step])
 
 
-async def read_step(ctx: Context, step: str, value: str) -> tuple[str | None, dict[str, Any] | None]:
+async def read_step(ctx: MemberContext, step: str, value: str) -> tuple[str | None, dict[str, Any] | None]:
     """Validate one answer: (error, None), (None, data to merge), or (None, None) when done."""
     t = ctx.t
     optional = step in ("org", "participants", "hours", "notes", "photo")
@@ -288,7 +287,6 @@ async def read_step(ctx: Context, step: str, value: str) -> tuple[str | None, di
             return None, {"organisation_id": organisation[0] if organisation else None}
         if len(value) > 200 or not value:
             return t("Please send a name of 1 to 200 characters."), None
-        assert ctx.network is not None
         organisation_row = await ctx.repo(OrganisationRepo).get_or_create(ctx.network.id, value, now=ctx.now)
         return None, {"organisation_id": organisation_row.id}
     if step == "participants":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.context import BaseContext, Context
+from bot.context import BaseContext, Context, MemberContext
 from bot.i18n import Translator
 from bot.model import Button, Card, ProgressBar
 from bot.payload import encode
@@ -64,8 +64,7 @@ def pledge_button(t: Translator, need: Need) -> Button:
     return Button(label=t("Pledge"), payload=encode("pln", need.id))
 
 
-async def load_need(ctx: Context, need_id: int) -> Need | None:
-    assert ctx.network is not None
+async def load_need(ctx: MemberContext, need_id: int) -> Need | None:
     need = await ctx.repo(NeedRepo).get(ctx.network.id, need_id)
     if need is None:
         await ctx.say(ctx.t("There is no need #{id} in this network.", id=need_id))

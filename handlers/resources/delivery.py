@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.context import Context
+from bot.context import Context, MemberContext
 from bot.i18n import Translator
 from bot.model import EventKind, Text
 from bot.router import Router, Where
@@ -21,7 +21,7 @@ router = Router()
 
 
 @router.button("pld", where=Where.PRIVATE)
-async def deliver_pressed(ctx: Context) -> None:
+async def deliver_pressed(ctx: MemberContext) -> None:
     found = await load_pledge(ctx)
     if found is None:
         return
@@ -39,7 +39,7 @@ async def deliver_pressed(ctx: Context) -> None:
 
 
 @router.flow("deliver")
-async def deliver_flow(ctx: Context) -> None:
+async def deliver_flow(ctx: MemberContext) -> None:
     assert ctx.flow is not None
     value = ctx.input.strip()
     if len(value) > MAX_DESCRIPTION:

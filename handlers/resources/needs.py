@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from bot.context import Context
+from bot.context import Context, MemberContext
+from bot.flows import Data, Retry, Step, begin
 from bot.i18n import N_
 from bot.model import Button, Card, Text
 from bot.roles import Role
 from bot.router import Router, Where
 from handlers._common.buttons import grid
+from handlers._common.flows import confirm
 from handlers._common.formatting import amount_text
-from handlers._common.parsing import is_confirm, parse_future_date
+from handlers._common.parsing import parse_future_date
 from handlers.resources.cards import (
     load_need,
     need_card,
@@ -39,37 +40,11 @@ NEEDS_SHOWN = 5
 
 @router.command("need", "ขอสนับสนุน", roles=POSTERS, where=Where.PRIVATE,
                 help=N_("Post what your organisation needs (money, materials, people, technology, a venue…)"))
-async def need_command(ctx: Context) -> None:
-    assert ctx.member is not None
+async def need_command(ctx: MemberContext) -> None:
     if ctx.member.organisation_id is None:
-        await ctx.start_flow("need", "org", {})
-        await ctx.reply(ctx.t("Which organisation needs it? Send its name (set yours for next time with /org NAME)."))
+        await begin(ctx, "need", "org")
         return
-    await ctx.start_flow("need", "type", {"org": ctx.member.organisation_id})
-    await ask_need(ctx, "type")
-
-
-async def ask_need(ctx: Context, step: str) -> None:
-    t = ctx.t
-    if step == "type":
-        await ctx.reply(Text(t("What kind of resource is needed?"), buttons=type_buttons(ctx)))
-    elif step == "description":
-        await ctx.reply(t("Describe the need in a sentence, e.g. Tablets for grade 6 computing classes."))
-    elif step == "amount":
-        await ctx.reply(amount_question(ctx, ctx.flow.data["type"] if ctx.flow else ""))
-    elif step == "needed_by":
-        await ctx.reply(t("By when is it needed? e.g. 15/1/2570"))
-    elif step == "confirm":
-        assert ctx.flow is not None and ctx.network is not None
-        data = ctx.flow.data
-        organisation = await ctx.repo(OrganisationRepo).get(ctx.network.id, data["org"])
-        card = Card(title=data["description"], fields=[
-            (t("Organisation"), organisation.name if organisation else "-"),
-            (t("Type"), type_label(t, data["type"])),
-            (t("Needed"), amount_text(t, Decimal(data["amount"]), data["unit"])),
-            (t("Needed by"), t.date(date.fromisoformat(data["needed_by"])))],
-            buttons=[[ctx.flow_button(t("Post"), "save"), ctx.flow_button(t("Cancel"), "cancel")]])
-        await ctx.reply(card)
+    await begin(ctx, "need", "type", {"org": ctx.member.organisation_id})
 
 
 def type_buttons(ctx: Context) -> list[list[Button]]:
@@ -85,64 +60,75 @@ def amount_question(ctx: Context, resource_type: str, unit: str | None = None) -
     return ctx.t("How many, with the unit? e.g. 40 tablets or 20 hours")
 
 
-NEED_STEPS = {"org": "type", "type": "description", "description": "amount", "amount": "needed_by",
-              "needed_by": "confirm"}
+async def ask_org(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("Which organisation needs it? Send its name (set yours for next time with /org NAME)."))
 
 
-@router.flow("need", roles=POSTERS)
-async def need_flow(ctx: Context) -> None:
-    assert ctx.flow is not None and ctx.network is not None and ctx.member is not None
-    t, step, value = ctx.t, ctx.flow.step, ctx.input.strip()
-    data: dict[str, Any]
-    if step == "org":
-        if not value or len(value) > 200:
-            await ctx.reply(t("Please send a name of 1 to 200 characters."))
-            return
-        organisation = await ctx.repo(OrganisationRepo).get_or_create(ctx.network.id, value, now=ctx.now)
-        data = {"org": organisation.id}
-    elif step == "type":
-        code = parse_resource_type(value)
-        if code is None:
-            await ctx.reply(Text(t("Please tap one of the resource types."), buttons=type_buttons(ctx)))
-            return
-        data = {"type": code}
-    elif step == "description":
-        if not value or len(value) > MAX_DESCRIPTION:
-            await ctx.reply(t("Please describe it in 1 to {max} characters.", max=MAX_DESCRIPTION))
-            return
-        data = {"description": value}
-    elif step == "amount":
-        parsed, error = parse_resource_amount(ctx, value, ctx.flow.data["type"])
-        if error:
-            await ctx.reply(error)
-            return
-        assert parsed is not None
-        data = {"amount": str(parsed[0]), "unit": parsed[1]}
-    elif step == "needed_by":
-        day, error = parse_future_date(ctx, value)
-        if error:
-            await ctx.reply(error)
-            return
-        assert day is not None
-        data = {"needed_by": day.isoformat()}
-    else:  # confirm
-        await finish_need(ctx, value)
-        return
-    await ctx.goto(NEED_STEPS[step], **data)
-    await ask_need(ctx, NEED_STEPS[step])
+async def read_org(ctx: MemberContext, value: str) -> Data | Retry:
+    if not value or len(value) > 200:
+        return Retry(ctx.t("Please send a name of 1 to 200 characters."))
+    organisation = await ctx.repo(OrganisationRepo).get_or_create(ctx.network.id, value, now=ctx.now)
+    return {"org": organisation.id}
 
 
-async def finish_need(ctx: Context, value: str) -> None:
-    assert ctx.flow is not None and ctx.network is not None and ctx.member is not None
-    if value == "cancel":
-        await ctx.end_flow()
-        await ctx.reply(ctx.t("Cancelled. Nothing was saved."))
-        return
-    if not is_confirm(value):
-        await ctx.reply(ctx.t("Tap Post to publish the need, or Cancel."))
-        return
-    data = dict(ctx.flow.data)
-    await ctx.end_flow()
+async def ask_type(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("What kind of resource is needed?"), buttons=type_buttons(ctx)))
+
+
+async def read_type(ctx: MemberContext, value: str) -> Data | Retry:
+    code = parse_resource_type(value)
+    if code is None:
+        return Retry(Text(ctx.t("Please tap one of the resource types."), buttons=type_buttons(ctx)))
+    return {"type": code}
+
+
+async def ask_description(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("Describe the need in a sentence, e.g. Tablets for grade 6 computing classes."))
+
+
+async def read_description(ctx: MemberContext, value: str) -> Data | Retry:
+    if not value or len(value) > MAX_DESCRIPTION:
+        return Retry(ctx.t("Please describe it in 1 to {max} characters.", max=MAX_DESCRIPTION))
+    return {"description": value}
+
+
+async def ask_amount(ctx: MemberContext) -> None:
+    await ctx.reply(amount_question(ctx, ctx.flow.data["type"] if ctx.flow else ""))
+
+
+async def read_amount(ctx: MemberContext, value: str) -> Data | Retry:
+    assert ctx.flow is not None
+    parsed, error = parse_resource_amount(ctx, value, ctx.flow.data["type"])
+    if error or parsed is None:
+        return Retry(error or "")
+    return {"amount": str(parsed[0]), "unit": parsed[1]}
+
+
+async def ask_needed_by(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("By when is it needed? e.g. 15/1/2570"))
+
+
+async def read_needed_by(ctx: MemberContext, value: str) -> Data | Retry:
+    day, error = parse_future_date(ctx, value)
+    if error or day is None:
+        return Retry(error or "")
+    return {"needed_by": day.isoformat()}
+
+
+async def show_draft(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
+    t, data = ctx.t, ctx.flow.data
+    organisation = await ctx.repo(OrganisationRepo).get(ctx.network.id, data["org"])
+    card = Card(title=data["description"], fields=[
+        (t("Organisation"), organisation.name if organisation else "-"),
+        (t("Type"), type_label(t, data["type"])),
+        (t("Needed"), amount_text(t, Decimal(data["amount"]), data["unit"])),
+        (t("Needed by"), t.date(date.fromisoformat(data["needed_by"])))],
+        buttons=[[ctx.flow_button(t("Post"), "save"), ctx.flow_button(t("Cancel"), "cancel")]])
+    await ctx.reply(card)
+
+
+async def post_need(ctx: MemberContext, data: Data) -> None:
     need = await ctx.repo(NeedRepo).add(
         ctx.network.id, organisation_id=data["org"], posted_by=ctx.member.id, resource_type=data["type"],
         description=data["description"], target=Decimal(data["amount"]), unit=data["unit"],
@@ -154,16 +140,26 @@ async def finish_need(ctx: Context, value: str) -> None:
     await ctx.reply(card)
 
 
+router.steps("need", {
+    "org": Step(ask_org, read_org, next="type"),
+    "type": Step(ask_type, read_type, next="description"),
+    "description": Step(ask_description, read_description, next="amount"),
+    "amount": Step(ask_amount, read_amount, next="needed_by"),
+    "needed_by": Step(ask_needed_by, read_needed_by, next="confirm"),
+    "confirm": confirm(show_draft, post_need, retry=N_("Tap Post to publish the need, or Cancel.")),
+}, roles=POSTERS)
+
+
 # ------------------------------------------------------------------ /needs
 
 
 @router.command("needs", "ความต้องการ", help=N_("Open needs, most urgent first, with a Pledge button"))
-async def needs_command(ctx: Context) -> None:
+async def needs_command(ctx: MemberContext) -> None:
     await show_needs(ctx, 0)
 
 
 @router.button("ndl")
-async def needs_more(ctx: Context) -> None:
+async def needs_more(ctx: MemberContext) -> None:
     try:
         offset = max(0, ctx.payload.int_arg(0))
     except ValueError:
@@ -171,8 +167,7 @@ async def needs_more(ctx: Context) -> None:
     await show_needs(ctx, offset)
 
 
-async def show_needs(ctx: Context, offset: int) -> None:
-    assert ctx.network is not None
+async def show_needs(ctx: MemberContext, offset: int) -> None:
     repo = ctx.repo(NeedRepo)
     found = await repo.open_needs(ctx.network.id, limit=NEEDS_SHOWN + 1, offset=offset)
     if not found:
@@ -191,8 +186,7 @@ async def show_needs(ctx: Context, offset: int) -> None:
 
 
 @router.button("plv")
-async def need_pledges(ctx: Context) -> None:
-    assert ctx.network is not None
+async def need_pledges(ctx: MemberContext) -> None:
     need = await load_need(ctx, payload_id(ctx))
     if need is None:
         return

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
-from bot.context import Context
+from bot.context import Context, MemberContext
+from bot.flows import Data, Retry, Step, begin
 from bot.i18n import N_
 from bot.model import Button, Card, Text
 from bot.roles import STAFF, Role
 from bot.router import Router
 from handlers._common.buttons import grid
+from handlers._common.flows import confirm
 from handlers._common.formatting import amount_text
 from handlers._common.members import is_coordinator
-from handlers._common.parsing import is_confirm, is_skip, parse_count, parse_future_date
+from handlers._common.parsing import is_skip, parse_count, parse_future_date
 from handlers.resources.cards import (
     LIST_LIMIT,
     load_need,
@@ -44,7 +45,7 @@ router = Router()
 
 
 @router.command("pledge", "สนับสนุน", help=N_("Pledge money, materials, time, technology or a venue: /pledge [need no.]"))
-async def pledge_command(ctx: Context) -> None:
+async def pledge_command(ctx: MemberContext) -> None:
     if not ctx.event.is_private:
         await ctx.reply(ctx.t("Please send this to me in a private chat."))
         return
@@ -57,12 +58,11 @@ async def pledge_command(ctx: Context) -> None:
             return
         await start_pledge_for_need(ctx, need_id)
         return
-    await ctx.start_flow("pledge", "type", {})
-    await ctx.reply(Text(ctx.t("What will you pledge?"), buttons=type_buttons(ctx)))
+    await begin(ctx, "pledge", "type")
 
 
 @router.button("pln")
-async def pledge_button_pressed(ctx: Context) -> None:
+async def pledge_button_pressed(ctx: MemberContext) -> None:
     need_id = payload_id(ctx)
     if ctx.event.is_private:
         await start_pledge_for_need(ctx, need_id)
@@ -70,7 +70,6 @@ async def pledge_button_pressed(ctx: Context) -> None:
     need = await load_need(ctx, need_id)
     if need is None:
         return
-    assert ctx.member is not None
     pushed = await ctx.push_member(ctx.member, lambda t: [Text(
         t("To pledge toward #{id} {description}, tap Pledge.", id=need.id, description=need.description),
         buttons=[[pledge_button(t, need)]])], key=f"need:{need.id}:pledge-invite:{ctx.event.event_id}")
@@ -78,7 +77,7 @@ async def pledge_button_pressed(ctx: Context) -> None:
                  ctx.t("Please add me as a friend, then send /pledge {id} to me in a private chat.", id=need.id))
 
 
-async def start_pledge_for_need(ctx: Context, need_id: int) -> None:
+async def start_pledge_for_need(ctx: MemberContext, need_id: int) -> None:
     need = await load_need(ctx, need_id)
     if need is None:
         return
@@ -96,91 +95,82 @@ def sector_buttons(ctx: Context) -> list[list[Button]]:
     return grid(buttons)
 
 
-async def ask_pledge(ctx: Context, step: str) -> None:
-    t = ctx.t
+async def ask_type(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("What will you pledge?"), buttons=type_buttons(ctx)))
+
+
+async def read_type(ctx: MemberContext, value: str) -> Data | Retry:
+    code = parse_resource_type(value)
+    if code is None:
+        return Retry(Text(ctx.t("Please tap one of the resource types."), buttons=type_buttons(ctx)))
+    return {"type": code}
+
+
+async def ask_amount(ctx: MemberContext) -> None:
     assert ctx.flow is not None
-    data = ctx.flow.data
-    if step == "amount":
-        await ctx.reply(amount_question(ctx, data["type"]))
-    elif step == "sector":
-        await ctx.reply(Text(t("Where does it come from? (the source sector)"), buttons=sector_buttons(ctx)))
-    elif step == "expected":
-        await ctx.reply(Text(t("When do you expect to deliver it? e.g. 30/11/2569"),
-                             buttons=[[ctx.flow_button(t("Today"), "today"),
-                                       ctx.flow_button(t("In a week"), "week")]]))
-    elif step == "note":
-        await ctx.reply(Text(t("Any note for the organisation? (or skip)"),
-                             buttons=[[ctx.flow_button(t("Skip"), "skip")]]))
-    elif step == "confirm":
-        fields = [(t("Type"), type_label(t, data["type"])),
-                  (t("Amount"), amount_text(t, Decimal(data["amount"]), data["unit"])),
-                  (t("Source"), sector_label(t, data["sector"])),
-                  (t("Expected"), t.date(date.fromisoformat(data["expected"])))]
-        if data.get("need"):
-            fields.insert(0, (t("Toward need"), f"#{data['need']}"))
-        if data.get("note"):
-            fields.append((t("Note"), data["note"]))
-        await ctx.reply(Card(title=t("Your pledge"), fields=fields,
-                             buttons=[[ctx.flow_button(t("Pledge"), "save"), ctx.flow_button(t("Cancel"), "cancel")]]))
+    await ctx.reply(amount_question(ctx, ctx.flow.data["type"]))
 
 
-@router.flow("pledge")
-async def pledge_flow(ctx: Context) -> None:
-    assert ctx.flow is not None and ctx.network is not None
-    t, step, value = ctx.t, ctx.flow.step, ctx.input.strip()
-    flow_data = ctx.flow.data
-    data: dict[str, Any]
-    if step == "type":
-        code = parse_resource_type(value)
-        if code is None:
-            await ctx.reply(Text(t("Please tap one of the resource types."), buttons=type_buttons(ctx)))
-            return
-        data, following = {"type": code}, "amount"
-    elif step == "amount":
-        parsed, error = parse_resource_amount(ctx, value, flow_data["type"], need_unit=flow_data.get("unit"))
-        if error:
-            await ctx.reply(error)
-            return
-        assert parsed is not None
-        data, following = {"amount": str(parsed[0]), "unit": parsed[1]}, "sector"
-    elif step == "sector":
-        code = parse_sector(value)
-        if code is None:
-            await ctx.reply(Text(t("Please tap one of the source sectors."), buttons=sector_buttons(ctx)))
-            return
-        data, following = {"sector": code}, "expected"
-    elif step == "expected":
-        text = {"week": (ctx.today + timedelta(days=7)).strftime("%d/%m/%Y")}.get(value, value)
-        day, error = parse_future_date(ctx, text)
-        if error:
-            await ctx.reply(error)
-            return
-        assert day is not None
-        data = {"expected": day.isoformat()}
-        following = "confirm" if flow_data.get("need") else "note"
-    elif step == "note":
-        if len(value) > MAX_DESCRIPTION:
-            await ctx.reply(t("Please keep it to {max} characters.", max=MAX_DESCRIPTION))
-            return
-        data, following = ({} if is_skip(value) else {"note": value}), "confirm"
-    else:
-        await finish_pledge(ctx, value)
-        return
-    await ctx.goto(following, **data)
-    await ask_pledge(ctx, following)
+async def read_amount(ctx: MemberContext, value: str) -> Data | Retry:
+    assert ctx.flow is not None
+    parsed, error = parse_resource_amount(ctx, value, ctx.flow.data["type"], need_unit=ctx.flow.data.get("unit"))
+    if error or parsed is None:
+        return Retry(error or "")
+    return {"amount": str(parsed[0]), "unit": parsed[1]}
 
 
-async def finish_pledge(ctx: Context, value: str) -> None:
-    assert ctx.flow is not None and ctx.network is not None and ctx.member is not None
-    if value == "cancel":
-        await ctx.end_flow()
-        await ctx.reply(ctx.t("Cancelled. Nothing was saved."))
-        return
-    if not is_confirm(value):
-        await ctx.reply(ctx.t("Tap Pledge to confirm, or Cancel."))
-        return
-    data = dict(ctx.flow.data)
-    await ctx.end_flow()
+async def ask_sector(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("Where does it come from? (the source sector)"), buttons=sector_buttons(ctx)))
+
+
+async def read_sector(ctx: MemberContext, value: str) -> Data | Retry:
+    code = parse_sector(value)
+    if code is None:
+        return Retry(Text(ctx.t("Please tap one of the source sectors."), buttons=sector_buttons(ctx)))
+    return {"sector": code}
+
+
+async def ask_expected(ctx: MemberContext) -> None:
+    t = ctx.t
+    await ctx.reply(Text(t("When do you expect to deliver it? e.g. 30/11/2569"),
+                         buttons=[[ctx.flow_button(t("Today"), "today"), ctx.flow_button(t("In a week"), "week")]]))
+
+
+async def read_expected(ctx: MemberContext, value: str) -> Data | Retry:
+    text = {"week": (ctx.today + timedelta(days=7)).strftime("%d/%m/%Y")}.get(value, value)
+    day, error = parse_future_date(ctx, text)
+    if error or day is None:
+        return Retry(error or "")
+    return {"expected": day.isoformat()}
+
+
+async def ask_note(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("Any note for the organisation? (or skip)"),
+                         buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
+
+
+async def read_note(ctx: MemberContext, value: str) -> Data | Retry:
+    if len(value) > MAX_DESCRIPTION:
+        return Retry(ctx.t("Please keep it to {max} characters.", max=MAX_DESCRIPTION))
+    return {} if is_skip(value) else {"note": value}
+
+
+async def show_draft(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
+    t, data = ctx.t, ctx.flow.data
+    fields = [(t("Type"), type_label(t, data["type"])),
+              (t("Amount"), amount_text(t, Decimal(data["amount"]), data["unit"])),
+              (t("Source"), sector_label(t, data["sector"])),
+              (t("Expected"), t.date(date.fromisoformat(data["expected"])))]
+    if data.get("need"):
+        fields.insert(0, (t("Toward need"), f"#{data['need']}"))
+    if data.get("note"):
+        fields.append((t("Note"), data["note"]))
+    await ctx.reply(Card(title=t("Your pledge"), fields=fields,
+                         buttons=[[ctx.flow_button(t("Pledge"), "save"), ctx.flow_button(t("Cancel"), "cancel")]]))
+
+
+async def save_pledge(ctx: MemberContext, data: Data) -> None:
     need = await ctx.repo(NeedRepo).get(ctx.network.id, data["need"]) if data.get("need") else None
     if data.get("need") and (need is None or need.status != "open"):
         await ctx.reply(ctx.t("That need is no longer open, so nothing was recorded. See /needs."))
@@ -198,9 +188,18 @@ async def finish_pledge(ctx: Context, value: str) -> None:
         await ctx.reply(need_card(ctx.t, await need_progress(ctx, need), ctx.today))
 
 
+router.steps("pledge", {
+    "type": Step(ask_type, read_type, next="amount"),
+    "amount": Step(ask_amount, read_amount, next="sector"),
+    "sector": Step(ask_sector, read_sector, next="expected"),
+    "expected": Step(ask_expected, read_expected, next=lambda data: "confirm" if data.get("need") else "note"),
+    "note": Step(ask_note, read_note, next="confirm"),
+    "confirm": confirm(show_draft, save_pledge, retry=N_("Tap Pledge to confirm, or Cancel.")),
+})
+
+
 @router.command("pledges", "รายการสนับสนุน", help=N_("Your pledges; coordinators see all, overdue ones flagged"))
-async def pledges_command(ctx: Context) -> None:
-    assert ctx.network is not None and ctx.member is not None
+async def pledges_command(ctx: MemberContext) -> None:
     t, repo = ctx.t, ctx.repo(PledgeRepo)
     mine = await repo.of_member(ctx.network.id, ctx.member.id, limit=LIST_LIMIT)
     lines = [t("Your pledges:")] + ([pledge_line(t, p, ctx.today) for p in mine] or [t("None yet. See /needs.")])
@@ -218,8 +217,7 @@ async def pledges_command(ctx: Context) -> None:
     await ctx.reply(Text("\n".join(lines), buttons=pledge_buttons(ctx, waiting)))
 
 
-async def load_pledge(ctx: Context) -> tuple[Pledge, Need | None] | None:
-    assert ctx.network is not None
+async def load_pledge(ctx: MemberContext) -> tuple[Pledge, Need | None] | None:
     pledge = await ctx.repo(PledgeRepo).get(ctx.network.id, payload_id(ctx))
     if pledge is None:
         await ctx.say(ctx.t("That pledge does not exist in this network."))
@@ -243,7 +241,7 @@ def may_cancel(ctx: Context, pledge: Pledge) -> bool:
 
 
 @router.button("plo")
-async def open_pledge(ctx: Context) -> None:
+async def open_pledge(ctx: MemberContext) -> None:
     found = await load_pledge(ctx)
     if found is None:
         return
@@ -277,12 +275,11 @@ def already(ctx: Context, pledge: Pledge) -> str:
 
 
 @router.button("plc")
-async def cancel_pledge(ctx: Context) -> None:
+async def cancel_pledge(ctx: MemberContext) -> None:
     found = await load_pledge(ctx)
     if found is None:
         return
     pledge, _need = found
-    assert ctx.network is not None and ctx.member is not None
     if not may_cancel(ctx, pledge):
         await ctx.say(ctx.t("Only the person who pledged or a coordinator can cancel a pledge."))
         return

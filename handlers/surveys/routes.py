@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.context import BaseContext, Context, TaskContext
+from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
 from bot.i18n import N_, Translator
 from bot.model import Document, Reply, Text
@@ -220,7 +220,7 @@ async def clear_button(ctx: Context) -> None:
 
 
 @router.button("svn")
-async def next_button(ctx: Context) -> None:
+async def next_button(ctx: MemberContext) -> None:
     """Next / Skip in a private chat: ``1|svn|<survey>|<position>``."""
     target = await _answer_target(ctx, 2)
     if target is None:
@@ -233,9 +233,9 @@ async def next_button(ctx: Context) -> None:
 
 
 @router.flow(TEXT_FLOW)
-async def text_answer(ctx: Context) -> None:
+async def text_answer(ctx: MemberContext) -> None:
     """Free-text answers, typed in the private chat."""
-    assert ctx.flow is not None and ctx.member is not None
+    assert ctx.flow is not None
     position = int(ctx.flow.data["position"])
     survey = await load_for_answer(ctx, ctx.member, int(ctx.flow.data["survey_id"]))
     question = survey.question(position) if survey else None
@@ -278,8 +278,7 @@ def parse_poll(text: str) -> tuple[str, list[str], str | None]:
 
 @router.command("poll", "โพล", roles=STAFF, where=Where.GROUP,
                 help=N_('A quick poll in this group: /poll "Question" option A | option B [| until 25/11/2569 18:00]'))
-async def poll_command(ctx: Context) -> None:
-    assert ctx.member is not None and ctx.network is not None
+async def poll_command(ctx: MemberContext) -> None:
     usage = ctx.t('Usage: /poll "Question" option A | option B | option C, optionally ending with '
                   '| until 25/11/2569 18:00. From 2 to 10 options.')
     if not ctx.args.strip():
@@ -326,8 +325,7 @@ async def poll_command(ctx: Context) -> None:
 
 @router.command("closesurvey", "ปิดแบบสำรวจ", roles=STAFF,
                 help=N_("Close a survey or poll now and post its results: /closesurvey N"))
-async def close_command(ctx: Context) -> None:
-    assert ctx.member is not None and ctx.network is not None
+async def close_command(ctx: MemberContext) -> None:
     survey = await survey_by_args(ctx, ctx.args, usage=ctx.t("Usage: /closesurvey N (the number on the card)."))
     if survey is None:
         return
@@ -341,8 +339,7 @@ async def close_command(ctx: Context) -> None:
     await ctx.reply(ctx.t("Closed “{title}”. The results are posted to its groups.", title=survey.title))
 
 
-async def survey_by_args(ctx: Context, args: str, *, usage: str) -> Survey | None:
-    assert ctx.network is not None
+async def survey_by_args(ctx: MemberContext, args: str, *, usage: str) -> Survey | None:
     number = parse_number(args) if args.strip() else None
     if number is None:
         await ctx.reply(usage)
@@ -355,8 +352,7 @@ async def survey_by_args(ctx: Context, args: str, *, usage: str) -> Survey | Non
 
 @router.command("results", "ผลสำรวจ", roles=COORDINATOR,
                 help=N_("Survey and poll results: /results N (without N: the list)"))
-async def results_command(ctx: Context) -> None:
-    assert ctx.network is not None
+async def results_command(ctx: MemberContext) -> None:
     if not ctx.args.strip():
         await list_surveys(ctx)
         return
@@ -368,8 +364,7 @@ async def results_command(ctx: Context) -> None:
         await ctx.reply(reply)
 
 
-async def list_surveys(ctx: Context) -> None:
-    assert ctx.network is not None
+async def list_surveys(ctx: MemberContext) -> None:
     repo = ctx.repo(SurveyRepo)
     recent = await repo.active_between(ctx.network.id, ctx.now - timedelta(days=90), ctx.now + timedelta(days=1))
     if not recent:
@@ -387,12 +382,12 @@ async def list_surveys(ctx: Context) -> None:
 
 @router.command("exportsurvey", "ส่งออกแบบสำรวจ", roles=COORDINATOR, where=Where.PRIVATE,
                 help=N_("Download a survey's answers as CSV: /exportsurvey N"))
-async def export_command(ctx: Context) -> None:
+async def export_command(ctx: MemberContext) -> None:
     await export_survey(ctx, ctx.args)
 
 
 @router.exporter("survey", "surveys", "แบบสำรวจ")
-async def export_survey(ctx: Context, args: str) -> None:
+async def export_survey(ctx: MemberContext, args: str) -> None:
     """``/export survey ID`` (the shared /export dispatches here with ``args`` = "ID")."""
     args = re.sub(r"^\s*(survey|แบบสำรวจ)\b", "", args.strip(), flags=re.IGNORECASE)
     survey = await survey_by_args(ctx, args, usage=ctx.t("Usage: /exportsurvey N (the number on the card)."))
