@@ -1,4 +1,5 @@
-"""Steps shared by features' flows (see bot/flows.py): the confirm-or-cancel last step."""
+"""Steps shared by features' flows (see bot/flows.py): the confirm-or-cancel last step, and
+optional steps."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from bot.context import MemberContext
 from bot.flows import Data, Retry, Step
-from handlers._common.parsing import is_confirm
+from handlers._common.parsing import is_confirm, is_skip
 
 
 def confirm(ask: Callable[[Any], Awaitable[None]], save: Callable[[Any, Data], Awaitable[None]], *,
@@ -30,3 +31,13 @@ def confirm(ask: Callable[[Any], Awaitable[None]], save: Callable[[Any, Data], A
         return None
 
     return Step(ask=ask, read=read)
+
+
+def skippable(read: Callable[[Any, str], Awaitable[Data | Retry | None]]
+              ) -> Callable[[Any, str], Awaitable[Data | Retry | None]]:
+    """``read`` for an optional step: a skip word (skip, ข้าม, -, …) leaves the field out."""
+
+    async def read_or_skip(ctx: MemberContext, value: str) -> Data | Retry | None:
+        return {} if is_skip(value) else await read(ctx, value)
+
+    return read_or_skip

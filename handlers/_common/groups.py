@@ -3,7 +3,7 @@ short button labels, and human durations."""
 
 from __future__ import annotations
 
-from bot.context import Context, MemberContext
+from bot.context import MemberContext
 from bot.i18n import Translator
 from bot.model import Button, Text
 from storage.membership import Chat, ChatRepo

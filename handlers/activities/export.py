@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.context import Context, MemberContext
+from bot.context import MemberContext
 from bot.dates import DateInputError, parse_period
 from bot.i18n import N_, Translator
 from bot.model import Document

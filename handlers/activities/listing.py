@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.context import Context, MemberContext
 from bot.dates import DateInputError, parse_period
+from bot.flows import Retry
 from bot.i18n import N_
 from bot.model import Button, Text
 from bot.router import Router
@@ -15,7 +16,7 @@ from handlers._common.buttons import grid
 from handlers._common.formatting import hours_text
 from handlers._common.parsing import date_error, is_skip
 from handlers.activities.cards import activity_card, may_change
-from handlers.activities.log import LOGGERS, ask, read_step
+from handlers.activities.log import LOG_STEPS, LOGGERS
 from handlers.activities.vocabulary import CATEGORIES, category_label
 from storage.activity_repo import Activity, ActivityRepo
 
@@ -168,15 +169,15 @@ async def edit_flow(ctx: MemberContext) -> None:
             await ctx.reply(ctx.t("Please tap one of the buttons."))
             return
         await ctx.goto("value", field=value)
-        await ask(ctx, value)  # the edit fields are named like the /log steps
+        await LOG_STEPS[value].ask(ctx)  # the edit fields are named like the /log steps
         return
-    field = step = ctx.flow.data["field"]
+    field = ctx.flow.data["field"]
     if field in ("participants", "hours", "notes") and is_skip(value):
         changes: dict[str, Any] = {{"participants": "participants", "hours": "minutes", "notes": "notes"}[field]: None}
     else:
-        error, data = await read_step(ctx, step, value)
-        if error:
-            await ctx.reply(error)
+        data = await LOG_STEPS[field].read(ctx, value)
+        if isinstance(data, Retry):
+            await ctx.reply(data.message)
             return
         assert data is not None
         changes = {}

@@ -10,12 +10,14 @@ from typing import Any
 
 from bot.context import Context, MemberContext
 from bot.dates import DateInputError, from_thai_digits, parse_date
+from bot.flows import Data, Retry, Step, begin
 from bot.i18n import N_
-from bot.model import EventKind, Text
+from bot.model import Button, EventKind, Text
 from bot.roles import Role
 from bot.router import Router
 from handlers._common.buttons import grid
-from handlers._common.parsing import PHOTO_MAX_BYTES, date_error, is_confirm, is_skip, parse_count
+from handlers._common.flows import confirm, skippable
+from handlers._common.parsing import PHOTO_MAX_BYTES, date_error, parse_count
 from handlers.activities.cards import activity_card, draft_card
 from handlers.activities.vocabulary import CATEGORIES, category_label, parse_category
 from storage.activity_repo import ActivityRepo, PhotoRepo
@@ -86,8 +88,7 @@ async def log_command(ctx: MemberContext) -> None:
         await ctx.reply(ctx.t("To log step by step, send /log to me in a private chat. Here, use one line: "
                               "{example}", example=ctx.t(EXAMPLE)))
         return
-    await ctx.start_flow("log", "title", {})
-    await ask(ctx, "title")
+    await begin(ctx, "log", "title")
 
 
 def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -197,123 +198,131 @@ async def save_activity(ctx: MemberContext, data: dict[str, Any]) -> None:
 # ------------------------------------------------------------------ the guided flow
 
 
-async def ask(ctx: Context, step: str) -> None:
+async def ask_title(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("What was the activity called? (send the title)"))
+
+
+async def read_title(ctx: MemberContext, value: str) -> Data | Retry:
+    if not value or len(value) > MAX_TITLE:
+        return Retry(ctx.t("Please send a title of 1 to {max} characters.", max=MAX_TITLE))
+    return {"title": value}
+
+
+async def ask_category(ctx: MemberContext) -> None:
+    buttons = [ctx.flow_button(category_label(ctx.t, code), code) for code in CATEGORIES]
+    await ctx.reply(Text(ctx.t("What kind of activity was it?"), buttons=grid(buttons)))
+
+
+async def read_category(ctx: MemberContext, value: str) -> Data | Retry:
+    code = parse_category(value)
+    if code is None:
+        return Retry(ctx.t("Please tap one of the kinds of activity."))
+    return {"category": code}
+
+
+async def ask_date(ctx: MemberContext) -> None:
     t = ctx.t
-    skip = ctx.flow_button(t("Skip"), "skip")
-    if step == "title":
-        await ctx.reply(t("What was the activity called? (send the title)"))
-    elif step == "category":
-        buttons = [ctx.flow_button(category_label(t, code), code) for code in CATEGORIES]
-        await ctx.reply(Text(t("What kind of activity was it?"),
-                             buttons=grid(buttons)))
-    elif step == "date":
-        await ctx.reply(Text(t("When did it take place? e.g. 20/11/2569"),
-                             buttons=[[ctx.flow_button(t("Today"), "today"),
-                                       ctx.flow_button(t("Yesterday"), "yesterday")]]))
-    elif step == "org":
-        buttons = []
-        organisation = await my_organisation(ctx)
-        if organisation is not None:
-            buttons.append(ctx.flow_button(organisation[1], "mine"))
-        buttons.append(skip)
-        await ctx.reply(Text(t("Which organisation ran it? Tap yours, send another name, or skip."),
-                             buttons=[buttons]))
-    elif step == "participants":
-        await ctx.reply(Text(t("How many people took part?"), buttons=[[skip]]))
-    elif step == "hours":
-        await ctx.reply(Text(t("How many hours did it last? e.g. 3 or 1.5"), buttons=[[skip]]))
-    elif step == "notes":
-        await ctx.reply(Text(t("Any notes? (or skip)"), buttons=[[skip]]))
-    elif step == "photo":
-        await ctx.reply(Text(t("Send a photo of the activity, or skip."), buttons=[[skip]]))
-    elif step == "confirm":
-        assert ctx.flow is not None
-        card = await draft_card(ctx, ctx.flow.data)
-        card.buttons = [[ctx.flow_button(t("Save"), "save"), ctx.flow_button(t("Cancel"), "cancel")]]
-        await ctx.reply(card)
+    await ctx.reply(Text(t("When did it take place? e.g. 20/11/2569"),
+                         buttons=[[ctx.flow_button(t("Today"), "today"),
+                                   ctx.flow_button(t("Yesterday"), "yesterday")]]))
 
 
-async def my_organisation(ctx: Context) -> tuple[int, str] | None:
-    if ctx.member is None or ctx.network is None or ctx.member.organisation_id is None:
+async def read_date(ctx: MemberContext, value: str) -> Data | Retry:
+    try:
+        day = parse_date(value, ctx.today)
+    except DateInputError as exc:
+        return Retry(date_error(ctx.t, exc))
+    if error := check_date(ctx, day):
+        return Retry(error)
+    return {"date": day.isoformat()}
+
+
+async def my_organisation(ctx: MemberContext) -> tuple[int, str] | None:
+    if ctx.member.organisation_id is None:
         return None
     organisation = await ctx.repo(OrganisationRepo).get(ctx.network.id, ctx.member.organisation_id)
     return (organisation.id, organisation.name) if organisation else None
 
 
-NEXT_STEP = {"title": "category", "category": "date", "date": "org", "org": "participants",
-             "participants": "hours", "hours": "notes", "notes": "photo", "photo": "confirm"}
+async def ask_org(ctx: MemberContext) -> None:
+    buttons = []
+    organisation = await my_organisation(ctx)
+    if organisation is not None:
+        buttons.append(ctx.flow_button(organisation[1], "mine"))
+    buttons.append(skip_button(ctx))
+    await ctx.reply(Text(ctx.t("Which organisation ran it? Tap yours, send another name, or skip."), buttons=[buttons]))
 
 
-@router.flow("log", roles=LOGGERS)
-async def log_flow(ctx: MemberContext) -> None:
+async def read_org(ctx: MemberContext, value: str) -> Data | Retry:
+    if value == "mine":
+        organisation = await my_organisation(ctx)
+        return {"organisation_id": organisation[0] if organisation else None}
+    if len(value) > 200 or not value:
+        return Retry(ctx.t("Please send a name of 1 to 200 characters."))
+    organisation_row = await ctx.repo(OrganisationRepo).get_or_create(ctx.network.id, value, now=ctx.now)
+    return {"organisation_id": organisation_row.id}
+
+
+def skip_button(ctx: MemberContext) -> Button:
+    return ctx.flow_button(ctx.t("Skip"), "skip")
+
+
+async def ask_participants(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("How many people took part?"), buttons=[[skip_button(ctx)]]))
+
+
+async def read_participants(ctx: MemberContext, value: str) -> Data | Retry:
+    count, error = check_participants(ctx, value)
+    return Retry(error) if error else {"participants": count}
+
+
+async def ask_hours(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("How many hours did it last? e.g. 3 or 1.5"), buttons=[[skip_button(ctx)]]))
+
+
+async def read_hours(ctx: MemberContext, value: str) -> Data | Retry:
+    minutes, error = check_hours(ctx, value)
+    return Retry(error) if error else {"minutes": minutes}
+
+
+async def ask_notes(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("Any notes? (or skip)"), buttons=[[skip_button(ctx)]]))
+
+
+async def read_notes(ctx: MemberContext, value: str) -> Data | Retry:
+    if len(value) > MAX_NOTES:
+        return Retry(ctx.t("Please keep notes to {max} characters.", max=MAX_NOTES))
+    return {"notes": value}
+
+
+async def ask_photo(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("Send a photo of the activity, or skip."), buttons=[[skip_button(ctx)]]))
+
+
+async def read_photo(ctx: MemberContext, value: str) -> Retry:
+    return Retry(ctx.t("Please send a photo, or tap Skip."))  # the photo itself arrives as an event
+
+
+async def show_draft(ctx: MemberContext) -> None:
     assert ctx.flow is not None
-    step, value = ctx.flow.step, ctx.input.strip()
-    error, data = await read_step(ctx, step, value)
-    if error:
-        await ctx.reply(error)
-        return
-    if data is None:  # finished or cancelled
-        return
-    await ctx.goto(NEXT_STEP[step], **data)
-    await ask(ctx, NEXT_STEP[step])
+    card = await draft_card(ctx, ctx.flow.data)
+    card.buttons = [[ctx.flow_button(ctx.t("Save"), "save"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]
+    await ctx.reply(card)
 
 
-async def read_step(ctx: MemberContext, step: str, value: str) -> tuple[str | None, dict[str, Any] | None]:
-    """Validate one answer: (error, None), (None, data to merge), or (None, None) when done."""
-    t = ctx.t
-    optional = step in ("org", "participants", "hours", "notes", "photo")
-    if optional and is_skip(value):
-        return None, {}
-    if step == "title":
-        if not value or len(value) > MAX_TITLE:
-            return t("Please send a title of 1 to {max} characters.", max=MAX_TITLE), None
-        return None, {"title": value}
-    if step == "category":
-        code = parse_category(value)
-        if code is None:
-            return t("Please tap one of the kinds of activity."), None
-        return None, {"category": code}
-    if step == "date":
-        try:
-            day = parse_date(value, ctx.today)
-        except DateInputError as exc:
-            return date_error(t, exc), None
-        if error := check_date(ctx, day):
-            return error, None
-        return None, {"date": day.isoformat()}
-    if step == "org":
-        if value == "mine":
-            organisation = await my_organisation(ctx)
-            return None, {"organisation_id": organisation[0] if organisation else None}
-        if len(value) > 200 or not value:
-            return t("Please send a name of 1 to 200 characters."), None
-        organisation_row = await ctx.repo(OrganisationRepo).get_or_create(ctx.network.id, value, now=ctx.now)
-        return None, {"organisation_id": organisation_row.id}
-    if step == "participants":
-        count, error = check_participants(ctx, value)
-        return (error, None) if error else (None, {"participants": count})
-    if step == "hours":
-        minutes, error = check_hours(ctx, value)
-        return (error, None) if error else (None, {"minutes": minutes})
-    if step == "notes":
-        if len(value) > MAX_NOTES:
-            return t("Please keep notes to {max} characters.", max=MAX_NOTES), None
-        return None, {"notes": value}
-    if step == "photo":
-        return t("Please send a photo, or tap Skip."), None
-    if step == "confirm":
-        assert ctx.flow is not None
-        if value == "cancel":
-            await ctx.end_flow()
-            await ctx.reply(t("Cancelled. Nothing was saved."))
-            return None, None
-        if not is_confirm(value):
-            return t("Tap Save to record the activity, or Cancel."), None
-        data = dict(ctx.flow.data)
-        await ctx.end_flow()
-        await save_activity(ctx, data)
-        return None, None
-    return t("That conversation has expired. Please start again."), None
+# The steps of /log; editing an activity (listing.py) asks and reads its fields with the same steps.
+LOG_STEPS: dict[str, Step] = {
+    "title": Step(ask_title, read_title, next="category"),
+    "category": Step(ask_category, read_category, next="date"),
+    "date": Step(ask_date, read_date, next="org"),
+    "org": Step(ask_org, skippable(read_org), next="participants"),
+    "participants": Step(ask_participants, skippable(read_participants), next="hours"),
+    "hours": Step(ask_hours, skippable(read_hours), next="notes"),
+    "notes": Step(ask_notes, skippable(read_notes), next="photo"),
+    "photo": Step(ask_photo, skippable(read_photo), next="confirm"),
+    "confirm": confirm(show_draft, save_activity, retry=N_("Tap Save to record the activity, or Cancel.")),
+}
+router.steps("log", LOG_STEPS, roles=LOGGERS)
 
 
 @router.on(EventKind.PHOTO)
@@ -328,8 +337,8 @@ async def photo_received(ctx: Context) -> None:
     if ctx.flow.step == "photo":
         await ctx.goto("confirm", photo=photo)
         await ctx.reply(ctx.t("Photo received."))
-        await ask(ctx, "confirm")
+        await LOG_STEPS["confirm"].ask(ctx)
         return
     await ctx.goto(ctx.flow.step, photo=photo)
     await ctx.reply(ctx.t("Photo received."))
-    await ask(ctx, ctx.flow.step)
+    await LOG_STEPS[ctx.flow.step].ask(ctx)
