@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
+from bot.flows import Data, Retry, Step, begin
 from bot.i18n import N_, Translator
 from bot.model import Button, Card, Document, Text
 from bot.payload import encode
@@ -173,85 +174,102 @@ async def schedule_reminders(ctx: BaseContext, meeting: Meeting) -> list[int]:
 
 @router.command("meeting", "ประชุม", roles=COORDINATOR, help=N_("Call a meeting (guided)"))
 async def meeting_command(ctx: MemberContext) -> None:
-    origin = ctx.chat.id if (ctx.chat.kind == "group" and ctx.chat.network_id == ctx.member.network_id) else None  # type: ignore[union-attr]
-    await ctx.start_flow("meeting", "title", {"origin": origin})
-    title = ctx.args.strip()
-    if title:
-        ctx.input = title
-        await meeting_flow(ctx)
-        return
+    origin = ctx.chat.id if (ctx.chat.kind == "group" and ctx.chat.network_id == ctx.member.network_id) else None
+    await begin(ctx, "meeting", "title", {"origin": origin}, answer=ctx.args)
+
+
+async def ask_title(ctx: MemberContext) -> None:
     await ctx.reply(ctx.t("New meeting. What is its title?"))
 
 
-@router.flow("meeting", roles=COORDINATOR)
-async def meeting_flow(ctx: MemberContext) -> None:
-    assert ctx.flow is not None
-    step, data, value = ctx.flow.step, ctx.flow.data, ctx.input.strip()
+async def read_title(ctx: MemberContext, value: str) -> Data | Retry:
+    if not 1 <= len(value) <= MAX_TITLE:
+        return Retry(ctx.t("Please send a title of 1 to {max} characters.", max=MAX_TITLE))
+    return {"title": value}
+
+
+async def ask_when(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("When is it? Send the date and time, e.g. 25/11/2569 14:00 or พรุ่งนี้ 9 น."))
+
+
+async def read_when(ctx: MemberContext, value: str) -> Data | Retry:
+    try:
+        starts = ctx.to_utc(parse_datetime(value, ctx.today))
+    except DateInputError as exc:
+        return Retry(date_error(ctx.t, exc.code))
+    if starts <= ctx.now:
+        return Retry(ctx.t("That time has already passed. Please send a future date and time."))
+    return {"starts": starts.isoformat()}
+
+
+async def ask_duration(ctx: MemberContext) -> None:
     t = ctx.t
-    if step == "title":
-        if not 1 <= len(value) <= MAX_TITLE:
-            await ctx.reply(t("Please send a title of 1 to {max} characters.", max=MAX_TITLE))
-            return
-        await ctx.goto("when", title=value)
-        await ctx.reply(t("When is it? Send the date and time, e.g. 25/11/2569 14:00 or พรุ่งนี้ 9 น."))
-    elif step == "when":
-        try:
-            starts = ctx.to_utc(parse_datetime(value, ctx.today))
-        except DateInputError as exc:
-            await ctx.reply(date_error(t, exc.code))
-            return
-        if starts <= ctx.now:
-            await ctx.reply(t("That time has already passed. Please send a future date and time."))
-            return
-        await ctx.goto("duration", starts=starts.isoformat())
-        await ctx.reply(Text(t("How long will it last? e.g. 90 (minutes) or 1.5 ชม."),
-                             buttons=[[ctx.flow_button(t("1 hour"), "60"), ctx.flow_button(t("1.5 hours"), "90"),
-                                       ctx.flow_button(t("2 hours"), "120")]]))
-    elif step == "duration":
-        minutes = parse_duration(value)
-        if minutes is None:
-            await ctx.reply(t("Please send a duration from 5 minutes to 24 hours, e.g. 90 or 1.5 ชม."))
-            return
-        await ctx.goto("place", duration=minutes)
-        await ctx.reply(t("Where? Send the place or the online meeting link."))
-    elif step == "place":
-        if not 1 <= len(value) <= MAX_PLACE:
-            await ctx.reply(t("Please send a place or link of 1 to {max} characters.", max=MAX_PLACE))
-            return
-        await ctx.goto("agenda", place=value)
-        await ctx.reply(Text(t("What is the agenda? Send it, or tap No agenda."),
-                             buttons=[[ctx.flow_button(t("No agenda"), "-")]]))
-    elif step == "agenda":
-        if len(value) > MAX_AGENDA:
-            await ctx.reply(t("The agenda is too long (at most {max} characters).", max=MAX_AGENDA))
-            return
-        await ctx.goto("targets", agenda="" if value == "-" else value)
-        await ask_targets(ctx)
-    elif step == "targets":
-        await choose_targets(ctx, value)
-    elif step == "pick":
-        if value == "cancel":
-            await ctx.end_flow()
-            await ctx.reply(t("Cancelled. Nothing was saved."))
-        elif value == "done":
-            if not data.get("targets"):
-                await ctx.reply(await group_picker(ctx, [], t("Please choose at least one group.")))
-                return
-            await show_preview(ctx)
-        elif value.startswith("g:"):
-            selected = toggle(list(data.get("targets", [])), value)
-            await ctx.goto("pick", targets=selected)
-            await ctx.reply(await group_picker(ctx, selected, t("Tap groups to choose them, then Done.")))
-        else:
-            await ctx.reply(t("Please use the buttons: tap groups, then Done."))
-    elif step == "confirm":
-        if value == "create":
-            await create_meeting(ctx)
-        elif value == "cancel":
-            await ctx.end_flow()
-            await ctx.reply(t("Cancelled. Nothing was saved."))
-        else:
-            await ctx.reply(t("Please tap Create or Cancel."))
+    await ctx.reply(Text(t("How long will it last? e.g. 90 (minutes) or 1.5 ชม."),
+                         buttons=[[ctx.flow_button(t("1 hour"), "60"), ctx.flow_button(t("1.5 hours"), "90"),
+                                   ctx.flow_button(t("2 hours"), "120")]]))
+
+
+async def read_duration(ctx: MemberContext, value: str) -> Data | Retry:
+    minutes = parse_duration(value)
+    if minutes is None:
+        return Retry(ctx.t("Please send a duration from 5 minutes to 24 hours, e.g. 90 or 1.5 ชม."))
+    return {"duration": minutes}
+
+
+async def ask_place(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("Where? Send the place or the online meeting link."))
+
+
+async def read_place(ctx: MemberContext, value: str) -> Data | Retry:
+    if not 1 <= len(value) <= MAX_PLACE:
+        return Retry(ctx.t("Please send a place or link of 1 to {max} characters.", max=MAX_PLACE))
+    return {"place": value}
+
+
+async def ask_agenda(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("What is the agenda? Send it, or tap No agenda."),
+                         buttons=[[ctx.flow_button(ctx.t("No agenda"), "-")]]))
+
+
+async def read_agenda(ctx: MemberContext, value: str) -> Data | Retry:
+    if len(value) > MAX_AGENDA:
+        return Retry(ctx.t("The agenda is too long (at most {max} characters).", max=MAX_AGENDA))
+    return {"agenda": "" if value == "-" else value}
+
+
+async def ask_pick(ctx: MemberContext) -> None:
+    await ctx.reply(await group_picker(ctx, [], ctx.t("Tap groups to choose them, then Done.")))
+
+
+async def read_pick(ctx: MemberContext, value: str) -> Retry | None:
+    """Toggle groups until Done (moves to the preview itself), or cancel."""
+    assert ctx.flow is not None
+    t = ctx.t
+    if value == "cancel":
+        await ctx.end_flow()
+        await ctx.reply(t("Cancelled. Nothing was saved."))
+    elif value == "done":
+        if not ctx.flow.data.get("targets"):
+            return Retry(await group_picker(ctx, [], t("Please choose at least one group.")))
+        await show_preview(ctx)
+    elif value.startswith("g:"):
+        selected = toggle(list(ctx.flow.data.get("targets", [])), value)
+        await ctx.goto("pick", targets=selected)
+        await ctx.reply(await group_picker(ctx, selected, t("Tap groups to choose them, then Done.")))
+    else:
+        return Retry(t("Please use the buttons: tap groups, then Done."))
+    return None
+
+
+async def read_confirm(ctx: MemberContext, value: str) -> Retry | None:
+    if value == "create":
+        await create_meeting(ctx)
+    elif value == "cancel":
+        await ctx.end_flow()
+        await ctx.reply(ctx.t("Cancelled. Nothing was saved."))
+    else:
+        return Retry(ctx.t("Please tap Create or Cancel."))
+    return None
 
 
 async def ask_targets(ctx: MemberContext) -> None:
@@ -270,7 +288,8 @@ async def ask_targets(ctx: MemberContext) -> None:
     await ctx.reply(Text(t("Which groups are invited?"), buttons=[row]))
 
 
-async def choose_targets(ctx: MemberContext, value: str) -> None:
+async def read_targets(ctx: MemberContext, value: str) -> Retry | None:
+    """This group, all groups (both straight to the preview) or choosing them one by one."""
     assert ctx.flow is not None
     groups = [c.id for c in await linked_groups(ctx)]
     if value == "here" and ctx.flow.data.get("origin") in groups:
@@ -281,9 +300,10 @@ async def choose_targets(ctx: MemberContext, value: str) -> None:
         await show_preview(ctx)
     elif value == "choose":
         await ctx.goto("pick", targets=[])
-        await ctx.reply(await group_picker(ctx, [], ctx.t("Tap groups to choose them, then Done.")))
+        await ask_pick(ctx)
     else:
-        await ctx.reply(ctx.t("Please choose with the buttons."))
+        return Retry(ctx.t("Please choose with the buttons."))
+    return None
 
 
 def draft_meeting(ctx: Context) -> Meeting:
@@ -305,6 +325,19 @@ async def show_preview(ctx: Context) -> None:
     card.body = ctx.t("Invited groups: {count}. Reminders: {reminders}.", count=len(draft.target_chat_ids),
                       reminders=reminders_text(ctx.t, reminder_offsets(ctx.network)))
     await ctx.reply(card)
+
+
+router.steps("meeting", {
+    "title": Step(ask_title, read_title, next="when"),
+    "when": Step(ask_when, read_when, next="duration"),
+    "duration": Step(ask_duration, read_duration, next="place"),
+    "place": Step(ask_place, read_place, next="agenda"),
+    "agenda": Step(ask_agenda, read_agenda, next="targets"),
+    # The last three move on by themselves: the preview follows a choice of groups.
+    "targets": Step(ask_targets, read_targets),
+    "pick": Step(ask_pick, read_pick),
+    "confirm": Step(show_preview, read_confirm),
+}, roles=COORDINATOR)
 
 
 def reminders_text(t: Translator, offsets: list[int]) -> str:
