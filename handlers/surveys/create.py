@@ -10,8 +10,9 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.context import Context, MemberContext
+from bot.context import MemberContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
+from bot.flows import Step, begin
 from bot.i18n import N_
 from bot.model import Text
 from bot.roles import Role, parse_role
@@ -31,23 +32,14 @@ COORDINATOR = {Role.COORDINATOR}
 @router.command("survey", "แบบสำรวจ", roles=COORDINATOR, where=Where.PRIVATE,
                 help=N_("Create a survey step by step (questions, audience, closing time)"))
 async def start(ctx: MemberContext) -> None:
-    await ctx.start_flow(FLOW, "title", {"questions": []})
-    await ctx.reply(ctx.t("Let's build a survey. What is its title? (Send /cancel at any time to stop.)"))
-
-
-@router.flow(FLOW, roles=COORDINATOR, ttl=timedelta(hours=24))
-async def step(ctx: MemberContext) -> None:
-    """Every input while the flow is active arrives here; dispatch on the step."""
-    assert ctx.flow is not None
-    handler = STEPS.get(ctx.flow.step)
-    if handler is None:
-        await ctx.end_flow()
-        await ctx.reply(ctx.t("That conversation has expired. Please start again."))
-        return
-    await handler(ctx, ctx.input.strip())
+    await begin(ctx, FLOW, "title", {"questions": []})
 
 
 # ------------------------------------------------------------------ title and questions
+
+
+async def ask_title(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("Let's build a survey. What is its title? (Send /cancel at any time to stop.)"))
 
 
 async def title_step(ctx: MemberContext, text: str) -> None:
@@ -80,6 +72,10 @@ async def kind_step(ctx: MemberContext, text: str) -> None:
         await ask_kind(ctx)
         return
     await ctx.goto("qtext", kind=choice)
+    await ask_qtext(ctx)
+
+
+async def ask_qtext(ctx: MemberContext) -> None:
     await ctx.reply(ctx.t("Send the question text."))
 
 
@@ -94,10 +90,14 @@ async def qtext_step(ctx: MemberContext, text: str) -> None:
     kind = ctx.flow.data["kind"]
     if kind in ("single", "multi"):
         await ctx.goto("options", qtext=text)
-        await ctx.reply(ctx.t("Send the options separated by | or one per line (2 to {max} options), "
-                              "e.g. Yes | No | Not sure", max=MAX_OPTIONS))
+        await ask_options(ctx)
         return
     await add_question(ctx, {"kind": kind, "text": text, "options": []})
+
+
+async def ask_options(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("Send the options separated by | or one per line (2 to {max} options), "
+                          "e.g. Yes | No | Not sure", max=MAX_OPTIONS))
 
 
 def split_options(text: str) -> list[str]:
@@ -237,6 +237,10 @@ async def anon_step(ctx: MemberContext, text: str) -> None:
         await ask_anonymity(ctx)
         return
     await ctx.goto("close", anonymous=value)
+    await ask_close(ctx)
+
+
+async def ask_close(ctx: MemberContext) -> None:
     await ctx.reply(ctx.t("When does it close? Send a date and time, e.g. 28/11/2569 18:00 or พรุ่งนี้ 17:00."))
 
 
@@ -314,7 +318,18 @@ async def preview_step(ctx: MemberContext, text: str) -> None:
                          closes_at=closes)
 
 
-STEPS = {"title": title_step, "kind": kind_step, "qtext": qtext_step, "options": options_step,
-         "audience": audience_step, "orgs": orgs_step, "groups": groups_step, "anon": anon_step,
-         "close": close_step, "preview": preview_step}
+# Each step's read moves on by itself: the builder loops over questions, and skips the
+# organisations or groups when there are none to choose from.
+router.steps(FLOW, {
+    "title": Step(ask_title, title_step),
+    "kind": Step(ask_kind, kind_step),
+    "qtext": Step(ask_qtext, qtext_step),
+    "options": Step(ask_options, options_step),
+    "audience": Step(ask_audience, audience_step),
+    "orgs": Step(ask_orgs, orgs_step),
+    "groups": Step(ask_groups, groups_step),
+    "anon": Step(ask_anonymity, anon_step),
+    "close": Step(ask_close, close_step),
+    "preview": Step(show_preview, preview_step),
+}, roles=COORDINATOR, ttl=timedelta(hours=24))
 
