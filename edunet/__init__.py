@@ -7,14 +7,16 @@ live here and wire them together; `build_app` is how anything outside the core g
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import App
-from bot.config import Settings
+if TYPE_CHECKING:  # the package is imported by `edunet --help`, which must stay light
+    from bot.app import App
+    from bot.config import Settings
 
 
 def build_app(settings: Settings, **kwargs: Any) -> App:
     """An App with every feature's router (the one place that chooses the feature set)."""
+    from bot.app import App
     from handlers import build_router
 
     kwargs.setdefault("router", build_router())

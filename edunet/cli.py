@@ -9,8 +9,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.config import Settings
+if TYPE_CHECKING:  # imported where used: `edunet --help` must stay fast
+    from bot.config import Settings
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from bot.config import Settings
+
     overrides = {"database_url": args.database} if args.database else {}
     settings = Settings(**overrides)
     level = settings.log_level

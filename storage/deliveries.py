@@ -28,7 +28,7 @@ from storage.types import UTCDateTime
 
 def _extend_outbox() -> None:
     """Declare the columns migration 0004_outbox adds to the core table (idempotent)."""
-    extra = [
+    extra: list[sa.Column[Any]] = [
         sa.Column("claimed_by", sa.String(64)),
         sa.Column("claimed_until", UTCDateTime),
         sa.Column("sent_count", sa.Integer, nullable=False, server_default="0"),
@@ -212,12 +212,13 @@ class DeliveryRepo(Repo):
 
     async def next_due(self, platforms: list[str]) -> datetime | None:
         """The earliest ``not_before`` among pending rows (to know how long to sleep)."""
-        return (
+        due: datetime | None = (
             await self.conn.execute(
                 sa.select(sa.func.min(outbox.c.not_before))
                 .join(chats, chats.c.id == outbox.c.chat_id)
                 .where(outbox.c.status == "pending", chats.c.platform.in_(platforms)))
         ).scalar_one_or_none()
+        return due
 
     # ------------------------------------------------------------ reports
 

@@ -25,6 +25,7 @@ class Repo:
         Uses the dialect's ON CONFLICT DO NOTHING so a duplicate never aborts the
         surrounding transaction (PostgreSQL would otherwise poison it).
         """
+        stmt: sa.Executable
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 

@@ -1,0 +1,58 @@
+"""Start-up time: ``edunet --help`` and a 3-line console script, against ``python -c pass``.
+
+    python -m bench.startup [--runs 5]
+
+Each command runs ``--runs`` times in a fresh interpreter; the table prints the median wall time and
+its ratio to the bare interpreter measured in the same run (targets: --help < 0.5 s, script < 2 s on an
+idle machine). Heavy libraries (matplotlib, the platform SDKs) must be imported where they are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SCRIPT = """alice@dm: /newnetwork เครือข่ายทดสอบ
+alice@dm: [Join as coordinator]
+alice@dm: /me
+"""
+
+
+def timed(command: list[str], runs: int) -> float:
+    """Median wall time of ``command`` over ``runs`` runs, in seconds."""
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "three_lines.txt"
+        script.write_text(SCRIPT, encoding="utf-8")
+        rows = [
+            ("python -c pass (baseline)", [sys.executable, "-c", "pass"], None),
+            ("edunet --help", [sys.executable, "-m", "edunet", "--help"], 0.5),
+            ("edunet console --script (3 lines)", [sys.executable, "-m", "edunet", "console", "--script",
+                                                   str(script)], 2.0),
+        ]
+        results = [(name, timed(command, args.runs), target) for name, command, target in rows]
+    baseline = results[0][1]
+    print(f"{'command':<36} {'median s':>9} {'× baseline':>11} {'target s':>9}")
+    for name, seconds, target in results:
+        print(f"{name:<36} {seconds:>9.3f} {seconds / baseline:>11.1f} {target if target else '':>9}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""When a queued notification may be pushed: urgency classes, quiet hours and the monthly budget.
+
+Every notification a feature queues declares how urgent it is:
+
+* ``urgent`` — send now (a meeting cancelled or moved within 24 h, an announcement marked urgent);
+* ``timely`` — it has a deadline (a reminder must arrive before the meeting, a survey reminder before the
+  survey closes): free delivery is waited for, but it is pushed when the deadline comes;
+* ``digest`` — it can wait for the next free chance within a day or two (weekly summary, live counts,
+  thank-you notes in groups, new needs): pushed only while the month's budget allows.
+
+On a platform where a push costs nothing (Telegram) only quiet hours hold a notification back. On a
+platform that bills pushes (LINE: one message per recipient), the free chance is a reply: the bot answers
+a chat's next event and delivers what is pending in the same free reply. This module decides *times and
+permissions* only; it knows no platform and touches no database.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+class Urgency(str, enum.Enum):
+    URGENT = "urgent"
+    TIMELY = "timely"
+    DIGEST = "digest"
+
+
+# How long a digest may wait for a free chance before it counts as late (the target is "within a day").
+DIGEST_PATIENCE = timedelta(hours=24)
+# A timely row is pushed this long before its deadline when no free chance came (network jitter, pacing).
+TIMELY_MARGIN = timedelta(minutes=10)
+DEFAULT_QUIET = "21:00-07:00"
+DEFAULT_URGENT_RESERVE = 0.20
+
+_QUIET_RE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*[-–]\s*(\d{1,2})[:.](\d{2})\s*$")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A nightly window in local time (``start`` > ``end`` wraps past midnight); ``None`` fields: off."""
+
+    start: time | None
+    end: time | None
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours:
+        """``"21:00-07:00"`` or ``"off"``; raises ValueError with what was expected."""
+        if text.strip().lower() in ("off", "ปิด", "none"):
+            return cls(None, None)
+        match = _QUIET_RE.match(text)
+        if not match:
+            raise ValueError("expected HH:MM-HH:MM, e.g. 21:00-07:00, or off")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if not (0 <= h1 <= 23 and 0 <= h2 <= 23 and 0 <= m1 <= 59 and 0 <= m2 <= 59):
+            raise ValueError("hours are 00–23 and minutes 00–59")
+        if (h1, m1) == (h2, m2):
+            raise ValueError("the start and the end of quiet hours must differ")
+        return cls(time(h1, m1), time(h2, m2))
+
+    @property
+    def off(self) -> bool:
+        return self.start is None or self.end is None
+
+    def text(self) -> str:
+        if self.start is None or self.end is None:
+            return "off"
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def contains(self, when: datetime, tz: ZoneInfo) -> bool:
+        """Is ``when`` (aware) inside the quiet window of its local day?"""
+        if self.start is None or self.end is None:
+            return False
+        local = when.astimezone(tz).time()
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def end_after(self, when: datetime, tz: ZoneInfo) -> datetime:
+        """The first moment at or after ``when`` that is outside the window."""
+        if not self.contains(when, tz) or self.end is None:
+            return when
+        local = when.astimezone(tz)
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(when.tzinfo)
+
+    def start_before(self, when: datetime, tz: ZoneInfo) -> datetime:
+        """For ``when`` inside the window: the moment the window began (the last chance before it)."""
+        if not self.contains(when, tz) or self.start is None:
+            return when
+        local = when.astimezone(tz)
+        start = local.replace(hour=self.start.hour, minute=self.start.minute, second=0, microsecond=0)
+        if start > local:
+            start -= timedelta(days=1)
+        return start.astimezone(when.tzinfo)
+
+
+def before_quiet(when: datetime, quiet: QuietHours, tz: ZoneInfo) -> datetime:
+    """When to run a reminder meant for ``when``: unchanged, or just before quiet hours begin if ``when``
+    falls inside them (features schedule reminder tasks through this)."""
+    if not quiet.contains(when, tz):
+        return when
+    return quiet.start_before(when, tz) - timedelta(minutes=1)
+
+
+def deadline_for(urgency: Urgency, due: datetime, deadline: datetime | None) -> datetime:
+    """The latest acceptable delivery time of a row queued at ``due``."""
+    if urgency is Urgency.URGENT:
+        return due
+    if urgency is Urgency.TIMELY:
+        return deadline if deadline is not None else due + timedelta(hours=1)
+    return deadline if deadline is not None else due + DIGEST_PATIENCE
+
+
+def push_time(urgency: Urgency, *, now: datetime, due: datetime, deadline: datetime, quiet: QuietHours,
+              tz: ZoneInfo, billed: bool) -> datetime | None:
+    """When the row may be pushed by the clock, or None: only a free chance or the budget sends it.
+
+    ``now`` is when it is queued, ``due`` when the feature wants it out, ``deadline`` from
+    :func:`deadline_for`.
+
+    * urgent: at ``due``, quiet hours or not;
+    * timely: the target is ``due`` on a free platform, and ``deadline - margin`` on a billed one (it waits
+      for a free chance until then). A target inside quiet hours moves to just before they begin, so a
+      survey closing at 17:00 tomorrow never reminds anyone at 01:00; if that moment has passed (the row
+      was queued during the quiet hours) it goes when they end, or at once if the deadline comes first;
+    * digest: at ``due`` on a free platform, or when quiet hours end; on a billed platform never by the
+      clock (the budget check decides, see :class:`Budget`).
+    """
+    if urgency is Urgency.URGENT:
+        return due
+    if urgency is Urgency.DIGEST:
+        return None if billed else quiet.end_after(due, tz)
+    target = max(due, deadline - TIMELY_MARGIN) if billed else due
+    if not quiet.contains(target, tz):
+        return target
+    before = quiet.start_before(target, tz) - timedelta(minutes=1)
+    if before >= now:
+        return before
+    after = quiet.end_after(target, tz)
+    return after if after <= deadline else max(now, due)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A month's push budget on a billed platform, in billed messages (recipients)."""
+
+    limit: int
+    used: int
+    urgent_reserve: float = DEFAULT_URGENT_RESERVE
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+    @property
+    def reserve(self) -> int:
+        return int(round(self.limit * self.urgent_reserve))
+
+    def allows(self, urgency: Urgency, cost: int) -> bool:
+        """May a push costing ``cost`` go out now? Urgent rows may spend the reserve; timely rows
+        everything above it; digest rows only what leaves the reserve and a cushion for the timely
+        rows still to come (half of what is above the reserve)."""
+        if cost <= 0:
+            return True
+        if urgency is Urgency.URGENT:
+            return cost <= self.remaining
+        above_reserve = self.remaining - self.reserve
+        if urgency is Urgency.TIMELY:
+            return cost <= above_reserve
+        return cost <= above_reserve // 2
+
+    def forecast(self, day_of_month: int, days_in_month: int) -> int:
+        """Billed messages at month end if spending goes on at this month's pace."""
+        if day_of_month <= 0:
+            return self.used
+        return round(self.used * days_in_month / day_of_month)

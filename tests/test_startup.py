@@ -1,0 +1,35 @@
+"""Start-up stays light: heavy libraries are imported where they are used, not at start-up.
+(The timings themselves are in ``python -m bench.startup``; tests never time anything.)"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.startup import main as startup_benchmark
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def loaded_after(statement: str, modules: list[str]) -> dict[str, bool]:
+    probe = f"import sys; {statement}; print(' '.join(str(m in sys.modules) for m in {modules!r}))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    return dict(zip(modules, (word == "True" for word in done.stdout.split())))
+
+
+def test_the_edunet_command_imports_neither_the_database_nor_charts_to_show_its_help() -> None:
+    loaded = loaded_after("import edunet.cli; edunet.cli.build_parser()", ["sqlalchemy", "matplotlib", "telegram",
+                                                                            "linebot", "handlers"])
+    assert not any(loaded.values()), loaded
+
+
+def test_the_app_and_every_feature_load_without_matplotlib() -> None:
+    loaded = loaded_after("import bot.app, handlers; handlers.build_router()", ["matplotlib", "bot.app"])
+    assert loaded == {"matplotlib": False, "bot.app": True}
+
+
+def test_the_startup_benchmark_prints_its_table(capsys) -> None:  # type: ignore[no-untyped-def]
+    assert startup_benchmark(["--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "python -c pass (baseline)" in out and "edunet --help" in out and "console --script" in out
