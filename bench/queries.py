@@ -255,9 +255,10 @@ def queries(db: Database, network_id: int) -> dict[str, Callable[[], Awaitable[A
                 return await body(conn)
         return timed
 
-    async def summary(conn: Any, module: Any) -> Any:
+    async def summary(conn: Any, feature: Any) -> Any:
+        (section,) = feature.router.summary_sections
         network = await NetworkRepo(conn).get(network_id)
-        return await module.summary_section(BaseContext(app, conn, network, "th"), week)
+        return await section.provider(BaseContext(app, conn, network, "th"), week)
 
     async def needs_screen(conn: Any) -> Any:
         repo = NeedRepo(conn)

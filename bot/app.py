@@ -17,9 +17,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.context import FLOW_BUTTON, Context, TaskContext
+from bot.context import FLOW_BUTTON, Context, MemberContext, TaskContext
 from bot.i18n import Translator, normalise_language
 from bot.model import ChatKind, Event, EventKind, Reply, Text
 from bot.payload import decode
@@ -27,7 +29,7 @@ from bot.router import Router
 from storage.db import Database
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, NetworkRepo
 from storage.repo import serialise_on
-from storage.runtime import EventLogRepo, FlowRepo, TaskRepo
+from storage.runtime import EventLogRepo, FlowRepo, ScheduledTask, TaskRepo
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +180,8 @@ class App:
         else:
             lang = network.language if network else self.settings.language
         flow = await FlowRepo(conn).get(event.lock_key, now) if event.sender.user_id else None
+        if member is not None and network is not None:
+            return MemberContext(self, conn, event, chat, member, network, lang, flow)
         return Context(self, conn, event, chat, member, network, lang, flow, foreign_member=foreign)
 
     async def _dispatch(self, ctx: Context) -> None:
@@ -211,6 +215,7 @@ class App:
             if refusal:
                 await ctx.reply(refusal)
                 return
+            assert not route.rule.member or isinstance(ctx, MemberContext)
             await route.handler(ctx)
             return
         if ctx.flow is not None:
@@ -234,6 +239,7 @@ class App:
             await ctx.end_flow()
             await ctx.reply(refusal)
             return
+        assert not route.rule.member or isinstance(ctx, MemberContext)
         ctx.input = value
         await route.handler(ctx)
 
@@ -256,7 +262,8 @@ class App:
         if refusal:
             await ctx.say(refusal)
             return
-        ctx.payload = payload  # type: ignore[attr-defined]
+        assert not route.rule.member or isinstance(ctx, MemberContext)
+        ctx.pressed = payload
         await route.handler(ctx)
 
     # ------------------------------------------------------------ scheduled tasks
@@ -271,7 +278,7 @@ class App:
             ran += await self.run_task(task)
         return ran
 
-    async def run_task(self, task: Any) -> int:
+    async def run_task(self, task: ScheduledTask) -> int:
         """Claim and run one task in one transaction; 1 if this process ran it."""
         handler = self.router.tasks.get(task.kind)
         try:
@@ -291,6 +298,22 @@ class App:
             async with self.db.transaction() as conn:
                 await TaskRepo(conn).claim(task.id, self.clock.now(), status="failed", note="handler raised")
             return 0
+
+    async def ensure_periodic(self, conn: AsyncConnection | None = None) -> bool:
+        """Every periodic job the router declares has a pending row (a missing one is due
+        now); True when one had to be (re)seeded. Runs in ``conn``'s transaction if given."""
+        if conn is None:
+            async with self.db.transaction() as own:
+                return await self.ensure_periodic(own)
+        repo = TaskRepo(conn)
+        seeded = False
+        for route in self.router.periodic_jobs.values():
+            task = await repo.get(route.key)
+            if task is None or task.status != "pending":
+                now = self.clock.now()
+                await repo.schedule(key=route.key, kind=route.kind, run_at=now, payload={}, network_id=None, now=now)
+                seeded = True
+        return seeded
 
     # ------------------------------------------------------------ helpers for adapters
 

@@ -1,5 +1,9 @@
 """The one object a handler gets: who, where, the open transaction, the clock, and ways
-to answer (reply now) or push (through the outbox, later, to other chats)."""
+to answer (reply now), push (through the outbox, later, to other chats) and schedule work.
+
+Routes that require a member get a :class:`MemberContext`, whose ``member`` and
+``network`` are never None; everything else gets a :class:`Context`.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.i18n import Translator
 from bot.model import Button, Event, EventKind, Reply, Text, reply_to_dict
-from bot.payload import encode
+from bot.payload import Payload, encode
+from storage.deliveries import DeliveryRepo
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, Network
-from storage.runtime import AuditRepo, FlowRepo, FlowState, OutboxRepo, TaskRepo
+from storage.runtime import AuditRepo, FlowRepo, FlowState, OutboxRepo, ScheduledTask, TaskRepo
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -34,8 +39,8 @@ class BaseContext:
         self.network = network
         self.t = Translator(lang)
         self._repos: dict[type, Any] = {}
-        # Set when this transaction queued pushes or tasks; the app wakes the
-        # dispatcher and scheduler only after the commit, when the rows are visible.
+        # Set by push/schedule/...: the app wakes the dispatcher and scheduler only
+        # after the commit, when the rows are visible. Handlers never set these.
         self.outbox_touched = False
         self.scheduler_touched = False
 
@@ -106,6 +111,13 @@ class BaseContext:
             count += await self.push(chat, render, key=f"{key_prefix}:chat:{chat.id}")
         return count
 
+    async def retry_failed_pushes(self) -> int:
+        """Queue this network's failed (dead-letter) pushes again; returns how many."""
+        assert self.network is not None
+        count = await self.repo(DeliveryRepo).requeue_dead(self.network.id, self.now)
+        self.outbox_touched |= count > 0
+        return count
+
     async def _chat_language(self, chat: Chat) -> str:
         if chat.kind == "private":
             member = await self.repo(MemberRepo).active_by_identity(chat.platform, chat.platform_chat_id)
@@ -125,21 +137,34 @@ class BaseContext:
     def actor_id(self) -> int | None:
         return None
 
-    async def schedule(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any] | None = None) -> None:
-        """Persist a task; the scheduler runs it at ``run_at`` (UTC), once, even across restarts."""
+    async def schedule(self, key: str, kind: str, run_at: datetime, payload: dict[str, Any] | None = None, *,
+                       network: Network | None = None) -> None:
+        """Persist a task; the scheduler runs it at ``run_at`` (UTC), once, even across restarts.
+        It belongs to this context's network unless ``network`` says otherwise (a periodic
+        job, which has none, scheduling work for each network)."""
         if kind not in self.app.router.tasks:
             raise ValueError(f"no task handler registered for {kind!r}")
+        owner = network or self.network
         await self.repo(TaskRepo).schedule(key=key, kind=kind, run_at=run_at, payload=payload or {},
-                                           network_id=self.network.id if self.network else None, now=self.now)
+                                           network_id=owner.id if owner else None, now=self.now)
         self.scheduler_touched = True
 
-    async def unschedule(self, key: str, *, prefix: bool = False) -> None:
+    async def unschedule(self, key: str, *, prefix: bool = False, note: str = "cancelled") -> None:
         repo = self.repo(TaskRepo)
         if prefix:
-            await repo.cancel_prefix(key, self.now)
+            await repo.cancel_prefix(key, self.now, note=note)
         else:
-            await repo.cancel(key, self.now)
+            await repo.cancel(key, self.now, note=note)
         self.scheduler_touched = True
+
+    async def is_scheduled(self, key: str) -> bool:
+        """Whether the task ``key`` is waiting to run."""
+        task = await self.repo(TaskRepo).get(key)
+        return task is not None and task.status == "pending"
+
+    async def ensure_periodic(self) -> None:
+        """Every periodic job the router declares is on the schedule (missing ones run now)."""
+        self.scheduler_touched |= await self.app.ensure_periodic(self.conn)
 
 
 class Context(BaseContext):
@@ -156,6 +181,7 @@ class Context(BaseContext):
         self.replies: list[Reply] = []
         self.input: str = event.text
         self.toast: str | None = None
+        self.pressed: Payload | None = None  # set by the app before a button route runs
 
     @property
     def actor_id(self) -> int | None:
@@ -164,6 +190,13 @@ class Context(BaseContext):
     @property
     def args(self) -> str:
         return self.event.args
+
+    @property
+    def payload(self) -> Payload:
+        """The pressed button's decoded payload; only button routes have one."""
+        if self.pressed is None:
+            raise RuntimeError("ctx.payload outside a button route")
+        return self.pressed
 
     async def reply(self, reply: Reply | str, buttons: list[list[Button]] | None = None) -> None:
         """Answer in this chat, right after the transaction commits."""
@@ -214,10 +247,22 @@ class Context(BaseContext):
         return Button(label=label, payload=encode(FLOW_BUTTON, self.flow.flow, value))
 
 
+class MemberContext(Context):
+    """A Context for routes that require a member: the app builds one whenever the sender
+    is a member of the network in question, so ``member`` and ``network`` are set."""
+
+    member: Member
+    network: Network
+
+    def __init__(self, app: App, conn: AsyncConnection, event: Event, chat: Chat, member: Member,
+                 network: Network, lang: str, flow: FlowState | None) -> None:
+        super().__init__(app, conn, event, chat, member, network, lang, flow)
+
+
 class TaskContext(BaseContext):
     """A scheduled task's view: no event, no sender, just the network and time."""
 
-    def __init__(self, app: App, conn: AsyncConnection, network: Network | None, task: Any) -> None:
+    def __init__(self, app: App, conn: AsyncConnection, network: Network | None, task: ScheduledTask) -> None:
         super().__init__(app, conn, network, network.language if network else app.settings.language)
         self.task = task
 

@@ -1,6 +1,7 @@
 """Routing: commands (with Thai aliases), button payloads, multi-step flows, other events
-and scheduled tasks. Permissions are declared here, on each route, and checked in one
-place (:meth:`Router.refusal`) before any handler runs.
+and scheduled tasks, plus the hooks other features call into: summary sections, exporters
+and periodic jobs. Permissions are declared here, on each route, and checked in one place
+(:meth:`Router.refusal`) before any handler runs.
 """
 
 from __future__ import annotations
@@ -10,16 +11,26 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot.flows import Steps, run_steps
 from bot.model import EventKind
 from bot.roles import Role
+from bot.summary import Period, SummarySection
 
 if TYPE_CHECKING:
-    from bot.context import Context, TaskContext
+    from bot.context import BaseContext, Context, TaskContext
 
-Handler = Callable[["Context"], Awaitable[None]]
+# A handler takes a Context, or a MemberContext on routes that require a member (the app
+# hands those a MemberContext; see bot/context.py), hence Any rather than Context here.
+Handler = Callable[[Any], Awaitable[None]]
+H = TypeVar("H", bound=Callable[..., Awaitable[None]])
 TaskHandler = Callable[["TaskContext"], Awaitable[None]]
+SectionProvider = Callable[["BaseContext", Period], Awaitable[SummarySection | None]]
+Exporter = Callable[[Any, str], Awaitable[None]]
+
+# How often a periodic job runs, by the word used in @router.periodic.
+EVERY = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 
 
 class Where(str, enum.Enum):
@@ -35,6 +46,11 @@ class Rule:
     member: bool = True
     roles: frozenset[Role] | None = None
     where: Where = Where.ANY
+
+
+def _rule(member: bool, roles: frozenset[Role] | set[Role] | None, where: Where = Where.ANY) -> Rule:
+    """A route's rule: naming roles implies being a member."""
+    return Rule(member=member or bool(roles), roles=frozenset(roles) if roles else None, where=where)
 
 
 @dataclass
@@ -60,6 +76,43 @@ class FlowRoute:
     handler: Handler
     rule: Rule
     ttl: timedelta | None
+    steps: Steps | None = None  # when declared as steps (see bot/flows.py)
+
+
+@dataclass
+class SectionRoute:
+    """A feature's part of /summary and the weekly summary (see bot/summary.py)."""
+
+    name: str
+    provider: SectionProvider
+    order: int
+
+
+@dataclass
+class ExportRoute:
+    """``/export WORD ARGS`` handled by a feature: ``handler(ctx, args)``."""
+
+    words: tuple[str, ...]
+    handler: Exporter
+
+
+@dataclass
+class PeriodicRoute:
+    """A job the scheduler keeps running every ``interval``: one ``scheduled_tasks`` row,
+    re-scheduled after each run, seeded when missing."""
+
+    name: str
+    every: str
+    interval: timedelta
+    handler: TaskHandler
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}:{self.every}"
+
+    @property
+    def kind(self) -> str:
+        return f"{self.name}_{self.every}"
 
 
 @dataclass
@@ -71,18 +124,19 @@ class Router:
     flows: dict[str, FlowRoute] = field(default_factory=dict)
     events: dict[EventKind, list[Handler]] = field(default_factory=dict)
     tasks: dict[str, TaskHandler] = field(default_factory=dict)
+    summary_sections: list[SectionRoute] = field(default_factory=list)
+    exporters: dict[str, ExportRoute] = field(default_factory=dict)
+    periodic_jobs: dict[str, PeriodicRoute] = field(default_factory=dict)
     _aliases: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------ registration
 
     def command(self, name: str, *aliases: str, member: bool = True, roles: frozenset[Role] | set[Role] | None = None,
-                where: Where = Where.ANY, help: str | None = None) -> Callable[[Handler], Handler]:
+                where: Where = Where.ANY, help: str | None = None) -> Callable[[H], H]:
         """Register ``/name`` (and Thai aliases, usable with or without the slash)."""
 
-        def register(handler: Handler) -> Handler:
-            route = CommandRoute(name=name, aliases=aliases, handler=handler,
-                                 rule=Rule(member=member or bool(roles), roles=frozenset(roles) if roles else None,
-                                           where=where),
+        def register(handler: H) -> H:
+            route = CommandRoute(name=name, aliases=aliases, handler=handler, rule=_rule(member, roles, where),
                                  help=help, order=len(self.commands))
             self._add_command(route)
             return handler
@@ -98,32 +152,39 @@ class Router:
         self.commands[route.name] = route
 
     def button(self, action: str, *, member: bool = True, roles: frozenset[Role] | set[Role] | None = None,
-               where: Where = Where.ANY) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
+               where: Where = Where.ANY) -> Callable[[H], H]:
+        def register(handler: H) -> H:
             if action in self.buttons:
                 raise ValueError(f"button action {action!r} is registered twice")
-            self.buttons[action] = ButtonRoute(action, handler, Rule(member=member or bool(roles),
-                                                                     roles=frozenset(roles) if roles else None,
-                                                                     where=where))
+            self.buttons[action] = ButtonRoute(action, handler, _rule(member, roles, where))
             return handler
 
         return register
 
     def flow(self, name: str, *, member: bool = True, roles: frozenset[Role] | set[Role] | None = None,
-             ttl: timedelta | None = None) -> Callable[[Handler], Handler]:
+             ttl: timedelta | None = None) -> Callable[[H], H]:
         """Register the handler that receives every input while flow ``name`` is active."""
 
-        def register(handler: Handler) -> Handler:
+        def register(handler: H) -> H:
             if name in self.flows:
                 raise ValueError(f"flow {name!r} is registered twice")
-            self.flows[name] = FlowRoute(name, handler, Rule(member=member or bool(roles),
-                                                             roles=frozenset(roles) if roles else None), ttl)
+            self.flows[name] = FlowRoute(name, handler, _rule(member, roles), ttl)
             return handler
 
         return register
 
-    def on(self, kind: EventKind) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
+    def steps(self, name: str, steps: Steps, *, member: bool = True,
+              roles: frozenset[Role] | set[Role] | None = None, ttl: timedelta | None = None) -> None:
+        """Register flow ``name`` as a table of steps; start it with :func:`bot.flows.begin`."""
+
+        async def handler(ctx: Context) -> None:
+            await run_steps(steps, ctx)
+
+        self.flow(name, member=member, roles=roles, ttl=ttl)(handler)
+        self.flows[name].steps = steps
+
+    def on(self, kind: EventKind) -> Callable[[H], H]:
+        def register(handler: H) -> H:
             self.events.setdefault(kind, []).append(handler)
             return handler
 
@@ -140,6 +201,50 @@ class Router:
 
         return register
 
+    def summary_section(self, *, order: int = 100) -> Callable[[SectionProvider], SectionProvider]:
+        """Contribute a section to /summary and the weekly summary; ``order`` places it on the card."""
+
+        def register(provider: SectionProvider) -> SectionProvider:
+            self.summary_sections.append(SectionRoute(provider.__module__, provider, order))
+            return provider
+
+        return register
+
+    def exporter(self, word: str, *aliases: str) -> Callable[[Exporter], Exporter]:
+        """Handle ``/export WORD ARGS`` (the /export command checks its permissions)."""
+
+        def register(handler: Exporter) -> Exporter:
+            self._add_exporter(ExportRoute((word, *aliases), handler))
+            return handler
+
+        return register
+
+    def _add_exporter(self, route: ExportRoute) -> None:
+        for word in route.words:
+            if word.lower() in self.exporters:
+                raise ValueError(f"export word {word!r} is registered twice")
+            self.exporters[word.lower()] = route
+
+    def periodic(self, every: str, *, name: str) -> Callable[[TaskHandler], TaskHandler]:
+        """Run ``handler`` every ``every`` ("hourly", "daily"): task kind ``{name}_{every}``,
+        key ``{name}:{every}``. The scheduler seeds the row; after each run the next one is
+        scheduled from the time it ran."""
+        if every not in EVERY:
+            raise ValueError(f"unknown period {every!r}; use one of {', '.join(EVERY)}")
+
+        def register(handler: TaskHandler) -> TaskHandler:
+            route = PeriodicRoute(name, every, EVERY[every], handler)
+
+            async def run_and_reschedule(ctx: TaskContext) -> None:
+                await handler(ctx)
+                await ctx.schedule(route.key, route.kind, ctx.now + route.interval)
+
+            self.task(route.kind)(run_and_reschedule)
+            self.periodic_jobs[route.key] = route
+            return handler
+
+        return register
+
     def include(self, other: Router) -> None:
         for route in sorted(other.commands.values(), key=lambda r: r.order):
             route.order = len(self.commands)
@@ -152,14 +257,22 @@ class Router:
             if name in self.flows:
                 raise ValueError(f"flow {name!r} is registered twice")
             self.flows[name] = flow
-        for kind, handlers in other.events.items():
-            self.events.setdefault(kind, []).extend(handlers)
+        for event_kind, handlers in other.events.items():
+            self.events.setdefault(event_kind, []).extend(handlers)
         for kind, handler in other.tasks.items():
             if kind in self.tasks:
                 raise ValueError(f"task kind {kind!r} is registered twice")
             self.tasks[kind] = handler
+        self.summary_sections.extend(other.summary_sections)
+        for exporter in {id(r): r for r in other.exporters.values()}.values():  # once per route, not per word
+            self._add_exporter(exporter)
+        self.periodic_jobs.update(other.periodic_jobs)  # their task kinds, checked above, are unique
 
     # ------------------------------------------------------------ lookup
+
+    def sections(self) -> list[SectionRoute]:
+        """Summary sections in card order (ties keep feature order)."""
+        return sorted(self.summary_sections, key=lambda r: r.order)
 
     def resolve(self, word: str) -> CommandRoute | None:
         name = self._aliases.get(word.lower())
@@ -197,7 +310,7 @@ class Router:
             return tr("Please send this to me in a private chat.")
         if rule.where is Where.GROUP and ctx.event.is_private:
             return tr("Please use this inside a group chat.")
-        if rule.member and ctx.member is None:
+        if rule.member and (ctx.member is None or ctx.network is None):
             if ctx.foreign_member:
                 return tr("This group belongs to another network; your membership is elsewhere.")
             if not ctx.event.is_private and ctx.network is not None:
@@ -211,11 +324,3 @@ class Router:
                       role=tr(ctx.member.role) if ctx.member else "-")
         return None
 
-
-@dataclass
-class Dispatch:
-    """What the router decided to do with an event (for logging and tests)."""
-
-    kind: str
-    name: str = ""
-    detail: dict[str, Any] = field(default_factory=dict)

@@ -1,9 +1,10 @@
 """The contract between the progress summary and the features it reports on.
 
-A feature module in ``handlers/`` contributes to ``/summary`` and the weekly summary by
-defining::
+A feature contributes to ``/summary`` and the weekly summary by declaring a section on
+its router (``order`` places it on the card, lower first)::
 
-    async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None
+    @router.summary_section(order=30)
+    async def surveys_section(ctx: BaseContext, period: Period) -> SummarySection | None
 
 It must only read (never write), scope every query to ``ctx.network``, and return None
 when it has nothing to say about the period.
@@ -35,4 +36,3 @@ class SummarySection:
     chart: dict[str, tuple[float, float]] = field(default_factory=dict)
     # Progress bars for the card: (label, value, total).
     progress: list[tuple[str, float, float]] = field(default_factory=list)
-    order: int = 100

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "network":
             return asyncio.run(create_network(settings, args.name))
         if args.command == "export":
-            from handlers.activity_export import run_cli_export
+            from handlers.activities import run_cli_export
 
             return asyncio.run(run_cli_export(settings.database_url, args.kind, period=args.period,
                                               network_id=args.network, out=args.out, lang=args.lang))

@@ -1,5 +1,9 @@
-"""Features. Each module defines ``router`` (a :class:`bot.router.Router`) and is found
-here automatically; ``ORDER`` (default 100) sets where its commands appear in /help."""
+"""Features. Each feature is a module (``handlers/meetings.py``) or a package
+(``handlers/surveys/``, whose ``__init__`` composes its modules' routers) that defines
+``router`` (a :class:`bot.router.Router`); it is found here automatically. ``ORDER``
+(default 100) sets where its commands appear in /help. Names starting with ``_`` are
+shared helpers (``handlers/_common/``), not features. Features import each other only
+through a package's ``__init__`` (import-linter checks this)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from bot.router import Router
 
 
 def feature_modules() -> list[ModuleType]:
+    """Every feature module or package, in /help order."""
     modules = [importlib.import_module(f"{__name__}.{info.name}") for info in pkgutil.iter_modules(__path__)
                if not info.name.startswith("_")]
     modules = [m for m in modules if isinstance(getattr(m, "router", None), Router)]

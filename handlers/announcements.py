@@ -3,14 +3,16 @@ and the coordinators' view of deliveries (/deliveries)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from bot.context import Context
+from bot.context import Context, MemberContext
 from bot.i18n import N_, Translator
 from bot.model import EventKind, Image, Reply, Text
 from bot.roles import Role, parse_role
+from bot.flows import Data, Retry, Step, begin
 from bot.router import Router, Where
-from handlers._groups import chat_name, group_picker, linked_groups, short, toggle
+from handlers._common.groups import chat_name, group_picker, linked_groups, short, toggle
 from storage.deliveries import ChatDeliveries, DeliveryRepo
 from storage.line import LineStatsRepo
 from storage.meetings import Announcement, AnnouncementRepo
@@ -31,9 +33,8 @@ def announcement_replies(t: Translator, ann: Announcement, network_name: str) ->
     return replies
 
 
-async def audience(ctx: Context, ann: Announcement) -> tuple[list[Chat], list[Member]]:
+async def audience(ctx: MemberContext, ann: Announcement) -> tuple[list[Chat], list[Member]]:
     """Groups and members an announcement goes to (scoped to the network)."""
-    assert ctx.network is not None
     kind = ann.audience.get("kind", "all")
     values = ann.audience.get("values", [])
     if kind == "all":
@@ -84,87 +85,110 @@ async def line_cost_text(ctx: Context, groups: list[Chat], people: list[Member])
 
 @router.command("announce", "ประกาศ", roles=COORDINATOR, where=Where.PRIVATE,
                 help=N_("Send an announcement to the network's groups (/announce report: delivery report)"))
-async def announce(ctx: Context) -> None:
+async def announce(ctx: MemberContext) -> None:
     args = ctx.args.strip()
     if args.split(" ", 1)[0].lower() in ("report", "รายงาน"):
         rest = args.split(" ", 1)[1].strip().lstrip("#") if " " in args else ""
         await report(ctx, int(rest) if rest.isdigit() else None)
         return
-    await ctx.start_flow("announce", "text")
-    if args:
-        ctx.input = args
-        await announce_flow(ctx)
-        return
+    await begin(ctx, "announce", "text", answer=args)
+
+
+async def ask_text(ctx: MemberContext) -> None:
     await ctx.reply(ctx.t("What should the announcement say? Send the text."))
 
 
-@router.flow("announce", roles=COORDINATOR)
-async def announce_flow(ctx: Context) -> None:
-    assert ctx.flow is not None and ctx.network is not None and ctx.member is not None
-    step, data, value, t = ctx.flow.step, ctx.flow.data, ctx.input.strip(), ctx.t
-    repo = ctx.repo(AnnouncementRepo)
-    if step == "text":
-        if not 1 <= len(value) <= MAX_TEXT:
-            await ctx.reply(t("Please send a text of 1 to {max} characters.", max=MAX_TEXT))
-            return
-        ann = await repo.create(ctx.network.id, text=value, created_by=ctx.member.id, now=ctx.now)
-        await ctx.goto("image", id=ann.id)
-        await ctx.reply(Text(t("Add an image? Send a photo now, or tap No image."),
-                             buttons=[[ctx.flow_button(t("No image"), "noimg")]]))
-        return
-    ann = await repo.get(ctx.network.id, int(data["id"]))
-    if ann is None or ann.status != "draft":
-        await ctx.end_flow()
-        await ctx.reply(t("That conversation has expired. Please start again."))
-        return
-    if value == "cancel":
-        await repo.discard(ctx.network.id, ann.id)
-        await ctx.end_flow()
-        await ctx.reply(t("Cancelled. Nothing was sent."))
-    elif step == "image":
-        if value != "noimg":
-            await ctx.reply(Text(t("Please send a photo, or tap No image."),
-                                 buttons=[[ctx.flow_button(t("No image"), "noimg")]]))
-            return
-        await ask_audience(ctx)
-    elif step == "audience":
-        await choose_audience(ctx, ann, value)
-    elif step == "role":
-        role = parse_role(value)
-        if role is None:
-            await ctx.reply(t("Please choose a role with the buttons."))
-            return
-        await repo.update_draft(ctx.network.id, ann.id, audience={"kind": "role", "values": [role.value]})
+async def read_text(ctx: MemberContext, value: str) -> Data | Retry:
+    if not 1 <= len(value) <= MAX_TEXT:
+        return Retry(ctx.t("Please send a text of 1 to {max} characters.", max=MAX_TEXT))
+    ann = await ctx.repo(AnnouncementRepo).create(ctx.network.id, text=value, created_by=ctx.member.id, now=ctx.now)
+    return {"id": ann.id}
+
+
+def no_image(ctx: MemberContext, question: str) -> Text:
+    return Text(question, buttons=[[ctx.flow_button(ctx.t("No image"), "noimg")]])
+
+
+async def ask_image(ctx: MemberContext) -> None:
+    await ctx.reply(no_image(ctx, ctx.t("Add an image? Send a photo now, or tap No image.")))
+
+
+DraftReader = Callable[[MemberContext, Announcement, str], Awaitable[Retry | None]]
+
+
+def on_draft(read: DraftReader) -> Callable[[MemberContext, str], Awaitable[Retry | None]]:
+    """``read`` with the flow's draft. A draft that is gone (sent, discarded) expires the
+    flow; Cancel discards it at any step."""
+
+    async def read_draft(ctx: MemberContext, value: str) -> Retry | None:
+        assert ctx.flow is not None
+        repo = ctx.repo(AnnouncementRepo)
+        ann = await repo.get(ctx.network.id, int(ctx.flow.data["id"]))
+        if ann is None or ann.status != "draft":
+            await ctx.end_flow()
+            await ctx.reply(ctx.t("That conversation has expired. Please start again."))
+            return None
+        if value == "cancel":
+            await repo.discard(ctx.network.id, ann.id)
+            await ctx.end_flow()
+            await ctx.reply(ctx.t("Cancelled. Nothing was sent."))
+            return None
+        return await read(ctx, ann, value)
+
+    return read_draft
+
+
+async def read_image(ctx: MemberContext, ann: Announcement, value: str) -> Retry | None:
+    if value != "noimg":  # the image itself arrives as a photo event
+        return Retry(no_image(ctx, ctx.t("Please send a photo, or tap No image.")))
+    await ask_audience(ctx)
+    return None
+
+
+async def read_role(ctx: MemberContext, ann: Announcement, value: str) -> Retry | None:
+    role = parse_role(value)
+    if role is None:
+        return Retry(ctx.t("Please choose a role with the buttons."))
+    await ctx.repo(AnnouncementRepo).update_draft(ctx.network.id, ann.id, audience={"kind": "role",
+                                                                                   "values": [role.value]})
+    await preview(ctx, ann.id)
+    return None
+
+
+async def read_org(ctx: MemberContext, ann: Announcement, value: str) -> Retry | None:
+    org = (await ctx.repo(OrganisationRepo).get(ctx.network.id, int(value[2:]))
+           if value.startswith("o:") and value[2:].isdigit() else None)
+    if org is None:
+        return Retry(ctx.t("Please choose an organisation with the buttons."))
+    await ctx.repo(AnnouncementRepo).update_draft(ctx.network.id, ann.id, audience={"kind": "org", "values": [org.id]})
+    await preview(ctx, ann.id)
+    return None
+
+
+async def read_groups(ctx: MemberContext, ann: Announcement, value: str) -> Retry | None:
+    assert ctx.flow is not None
+    t = ctx.t
+    selected = list(ctx.flow.data.get("groups", []))
+    if value == "done":
+        if not selected:
+            return Retry(await group_picker(ctx, [], t("Please choose at least one group.")))
+        await ctx.repo(AnnouncementRepo).update_draft(ctx.network.id, ann.id,
+                                                      audience={"kind": "groups", "values": selected})
         await preview(ctx, ann.id)
-    elif step == "org":
-        if not value.startswith("o:") or not value[2:].isdigit():
-            await ctx.reply(t("Please choose an organisation with the buttons."))
-            return
-        org = await ctx.repo(OrganisationRepo).get(ctx.network.id, int(value[2:]))
-        if org is None:
-            await ctx.reply(t("Please choose an organisation with the buttons."))
-            return
-        await repo.update_draft(ctx.network.id, ann.id, audience={"kind": "org", "values": [org.id]})
-        await preview(ctx, ann.id)
-    elif step == "groups":
-        selected = list(data.get("groups", []))
-        if value == "done":
-            if not selected:
-                await ctx.reply(await group_picker(ctx, [], t("Please choose at least one group.")))
-                return
-            await repo.update_draft(ctx.network.id, ann.id, audience={"kind": "groups", "values": selected})
-            await preview(ctx, ann.id)
-        elif value.startswith("g:"):
-            selected = toggle(selected, value)
-            await ctx.goto("groups", groups=selected)
-            await ctx.reply(await group_picker(ctx, selected, t("Tap groups to choose them, then Done.")))
-        else:
-            await ctx.reply(t("Please use the buttons: tap groups, then Done."))
-    elif step == "confirm":
-        if value == "send":
-            await send(ctx, ann)
-        else:
-            await ctx.reply(t("Please tap Send or Cancel."))
+    elif value.startswith("g:"):
+        selected = toggle(selected, value)
+        await ctx.goto("groups", groups=selected)
+        await ctx.reply(await group_picker(ctx, selected, t("Tap groups to choose them, then Done.")))
+    else:
+        return Retry(t("Please use the buttons: tap groups, then Done."))
+    return None
+
+
+async def read_confirm(ctx: MemberContext, ann: Announcement, value: str) -> Retry | None:
+    if value != "send":
+        return Retry(ctx.t("Please tap Send or Cancel."))
+    await send(ctx, ann)
+    return None
 
 
 @router.on(EventKind.PHOTO)
@@ -191,34 +215,46 @@ async def ask_audience(ctx: Context) -> None:
         [ctx.flow_button(t("Cancel"), "cancel")]]))
 
 
-async def choose_audience(ctx: Context, ann: Announcement, value: str) -> None:
-    assert ctx.network is not None
+async def read_audience(ctx: MemberContext, ann: Announcement, value: str) -> Retry | None:
     t = ctx.t
     if value == "all":
         await ctx.repo(AnnouncementRepo).update_draft(ctx.network.id, ann.id, audience={"kind": "all"})
         await preview(ctx, ann.id)
     elif value == "groups":
         await ctx.goto("groups", groups=[])
-        await ctx.reply(await group_picker(ctx, [], t("Tap groups to choose them, then Done.")))
+        await ask_groups(ctx)
     elif value == "role":
         await ctx.goto("role")
-        roles = [Role.COORDINATOR, Role.TEACHER, Role.PARENT, Role.PARTNER]
-        await ctx.reply(Text(t("Which role? They receive it in a private chat."),
-                             buttons=[[ctx.flow_button(t(r.value), r.value) for r in roles]]))
+        await ask_role(ctx)
     elif value == "org":
         orgs = await ctx.repo(OrganisationRepo).list(ctx.network.id)
         if not orgs:
-            await ctx.reply(t("No organisations yet (members set theirs with /org). Please choose another way."))
-            return
+            return Retry(t("No organisations yet (members set theirs with /org). Please choose another way."))
         await ctx.goto("org")
-        await ctx.reply(Text(t("Which organisation? Its members receive it in a private chat."),
-                             buttons=[[ctx.flow_button(short(o.name), f"o:{o.id}")] for o in orgs[:20]]))
+        await ask_org(ctx)
     else:
-        await ctx.reply(t("Please choose with the buttons."))
+        return Retry(t("Please choose with the buttons."))
+    return None
 
 
-async def preview(ctx: Context, announcement_id: int) -> None:
-    assert ctx.network is not None
+async def ask_groups(ctx: MemberContext) -> None:
+    await ctx.reply(await group_picker(ctx, [], ctx.t("Tap groups to choose them, then Done.")))
+
+
+async def ask_role(ctx: MemberContext) -> None:
+    t = ctx.t
+    roles = [Role.COORDINATOR, Role.TEACHER, Role.PARENT, Role.PARTNER]
+    await ctx.reply(Text(t("Which role? They receive it in a private chat."),
+                         buttons=[[ctx.flow_button(t(r.value), r.value) for r in roles]]))
+
+
+async def ask_org(ctx: MemberContext) -> None:
+    orgs = await ctx.repo(OrganisationRepo).list(ctx.network.id)
+    await ctx.reply(Text(ctx.t("Which organisation? Its members receive it in a private chat."),
+                         buttons=[[ctx.flow_button(short(o.name), f"o:{o.id}")] for o in orgs[:20]]))
+
+
+async def preview(ctx: MemberContext, announcement_id: int) -> None:
     ann = await ctx.repo(AnnouncementRepo).get(ctx.network.id, announcement_id)
     assert ann is not None
     groups, people = await audience(ctx, ann)
@@ -232,8 +268,7 @@ async def preview(ctx: Context, announcement_id: int) -> None:
                          buttons=[[ctx.flow_button(ctx.t("Send"), "send"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]))
 
 
-async def send(ctx: Context, ann: Announcement) -> None:
-    assert ctx.network is not None
+async def send(ctx: MemberContext, ann: Announcement) -> None:
     groups, people = await audience(ctx, ann)
     network_name = ctx.network.name
     if not await ctx.repo(AnnouncementRepo).mark_sent(ctx.network.id, ann.id, len(groups) + len(people), ctx.now):
@@ -258,6 +293,23 @@ async def send(ctx: Context, ann: Announcement) -> None:
         text += "\n" + ctx.t("{n} member(s) cannot be reached privately (they have not added the bot).",
                              n=unreachable)
     await ctx.reply(Text(text, buttons=[[ctx.button(ctx.t("Delivery report"), "annrep", ann.id)]]))
+
+
+async def ask_confirm(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
+    await preview(ctx, int(ctx.flow.data["id"]))
+
+
+# After the text, each step moves on by itself (the audience decides what is asked next).
+router.steps("announce", {
+    "text": Step(ask_text, read_text, next="image"),
+    "image": Step(ask_image, on_draft(read_image)),
+    "audience": Step(ask_audience, on_draft(read_audience)),
+    "groups": Step(ask_groups, on_draft(read_groups)),
+    "role": Step(ask_role, on_draft(read_role)),
+    "org": Step(ask_org, on_draft(read_org)),
+    "confirm": Step(ask_confirm, on_draft(read_confirm)),
+}, roles=COORDINATOR)
 
 
 # ------------------------------------------------------------------ reports
@@ -285,8 +337,7 @@ def totals(rows: list[ChatDeliveries]) -> tuple[int, int, int]:
     return (sum(r.sent for r in rows), sum(r.pending for r in rows), sum(r.dead for r in rows))
 
 
-async def report(ctx: Context, announcement_id: int | None) -> None:
-    assert ctx.network is not None
+async def report(ctx: MemberContext, announcement_id: int | None) -> None:
     repo = ctx.repo(AnnouncementRepo)
     ann = (await repo.get(ctx.network.id, announcement_id) if announcement_id is not None
            else await repo.latest_sent(ctx.network.id))
@@ -309,20 +360,18 @@ async def report(ctx: Context, announcement_id: int | None) -> None:
 
 
 @router.button("annrep", roles=COORDINATOR)
-async def report_button(ctx: Context) -> None:
-    await report(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+async def report_button(ctx: MemberContext) -> None:
+    await report(ctx, ctx.payload.int_arg(0))
 
 
 @router.command("deliveries", "การส่ง", roles=COORDINATOR,
                 help=N_("Pushes waiting or failed, per group (/deliveries retry: try failed ones again)"))
-async def deliveries(ctx: Context) -> None:
-    assert ctx.network is not None
+async def deliveries(ctx: MemberContext) -> None:
     t = ctx.t
     repo = ctx.repo(DeliveryRepo)
     if ctx.args.strip().lower() in ("retry", "ลองใหม่"):
-        count = await repo.requeue_dead(ctx.network.id, ctx.now)
+        count = await ctx.retry_failed_pushes()
         await ctx.audit("retry", "deliveries", None, count=count)
-        ctx.outbox_touched = ctx.outbox_touched or count > 0
         await ctx.reply(t("{n} failed message(s) will be tried again.", n=count))
         return
     rows = await repo.by_chat(ctx.network.id)

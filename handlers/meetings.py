@@ -7,15 +7,17 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.context import BaseContext, Context, TaskContext
+from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
+from bot.flows import Data, Retry, Step, begin
 from bot.i18n import N_, Translator
 from bot.model import Button, Card, Document, Text
 from bot.payload import encode
 from bot.roles import Role
 from bot.router import Router
 from bot.summary import Period, SummarySection
-from handlers._groups import duration_text, group_picker, linked_groups, short, toggle
+from handlers._common.buttons import load_or_expire
+from handlers._common.groups import duration_text, group_picker, linked_groups, short, toggle
 from storage.deliveries import TaskOutcomeRepo
 from storage.meetings import Meeting, MeetingRepo
 from storage.membership import ChatRepo, MemberRepo, Network
@@ -171,89 +173,106 @@ async def schedule_reminders(ctx: BaseContext, meeting: Meeting) -> list[int]:
 
 
 @router.command("meeting", "ประชุม", roles=COORDINATOR, help=N_("Call a meeting (guided)"))
-async def meeting_command(ctx: Context) -> None:
-    origin = ctx.chat.id if (ctx.chat.kind == "group" and ctx.chat.network_id == ctx.member.network_id) else None  # type: ignore[union-attr]
-    await ctx.start_flow("meeting", "title", {"origin": origin})
-    title = ctx.args.strip()
-    if title:
-        ctx.input = title
-        await meeting_flow(ctx)
-        return
+async def meeting_command(ctx: MemberContext) -> None:
+    origin = ctx.chat.id if (ctx.chat.kind == "group" and ctx.chat.network_id == ctx.member.network_id) else None
+    await begin(ctx, "meeting", "title", {"origin": origin}, answer=ctx.args)
+
+
+async def ask_title(ctx: MemberContext) -> None:
     await ctx.reply(ctx.t("New meeting. What is its title?"))
 
 
-@router.flow("meeting", roles=COORDINATOR)
-async def meeting_flow(ctx: Context) -> None:
-    assert ctx.flow is not None
-    step, data, value = ctx.flow.step, ctx.flow.data, ctx.input.strip()
+async def read_title(ctx: MemberContext, value: str) -> Data | Retry:
+    if not 1 <= len(value) <= MAX_TITLE:
+        return Retry(ctx.t("Please send a title of 1 to {max} characters.", max=MAX_TITLE))
+    return {"title": value}
+
+
+async def ask_when(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("When is it? Send the date and time, e.g. 25/11/2569 14:00 or พรุ่งนี้ 9 น."))
+
+
+async def read_when(ctx: MemberContext, value: str) -> Data | Retry:
+    try:
+        starts = ctx.to_utc(parse_datetime(value, ctx.today))
+    except DateInputError as exc:
+        return Retry(date_error(ctx.t, exc.code))
+    if starts <= ctx.now:
+        return Retry(ctx.t("That time has already passed. Please send a future date and time."))
+    return {"starts": starts.isoformat()}
+
+
+async def ask_duration(ctx: MemberContext) -> None:
     t = ctx.t
-    if step == "title":
-        if not 1 <= len(value) <= MAX_TITLE:
-            await ctx.reply(t("Please send a title of 1 to {max} characters.", max=MAX_TITLE))
-            return
-        await ctx.goto("when", title=value)
-        await ctx.reply(t("When is it? Send the date and time, e.g. 25/11/2569 14:00 or พรุ่งนี้ 9 น."))
-    elif step == "when":
-        try:
-            starts = ctx.to_utc(parse_datetime(value, ctx.today))
-        except DateInputError as exc:
-            await ctx.reply(date_error(t, exc.code))
-            return
-        if starts <= ctx.now:
-            await ctx.reply(t("That time has already passed. Please send a future date and time."))
-            return
-        await ctx.goto("duration", starts=starts.isoformat())
-        await ctx.reply(Text(t("How long will it last? e.g. 90 (minutes) or 1.5 ชม."),
-                             buttons=[[ctx.flow_button(t("1 hour"), "60"), ctx.flow_button(t("1.5 hours"), "90"),
-                                       ctx.flow_button(t("2 hours"), "120")]]))
-    elif step == "duration":
-        minutes = parse_duration(value)
-        if minutes is None:
-            await ctx.reply(t("Please send a duration from 5 minutes to 24 hours, e.g. 90 or 1.5 ชม."))
-            return
-        await ctx.goto("place", duration=minutes)
-        await ctx.reply(t("Where? Send the place or the online meeting link."))
-    elif step == "place":
-        if not 1 <= len(value) <= MAX_PLACE:
-            await ctx.reply(t("Please send a place or link of 1 to {max} characters.", max=MAX_PLACE))
-            return
-        await ctx.goto("agenda", place=value)
-        await ctx.reply(Text(t("What is the agenda? Send it, or tap No agenda."),
-                             buttons=[[ctx.flow_button(t("No agenda"), "-")]]))
-    elif step == "agenda":
-        if len(value) > MAX_AGENDA:
-            await ctx.reply(t("The agenda is too long (at most {max} characters).", max=MAX_AGENDA))
-            return
-        await ctx.goto("targets", agenda="" if value == "-" else value)
-        await ask_targets(ctx)
-    elif step == "targets":
-        await choose_targets(ctx, value)
-    elif step == "pick":
-        if value == "cancel":
-            await ctx.end_flow()
-            await ctx.reply(t("Cancelled. Nothing was saved."))
-        elif value == "done":
-            if not data.get("targets"):
-                await ctx.reply(await group_picker(ctx, [], t("Please choose at least one group.")))
-                return
-            await show_preview(ctx)
-        elif value.startswith("g:"):
-            selected = toggle(list(data.get("targets", [])), value)
-            await ctx.goto("pick", targets=selected)
-            await ctx.reply(await group_picker(ctx, selected, t("Tap groups to choose them, then Done.")))
-        else:
-            await ctx.reply(t("Please use the buttons: tap groups, then Done."))
-    elif step == "confirm":
-        if value == "create":
-            await create_meeting(ctx)
-        elif value == "cancel":
-            await ctx.end_flow()
-            await ctx.reply(t("Cancelled. Nothing was saved."))
-        else:
-            await ctx.reply(t("Please tap Create or Cancel."))
+    await ctx.reply(Text(t("How long will it last? e.g. 90 (minutes) or 1.5 ชม."),
+                         buttons=[[ctx.flow_button(t("1 hour"), "60"), ctx.flow_button(t("1.5 hours"), "90"),
+                                   ctx.flow_button(t("2 hours"), "120")]]))
 
 
-async def ask_targets(ctx: Context) -> None:
+async def read_duration(ctx: MemberContext, value: str) -> Data | Retry:
+    minutes = parse_duration(value)
+    if minutes is None:
+        return Retry(ctx.t("Please send a duration from 5 minutes to 24 hours, e.g. 90 or 1.5 ชม."))
+    return {"duration": minutes}
+
+
+async def ask_place(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("Where? Send the place or the online meeting link."))
+
+
+async def read_place(ctx: MemberContext, value: str) -> Data | Retry:
+    if not 1 <= len(value) <= MAX_PLACE:
+        return Retry(ctx.t("Please send a place or link of 1 to {max} characters.", max=MAX_PLACE))
+    return {"place": value}
+
+
+async def ask_agenda(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("What is the agenda? Send it, or tap No agenda."),
+                         buttons=[[ctx.flow_button(ctx.t("No agenda"), "-")]]))
+
+
+async def read_agenda(ctx: MemberContext, value: str) -> Data | Retry:
+    if len(value) > MAX_AGENDA:
+        return Retry(ctx.t("The agenda is too long (at most {max} characters).", max=MAX_AGENDA))
+    return {"agenda": "" if value == "-" else value}
+
+
+async def ask_pick(ctx: MemberContext) -> None:
+    await ctx.reply(await group_picker(ctx, [], ctx.t("Tap groups to choose them, then Done.")))
+
+
+async def read_pick(ctx: MemberContext, value: str) -> Retry | None:
+    """Toggle groups until Done (moves to the preview itself), or cancel."""
+    assert ctx.flow is not None
+    t = ctx.t
+    if value == "cancel":
+        await ctx.end_flow()
+        await ctx.reply(t("Cancelled. Nothing was saved."))
+    elif value == "done":
+        if not ctx.flow.data.get("targets"):
+            return Retry(await group_picker(ctx, [], t("Please choose at least one group.")))
+        await show_preview(ctx)
+    elif value.startswith("g:"):
+        selected = toggle(list(ctx.flow.data.get("targets", [])), value)
+        await ctx.goto("pick", targets=selected)
+        await ctx.reply(await group_picker(ctx, selected, t("Tap groups to choose them, then Done.")))
+    else:
+        return Retry(t("Please use the buttons: tap groups, then Done."))
+    return None
+
+
+async def read_confirm(ctx: MemberContext, value: str) -> Retry | None:
+    if value == "create":
+        await create_meeting(ctx)
+    elif value == "cancel":
+        await ctx.end_flow()
+        await ctx.reply(ctx.t("Cancelled. Nothing was saved."))
+    else:
+        return Retry(ctx.t("Please tap Create or Cancel."))
+    return None
+
+
+async def ask_targets(ctx: MemberContext) -> None:
     t = ctx.t
     groups = await linked_groups(ctx)
     if not groups:
@@ -269,7 +288,8 @@ async def ask_targets(ctx: Context) -> None:
     await ctx.reply(Text(t("Which groups are invited?"), buttons=[row]))
 
 
-async def choose_targets(ctx: Context, value: str) -> None:
+async def read_targets(ctx: MemberContext, value: str) -> Retry | None:
+    """This group, all groups (both straight to the preview) or choosing them one by one."""
     assert ctx.flow is not None
     groups = [c.id for c in await linked_groups(ctx)]
     if value == "here" and ctx.flow.data.get("origin") in groups:
@@ -280,9 +300,10 @@ async def choose_targets(ctx: Context, value: str) -> None:
         await show_preview(ctx)
     elif value == "choose":
         await ctx.goto("pick", targets=[])
-        await ctx.reply(await group_picker(ctx, [], ctx.t("Tap groups to choose them, then Done.")))
+        await ask_pick(ctx)
     else:
-        await ctx.reply(ctx.t("Please choose with the buttons."))
+        return Retry(ctx.t("Please choose with the buttons."))
+    return None
 
 
 def draft_meeting(ctx: Context) -> Meeting:
@@ -306,14 +327,26 @@ async def show_preview(ctx: Context) -> None:
     await ctx.reply(card)
 
 
+router.steps("meeting", {
+    "title": Step(ask_title, read_title, next="when"),
+    "when": Step(ask_when, read_when, next="duration"),
+    "duration": Step(ask_duration, read_duration, next="place"),
+    "place": Step(ask_place, read_place, next="agenda"),
+    "agenda": Step(ask_agenda, read_agenda, next="targets"),
+    # The last three move on by themselves: the preview follows a choice of groups.
+    "targets": Step(ask_targets, read_targets),
+    "pick": Step(ask_pick, read_pick),
+    "confirm": Step(show_preview, read_confirm),
+}, roles=COORDINATOR)
+
+
 def reminders_text(t: Translator, offsets: list[int]) -> str:
     if not offsets:
         return t("none")
     return ", ".join(t("{time} before", time=duration_text(t, o)) for o in offsets)
 
 
-async def create_meeting(ctx: Context) -> None:
-    assert ctx.network is not None and ctx.member is not None
+async def create_meeting(ctx: MemberContext) -> None:
     draft = draft_meeting(ctx)
     await ctx.end_flow()
     if draft.starts_at <= ctx.now:
@@ -342,17 +375,18 @@ async def create_meeting(ctx: Context) -> None:
 
 
 @router.button("rsvp")
-async def rsvp(ctx: Context) -> None:
-    payload = ctx.payload  # type: ignore[attr-defined]
-    meeting = await get_meeting(ctx, payload.int_arg(0))
+async def rsvp(ctx: MemberContext) -> None:
+    payload = ctx.payload
+    meeting = await load_or_expire(ctx, get_meeting(ctx, payload.int_arg(0)))
     answer = ANSWER_CODES.get(payload.arg(1))
-    if meeting is None or answer is None:
+    if meeting is None:
+        return
+    if answer is None:  # an answer code this version does not know
         ctx.toast = ctx.t("This button has expired. Please start again.")
         return
     if meeting.status != "scheduled" or meeting.starts_at <= ctx.now:
         await ctx.say(ctx.t("This meeting is no longer taking answers."))
         return
-    assert ctx.member is not None and ctx.network is not None
     repo = ctx.repo(MeetingRepo)
     changed = await repo.answer(ctx.network.id, meeting.id, ctx.member.id, answer, ctx.now)
     label = {"yes": ctx.t("Going"), "maybe": ctx.t("Maybe"), "no": ctx.t("Not going")}[answer]
@@ -366,12 +400,10 @@ async def rsvp(ctx: Context) -> None:
 
 
 @router.button("ics")
-async def calendar_file(ctx: Context) -> None:
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+async def calendar_file(ctx: MemberContext) -> None:
+    meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
     if meeting is None:
-        ctx.toast = ctx.t("This button has expired. Please start again.")
         return
-    assert ctx.network is not None and ctx.member is not None
     document = Document(filename=f"meeting-{meeting.id}.ics", content=ics_file(meeting, ctx.now, ctx.network.name),
                         mime_type="text/calendar", caption=ctx.t("Open this file to add “{title}” to your calendar.",
                                                                  title=meeting.title))
@@ -386,8 +418,7 @@ async def calendar_file(ctx: Context) -> None:
 
 
 @router.command("meetings", "การประชุม", help=N_("Upcoming meetings"))
-async def list_meetings(ctx: Context) -> None:
-    assert ctx.network is not None
+async def list_meetings(ctx: MemberContext) -> None:
     upcoming = await ctx.repo(MeetingRepo).upcoming(ctx.network.id, ctx.now, limit=10)
     if not upcoming:
         await ctx.reply(ctx.t("No upcoming meetings."))
@@ -403,12 +434,10 @@ async def list_meetings(ctx: Context) -> None:
 
 
 @router.button("mtg")
-async def show_meeting(ctx: Context) -> None:
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+async def show_meeting(ctx: MemberContext) -> None:
+    meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
     if meeting is None:
-        ctx.toast = ctx.t("This button has expired. Please start again.")
         return
-    assert ctx.network is not None and ctx.member is not None
     counts = await ctx.repo(MeetingRepo).counts(ctx.network.id, meeting.id)
     manage = ctx.member.role == Role.COORDINATOR.value and ctx.event.is_private
     await ctx.reply(meeting_card(ctx.t, meeting, counts, ctx.tz, manage=manage))
@@ -418,8 +447,8 @@ async def show_meeting(ctx: Context) -> None:
 
 
 @router.button("mtgmove", roles=COORDINATOR)
-async def reschedule_button(ctx: Context) -> None:
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+async def reschedule_button(ctx: MemberContext) -> None:
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None or meeting.status != "scheduled":
         await ctx.say(ctx.t("This meeting can no longer be changed."))
         return
@@ -429,8 +458,8 @@ async def reschedule_button(ctx: Context) -> None:
 
 
 @router.flow("mtgmove", roles=COORDINATOR)
-async def reschedule_flow(ctx: Context) -> None:
-    assert ctx.flow is not None and ctx.network is not None
+async def reschedule_flow(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
     try:
         starts = ctx.to_utc(parse_datetime(ctx.input.strip(), ctx.today))
     except DateInputError as exc:
@@ -464,8 +493,8 @@ async def reschedule_flow(ctx: Context) -> None:
 
 
 @router.button("mtgcxl", roles=COORDINATOR)
-async def cancel_button(ctx: Context) -> None:
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+async def cancel_button(ctx: MemberContext) -> None:
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None or meeting.status != "scheduled":
         await ctx.say(ctx.t("This meeting can no longer be changed."))
         return
@@ -474,9 +503,8 @@ async def cancel_button(ctx: Context) -> None:
 
 
 @router.button("mtgcxlok", roles=COORDINATOR)
-async def cancel_confirmed(ctx: Context) -> None:
-    assert ctx.network is not None
-    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))  # type: ignore[attr-defined]
+async def cancel_confirmed(ctx: MemberContext) -> None:
+    meeting = await get_meeting(ctx, ctx.payload.int_arg(0))
     if meeting is None or not await ctx.repo(MeetingRepo).cancel(ctx.network.id, meeting.id, ctx.now):
         await ctx.say(ctx.t("This meeting can no longer be changed."))
         return
@@ -525,6 +553,7 @@ async def send_reminder(ctx: TaskContext) -> None:
 # ------------------------------------------------------------------ the summary's meetings section
 
 
+@router.summary_section(order=90)
 async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
     """Upcoming meetings (next 14 days) and meetings held in the period vs the previous one."""
     if ctx.network is None:
@@ -542,5 +571,5 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         lines.append(t("Next: {when} {title} (going {yes})", when=t.datetime(ctx.local(meeting.starts_at)),
                        title=meeting.title, yes=counts["yes"]))
     chart = {t("Meetings"): (float(held), float(before))} if held or before else {}
-    return SummarySection(title=t("Meetings"), lines=lines, chart=chart, order=90)
+    return SummarySection(title=t("Meetings"), lines=lines, chart=chart)
 

@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from bot.context import Context
+from bot.context import Context, MemberContext
 from bot.i18n import LANGUAGES, N_
 from bot.model import EventKind, Text
 from bot.roles import Role, parse_role
@@ -148,7 +148,7 @@ async def create_network(ctx: Context, name: str) -> None:
 
 
 @router.command("invite", "เชิญ", roles=COORDINATOR, help=N_("Create an invite code: /invite ROLE [uses] [days]"))
-async def invite(ctx: Context) -> None:
+async def invite(ctx: MemberContext) -> None:
     parts = ctx.args.split()
     usage = ctx.t("Usage: /invite ROLE [uses] [days], e.g. /invite teacher 5 14. "
                   "Roles: coordinator, teacher, parent, partner.")
@@ -171,7 +171,6 @@ async def invite(ctx: Context) -> None:
     if not 1 <= days <= MAX_INVITE_DAYS:
         await ctx.reply(ctx.t("Days must be a whole number from 1 to {max}.", max=MAX_INVITE_DAYS))
         return
-    assert ctx.network and ctx.member
     code = await unique_code(ctx)
     expires = ctx.now + timedelta(days=days)
     await ctx.repo(InviteRepo).create(ctx.network.id, code=code, role=role.value, max_uses=uses, expires_at=expires,
@@ -207,7 +206,7 @@ async def join_flow(ctx: Context) -> None:
 
 @router.button("joincode", member=False, where=Where.PRIVATE)
 async def join_button(ctx: Context) -> None:
-    await redeem(ctx, ctx.payload.arg(0))  # type: ignore[attr-defined]
+    await redeem(ctx, ctx.payload.arg(0))
 
 
 async def redeem(ctx: Context, raw_code: str) -> None:
@@ -296,8 +295,7 @@ async def unfollowed(ctx: Context) -> None:
 
 @router.command("linkgroup", "เชื่อมกลุ่ม", roles=COORDINATOR, where=Where.GROUP,
                 help=N_("Connect this group chat to the network"))
-async def link_group(ctx: Context) -> None:
-    assert ctx.member is not None
+async def link_group(ctx: MemberContext) -> None:
     network = await ctx.repo(NetworkRepo).get(ctx.member.network_id)
     assert network is not None
     if ctx.chat.network_id == network.id:
@@ -313,7 +311,7 @@ async def link_group(ctx: Context) -> None:
 
 @router.command("unlinkgroup", "เลิกเชื่อมกลุ่ม", roles=COORDINATOR, where=Where.GROUP,
                 help=N_("Disconnect this group chat from the network"))
-async def unlink_group(ctx: Context) -> None:
+async def unlink_group(ctx: MemberContext) -> None:
     await ctx.repo(ChatRepo).unlink(ctx.chat.id)
     await ctx.audit("unlink", "chat", ctx.chat.id)
     await ctx.reply(ctx.t("This group is no longer linked to the network."))
@@ -364,17 +362,16 @@ async def register_parent(ctx: Context) -> Member | None:
 
 
 @router.command("me", "ฉัน", help=N_("Your network, role, organisation and language"))
-async def me(ctx: Context) -> None:
+async def me(ctx: MemberContext) -> None:
     await ctx.reply(await profile_card(ctx))
 
 
 @router.button("me")
-async def me_button(ctx: Context) -> None:
+async def me_button(ctx: MemberContext) -> None:
     await ctx.reply(await profile_card(ctx))
 
 
-async def profile_card(ctx: Context) -> Text:
-    assert ctx.member is not None and ctx.network is not None
+async def profile_card(ctx: MemberContext) -> Text:
     org = None
     if ctx.member.organisation_id:
         org = await ctx.repo(OrganisationRepo).get(ctx.network.id, ctx.member.organisation_id)
@@ -385,13 +382,12 @@ async def profile_card(ctx: Context) -> Text:
 
 
 @router.command("lang", "ภาษา", help=N_("Change language: /lang th or /lang en"))
-async def lang(ctx: Context) -> None:
+async def lang(ctx: MemberContext) -> None:
     choice = ctx.args.strip().lower()
     choice = {"thai": "th", "ไทย": "th", "english": "en", "อังกฤษ": "en"}.get(choice, choice)
     if choice not in LANGUAGES:
         await ctx.reply(ctx.t("Please choose th or en, e.g. /lang en."))
         return
-    assert ctx.member is not None
     await ctx.repo(MemberRepo).update(ctx.member.id, language=choice)
     await ctx.audit("update", "member", ctx.member.id, language=choice)
     from bot.i18n import Translator
@@ -401,8 +397,7 @@ async def lang(ctx: Context) -> None:
 
 
 @router.command("org", "หน่วยงาน", help=N_("Set your organisation: /org NAME"))
-async def org(ctx: Context) -> None:
-    assert ctx.member is not None and ctx.network is not None
+async def org(ctx: MemberContext) -> None:
     name = " ".join(ctx.args.split()).strip('"“”')
     repo = ctx.repo(OrganisationRepo)
     if not name:
@@ -424,8 +419,7 @@ async def org(ctx: Context) -> None:
 
 
 @router.command("members", "สมาชิก", roles=COORDINATOR, help=N_("List members with their numbers"))
-async def list_members(ctx: Context) -> None:
-    assert ctx.network is not None
+async def list_members(ctx: MemberContext) -> None:
     members = await ctx.repo(MemberRepo).list(ctx.network.id)
     orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(ctx.network.id)}
     lines = [ctx.t("Members of {network} ({count}):", network=ctx.network.name, count=len(members))]
@@ -436,8 +430,7 @@ async def list_members(ctx: Context) -> None:
     await ctx.reply("\n".join(lines))
 
 
-async def member_by_number(ctx: Context, text: str) -> Member | None:
-    assert ctx.network is not None
+async def member_by_number(ctx: MemberContext, text: str) -> Member | None:
     try:
         number = int(from_digits(text.strip().lstrip("#")))
     except ValueError:
@@ -449,8 +442,7 @@ async def member_by_number(ctx: Context, text: str) -> Member | None:
     return member
 
 
-async def would_leave_no_coordinator(ctx: Context, member: Member) -> bool:
-    assert ctx.network is not None
+async def would_leave_no_coordinator(ctx: MemberContext, member: Member) -> bool:
     if member.role != Role.COORDINATOR.value:
         return False
     coordinators = await ctx.repo(MemberRepo).list(ctx.network.id, roles=[Role.COORDINATOR.value])
@@ -458,7 +450,7 @@ async def would_leave_no_coordinator(ctx: Context, member: Member) -> bool:
 
 
 @router.command("role", "บทบาท", roles=COORDINATOR, help=N_("Change a member's role: /role N ROLE"))
-async def change_role(ctx: Context) -> None:
+async def change_role(ctx: MemberContext) -> None:
     parts = ctx.args.split()
     if len(parts) != 2:
         await ctx.reply(ctx.t("Usage: /role N ROLE, e.g. /role 3 teacher."))
@@ -483,7 +475,7 @@ async def change_role(ctx: Context) -> None:
 
 
 @router.command("remove", "ลบสมาชิก", roles=COORDINATOR, help=N_("Remove a member: /remove N"))
-async def remove_member(ctx: Context) -> None:
+async def remove_member(ctx: MemberContext) -> None:
     if not ctx.args.strip():
         await ctx.reply(ctx.t("Usage: /remove N, where N is the number in /members."))
         return

@@ -1,9 +1,8 @@
 """Progress summaries: /summary [period] on demand, and one weekly push per linked group
 (default Monday 08:00 in the network's time zone, set with /settings summary).
 
-Sections come from every feature module that defines ``summary_section(ctx, period)``
-(see bot/summary.py); this module only assembles them into one compact card and one
-chart image. A quiet period is one line. /settings also holds the meetings' reminder
+Sections come from every feature's ``@router.summary_section`` (see bot/summary.py);
+this module only assembles them into one compact card and one chart image. A quiet period is one line. /settings also holds the meetings' reminder
 offsets.
 """
 
@@ -11,25 +10,22 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.charts import bar_chart
-from bot.context import BaseContext, Context, TaskContext
+from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
 from bot.i18n import N_, Translator
 from bot.model import Card, EventKind, Image, ProgressBar, Reply, Text
 from bot.roles import Role
-from bot.router import Router
+from bot.router import Router, SectionRoute
 from bot.summary import Period, SummarySection
-from handlers._groups import duration_text
+from handlers._common.groups import duration_text
 from handlers.meetings import reminder_offsets
-from scheduler.service import MAINTENANCE_KEY, MAINTENANCE_KIND
 from storage.deliveries import TaskOutcomeRepo
 from storage.membership import ChatRepo, Network, NetworkRepo
-from storage.runtime import TaskRepo
 
 log = logging.getLogger(__name__)
 
@@ -49,34 +45,26 @@ for _index, _words in enumerate((
 WEEKDAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
                  N_("Sunday"))
 
-SectionProvider = Callable[[BaseContext, Period], Awaitable[SummarySection | None]]
 
 
 # ------------------------------------------------------------------ collecting sections
 
 
-def section_providers() -> list[tuple[str, SectionProvider]]:
-    """Every feature module's ``summary_section``, in feature order."""
-    from handlers import feature_modules
-
-    return [(m.__name__, m.summary_section) for m in feature_modules() if callable(getattr(m, "summary_section", None))]
-
-
 async def collect_sections(ctx: BaseContext, period: Period,
-                           providers: list[tuple[str, SectionProvider]] | None = None) -> list[SummarySection]:
-    """Ask each provider for its section; one that fails is logged and left out (its
-    queries run in a savepoint, so the transaction stays usable)."""
+                           routes: list[SectionRoute] | None = None) -> list[SummarySection]:
+    """Ask each declared section (default: every feature's, in card order); one that fails
+    is logged and left out (its queries run in a savepoint, so the transaction stays usable)."""
     sections = []
-    for name, provider in section_providers() if providers is None else providers:
+    for route in ctx.app.router.sections() if routes is None else routes:
         try:
             async with ctx.conn.begin_nested():
-                section = await provider(ctx, period)
+                section = await route.provider(ctx, period)
         except Exception:
-            log.exception("summary section of %s failed; left out", name)
+            log.exception("summary section of %s failed; left out", route.name)
             continue
         if section is not None:
             sections.append(section)
-    return sorted(sections, key=lambda s: s.order)
+    return sections
 
 
 def period_label(t: Translator, period: Period, tz: ZoneInfo) -> str:
@@ -129,8 +117,7 @@ def local_period(tz: ZoneInfo, first: date, end: date) -> Period:
 
 
 @router.command("summary", "สรุป", help=N_("Progress summary: /summary [week | month | last week | 1/11/2569-30/11/2569]"))
-async def summary_command(ctx: Context) -> None:
-    assert ctx.network is not None
+async def summary_command(ctx: MemberContext) -> None:
     text = ctx.args.strip() or "week"
     try:
         first, end = parse_period(text, ctx.today)
@@ -175,14 +162,11 @@ def occurrence(network: Network, now: datetime, *, after: bool) -> datetime:
 async def schedule_weekly(ctx: BaseContext, network: Network, *, since: datetime | None = None) -> datetime | None:
     """Put the network's next weekly summary (the first slot after ``since``, default now)
     on the schedule, or take it off when disabled."""
-    repo = ctx.repo(TaskRepo)
-    ctx.scheduler_touched = True
     if not summary_schedule(network)["enabled"]:
-        await repo.cancel(weekly_key(network.id), ctx.now, note="weekly summary switched off")
+        await ctx.unschedule(weekly_key(network.id), note="weekly summary switched off")
         return None
     run_at = occurrence(network, since or ctx.now, after=True)
-    await repo.schedule(key=weekly_key(network.id), kind=WEEKLY_KIND, run_at=run_at, payload={},
-                        network_id=network.id, now=ctx.now)
+    await ctx.schedule(weekly_key(network.id), WEEKLY_KIND, run_at, network=network)
     return run_at
 
 
@@ -210,36 +194,22 @@ async def weekly_summary(ctx: TaskContext) -> None:
     await schedule_weekly(ctx, network)
 
 
-@router.task(MAINTENANCE_KIND)
+@router.periodic("hourly", name="maintenance")
 async def maintenance(ctx: TaskContext) -> None:
     """Hourly: every network with summaries on has its next weekly summary scheduled."""
-    repo = ctx.repo(TaskRepo)
     for network in await ctx.repo(NetworkRepo).all():
         if not summary_schedule(network)["enabled"]:
             continue
-        task = await repo.get(weekly_key(network.id))
-        if task is None or task.status != "pending":
+        if not await ctx.is_scheduled(weekly_key(network.id)):
             # From when this check was due: a slot missed while we were down still runs (once).
             await schedule_weekly(ctx, network, since=min(ctx.now, ctx.task.run_at))
-    await repo.schedule(key=MAINTENANCE_KEY, kind=MAINTENANCE_KIND, run_at=ctx.now + timedelta(hours=1), payload={},
-                        network_id=None, now=ctx.now)
-    ctx.scheduler_touched = True
-
-
-async def ensure_maintenance(ctx: BaseContext) -> None:
-    """The hourly maintenance task exists (the scheduler service also ensures it at start-up)."""
-    repo = ctx.repo(TaskRepo)
-    task = await repo.get(MAINTENANCE_KEY)
-    if task is None or task.status != "pending":
-        await repo.schedule(key=MAINTENANCE_KEY, kind=MAINTENANCE_KIND, run_at=ctx.now, payload={}, network_id=None,
-                            now=ctx.now)
-        ctx.scheduler_touched = True
 
 
 @router.on(EventKind.BOT_ADDED)
 async def bot_added(ctx: Context) -> None:
-    """A group (soon linked) appeared: make sure weekly summaries are being scheduled."""
-    await ensure_maintenance(ctx)
+    """A group (soon linked) appeared: make sure the hourly sweep that schedules weekly
+    summaries is running (the scheduler service also ensures it at start-up)."""
+    await ctx.ensure_periodic()
 
 
 # ------------------------------------------------------------------ /settings
@@ -270,8 +240,7 @@ def settings_text(t: Translator, network: Network) -> str:
 
 @router.command("settings", "ตั้งค่า", roles=COORDINATOR,
                 help=N_("Network settings: weekly summary time, meeting reminders"))
-async def settings_command(ctx: Context) -> None:
-    assert ctx.network is not None
+async def settings_command(ctx: MemberContext) -> None:
     words = ctx.args.lower().split()
     network = await ctx.repo(NetworkRepo).get(ctx.network.id)
     assert network is not None

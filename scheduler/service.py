@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECONCILE_JOB = "__reconcile__"
-MAINTENANCE_KEY = "maintenance:hourly"
-MAINTENANCE_KIND = "maintenance_hourly"
 
 
 def task_job_options() -> dict[str, object]:
@@ -72,7 +70,7 @@ class SchedulerService:
                                misfire_grace_time=max(1, int(self.reconcile_seconds // 2)), coalesce=True,
                                max_instances=1, replace_existing=True)
         self.app.on_scheduler(self.poke)
-        await self.ensure_maintenance()
+        await self.app.ensure_periodic()  # the routers' periodic jobs, re-created if lost
         await self.reconcile()
 
     def shutdown(self) -> None:
@@ -98,17 +96,6 @@ class SchedulerService:
         """The real time at which a task due at ``run_at`` (application time) should fire."""
         delay = max(timedelta(0), run_at - self.app.clock.now())
         return datetime.now(timezone.utc) + delay
-
-    async def ensure_maintenance(self) -> None:
-        """The hourly maintenance task (seeded by migration) must exist; re-create it if lost."""
-        if MAINTENANCE_KIND not in self.app.router.tasks:
-            return
-        async with self.app.db.transaction() as conn:
-            repo = TaskRepo(conn)
-            task = await repo.get(MAINTENANCE_KEY)
-            if task is None or task.status != "pending":
-                await repo.schedule(key=MAINTENANCE_KEY, kind=MAINTENANCE_KIND, run_at=self.app.clock.now(),
-                                    payload={}, network_id=None, now=self.app.clock.now())
 
     async def reconcile(self) -> None:
         """Make the jobs match the pending rows: add or move changed ones, drop finished ones."""

@@ -3,7 +3,7 @@
 Anonymity is a storage property here. A response row of an anonymous survey has
 ``member_id`` NULL and is found again only through ``voter_key``, a keyed hash
 (HMAC) of the member computed with a server secret that is *not* in the database
-(see :mod:`handlers.survey_logic`). Response ids are random tokens, and neither
+(see :mod:`handlers.surveys.logic`). Response ids are random tokens, and neither
 responses nor answers carry timestamps, so row ids and times do not reveal who
 answered when. On SQLite both tables are WITHOUT ROWID, so even the physical row
 order follows the random keys rather than the order of answering.

@@ -199,21 +199,21 @@ async def test_summary_section_compares_aims_with_the_previous_period(bot: Conve
     await bot('bob@dm: /log อบรม 20/11/2569 "AI" 30 คน 3h', 'bob@dm: /log แลกเปลี่ยนเรียนรู้ 19/11/2569 "PLC" 10 คน',
               'bob@dm: /log ประชุมเครือข่าย 18/11/2569 "ประชุม" 5 คน 1h',
               'bob@dm: /log พัฒนาบุคลากร 10/11/2569 "พัฒนาครู" 20 คน 6h')  # the week before
-    section = await summary(bot.app, activities_module, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23))
+    section = await summary(bot.app, activities_module.router, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23))
     assert section is not None and section.title == "กิจกรรมตามเป้าหมายความร่วมมือ"
     assert section.chart == {"ประสิทธิภาพและความยั่งยืน": (1.0, 0.0), "ความเสมอภาคทางการศึกษา": (0.0, 0.0),
                              "นวัตกรรมการเรียนรู้": (2.0, 0.0), "การพัฒนาบุคลากร": (0.0, 1.0)}
     assert "กิจกรรม: 3 ครั้ง (ช่วงก่อนหน้า: 1)" in section.lines
     assert "ผู้เข้าร่วม: 45 คน · เวลา: 4 ชั่วโมง" in section.lines
-    english = await summary(bot.app, activities_module, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23),
+    english = await summary(bot.app, activities_module.router, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23),
                             lang="en")
     assert english is not None and english.chart["learning innovation"] == (2.0, 0.0)
     # A period with nothing in it or before it has nothing to say.
-    assert await summary(bot.app, activities_module, 1, bangkok_day(2025, 1, 8), bangkok_day(2025, 1, 15)) is None
+    assert await summary(bot.app, activities_module.router, 1, bangkok_day(2025, 1, 8), bangkok_day(2025, 1, 15)) is None
 
 
 async def test_a_huge_list_is_counted_only_up_to_a_cap(bot: Conversation, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(activities_module, "COUNT_CAP", 6)
+    monkeypatch.setattr(activities_module.listing, "COUNT_CAP", 6)
     await teacher(bot)
     for day in range(1, 10):
         await bot(f'bob@dm: /log อบรม {day}/11/2569 "อบรมครั้งที่ {day}"')

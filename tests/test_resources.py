@@ -210,7 +210,7 @@ async def test_summary_section_reports_pledged_vs_delivered_and_open_needs(bot: 
     await bot("pim@dm: /pledge", "pim@dm: [funding]", "pim@dm: 2,500", "pim@dm: [individual/parent]",
               "pim@dm: [Today]", "pim@dm: [Skip]", "pim@dm: [Pledge]")
     await bot("alice@dm: /pledges", "alice@dm: [#1]", "alice@dm: [Mark delivered]", "alice@dm: [Skip]")
-    section = await summary(bot.app, resources_module, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23))
+    section = await summary(bot.app, resources_module.router, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23))
     assert section is not None and section.title == "การระดมทรัพยากร"
     assert "คำมั่นในช่วงนี้: 2 รายการ (ช่วงก่อนหน้า 0)" in section.lines
     assert "• เงินทุน / บุคคล/ผู้ปกครอง: ให้คำมั่น 2,500 บาท ส่งมอบแล้ว 0" in section.lines
@@ -219,14 +219,14 @@ async def test_summary_section_reports_pledged_vs_delivered_and_open_needs(bot: 
     assert section.chart == {"เงินทุน": (1.0, 0.0), "วัสดุอุปกรณ์": (1.0, 0.0)}
     assert section.progress == [("#1 แท็บเล็ตสำหรับชั้น ป.6 (โรงเรียนบ้านหนองบัว)", 30.0, 40.0)]
     # The following week: nothing pledged, but the need is still open (and reported).
-    later = await summary(bot.app, resources_module, 1, bangkok_day(2026, 11, 23), bangkok_day(2026, 11, 30))
+    later = await summary(bot.app, resources_module.router, 1, bangkok_day(2026, 11, 23), bangkok_day(2026, 11, 30))
     assert later is not None and "คำมั่นในช่วงนี้: 0 รายการ (ช่วงก่อนหน้า 2)" in later.lines
     assert later.chart == {"เงินทุน": (0.0, 1.0), "วัสดุอุปกรณ์": (0.0, 1.0)}
 
 
 async def test_summary_section_is_none_for_a_quiet_network(bot: Conversation) -> None:
     await network_with_people(bot)
-    assert await summary(bot.app, resources_module, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23)) is None
+    assert await summary(bot.app, resources_module.router, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23)) is None
 
 
 async def test_export_sends_a_utf8_bom_csv_in_private_to_coordinators(bot: Conversation) -> None:

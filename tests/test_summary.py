@@ -5,23 +5,27 @@ from __future__ import annotations
 
 import pytest
 
-import handlers.summary as summary_module
 from bot.context import BaseContext
+from bot.router import Router
 from bot.summary import Period, SummarySection
+from handlers import build_router
 from storage.membership import ChatRepo
 from storage.runtime import OutboxRepo, TaskRepo
 from tests.support.conversation import Conversation
 
 PERIODS: list[Period] = []
+fakes = Router()  # sections declared the way features declare theirs; swapped in per test
 
 
+@fakes.summary_section(order=10)
 async def activities_section(ctx: BaseContext, period: Period) -> SummarySection | None:
     PERIODS.append(period)
     return SummarySection(title=ctx.t("Meetings") + " (fake)", lines=["กิจกรรม 5 ครั้ง (ก่อนหน้า 3)"],
                           chart={"การอ่าน": (5.0, 3.0), "คณิตศาสตร์": (2.0, 4.0)},
-                          progress=[("ทุนการศึกษา", 40_000, 100_000)], order=10)
+                          progress=[("ทุนการศึกษา", 40_000, 100_000)])
 
 
+@fakes.summary_section()
 async def broken_section(ctx: BaseContext, period: Period) -> SummarySection | None:
     import sqlalchemy as sa
 
@@ -29,17 +33,20 @@ async def broken_section(ctx: BaseContext, period: Period) -> SummarySection | N
     return None
 
 
+@fakes.summary_section()
 async def silent_section(ctx: BaseContext, period: Period) -> SummarySection | None:
     return None
 
 
+def only_sections(bot: Conversation, monkeypatch: pytest.MonkeyPatch, *providers: object) -> None:
+    """The app's summary shows just these of the fake sections."""
+    monkeypatch.setattr(bot.app.router, "summary_sections",
+                        [r for r in fakes.summary_sections if r.provider in providers])
+
+
 @pytest.fixture
 def fake_sections(monkeypatch: pytest.MonkeyPatch, bot: Conversation):  # type: ignore[no-untyped-def]
-    def providers():  # type: ignore[no-untyped-def]
-        return [("fake.broken", broken_section), ("fake.activities", activities_section),
-                ("fake.silent", silent_section)]
-
-    monkeypatch.setattr(summary_module, "section_providers", providers)
+    only_sections(bot, monkeypatch, broken_section, activities_section, silent_section)
     bot.tolerate("no_such_table")  # broken_section fails on purpose: the others still show
     PERIODS.clear()
 
@@ -75,7 +82,7 @@ async def test_summary_period_argument_and_bad_input(bot: Conversation, fake_sec
 
 
 async def test_a_quiet_week_is_one_line(bot: Conversation, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(summary_module, "section_providers", lambda: [("fake.silent", silent_section)])
+    only_sections(bot, monkeypatch, silent_section)
     await bot.setup_network()
     out = await bot("alice@dm: /summary")
     assert out.count("bot@dm:alice →") == 1 and "สัปดาห์นี้เงียบสงบ" in out
@@ -83,13 +90,13 @@ async def test_a_quiet_week_is_one_line(bot: Conversation, monkeypatch: pytest.M
 
 async def test_with_no_feature_sections_at_all_it_still_works(bot: Conversation,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(summary_module, "section_providers", lambda: [])
+    only_sections(bot, monkeypatch)
     await bot.setup_network()
     assert "สัปดาห์นี้เงียบสงบ" in await bot("alice@dm: /summary")
 
 
 async def test_the_real_providers_include_the_meetings_section() -> None:
-    names = [name for name, _ in summary_module.section_providers()]
+    names = [route.name for route in build_router().sections()]
     assert "handlers.meetings" in names
 
 

@@ -227,7 +227,7 @@ async def test_the_database_holds_no_link_between_anonymous_answers_and_members(
         bot: Conversation, caplog: pytest.LogCaptureFixture, secret_key_file: Path) -> None:
     import logging
 
-    from handlers.survey_logic import server_key
+    from handlers.surveys.logic import server_key
 
     caplog.set_level(logging.DEBUG)
     out = await anonymous_survey_with_answers(bot)
@@ -310,7 +310,7 @@ def test_the_server_key_comes_from_the_setting_or_a_private_generated_file(tmp_p
     import stat
 
     from bot.config import Settings
-    from handlers.survey_logic import server_key
+    from handlers.surveys.logic import server_key
 
     assert server_key(Settings(secret_key="from-env")) == b"from-env"
     path = tmp_path / "keys" / "secret.key"
@@ -500,9 +500,9 @@ async def test_multiple_choice_adds_idempotently_clears_and_moves_on(bot: Conver
 async def test_summary_section_reports_response_rates_for_the_period(bot: Conversation) -> None:
     from datetime import datetime, timedelta, timezone
 
-    from bot.context import TaskContext
+    from bot.context import BaseContext
     from bot.summary import Period
-    from handlers.surveys import summary_section
+    from handlers.surveys.routes import summary_section
     from storage.membership import NetworkRepo
 
     await bot.setup_network("alice", "parents")
@@ -516,11 +516,13 @@ async def test_summary_section_reports_response_rates_for_the_period(bot: Conver
         period = Period(start, end, start - (end - start), start)
         async with bot.app.db.transaction() as conn:
             network = await NetworkRepo(conn).get(network_id)
-            return await summary_section(TaskContext(bot.app, conn, network, task=None), period)
+            assert network is not None
+            return await summary_section(BaseContext(bot.app, conn, network, network.language), period)
 
     week = datetime(2026, 11, 16, tzinfo=timezone.utc)
     found = await section(week, week + timedelta(days=7))
-    assert found is not None and found.title == "แบบสำรวจและโพล" and found.order == 30
+    route = next(r for r in bot.app.router.summary_sections if r.provider is summary_section)
+    assert found is not None and found.title == "แบบสำรวจและโพล" and route.order == 30
     assert found.lines == ["แบบสำรวจ “ความพึงพอใจของผู้ปกครอง 2569”: ตอบแล้ว 1/2 คน (ร้อยละ 50) "
                            "เปิดรับถึง 28 พ.ย. 2569 18:00 น.",
                            "โพล “ไปไหนดี”: โหวต 1 คน"]
@@ -597,7 +599,7 @@ async def test_survey_storage_on_both_engines(db_url: str) -> None:
 
 async def test_english_users_get_the_english_scale_and_export_survey_takes_the_shared_export_form(
         bot: Conversation) -> None:
-    from handlers.surveys import export_survey
+    from handlers.surveys.routes import export_survey
 
     await bot.setup_network("alice", "parents")
     await bot.add_member("noi", "parent")

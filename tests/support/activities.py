@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from bot.app import App, Outcome
 from bot.context import BaseContext
 from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
+from bot.router import Router
 from bot.summary import Period, SummarySection
 from storage.membership import NetworkRepo
 from tests.support.conversation import Conversation
@@ -41,14 +42,15 @@ def said(outcome: Outcome) -> str:
     return "\n".join(parts)
 
 
-async def summary(app: App, module: object, network_id: int, start: datetime, end: datetime,
+async def summary(app: App, feature: Router, network_id: int, start: datetime, end: datetime,
                   lang: str = "th") -> SummarySection | None:
-    """Call a module's summary_section for [start, end) and the period of the same length before it."""
+    """The section a feature's router declares, for [start, end) and the period of the same length before it."""
+    (section,) = feature.summary_sections
     period = Period(start=start, end=end, previous_start=start - (end - start), previous_end=start)
     async with app.db.transaction() as conn:
         network = await NetworkRepo(conn).get(network_id)
         ctx = BaseContext(app, conn, network, lang)
-        return await module.summary_section(ctx, period)  # type: ignore[attr-defined,no-any-return]
+        return await section.provider(ctx, period)
 
 
 def bangkok_day(year: int, month: int, day: int) -> datetime:

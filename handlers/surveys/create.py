@@ -1,48 +1,48 @@
 """The guided /survey flow: title, questions, audience, anonymity, closing time, preview.
 
-The draft lives in the flow state (no answers ever do); publishing creates the survey.
-Registered as routes by :mod:`handlers.surveys`.
+The draft lives in the flow state (no answers ever do); publishing creates the survey
+(:func:`handlers.surveys.service.publish_survey`).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.context import Context
+from bot.context import MemberContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
+from bot.flows import Step, begin
+from bot.i18n import N_
 from bot.model import Text
 from bot.roles import Role, parse_role
-from handlers.survey_logic import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MAX_QUESTIONS
-from handlers.survey_views import kind_label, option_labels
+from bot.router import Router, Where
+from handlers.surveys.logic import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MAX_QUESTIONS
+from handlers.surveys.service import publish_survey
+from handlers.surveys.views import kind_label, option_labels
 from storage.membership import ChatRepo, OrganisationRepo
 from storage.surveys import KINDS, Question
 
+router = Router()
 FLOW = "survey"
 ALL = "all"
+COORDINATOR = {Role.COORDINATOR}
 
 
-async def start(ctx: Context) -> None:
-    await ctx.start_flow(FLOW, "title", {"questions": []})
-    await ctx.reply(ctx.t("Let's build a survey. What is its title? (Send /cancel at any time to stop.)"))
-
-
-async def step(ctx: Context) -> None:
-    """Every input while the flow is active arrives here; dispatch on the step."""
-    assert ctx.flow is not None
-    handler = STEPS.get(ctx.flow.step)
-    if handler is None:
-        await ctx.end_flow()
-        await ctx.reply(ctx.t("That conversation has expired. Please start again."))
-        return
-    await handler(ctx, ctx.input.strip())
+@router.command("survey", "แบบสำรวจ", roles=COORDINATOR, where=Where.PRIVATE,
+                help=N_("Create a survey step by step (questions, audience, closing time)"))
+async def start(ctx: MemberContext) -> None:
+    await begin(ctx, FLOW, "title", {"questions": []})
 
 
 # ------------------------------------------------------------------ title and questions
 
 
-async def title_step(ctx: Context, text: str) -> None:
+async def ask_title(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("Let's build a survey. What is its title? (Send /cancel at any time to stop.)"))
+
+
+async def title_step(ctx: MemberContext, text: str) -> None:
     if not text or len(text) > 200:
         await ctx.reply(ctx.t("Please send a title of 1 to 200 characters."))
         return
@@ -50,7 +50,7 @@ async def title_step(ctx: Context, text: str) -> None:
     await ask_kind(ctx)
 
 
-async def ask_kind(ctx: Context) -> None:
+async def ask_kind(ctx: MemberContext) -> None:
     assert ctx.flow is not None
     count = len(ctx.flow.data["questions"])
     rows = [[ctx.flow_button(kind_label(ctx.t, kind), kind)] for kind in KINDS]
@@ -59,7 +59,7 @@ async def ask_kind(ctx: Context) -> None:
     await ctx.reply(Text(ctx.t("Question {n}: what kind of question?", n=count + 1), buttons=rows))
 
 
-async def kind_step(ctx: Context, text: str) -> None:
+async def kind_step(ctx: MemberContext, text: str) -> None:
     assert ctx.flow is not None
     choice = text.lower()
     words = {"1": "single", "2": "multi", "3": "rating", "4": "text"}
@@ -72,10 +72,14 @@ async def kind_step(ctx: Context, text: str) -> None:
         await ask_kind(ctx)
         return
     await ctx.goto("qtext", kind=choice)
+    await ask_qtext(ctx)
+
+
+async def ask_qtext(ctx: MemberContext) -> None:
     await ctx.reply(ctx.t("Send the question text."))
 
 
-async def qtext_step(ctx: Context, text: str) -> None:
+async def qtext_step(ctx: MemberContext, text: str) -> None:
     assert ctx.flow is not None
     if not text:
         await ctx.reply(ctx.t("The question is empty. Please send the question text."))
@@ -86,17 +90,21 @@ async def qtext_step(ctx: Context, text: str) -> None:
     kind = ctx.flow.data["kind"]
     if kind in ("single", "multi"):
         await ctx.goto("options", qtext=text)
-        await ctx.reply(ctx.t("Send the options separated by | or one per line (2 to {max} options), "
-                              "e.g. Yes | No | Not sure", max=MAX_OPTIONS))
+        await ask_options(ctx)
         return
     await add_question(ctx, {"kind": kind, "text": text, "options": []})
+
+
+async def ask_options(ctx: MemberContext) -> None:
+    await ctx.reply(ctx.t("Send the options separated by | or one per line (2 to {max} options), "
+                          "e.g. Yes | No | Not sure", max=MAX_OPTIONS))
 
 
 def split_options(text: str) -> list[str]:
     return [o.strip() for o in re.split(r"[|\n]", text) if o.strip()]
 
 
-def options_problem(ctx: Context, options: list[str]) -> str | None:
+def options_problem(ctx: MemberContext, options: list[str]) -> str | None:
     """A clear message if the options cannot be used, else None."""
     if len(options) < 2:
         return ctx.t("A choice question needs at least 2 options, separated by |.")
@@ -111,7 +119,7 @@ def options_problem(ctx: Context, options: list[str]) -> str | None:
     return None
 
 
-async def options_step(ctx: Context, text: str) -> None:
+async def options_step(ctx: MemberContext, text: str) -> None:
     assert ctx.flow is not None
     options = split_options(text)
     problem = options_problem(ctx, options)
@@ -121,7 +129,7 @@ async def options_step(ctx: Context, text: str) -> None:
     await add_question(ctx, {"kind": ctx.flow.data["kind"], "text": ctx.flow.data["qtext"], "options": options})
 
 
-async def add_question(ctx: Context, question: dict[str, Any]) -> None:
+async def add_question(ctx: MemberContext, question: dict[str, Any]) -> None:
     assert ctx.flow is not None
     questions = [*ctx.flow.data["questions"], question]
     await ctx.goto("kind", questions=questions)
@@ -136,7 +144,7 @@ async def add_question(ctx: Context, question: dict[str, Any]) -> None:
 # ------------------------------------------------------------------ audience, anonymity, closing
 
 
-async def ask_audience(ctx: Context) -> None:
+async def ask_audience(ctx: MemberContext) -> None:
     await ctx.goto("audience")
     rows = [[ctx.flow_button(ctx.t("Parents"), "parent"), ctx.flow_button(ctx.t("Teachers"), "teacher")],
             [ctx.flow_button(ctx.t("Partners"), "partner"), ctx.flow_button(ctx.t("Everyone"), ALL)]]
@@ -144,7 +152,7 @@ async def ask_audience(ctx: Context) -> None:
                                "(e.g. parent, teacher)."), buttons=rows))
 
 
-async def audience_step(ctx: Context, text: str) -> None:
+async def audience_step(ctx: MemberContext, text: str) -> None:
     if text.lower() in (ALL, "ทุกคน", "everyone"):
         roles: list[str] = []
     else:
@@ -157,8 +165,7 @@ async def audience_step(ctx: Context, text: str) -> None:
     await ask_orgs(ctx)
 
 
-async def ask_orgs(ctx: Context) -> None:
-    assert ctx.network is not None
+async def ask_orgs(ctx: MemberContext) -> None:
     orgs = await ctx.repo(OrganisationRepo).list(ctx.network.id)
     if not orgs:
         await ctx.goto("groups", orgs=[])
@@ -169,8 +176,7 @@ async def ask_orgs(ctx: Context) -> None:
                                list=listing), buttons=[[ctx.flow_button(ctx.t("All organisations"), ALL)]]))
 
 
-async def orgs_step(ctx: Context, text: str) -> None:
-    assert ctx.network is not None
+async def orgs_step(ctx: MemberContext, text: str) -> None:
     orgs = await ctx.repo(OrganisationRepo).list(ctx.network.id)
     picked = pick_numbers(text, len(orgs))
     if picked is None:
@@ -190,8 +196,7 @@ def pick_numbers(text: str, size: int) -> list[int] | None:
     return sorted({int(p) - 1 for p in parts})
 
 
-async def ask_groups(ctx: Context) -> None:
-    assert ctx.network is not None
+async def ask_groups(ctx: MemberContext) -> None:
     groups = await ctx.repo(ChatRepo).linked_groups(ctx.network.id)
     if not groups:
         await ctx.goto("anon", chats=[])
@@ -205,8 +210,7 @@ async def ask_groups(ctx: Context) -> None:
                                    ctx.flow_button(ctx.t("No group"), "none")]]))
 
 
-async def groups_step(ctx: Context, text: str) -> None:
-    assert ctx.network is not None
+async def groups_step(ctx: MemberContext, text: str) -> None:
     groups = await ctx.repo(ChatRepo).linked_groups(ctx.network.id)
     if text.lower() in ("none", "ไม่มี"):
         chats: list[int] = []
@@ -220,23 +224,27 @@ async def groups_step(ctx: Context, text: str) -> None:
     await ask_anonymity(ctx)
 
 
-async def ask_anonymity(ctx: Context) -> None:
+async def ask_anonymity(ctx: MemberContext) -> None:
     await ctx.reply(Text(ctx.t("Anonymous or named? In an anonymous survey nobody, coordinators included, can see "
                                "who answered what."),
                          buttons=[[ctx.flow_button(ctx.t("Anonymous"), "anon"),
                                    ctx.flow_button(ctx.t("Named"), "named")]]))
 
 
-async def anon_step(ctx: Context, text: str) -> None:
+async def anon_step(ctx: MemberContext, text: str) -> None:
     value = {"anon": True, "anonymous": True, "ไม่ระบุชื่อ": True, "named": False, "ระบุชื่อ": False}.get(text.lower())
     if value is None:
         await ask_anonymity(ctx)
         return
     await ctx.goto("close", anonymous=value)
+    await ask_close(ctx)
+
+
+async def ask_close(ctx: MemberContext) -> None:
     await ctx.reply(ctx.t("When does it close? Send a date and time, e.g. 28/11/2569 18:00 or พรุ่งนี้ 17:00."))
 
 
-async def close_step(ctx: Context, text: str) -> None:
+async def close_step(ctx: MemberContext, text: str) -> None:
     try:
         local = parse_datetime(text, ctx.today)
     except DateInputError as exc:
@@ -250,7 +258,7 @@ async def close_step(ctx: Context, text: str) -> None:
     await show_preview(ctx)
 
 
-def date_error(ctx: Context, exc: DateInputError) -> str:
+def date_error(ctx: MemberContext, exc: DateInputError) -> str:
     if exc.code == "missing_time":
         return ctx.t("Please add a time too, e.g. 28/11/2569 18:00.")
     if exc.code == "ambiguous_year":
@@ -266,8 +274,8 @@ def draft_questions(data: dict[str, Any]) -> tuple[Question, ...]:
                           options=tuple(q["options"])) for i, q in enumerate(data["questions"], start=1))
 
 
-async def show_preview(ctx: Context) -> None:
-    assert ctx.flow is not None and ctx.network is not None
+async def show_preview(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
     data = ctx.flow.data
     t = ctx.t
     roles = ", ".join(t(r) for r in data["roles"]) if data["roles"] else t("everyone")
@@ -289,10 +297,8 @@ async def show_preview(ctx: Context) -> None:
                          buttons=[[ctx.flow_button(t("Publish"), "publish"), ctx.flow_button(t("Cancel"), "cancel")]]))
 
 
-async def preview_step(ctx: Context, text: str) -> None:
-    from handlers.surveys import publish_survey
-
-    assert ctx.flow is not None and ctx.member is not None and ctx.network is not None
+async def preview_step(ctx: MemberContext, text: str) -> None:
+    assert ctx.flow is not None
     if text == "cancel":
         await ctx.end_flow()
         await ctx.reply(ctx.t("Cancelled. Nothing was saved."))
@@ -312,7 +318,18 @@ async def preview_step(ctx: Context, text: str) -> None:
                          closes_at=closes)
 
 
-STEPS = {"title": title_step, "kind": kind_step, "qtext": qtext_step, "options": options_step,
-         "audience": audience_step, "orgs": orgs_step, "groups": groups_step, "anon": anon_step,
-         "close": close_step, "preview": preview_step}
+# Each step's read moves on by itself: the builder loops over questions, and skips the
+# organisations or groups when there are none to choose from.
+router.steps(FLOW, {
+    "title": Step(ask_title, title_step),
+    "kind": Step(ask_kind, kind_step),
+    "qtext": Step(ask_qtext, qtext_step),
+    "options": Step(ask_options, options_step),
+    "audience": Step(ask_audience, audience_step),
+    "orgs": Step(ask_orgs, orgs_step),
+    "groups": Step(ask_groups, groups_step),
+    "anon": Step(ask_anonymity, anon_step),
+    "close": Step(ask_close, close_step),
+    "preview": Step(show_preview, preview_step),
+}, roles=COORDINATOR, ttl=timedelta(hours=24))
 

@@ -1,13 +1,12 @@
-"""Stakeholder surveys and quick polls: /survey, /poll, answering with buttons, live
-counts, reminders, closing with results and a chart, /results and the CSV export."""
+"""Surveys' and polls' routes: /poll, answering with buttons, live counts, reminders,
+closing with results and a chart, /results and the CSV export (/survey is in create.py)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from bot.context import BaseContext, Context, TaskContext
+from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
 from bot.i18n import N_, Translator
 from bot.model import Document, Reply, Text
@@ -15,14 +14,32 @@ from bot.payload import PayloadError
 from bot.roles import Role
 from bot.router import Router, Rule, Where
 from bot.summary import Period, SummarySection
-from handlers import survey_create
 from handlers.membership import register_parent
-from handlers.survey_logic import (AnswerError, audience_members, clear_choices, export_csv, in_audience,
-                                   my_answers, record_choice, record_text, responders, survey_stats)
-from handlers.survey_views import (answer_button_for, audience_text, describe_choices, invitation,
-                                   question_message, reminder, results_replies, survey_card, update_key, when)
-from handlers.survey_service import (close_survey, live_card, org_names, reachable, remind_time,
-                                     schedule_refresh, target_chats)
+from handlers.surveys import create as survey_create
+from handlers.surveys.logic import (
+    AnswerError,
+    audience_members,
+    clear_choices,
+    export_csv,
+    in_audience,
+    my_answers,
+    record_choice,
+    record_text,
+    responders,
+    survey_stats,
+)
+from handlers.surveys.service import close_survey, live_card, reachable, schedule_refresh, target_chats
+from handlers.surveys.views import (
+    answer_button_for,
+    audience_text,
+    describe_choices,
+    invitation,
+    question_message,
+    reminder,
+    results_replies,
+    update_key,
+    when,
+)
 from storage.membership import Member, OrganisationRepo
 from storage.surveys import Survey, SurveyRepo
 
@@ -32,10 +49,6 @@ router = Router()
 COORDINATOR = {Role.COORDINATOR}
 STAFF = {Role.COORDINATOR, Role.TEACHER}
 TEXT_FLOW = "svtext"
-
-router.command("survey", "แบบสำรวจ", roles=COORDINATOR, where=Where.PRIVATE,
-               help=N_("Create a survey step by step (questions, audience, closing time)"))(survey_create.start)
-router.flow(survey_create.FLOW, roles=COORDINATOR, ttl=timedelta(hours=24))(survey_create.step)
 
 
 # ------------------------------------------------------------------ helpers
@@ -73,46 +86,6 @@ async def load_for_answer(ctx: Context, member: Member, survey_id: int) -> Surve
     return survey
 
 
-# ------------------------------------------------------------------ publishing
-
-
-async def publish_survey(ctx: Context, *, title: str, questions: list[dict[str, Any]], roles: list[str],
-                         organisations: list[int], chats: list[int], anonymous: bool, closes_at: datetime) -> None:
-    """Create the survey, schedule reminder and closing, and queue the cards (groups and private)."""
-    assert ctx.network is not None and ctx.member is not None
-    survey = await ctx.repo(SurveyRepo).create(
-        ctx.network.id, kind="survey", title=title, anonymous=anonymous, roles=roles, organisations=organisations,
-        chats=chats, chat_id=None, created_by=ctx.member.id, closes_at=closes_at, questions=questions, now=ctx.now)
-    await ctx.audit("create", "survey", survey.id, title=title, anonymous=anonymous, questions=len(questions))
-    await ctx.schedule(f"survey:{survey.id}:close", "survey.close", closes_at, {"survey_id": survey.id})
-    remind_at = remind_time(ctx.now, closes_at)
-    if remind_at is not None:
-        await ctx.schedule(f"survey:{survey.id}:remind", "survey.remind", remind_at, {"survey_id": survey.id})
-    members = await audience_members(ctx, survey)
-    names = await org_names(ctx, ctx.network.id)
-    tz = ctx.tz
-
-    def group_messages(t: Translator) -> list[Reply]:
-        card = survey_card(t, survey, tz, 0, len(members), names)
-        return [card, *(question_message(t, survey, q, private=False) for q in survey.questions if q.kind != "text")]
-
-    groups = await target_chats(ctx, survey)
-    for chat in groups:
-        await ctx.push(chat, group_messages, key=f"survey:{survey.id}:publish:chat:{chat.id}")
-    sent = 0
-    for member in members:
-        sent += await ctx.push_member(member, lambda t: [invitation(t, survey, tz)],
-                                      key=f"survey:{survey.id}:invite:m:{member.id}")
-    lines = [ctx.t("Survey no. {n} “{title}” is published: the card is in {groups} group(s) and was sent privately "
-                   "to {sent} of {total} audience member(s).", n=survey.number, title=title, groups=len(groups),
-                   sent=sent, total=len(members)),
-             ctx.t("It closes {when}.", when=when(ctx.t, tz, closes_at))]
-    if remind_at is not None:
-        lines.append(ctx.t("Those who have not answered get one reminder on {when}.", when=when(ctx.t, tz, remind_at)))
-    lines.append(ctx.t("See the answers so far with /results {n}.", n=survey.number))
-    await ctx.reply("\n".join(lines))
-
-
 # ------------------------------------------------------------------ answering
 
 
@@ -120,7 +93,7 @@ async def publish_survey(ctx: Context, *, title: str, questions: list[dict[str, 
 async def answer_button(ctx: Context) -> None:
     """"Answer": in private, the first question; in a group, the questions are sent privately."""
     try:
-        survey_id = ctx.payload.int_arg(0)  # type: ignore[attr-defined]
+        survey_id = ctx.payload.int_arg(0)
     except PayloadError:
         await ctx.say(ctx.t("That button is not valid. Nothing was recorded."))
         return
@@ -169,7 +142,7 @@ async def finish(ctx: Context, survey: Survey) -> None:
 async def _answer_target(ctx: Context, count: int) -> tuple[Member, Survey, list[int]] | None:
     """Decode (survey, question, [choice]) from the payload and check who may answer; None after saying why."""
     try:
-        numbers = [ctx.payload.int_arg(i) for i in range(count)]  # type: ignore[attr-defined]
+        numbers = [ctx.payload.int_arg(i) for i in range(count)]
     except PayloadError:
         await ctx.say(ctx.t("That button is not valid. Nothing was recorded."))
         return None
@@ -247,7 +220,7 @@ async def clear_button(ctx: Context) -> None:
 
 
 @router.button("svn")
-async def next_button(ctx: Context) -> None:
+async def next_button(ctx: MemberContext) -> None:
     """Next / Skip in a private chat: ``1|svn|<survey>|<position>``."""
     target = await _answer_target(ctx, 2)
     if target is None:
@@ -260,9 +233,9 @@ async def next_button(ctx: Context) -> None:
 
 
 @router.flow(TEXT_FLOW)
-async def text_answer(ctx: Context) -> None:
+async def text_answer(ctx: MemberContext) -> None:
     """Free-text answers, typed in the private chat."""
-    assert ctx.flow is not None and ctx.member is not None
+    assert ctx.flow is not None
     position = int(ctx.flow.data["position"])
     survey = await load_for_answer(ctx, ctx.member, int(ctx.flow.data["survey_id"]))
     question = survey.question(position) if survey else None
@@ -305,8 +278,7 @@ def parse_poll(text: str) -> tuple[str, list[str], str | None]:
 
 @router.command("poll", "โพล", roles=STAFF, where=Where.GROUP,
                 help=N_('A quick poll in this group: /poll "Question" option A | option B [| until 25/11/2569 18:00]'))
-async def poll_command(ctx: Context) -> None:
-    assert ctx.member is not None and ctx.network is not None
+async def poll_command(ctx: MemberContext) -> None:
     usage = ctx.t('Usage: /poll "Question" option A | option B | option C, optionally ending with '
                   '| until 25/11/2569 18:00. From 2 to 10 options.')
     if not ctx.args.strip():
@@ -353,8 +325,7 @@ async def poll_command(ctx: Context) -> None:
 
 @router.command("closesurvey", "ปิดแบบสำรวจ", roles=STAFF,
                 help=N_("Close a survey or poll now and post its results: /closesurvey N"))
-async def close_command(ctx: Context) -> None:
-    assert ctx.member is not None and ctx.network is not None
+async def close_command(ctx: MemberContext) -> None:
     survey = await survey_by_args(ctx, ctx.args, usage=ctx.t("Usage: /closesurvey N (the number on the card)."))
     if survey is None:
         return
@@ -368,8 +339,7 @@ async def close_command(ctx: Context) -> None:
     await ctx.reply(ctx.t("Closed “{title}”. The results are posted to its groups.", title=survey.title))
 
 
-async def survey_by_args(ctx: Context, args: str, *, usage: str) -> Survey | None:
-    assert ctx.network is not None
+async def survey_by_args(ctx: MemberContext, args: str, *, usage: str) -> Survey | None:
     number = parse_number(args) if args.strip() else None
     if number is None:
         await ctx.reply(usage)
@@ -382,8 +352,7 @@ async def survey_by_args(ctx: Context, args: str, *, usage: str) -> Survey | Non
 
 @router.command("results", "ผลสำรวจ", roles=COORDINATOR,
                 help=N_("Survey and poll results: /results N (without N: the list)"))
-async def results_command(ctx: Context) -> None:
-    assert ctx.network is not None
+async def results_command(ctx: MemberContext) -> None:
     if not ctx.args.strip():
         await list_surveys(ctx)
         return
@@ -395,8 +364,7 @@ async def results_command(ctx: Context) -> None:
         await ctx.reply(reply)
 
 
-async def list_surveys(ctx: Context) -> None:
-    assert ctx.network is not None
+async def list_surveys(ctx: MemberContext) -> None:
     repo = ctx.repo(SurveyRepo)
     recent = await repo.active_between(ctx.network.id, ctx.now - timedelta(days=90), ctx.now + timedelta(days=1))
     if not recent:
@@ -414,11 +382,12 @@ async def list_surveys(ctx: Context) -> None:
 
 @router.command("exportsurvey", "ส่งออกแบบสำรวจ", roles=COORDINATOR, where=Where.PRIVATE,
                 help=N_("Download a survey's answers as CSV: /exportsurvey N"))
-async def export_command(ctx: Context) -> None:
+async def export_command(ctx: MemberContext) -> None:
     await export_survey(ctx, ctx.args)
 
 
-async def export_survey(ctx: Context, args: str) -> None:
+@router.exporter("survey", "surveys", "แบบสำรวจ")
+async def export_survey(ctx: MemberContext, args: str) -> None:
     """``/export survey ID`` (the shared /export dispatches here with ``args`` = "ID")."""
     args = re.sub(r"^\s*(survey|แบบสำรวจ)\b", "", args.strip(), flags=re.IGNORECASE)
     survey = await survey_by_args(ctx, args, usage=ctx.t("Usage: /exportsurvey N (the number on the card)."))
@@ -495,6 +464,7 @@ async def remind_task(ctx: TaskContext) -> None:
 # ------------------------------------------------------------------ summary
 
 
+@router.summary_section(order=ORDER)
 async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
     """Response rates of the surveys and polls open at some time in the period (read-only)."""
     if ctx.network is None:
@@ -519,7 +489,7 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         progress.append((survey.title, float(answered), float(audience)))
     previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end)
     chart = {t("Survey response rate (%)"): (await _mean_rate(ctx, current), await _mean_rate(ctx, previous))}
-    return SummarySection(title=t("Surveys and polls"), lines=lines, chart=chart, progress=progress, order=ORDER)
+    return SummarySection(title=t("Surveys and polls"), lines=lines, chart=chart, progress=progress)
 
 
 async def _audience_size(ctx: BaseContext, survey: Survey) -> int:

@@ -3,7 +3,7 @@ short button labels, and human durations."""
 
 from __future__ import annotations
 
-from bot.context import Context
+from bot.context import MemberContext
 from bot.i18n import Translator
 from bot.model import Button, Text
 from storage.membership import Chat, ChatRepo
@@ -21,12 +21,11 @@ def chat_name(t: Translator, chat: Chat) -> str:
     return f"{title} [{platform}]"
 
 
-async def linked_groups(ctx: Context) -> list[Chat]:
-    assert ctx.network is not None
+async def linked_groups(ctx: MemberContext) -> list[Chat]:
     return await ctx.repo(ChatRepo).linked_groups(ctx.network.id)
 
 
-async def group_picker(ctx: Context, selected: list[int], prompt: str) -> Text:
+async def group_picker(ctx: MemberContext, selected: list[int], prompt: str) -> Text:
     """A message listing the network's groups as toggle buttons (✓ = chosen) and Done."""
     rows: list[list[Button]] = []
     for chat in await linked_groups(ctx):

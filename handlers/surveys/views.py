@@ -10,7 +10,7 @@ from bot.charts import bar_chart
 from bot.i18n import Translator
 from bot.model import Button, Card, Image, ProgressBar, Reply, Text
 from bot.payload import encode
-from handlers.survey_logic import BUTTON_LABEL_CHARS, RATING_LABELS, QuestionStats, SurveyStats, rating_level
+from handlers.surveys.logic import BUTTON_LABEL_CHARS, RATING_LABELS, QuestionStats, SurveyStats, rating_level
 from storage.surveys import Answer, Question, Survey
 
 CHECK = "✓ "

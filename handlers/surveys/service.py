@@ -1,18 +1,26 @@
-"""Surveys: the work shared by routes and scheduled tasks — target groups, live cards,
-throttled refreshes, reminders' timing and closing with results (no routes here)."""
+"""Surveys: the work shared by routes, the builder and scheduled tasks — publishing,
+target groups, live cards, throttled refreshes, reminders' timing and closing with
+results (no routes here)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.context import BaseContext
+from bot.context import BaseContext, MemberContext
 from bot.i18n import Translator
 from bot.model import Reply
-from handlers.survey_logic import audience_members, survey_stats
-from handlers.survey_views import poll_card, results_replies, survey_card, update_key
+from handlers.surveys.logic import audience_members, survey_stats
+from handlers.surveys.views import (
+    invitation,
+    poll_card,
+    question_message,
+    results_replies,
+    survey_card,
+    update_key,
+    when,
+)
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, OrganisationRepo
-from storage.runtime import TaskRepo
 from storage.surveys import Survey, SurveyRepo
 
 # Live counts: at most one card update per survey or poll per this interval.
@@ -58,8 +66,7 @@ async def live_card(ctx: BaseContext, survey: Survey) -> Any:
 async def schedule_refresh(ctx: BaseContext, survey: Survey) -> None:
     """Throttle live counts: one pending refresh per survey, run at most every REFRESH."""
     key = f"{update_key(survey)}:refresh"
-    task = await ctx.repo(TaskRepo).get(key)
-    if task is not None and task.status == "pending":
+    if await ctx.is_scheduled(key):
         return
     await ctx.schedule(key, "survey.refresh", ctx.now + REFRESH, {"survey_id": survey.id})
 
@@ -97,3 +104,42 @@ async def close_survey(ctx: BaseContext, survey: Survey) -> bool:
             await ctx.push_member(creator, render, key=f"survey:{survey.id}:results:m:{creator.id}")
     await ctx.audit("close", "survey", survey.id, responses=stats.responses)
     return True
+
+
+# ------------------------------------------------------------------ publishing
+
+
+async def publish_survey(ctx: MemberContext, *, title: str, questions: list[dict[str, Any]], roles: list[str],
+                         organisations: list[int], chats: list[int], anonymous: bool, closes_at: datetime) -> None:
+    """Create the survey, schedule reminder and closing, and queue the cards (groups and private)."""
+    survey = await ctx.repo(SurveyRepo).create(
+        ctx.network.id, kind="survey", title=title, anonymous=anonymous, roles=roles, organisations=organisations,
+        chats=chats, chat_id=None, created_by=ctx.member.id, closes_at=closes_at, questions=questions, now=ctx.now)
+    await ctx.audit("create", "survey", survey.id, title=title, anonymous=anonymous, questions=len(questions))
+    await ctx.schedule(f"survey:{survey.id}:close", "survey.close", closes_at, {"survey_id": survey.id})
+    remind_at = remind_time(ctx.now, closes_at)
+    if remind_at is not None:
+        await ctx.schedule(f"survey:{survey.id}:remind", "survey.remind", remind_at, {"survey_id": survey.id})
+    members = await audience_members(ctx, survey)
+    names = await org_names(ctx, ctx.network.id)
+    tz = ctx.tz
+
+    def group_messages(t: Translator) -> list[Reply]:
+        card = survey_card(t, survey, tz, 0, len(members), names)
+        return [card, *(question_message(t, survey, q, private=False) for q in survey.questions if q.kind != "text")]
+
+    groups = await target_chats(ctx, survey)
+    for chat in groups:
+        await ctx.push(chat, group_messages, key=f"survey:{survey.id}:publish:chat:{chat.id}")
+    sent = 0
+    for member in members:
+        sent += await ctx.push_member(member, lambda t: [invitation(t, survey, tz)],
+                                      key=f"survey:{survey.id}:invite:m:{member.id}")
+    lines = [ctx.t("Survey no. {n} “{title}” is published: the card is in {groups} group(s) and was sent privately "
+                   "to {sent} of {total} audience member(s).", n=survey.number, title=title, groups=len(groups),
+                   sent=sent, total=len(members)),
+             ctx.t("It closes {when}.", when=when(ctx.t, tz, closes_at))]
+    if remind_at is not None:
+        lines.append(ctx.t("Those who have not answered get one reminder on {when}.", when=when(ctx.t, tz, remind_at)))
+    lines.append(ctx.t("See the answers so far with /results {n}.", n=survey.number))
+    await ctx.reply("\n".join(lines))

@@ -11,17 +11,18 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.context import Context
+from bot.context import MemberContext
 from bot.dates import DateInputError, parse_period
 from bot.i18n import N_, Translator
 from bot.model import Document
 from bot.roles import Role
 from bot.router import Router, Where
-from handlers._activities_common import aim_label, category_label, date_error, sector_label, type_label
+from handlers._common.parsing import date_error
+from handlers.activities.vocabulary import aim_label, category_label
+from handlers.resources import sector_label, type_label
 from storage.activity_repo import ActivityRepo
 from storage.resource_repo import PledgeRepo
 
-ORDER = 20
 router = Router()
 
 KINDS = {"activities": "activities", "กิจกรรม": "activities", "pledges": "pledges", "การสนับสนุน": "pledges",
@@ -88,20 +89,13 @@ async def build_export(conn: Any, network_id: int, kind: str, start: date, end: 
     return pledges_csv(t, rows, tz), len(rows)
 
 
-
-
-SURVEY_WORDS = frozenset({"survey", "surveys", "แบบสำรวจ"})
-
-
 @router.command("export", "ส่งออก", roles={Role.COORDINATOR}, where=Where.PRIVATE,
                 help=N_("Download a CSV for Excel: /export activities|pledges [period], /export survey N"))
-async def export_command(ctx: Context) -> None:
-    assert ctx.network is not None
+async def export_command(ctx: MemberContext) -> None:
     word, _, rest = ctx.args.strip().partition(" ")
-    if word.lower() in SURVEY_WORDS:
-        from handlers.surveys import export_survey
-
-        await export_survey(ctx, rest)
+    exporter = ctx.app.router.exporters.get(word.lower())
+    if exporter is not None:  # another feature's export (/export survey N)
+        await exporter.handler(ctx, rest)
         return
     kind = KINDS.get(word.lower())
     if kind is None:

@@ -1,0 +1,19 @@
+"""The activities log: /log (guided or one line), /activities (paginated, editable),
+photos, the activities part of the progress summary, and the CSV exports (/export).
+
+Inside: ``vocabulary`` (aims, kinds) <- ``cards`` <- ``log`` <- ``listing``; ``summary``
+and ``export`` stand alone.
+"""
+
+from __future__ import annotations
+
+from bot.router import Router
+from handlers.activities import export, listing, log, summary
+from handlers.activities.export import run_cli_export
+
+__all__ = ["ORDER", "router", "run_cli_export"]
+
+ORDER = 20
+router = Router()
+for _part in (log, listing, export, summary):
+    router.include(_part.router)

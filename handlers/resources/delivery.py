@@ -1,0 +1,100 @@
+"""Confirming that a pledge was delivered (with a note or a photo), and thanking the pledger."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.context import Context, MemberContext
+from bot.i18n import Translator
+from bot.model import EventKind, Text
+from bot.router import Router, Where
+from handlers._common.formatting import amount_text
+from handlers._common.parsing import PHOTO_MAX_BYTES, is_skip
+from handlers.resources.cards import need_card, need_progress
+from handlers.resources.needs import MAX_DESCRIPTION
+from handlers.resources.pledges import already, load_pledge, may_confirm
+from storage.activity_repo import PhotoRepo
+from storage.membership import MemberRepo
+from storage.resource_repo import NeedRepo, PledgeRepo
+
+router = Router()
+
+
+@router.button("pld", where=Where.PRIVATE)
+async def deliver_pressed(ctx: MemberContext) -> None:
+    found = await load_pledge(ctx)
+    if found is None:
+        return
+    pledge, need = found
+    if not may_confirm(ctx, need):
+        await ctx.say(ctx.t("Only the organisation that posted the need or a coordinator can confirm delivery."))
+        return
+    if pledge.status != "pledged":
+        await ctx.say(already(ctx, pledge))
+        return
+    await ctx.start_flow("deliver", "note", {"pledge": pledge.id})
+    await ctx.reply(Text(ctx.t("Confirming delivery of pledge #{id} ({amount}). Add a note or a photo, or skip.",
+                               id=pledge.id, amount=amount_text(ctx.t, pledge.amount, pledge.unit)),
+                         buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
+
+
+@router.flow("deliver")
+async def deliver_flow(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
+    value = ctx.input.strip()
+    if len(value) > MAX_DESCRIPTION:
+        await ctx.reply(ctx.t("Please keep it to {max} characters.", max=MAX_DESCRIPTION))
+        return
+    await deliver(ctx, note=None if is_skip(value) else value, photo=None)
+
+
+@router.on(EventKind.PHOTO)
+async def delivery_photo(ctx: Context) -> None:
+    if ctx.flow is None or ctx.flow.flow != "deliver" or ctx.member is None or not ctx.event.photo:
+        return
+    if len(ctx.event.photo) > PHOTO_MAX_BYTES:
+        await ctx.reply(ctx.t("That photo is too large (at most 10 MB). Please send a smaller one."))
+        return
+    await deliver(ctx, note=ctx.event.text.strip() or None, photo=ctx.event.photo)
+
+
+async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> None:
+    """Mark the flow's pledge delivered, update the need, thank the pledger (through the outbox)."""
+    assert ctx.flow is not None and ctx.network is not None and ctx.member is not None
+    pledge_id = int(ctx.flow.data["pledge"])
+    await ctx.end_flow()
+    pledges, needs = ctx.repo(PledgeRepo), ctx.repo(NeedRepo)
+    pledge = await pledges.get(ctx.network.id, pledge_id)
+    need = await needs.get(ctx.network.id, pledge.need_id) if pledge and pledge.need_id else None
+    if pledge is None or not may_confirm(ctx, need):
+        await ctx.reply(ctx.t("Only the organisation that posted the need or a coordinator can confirm delivery."))
+        return
+    if not await pledges.deliver(ctx.network.id, pledge.id, by=ctx.member.id, note=note, has_photo=photo is not None,
+                                 now=ctx.now):
+        await ctx.reply(already(ctx, pledge))
+        return
+    if photo is not None:
+        await ctx.repo(PhotoRepo).add(ctx.network.id, "delivery", pledge.id, photo, now=ctx.now)
+    fulfilled = need is not None and await needs.mark_fulfilled_if_reached(ctx.network.id, need.id, now=ctx.now)
+    await ctx.audit("deliver", "pledge", pledge.id, note=note, photo=photo is not None, need_id=pledge.need_id,
+                    need_fulfilled=fulfilled)
+    progress = None
+    if need is not None:
+        progress = await need_progress(ctx, await needs.get(ctx.network.id, need.id) or need)
+    await ctx.reply(ctx.t("Pledge #{id} marked as delivered.", id=pledge.id)
+                    + ("\n" + ctx.t("Need #{id} is now fulfilled 🎉", id=need.id) if fulfilled and need else ""))
+    if progress is not None:
+        await ctx.reply(need_card(ctx.t, progress, ctx.today))
+    pledger = await ctx.repo(MemberRepo).get(ctx.network.id, pledge.pledger_id) if pledge.pledger_id else None
+    if pledger is not None and pledger.status == "active":
+        today = ctx.today
+
+        def thanks(t: Translator) -> list[Any]:
+            replies: list[Any] = [Text(t("Thank you, {name}! Your pledge #{id} ({amount}) has been delivered.",
+                                         name=pledger.display_name, id=pledge.id,
+                                         amount=amount_text(t, pledge.amount, pledge.unit)))]
+            if progress is not None:
+                replies.append(need_card(t, progress, today))
+            return replies
+
+        await ctx.push_member(pledger, thanks, key=f"pledge:{pledge.id}:delivered")

@@ -1,0 +1,290 @@
+"""/pledge (toward a need or not, step by step), /pledges, opening and cancelling a pledge."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from bot.context import Context, MemberContext
+from bot.flows import Data, Retry, Step, begin
+from bot.i18n import N_
+from bot.model import Button, Card, Text
+from bot.roles import STAFF, Role
+from bot.router import Router
+from handlers._common.buttons import grid
+from handlers._common.flows import confirm
+from handlers._common.formatting import amount_text
+from handlers._common.members import is_coordinator
+from handlers._common.parsing import is_skip, parse_count, parse_future_date
+from handlers.resources.cards import (
+    LIST_LIMIT,
+    load_need,
+    need_card,
+    need_progress,
+    payload_id,
+    pledge_button,
+    pledge_buttons,
+    pledge_line,
+    status_label,
+)
+from handlers.resources.needs import MAX_DESCRIPTION, amount_question, type_buttons
+from handlers.resources.vocabulary import (
+    SECTORS,
+    parse_resource_amount,
+    parse_resource_type,
+    parse_sector,
+    sector_label,
+    type_label,
+)
+from storage.resource_repo import Need, NeedRepo, Pledge, PledgeRepo
+
+router = Router()
+
+
+# ------------------------------------------------------------------ /pledge
+
+
+@router.command("pledge", "สนับสนุน", help=N_("Pledge money, materials, time, technology or a venue: /pledge [need no.]"))
+async def pledge_command(ctx: MemberContext) -> None:
+    if not ctx.event.is_private:
+        await ctx.reply(ctx.t("Please send this to me in a private chat."))
+        return
+    arg = ctx.args.strip().lstrip("#")
+    if arg:
+        need_id = parse_count(arg)
+        if need_id is None:
+            await ctx.reply(ctx.t("Send /pledge followed by the need's number from /needs, e.g. /pledge 3, "
+                                  "or just /pledge."))
+            return
+        await start_pledge_for_need(ctx, need_id)
+        return
+    await begin(ctx, "pledge", "type")
+
+
+@router.button("pln")
+async def pledge_button_pressed(ctx: MemberContext) -> None:
+    need_id = payload_id(ctx)
+    if ctx.event.is_private:
+        await start_pledge_for_need(ctx, need_id)
+        return
+    need = await load_need(ctx, need_id)
+    if need is None:
+        return
+    pushed = await ctx.push_member(ctx.member, lambda t: [Text(
+        t("To pledge toward #{id} {description}, tap Pledge.", id=need.id, description=need.description),
+        buttons=[[pledge_button(t, need)]])], key=f"need:{need.id}:pledge-invite:{ctx.event.event_id}")
+    ctx.toast = (ctx.t("I've sent you a private message to continue.") if pushed else
+                 ctx.t("Please add me as a friend, then send /pledge {id} to me in a private chat.", id=need.id))
+
+
+async def start_pledge_for_need(ctx: MemberContext, need_id: int) -> None:
+    need = await load_need(ctx, need_id)
+    if need is None:
+        return
+    if need.status != "open":
+        await ctx.say(ctx.t("Need #{id} is already fulfilled. Thank you! See /needs for open ones.", id=need.id))
+        return
+    await ctx.start_flow("pledge", "amount", {"need": need.id, "type": need.resource_type, "unit": need.unit})
+    await ctx.reply(ctx.t("Pledging toward #{id} {description} ({organisation}).", id=need.id,
+                          description=need.description, organisation=need.organisation_name) + "\n"
+                    + amount_question(ctx, need.resource_type, None if need.unit == "THB" else need.unit))
+
+
+def sector_buttons(ctx: Context) -> list[list[Button]]:
+    buttons = [ctx.flow_button(sector_label(ctx.t, code), code) for code in SECTORS]
+    return grid(buttons)
+
+
+async def ask_type(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("What will you pledge?"), buttons=type_buttons(ctx)))
+
+
+async def read_type(ctx: MemberContext, value: str) -> Data | Retry:
+    code = parse_resource_type(value)
+    if code is None:
+        return Retry(Text(ctx.t("Please tap one of the resource types."), buttons=type_buttons(ctx)))
+    return {"type": code}
+
+
+async def ask_amount(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
+    await ctx.reply(amount_question(ctx, ctx.flow.data["type"]))
+
+
+async def read_amount(ctx: MemberContext, value: str) -> Data | Retry:
+    assert ctx.flow is not None
+    parsed, error = parse_resource_amount(ctx, value, ctx.flow.data["type"], need_unit=ctx.flow.data.get("unit"))
+    if error or parsed is None:
+        return Retry(error or "")
+    return {"amount": str(parsed[0]), "unit": parsed[1]}
+
+
+async def ask_sector(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("Where does it come from? (the source sector)"), buttons=sector_buttons(ctx)))
+
+
+async def read_sector(ctx: MemberContext, value: str) -> Data | Retry:
+    code = parse_sector(value)
+    if code is None:
+        return Retry(Text(ctx.t("Please tap one of the source sectors."), buttons=sector_buttons(ctx)))
+    return {"sector": code}
+
+
+async def ask_expected(ctx: MemberContext) -> None:
+    t = ctx.t
+    await ctx.reply(Text(t("When do you expect to deliver it? e.g. 30/11/2569"),
+                         buttons=[[ctx.flow_button(t("Today"), "today"), ctx.flow_button(t("In a week"), "week")]]))
+
+
+async def read_expected(ctx: MemberContext, value: str) -> Data | Retry:
+    text = {"week": (ctx.today + timedelta(days=7)).strftime("%d/%m/%Y")}.get(value, value)
+    day, error = parse_future_date(ctx, text)
+    if error or day is None:
+        return Retry(error or "")
+    return {"expected": day.isoformat()}
+
+
+async def ask_note(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("Any note for the organisation? (or skip)"),
+                         buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
+
+
+async def read_note(ctx: MemberContext, value: str) -> Data | Retry:
+    if len(value) > MAX_DESCRIPTION:
+        return Retry(ctx.t("Please keep it to {max} characters.", max=MAX_DESCRIPTION))
+    return {} if is_skip(value) else {"note": value}
+
+
+async def show_draft(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
+    t, data = ctx.t, ctx.flow.data
+    fields = [(t("Type"), type_label(t, data["type"])),
+              (t("Amount"), amount_text(t, Decimal(data["amount"]), data["unit"])),
+              (t("Source"), sector_label(t, data["sector"])),
+              (t("Expected"), t.date(date.fromisoformat(data["expected"])))]
+    if data.get("need"):
+        fields.insert(0, (t("Toward need"), f"#{data['need']}"))
+    if data.get("note"):
+        fields.append((t("Note"), data["note"]))
+    await ctx.reply(Card(title=t("Your pledge"), fields=fields,
+                         buttons=[[ctx.flow_button(t("Pledge"), "save"), ctx.flow_button(t("Cancel"), "cancel")]]))
+
+
+async def save_pledge(ctx: MemberContext, data: Data) -> None:
+    need = await ctx.repo(NeedRepo).get(ctx.network.id, data["need"]) if data.get("need") else None
+    if data.get("need") and (need is None or need.status != "open"):
+        await ctx.reply(ctx.t("That need is no longer open, so nothing was recorded. See /needs."))
+        return
+    pledge = await ctx.repo(PledgeRepo).add(
+        ctx.network.id, need_id=need.id if need else None, pledger_id=ctx.member.id, resource_type=data["type"],
+        source_sector=data["sector"], amount=Decimal(data["amount"]), unit=data["unit"],
+        expected_date=date.fromisoformat(data["expected"]), note=data.get("note"), now=ctx.now)
+    await ctx.audit("create", "pledge", pledge.id, need_id=pledge.need_id, amount=data["amount"], unit=pledge.unit,
+                    sector=pledge.source_sector)
+    await ctx.reply(ctx.t("Thank you! Pledge #{id} recorded: {amount}, expected {date}.", id=pledge.id,
+                          amount=amount_text(ctx.t, pledge.amount, pledge.unit),
+                          date=ctx.t.date(pledge.expected_date)))
+    if need is not None:
+        await ctx.reply(need_card(ctx.t, await need_progress(ctx, need), ctx.today))
+
+
+router.steps("pledge", {
+    "type": Step(ask_type, read_type, next="amount"),
+    "amount": Step(ask_amount, read_amount, next="sector"),
+    "sector": Step(ask_sector, read_sector, next="expected"),
+    "expected": Step(ask_expected, read_expected, next=lambda data: "confirm" if data.get("need") else "note"),
+    "note": Step(ask_note, read_note, next="confirm"),
+    "confirm": confirm(show_draft, save_pledge, retry=N_("Tap Pledge to confirm, or Cancel.")),
+})
+
+
+@router.command("pledges", "รายการสนับสนุน", help=N_("Your pledges; coordinators see all, overdue ones flagged"))
+async def pledges_command(ctx: MemberContext) -> None:
+    t, repo = ctx.t, ctx.repo(PledgeRepo)
+    mine = await repo.of_member(ctx.network.id, ctx.member.id, limit=LIST_LIMIT)
+    lines = [t("Your pledges:")] + ([pledge_line(t, p, ctx.today) for p in mine] or [t("None yet. See /needs.")])
+    await ctx.reply(Text("\n".join(lines), buttons=pledge_buttons(ctx, mine)))
+    if is_coordinator(ctx):
+        waiting = await repo.awaiting(ctx.network.id, limit=LIST_LIMIT)
+        overdue = await repo.count_overdue(ctx.network.id, ctx.today)
+        heading = t("Awaiting delivery in the network ({overdue} overdue):", overdue=overdue)
+    elif ctx.member.organisation_id is not None and Role(ctx.member.role) in STAFF:
+        waiting = await repo.awaiting(ctx.network.id, organisation_id=ctx.member.organisation_id, limit=LIST_LIMIT)
+        heading = t("Awaiting delivery to your organisation:")
+    else:
+        return
+    lines = [heading] + ([pledge_line(t, p, ctx.today) for p in waiting] or [t("Nothing is waiting.")])
+    await ctx.reply(Text("\n".join(lines), buttons=pledge_buttons(ctx, waiting)))
+
+
+async def load_pledge(ctx: MemberContext) -> tuple[Pledge, Need | None] | None:
+    pledge = await ctx.repo(PledgeRepo).get(ctx.network.id, payload_id(ctx))
+    if pledge is None:
+        await ctx.say(ctx.t("That pledge does not exist in this network."))
+        return None
+    need = await ctx.repo(NeedRepo).get(ctx.network.id, pledge.need_id) if pledge.need_id else None
+    return pledge, need
+
+
+def may_confirm(ctx: Context, need: Need | None) -> bool:
+    """The need's organisation (its teachers and coordinators) or any coordinator confirms delivery."""
+    if ctx.member is None:
+        return False
+    if is_coordinator(ctx):
+        return True
+    return (need is not None and ctx.member.organisation_id == need.organisation_id
+            and Role(ctx.member.role) in STAFF)
+
+
+def may_cancel(ctx: Context, pledge: Pledge) -> bool:
+    return ctx.member is not None and (pledge.pledger_id == ctx.member.id or is_coordinator(ctx))
+
+
+@router.button("plo")
+async def open_pledge(ctx: MemberContext) -> None:
+    found = await load_pledge(ctx)
+    if found is None:
+        return
+    pledge, need = found
+    t = ctx.t
+    status = status_label(t, pledge.status)
+    if pledge.status == "pledged" and pledge.expected_date < ctx.today:
+        status += " " + t("⚠️ overdue")
+    fields = [(t("Status"), status),
+              (t("Amount"), amount_text(t, pledge.amount, pledge.unit)), (t("Type"), type_label(t, pledge.resource_type)),
+              (t("Source"), sector_label(t, pledge.source_sector)), (t("By"), pledge.pledger_name),
+              (t("Expected"), t.date(pledge.expected_date))]
+    if need:
+        fields.insert(0, (t("Toward need"), f"#{need.id} {need.description} ({need.organisation_name})"))
+    if pledge.note:
+        fields.append((t("Note"), pledge.note))
+    if pledge.delivery_note:
+        fields.append((t("Delivery note"), pledge.delivery_note))
+    buttons = []
+    if pledge.status == "pledged" and may_confirm(ctx, need):
+        buttons.append(ctx.button(t("Mark delivered"), "pld", pledge.id))
+    if pledge.status == "pledged" and may_cancel(ctx, pledge):
+        buttons.append(ctx.button(t("Cancel pledge"), "plc", pledge.id))
+    await ctx.reply(Card(title=t("Pledge #{id}", id=pledge.id), fields=fields, buttons=[buttons] if buttons else []))
+
+
+def already(ctx: Context, pledge: Pledge) -> str:
+    if pledge.status == "delivered":
+        return ctx.t("Pledge #{id} is already delivered.", id=pledge.id)
+    return ctx.t("Pledge #{id} was cancelled.", id=pledge.id)
+
+
+@router.button("plc")
+async def cancel_pledge(ctx: MemberContext) -> None:
+    found = await load_pledge(ctx)
+    if found is None:
+        return
+    pledge, _need = found
+    if not may_cancel(ctx, pledge):
+        await ctx.say(ctx.t("Only the person who pledged or a coordinator can cancel a pledge."))
+        return
+    if not await ctx.repo(PledgeRepo).cancel(ctx.network.id, pledge.id, by=ctx.member.id, now=ctx.now):
+        await ctx.say(already(ctx, pledge))
+        return
+    await ctx.audit("cancel", "pledge", pledge.id, pledger_id=pledge.pledger_id)
+    await ctx.say(ctx.t("Pledge #{id} cancelled.", id=pledge.id))
