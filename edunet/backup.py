@@ -171,7 +171,7 @@ async def _pg_restore(database_url: str, source: Path) -> None:
 
 def key_file(settings: Settings) -> Path | None:
     """The anonymous-survey key's file, or None when EDUNET_SECRET_KEY holds the key itself."""
-    from handlers.survey_logic import _key_file
+    from bot.server_key import key_file as _key_file
 
     return None if settings.secret_key else _key_file(settings)
 

@@ -227,7 +227,7 @@ async def test_the_database_holds_no_link_between_anonymous_answers_and_members(
         bot: Conversation, caplog: pytest.LogCaptureFixture, secret_key_file: Path) -> None:
     import logging
 
-    from handlers.surveys.logic import server_key
+    from bot.server_key import server_key
 
     caplog.set_level(logging.DEBUG)
     out = await anonymous_survey_with_answers(bot)
@@ -310,7 +310,7 @@ def test_the_server_key_comes_from_the_setting_or_a_private_generated_file(tmp_p
     import stat
 
     from bot.config import Settings
-    from handlers.surveys.logic import server_key
+    from bot.server_key import server_key
 
     assert server_key(Settings(secret_key="from-env")) == b"from-env"
     path = tmp_path / "keys" / "secret.key"

@@ -21,17 +21,14 @@ import hashlib
 import hmac
 import io
 import logging
-import os
-import secrets
 import statistics
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 from bot.config import Settings
 from bot.context import BaseContext
 from bot.i18n import N_
 from bot.roles import Role
+from bot.server_key import server_key
 from storage.membership import Member, MemberRepo, OrganisationRepo
 from storage.surveys import TEXT_CHOICE, Answer, Question, Survey, SurveyRepo
 
@@ -53,37 +50,6 @@ BUTTON_LABEL_CHARS = 20  # LINE's action label limit; longer options get numbere
 
 
 # ------------------------------------------------------------------ keys
-
-
-def _key_file(settings: Settings) -> Path:
-    if settings.secret_key_file:
-        return Path(settings.secret_key_file).expanduser()
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "edunet" / "secret.key"
-
-
-@lru_cache(maxsize=8)
-def _load_key(secret: str, key_file: str) -> bytes:
-    if secret:
-        return secret.encode("utf-8")
-    path = Path(key_file)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it meanwhile
-            pass
-        else:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_hex(32))
-            log.warning("EDUNET_SECRET_KEY is not set: generated %s. Several instances must share one key; "
-                        "set EDUNET_SECRET_KEY for them all.", path)
-    return path.read_text().strip().encode("utf-8")
-
-
-def server_key(settings: Settings) -> bytes:
-    """The server secret for keyed hashes: never stored in the database."""
-    return _load_key(settings.secret_key, str(_key_file(settings)))
 
 
 def voter_key(settings: Settings, survey: Survey, member_id: int) -> str:
