@@ -11,6 +11,7 @@ from bot.i18n import LANGUAGES, N_
 from bot.model import EventKind, Text
 from bot.roles import Role, parse_role
 from bot.router import Router, Where
+from handlers._private import answer_privately, ask_for_private_chat, reachable_privately
 from storage.membership import ChatRepo, InviteRepo, Member, MemberRepo, NetworkRepo, OrganisationRepo
 
 ORDER = 10
@@ -172,15 +173,20 @@ async def invite(ctx: Context) -> None:
         await ctx.reply(ctx.t("Days must be a whole number from 1 to {max}.", max=MAX_INVITE_DAYS))
         return
     assert ctx.network and ctx.member
+    if not ctx.event.is_private and not await reachable_privately(ctx, ctx.member):
+        await ask_for_private_chat(ctx)  # a code is a secret: never posted in a group
+        return
     code = await unique_code(ctx)
     expires = ctx.now + timedelta(days=days)
     await ctx.repo(InviteRepo).create(ctx.network.id, code=code, role=role.value, max_uses=uses, expires_at=expires,
                                       created_by=ctx.member.id, now=ctx.now)
     await ctx.audit("create", "invite", code, role=role.value, uses=uses, days=days)
-    await ctx.reply(ctx.t("Invite code for a {role}: {code}\nUses: {uses} · valid until {date}\n"
-                          "Send it to the person; they send /join {code} to me in a private chat.",
-                          role=role_label(ctx, role.value), code=show_code(code), uses=uses,
-                          date=ctx.t.date(ctx.local(expires).date())))
+    expiry = ctx.local(expires).date()
+    await answer_privately(ctx, lambda t: [Text(t(
+        "Invite code for a {role}: {code}\nUses: {uses} · valid until {date}\n"
+        "Send it to the person; they send /join {code} to me in a private chat.",
+        role=t(role.value), code=show_code(code), uses=uses, date=t.date(expiry)))],
+        key=f"invite:{code}")
 
 
 def from_digits(text: str) -> str:

@@ -1,0 +1,56 @@
+"""Holes found by trying the bot from outside: secrets and rosters in groups, rejoining
+after removal, huge numbers, control characters in names."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support.conversation import Conversation
+
+CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b")
+
+
+def group_lines(out: str, group: str) -> str:
+    """What the bot said in ``group`` (continuation lines included)."""
+    said, inside = [], False
+    for line in out.split("\n"):
+        if line.startswith("bot@"):
+            inside = line.startswith(f"bot@{group} ")
+        if inside:
+            said.append(line)
+    return "\n".join(said)
+
+
+# ------------------------------------------------------------------ 1. invite codes only privately
+
+
+async def test_invite_in_a_group_is_sent_privately_and_never_posted(bot: Conversation) -> None:
+    await bot.setup_network()
+    out = await bot("alice@teachers: /invite coordinator 10")
+    in_group = group_lines(out, "teachers")
+    assert "ส่งให้คุณทางแชตส่วนตัวแล้ว" in in_group
+    assert not CODE.search(in_group), in_group
+    private = group_lines(out, "dm:alice")
+    assert "รหัสเชิญสำหรับผู้ประสานงาน" in private and CODE.search(private)
+    assert "ลงทะเบียนเป็นผู้ประสานงาน" in await bot(f"bob@dm: /join {bot.last_code()}")
+
+
+async def test_invite_in_a_group_without_a_private_chat_creates_no_code(bot: Conversation) -> None:
+    await bot.setup_network()
+    await bot("pim@teachers: [Register]")  # registered in the group: no private chat yet
+    await bot("alice@dm: /role 2 coordinator")
+    codes_before = len(CODE.findall(bot.transcript))
+    out = await bot("pim@teachers: /invite teacher")
+    assert "เปิดแชตส่วนตัวกับบอต" in out
+    assert len(CODE.findall(bot.transcript)) == codes_before  # no code shown anywhere
+    await bot("pim@dm: /start")  # Pim opens a private chat
+    out = await bot("pim@teachers: /invite teacher")
+    assert "ส่งให้คุณทางแชตส่วนตัวแล้ว" in group_lines(out, "teachers")
+    assert "รหัสเชิญสำหรับครู" in group_lines(out, "dm:pim")
+    assert "ลงทะเบียนเป็นครู" in await bot(f"bob@dm: /join {bot.last_code()}")
+
+
+async def test_invite_in_a_private_chat_is_answered_there(bot: Conversation) -> None:
+    await bot.setup_network()
+    out = await bot("alice@dm: /invite teacher")
+    assert "รหัสเชิญสำหรับครู" in group_lines(out, "dm:alice") and CODE.search(out)
