@@ -433,6 +433,10 @@ async def org(ctx: Context) -> None:
 async def list_members(ctx: Context) -> None:
     assert ctx.network is not None
     members = await ctx.repo(MemberRepo).list(ctx.network.id)
+    if not ctx.event.is_private:  # the roster (names, roles, organisations) is for private chats only
+        await ctx.reply(ctx.t("This network has {count} members. See the list in a private chat with me.",
+                              count=len(members)))
+        return
     orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(ctx.network.id)}
     lines = [ctx.t("Members of {network} ({count}):", network=ctx.network.name, count=len(members))]
     for m in members:

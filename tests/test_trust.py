@@ -54,3 +54,17 @@ async def test_invite_in_a_private_chat_is_answered_there(bot: Conversation) -> 
     await bot.setup_network()
     out = await bot("alice@dm: /invite teacher")
     assert "รหัสเชิญสำหรับครู" in group_lines(out, "dm:alice") and CODE.search(out)
+
+
+# ------------------------------------------------------------------ 2. the roster only privately
+
+
+async def test_members_in_a_group_is_a_count_and_the_roster_stays_private(bot: Conversation) -> None:
+    await bot.setup_network()
+    await bot.add_member("bob", "teacher")
+    await bot("pim@teachers: [Register]", "alice@dm: /org โรงเรียนบ้านหนองบัว")
+    out = await bot("alice@teachers: /members")
+    assert "เครือข่ายนี้มีสมาชิก 3 คน — ดูรายชื่อได้ในแชตส่วนตัว" in out
+    assert not any(word in out for word in ("Bob", "Pim", "ครู", "ผู้ปกครอง", "โรงเรียนบ้านหนองบัว"))
+    out = await bot("alice@dm: สมาชิก")
+    assert "2. Bob (ครู)" in out and "3. Pim (ผู้ปกครอง)" in out
