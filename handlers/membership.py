@@ -12,6 +12,7 @@ from bot.model import EventKind, Text
 from bot.roles import Role, parse_role
 from bot.router import Router, Where
 from handlers._private import answer_privately, ask_for_private_chat, reachable_privately
+from storage.blocks import BlockRepo
 from storage.membership import ChatRepo, InviteRepo, Member, MemberRepo, NetworkRepo, OrganisationRepo
 
 ORDER = 10
@@ -244,6 +245,7 @@ async def redeem(ctx: Context, raw_code: str) -> None:
         display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=invite.role, language=ctx.lang,
         now=ctx.now)
     ctx.member, ctx.network = member, network
+    await ctx.repo(BlockRepo).unblock(network.id, member.platform, member.platform_user_id)  # re-invited
     await ctx.audit("join", "member", member.id, role=invite.role, invite=invite.code)
     await ctx.reply(Text(ctx.t("Welcome to {network}! You are registered as a {role}.\n"
                                "Tell me your organisation with /org NAME, e.g. /org โรงเรียนบ้านหนองบัว.",
@@ -354,6 +356,10 @@ async def register_parent(ctx: Context) -> Member | None:
     if not ctx.event.sender.user_id:
         await say(ctx.t("I cannot see your account. Please add me as a friend first, then tap Register again."))
         return None
+    if await ctx.repo(BlockRepo).is_blocked(ctx.network.id, ctx.event.platform.value, ctx.event.sender.user_id):
+        await say(ctx.t("You were removed from {network}. To register again, please ask a coordinator "
+                        "for an invite code.", network=ctx.network.name))
+        return None
     member = await ctx.repo(MemberRepo).add(
         ctx.network.id, platform=ctx.event.platform.value, platform_user_id=ctx.event.sender.user_id,
         display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=Role.PARENT.value,
@@ -442,16 +448,30 @@ async def list_members(ctx: Context) -> None:
     for m in members:
         org_name = f" — {orgs[m.organisation_id]}" if m.organisation_id in orgs else ""
         lines.append(f"{m.number}. {m.display_name} ({role_label(ctx, m.role)}){org_name} [{m.platform.upper()}]")
+    blocked = await ctx.repo(BlockRepo).blocked_members(ctx.network.id)
+    if blocked:
+        lines.append(ctx.t("Removed and blocked from registering in groups (/unblock N):"))
+        lines.extend(f"{m.number}. {m.display_name} ({role_label(ctx, m.role)})" for m in blocked)
     lines.append(ctx.t("Change a role with /role N ROLE, remove with /remove N."))
     await ctx.reply("\n".join(lines))
 
 
-async def member_by_number(ctx: Context, text: str) -> Member | None:
-    assert ctx.network is not None
+async def number_arg(ctx: Context, text: str, *, usage: str) -> int | None:
+    """A member number from the command's text, or None after saying what is wrong."""
+    if not text.strip():
+        await ctx.reply(usage)
+        return None
     try:
-        number = int(from_digits(text.strip().lstrip("#")))
+        return int(from_digits(text.strip().lstrip("#")))
     except ValueError:
         await ctx.reply(ctx.t("“{text}” is not a member number. See /members.", text=text[:20]))
+        return None
+
+
+async def member_by_number(ctx: Context, text: str) -> Member | None:
+    assert ctx.network is not None
+    number = await number_arg(ctx, text, usage=ctx.t("Usage: /remove N, where N is the number in /members."))
+    if number is None:
         return None
     member = await ctx.repo(MemberRepo).by_number(ctx.network.id, number)
     if member is None:
@@ -494,18 +514,34 @@ async def change_role(ctx: Context) -> None:
 
 @router.command("remove", "ลบสมาชิก", roles=COORDINATOR, help=N_("Remove a member: /remove N"))
 async def remove_member(ctx: Context) -> None:
-    if not ctx.args.strip():
-        await ctx.reply(ctx.t("Usage: /remove N, where N is the number in /members."))
-        return
     member = await member_by_number(ctx, ctx.args)
     if member is None:
         return
     if await would_leave_no_coordinator(ctx, member):
         await ctx.reply(ctx.t("The network needs at least one coordinator. Promote someone else first."))
         return
+    assert ctx.member is not None
     await ctx.repo(MemberRepo).update(member.id, status="removed")
+    await ctx.repo(BlockRepo).block(member, by_member_id=ctx.member.id, now=ctx.now)
     await ctx.audit("remove", "member", member.id, name=member.display_name)
-    await ctx.reply(ctx.t("{name} was removed from the network.", name=member.display_name))
+    await ctx.reply(ctx.t("{name} was removed from the network. They cannot register again from a group "
+                          "until you invite them again or send /unblock {n}.", name=member.display_name,
+                          n=member.number))
+
+
+@router.command("unblock", "ปลดบล็อก", roles=COORDINATOR,
+                help=N_("Let a removed member register again from a group: /unblock N"))
+async def unblock_member(ctx: Context) -> None:
+    assert ctx.network is not None
+    number = await number_arg(ctx, ctx.args, usage=ctx.t("Usage: /unblock N, where N is the number in /members."))
+    if number is None:
+        return
+    member = await ctx.repo(BlockRepo).unblock_number(ctx.network.id, number)
+    if member is None:
+        await ctx.reply(ctx.t("Member number {n} is not blocked. See /members.", n=number))
+        return
+    await ctx.audit("unblock", "member", member.id, name=member.display_name)
+    await ctx.reply(ctx.t("{name} may register again from the network's groups.", name=member.display_name))
 
 
 # Role names as msgids, so the catalogs carry them.

@@ -68,3 +68,39 @@ async def test_members_in_a_group_is_a_count_and_the_roster_stays_private(bot: C
     assert not any(word in out for word in ("Bob", "Pim", "ครู", "ผู้ปกครอง", "โรงเรียนบ้านหนองบัว"))
     out = await bot("alice@dm: สมาชิก")
     assert "2. Bob (ครู)" in out and "3. Pim (ผู้ปกครอง)" in out
+
+
+# ------------------------------------------------------------------ 3. a removed member stays out
+
+
+async def test_a_removed_parent_cannot_rejoin_with_one_tap_until_unblocked(bot: Conversation) -> None:
+    await bot.setup_network()
+    await bot("pim@teachers: [Register]")
+    assert "ลบ Pim ออกจากเครือข่ายแล้ว" in await bot("alice@dm: /remove 2")
+    out = await bot("pim@teachers: [Register]")
+    assert "ถูกลบออกจากเครือข่ายทดสอบแล้ว" in out and "ลงทะเบียนเป็นผู้ปกครองของ" not in out
+    assert "ถูกลบออกจาก" in await bot("pim@teachers: /register")
+    assert "ถูกลบและบล็อก" in await bot("alice@dm: /members") and "2. Pim" in bot.transcript
+    assert "ไม่ได้ถูกบล็อก" in await bot("alice@dm: /unblock 1")
+    assert "Pim ลงทะเบียนจากกลุ่มของเครือข่ายได้อีกครั้งแล้ว" in await bot("alice@dm: ปลดบล็อก 2")
+    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in await bot("pim@teachers: [Register]")
+    assert "ถูกลบและบล็อก" not in await bot("alice@dm: /members")
+
+
+async def test_a_fresh_invite_lets_a_removed_member_back(bot: Conversation) -> None:
+    await bot.setup_network()
+    await bot.add_member("bob", "teacher")
+    await bot("alice@dm: /remove 2")
+    assert "ถูกลบออกจาก" in await bot("bob@teachers: /register")
+    await bot.add_member("bob", "parent")  # /join with a fresh code works and lifts the block
+    await bot("alice@dm: /remove 3")
+    await bot("alice@dm: /invite teacher")
+    await bot(f"bob@dm: /join {bot.last_code()}")
+    assert "ถูกลบและบล็อก" not in await bot("alice@dm: /members")
+
+
+async def test_a_block_is_per_network(bot: Conversation) -> None:
+    await bot.setup_network("alice", "teachers")
+    await bot("pim@teachers: [Register]", "alice@dm: /remove 2")
+    await bot.setup_network("zed", "riverside")
+    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in await bot("pim@riverside: [Register]")
