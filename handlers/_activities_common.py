@@ -4,12 +4,12 @@ error messages, and formatting."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from bot.args import parse_whole
 from bot.context import BaseContext, Context
-from bot.dates import DateInputError, from_thai_digits, parse_date
+from bot.dates import DateInputError, parse_date
 from bot.i18n import N_, Translator
 from bot.numbers import AmountInputError, format_amount, parse_quantity_with_unit
 from bot.roles import Role
@@ -225,7 +225,9 @@ def local_midnight_utc(ctx: BaseContext, day: date) -> datetime:
     return ctx.to_utc(datetime.combine(day, time(0)))
 
 
+MAX_COUNT = 999_999_999  # participants, hours: far beyond any real figure, well inside INTEGER
+
+
 def parse_count(text: str) -> int | None:
     """A whole number (Thai digits and thousands separators allowed), or None."""
-    cleaned = from_thai_digits(text).strip().replace(",", "")
-    return int(cleaned) if re.fullmatch(r"\d{1,9}", cleaned) else None
+    return parse_whole(text.replace(",", ""), low=0, high=MAX_COUNT)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.args import parse_whole
 from bot.context import Context
 from bot.i18n import N_, Translator
 from bot.model import EventKind, Image, Reply, Text
@@ -88,7 +89,10 @@ async def announce(ctx: Context) -> None:
     args = ctx.args.strip()
     if args.split(" ", 1)[0].lower() in ("report", "รายงาน"):
         rest = args.split(" ", 1)[1].strip().lstrip("#") if " " in args else ""
-        await report(ctx, int(rest) if rest.isdigit() else None)
+        if rest and parse_whole(rest) is None:
+            await ctx.reply(ctx.t("No sent announcement found. Usage: /announce report [number]"))
+            return
+        await report(ctx, parse_whole(rest) if rest else None)
         return
     await ctx.start_flow("announce", "text")
     if args:

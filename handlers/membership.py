@@ -6,6 +6,7 @@ import re
 import secrets
 from datetime import timedelta
 
+from bot.args import is_whole, parse_whole
 from bot.context import Context
 from bot.i18n import LANGUAGES, N_
 from bot.model import EventKind, Text
@@ -161,16 +162,16 @@ async def invite(ctx: Context) -> None:
     if role is None:
         await ctx.reply(ctx.t("“{word}” is not a role. Roles: coordinator, teacher, parent, partner.", word=parts[0]))
         return
-    try:
-        uses = int(from_digits(parts[1])) if len(parts) > 1 else 1
-        days = int(from_digits(parts[2])) if len(parts) > 2 else 7
-    except ValueError:
+    raw_uses, raw_days = (parts[1:] + ["1", "7"][len(parts) - 1:])[:2]
+    if not is_whole(raw_uses) or not is_whole(raw_days):
         await ctx.reply(usage)
         return
-    if not 1 <= uses <= MAX_INVITE_USES:
+    uses = parse_whole(raw_uses, high=MAX_INVITE_USES)
+    if uses is None:
         await ctx.reply(ctx.t("Uses must be a whole number from 1 to {max}.", max=MAX_INVITE_USES))
         return
-    if not 1 <= days <= MAX_INVITE_DAYS:
+    days = parse_whole(raw_days, high=MAX_INVITE_DAYS)
+    if days is None:
         await ctx.reply(ctx.t("Days must be a whole number from 1 to {max}.", max=MAX_INVITE_DAYS))
         return
     assert ctx.network and ctx.member
@@ -188,12 +189,6 @@ async def invite(ctx: Context) -> None:
         "Send it to the person; they send /join {code} to me in a private chat.",
         role=t(role.value), code=show_code(code), uses=uses, date=t.date(expiry)))],
         key=f"invite:{code}")
-
-
-def from_digits(text: str) -> str:
-    from bot.dates import from_thai_digits
-
-    return from_thai_digits(text)
 
 
 @router.command("join", "เข้าร่วม", member=False, where=Where.PRIVATE,
@@ -461,11 +456,13 @@ async def number_arg(ctx: Context, text: str, *, usage: str) -> int | None:
     if not text.strip():
         await ctx.reply(usage)
         return None
-    try:
-        return int(from_digits(text.strip().lstrip("#")))
-    except ValueError:
+    if not is_whole(text):
         await ctx.reply(ctx.t("“{text}” is not a member number. See /members.", text=text[:20]))
         return None
+    number = parse_whole(text)
+    if number is None:  # beyond any member number (and any database integer)
+        await ctx.reply(ctx.t("There is no member number {n}. See /members.", n=text.strip()[:20]))
+    return number
 
 
 async def member_by_number(ctx: Context, text: str) -> Member | None:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from bot.args import is_whole, parse_whole
 from bot.context import BaseContext, Context
 from bot.i18n import N_, Translator
 from bot.model import Button, Card, EventKind, ProgressBar, Text
@@ -22,7 +23,6 @@ from handlers._activities_common import (
     is_confirm,
     is_coordinator,
     is_skip,
-    parse_count,
     parse_future_date,
     parse_resource_amount,
     parse_resource_type,
@@ -289,7 +289,10 @@ async def pledge_command(ctx: Context) -> None:
         return
     arg = ctx.args.strip().lstrip("#")
     if arg:
-        need_id = parse_count(arg)
+        need_id = parse_whole(arg)
+        if need_id is None and is_whole(arg):
+            await ctx.reply(ctx.t("There is no need #{id} in this network.", id=arg[:20]))
+            return
         if need_id is None:
             await ctx.reply(ctx.t("Send /pledge followed by the need's number from /needs, e.g. /pledge 3, "
                                   "or just /pledge."))

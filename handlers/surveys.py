@@ -7,8 +7,9 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.args import is_whole, parse_whole
 from bot.context import BaseContext, Context, TaskContext
-from bot.dates import DateInputError, from_thai_digits, parse_datetime
+from bot.dates import DateInputError, parse_datetime
 from bot.i18n import N_, Translator
 from bot.model import Document, Reply, Text
 from bot.payload import PayloadError
@@ -49,11 +50,6 @@ async def ensure_member(ctx: Context) -> Member | None:
         return await register_parent(ctx)
     await ctx.say(Router.refusal(Rule(), ctx) or "")
     return None
-
-
-def parse_number(text: str) -> int | None:
-    text = from_thai_digits(text.strip().lstrip("#"))
-    return int(text) if text.isdigit() else None
 
 
 async def load_for_answer(ctx: Context, member: Member, survey_id: int) -> Survey | None:
@@ -370,13 +366,14 @@ async def close_command(ctx: Context) -> None:
 
 async def survey_by_args(ctx: Context, args: str, *, usage: str) -> Survey | None:
     assert ctx.network is not None
-    number = parse_number(args) if args.strip() else None
-    if number is None:
+    if not is_whole(args):
         await ctx.reply(usage)
         return None
-    survey = await ctx.repo(SurveyRepo).by_number(ctx.network.id, number)
+    number = parse_whole(args)
+    survey = await ctx.repo(SurveyRepo).by_number(ctx.network.id, number) if number is not None else None
     if survey is None:
-        await ctx.reply(ctx.t("There is no survey or poll number {n}. Send /results to see the list.", n=number))
+        await ctx.reply(ctx.t("There is no survey or poll number {n}. Send /results to see the list.",
+                              n=args.strip().lstrip("#")[:20]))
     return survey
 
 

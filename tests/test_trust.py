@@ -104,3 +104,25 @@ async def test_a_block_is_per_network(bot: Conversation) -> None:
     await bot("pim@teachers: [Register]", "alice@dm: /remove 2")
     await bot.setup_network("zed", "riverside")
     assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in await bot("pim@riverside: [Register]")
+
+
+# ------------------------------------------------------------------ 4. numbers beyond any range
+
+HUGE = "99999999999999999999"
+
+
+async def test_huge_numbers_get_a_clear_answer_never_a_crash(bot: Conversation) -> None:
+    await bot.setup_network()
+    await bot.add_member("bob", "teacher")
+    assert f"ไม่มีสมาชิกหมายเลข {HUGE}" in await bot(f"alice@dm: /remove {HUGE}")
+    assert f"ไม่มีสมาชิกหมายเลข {HUGE}" in await bot(f"alice@dm: /role {HUGE} teacher")
+    assert "ไม่มีสมาชิกหมายเลข" in await bot(f"alice@dm: /unblock ๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙๙")
+    assert "ตั้งแต่ 1 ถึง 1000" in await bot(f"alice@dm: /invite teacher {HUGE}")
+    assert "ตั้งแต่ 1 ถึง 90" in await bot(f"alice@dm: /invite teacher 1 {HUGE}")
+    for command in ("/results", "/closesurvey", "/exportsurvey", "/export survey"):
+        assert "ไม่มีแบบสำรวจหรือโพลหมายเลข" in await bot(f"alice@dm: {command} {HUGE}"), command
+    assert "ไม่พบประกาศ" in await bot(f"alice@dm: /announce report {HUGE}")
+    assert f"#{HUGE}" in await bot(f"bob@dm: /pledge {HUGE}")
+    out = await bot(f'bob@teachers: /log อบรม 20/11/2569 "ทดสอบ" {HUGE} คน 3 ชม.')
+    assert "ขออภัย" not in out
+    assert "ขออภัย" not in await bot(f"alice@dm: /settings reminders {HUGE}d")
