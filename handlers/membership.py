@@ -10,6 +10,7 @@ from bot.args import is_whole, parse_whole
 from bot.context import Context
 from bot.i18n import LANGUAGES, N_
 from bot.model import EventKind, Text
+from bot.names import clean_name
 from bot.roles import Role, parse_role
 from bot.router import Router, Where
 from handlers._private import answer_privately, ask_for_private_chat, reachable_privately
@@ -133,6 +134,7 @@ async def new_network_flow(ctx: Context) -> None:
 
 
 async def create_network(ctx: Context, name: str) -> None:
+    name = clean_name(name)
     network = await ctx.repo(NetworkRepo).create(name, timezone=ctx.app.settings.timezone,
                                                  language=ctx.app.settings.language, now=ctx.now)
     ctx.network = network

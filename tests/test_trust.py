@@ -126,3 +126,45 @@ async def test_huge_numbers_get_a_clear_answer_never_a_crash(bot: Conversation) 
     out = await bot(f'bob@teachers: /log อบรม 20/11/2569 "ทดสอบ" {HUGE} คน 3 ชม.')
     assert "ขออภัย" not in out
     assert "ขออภัย" not in await bot(f"alice@dm: /settings reminders {HUGE}d")
+
+
+# ------------------------------------------------------------------ 5. control characters in names
+
+RLO, PDF, LRI, PDI, ZWSP, BOM = "\u202e", "\u202c", "\u2066", "\u2069", "\u200b", "\ufeff"
+CONTROLS = (RLO, PDF, LRI, PDI, ZWSP, BOM, "\x07", "\u200c")
+
+
+def assert_clean(out: str) -> None:
+    assert not any(c in out for c in CONTROLS), ascii(out)
+
+
+async def test_bidi_overrides_and_control_characters_are_stripped_from_names(bot: Conversation) -> None:
+    out = await bot(f"alice@dm: /newnetwork {RLO}เครือข่าย{ZWSP}ทดสอบ{PDF}\x07")
+    assert "“เครือข่ายทดสอบ”" in out
+    await bot("alice@dm: [Join as coordinator]", "alice@teachers: /linkgroup")
+    assert "โรงเรียนบ้านหนองบัว" in await bot(f"alice@dm: /org โรงเรียน{RLO}บ้าน{LRI}หนองบัว{PDI}")
+    assert "โรงเรียนบ้านหนองบัว" in await bot("alice@dm: /me")
+    out = await bot(f'alice@teachers: /log อบรม 20/11/2569 "สื่อ{RLO}การสอน{BOM}" 35 คน 3 ชม.')
+    assert "สื่อการสอน" in out
+    assert_clean(bot.transcript)
+
+
+async def test_display_names_and_group_titles_from_the_platform_are_cleaned(bot: Conversation) -> None:
+    from bot.model import ChatKind, ChatRef, Event, EventKind, Sender
+
+    await bot.setup_network()
+    platform = bot.console.platform
+    event = Event(platform=platform, event_id="evil-1",
+                  chat=ChatRef(platform, "group-teachers", ChatKind.GROUP, f"ครู{RLO}ม.1{PDF}"),
+                  sender=Sender("mallory", display_name=f"Mal{RLO}lory{ZWSP}\nAdmin"), kind=EventKind.TEXT,
+                  text="/register")
+    outcome = await bot.app.handle(event)
+    assert any("Mallory Admin ลงทะเบียนเป็นผู้ปกครอง" in str(r) for r in outcome.replies), outcome.replies
+    out = await bot("alice@dm: /members")
+    assert "2. Mallory Admin (ผู้ปกครอง)" in out
+    assert_clean(out)
+    async with bot.app.db.transaction() as conn:
+        from storage.membership import ChatRepo
+
+        chat = await ChatRepo(conn).by_platform_id(platform.value, "group-teachers")
+    assert chat is not None and chat.title == "ครูม.1"
