@@ -4,8 +4,15 @@ after removal, huge numbers, control characters in names."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 
-from tests.support.conversation import Conversation
+import pytest
+
+from storage.blocks import BlockRepo
+from storage.db import Database
+from storage.membership import MemberRepo, NetworkRepo
+from tests.support.conversation import Conversation, make_conversation
 
 CODE = re.compile(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}\b")
 
@@ -106,12 +113,47 @@ async def test_a_block_is_per_network(bot: Conversation) -> None:
     assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in await bot("pim@riverside: [Register]")
 
 
+async def test_blocks_are_durable_and_network_scoped_on_both_engines(db_url: str) -> None:
+    now = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+    db = Database(db_url)
+    try:
+        async with db.transaction() as conn:
+            north = await NetworkRepo(conn).create("เหนือ", timezone="Asia/Bangkok", language="th", now=now)
+            south = await NetworkRepo(conn).create("ใต้", timezone="Asia/Bangkok", language="th", now=now)
+            pim = await MemberRepo(conn).add(north.id, platform="line", platform_user_id="U1", display_name="Pim",
+                                             role="parent", language="th", now=now)
+            await MemberRepo(conn).update(pim.id, status="removed")
+            await BlockRepo(conn).block(pim, by_member_id=None, now=now)
+            await BlockRepo(conn).block(pim, by_member_id=None, now=now)  # twice: still one block
+        async with db.transaction() as conn:
+            blocks = BlockRepo(conn)
+            assert await blocks.is_blocked(north.id, "line", "U1")
+            assert not await blocks.is_blocked(south.id, "line", "U1")
+            assert not await blocks.is_blocked(north.id, "telegram", "U1")
+            assert [m.display_name for m in await blocks.blocked_members(north.id)] == ["Pim"]
+            assert await blocks.unblock_number(south.id, pim.number) is None
+            unblocked = await blocks.unblock_number(north.id, pim.number)
+            assert unblocked is not None and unblocked.id == pim.id
+            assert not await blocks.is_blocked(north.id, "line", "U1")
+    finally:
+        await db.dispose()
+
+
 # ------------------------------------------------------------------ 4. numbers beyond any range
 
 HUGE = "99999999999999999999"
 
 
-async def test_huge_numbers_get_a_clear_answer_never_a_crash(bot: Conversation) -> None:
+@pytest.fixture
+async def any_engine_bot(db_url: str) -> AsyncIterator[Conversation]:
+    """A conversation on SQLite and on PostgreSQL (when configured): overflows differ per engine."""
+    conversation, app = await make_conversation(db_url, "telegram")
+    yield conversation
+    await app.close()
+
+
+async def test_huge_numbers_get_a_clear_answer_never_a_crash(any_engine_bot: Conversation) -> None:
+    bot = any_engine_bot
     await bot.setup_network()
     await bot.add_member("bob", "teacher")
     assert f"ไม่มีสมาชิกหมายเลข {HUGE}" in await bot(f"alice@dm: /remove {HUGE}")
