@@ -89,10 +89,11 @@ async def announce(ctx: Context) -> None:
     args = ctx.args.strip()
     if args.split(" ", 1)[0].lower() in ("report", "รายงาน"):
         rest = args.split(" ", 1)[1].strip().lstrip("#") if " " in args else ""
-        if rest and parse_whole(rest) is None:
+        number = parse_whole(rest) if rest else None
+        if rest and number is None:  # not a number, or beyond any announcement's
             await ctx.reply(ctx.t("No sent announcement found. Usage: /announce report [number]"))
             return
-        await report(ctx, parse_whole(rest) if rest else None)
+        await report(ctx, number)
         return
     await ctx.start_flow("announce", "text")
     if args:

@@ -164,7 +164,8 @@ async def invite(ctx: Context) -> None:
     if role is None:
         await ctx.reply(ctx.t("“{word}” is not a role. Roles: coordinator, teacher, parent, partner.", word=parts[0]))
         return
-    raw_uses, raw_days = (parts[1:] + ["1", "7"][len(parts) - 1:])[:2]
+    raw_uses = parts[1] if len(parts) > 1 else "1"
+    raw_days = parts[2] if len(parts) > 2 else "7"
     if not is_whole(raw_uses) or not is_whole(raw_days):
         await ctx.reply(usage)
         return
