@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.context import FLOW_BUTTON, Context, MemberContext, TaskContext
 from bot.i18n import Translator, normalise_language
 from bot.model import ChatKind, Event, EventKind, Reply, Text
+from bot.names import clean_event
 from bot.payload import decode
 from bot.router import Router
 from storage.db import Database
@@ -120,6 +121,7 @@ class App:
 
     async def handle(self, event: Event) -> Outcome:
         """Process one event; never raises for a handler's failure."""
+        clean_event(event)  # names and text lose bidi overrides and other control characters
         lang = normalise_language(event.sender.language_hint or self.settings.language)
         async with self.locks.hold(event.lock_key):
             try:

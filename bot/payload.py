@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.args import DB_INT_MAX
+
 VERSION = "1"
 SEPARATOR = "|"
 MAX_BYTES = 64
@@ -28,9 +30,12 @@ class Payload:
 
     def int_arg(self, index: int) -> int:
         try:
-            return int(self.args[index])
+            value = int(self.args[index])
         except (IndexError, ValueError) as exc:
             raise PayloadError(f"argument {index} of {self.action!r} is not a number") from exc
+        if abs(value) > DB_INT_MAX:  # a forged payload must not reach SQL as an overflowing integer
+            raise PayloadError(f"argument {index} of {self.action!r} is out of range")
+        return value
 
 
 def encode(action: str, *args: object) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from bot.args import parse_whole
 from bot.context import Context, MemberContext
 from bot.i18n import N_, Translator
 from bot.model import EventKind, Image, Reply, Text
@@ -89,7 +90,11 @@ async def announce(ctx: MemberContext) -> None:
     args = ctx.args.strip()
     if args.split(" ", 1)[0].lower() in ("report", "รายงาน"):
         rest = args.split(" ", 1)[1].strip().lstrip("#") if " " in args else ""
-        await report(ctx, int(rest) if rest.isdigit() else None)
+        number = parse_whole(rest) if rest else None
+        if rest and number is None:  # not a number, or beyond any announcement's
+            await ctx.reply(ctx.t("No sent announcement found. Usage: /announce report [number]"))
+            return
+        await report(ctx, number)
         return
     await begin(ctx, "announce", "text", answer=args)
 

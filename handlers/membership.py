@@ -6,11 +6,15 @@ import re
 import secrets
 from datetime import timedelta
 
+from bot.args import is_whole, parse_whole
 from bot.context import Context, MemberContext
 from bot.i18n import LANGUAGES, N_
 from bot.model import EventKind, Text
+from bot.names import clean_name
 from bot.roles import Role, parse_role
 from bot.router import Router, Where
+from handlers._private import answer_privately, ask_for_private_chat, reachable_privately
+from storage.blocks import BlockRepo
 from storage.membership import ChatRepo, InviteRepo, Member, MemberRepo, NetworkRepo, OrganisationRepo
 
 ORDER = 10
@@ -130,6 +134,7 @@ async def new_network_flow(ctx: Context) -> None:
 
 
 async def create_network(ctx: Context, name: str) -> None:
+    name = clean_name(name)
     network = await ctx.repo(NetworkRepo).create(name, timezone=ctx.app.settings.timezone,
                                                  language=ctx.app.settings.language, now=ctx.now)
     ctx.network = network
@@ -159,33 +164,33 @@ async def invite(ctx: MemberContext) -> None:
     if role is None:
         await ctx.reply(ctx.t("“{word}” is not a role. Roles: coordinator, teacher, parent, partner.", word=parts[0]))
         return
-    try:
-        uses = int(from_digits(parts[1])) if len(parts) > 1 else 1
-        days = int(from_digits(parts[2])) if len(parts) > 2 else 7
-    except ValueError:
+    raw_uses = parts[1] if len(parts) > 1 else "1"
+    raw_days = parts[2] if len(parts) > 2 else "7"
+    if not is_whole(raw_uses) or not is_whole(raw_days):
         await ctx.reply(usage)
         return
-    if not 1 <= uses <= MAX_INVITE_USES:
+    uses = parse_whole(raw_uses, high=MAX_INVITE_USES)
+    if uses is None:
         await ctx.reply(ctx.t("Uses must be a whole number from 1 to {max}.", max=MAX_INVITE_USES))
         return
-    if not 1 <= days <= MAX_INVITE_DAYS:
+    days = parse_whole(raw_days, high=MAX_INVITE_DAYS)
+    if days is None:
         await ctx.reply(ctx.t("Days must be a whole number from 1 to {max}.", max=MAX_INVITE_DAYS))
+        return
+    if not ctx.event.is_private and not await reachable_privately(ctx, ctx.member):
+        await ask_for_private_chat(ctx)  # a code is a secret: never posted in a group
         return
     code = await unique_code(ctx)
     expires = ctx.now + timedelta(days=days)
     await ctx.repo(InviteRepo).create(ctx.network.id, code=code, role=role.value, max_uses=uses, expires_at=expires,
                                       created_by=ctx.member.id, now=ctx.now)
     await ctx.audit("create", "invite", code, role=role.value, uses=uses, days=days)
-    await ctx.reply(ctx.t("Invite code for a {role}: {code}\nUses: {uses} · valid until {date}\n"
-                          "Send it to the person; they send /join {code} to me in a private chat.",
-                          role=role_label(ctx, role.value), code=show_code(code), uses=uses,
-                          date=ctx.t.date(ctx.local(expires).date())))
-
-
-def from_digits(text: str) -> str:
-    from bot.dates import from_thai_digits
-
-    return from_thai_digits(text)
+    expiry = ctx.local(expires).date()
+    await answer_privately(ctx, lambda t: [Text(t(
+        "Invite code for a {role}: {code}\nUses: {uses} · valid until {date}\n"
+        "Send it to the person; they send /join {code} to me in a private chat.",
+        role=t(role.value), code=show_code(code), uses=uses, date=t.date(expiry)))],
+        key=f"invite:{code}")
 
 
 @router.command("join", "เข้าร่วม", member=False, where=Where.PRIVATE,
@@ -237,6 +242,7 @@ async def redeem(ctx: Context, raw_code: str) -> None:
         display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=invite.role, language=ctx.lang,
         now=ctx.now)
     ctx.member, ctx.network = member, network
+    await ctx.repo(BlockRepo).unblock(network.id, member.platform, member.platform_user_id)  # re-invited
     await ctx.audit("join", "member", member.id, role=invite.role, invite=invite.code)
     await ctx.reply(Text(ctx.t("Welcome to {network}! You are registered as a {role}.\n"
                                "Tell me your organisation with /org NAME, e.g. /org โรงเรียนบ้านหนองบัว.",
@@ -346,6 +352,10 @@ async def register_parent(ctx: Context) -> Member | None:
     if not ctx.event.sender.user_id:
         await say(ctx.t("I cannot see your account. Please add me as a friend first, then tap Register again."))
         return None
+    if await ctx.repo(BlockRepo).is_blocked(ctx.network.id, ctx.event.platform.value, ctx.event.sender.user_id):
+        await say(ctx.t("You were removed from {network}. To register again, please ask a coordinator "
+                        "for an invite code.", network=ctx.network.name))
+        return None
     member = await ctx.repo(MemberRepo).add(
         ctx.network.id, platform=ctx.event.platform.value, platform_user_id=ctx.event.sender.user_id,
         display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=Role.PARENT.value,
@@ -421,20 +431,40 @@ async def org(ctx: MemberContext) -> None:
 @router.command("members", "สมาชิก", roles=COORDINATOR, help=N_("List members with their numbers"))
 async def list_members(ctx: MemberContext) -> None:
     members = await ctx.repo(MemberRepo).list(ctx.network.id)
+    if not ctx.event.is_private:  # the roster (names, roles, organisations) is for private chats only
+        await ctx.reply(ctx.t("This network has {count} members. See the list in a private chat with me.",
+                              count=len(members)))
+        return
     orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(ctx.network.id)}
     lines = [ctx.t("Members of {network} ({count}):", network=ctx.network.name, count=len(members))]
     for m in members:
         org_name = f" — {orgs[m.organisation_id]}" if m.organisation_id in orgs else ""
         lines.append(f"{m.number}. {m.display_name} ({role_label(ctx, m.role)}){org_name} [{m.platform.upper()}]")
+    blocked = await ctx.repo(BlockRepo).blocked_members(ctx.network.id)
+    if blocked:
+        lines.append(ctx.t("Removed and blocked from registering in groups (/unblock N):"))
+        lines.extend(f"{m.number}. {m.display_name} ({role_label(ctx, m.role)})" for m in blocked)
     lines.append(ctx.t("Change a role with /role N ROLE, remove with /remove N."))
     await ctx.reply("\n".join(lines))
 
 
-async def member_by_number(ctx: MemberContext, text: str) -> Member | None:
-    try:
-        number = int(from_digits(text.strip().lstrip("#")))
-    except ValueError:
+async def number_arg(ctx: Context, text: str, *, usage: str) -> int | None:
+    """A member number from the command's text, or None after saying what is wrong."""
+    if not text.strip():
+        await ctx.reply(usage)
+        return None
+    if not is_whole(text):
         await ctx.reply(ctx.t("“{text}” is not a member number. See /members.", text=text[:20]))
+        return None
+    number = parse_whole(text)
+    if number is None:  # beyond any member number (and any database integer)
+        await ctx.reply(ctx.t("There is no member number {n}. See /members.", n=text.strip()[:20]))
+    return number
+
+
+async def member_by_number(ctx: MemberContext, text: str) -> Member | None:
+    number = await number_arg(ctx, text, usage=ctx.t("Usage: /remove N, where N is the number in /members."))
+    if number is None:
         return None
     member = await ctx.repo(MemberRepo).by_number(ctx.network.id, number)
     if member is None:
@@ -476,18 +506,34 @@ async def change_role(ctx: MemberContext) -> None:
 
 @router.command("remove", "ลบสมาชิก", roles=COORDINATOR, help=N_("Remove a member: /remove N"))
 async def remove_member(ctx: MemberContext) -> None:
-    if not ctx.args.strip():
-        await ctx.reply(ctx.t("Usage: /remove N, where N is the number in /members."))
-        return
     member = await member_by_number(ctx, ctx.args)
     if member is None:
         return
     if await would_leave_no_coordinator(ctx, member):
         await ctx.reply(ctx.t("The network needs at least one coordinator. Promote someone else first."))
         return
+    assert ctx.member is not None
     await ctx.repo(MemberRepo).update(member.id, status="removed")
+    await ctx.repo(BlockRepo).block(member, by_member_id=ctx.member.id, now=ctx.now)
     await ctx.audit("remove", "member", member.id, name=member.display_name)
-    await ctx.reply(ctx.t("{name} was removed from the network.", name=member.display_name))
+    await ctx.reply(ctx.t("{name} was removed from the network. They cannot register again from a group "
+                          "until you invite them again or send /unblock {n}.", name=member.display_name,
+                          n=member.number))
+
+
+@router.command("unblock", "ปลดบล็อก", roles=COORDINATOR,
+                help=N_("Let a removed member register again from a group: /unblock N"))
+async def unblock_member(ctx: Context) -> None:
+    assert ctx.network is not None
+    number = await number_arg(ctx, ctx.args, usage=ctx.t("Usage: /unblock N, where N is the number in /members."))
+    if number is None:
+        return
+    member = await ctx.repo(BlockRepo).unblock_number(ctx.network.id, number)
+    if member is None:
+        await ctx.reply(ctx.t("Member number {n} is not blocked. See /members.", n=number))
+        return
+    await ctx.audit("unblock", "member", member.id, name=member.display_name)
+    await ctx.reply(ctx.t("{name} may register again from the network's groups.", name=member.display_name))
 
 
 # Role names as msgids, so the catalogs carry them.

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.args import parse_whole
 from bot.charts import bar_chart
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
@@ -222,7 +223,9 @@ def parse_offset(word: str) -> int | None:
     match = OFFSET_RE.match(from_thai_digits(word).strip().lower())
     if not match:
         return None
-    n, unit = int(match["n"]), match["unit"]
+    n, unit = parse_whole(match["n"], low=0), match["unit"]
+    if n is None:
+        return None
     minutes = n * 1440 if unit[0] in "dว" else n * 60 if unit[0] in "hช" else n
     return minutes if 5 <= minutes <= 30 * 1440 else None
 

@@ -9,4 +9,5 @@ import storage.surveys  # noqa: F401
 import storage.activities  # noqa: F401
 import storage.telegram  # noqa: F401
 import storage.line  # noqa: F401
+import storage.blocks  # noqa: F401
 import storage.goals.tables  # noqa: F401

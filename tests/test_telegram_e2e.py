@@ -94,7 +94,7 @@ async def test_core_scenario_over_long_polling(tmp_path: Path) -> None:
         await settled(fake, other)
         assert len(fake.texts_to(GROUP)) == sent_before
         fake.user_sends_text(ALICE, GROUP, "/members@EduNetTestBot")
-        await said(fake, GROUP, "Bob (ผู้ปกครอง)")
+        await said(fake, GROUP, "มีสมาชิก 3 คน")  # in a group a count; the roster is private
 
         # A role change is pushed privately to the member through the outbox.
         fake.user_sends_text(ALICE, ALICE, "/role 2 teacher")
@@ -118,7 +118,9 @@ async def test_core_scenario_over_long_polling(tmp_path: Path) -> None:
         after = await chat_in_db(running, new_id)
         assert after is not None and after.id == before.id and after.network_id == before.network_id
         fake.user_sends_text(ALICE, new_id, "/members")
-        await said(fake, new_id, "Carol")
+        await said(fake, new_id, "มีสมาชิก 3 คน")
+        fake.user_sends_text(ALICE, ALICE, "/members")
+        await said(fake, ALICE, "Carol")
 
         # Bob blocks the bot: his chat is inactive, pushes to him stop.
         blocked = fake.block_bot(BOB)

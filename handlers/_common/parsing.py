@@ -3,11 +3,11 @@ words, counts, dates in the future, and the messages for input that cannot be re
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
+from bot.args import parse_whole
 from bot.context import Context
-from bot.dates import DateInputError, from_thai_digits, parse_date
+from bot.dates import DateInputError, parse_date
 from bot.i18n import Translator
 from bot.numbers import AmountInputError
 
@@ -70,7 +70,9 @@ def parse_future_date(ctx: Context, text: str) -> tuple[date | None, str | None]
     return value, None
 
 
+MAX_COUNT = 999_999_999  # participants, hours: far beyond any real figure, well inside INTEGER
+
+
 def parse_count(text: str) -> int | None:
     """A whole number (Thai digits and thousands separators allowed), or None."""
-    cleaned = from_thai_digits(text).strip().replace(",", "")
-    return int(cleaned) if re.fullmatch(r"\d{1,9}", cleaned) else None
+    return parse_whole(text.replace(",", ""), low=0, high=MAX_COUNT)

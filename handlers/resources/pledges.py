@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from bot.args import is_whole, parse_whole
 from bot.context import Context, MemberContext
 from bot.flows import Data, Retry, Step, begin
 from bot.i18n import N_
@@ -15,7 +16,7 @@ from handlers._common.buttons import grid
 from handlers._common.flows import confirm
 from handlers._common.formatting import amount_text
 from handlers._common.members import is_coordinator
-from handlers._common.parsing import is_skip, parse_count, parse_future_date
+from handlers._common.parsing import is_skip, parse_future_date
 from handlers.resources.cards import (
     LIST_LIMIT,
     load_need,
@@ -51,7 +52,10 @@ async def pledge_command(ctx: MemberContext) -> None:
         return
     arg = ctx.args.strip().lstrip("#")
     if arg:
-        need_id = parse_count(arg)
+        need_id = parse_whole(arg)
+        if need_id is None and is_whole(arg):
+            await ctx.reply(ctx.t("There is no need #{id} in this network.", id=arg[:20]))
+            return
         if need_id is None:
             await ctx.reply(ctx.t("Send /pledge followed by the need's number from /needs, e.g. /pledge 3, "
                                   "or just /pledge."))

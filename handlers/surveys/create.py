@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.args import parse_whole
 from bot.context import MemberContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
 from bot.flows import Step, begin
@@ -191,9 +192,10 @@ def pick_numbers(text: str, size: int) -> list[int] | None:
     if text.lower() in (ALL, "ทั้งหมด"):
         return []
     parts = [p for p in re.split(r"[,\s]+", from_thai_digits(text)) if p]
-    if not parts or not all(p.isdigit() and 1 <= int(p) <= size for p in parts):
+    picked = [parse_whole(p, high=size) for p in parts]
+    if not picked or None in picked:
         return None
-    return sorted({int(p) - 1 for p in parts})
+    return sorted({p - 1 for p in picked if p is not None})
 
 
 async def ask_groups(ctx: MemberContext) -> None:

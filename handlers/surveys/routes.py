@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot.args import is_whole, parse_whole
 from bot.context import BaseContext, Context, MemberContext, TaskContext
-from bot.dates import DateInputError, from_thai_digits, parse_datetime
+from bot.dates import DateInputError, parse_datetime
 from bot.i18n import N_, Translator
 from bot.model import Document, Reply, Text
 from bot.payload import PayloadError
@@ -62,11 +63,6 @@ async def ensure_member(ctx: Context) -> Member | None:
         return await register_parent(ctx)
     await ctx.say(Router.refusal(Rule(), ctx) or "")
     return None
-
-
-def parse_number(text: str) -> int | None:
-    text = from_thai_digits(text.strip().lstrip("#"))
-    return int(text) if text.isdigit() else None
 
 
 async def load_for_answer(ctx: Context, member: Member, survey_id: int) -> Survey | None:
@@ -340,13 +336,14 @@ async def close_command(ctx: MemberContext) -> None:
 
 
 async def survey_by_args(ctx: MemberContext, args: str, *, usage: str) -> Survey | None:
-    number = parse_number(args) if args.strip() else None
-    if number is None:
+    if not is_whole(args):
         await ctx.reply(usage)
         return None
-    survey = await ctx.repo(SurveyRepo).by_number(ctx.network.id, number)
+    number = parse_whole(args)
+    survey = await ctx.repo(SurveyRepo).by_number(ctx.network.id, number) if number is not None else None
     if survey is None:
-        await ctx.reply(ctx.t("There is no survey or poll number {n}. Send /results to see the list.", n=number))
+        await ctx.reply(ctx.t("There is no survey or poll number {n}. Send /results to see the list.",
+                              n=args.strip().lstrip("#")[:20]))
     return survey
 
 
