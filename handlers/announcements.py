@@ -293,7 +293,7 @@ async def send(ctx: MemberContext, ann: Announcement) -> None:
             unreachable += 1
     await ctx.audit("send", "announcement", ann.id, audience=ann.audience, queued=queued, unreachable=unreachable)
     await ctx.end_flow()
-    text = ctx.t("Announcement #{id} is on its way to {n} chat(s).", id=ann.id, n=queued)
+    text = ctx.t("Announcement #{id} is on its way to {n} chat(s).", id=ann.number, n=queued)
     if unreachable:
         text += "\n" + ctx.t("{n} member(s) cannot be reached privately (they have not added the bot).",
                              n=unreachable)
@@ -352,7 +352,7 @@ async def report(ctx: MemberContext, announcement_id: int | None) -> None:
     rows = await ctx.repo(DeliveryRepo).by_chat(ctx.network.id, key_prefix=f"announce:{ann.id}:")
     t = ctx.t
     sent, pending, dead = totals(rows)
-    lines = [t("Delivery report for announcement #{id} ({when}):", id=ann.id,
+    lines = [t("Delivery report for announcement #{id} ({when}):", id=ann.number,
                when=t.datetime(ctx.local(ann.sent_at or ann.created_at))),
              t("Sent {sent} · Pending {pending} · Failed {failed}", sent=sent, pending=pending, failed=dead)]
     lines += [delivery_line(t, r) for r in rows if r.kind == "group"]

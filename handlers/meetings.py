@@ -309,7 +309,7 @@ async def read_targets(ctx: MemberContext, value: str) -> Retry | None:
 def draft_meeting(ctx: Context) -> Meeting:
     assert ctx.flow is not None and ctx.network is not None
     d = ctx.flow.data
-    return Meeting(id=0, network_id=ctx.network.id, title=d["title"], starts_at=datetime.fromisoformat(d["starts"]),
+    return Meeting(id=0, network_id=ctx.network.id, number=0, title=d["title"], starts_at=datetime.fromisoformat(d["starts"]),
                    duration_minutes=int(d["duration"]), place=d["place"], agenda=d.get("agenda", ""),
                    target_chat_ids=[int(c) for c in d.get("targets", [])], status="scheduled", version=1,
                    created_by=None)
@@ -368,7 +368,7 @@ async def create_meeting(ctx: MemberContext) -> None:
                                      key=f"meeting:{meeting.id}:card:chat:{chat.id}")
     kept = await schedule_reminders(ctx, meeting)
     await ctx.reply(ctx.t("Meeting #{id} created and sent to {count} group(s). Reminders: {reminders}.",
-                          id=meeting.id, count=len(meeting.target_chat_ids), reminders=reminders_text(ctx.t, kept)))
+                          id=meeting.number, count=len(meeting.target_chat_ids), reminders=reminders_text(ctx.t, kept)))
 
 
 # ------------------------------------------------------------------ RSVP, calendar file, listing
@@ -404,7 +404,7 @@ async def calendar_file(ctx: MemberContext) -> None:
     meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
     if meeting is None:
         return
-    document = Document(filename=f"meeting-{meeting.id}.ics", content=ics_file(meeting, ctx.now, ctx.network.name),
+    document = Document(filename=f"meeting-{meeting.number}.ics", content=ics_file(meeting, ctx.now, ctx.network.name),
                         mime_type="text/calendar", caption=ctx.t("Open this file to add “{title}” to your calendar.",
                                                                  title=meeting.title))
     if ctx.event.is_private:
@@ -427,9 +427,9 @@ async def list_meetings(ctx: MemberContext) -> None:
     buttons = []
     for meeting in upcoming:
         counts = await ctx.repo(MeetingRepo).counts(ctx.network.id, meeting.id)
-        lines.append(ctx.t("#{id} {title} — {when} (going {yes})", id=meeting.id, title=meeting.title,
+        lines.append(ctx.t("#{id} {title} — {when} (going {yes})", id=meeting.number, title=meeting.title,
                            when=ctx.t.datetime(ctx.local(meeting.starts_at)), yes=counts["yes"]))
-        buttons.append([ctx.button(short(f"#{meeting.id} {meeting.title}"), "mtg", meeting.id)])
+        buttons.append([ctx.button(short(f"#{meeting.number} {meeting.title}"), "mtg", meeting.id)])
     await ctx.reply(Text("\n".join(lines), buttons=buttons))
 
 
@@ -488,7 +488,7 @@ async def reschedule_flow(ctx: MemberContext) -> None:
     told = await tell_everyone(ctx, moved, f"meeting:{moved.id}:v{moved.version}:moved", notice)
     kept = await schedule_reminders(ctx, moved)
     await ctx.reply(ctx.t("Meeting #{id} moved to {when}. {count} chat(s) will be told. Reminders: {reminders}.",
-                          id=moved.id, when=ctx.t.datetime(ctx.local(starts)), count=told,
+                          id=moved.number, when=ctx.t.datetime(ctx.local(starts)), count=told,
                           reminders=reminders_text(ctx.t, kept)))
 
 
@@ -514,7 +514,7 @@ async def cancel_confirmed(ctx: MemberContext) -> None:
     told = await tell_everyone(ctx, meeting, f"meeting:{meeting.id}:cancelled", lambda t: [
         Text(t("❌ Meeting cancelled: {title} ({when})", title=meeting.title,
                when=t.datetime(meeting.starts_at.astimezone(tz))))])
-    await ctx.reply(ctx.t("Meeting #{id} cancelled. {count} chat(s) will be told.", id=meeting.id, count=told))
+    await ctx.reply(ctx.t("Meeting #{id} cancelled. {count} chat(s) will be told.", id=meeting.number, count=told))
 
 
 # ------------------------------------------------------------------ reminders

@@ -175,7 +175,7 @@ async def save_activity(ctx: MemberContext, data: dict[str, Any]) -> None:
                                             since=ctx.now - DUPLICATE_WINDOW)
     if duplicate is not None:
         await ctx.reply(ctx.t("You logged this activity a moment ago (#{id}); I did not record it twice.",
-                              id=duplicate.id))
+                              id=duplicate.number))
         return
     activity = await repo.add(
         ctx.network.id, author_id=ctx.member.id, organisation_id=data.get("organisation_id"), title=data["title"],
@@ -187,11 +187,11 @@ async def save_activity(ctx: MemberContext, data: dict[str, Any]) -> None:
         await repo.update(ctx.network.id, activity.id, now=ctx.now, has_photo=True)
     await ctx.audit("create", "activity", activity.id, title=activity.title, category=activity.category)
     if not ctx.event.is_private:
-        await ctx.reply(ctx.t("✅ Logged #{id}: {title} ({date})", id=activity.id, title=activity.title,
+        await ctx.reply(ctx.t("✅ Logged #{id}: {title} ({date})", id=activity.number, title=activity.title,
                               date=ctx.t.date(activity.activity_date)))
         return
     card = await activity_card(ctx, activity)
-    card.title = ctx.t("✅ Activity #{id} logged", id=activity.id) + "\n" + card.title
+    card.title = ctx.t("✅ Activity #{id} logged", id=activity.number) + "\n" + card.title
     await ctx.reply(card)
 
 

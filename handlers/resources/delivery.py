@@ -34,7 +34,7 @@ async def deliver_pressed(ctx: MemberContext) -> None:
         return
     await ctx.start_flow("deliver", "note", {"pledge": pledge.id})
     await ctx.reply(Text(ctx.t("Confirming delivery of pledge #{id} ({amount}). Add a note or a photo, or skip.",
-                               id=pledge.id, amount=amount_text(ctx.t, pledge.amount, pledge.unit)),
+                               id=pledge.number, amount=amount_text(ctx.t, pledge.amount, pledge.unit)),
                          buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
 
 
@@ -81,8 +81,8 @@ async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> Non
     progress = None
     if need is not None:
         progress = await need_progress(ctx, await needs.get(ctx.network.id, need.id) or need)
-    await ctx.reply(ctx.t("Pledge #{id} marked as delivered.", id=pledge.id)
-                    + ("\n" + ctx.t("Need #{id} is now fulfilled 🎉", id=need.id) if fulfilled and need else ""))
+    await ctx.reply(ctx.t("Pledge #{id} marked as delivered.", id=pledge.number)
+                    + ("\n" + ctx.t("Need #{id} is now fulfilled 🎉", id=need.number) if fulfilled and need else ""))
     if progress is not None:
         await ctx.reply(need_card(ctx.t, progress, ctx.today))
     pledger = await ctx.repo(MemberRepo).get(ctx.network.id, pledge.pledger_id) if pledge.pledger_id else None
@@ -91,7 +91,7 @@ async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> Non
 
         def thanks(t: Translator) -> list[Any]:
             replies: list[Any] = [Text(t("Thank you, {name}! Your pledge #{id} ({amount}) has been delivered.",
-                                         name=pledger.display_name, id=pledge.id,
+                                         name=pledger.display_name, id=pledge.number,
                                          amount=amount_text(t, pledge.amount, pledge.unit)))]
             if progress is not None:
                 replies.append(need_card(t, progress, today))

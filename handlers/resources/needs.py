@@ -136,7 +136,7 @@ async def post_need(ctx: MemberContext, data: Data) -> None:
     await ctx.audit("create", "need", need.id, description=need.description, type=need.resource_type,
                     amount=data["amount"], unit=need.unit)
     card = need_card(ctx.t, await need_progress(ctx, need), ctx.today)
-    card.title = ctx.t("Need #{id} posted. Members can pledge with /needs.", id=need.id) + "\n" + card.title
+    card.title = ctx.t("Need #{id} posted. Members can pledge with /needs.", id=need.number) + "\n" + card.title
     await ctx.reply(card)
 
 
@@ -191,6 +191,6 @@ async def need_pledges(ctx: MemberContext) -> None:
     if need is None:
         return
     found = await ctx.repo(PledgeRepo).for_need(ctx.network.id, need.id)
-    lines = [ctx.t("Pledges toward #{id} {description}:", id=need.id, description=need.description)]
+    lines = [ctx.t("Pledges toward #{id} {description}:", id=need.number, description=need.description)]
     lines += [pledge_line(ctx.t, p, ctx.today) for p in found] or [ctx.t("No pledges yet.")]
     await ctx.reply(Text("\n".join(lines), buttons=pledge_buttons(ctx, found)))
