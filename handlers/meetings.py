@@ -97,21 +97,24 @@ def meeting_card(t: Translator, meeting: Meeting, counts: dict[str, int], tz: An
 
 
 def ics_file(meeting: Meeting, now: datetime, network_name: str) -> bytes:
-    """An iCalendar (RFC 5545) file for the meeting; SEQUENCE follows reschedules."""
+    """An iCalendar (RFC 5545) file for the meeting; SEQUENCE follows reschedules. A cancelled
+    meeting's file is a cancellation (RFC 5546 METHOD:CANCEL): opening it removes the event."""
     from icalendar import Calendar, Event
 
     calendar = Calendar()
     calendar.add("prodid", "-//EduNet//meetings//TH")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    cancelled = meeting.status == "cancelled"
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = Event()
     event.add("uid", f"meeting-{meeting.id}-n{meeting.network_id}@edunet")
     event.add("dtstamp", now)
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
     event.add("summary", meeting.title)
-    event.add("sequence", meeting.version - 1)
-    event.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
+    # The cancellation must outrank the last published version of the event.
+    event.add("sequence", meeting.version if cancelled else meeting.version - 1)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if meeting.place:
         event.add("location", meeting.place)
         if re.match(r"^https?://", meeting.place):
@@ -410,11 +413,12 @@ async def calendar_file(ctx: MemberContext) -> None:
     if ctx.event.is_private:
         await ctx.reply(document)
         return
-    # In a group, send it privately rather than to everyone.
+    # In a group, send it privately rather than to everyone; never into the group itself.
     if await ctx.push_member(ctx.member, [document], key=f"meeting:{meeting.id}:ics:{ctx.event.event_id}"):
         ctx.toast = ctx.t("I sent the calendar file to you in a private chat.")
     else:
-        await ctx.reply(document)
+        ctx.toast = ctx.t("I cannot reach you privately yet. Please open a private chat with me (LINE: add me as a "
+                          "friend; Telegram: press Start), then tap Calendar file again.")
 
 
 @router.command("meetings", "การประชุม", help=N_("Upcoming meetings"))
