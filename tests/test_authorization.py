@@ -132,7 +132,7 @@ async def two_networks(bot: Conversation) -> None:
         await bot(f"{teacher}@dm: /need", f"{teacher}@dm: [materials/equipment]", f"{teacher}@dm: แท็บเล็ต{mark}",
                   f"{teacher}@dm: 40 เครื่อง", f"{teacher}@dm: 15/1/2570", f"{teacher}@dm: [Post]")
         await bot(f"{staff}@dm: /pledge 1", f"{staff}@dm: 10 เครื่อง",  # numbers are per network
-                  f"{staff}@dm: [private sector]", f"{staff}@dm: [Today]", f"{staff}@dm: [Pledge]")
+                  f"{staff}@dm: [private sector]", f"{staff}@dm: [Today]", f"{staff}@dm: [Confirm pledge]")
         await bot(f'{staff}@{group}: /poll "โพล{mark}" ก | ข')
         await bot(f"{staff}@{group}: /meeting ประชุม{mark}", f"{staff}@{group}: 23/11/2569 14:00",
                   f"{staff}@{group}: [1.5 ชั่วโมง]", f"{staff}@{group}: ห้อง{mark}", f"{staff}@{group}: วาระ{mark}",

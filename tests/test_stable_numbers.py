@@ -42,7 +42,7 @@ async def test_each_network_counts_its_own_items_from_one(bot: Conversation) -> 
     await bot("bob@dm: /need", "bob@dm: [materials/equipment]", "bob@dm: โปรเจกเตอร์", "bob@dm: 2 เครื่อง",
               "bob@dm: 15/1/2570", "bob@dm: [Post]")
     await bot("alice@dm: /pledge 1", "alice@dm: 1 เครื่อง", "alice@dm: [private sector]", "alice@dm: [Today]",
-              "alice@dm: [Pledge]")
+              "alice@dm: [Confirm pledge]")
     # A second network: its first activity, need and pledge are #1, not the next row's id.
     await bot("zed@dm: /newnetwork เครือข่ายใต้", "zed@dm: [Join as coordinator]", "zed@south: /linkgroup")
     await bot("zed@dm: /invite teacher")
@@ -53,7 +53,7 @@ async def test_each_network_counts_its_own_items_from_one(bot: Conversation) -> 
                     "ben@dm: 40 เครื่อง", "ben@dm: 15/1/2570", "ben@dm: [Post]")
     assert "ประกาศความต้องการ #1" in out
     out = await bot("zed@dm: /pledge 1", "zed@dm: 10 เครื่อง", "zed@dm: [private sector]", "zed@dm: [Today]",
-                    "zed@dm: [Pledge]")
+                    "zed@dm: [Confirm pledge]")
     assert "ร่วมสนับสนุน #1 แท็บเล็ต (โรงเรียนบูรพา)" in out and "บันทึกคำมั่น #1 แล้ว" in out
     assert "#1 · 10 เครื่อง" in await bot("zed@dm: /pledges")
 

@@ -1,4 +1,5 @@
-"""Confirming that a pledge was delivered (with a note or a photo), and thanking the pledger."""
+"""Confirming that a pledge was delivered (with a note or a photo), thanking the pledger and telling
+the school that posted the need."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from handlers.resources.needs import MAX_DESCRIPTION
 from handlers.resources.pledges import already, load_pledge, may_confirm
 from storage.activity_repo import PhotoRepo
 from storage.membership import MemberRepo
-from storage.resource_repo import NeedRepo, PledgeRepo
+from storage.resource_repo import Need, NeedProgress, NeedRepo, Pledge, PledgeRepo
 
 router = Router()
 
@@ -98,3 +99,24 @@ async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> Non
             return replies
 
         await ctx.push_member(pledger, thanks, key=f"pledge:{pledge.id}:delivered")
+    if need is not None and progress is not None:
+        await tell_the_school(ctx, need, pledge, progress, fulfilled=fulfilled)
+
+
+async def tell_the_school(ctx: Context, need: Need, pledge: Pledge, progress: NeedProgress, *,
+                          fulfilled: bool) -> None:
+    """The member who posted the need hears of each delivery toward it (unless they confirmed it)."""
+    assert ctx.network is not None and ctx.member is not None
+    poster = await ctx.repo(MemberRepo).get(ctx.network.id, need.posted_by) if need.posted_by else None
+    if poster is None or poster.status != "active" or poster.id == ctx.member.id:
+        return
+    today = ctx.today
+
+    def news(t: Translator) -> list[Any]:
+        lines = [t("A delivery toward your need #{id} {description}: {amount}.", id=need.number,
+                   description=need.description, amount=amount_text(t, pledge.amount, pledge.unit))]
+        if fulfilled:
+            lines.append(t("Need #{id} is now fulfilled 🎉", id=need.number))
+        return [Text("\n".join(lines)), need_card(t, progress, today)]
+
+    await ctx.push_member(poster, news, key=f"pledge:{pledge.id}:delivered:school")

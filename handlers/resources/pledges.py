@@ -168,8 +168,23 @@ async def show_draft(ctx: MemberContext) -> None:
         fields.insert(0, (t("Toward need"), f"#{data.get('need_number', data['need'])}"))
     if data.get("note"):
         fields.append((t("Note"), data["note"]))
-    await ctx.reply(Card(title=t("Your pledge"), fields=fields,
-                         buttons=[[ctx.flow_button(t("Pledge"), "save"), ctx.flow_button(t("Cancel"), "cancel")]]))
+    body = await over_pledge_warning(ctx, data)
+    await ctx.reply(Card(title=t("Your pledge"), fields=fields, body=body,
+                         buttons=[[ctx.flow_button(t("Confirm pledge"), "save"),
+                                   ctx.flow_button(t("Cancel"), "cancel")]]))
+
+
+async def over_pledge_warning(ctx: MemberContext, data: Data) -> str:
+    """A warning when the draft pledges more than the need still lacks ("" otherwise)."""
+    need = await ctx.repo(NeedRepo).get(ctx.network.id, data["need"]) if data.get("need") else None
+    if need is None or need.unit != data["unit"]:
+        return ""
+    progress = await need_progress(ctx, need)
+    lacking = max(need.target - progress.pledged, Decimal(0))
+    if Decimal(data["amount"]) <= lacking:
+        return ""
+    return ctx.t("⚠️ This is more than the need still lacks ({lacking} of {target}). You can still confirm.",
+                 lacking=amount_text(ctx.t, lacking, need.unit), target=amount_text(ctx.t, need.target, need.unit))
 
 
 async def save_pledge(ctx: MemberContext, data: Data) -> None:
@@ -196,7 +211,7 @@ router.steps("pledge", {
     "sector": Step(ask_sector, read_sector, next="expected"),
     "expected": Step(ask_expected, read_expected, next=lambda data: "confirm" if data.get("need") else "note"),
     "note": Step(ask_note, read_note, next="confirm"),
-    "confirm": confirm(show_draft, save_pledge, retry=N_("Tap Pledge to confirm, or Cancel.")),
+    "confirm": confirm(show_draft, save_pledge, retry=N_("Tap Confirm pledge, or Cancel.")),
 })
 
 

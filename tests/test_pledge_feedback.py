@@ -1,0 +1,31 @@
+"""What people are told around pledges and polls (issue 13, behaviour 8): the school hears of
+deliveries toward its need, the pledge's confirm button is not labelled like the start button,
+and pledging more than the need lacks is warned before confirming."""
+
+from __future__ import annotations
+
+from tests.test_resources import network_with_people, post_tablets_need
+from tests.support.conversation import Conversation
+
+
+async def test_the_confirm_button_is_not_the_start_button_and_over_pledging_is_warned(bot: Conversation) -> None:
+    await network_with_people(bot)
+    await post_tablets_need(bot)
+    out = await bot("pat@dm: /pledge 1", "pat@dm: 30", "pat@dm: [private sector]", "pat@dm: [Today]")
+    assert "[ยืนยันการสนับสนุน] [ยกเลิก]" in out and "[ร่วมสนับสนุน]" not in out
+    assert "มากกว่าที่ยังขาดอยู่" not in out
+    await bot("pat@dm: [Confirm pledge]")
+    out = await bot("pim@dm: /pledge 1", "pim@dm: 15", "pim@dm: [individual/parent]", "pim@dm: [Today]")
+    assert "⚠️ จำนวนนี้มากกว่าที่ยังขาดอยู่ (ขาด 10 เครื่อง จาก 40 เครื่อง)" in out
+    assert "บันทึกคำมั่น #2 แล้ว" in await bot("pim@dm: [Confirm pledge]")  # a warning, not a refusal
+
+
+async def test_the_school_is_told_of_a_delivery_and_of_its_need_being_fulfilled(bot: Conversation) -> None:
+    await network_with_people(bot)
+    await post_tablets_need(bot)
+    await bot("pat@dm: /pledge 1", "pat@dm: 40", "pat@dm: [private sector]", "pat@dm: [Today]",
+              "pat@dm: [Confirm pledge]")
+    # A coordinator confirms the delivery: the teacher who posted the need hears of it privately.
+    out = await bot("alice@dm: /pledges", "alice@dm: [#1]", "alice@dm: [Mark delivered]", "alice@dm: [Skip]")
+    assert "bot@dm:bob → มีการส่งมอบสำหรับความต้องการ #1 แท็บเล็ตสำหรับชั้น ป.6 ของคุณ: 40 เครื่อง" in out
+    assert "ความต้องการ #1 ได้รับครบแล้ว" in out.split("bot@dm:bob →", 1)[1]
