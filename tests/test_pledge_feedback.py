@@ -1,6 +1,7 @@
 """What people are told around pledges and polls (issue 13, behaviour 8): the school hears of
 deliveries toward its need, the pledge's confirm button is not labelled like the start button,
-and pledging more than the need lacks is warned before confirming."""
+pledging more than the need lacks is warned before confirming, and a poll voter registered by
+the tap hears that the vote counted."""
 
 from __future__ import annotations
 
@@ -29,3 +30,12 @@ async def test_the_school_is_told_of_a_delivery_and_of_its_need_being_fulfilled(
     out = await bot("alice@dm: /pledges", "alice@dm: [#1]", "alice@dm: [Mark delivered]", "alice@dm: [Skip]")
     assert "bot@dm:bob → มีการส่งมอบสำหรับความต้องการ #1 แท็บเล็ตสำหรับชั้น ป.6 ของคุณ: 40 เครื่อง" in out
     assert "ความต้องการ #1 ได้รับครบแล้ว" in out.split("bot@dm:bob →", 1)[1]
+
+
+async def test_a_poll_voter_registered_by_the_tap_hears_that_the_vote_counted(bot: Conversation) -> None:
+    await bot.setup_network("alice", "parents")
+    await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ภูเขา')
+    out = await bot("noi@parents: [ทะเล]")  # not registered yet: the tap registers her as a parent
+    assert "Noi ลงทะเบียนเป็นผู้ปกครอง" in out and "บันทึกคำตอบของ Noi แล้ว" in out
+    assert "ทะเล" not in out.split("บันทึกคำตอบของ Noi", 1)[1]  # the group is not told what she chose
+    assert "จำนวนผู้โหวต: 1" in await bot("alice@parents: /results 1")

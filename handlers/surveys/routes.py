@@ -157,6 +157,7 @@ async def _answer_target(ctx: Context, count: int) -> tuple[Member, Survey, list
 @router.button("sv", member=False)
 async def choice_button(ctx: Context) -> None:
     """A tap on an option: ``1|sv|<survey>|<question position>|<option index>``."""
+    newcomer = ctx.member is None  # registered by this very tap (in a group)
     target = await _answer_target(ctx, 3)
     if target is None:
         return
@@ -196,6 +197,10 @@ async def choice_button(ctx: Context) -> None:
         ctx.toast = ctx.t("Your vote is saved: {choice}. Tap another option to change it.", choice=chosen)
     else:
         ctx.toast = ctx.t("Saved: {choice} (question {n}/{total}).", choice=chosen, n=position, total=total)
+    if newcomer and recorded.changed:
+        # The welcome is a message, and platforms drop a group toast beside a message: say that
+        # the tap counted too (not what was chosen: the group reads it).
+        await ctx.reply(ctx.t("{name}, your answer is saved.", name=member.display_name))
 
 
 @router.button("svc", member=False)
