@@ -17,7 +17,7 @@ from handlers._common.groups import chat_name, group_picker, linked_groups, shor
 from storage.deliveries import ChatDeliveries, DeliveryRepo
 from storage.line import LineStatsRepo
 from storage.meetings import Announcement, AnnouncementRepo
-from storage.membership import Chat, Member, MemberRepo, OrganisationRepo
+from storage.membership import Chat, ChatRepo, Member, MemberRepo, OrganisationRepo
 
 ORDER = 40
 router = Router()
@@ -384,15 +384,22 @@ async def deliveries(ctx: MemberContext) -> None:
     counts = await repo.status_counts(ctx.network.id)
     lines = [t("Deliveries: {pending} pending, {dead} failed (dead letters), {sent} sent in total.",
                pending=counts.get("pending", 0), dead=counts.get("dead", 0), sent=counts.get("sent", 0))]
+
+    def group_line(chat: Chat, pending: int, dead: int, sent: int) -> str:
+        line = t("• {chat}: pending {pending} · failed {dead} · sent this week {sent}", chat=chat_name(t, chat),
+                 pending=pending, dead=dead, sent=sent)
+        return line + " " + t("(the bot cannot reach this group)") if not chat.active else line
+
     for row in rows:
         if row.kind != "group":
             continue
         week = recent.get(row.chat_id)
-        line = t("• {chat}: pending {pending} · failed {dead} · sent this week {sent}", chat=chat_name(t, _as_chat(row)),
-                 pending=row.pending, dead=row.dead, sent=week.sent if week else 0)
-        if not row.active:
-            line += " " + t("(the bot cannot reach this group)")
-        lines.append(line)
+        lines.append(group_line(_as_chat(row), row.pending, row.dead, week.sent if week else 0))
+    # Linked groups that have had nothing to deliver yet are listed too: one that removed the bot shows it.
+    listed = {row.chat_id for row in rows}
+    for chat in await ctx.repo(ChatRepo).linked_groups(ctx.network.id, active_only=False):
+        if chat.id not in listed:
+            lines.append(group_line(chat, 0, 0, 0))
     private = [r for r in rows if r.kind != "group"]
     if private:
         p_sent, p_pending, p_dead = totals(private)

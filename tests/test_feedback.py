@@ -1,7 +1,7 @@
-"""What people are told around pledges and polls (issue 13, behaviour 8): the school hears of
-deliveries toward its need, the pledge's confirm button is not labelled like the start button,
-pledging more than the need lacks is warned before confirming, and a poll voter registered by
-the tap hears that the vote counted."""
+"""What people are told (issue 13, behaviour 8): the school hears of deliveries toward its need,
+the pledge's confirm button is not labelled like the start button, pledging more than the need
+lacks is warned before confirming, a poll voter registered by the tap hears that the vote
+counted, and /deliveries shows a group that removed the bot as unreachable."""
 
 from __future__ import annotations
 
@@ -39,3 +39,13 @@ async def test_a_poll_voter_registered_by_the_tap_hears_that_the_vote_counted(bo
     assert "Noi ลงทะเบียนเป็นผู้ปกครอง" in out and "บันทึกคำตอบของ Noi แล้ว" in out
     assert "ทะเล" not in out.split("บันทึกคำตอบของ Noi", 1)[1]  # the group is not told what she chose
     assert "จำนวนผู้โหวต: 1" in await bot("alice@parents: /results 1")
+
+
+async def test_deliveries_shows_a_group_that_removed_the_bot(bot: Conversation) -> None:
+    await bot.setup_network()
+    await bot("alice@parents: /linkgroup")
+    await bot(":kick parents")  # nothing was ever pushed there
+    out = await bot("alice@dm: /deliveries")
+    line = next(text for text in out.splitlines() if "parents" in text)
+    assert "(บอตส่งถึงกลุ่มนี้ไม่ได้)" in line
+    assert "(บอตส่งถึงกลุ่มนี้ไม่ได้)" not in next(text for text in out.splitlines() if "teachers" in text)
