@@ -17,6 +17,7 @@ from bot.roles import Role
 from bot.router import Router
 from bot.summary import Period, SummarySection
 from handlers._common.buttons import load_or_expire
+from handlers._common.formatting import example_date
 from handlers._common.groups import duration_text, group_picker, linked_groups, short, toggle
 from storage.deliveries import TaskOutcomeRepo
 from storage.meetings import Meeting, MeetingRepo
@@ -44,15 +45,16 @@ def reminder_offsets(network: Network | None) -> list[int]:
     return offsets
 
 
-def date_error(t: Translator, code: str) -> str:
+def date_error(ctx: BaseContext, code: str) -> str:
+    t, example = ctx.t, example_date(ctx, 4, "14:00")
     messages = {
-        "missing_time": t("Please add a time too, e.g. 25/11/2569 14:00."),
+        "missing_time": t("Please add a time too, e.g. {example}.", example=example),
         "impossible": t("That date or time does not exist. Please check it."),
         "ambiguous_year": t("Please write the year in full, e.g. 2569 or 2026."),
         "year_out_of_range": t("That year is out of range. Please check it."),
     }
-    return messages.get(code, t("I could not read that date and time. Examples: 25/11/2569 14:00, "
-                                "พรุ่งนี้ 9 น., 2026-11-25 14:00."))
+    return messages.get(code, t("I could not read that date and time. Examples: {example}, พรุ่งนี้ 9 น.",
+                                example=example))
 
 
 DURATION_RE = re.compile(r"^(?P<n>\d+(?:[.,]\d+)?)\s*(?P<unit>h|hr|hrs|hour|hours|ชม\.?|ชั่วโมง|"
@@ -192,14 +194,15 @@ async def read_title(ctx: MemberContext, value: str) -> Data | Retry:
 
 
 async def ask_when(ctx: MemberContext) -> None:
-    await ctx.reply(ctx.t("When is it? Send the date and time, e.g. 25/11/2569 14:00 or พรุ่งนี้ 9 น."))
+    await ctx.reply(ctx.t("When is it? Send the date and time, e.g. {example} or พรุ่งนี้ 9 น.",
+                          example=example_date(ctx, 4, "14:00")))
 
 
 async def read_when(ctx: MemberContext, value: str) -> Data | Retry:
     try:
         starts = ctx.to_utc(parse_datetime(value, ctx.today))
     except DateInputError as exc:
-        return Retry(date_error(ctx.t, exc.code))
+        return Retry(date_error(ctx, exc.code))
     if starts <= ctx.now:
         return Retry(ctx.t("That time has already passed. Please send a future date and time."))
     return {"starts": starts.isoformat()}
@@ -467,7 +470,7 @@ async def reschedule_flow(ctx: MemberContext) -> None:
     try:
         starts = ctx.to_utc(parse_datetime(ctx.input.strip(), ctx.today))
     except DateInputError as exc:
-        await ctx.reply(date_error(ctx.t, exc.code))
+        await ctx.reply(date_error(ctx, exc.code))
         return
     if starts <= ctx.now:
         await ctx.reply(ctx.t("That time has already passed. Please send a future date and time."))

@@ -5,6 +5,8 @@ counted, and /deliveries shows a group that removed the bot as unreachable."""
 
 from __future__ import annotations
 
+import re
+
 from tests.test_resources import network_with_people, post_tablets_need
 from tests.support.conversation import Conversation
 
@@ -49,3 +51,26 @@ async def test_deliveries_shows_a_group_that_removed_the_bot(bot: Conversation) 
     line = next(text for text in out.splitlines() if "parents" in text)
     assert "(บอตส่งถึงกลุ่มนี้ไม่ได้)" in line
     assert "(บอตส่งถึงกลุ่มนี้ไม่ได้)" not in next(text for text in out.splitlines() if "teachers" in text)
+
+
+def example_in(out: str, after: str = "เช่น") -> str:
+    """The date (and time) a prompt offers as its example: what follows ``after``."""
+    match = re.search(after + r" (\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2})?)", out)
+    assert match, out
+    return match.group(1)
+
+
+async def test_prompt_examples_are_dates_to_come_whatever_the_day(bot: Conversation) -> None:
+    await network_with_people(bot)
+    await bot(":clock 2027-03-01 09:00")  # months after any date written into a prompt
+    out = await bot("bob@dm: /need", "bob@dm: [materials/equipment]", "bob@dm: แท็บเล็ต", "bob@dm: 40 เครื่อง")
+    example = example_in(out)
+    assert "ต้องการภายใน" in await bot(f"bob@dm: {example}")  # the example is accepted as it stands
+    await bot("bob@dm: [Post]")
+    out = await bot("pat@dm: /pledge 1", "pat@dm: 10", "pat@dm: [private sector]")
+    assert "กำหนดส่งมอบ" in await bot(f"pat@dm: {example_in(out)}")
+    await bot("pat@dm: [Cancel]")
+    out = await bot("alice@teachers: /meeting ประชุมครู")
+    assert "ประชุมนานเท่าไร" in await bot(f"alice@teachers: {example_in(out)}")
+    out = await bot("alice@teachers: /cancel", 'alice@teachers: /poll "ไปไหนดี" ทะเล')
+    assert "📊" in await bot(f'alice@teachers: /poll "ไปไหนดี" ทะเล | ภูเขา | ปิด {example_in(out, "ปิด")}')

@@ -13,7 +13,7 @@ from bot.roles import Role
 from bot.router import Router, Where
 from handlers._common.buttons import grid
 from handlers._common.flows import confirm
-from handlers._common.formatting import amount_text
+from handlers._common.formatting import amount_text, example_date
 from handlers._common.parsing import parse_future_date
 from handlers.resources.cards import (
     load_need,
@@ -105,7 +105,7 @@ async def read_amount(ctx: MemberContext, value: str) -> Data | Retry:
 
 
 async def ask_needed_by(ctx: MemberContext) -> None:
-    await ctx.reply(ctx.t("By when is it needed? e.g. 15/1/2570"))
+    await ctx.reply(ctx.t("By when is it needed? e.g. {example}", example=example_date(ctx, 30)))
 
 
 async def read_needed_by(ctx: MemberContext, value: str) -> Data | Retry:

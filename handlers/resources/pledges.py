@@ -14,7 +14,7 @@ from bot.roles import STAFF, Role
 from bot.router import Router
 from handlers._common.buttons import grid
 from handlers._common.flows import confirm
-from handlers._common.formatting import amount_text
+from handlers._common.formatting import amount_text, example_date
 from handlers._common.members import is_coordinator
 from handlers._common.parsing import is_skip, parse_future_date
 from handlers.resources.cards import (
@@ -134,7 +134,7 @@ async def read_sector(ctx: MemberContext, value: str) -> Data | Retry:
 
 async def ask_expected(ctx: MemberContext) -> None:
     t = ctx.t
-    await ctx.reply(Text(t("When do you expect to deliver it? e.g. 30/11/2569"),
+    await ctx.reply(Text(t("When do you expect to deliver it? e.g. {example}", example=example_date(ctx, 10)),
                          buttons=[[ctx.flow_button(t("Today"), "today"), ctx.flow_button(t("In a week"), "week")]]))
 
 

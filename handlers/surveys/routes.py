@@ -18,6 +18,7 @@ from bot.roles import Role
 from bot.router import Router, Rule, Where
 from bot.summary import Period, SummarySection
 from handlers._common.flows import confirm
+from handlers._common.formatting import example_date
 from handlers.membership import register_parent
 from handlers.surveys import create as survey_create
 from handlers.surveys.logic import (
@@ -303,10 +304,10 @@ def quoted_form(poll: PollText) -> str:
 
 
 @router.command("poll", "โพล", roles=STAFF, where=Where.GROUP,
-                help=N_('A quick poll in this group: /poll "Question" option A | option B [| until 25/11/2569 18:00]'))
+                help=N_('A quick poll in this group: /poll "Question" option A | option B [| until tomorrow 18:00]'))
 async def poll_command(ctx: MemberContext) -> None:
     usage = ctx.t('Usage: /poll "Question" option A | option B | option C, optionally ending with '
-                  '| until 25/11/2569 18:00. From 2 to 10 options.')
+                  '| until {example}. From 2 to 10 options.', example=example_date(ctx, 3, "18:00"))
     if not ctx.args.strip():
         await ctx.reply(usage)
         return
