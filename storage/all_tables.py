@@ -9,3 +9,5 @@ import storage.surveys  # noqa: F401
 import storage.activities  # noqa: F401
 import storage.telegram  # noqa: F401
 import storage.line  # noqa: F401
+import storage.counters  # noqa: F401
+import storage.knowledge  # noqa: F401
