@@ -153,7 +153,7 @@ def _practice(row: Any) -> Practice:
 
 def practice_text(values: dict[str, Any]) -> str:
     """The searchable text of a practice's fields, one chunk per field so words never join."""
-    parts = []
+    parts: list[Any] = []
     for field in _SEARCHED_FIELDS:
         value = values.get(field) or ""
         parts.extend(value if isinstance(value, list) else [value])
@@ -183,7 +183,7 @@ class PracticeRepo(Repo):
                                      practices.c.deleted_at.is_(None)))).first()
         return _practice(row) if row else None
 
-    async def update(self, network_id: int, number: int, *, now: datetime, **values: Any) -> Practice | None:
+    async def update(self, network_id: int, number: int, /, *, now: datetime, **values: Any) -> Practice | None:
         """Change some fields (``PRACTICE_FIELDS``) and re-index its words; None if it is gone."""
         if set(values) - PRACTICE_FIELDS:
             raise ValueError(f"cannot update practice columns {set(values) - PRACTICE_FIELDS}")
