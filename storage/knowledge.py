@@ -91,6 +91,7 @@ offers = sa.Table(
     sa.Column("place", sa.String(200)),
     sa.Column("available_from", sa.Date),  # None: from the day it is offered
     sa.Column("available_until", sa.Date, nullable=False),
+    # "open" until the offerer pledges it ("used") or its last day passes ("expired").
     sa.Column("status", sa.String(12), nullable=False, server_default="open"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
@@ -98,7 +99,7 @@ offers = sa.Table(
     sa.Index("ix_offers_network_status_type", "network_id", "status", "resource_type", "available_until"),
 )
 
-OFFER_STATUSES = ("open", "used", "expired")
+MAX_QUERY_TERMS = 10  # a pasted paragraph must not become a hundred-term lookup
 PRACTICE_FIELDS = frozenset({"title", "description", "aim", "subjects", "grades", "link", "photo_ref",
                              "organisation_id"})
 _SEARCHED_FIELDS = ("title", "description", "aim", "subjects", "grades")
@@ -210,7 +211,7 @@ class PracticeRepo(Repo):
 
     async def search(self, network_id: int, query: str, *, limit: int = 5, offset: int = 0) -> list[PracticeHit]:
         """Practices of the network with any of the query's words: most words matched first, then newest."""
-        terms = query_terms(query)
+        terms = query_terms(query)[:MAX_QUERY_TERMS]
         if not terms:
             return []
         matched = sa.func.count().label("matched")

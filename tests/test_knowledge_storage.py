@@ -120,6 +120,8 @@ async def test_mixed_thai_and_english_rank_by_words_matched_then_newest(db: Data
         assert await titles(repo, a.id, "ACTIVE learning") == ["Active Learning"]
         assert await titles(repo, a.id, "สื่อการสอนAI") == await titles(repo, a.id, "สื่อการสอน AI")
         assert [h.matched for h in await repo.search(a.id, "สื่อการสอน ai")] == [2, 1, 1]
+        # A pasted paragraph looks for its first ten words only.
+        assert await titles(repo, a.id, "แมว หมา ช้าง ม้า วัว ควาย ไก่ เป็ด ปลา นก Active") == []
         # Pages.
         assert await titles(repo, a.id, "สื่อการสอน AI", limit=1, offset=1) == ["สื่อการสอนวิทยาศาสตร์"]
 
@@ -237,3 +239,14 @@ async def test_offers_matched_to_a_need_enough_or_partial(db: Database) -> None:
                                    expected_date=TODAY, note=None, now=NOW)
         assert await OfferRepo(conn).for_need(a.id, need, TODAY) == []
         assert await OfferRepo(conn).needs_for(big, TODAY) == []
+
+
+async def test_the_search_benchmark_runs_on_tiny_data(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.knowledge_search import QUERIES, main
+
+    assert await main(["--practices", "300", "--networks", "2", "--repeats", "1", "--engine", "sqlite"]) == 0
+    out = capsys.readouterr().out
+    assert "== SQLite: 300 practices" in out and "search terms, 2 network(s)" in out
+    rows = [line for line in out.splitlines() if line.strip().startswith(QUERIES[0] + " ")]
+    assert len(rows) == 1 and rows[0].rstrip().endswith("x")
+    assert "all queries: median" in out and "LIKE scan median" in out
