@@ -4,6 +4,7 @@ isolation), "useful" reactions, offers listed, expired and matched to needs."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -86,6 +87,18 @@ async def test_numbers_are_per_network_and_never_reused(db: Database) -> None:
                                           now=NOW)
         assert offer.number == 1
         assert await next_number(conn, a.id, "practice") == 4
+
+
+async def test_concurrent_writers_never_share_a_number(db: Database) -> None:
+    async with db.transaction() as conn:
+        network = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=NOW)
+
+    async def take() -> list[int]:
+        async with db.transaction() as conn:
+            return [await next_number(conn, network.id, "practice") for _ in range(5)]
+
+    taken = await asyncio.gather(*(take() for _ in range(4)))
+    assert sorted(n for numbers in taken for n in numbers) == list(range(1, 21))
 
 
 async def test_thai_search_finds_a_word_inside_a_compound(db: Database) -> None:
