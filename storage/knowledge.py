@@ -214,18 +214,22 @@ class PracticeRepo(Repo):
         terms = query_terms(query)[:MAX_QUERY_TERMS]
         if not terms:
             return []
-        matched = sa.func.count().label("matched")
-        ranked = (sa.select(practice_terms.c.practice_id, matched)
-                  .where(practice_terms.c.network_id == network_id, practice_terms.c.term.in_(terms))
-                  .group_by(practice_terms.c.practice_id)
-                  # ids grow with time, so the larger id is the newer practice
-                  .order_by(matched.desc(), practice_terms.c.practice_id.desc())
-                  .limit(limit).offset(offset).subquery())
+        found = sa.select(practice_terms.c.practice_id).where(practice_terms.c.network_id == network_id)
+        newest = practice_terms.c.practice_id.desc()  # ids grow with time: the larger id is the newer practice
+        if len(terms) == 1:
+            # Every hit matches the one term: newest first straight off the index, nothing to count.
+            ranked = (found.add_columns(sa.literal(1).label("matched"))
+                      .where(practice_terms.c.term == terms[0]).order_by(newest))
+        else:
+            matched = sa.func.count().label("matched")
+            ranked = (found.add_columns(matched).where(practice_terms.c.term.in_(terms))
+                      .group_by(practice_terms.c.practice_id).order_by(matched.desc(), newest))
+        page = ranked.limit(limit).offset(offset).subquery()
         rows = (await self.conn.execute(
-            _practice_select().add_columns(ranked.c.matched)
-            .join(ranked, ranked.c.practice_id == practices.c.id)
+            _practice_select().add_columns(page.c.matched)
+            .join(page, page.c.practice_id == practices.c.id)
             .where(practices.c.network_id == network_id, practices.c.deleted_at.is_(None))
-            .order_by(ranked.c.matched.desc(), practices.c.id.desc()))).all()
+            .order_by(page.c.matched.desc(), practices.c.id.desc()))).all()
         return [PracticeHit(_practice(r), int(r.matched)) for r in rows]
 
     async def recent(self, network_id: int, *, limit: int = 5, offset: int = 0,

@@ -9,7 +9,8 @@ fewest dictionary words that cover it exactly). A *query* is segmented the same 
 not decomposed, so "สื่อการสอน" looks for that word and "สื่อ" finds both. Thai
 stop words ("การ", "ของ", "และ"…) are dropped on both sides; Latin words are lower-cased
 and split at punctuation ("Active-Learning" → "active", "learning"); Thai digits become
-Arabic ones.
+Arabic ones; a grade ("ป.4", "ม. 1", "อ.๒") is one term, so "ป.4" does not look for every
+"ป" and every "4".
 
 PyThaiNLP is imported on first use: loading its dictionary takes about half a second,
 which start-up must not pay.
@@ -29,6 +30,9 @@ MIN_PART = 3
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _LATIN_WORD = re.compile(r"[0-9a-z]+")
 _HAS_THAI = re.compile(r"[\u0e00-\u0e7f]")
+# Primary (ป), secondary (ม) and kindergarten (อ) grades, written "ป.4" or "ป. 4".
+_GRADE = re.compile(r"([ปมอ])\.\s*([0-9]{1,2})(?![0-9])")
+_GRADE_TERM = re.compile(r"[ปมอ]\.[0-9]{1,2}")
 _ENGLISH_STOP_WORDS = frozenset({"a", "an", "and", "the", "of", "for", "to", "in", "on", "with", "by", "at", "or"})
 
 
@@ -50,7 +54,8 @@ def query_terms(text: str) -> list[str]:
 
 
 def _normalise(text: str) -> str:
-    return unicodedata.normalize("NFC", text).translate(_THAI_DIGITS).lower()
+    text = unicodedata.normalize("NFC", text).translate(_THAI_DIGITS).lower()
+    return _GRADE.sub(r" \1.\2 ", text)  # a grade becomes a chunk of its own
 
 
 @lru_cache(maxsize=8192)
@@ -59,11 +64,13 @@ def _chunk_words(chunk: str) -> tuple[str, ...]:
     from pythainlp.tokenize import word_tokenize
     from pythainlp.util import normalize
 
+    if _GRADE_TERM.fullmatch(chunk):
+        return (chunk,)
     words: list[str] = []
     stop = _thai_stop_words()
     for token in word_tokenize(normalize(chunk), engine="newmm", keep_whitespace=False):
         if _HAS_THAI.search(token):
-            # Keep Thai letters and marks; "ป." and "ม.1" lose their dots.
+            # Keep Thai letters and marks: "ฯลฯ" stays, a stray "." goes.
             word = "".join(c for c in token if _HAS_THAI.match(c) or c.isalnum())
             if word and word not in stop:
                 words.append(word[:MAX_TERM])

@@ -36,7 +36,8 @@ def test_english_is_lower_cased_and_split_at_punctuation() -> None:
 
 
 def test_thai_digits_grades_and_repeated_query_words() -> None:
-    assert query_terms("ป.๔") == query_terms("ป.4") == ["ป", "4"]
+    assert query_terms("ป.๔") == query_terms("ป. 4") == query_terms("ป.4") == ["ป.4"]
+    assert query_terms("คณิตศาสตร์ชั้นม.1/2") == ["คณิตศาสตร์", "ชั้น", "ม.1", "2"]
     assert query_terms("สื่อ สื่อ AI ai") == ["สื่อ", "ai"]
 
 
