@@ -63,7 +63,7 @@ VILLAGES = ["หนองบัว", "โนนสูง", "ดอนแก้�
 
 QUERIES = ["สื่อการสอน", "คณิตศาสตร์ ป.4", "ห้องเรียนกลับด้าน", "Active Learning", "เศษส่วน", "AI",
            "การอ่านจับใจความ ภาษาไทย", "นักเรียน", "วิทยาศาสตร์ ระบบสุริยะ ม.1", "เกม", "ChatGPT ใบงาน",
-           "ไม่มีคำนี้ในคลัง"]
+           "นักเรียน ครู ใบงาน", "ไม่มีคำนี้ในคลัง"]
 PRACTICE_COLUMNS = ["network_id", "number", "author_id", "organisation_id", "title", "description", "aim",
                     "subjects", "grades", "link", "photo_ref", "created_at", "updated_at", "deleted_at"]
 TERM_COLUMNS = ["practice_id", "term", "network_id"]

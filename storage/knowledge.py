@@ -3,11 +3,14 @@ and offers of resources matched to needs (tables and repositories).
 
 Search: each practice's words (:func:`storage.thai_text.index_terms` of its title,
 description, aim, subjects and grades) are rows of ``practice_terms``, keyed by network
-and term. A query is one indexed lookup per term and a GROUP BY that counts the query
-terms each practice matches: the same SQL on SQLite and PostgreSQL, ranked exactly as the
-library promises (more matched terms first, then newer). Neither engine can segment Thai
-itself (FTS5's and tsvector's tokenizers split at spaces), so segmentation happens in
-Python either way; a terms table keeps one code path instead of FTS5 plus tsvector.
+and term. A query reads only the index ``(network_id, term, practice_id)``: a GROUP BY
+counts the query terms each practice matches, ranked exactly as the library promises
+(more matched terms first, then newer); a one-term query needs no counting and reads its
+newest hits off the index. The same SQL runs on SQLite and PostgreSQL. Neither engine can
+segment Thai itself (FTS5's and tsvector's tokenizers split at spaces and punctuation), so
+segmentation happens in Python either way; a terms table then keeps one code path (rather
+than FTS5 plus tsvector, whose bm25/ts_rank orderings differ from each other and from the
+promise), and deleting a practice's rows hides it from search at once.
 
 Offers reuse the vocabulary of needs and pledges by value: ``resource_type`` is one of
 the resource types, ``source_sector`` (the channel) one of the sectors, amounts are
