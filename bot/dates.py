@@ -14,6 +14,8 @@ from typing import Final, Literal
 
 from babel.dates import get_day_names, get_month_names
 
+from bot.academic import BE_OFFSET, DEFAULT_CALENDAR
+
 __all__ = [
     "BE_OFFSET",
     "MAX_YEAR",
@@ -50,7 +52,6 @@ class DateInputError(ValueError):
         self.code: DateErrorCode = code
 
 
-BE_OFFSET: Final = 543
 MIN_YEAR: Final = 1950  # Gregorian, inclusive
 MAX_YEAR: Final = 2200  # Gregorian, inclusive
 
@@ -423,14 +424,9 @@ def _month_period(year: int, month: int) -> tuple[dt.date, dt.date]:
 
 
 def _term_containing(today: dt.date) -> tuple[dt.date, dt.date]:
-    """Term 1 = 16 May-15 Oct, term 2 = 1 Nov-31 Mar; gaps map to the term just ended."""
-    y = today.year
-    term1 = (dt.date(y, 5, 16), dt.date(y, 10, 16))
-    if today >= dt.date(y, 11, 1):
-        return dt.date(y, 11, 1), dt.date(y + 1, 4, 1)
-    if today >= term1[0]:
-        return term1  # includes the 16-31 Oct gap
-    return dt.date(y - 1, 11, 1), dt.date(y, 4, 1)  # Jan-Mar, and the Apr-mid-May gap
+    """The default academic calendar's term on ``today``; breaks map to the term just ended."""
+    span = DEFAULT_CALENDAR.term_on(today).span
+    return span.start, span.end
 
 
 def _keyword_period(kind: str, today: dt.date) -> tuple[dt.date, dt.date]:

@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--network", type=int, help="network id (needed when there are several)")
     export.add_argument("--out", help="file to write (default: standard output)")
     export.add_argument("--lang", choices=["th", "en"], help="language of the headings (default: the network's)")
+
+    commands.add_parser("doctor", help="check settings, database, secret key and platform credentials")
+    backup = commands.add_parser("backup", help="back up the database (SQLite online backup; PostgreSQL pg_dump)")
+    backup.add_argument("--out", type=Path, help="file to write (default: EDUNET_BACKUP_DIR/edunet-TIMESTAMP.…)")
+    restore = commands.add_parser("restore", help="replace the database's contents with a backup (stop the bot first)")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--force", action="store_true", help="replace a database that holds data")
     return parser
 
 
@@ -58,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     from bot.config import Settings
 
     overrides = {"database_url": args.database} if args.database else {}
+    if args.command == "doctor":
+        from edunet.doctor import run_doctor
+
+        return asyncio.run(run_doctor(overrides))
     settings = Settings(**overrides)
     level = settings.log_level
     if args.command == "console" and "EDUNET_LOG_LEVEL" not in os.environ:
@@ -97,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
             from handlers import build_router
 
             return asyncio.run(run_line_command(settings, args, build_router()))
+        if args.command in ("backup", "restore"):
+            from edunet.backup import run_backup, run_restore
+
+            if args.command == "backup":
+                return run_backup(settings, args.out)
+            return asyncio.run(run_restore(settings, args.file, force=args.force))
         if args.command == "serve":
             from edunet.serve import serve
 

@@ -9,5 +9,6 @@ import storage.surveys  # noqa: F401
 import storage.activities  # noqa: F401
 import storage.telegram  # noqa: F401
 import storage.line  # noqa: F401
+import storage.goals.tables  # noqa: F401
 import storage.counters  # noqa: F401
 import storage.knowledge  # noqa: F401

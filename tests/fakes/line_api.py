@@ -218,6 +218,8 @@ class FakeLineAPI:
             "chatMode": "bot",
             "markAsReadMode": "auto",
         }
+        #: What GET /v2/bot/channel/webhook/endpoint reports (set in the LINE Developers console).
+        self.webhook_endpoint: dict[str, Any] = {"endpoint": "https://example.com/webhooks/line", "active": True}
 
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
@@ -510,6 +512,7 @@ class FakeLineAPI:
             ("GET", "/v2/bot/room/{roomId}/members/count", self._group_count),
             ("GET", "/v2/bot/room/{roomId}/member/{userId}", self._member_profile),
             ("GET", "/v2/bot/info", self._info),
+            ("GET", "/v2/bot/channel/webhook/endpoint", self._webhook_endpoint),
             ("POST", "/v2/bot/chat/loading/start", self._loading),
             ("POST", "/v2/bot/richmenu", self._create_rich_menu),
             ("POST", "/v2/bot/richmenu/validate", self._ok),
@@ -653,6 +656,9 @@ class FakeLineAPI:
 
     async def _info(self, rec: RecordedRequest, params: dict[str, str]) -> _Response:
         return 200, self.bot_info, {}
+
+    async def _webhook_endpoint(self, rec: RecordedRequest, params: dict[str, str]) -> _Response:
+        return 200, self.webhook_endpoint, {}
 
     async def _loading(self, rec: RecordedRequest, params: dict[str, str]) -> _Response:
         return 202, {}, {}

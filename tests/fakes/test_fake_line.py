@@ -235,6 +235,15 @@ async def test_profile_group_and_bot_info(fake: FakeLineAPI, api: AsyncMessaging
     assert fake.violations == []
 
 
+async def test_webhook_endpoint_information(fake: FakeLineAPI, api: AsyncMessagingApi, spec: LineSpec) -> None:
+    fake.webhook_endpoint = {"endpoint": "https://bot.example.org/webhooks/line", "active": False}
+    hook = await api.get_webhook_endpoint()
+    assert (hook.endpoint, hook.active) == ("https://bot.example.org/webhooks/line", False)
+    for rec in fake.requests:
+        assert spec.response_errors(rec.method, rec.path, rec.status, rec.response) == []
+    assert fake.violations == []
+
+
 async def test_rich_menu_lifecycle(fake: FakeLineAPI, api_client: AsyncApiClient, api: AsyncMessagingApi) -> None:
     menu = RichMenuRequest(
         size=RichMenuSize(width=2500, height=843),

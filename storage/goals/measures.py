@@ -1,0 +1,237 @@
+"""A target's actual value, computed from the tables the bot already keeps (activities, pledges,
+needs, surveys, meetings, tasks, indicator reports): progress is never typed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from storage.activities import activities, needs
+from storage.goals.goal_repo import Target, TargetError
+from storage.goals.tables import indicator_reports, plan_projects, plan_tasks
+from storage.meetings import meetings
+from storage.repo import Repo
+from storage.resource_repo import PledgeRepo, PledgeTotal, from_x100
+from storage.surveys import survey_answers, survey_questions, survey_responses, surveys
+
+# The surveys' rule: figures from fewer answers than this are hidden for anonymous surveys.
+MIN_ANSWERS: Final = 5
+BAHT: Final = "THB"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A target's actual value; ``None`` when there is nothing to show (no answers yet, hidden, unknown)."""
+
+    value: Decimal | None
+    suppressed: bool = False  # hidden by the anonymity rule
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant a local day starts at (timestamp columns are compared in UTC)."""
+    return datetime.combine(day, time.min, tz).astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class ActivityGroup:
+    category: str
+    aim: str
+    count: int
+    participants: int
+    minutes: int
+
+
+def count_activities(groups: list[ActivityGroup], what: str, *, category: str | None = None,
+                     aim: str | None = None) -> Decimal:
+    """How many activities (``activities``), people (``participants``) or hours (``hours``), optionally of
+    one category or one aim."""
+    chosen = [g for g in groups if category in (None, g.category) and aim in (None, g.aim)]
+    if what == "activities":
+        return Decimal(sum(g.count for g in chosen))
+    if what == "participants":
+        return Decimal(sum(g.participants for g in chosen))
+    return (Decimal(sum(g.minutes for g in chosen)) / 60).quantize(Decimal("0.01"))
+
+
+def sum_resources(totals: list[PledgeTotal], *, measure: str, resource_type: str | None = None,
+                  sector: str | None = None, unit: str | None = None) -> Decimal:
+    """Baht, or one unit of quantity, optionally of one channel (resource type) or source sector."""
+    wanted_unit = BAHT if measure == "baht" else unit
+    return sum((t.amount for t in totals if t.unit == wanted_unit and resource_type in (None, t.resource_type)
+                and sector in (None, t.source_sector)), Decimal(0))
+
+
+class PeriodTotals:
+    """One network's activity and pledge totals over one period, each read at most once: the targets of a
+    screen of goals and the review's own tables share them."""
+
+    def __init__(self, repo: MeasureRepo, network_id: int, days: tuple[date, date], tz: ZoneInfo) -> None:
+        self.repo, self.network_id, self.days = repo, network_id, days
+        self.start, self.end = local_midnight(days[0], tz), local_midnight(days[1], tz)
+        self._activities: list[ActivityGroup] | None = None
+        self._pledges: dict[str, list[PledgeTotal]] = {}
+
+    async def activities(self) -> list[ActivityGroup]:
+        """Activities by category and aim."""
+        if self._activities is None:
+            self._activities = await self.repo.activity_groups(self.network_id, *self.days)
+        return self._activities
+
+    async def pledges(self, stage: str) -> list[PledgeTotal]:
+        """Pledged (made in the period, not cancelled) or delivered (in the period), by channel, sector, unit."""
+        if stage not in self._pledges:
+            repo = PledgeRepo(self.repo.conn)
+            read = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
+            self._pledges[stage] = await read(self.network_id, self.start, self.end)
+        return self._pledges[stage]
+
+
+class MeasureRepo(Repo):
+    """The actual value of targets over a period of local dates ``[start, end)``, from the bot's own data.
+
+    ``now`` bounds what has happened (a meeting is held once it has started); ``tz`` turns the
+    local dates into instants for timestamp columns.
+    """
+
+    def period(self, network_id: int, start: date, end: date, *, tz: ZoneInfo) -> PeriodTotals:
+        return PeriodTotals(self, network_id, (start, end), tz)
+
+    async def actual(self, target: Target, start: date, end: date, *, tz: ZoneInfo, now: datetime) -> Measured:
+        return (await self.actuals([target], self.period(target.network_id, start, end, tz=tz), now=now))[0]
+
+    async def actuals(self, targets: list[Target], period: PeriodTotals, *, now: datetime) -> list[Measured]:
+        """Every target's actual value over ``period`` (in order); the targets are of the period's network."""
+        if any(t.network_id != period.network_id for t in targets):
+            raise ValueError("targets of another network")
+        return [await self._measure(target, period, now) for target in targets]
+
+    async def _measure(self, target: Target, totals: PeriodTotals, now: datetime) -> Measured:
+        kind, p, network = target.kind, target.params, target.network_id
+        if kind in ("activities", "participants", "hours"):
+            return Measured(count_activities(await totals.activities(), kind, category=p.get("category"),
+                                             aim=p.get("aim")))
+        if kind == "resources":
+            return Measured(sum_resources(await totals.pledges(p["stage"]), measure=p["measure"],
+                                          resource_type=p.get("resource_type"), sector=p.get("sector"),
+                                          unit=p.get("unit")))
+        if kind == "needs_fulfilled":
+            return Measured(await self.needs_fulfilled(network, totals.start, totals.end,
+                                                       resource_type=p.get("resource_type")))
+        if kind == "survey_mean":
+            return await self.survey_mean(network, p["survey"], p["question"])
+        if kind == "survey_response_rate":
+            return await self.survey_response_rate(network, p["survey"], p.get("question"))
+        if kind == "meetings":
+            return Measured(await self.meetings_held(network, totals.start, min(totals.end, now)))
+        if kind == "tasks_on_time":
+            return Measured(await self.tasks_on_time(network, *totals.days, project=p.get("project")))
+        if kind == "manual":
+            return Measured(await self.latest_report(target))
+        raise TargetError("kind")
+
+    async def activity_groups(self, network_id: int, start: date, end: date) -> list[ActivityGroup]:
+        """Count, participants and minutes in [start, end) by category and aim: an index-only scan of the
+        covering index the summary uses."""
+        a = activities.c
+        rows = (await self.conn.execute(
+            sa.select(a.category, a.aim, sa.func.count().label("n"),
+                      sa.func.coalesce(sa.func.sum(a.participants), 0).label("people"),
+                      sa.func.coalesce(sa.func.sum(a.minutes), 0).label("minutes"))
+            .where(a.network_id == network_id, a.activity_date >= start, a.activity_date < end)
+            .group_by(a.category, a.aim))).all()
+        return [ActivityGroup(r.category, r.aim, int(r.n), int(r.people), int(r.minutes)) for r in rows]
+
+    async def needs_fulfilled(self, network_id: int, start: datetime, end: datetime, *,
+                              resource_type: str | None = None) -> Decimal:
+        query = (sa.select(sa.func.count()).select_from(needs)
+                 .where(needs.c.network_id == network_id, needs.c.status == "fulfilled",
+                        needs.c.fulfilled_at >= start, needs.c.fulfilled_at < end))
+        if resource_type is not None:
+            query = query.where(needs.c.resource_type == resource_type)
+        return Decimal(int((await self.conn.execute(query)).scalar_one()))
+
+    async def _survey(self, network_id: int, number: int) -> Any:
+        return (await self.conn.execute(sa.select(surveys).where(
+            surveys.c.network_id == network_id, surveys.c.number == number))).first()
+
+    async def _question_id(self, survey_id: int, position: int, *, rating: bool = False) -> int | None:
+        query = sa.select(survey_questions.c.id).where(survey_questions.c.survey_id == survey_id,
+                                                       survey_questions.c.position == position)
+        if rating:
+            query = query.where(survey_questions.c.kind == "rating")
+        found = (await self.conn.execute(query)).scalar()
+        return int(found) if found is not None else None
+
+    async def survey_mean(self, network_id: int, number: int, position: int) -> Measured:
+        """The mean score (1–5) of a rating question, computed in SQL: no answer leaves the database.
+        Hidden, like the survey's own results, when an anonymous survey has fewer than MIN_ANSWERS."""
+        survey = await self._survey(network_id, number)
+        question = await self._question_id(survey.id, position, rating=True) if survey is not None else None
+        if survey is None or question is None:
+            return Measured(None)
+        row = (await self.conn.execute(
+            sa.select(sa.func.count(sa.distinct(survey_answers.c.response_id)).label("n"),
+                      sa.func.avg(5 - survey_answers.c.choice).label("mean"))
+            .where(survey_answers.c.network_id == network_id, survey_answers.c.survey_id == survey.id,
+                   survey_answers.c.question_id == question, survey_answers.c.choice >= 0))).one()
+        if survey.anonymous and int(row.n) < MIN_ANSWERS:
+            return Measured(None, suppressed=True)
+        if not row.n:
+            return Measured(None)
+        return Measured(Decimal(str(row.mean)).quantize(Decimal("0.01")))
+
+    async def survey_response_rate(self, network_id: int, number: int, position: int | None = None,
+                                   audience: int | None = None) -> Measured:
+        """Percent of the audience who answered (the survey, or one question). The audience is the size the
+        survey recorded at closing; an open survey's live audience is the caller's to give."""
+        survey = await self._survey(network_id, number)
+        if survey is None:
+            return Measured(None)
+        size = audience if audience is not None else survey.audience_size
+        if not size:
+            return Measured(None)
+        if position is None:
+            answered = (await self.conn.execute(
+                sa.select(sa.func.count()).select_from(survey_responses)
+                .where(survey_responses.c.network_id == network_id,
+                       survey_responses.c.survey_id == survey.id))).scalar_one()
+        else:
+            question = await self._question_id(survey.id, position)
+            if question is None:
+                return Measured(None)
+            answered = (await self.conn.execute(
+                sa.select(sa.func.count(sa.distinct(survey_answers.c.response_id)))
+                .where(survey_answers.c.network_id == network_id, survey_answers.c.survey_id == survey.id,
+                       survey_answers.c.question_id == question))).scalar_one()
+        return Measured((Decimal(100) * int(answered) / size).quantize(Decimal("0.01")))
+
+    async def meetings_held(self, network_id: int, start: datetime, end: datetime) -> Decimal:
+        """Meetings (not cancelled) that started in [start, end)."""
+        if end <= start:
+            return Decimal(0)
+        return Decimal(int((await self.conn.execute(
+            sa.select(sa.func.count()).select_from(meetings)
+            .where(meetings.c.network_id == network_id, meetings.c.status == "scheduled",
+                   meetings.c.starts_at >= start, meetings.c.starts_at < end))).scalar_one()))
+
+    async def tasks_on_time(self, network_id: int, start: date, end: date, *, project: int | None = None) -> Decimal:
+        """Tasks done in [start, end) no later than their due date (optionally of one project, by number)."""
+        t = plan_tasks.c
+        query = (sa.select(sa.func.count()).select_from(plan_tasks)
+                 .where(t.network_id == network_id, t.done_on >= start, t.done_on < end, t.done_on <= t.due_on))
+        if project is not None:
+            query = query.where(t.project_id == sa.select(plan_projects.c.id).where(
+                plan_projects.c.network_id == network_id, plan_projects.c.number == project).scalar_subquery())
+        return Decimal(int((await self.conn.execute(query)).scalar_one()))
+
+    async def latest_report(self, target: Target) -> Decimal | None:
+        found = (await self.conn.execute(
+            sa.select(indicator_reports.c.value_x100)
+            .where(indicator_reports.c.network_id == target.network_id, indicator_reports.c.target_id == target.id)
+            .order_by(indicator_reports.c.reported_at.desc(), indicator_reports.c.id.desc()).limit(1))).scalar()
+        return from_x100(found) if found is not None else None
