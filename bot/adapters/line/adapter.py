@@ -36,9 +36,9 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.adapters.line_api import LineApi, LineSender, publisher
-from bot.adapters.line_events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
-from bot.adapters.line_render import RenderOptions, pack, render_group
+from bot.adapters.line.api import LineApi, LineSender, publisher
+from bot.adapters.line.events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
+from bot.adapters.line.render import RenderOptions, pack, render_group
 from bot.app import Outcome
 from bot.i18n import Translator
 from bot.media import MediaStore, PublicURLError, check_public_url
@@ -49,7 +49,7 @@ from storage.runtime import OutboxRepo
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.config import Settings
+    from bot.adapters.line.settings import LineSettings
     from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,9 @@ class LineAdapter:
 
     platform = "line"
 
-    def __init__(self, app: App, settings: Settings, web_server: WebServer) -> None:
+    def __init__(self, app: App, settings: LineSettings, web_server: WebServer) -> None:
         try:
-            public_url = check_public_url(settings.public_url, allow_http=settings.allow_http_public_url)
+            public_url = check_public_url(app.settings.public_url, allow_http=app.settings.allow_http_public_url)
         except PublicURLError as exc:
             raise SystemExit(f"edunet: {exc}") from None
         if not public_url:
@@ -81,7 +81,7 @@ class LineAdapter:
         self.app = app
         self.settings = settings
         self.api = LineApi(settings)
-        self.media = MediaStore(app, secret=settings.line_channel_secret, public_url=public_url)
+        self.media = MediaStore(app, secret=settings.channel_secret, public_url=public_url)
         self.sender = LineSender(app, self.api, lambda network_id: publisher(self.media, network_id))
         web_server.add_route("POST", WEBHOOK_PATH, self.webhook)
         web_server.add_route("GET", "/media/{name}", self.media.handle)
@@ -129,7 +129,7 @@ class LineAdapter:
         except Exception:
             return web.json_response({"error": "could not read the body"}, status=400)
         body = b"".join(chunks)
-        if not signature_ok(self.settings.line_channel_secret, body, request.headers.get("x-line-signature")):
+        if not signature_ok(self.settings.channel_secret, body, request.headers.get("x-line-signature")):
             log.warning("LINE webhook with a missing or wrong signature from %s", request.remote)
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
@@ -316,7 +316,7 @@ class LineAdapter:
 
     async def friend_request(self, event: Event) -> Text:
         """"Add me as a friend": LINE hides the id of users who have not, so we cannot register them."""
-        tr = Translator(event.sender.language_hint or self.settings.language)
+        tr = Translator(event.sender.language_hint or self.app.settings.language)
         if not self._friend_url_known:
             self._friend_url = await self.api.add_friend_url()
             self._friend_url_known = self._friend_url is not None

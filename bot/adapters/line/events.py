@@ -43,7 +43,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
+from bot.model import ChatKind, ChatRef, Event, EventKind, Sender
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,11 @@ def sdk_event(raw: dict[str, Any]) -> SDKEvent | None:
 
 def _chat(source: Any) -> tuple[ChatRef, str | None] | None:
     if isinstance(source, GroupSource):
-        return ChatRef(Platform.LINE, source.group_id, ChatKind.GROUP), source.user_id
+        return ChatRef("line", source.group_id, ChatKind.GROUP), source.user_id
     if isinstance(source, RoomSource):
-        return ChatRef(Platform.LINE, source.room_id, ChatKind.GROUP), source.user_id
+        return ChatRef("line", source.room_id, ChatKind.GROUP), source.user_id
     if isinstance(source, UserSource) and source.user_id:
-        return ChatRef(Platform.LINE, source.user_id, ChatKind.PRIVATE), source.user_id
+        return ChatRef("line", source.user_id, ChatKind.PRIVATE), source.user_id
     return None
 
 
@@ -148,7 +148,7 @@ def to_event(raw: dict[str, Any], parsed: SDKEvent | None = None) -> Event | Non
     delivery = getattr(parsed, "delivery_context", None)
     timestamp = getattr(parsed, "timestamp", None)
     return Event(
-        platform=Platform.LINE,
+        platform="line",
         event_id=event_id(raw),
         chat=chat,
         sender=Sender(user_id=user_id or None),

@@ -1,0 +1,20 @@
+"""What a push costs on LINE: one message per recipient (every member of a group), however
+many message objects the push holds; replies are free."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.platforms import DeliveryCost
+from storage.line import LineStatsRepo
+from storage.membership import Chat, Member
+
+
+async def estimate(conn: AsyncConnection, network_id: int, groups: Sequence[Chat],
+                   people: Sequence[Member]) -> DeliveryCost:
+    """The LINE messages one push to these LINE groups and members counts against the quota."""
+    estimate = await LineStatsRepo(conn).estimate(network_id, groups=bool(groups), members_privately=bool(people),
+                                                  chat_ids=[c.id for c in groups], member_ids=[m.id for m in people])
+    return DeliveryCost(pushes=estimate.pushes, messages=estimate.messages, unknown_groups=estimate.unknown_groups)
