@@ -183,7 +183,6 @@ async def push(bot: InProcess, chat, key: str, replies: list[Text]) -> None:  # 
     async with bot.app.db.transaction() as conn:
         await OutboxRepo(conn).enqueue(key=key, network_id=chat.network_id, chat_id=chat.id,
                                        messages=[reply_to_dict(r) for r in replies], now=bot.app.clock.now())
-    bot.app.notify_outbox()
 
 
 async def test_retry_after_holds_only_that_chat(sqlite_url: str) -> None:

@@ -133,10 +133,14 @@ async def in_process(database_url: str, *, webhook: bool = False, rate_limits: R
         wake = asyncio.Event()
         app.on_outbox(wake.set)
 
+        stopping = asyncio.Event()
+
         async def deliver() -> None:
-            while True:
+            # Stopped by a flag, not by cancelling: a cancel can be lost inside a pass
+            # (Python 3.11's wait_for), and then this loop would never end.
+            while not stopping.is_set():
                 await dispatcher.deliver_due()
-                with contextlib.suppress(asyncio.TimeoutError):
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=0.2)
                 wake.clear()
 
@@ -146,6 +150,9 @@ async def in_process(database_url: str, *, webhook: bool = False, rate_limits: R
             yield InProcess(fake, app, adapter, web)
             assert not fake.internal_errors, fake.internal_errors[0]
         finally:
+            stopping.set()
+            wake.set()
+            await asyncio.wait([delivery], timeout=10)
             delivery.cancel()
             await asyncio.gather(delivery, return_exceptions=True)
             await adapter.stop()
