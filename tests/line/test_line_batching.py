@@ -36,7 +36,7 @@ async def fake() -> AsyncIterator[FakeLineAPI]:
 
 
 @pytest.fixture
-async def app(db_url: str, fake: FakeLineAPI) -> AsyncIterator[App]:
+async def app(db_url: str) -> AsyncIterator[App]:
     settings = Settings(database_url=db_url)
     application = build_app(settings, clock=ManualClock(START))
     yield application
@@ -44,7 +44,7 @@ async def app(db_url: str, fake: FakeLineAPI) -> AsyncIterator[App]:
 
 
 @pytest.fixture
-async def sender(app: App) -> AsyncIterator[LineSender]:
+async def sender(app: App, fake: FakeLineAPI) -> AsyncIterator[LineSender]:
     api = LineApi(LineSettings(channel_secret="s", channel_access_token=TOKEN, api_base_url=fake.url,
                                data_api_base_url=fake.url))
     store = MediaStore(app, secret="s", public_url="https://edunet.example")

@@ -34,7 +34,7 @@ async def fake() -> AsyncIterator[FakeLineAPI]:
 
 
 @pytest.fixture
-async def app(db_url: str, fake: FakeLineAPI) -> AsyncIterator[App]:
+async def app(db_url: str) -> AsyncIterator[App]:
     settings = Settings(database_url=db_url)
     application = build_app(settings)
     yield application
@@ -42,7 +42,7 @@ async def app(db_url: str, fake: FakeLineAPI) -> AsyncIterator[App]:
 
 
 @pytest.fixture
-async def sender(app: App) -> AsyncIterator[LineSender]:
+async def sender(app: App, fake: FakeLineAPI) -> AsyncIterator[LineSender]:
     api = LineApi(LineSettings(channel_secret="s", channel_access_token=TOKEN, api_base_url=fake.url,
                                data_api_base_url=fake.url))
     store = MediaStore(app, secret="s", public_url="https://edunet.example")
@@ -117,8 +117,8 @@ async def test_group_pushes_count_every_member_as_a_recipient(app: App, sender: 
     async with app.db.transaction() as conn:
         repo = LineStatsRepo(conn)
         [stats] = await repo.month(app.clock.now().strftime("%Y-%m"), network_id=network.id)
-        estimate = await repo.estimate(network.id)
-        both = await repo.estimate(network.id, members_privately=True)
+        estimate = await repo.estimate(network.id, platform="line")
+        both = await repo.estimate(network.id, platform="line", members_privately=True)
     assert (stats.pushes, stats.recipients) == (2, 8)
     assert (estimate.pushes, estimate.messages) == (1, 4)
     assert (both.pushes, both.messages) == (2, 5)

@@ -15,6 +15,7 @@ from storage.membership import Chat, Member
 async def estimate(conn: AsyncConnection, network_id: int, groups: Sequence[Chat],
                    people: Sequence[Member]) -> DeliveryCost:
     """The LINE messages one push to these LINE groups and members counts against the quota."""
-    estimate = await LineStatsRepo(conn).estimate(network_id, groups=bool(groups), members_privately=bool(people),
-                                                  chat_ids=[c.id for c in groups], member_ids=[m.id for m in people])
+    estimate = await LineStatsRepo(conn).estimate(network_id, platform="line", groups=bool(groups),
+                                                  members_privately=bool(people), chat_ids=[c.id for c in groups],
+                                                  member_ids=[m.id for m in people])
     return DeliveryCost(pushes=estimate.pushes, messages=estimate.messages, unknown_groups=estimate.unknown_groups)

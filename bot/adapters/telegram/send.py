@@ -230,5 +230,5 @@ async def migrate_chat(app: App, old_chat_id: str, new_chat_id: str) -> None:
     """Telegram turned a group into a supergroup: the new id replaces the old one."""
     async with app.db.transaction() as conn:
         await serialise_on(conn, f"telegram-migrate|{old_chat_id}")
-        await TelegramMessageRepo(conn).migrate_chat(old_chat_id, new_chat_id)
+        await TelegramMessageRepo(conn).migrate_chat("telegram", old_chat_id, new_chat_id)
 
