@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,8 +34,11 @@ if TYPE_CHECKING:
 
 
 class Adapter(Protocol):
-    platform: str
-    sender: Sender
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def sender(self) -> Sender: ...
 
     async def start(self) -> None:
         """Begin receiving (register webhook routes before the web server starts, or start polling)."""
@@ -52,7 +55,7 @@ class Commands:
 
     help: str
     add: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[Settings, Any, argparse.Namespace, Router], Awaitable[int]]
+    run: Callable[[Settings, Any, argparse.Namespace, Router], Coroutine[Any, Any, int]]
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,13 @@ from aiohttp import web
 from bot.adapters.line.api import LineApi, LineSender, publisher
 from bot.adapters.line.events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
 from bot.adapters.line.render import RenderOptions, pack, render_group
+from bot.answer import answer
 from bot.app import Outcome
 from bot.i18n import Translator
 from bot.media import MediaStore, PublicURLError, check_public_url
-from bot.model import Button, Event, EventKind, Reply, Sender, Text, reply_to_dict
+from bot.model import Button, Event, EventKind, Reply, Sender, Text
 from storage.line import LineInboxRepo, LineStatsRepo
-from storage.membership import ChatRepo
-from storage.runtime import OutboxRepo
+from storage.membership import Chat
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -267,35 +267,30 @@ class LineAdapter:
         """Send the outcome: by reply token when fresh, otherwise (or on failure) by outbox push."""
         if outcome.duplicate:
             return
-        replies = await self.answers(event, outcome)
-        if not replies:
-            return
-        async with self.app.db.transaction() as conn:
-            chat = await ChatRepo(conn).by_platform_id("line", event.chat.chat_id)
-        if chat is None:
-            log.error("no chat row for LINE chat %s; dropping %d replies", event.chat.chat_id, len(replies))
-            return
-        rest: list[Reply] = replies
-        if self.reply_usable(event):
-            groups = pack(replies)
-            options = RenderOptions(Translator(await self.sender.language_of(chat)), private=event.is_private,
-                                    publish=publisher(self.media, chat.network_id))
-            requests = await render_group(groups[0], options)
-            if len(requests) == 1:
-                try:
-                    await self.api.reply(event.reply_handle, requests[0])
-                except Exception as exc:  # noqa: BLE001 - any failure: push instead
-                    log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
-                             str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-                else:
-                    rest = [r for group in groups[1:] for r in group]
-                    await self._count_reply(chat.platform_chat_id, chat.network_id)
-        if rest:
-            async with self.app.db.transaction() as conn:
-                await OutboxRepo(conn).enqueue(key=f"line:reply:{event.event_id}", network_id=chat.network_id,
-                                               chat_id=chat.id, messages=[reply_to_dict(r) for r in rest],
-                                               now=self.app.clock.now())
-            self.app.notify_outbox()
+
+        async def reply_now(chat: Chat, replies: list[Reply]) -> list[Reply]:
+            return await self._reply_now(event, chat, replies)
+
+        await answer(self.app, event, await self.answers(event, outcome), reply_now)
+
+    async def _reply_now(self, event: Event, chat: Chat, replies: list[Reply]) -> list[Reply]:
+        """The first push-sized group by the free reply token when it is fresh (counted); the rest is left."""
+        if not self.reply_usable(event):
+            return replies
+        groups = pack(replies)
+        options = RenderOptions(Translator(await self.sender.language_of(chat)), private=event.is_private,
+                                publish=publisher(self.media, chat.network_id))
+        requests = await render_group(groups[0], options)
+        if len(requests) != 1:
+            return replies
+        try:
+            await self.api.reply(event.reply_handle, requests[0])
+        except Exception as exc:  # noqa: BLE001 - any failure: push instead
+            log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
+                     str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return replies
+        await self._count_reply(chat.platform_chat_id, chat.network_id)
+        return [r for group in groups[1:] for r in group]
 
     def reply_usable(self, event: Event) -> bool:
         if not event.reply_handle or event.is_redelivery:

@@ -31,6 +31,7 @@ from bot.adapters.telegram.rate import RATE_PROFILE
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.adapters.telegram.render import toast
 from bot.adapters.telegram.send import TelegramSender
+from bot.answer import answer
 from bot.app import App, Outcome
 from bot.i18n import Translator
 from bot.model import Event, EventKind
@@ -251,8 +252,7 @@ class TelegramAdapter:
                 await self._answer_callback(query_id, note)
             for event, outcome in outcomes:
                 try:
-                    await self.sender.reply(event.chat.chat_id, not event.is_private, outcome.replies,
-                                            event_id=event.event_id)
+                    await answer(self.app, event, outcome.replies, self.sender.reply_now)
                 except Exception:
                     log.exception("replying to telegram update %s failed", update.update_id)
 

@@ -28,12 +28,11 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.adapters.telegram.render import OutDocument, Outgoing, OutPhoto, OutText, render
-from bot.model import Reply, reply_to_dict
+from bot.model import Reply
 from bot.outbox import DeliveryError
 from bot.ratelimit import Pacer, RateProfile
-from storage.membership import Chat, ChatRepo
+from storage.membership import Chat
 from storage.repo import serialise_on
-from storage.runtime import OutboxRepo
 from storage.telegram import TelegramMessageRepo
 
 if TYPE_CHECKING:
@@ -113,15 +112,11 @@ class TelegramSender:
 
     # ------------------------------------------------------------ direct replies
 
-    async def reply(self, platform_chat_id: str, is_group: bool, replies: list[Reply], *, event_id: str) -> None:
-        """Answer an event now. Never raises: a chat that is gone is marked inactive, and
-        replies that cannot go out yet are handed to the outbox to retry."""
-        if not replies:
-            return
-        chat_row: Chat | None = None
-        if any(getattr(r, "update_key", None) for r in replies):
-            chat_row = await self.app.chat_by_platform_id("telegram", platform_chat_id)
-        chat_id = platform_chat_id
+    async def reply_now(self, chat: Chat, replies: list[Reply]) -> list[Reply]:
+        """Answer an event now (the platform call of :func:`bot.answer.answer`): returns the
+        replies that cannot go out yet (a long flood hold, a network failure); raises
+        :class:`DeliveryError` with ``chat_gone`` when the chat is gone."""
+        chat_id, is_group = chat.platform_chat_id, chat.kind == "group"
         for index, reply in enumerate(replies):
             try:
                 for out in render(reply):
@@ -129,34 +124,15 @@ class TelegramSender:
                     if wait > MAX_INLINE_RETRY_AFTER:
                         raise DeliveryError(f"chat {chat_id} is on flood hold", retry_after=wait)
                     await self.pacer.acquire(chat_id, is_group=is_group)
-                    chat_id = await self._one(chat_id, is_group, chat_row.id if chat_row else None, out, outbox=False)
+                    chat_id = await self._one(chat_id, is_group, chat.id, out, outbox=False)
             except DeliveryError as exc:
                 if exc.chat_gone:
-                    await self._chat_gone(chat_id, str(exc))
-                elif exc.retryable:
-                    await self._to_outbox(chat_id, replies[index:], event_id, str(exc))
-                else:
-                    log.error("reply to chat %s dropped: %s", chat_id, exc)
-                    continue
-                return
-
-    async def _chat_gone(self, platform_chat_id: str, reason: str) -> None:
-        log.info("telegram chat %s is gone: %s", platform_chat_id, reason)
-        async with self.app.db.transaction() as conn:
-            chat = await ChatRepo(conn).by_platform_id("telegram", platform_chat_id)
-            if chat is not None:
-                await ChatRepo(conn).set_active(chat.id, False, reason=reason[:255])
-
-    async def _to_outbox(self, platform_chat_id: str, replies: list[Reply], event_id: str, why: str) -> None:
-        log.warning("reply to chat %s deferred to the outbox: %s", platform_chat_id, why)
-        async with self.app.db.transaction() as conn:
-            chat = await ChatRepo(conn).by_platform_id("telegram", platform_chat_id)
-            if chat is None:
-                return
-            await OutboxRepo(conn).enqueue(key=f"telegram:reply:{event_id}", network_id=chat.network_id,
-                                           chat_id=chat.id, messages=[reply_to_dict(r) for r in replies],
-                                           now=self.app.clock.now())
-        self.app.notify_outbox()
+                    raise
+                if exc.retryable:
+                    log.warning("reply to chat %s deferred to the outbox: %s", chat_id, exc)
+                    return replies[index:]
+                log.error("reply to chat %s dropped: %s", chat_id, exc)
+        return []
 
     # ------------------------------------------------------------ one message
 
