@@ -83,7 +83,9 @@ async def announce(ctx: MemberContext) -> None:
         if rest and number is None:  # not a number, or beyond any announcement's
             await ctx.reply(ctx.t("No sent announcement found. Usage: /announce report [number]"))
             return
-        await report(ctx, number)
+        repo = ctx.repo(AnnouncementRepo)
+        await report(ctx, await repo.by_number(ctx.network.id, number) if number is not None
+                     else await repo.latest_sent(ctx.network.id))
         return
     await begin(ctx, "announce", "text", answer=args)
 
@@ -332,10 +334,7 @@ def totals(rows: list[ChatDeliveries]) -> tuple[int, int, int]:
     return (sum(r.sent for r in rows), sum(r.pending for r in rows), sum(r.dead for r in rows))
 
 
-async def report(ctx: MemberContext, announcement_id: int | None) -> None:
-    repo = ctx.repo(AnnouncementRepo)
-    ann = (await repo.get(ctx.network.id, announcement_id) if announcement_id is not None
-           else await repo.latest_sent(ctx.network.id))
+async def report(ctx: MemberContext, ann: Announcement | None) -> None:
     if ann is None or ann.status != "sent":
         await ctx.reply(ctx.t("No sent announcement found. Usage: /announce report [number]"))
         return
@@ -356,7 +355,7 @@ async def report(ctx: MemberContext, announcement_id: int | None) -> None:
 
 @router.button("annrep", roles=COORDINATOR)
 async def report_button(ctx: MemberContext) -> None:
-    await report(ctx, ctx.payload.int_arg(0))
+    await report(ctx, await ctx.repo(AnnouncementRepo).get(ctx.network.id, ctx.payload.int_arg(0)))
 
 
 @router.command("deliveries", "การส่ง", roles=COORDINATOR,

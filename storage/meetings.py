@@ -212,8 +212,9 @@ class AnnouncementRepo(Repo):
     async def create(self, network_id: int, *, text: str, created_by: int | None, now: datetime) -> Announcement:
         result = await self.conn.execute(
             announcements.insert().values(network_id=network_id,
-                                          number=await next_number(self.conn, network_id, "announcement"), text=text, image=None, audience={"kind": "all"},
-                                          status="draft", recipients=0, created_by=created_by, created_at=now)
+                                          number=await next_number(self.conn, network_id, "announcement"),
+                                          text=text, image=None, audience={"kind": "all"}, status="draft",
+                                          recipients=0, created_by=created_by, created_at=now)
             .returning(*announcements.c))
         return _announcement(result.one())
 
@@ -221,6 +222,13 @@ class AnnouncementRepo(Repo):
         row = (await self.conn.execute(
             sa.select(announcements).where(announcements.c.network_id == network_id,
                                            announcements.c.id == announcement_id))).first()
+        return _announcement(row) if row else None
+
+    async def by_number(self, network_id: int, number: int) -> Announcement | None:
+        """The announcement members know as #``number`` in the network."""
+        row = (await self.conn.execute(
+            sa.select(announcements).where(announcements.c.network_id == network_id,
+                                           announcements.c.number == number))).first()
         return _announcement(row) if row else None
 
     async def latest_sent(self, network_id: int) -> Announcement | None:
