@@ -25,8 +25,10 @@ NUMBERED = {"activities": "activity", "needs": "need", "pledges": "pledge", "mee
 
 
 def upgrade() -> None:
+    sqlite = op.get_bind().dialect.name == "sqlite"
     for table, kind in NUMBERED.items():
-        kwargs = {"sqlite_autoincrement": True} if table == "activities" else {}
+        # Only SQLite reuses ids (PostgreSQL's sequences never do), and only by rebuilding the table.
+        kwargs = {"sqlite_autoincrement": True} if table == "activities" and sqlite else {}
         with op.batch_alter_table(table, recreate="always" if kwargs else "auto", table_kwargs=kwargs) as batch:
             batch.add_column(sa.Column("number", sa.Integer(), nullable=True))
         op.execute(f"UPDATE {table} SET number = id")
