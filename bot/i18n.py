@@ -8,6 +8,7 @@ with Babel, so no compile step is needed. Thai is the default language.
 from __future__ import annotations
 
 import logging
+import datetime as dt
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
@@ -85,6 +86,12 @@ class Translator:
         from bot.dates import format_date
 
         return format_date(value, self.lang)
+
+    def date_range(self, first: dt.date, last: dt.date) -> str:  # dt: "date" here is the method above
+        """Both ends included: ``16–22 พ.ย. 2569``."""
+        from bot.dates import format_date_range
+
+        return format_date_range(first, last, self.lang)
 
     def time(self, value: time) -> str:
         from bot.dates import format_time

@@ -570,6 +570,5 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         counts = await repo.counts(ctx.network.id, meeting.id)
         lines.append(t("Next: {when} {title} (going {yes})", when=t.datetime(ctx.local(meeting.starts_at)),
                        title=meeting.title, yes=counts["yes"]))
-    chart = {t("Meetings"): (float(held), float(before))} if held or before else {}
-    return SummarySection(title=t("Meetings"), lines=lines, chart=chart)
+    return SummarySection(title=t("Meetings"), lines=lines)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import handlers.activities as activities_module
+from bot.summary import SummaryChart
 from storage.activities import activities, activity_photos
 from storage.runtime import AuditRepo
 from tests.support.activities import bangkok_day, said, send, summary
@@ -201,13 +202,15 @@ async def test_summary_section_compares_aims_with_the_previous_period(bot: Conve
               'bob@dm: /log พัฒนาบุคลากร 10/11/2569 "พัฒนาครู" 20 คน 6h')  # the week before
     section = await summary(bot.app, activities_module.router, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23))
     assert section is not None and section.title == "กิจกรรมตามเป้าหมายความร่วมมือ"
-    assert section.chart == {"ประสิทธิภาพและความยั่งยืน": (1.0, 0.0), "ความเสมอภาคทางการศึกษา": (0.0, 0.0),
-                             "นวัตกรรมการเรียนรู้": (2.0, 0.0), "การพัฒนาบุคลากร": (0.0, 1.0)}
+    [chart] = section.charts
+    assert chart == SummaryChart("กิจกรรมตามเป้าหมายความร่วมมือ", {
+        "ประสิทธิภาพและความยั่งยืน": (1.0, 0.0), "ความเสมอภาคทางการศึกษา": (0.0, 0.0),
+        "นวัตกรรมการเรียนรู้": (2.0, 0.0), "การพัฒนาบุคลากร": (0.0, 1.0)}, unit="จำนวนกิจกรรม (ครั้ง)", kind="periods")
     assert "กิจกรรม: 3 ครั้ง (ช่วงก่อนหน้า: 1)" in section.lines
     assert "ผู้เข้าร่วม: 45 คน · เวลา: 4 ชั่วโมง" in section.lines
     english = await summary(bot.app, activities_module.router, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23),
                             lang="en")
-    assert english is not None and english.chart["learning innovation"] == (2.0, 0.0)
+    assert english is not None and english.charts[0].rows["learning innovation"] == (2.0, 0.0)
     # A period with nothing in it or before it has nothing to say.
     assert await summary(bot.app, activities_module.router, 1, bangkok_day(2025, 1, 8), bangkok_day(2025, 1, 15)) is None
 

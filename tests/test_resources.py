@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 import handlers.resources as resources_module
 from bot.model import Document
+from bot.summary import SummaryChart
 from storage.activities import activity_photos, needs, pledges
 from storage.runtime import OutboxRepo
 from tests.support.activities import bangkok_day, said, send, summary
@@ -216,12 +217,14 @@ async def test_summary_section_reports_pledged_vs_delivered_and_open_needs(bot: 
     assert "• เงินทุน / บุคคล/ผู้ปกครอง: ให้คำมั่น 2,500 บาท ส่งมอบแล้ว 0" in section.lines
     assert "• วัสดุอุปกรณ์ / ภาคเอกชน: ให้คำมั่น 30 เครื่อง ส่งมอบแล้ว 30 เครื่อง" in section.lines
     assert "ความต้องการที่เปิดอยู่: 1 (เลยกำหนด 0) · คำมั่นที่เลยกำหนด: 0" in section.lines
-    assert section.chart == {"เงินทุน": (1.0, 0.0), "วัสดุอุปกรณ์": (1.0, 0.0)}
+    # pledges made against deliveries received in the period, per channel: one chart of counts
+    assert section.charts == [SummaryChart("การสนับสนุนตามประเภททรัพยากร", {"เงินทุน": (1.0, 0.0), "วัสดุอุปกรณ์": (1.0, 1.0)},
+                                           unit="จำนวนรายการ", kind="pledged")]
     assert section.progress == [("#1 แท็บเล็ตสำหรับชั้น ป.6 (โรงเรียนบ้านหนองบัว)", 30.0, 40.0)]
     # The following week: nothing pledged, but the need is still open (and reported).
     later = await summary(bot.app, resources_module.router, 1, bangkok_day(2026, 11, 23), bangkok_day(2026, 11, 30))
     assert later is not None and "คำมั่นในช่วงนี้: 0 รายการ (ช่วงก่อนหน้า 2)" in later.lines
-    assert later.chart == {"เงินทุน": (0.0, 1.0), "วัสดุอุปกรณ์": (0.0, 1.0)}
+    assert later.charts == []  # nothing pledged or delivered that week: no chart
 
 
 async def test_summary_section_is_none_for_a_quiet_network(bot: Conversation) -> None:

@@ -118,9 +118,11 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
     assert "• อยากให้มีกิจกรรมกีฬาเพิ่ม" in out
     assert "• ผู้ปกครอง: 2/4 (50%)" in out
     assert "bot@dm:alice → ผลสำรวจ: ความพึงพอใจของผู้ปกครอง 2569" in out
-    # The weekly summary (Monday 08:00) brought its own chart to the group; one is the survey's.
+    # The weekly summary (Monday 08:00) brought its own charts to the group; two are the survey's:
+    # the rating question's Likert chart and the choice question's counts.
     charts = [r for chat, r in shown if chat == "parents" and isinstance(r, Image) and "ผลสำรวจ" in r.alt_text]
-    assert len(charts) == 1 and charts[0].png.startswith(b"\x89PNG")
+    assert [c.alt_text.split(" · ")[1] for c in charts] == ["คำถามแบบมาตราส่วนประมาณค่า", "2. วันที่สะดวกประชุม"]
+    assert all(c.png.startswith(b"\x89PNG") for c in charts)
 
     # Closed: no more answers, and nothing changes.
     assert "ปิดรับคำตอบแล้ว" in await bot("pim@parents: [วันเสาร์]")
@@ -525,15 +527,16 @@ async def test_summary_section_reports_response_rates_for_the_period(bot: Conver
     assert found is not None and found.title == "แบบสำรวจและโพล" and route.order == 30
     assert found.lines == ["แบบสำรวจ “ความพึงพอใจของผู้ปกครอง 2569”: ตอบแล้ว 1/2 คน (ร้อยละ 50) "
                            "เปิดรับถึง 28 พ.ย. 2569 18:00 น.",
-                           "โพล “ไปไหนดี”: โหวต 1 คน"]
+                           "โพล “ไปไหนดี”: โหวต 1 คน",
+                           "อัตราการตอบเฉลี่ย: ร้อยละ 50 (ช่วงก่อนหน้า: ร้อยละ 0)"]
     assert found.progress == [("ความพึงพอใจของผู้ปกครอง 2569", 1.0, 2.0)]
-    assert found.chart == {"อัตราการตอบแบบสำรวจ (%)": (50.0, 0.0)}
+    assert found.charts == []  # the rate is a line: one figure is no chart
     # Closed in a later period: still reported there, with the audience frozen at closing.
     await bot(":clock 2026-11-28 18:00", "alice@dm: /closesurvey 2")  # the poll had no deadline
     await bot("dao@parents: [Register]")  # joins after the close: not in the frozen audience
     later = await section(week + timedelta(days=7), week + timedelta(days=14))
     assert later is not None and "ตอบแล้ว 1/2 คน (ร้อยละ 50) ปิดแล้ว" in later.lines[0]
-    assert later.chart == {"อัตราการตอบแบบสำรวจ (%)": (50.0, 50.0)}
+    assert "อัตราการตอบเฉลี่ย: ร้อยละ 50 (ช่วงก่อนหน้า: ร้อยละ 50)" in later.lines
     assert await section(week + timedelta(days=14), week + timedelta(days=21)) is None  # nothing open then
     assert await section(week - timedelta(days=7), week) is None  # nor before
     # Another network sees nothing of this one.

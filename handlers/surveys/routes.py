@@ -484,9 +484,11 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         lines.append(t("Survey “{title}”: {answered}/{audience} answered ({rate}%), {state}", title=survey.title,
                        answered=answered, audience=audience, rate=rate, state=state))
         progress.append((survey.title, float(answered), float(audience)))
-    previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end)
-    chart = {t("Survey response rate (%)"): (await _mean_rate(ctx, current), await _mean_rate(ctx, previous))}
-    return SummarySection(title=t("Surveys and polls"), lines=lines, chart=chart, progress=progress)
+    if progress:
+        previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end)
+        lines.append(t("Mean response rate: {rate}% (previous period: {previous}%)",
+                       rate=f"{await _mean_rate(ctx, current):.0f}", previous=f"{await _mean_rate(ctx, previous):.0f}"))
+    return SummarySection(title=t("Surveys and polls"), lines=lines, progress=progress)
 
 
 async def _audience_size(ctx: BaseContext, survey: Survey) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.charts import bar_chart
+from bot.charts import LikertRow, choice_counts, likert_chart
 from bot.i18n import Translator
 from bot.model import Button, Card, Image, ProgressBar, Reply, Text
 from bot.payload import encode
@@ -14,6 +14,7 @@ from handlers.surveys.logic import BUTTON_LABEL_CHARS, RATING_LABELS, QuestionSt
 from storage.surveys import Answer, Question, Survey
 
 CHECK = "✓ "
+MOST_CHARTS = 4  # with the results card, the five messages a LINE push may carry
 
 
 def when(t: Translator, tz: ZoneInfo, moment: datetime | None) -> str:
@@ -181,9 +182,8 @@ def results_replies(t: Translator, stats: SurveyStats, tz: ZoneInfo, *, final: b
                 lines.append(f"  • {label}: {b.answered}/{b.total} ({round(100 * b.answered / b.total)}%)")
     card = Card(title=title, fields=fields, body="\n".join(lines), progress=progress, alt_text=title)
     replies: list[Reply] = [card]
-    chart = None if stats.suppressed else chart_png(t, stats)
-    if chart:
-        replies.append(Image(png=chart, alt_text=title, caption=survey.title))
+    if not stats.suppressed:
+        replies.extend(chart_images(t, stats, title))
     return replies
 
 
@@ -206,21 +206,25 @@ def question_lines(t: Translator, q: QuestionStats) -> list[str]:
     return lines
 
 
-def chart_png(t: Translator, stats: SurveyStats) -> bytes | None:
-    """Mean score per rating question, or else the first choice question's percentages."""
-    ratings = [q for q in stats.questions if q.question.kind == "rating" and q.mean is not None and not q.suppressed]
+def chart_images(t: Translator, stats: SurveyStats, heading: str) -> list[Image]:
+    """One diverging Likert chart for all rating questions, then a chart of counts per choice
+    question; questions with too few answers to show are left out, and with the card the answer
+    stays within the five messages a LINE push may carry. ``heading`` (the card's title) begins
+    each image's alternative text."""
+    shown = [q for q in stats.questions if q.answered and not q.suppressed]
+    ratings = [q for q in shown if q.question.kind == "rating" and q.mean is not None]
+    title = stats.survey.title
+    images: list[Image] = []
     if ratings:
-        return bar_chart(stats.survey.title, [f"{q.question.position}. {short(q.question.text)}" for q in ratings],
-                         {t("Mean (1–5)"): [round(q.mean or 0, 2) for q in ratings]},
-                         value_label=t("Mean (1–5)"), horizontal=True)
-    for q in stats.questions:
-        if q.question.kind in ("single", "multi") and q.answered and not q.suppressed:
-            labels = [short(o) for o in option_labels(t, q.question)]
-            return bar_chart(short(q.question.text, 60), labels,
-                             {t("Percent"): [round(q.percent(i), 1) for i in range(len(labels))]},
-                             value_label=t("Percent"), horizontal=True)
-    return None
-
-
-def short(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        rows = [LikertRow(f"{q.question.position}. {q.question.text}", q.counts,
+                          level=t(RATING_LABELS[rating_level(q.mean)]) if q.mean is not None else "")
+                for q in ratings]
+        png = likert_chart(title, rows, levels=[t(label) for label in RATING_LABELS], t=t,
+                           subtitle=t("Rating questions"))
+        images.append(Image(png=png, alt_text=f"{heading} · {t('Rating questions')}", caption=title))
+    for q in [q for q in shown if q.question.kind in ("single", "multi")][:MOST_CHARTS - len(images)]:
+        question = f"{q.question.position}. {q.question.text}"
+        png = choice_counts(title, question, dict(zip(option_labels(t, q.question), q.counts)),
+                            respondents=q.answered, unit=t("Number of people who chose it"))
+        images.append(Image(png=png, alt_text=f"{heading} · {question}", caption=title))
+    return images
