@@ -49,10 +49,10 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
                    overdue=overdue_needs, late=await pledges.count_overdue(network_id, ctx.today)))
     chart: dict[str, tuple[float, float]] = {}
     for code in RESOURCE_TYPES:  # counts: amounts in baht, devices and hours share no axis
-        made = sum(r.count for r in pledged if r.resource_type == code)
+        promised = sum(r.count for r in pledged if r.resource_type == code)
         received = sum(r.count for r in delivered if r.resource_type == code)
-        if made or received:
-            chart[type_label(t, code)] = (float(made), float(received))
+        if promised or received:
+            chart[type_label(t, code)] = (float(promised), float(received))
     charts = [SummaryChart(t("Resources by channel"), chart, unit=t("Number of pledges"), kind="pledged")] if chart else []
     progress = []
     for item in await needs.with_progress(await needs.open_needs(network_id, limit=NEEDS_SHOWN)):
