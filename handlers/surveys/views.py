@@ -37,9 +37,9 @@ def kind_label(t: Translator, kind: str) -> str:
 
 
 def audience_text(t: Translator, survey: Survey, org_names: dict[int, str]) -> str:
-    roles = ", ".join(t(r) for r in survey.roles) if survey.roles else t("everyone")
+    roles = t.join(t(r) for r in survey.roles) if survey.roles else t("everyone")
     if survey.organisations:
-        roles += " · " + ", ".join(org_names.get(o, "?") for o in survey.organisations)
+        roles += " · " + t.join(org_names.get(o, "?") for o in survey.organisations)
     return roles
 
 
