@@ -29,7 +29,7 @@ async def test_a_teacher_logs_an_activity_in_one_line(bot: Conversation) -> None
     out = await bot('bob@dm: /log workshop 20/11/2569 "AI for classroom media" 35 people 3h')
     assert "✅ บันทึกกิจกรรม #1 แล้ว" in out
     assert "ประเภท: อบรม/ประชุมเชิงปฏิบัติการ" in out and "เป้าหมายความร่วมมือ: นวัตกรรมการเรียนรู้" in out
-    assert "วันที่: 20 พ.ย. 2569" in out and "ผู้เข้าร่วม: 35" in out and "ระยะเวลา: 3 ชั่วโมง" in out
+    assert "วันที่: 20 พ.ย. 2569" in out and "ผู้เข้าร่วม: 35 คน" in out and "ระยะเวลา: 3 ชั่วโมง" in out
     assert "หน่วยงาน: โรงเรียนบ้านหนองบัว" in out
     # Thai words, Thai digits, a Gregorian year and no quotes work too.
     out = await bot("bob@dm: บันทึกกิจกรรม แลกเปลี่ยนเรียนรู้ ๑๘/๑๑/2026 PLC คณิตศาสตร์ ๑๒ คน 1.5 ชม.")
@@ -64,7 +64,7 @@ async def test_a_teacher_logs_an_activity_step_by_step(bot: Conversation) -> Non
     assert "บันทึกเพิ่มเติม" in await bot("bob@dm: 2")
     assert "รูปภาพ" in await bot("bob@dm: ครูคณิต 4 โรงเรียนร่วมกัน")
     out = await bot("bob@dm: ข้าม")
-    assert "วันที่: 20 พ.ย. 2569" in out and "ผู้เข้าร่วม: 1,200" in out and "[บันทึก] [ยกเลิก]" in out
+    assert "วันที่: 20 พ.ย. 2569" in out and "ผู้เข้าร่วม: 1,200 คน" in out and "[บันทึก] [ยกเลิก]" in out
     assert "✅ บันทึกกิจกรรม #1 แล้ว" in await bot("bob@dm: [Save]")
     # A double tap on Save: the flow is over, nothing is recorded twice.
     assert "ปุ่มนี้หมดอายุแล้ว" in await bot("bob@dm: [Save]")

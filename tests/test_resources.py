@@ -246,17 +246,44 @@ async def test_export_sends_a_utf8_bom_csv_in_private_to_coordinators(bot: Conve
     assert document.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(document.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["ลำดับ", "วันที่", "ชื่อกิจกรรม", "ประเภท"]
-    assert rows[1][1:8] == ["2026-11-20", "สื่อการสอนด้วย AI", "อบรม/ประชุมเชิงปฏิบัติการ", "นวัตกรรมการเรียนรู้",
+    assert rows[1][1:8] == ["20/11/2569", "สื่อการสอนด้วย AI", "อบรม/ประชุมเชิงปฏิบัติการ", "นวัตกรรมการเรียนรู้",
                             "โรงเรียนบ้านหนองบัว", "35", "3"]
     outcome = await send(bot, "alice", text="/export pledges")
     (document,) = [r for r in outcome.replies if isinstance(r, Document)]
     rows = list(csv.reader(io.StringIO(document.content.decode("utf-8-sig"))))
-    assert len(rows) == 2 and rows[1][2:9] == ["Pim", "วัสดุอุปกรณ์", "บุคคล/ผู้ปกครอง", "2.00", "เครื่อง", "2026-11-21",
-                                                "ให้คำมั่นแล้ว"]
+    assert len(rows) == 2 and rows[1][2:9] == ["Pim", "วัสดุอุปกรณ์", "บุคคล/ผู้ปกครอง", "2", "เครื่อง", "21/11/2569",
+                                                "แจ้งสนับสนุนแล้ว"]
     assert rows[1][11] == "แท็บเล็ตสำหรับชั้น ป.6"
     outcome = await send(bot, "alice", text="/export pledges ตุลาคม 2569")
     (document,) = [r for r in outcome.replies if isinstance(r, Document)]
     assert len(list(csv.reader(io.StringIO(document.content.decode("utf-8-sig"))))) == 1  # the header only
+
+
+def test_the_pledges_csv_reads_as_thai_accounts_do() -> None:
+    """Buddhist Era dates, "บาท" for baht, satang only when there are any, no ".00" on a count."""
+    from datetime import date, datetime, timezone
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from bot.i18n import Translator
+    from handlers.activities.export import pledges_csv
+
+    row = {"id": 1, "created_at": datetime(2026, 11, 20, 3, 30, tzinfo=timezone.utc), "pledger_name": "Pim",
+           "resource_type": "funding", "source_sector": "private", "amount": Decimal("2500.50"), "unit": "THB",
+           "expected_date": date(2026, 11, 30), "status": "delivered",
+           "delivered_at": datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc), "need_id": None,
+           "need_description": None, "need_organisation": None, "note": None, "delivery_note": None}
+    whole = {**row, "id": 2, "amount": Decimal("12000"), "unit": "THB"}
+
+    def read(lang: str) -> list[list[str]]:
+        content = pledges_csv(Translator(lang), [row, whole], ZoneInfo("Asia/Bangkok"))
+        return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+    thai = read("th")
+    assert thai[1][1] == "20/11/2569 10:30" and thai[1][5:10] == ["2500.50", "บาท", "30/11/2569", "รับมอบแล้ว",
+                                                                     "29/11/2569 17:00"]
+    assert thai[2][5:7] == ["12000", "บาท"]
+    assert read("en")[1][5:8] == ["2500.50", "THB", "2026-11-30"]
 
 
 def test_edunet_export_from_the_command_line(tmp_path: Path) -> None:

@@ -294,7 +294,7 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
         # -- log an activity (Bob, a teacher, in one line), dated yesterday so this week's summary counts it
         logged = await says(fake, BOB, BOB, '/log อบรม เมื่อวาน "สื่อการสอนดิจิทัล" 35 คน 3h', "บันทึกกิจกรรม")
         assert "✅ บันทึกกิจกรรม #1 แล้ว" in logged and "สื่อการสอนดิจิทัล" in logged
-        assert "ผู้เข้าร่วม: 35" in logged and "ระยะเวลา: 3 ชั่วโมง" in logged
+        assert "ผู้เข้าร่วม: 35 คน" in logged and "ระยะเวลา: 3 ชั่วโมง" in logged
 
         # -- the weekly summary (Monday 08:00 by default): the coordinator moves it to the next minute
         slot = next_minute(datetime.now(BANGKOK) + timedelta(seconds=5))

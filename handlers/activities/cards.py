@@ -24,7 +24,7 @@ async def draft_card(ctx: Context, data: dict[str, Any]) -> Card:
         if organisation:
             fields.append((t("Organisation"), organisation.name))
     if data.get("participants"):
-        fields.append((t("Participants"), f"{data['participants']:,}"))
+        fields.append((t("Participants"), t("{n} people", n=f"{data['participants']:,}")))
     if data.get("minutes"):
         fields.append((t("Duration"), hours_text(t, data["minutes"])))
     if data.get("notes"):
