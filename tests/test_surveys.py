@@ -367,7 +367,7 @@ async def test_poll_input_is_checked_and_options_that_do_not_fit_are_refused_or_
     assert "ตัวเลือกซ้ำ" in await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ทะเล')
     assert "ผ่านไปแล้ว" in await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ภูเขา | ปิด 1/1/2569 10:00')
     assert "ระบุเวลาด้วย" in await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ภูเขา | ปิด 25/11/2569')
-    assert "เฉพาะผู้ประสานงาน, ครู" in await bot('noi@parents: /poll "ไปไหนดี" ทะเล | ภูเขา')
+    assert "เฉพาะผู้ประสานงานและครู" in await bot('noi@parents: /poll "ไปไหนดี" ทะเล | ภูเขา')
     assert "ในกลุ่มแชต" in await bot('alice@dm: /poll "ไปไหนดี" ทะเล | ภูเขา')
     assert "📊" not in bot.transcript  # nothing was posted
     # Long options get numbered buttons (LINE labels hold 20 characters) and are listed in the text.
@@ -416,7 +416,7 @@ async def test_the_survey_flow_checks_every_step(bot: Conversation) -> None:
     assert "ระบุเวลาด้วย" in await bot("alice@dm: 25/11/2569")
     assert "อ่านวันที่และเวลาไม่ออก" in await bot("alice@dm: สักวันหนึ่ง")
     out = await bot("alice@dm: พรุ่งนี้ 17:00")
-    assert "สำหรับ: ครู, ผู้ปกครอง" in out and "ไม่ระบุชื่อ: ใช่" in out and "ปิดรับ: 22 พ.ย. 2569 17:00 น." in out
+    assert "สำหรับ: ครูและผู้ปกครอง" in out and "ไม่ระบุชื่อ: ใช่" in out and "ปิดรับ: 22 พ.ย. 2569 17:00 น." in out
     assert "ยกเลิกแล้ว" in await bot("alice@dm: [Cancel]")
     assert "ไม่มีแบบสำรวจหรือโพลใน 90 วัน" in await bot("alice@dm: /results")
 
@@ -626,3 +626,13 @@ async def test_english_users_get_the_english_scale_and_export_survey_takes_the_s
         assert "[file: survey-1.csv" in await bot("alice@dm: /exportsurvey 1")
     finally:
         route.handler = original
+
+
+async def test_an_english_poll_in_a_thai_network_has_thai_card_chrome(bot: Conversation) -> None:
+    """The card is read by the whole group: its labels follow the network's language, not the
+    language of the coordinator who typed /poll; the question and options stay as written."""
+    await bot.setup_network("alice", "parents")
+    await bot("alice@dm: /lang en")
+    out = await bot('alice@parents: /poll "Where shall we go?" Sea | Mountain')
+    assert "Where shall we go?" in out and "[Sea]" in out and "[Mountain]" in out
+    assert "โพลหมายเลข: 1" in out and "Poll no." not in out

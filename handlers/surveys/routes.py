@@ -312,7 +312,7 @@ async def poll_command(ctx: MemberContext) -> None:
     if closes_at is not None:
         await ctx.schedule(f"poll:{survey.id}:close", "survey.close", closes_at, {"survey_id": survey.id})
     render = await live_card(ctx, survey)
-    for reply in render(ctx.t):
+    for reply in render(Translator(ctx.network.language)):  # the group reads it: its network's language
         await ctx.reply(reply)
 
 
