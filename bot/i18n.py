@@ -88,6 +88,11 @@ class Translator:
             text = msgid
         return text.format(**kwargs) if kwargs else text
 
+    def label(self, text: str) -> str:
+        """A word standing alone as a button or a card value: capitalised in English ("Funding"),
+        as it is in Thai, which has no capitals."""
+        return text[:1].upper() + text[1:] if self.lang != "th" else text
+
     def join(self, items: Iterable[str]) -> str:
         """A list the way the language writes one: "coordinators, teachers and partners";
         Thai has no comma: "ผู้ประสานงานและครู", "ผู้ประสานงาน ครู และภาคีเครือข่าย" ("และ" is

@@ -225,3 +225,12 @@ async def test_a_huge_list_is_counted_only_up_to_a_cap(bot: Conversation, monkey
     out = await bot("bob@dm: [Older ▶]")
     assert "#4 4 พ.ย. 2569" in out and "#1 1 พ.ย. 2569" in out and "ทั้งหมด 6+ รายการ" in out
     assert "[เก่ากว่า ▶]" not in out  # the last page, although the count stopped at the cap
+
+
+async def test_english_card_values_and_buttons_are_capitalised(bot: Conversation) -> None:
+    await teacher(bot)
+    await bot("bob@dm: /lang en")
+    out = await bot('bob@dm: /log workshop 20/11/2569 "AI" 30 people 3h')
+    assert "Kind: Workshop/training" in out and "Aim: Learning innovation" in out and "Participants: 30 people" in out
+    out = await bot("bob@dm: /log", "bob@dm: Reading camp")
+    assert "[Workshop/training]" in out

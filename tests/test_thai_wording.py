@@ -83,3 +83,8 @@ def test_preview_reads_as_check_before_sending() -> None:
 ])
 def test_lists_are_joined_the_way_the_language_joins_them(lang: str, items: list[str], joined: str) -> None:
     assert Translator(lang).join(items) == joined
+
+
+def test_english_labels_are_capitalised_and_thai_ones_untouched() -> None:
+    assert Translator("en").label("funding") == "Funding" and Translator("en").label("") == ""
+    assert Translator("th").label("เงินทุน") == "เงินทุน"

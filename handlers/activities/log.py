@@ -209,7 +209,7 @@ async def read_title(ctx: MemberContext, value: str) -> Data | Retry:
 
 
 async def ask_category(ctx: MemberContext) -> None:
-    buttons = [ctx.flow_button(category_label(ctx.t, code), code) for code in CATEGORIES]
+    buttons = [ctx.flow_button(ctx.t.label(category_label(ctx.t, code)), code) for code in CATEGORIES]
     await ctx.reply(Text(ctx.t("What kind of activity was it?"), buttons=grid(buttons)))
 
 

@@ -54,7 +54,7 @@ async def title_step(ctx: MemberContext, text: str) -> None:
 async def ask_kind(ctx: MemberContext) -> None:
     assert ctx.flow is not None
     count = len(ctx.flow.data["questions"])
-    rows = [[ctx.flow_button(kind_label(ctx.t, kind), kind)] for kind in KINDS]
+    rows = [[ctx.flow_button(ctx.t.label(kind_label(ctx.t, kind)), kind)] for kind in KINDS]
     if count:
         rows.append([ctx.flow_button(ctx.t("Done adding questions"), "done")])
     await ctx.reply(Text(ctx.t("Question {n}: what kind of question?", n=count + 1), buttons=rows))
