@@ -54,7 +54,7 @@ async def create_survey(bot: Conversation, *, anonymous: bool = False, closes: s
     await bot(*SURVEY_SCRIPT)
     await bot("alice@dm: [Anonymous]" if anonymous else "alice@dm: [Named]")
     preview = await bot(f"alice@dm: {closes}")
-    assert "ตัวอย่าง: ความพึงพอใจของผู้ปกครอง 2569" in preview
+    assert "ตรวจสอบก่อนส่ง: ความพึงพอใจของผู้ปกครอง 2569" in preview
     return preview + "\n" + await bot("alice@dm: [Publish]")
 
 
@@ -76,7 +76,7 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
 
     # pim is not registered: tapping in the group registers him as a parent and counts his answers.
     out = await bot("pim@parents: [มากที่สุด]")
-    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in out
+    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่าย “เครือข่ายทดสอบ” แล้ว" in out
     out = await bot("pim@parents: [วันอาทิตย์]")
     assert "(only pim sees) → บันทึกแล้ว: วันอาทิตย์ (ข้อ 2/3)" in out
     assert "มีตัวเลือกซ้ำ" not in out
@@ -89,7 +89,7 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
     out = await bot("noi@dm: [วันเสาร์]")
     assert "3/3. สิ่งที่อยากให้โรงเรียนพัฒนา" in out
     out = await bot("noi@dm: อยากให้มีกิจกรรมกีฬาเพิ่ม")
-    assert "บันทึกคำตอบแล้ว" in out and "ขอบคุณค่ะ" in out and "แก้ไขคำตอบได้จนถึง 28 พ.ย. 2569 18:00 น." in out
+    assert "บันทึกคำตอบแล้ว" in out and "ขอบคุณที่ร่วมตอบ" in out and "แก้ไขคำตอบได้จนถึง 28 พ.ย. 2569 18:00 น." in out
     out = await bot("noi@dm: [Change my answers]")
     assert "[✓ มาก]" in out  # her current answer is ticked
     assert "บันทึกแล้ว: ปานกลาง" in await bot("noi@dm: [ปานกลาง]")
@@ -486,7 +486,7 @@ async def test_multiple_choice_adds_idempotently_clears_and_moves_on(bot: Conver
     out = await bot("noi@dm: [ล้างตัวเลือกของฉัน]")
     assert "ล้างตัวเลือกของคุณแล้ว" in out and "✓" not in out
     await bot("noi@dm: [ศิลปะ]")
-    assert "ขอบคุณค่ะ" in await bot("noi@dm: [Next]")
+    assert "ขอบคุณที่ร่วมตอบ" in await bot("noi@dm: [Next]")
     await bot("pim@parents: [Register]", "pim@parents: [กีฬา]", "pim@parents: [ศิลปะ]")
     assert "(only pim sees) → บันทึกไว้แล้ว ไม่มีการเปลี่ยนแปลง" in await bot("pim@parents: [ศิลปะ]")
     out = await bot("alice@dm: /results 1")

@@ -335,10 +335,10 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
         await says(fake, BOB, BOB, "40 เครื่อง", "ภายในวันที่")
         await says(fake, BOB, BOB, f"{needed_by.day}/{needed_by.month}/{needed_by.year + 543}", "ต้องการ: 40 เครื่อง")
         _, _, posted = await taps(fake, BOB, BOB, "ประกาศ", "ประกาศความต้องการ #1 แล้ว")
-        assert "ส่งมอบแล้ว 0 เครื่อง จาก 40 เครื่อง" in posted
+        assert "รับมอบแล้ว 0 เครื่อง จาก 40 เครื่อง" in posted
 
         listed = await says(fake, ALICE, GROUP, "/needs", "#1 แท็บเล็ตสำหรับชั้น ป.6")
-        assert "ให้คำมั่นแล้ว 0 เครื่อง" in listed
+        assert "ยอดที่แจ้งสนับสนุน 0 เครื่อง" in listed
         before = len(fake.texts_to(ALICE))
         _, pledge_in_group, _ = await taps(fake, ALICE, GROUP, "ร่วมสนับสนุน")
         assert "ส่งข้อความส่วนตัวให้คุณแล้ว" in await answered(fake, ALICE, pledge_in_group)
@@ -348,10 +348,10 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
         await taps(fake, ALICE, ALICE, "ภาคเอกชน", "คาดว่าจะส่งมอบวันที่เท่าไร")
         await taps(fake, ALICE, ALICE, "ภายใน 1 สัปดาห์", "แหล่งที่มา: ภาคเอกชน")
         before = len(fake.texts_to(ALICE))
-        _, _, thanked = await taps(fake, ALICE, ALICE, "ร่วมสนับสนุน", "บันทึกคำมั่น #1")
-        assert "บันทึกคำมั่น #1 แล้ว: 30 เครื่อง" in thanked
-        progress = await new_text(fake, ALICE, before, "ให้คำมั่นแล้ว 30 เครื่อง")
-        assert "75%" in progress and "ส่งมอบแล้ว 0 เครื่อง จาก 40 เครื่อง" in progress
+        _, _, thanked = await taps(fake, ALICE, ALICE, "ร่วมสนับสนุน", "บันทึกการแจ้งความประสงค์สนับสนุน #1")
+        assert "บันทึกการแจ้งความประสงค์สนับสนุน #1 แล้ว: 30 เครื่อง" in thanked
+        progress = await new_text(fake, ALICE, before, "ยอดที่แจ้งสนับสนุน 30 เครื่อง")
+        assert "75%" in progress and "รับมอบแล้ว 0 เครื่อง จาก 40 เครื่อง" in progress
 
         # -- the meeting's reminder: in the group, and privately to Bob, who is going
         wait = max(0.0, reminder_due - time.monotonic()) + 15
