@@ -52,7 +52,7 @@ async def audience(ctx: MemberContext, ann: Announcement) -> tuple[list[Chat], l
 
 def audience_text(t: Translator, groups: list[Chat], people: list[Member]) -> str:
     if groups:
-        return t("{n} group(s): {names}", n=len(groups), names=", ".join(chat_name(t, c) for c in groups))
+        return t("{n} group(s): {names}", n=len(groups), names=t.join(chat_name(t, c) for c in groups))
     return t("{n} member(s), privately", n=len(people))
 
 

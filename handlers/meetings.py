@@ -344,7 +344,7 @@ router.steps("meeting", {
 def reminders_text(t: Translator, offsets: list[int]) -> str:
     if not offsets:
         return t("none")
-    return ", ".join(t("{time} before", time=duration_text(t, o)) for o in offsets)
+    return t.join(t("{time} before", time=duration_text(t, o)) for o in offsets)
 
 
 async def create_meeting(ctx: MemberContext) -> None:

@@ -256,7 +256,7 @@ def settings_text(t: Translator, network: Network) -> str:
     summary = (t("every {day} at {time}", day=t(WEEKDAY_NAMES[int(sched["weekday"])]), time=sched["time"])
                if sched["enabled"] else t("off"))
     offsets = reminder_offsets(network)
-    reminders = ", ".join(duration_text(t, o) for o in offsets) if offsets else t("off")
+    reminders = t.join(duration_text(t, o) for o in offsets) if offsets else t("off")
     return t("Settings of {network}:\nWeekly summary: {summary}\nMeeting reminders before: {reminders}\n"
              "Change with /settings summary mon 08:00 (or off), /settings reminders 1d 1h (or off).",
              network=network.name, summary=summary, reminders=reminders)

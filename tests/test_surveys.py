@@ -104,7 +104,7 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
     # The reminder, a day before closing: dao privately; the group for ploy, named (a named survey).
     out = await bot(":clock 2026-11-27 18:01")
     assert "bot@dm:dao → ⏰ แจ้งเตือน: กรุณาตอบ “ความพึงพอใจของผู้ปกครอง 2569”" in out
-    assert "ยังไม่ได้ตอบ 2 จาก 4 คน" in out and "ยังไม่ได้ตอบ: Dao, Ploy" in out
+    assert "ยังไม่ได้ตอบ 2 จาก 4 คน" in out and "ยังไม่ได้ตอบ: Dao และ Ploy" in out
     assert "bot@dm:noi" not in out and "bot@dm:pim" not in out
     assert "ดูผลถึงขณะนี้" not in await bot(":clock +1h")  # one reminder only
 
@@ -279,7 +279,7 @@ async def test_the_database_holds_no_link_between_anonymous_answers_and_members(
     assert "ผู้ตอบ: 5/6 (83%)" in out and "• ผู้ปกครอง: 5/6 (83%)" in out
     assert "ค่าเฉลี่ย 3.80 S.D. 1.30 (ระดับมาก)" in out  # 5, 5, 4, 3, 2
     # Questions with fewer than 5 answers (mali skipped 2 and 3) are suppressed, free text included.
-    assert "2. วันที่สะดวกประชุม (เลือกตอบข้อเดียว, n = 4)\n       ซ่อนไว้ (ผู้ตอบน้อยกว่า 5 คน)" in out
+    assert "2. วันที่สะดวกประชุม (เลือกตอบข้อเดียว · n = 4)\n       ซ่อนไว้ (ผู้ตอบน้อยกว่า 5 คน)" in out
     assert "• วันเสาร์" not in out and not any(secret in out for secret in SECRETS.values())
     shown = capture(bot)
     await bot("alice@dm: /exportsurvey 1")
@@ -481,7 +481,7 @@ async def test_multiple_choice_adds_idempotently_clears_and_moves_on(bot: Conver
     assert "เลือกได้ทุกข้อที่ตรง" in out and "[ล้างตัวเลือกของฉัน] [ถัดไป]" in out
     assert "เพิ่มแล้ว ตัวเลือกของคุณ: กีฬา" in await bot("noi@dm: [กีฬา]")
     out = await bot("noi@dm: [ดนตรี]")
-    assert "ตัวเลือกของคุณ: กีฬา, ดนตรี" in out and "[✓ กีฬา]" in out and "[✓ ดนตรี]" in out
+    assert "ตัวเลือกของคุณ: กีฬาและดนตรี" in out and "[✓ กีฬา]" in out and "[✓ ดนตรี]" in out
     assert "เลือกไว้แล้ว ตัวเลือกของคุณ: กีฬา, ดนตรี" in await bot("noi@dm: [✓ ดนตรี]")  # a double tap
     out = await bot("noi@dm: [ล้างตัวเลือกของฉัน]")
     assert "ล้างตัวเลือกของคุณแล้ว" in out and "✓" not in out
@@ -490,7 +490,7 @@ async def test_multiple_choice_adds_idempotently_clears_and_moves_on(bot: Conver
     await bot("pim@parents: [Register]", "pim@parents: [กีฬา]", "pim@parents: [ศิลปะ]")
     assert "(only pim sees) → บันทึกไว้แล้ว ไม่มีการเปลี่ยนแปลง" in await bot("pim@parents: [ศิลปะ]")
     out = await bot("alice@dm: /results 1")
-    assert "(เลือกได้หลายข้อ, n = 2)" in out
+    assert "(เลือกได้หลายข้อ · n = 2)" in out
     assert "• กีฬา: 1 (50%)" in out and "• ดนตรี: 0 (0%)" in out and "• ศิลปะ: 2 (100%)" in out
     assert "ล้างตัวเลือกของคุณในข้อ 1 แล้ว" in await bot("pim@parents: [ล้างตัวเลือกของฉัน]")
     assert "• ศิลปะ: 1 (100%)" in await bot("alice@dm: /results 1")

@@ -114,7 +114,7 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
     tokens = plain.split()
     category, tokens = _take(tokens, parse_category, widths=(3, 2, 1))
     if category is None:
-        labels = ", ".join(category_label(ctx.t, c) for c in CATEGORIES)
+        labels = ctx.t.join(category_label(ctx.t, c) for c in CATEGORIES)
         return None, ctx.t("Please start with the kind of activity ({kinds}), e.g. {example}", kinds=labels,
                            example=ctx.t(EXAMPLE))
     date_error_found: DateInputError | None = None

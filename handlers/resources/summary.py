@@ -20,7 +20,7 @@ def _totals_text(t: Translator, rows: list[PledgeTotal]) -> str:
     by_unit: dict[str, Decimal] = {}
     for row in rows:
         by_unit[row.unit] = by_unit.get(row.unit, Decimal(0)) + row.amount
-    return ", ".join(amount_text(t, amount, unit) for unit, amount in sorted(by_unit.items())) or "0"
+    return t.join(amount_text(t, amount, unit) for unit, amount in sorted(by_unit.items())) or "0"
 
 
 @router.summary_section(order=21)

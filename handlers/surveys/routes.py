@@ -451,7 +451,7 @@ async def remind_task(ctx: TaskContext) -> None:
         lines = [t("⏰ Reminder: “{title}” closes {when}. {missing} of {total} have not answered yet.",
                    title=survey.title, when=when(t, tz, survey.closes_at), missing=len(missing), total=len(members))]
         if names:
-            lines.append(t("Not answered yet: {names}", names=", ".join(names)))
+            lines.append(t("Not answered yet: {names}", names=t.join(names)))
         return [Text("\n".join(lines), buttons=[[answer_button_for(t, survey)]])]
 
     for chat in await target_chats(ctx, survey):

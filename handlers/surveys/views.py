@@ -143,7 +143,7 @@ def question_message(t: Translator, survey: Survey, question: Question, *, mine:
 
 def describe_choices(t: Translator, question: Question, chosen: list[int]) -> str:
     labels = option_labels(t, question)
-    return ", ".join(labels[c] for c in chosen if 0 <= c < len(labels)) or t("nothing")
+    return t.join(labels[c] for c in chosen if 0 <= c < len(labels)) or t("nothing")
 
 
 # ------------------------------------------------------------------ results
@@ -188,7 +188,7 @@ def results_replies(t: Translator, stats: SurveyStats, tz: ZoneInfo, *, final: b
 
 
 def question_lines(t: Translator, q: QuestionStats) -> list[str]:
-    head = f"{q.question.position}. {q.question.text} ({kind_label(t, q.question.kind)}, n = {q.answered})"
+    head = f"{q.question.position}. {q.question.text} ({kind_label(t, q.question.kind)} · n = {q.answered})"
     if q.suppressed:
         return [head, "   " + t("hidden (fewer than {n} answers)", n=5)]
     lines = [head]
