@@ -70,7 +70,7 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
     assert "มากที่สุด | มาก | ปานกลาง | น้อย | น้อยที่สุด" in out
     assert "ปิดรับ: 28 พ.ย. 2569 18:00 น." in out
     assert "เผยแพร่แบบสำรวจหมายเลข 1" in out and "ส่งทางแชตส่วนตัวถึงผู้ตอบ 2 จาก 3 คน" in out
-    assert "bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569" in out and "ตอบแล้ว: 0/3" in out
+    assert "bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569" in out and "ตอบแล้ว: 0/3 คน" in out
     assert "bot@dm:noi → 📋 แบบสำรวจใหม่: ความพึงพอใจของผู้ปกครอง 2569" in out
     assert "bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569\n    3/3" not in out  # free text is private only
 
@@ -98,7 +98,7 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
 
     # Counts: one throttled card update, not one message per tap.
     out = await bot(":clock +2m")
-    assert out.count("bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569") == 1 and "ตอบแล้ว: 2/4" in out
+    assert out.count("bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569") == 1 and "ตอบแล้ว: 2/4 คน" in out
     assert await bot(":clock +2m") == "# clock: 2026-11-21 09:04 (Asia/Bangkok)"  # nothing new, nothing sent
 
     # The reminder, a day before closing: dao privately; the group for ploy, named (a named survey).
@@ -111,7 +111,7 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
     # Closing: results to the group and to the coordinator.
     out = await bot(":clock 2026-11-28 18:00")
     assert "bot@parents → ผลสำรวจ: ความพึงพอใจของผู้ปกครอง 2569" in out
-    assert "ผู้ตอบ: 2/4 (50%)" in out
+    assert "ผู้ตอบ: 2/4 คน (ร้อยละ 50)" in out
     assert "ค่าเฉลี่ย 4.00 S.D. 1.41 (ระดับมาก)" in out  # 5 and 3
     assert "• มากที่สุด: 1 (50%)" in out and "• ปานกลาง: 1 (50%)" in out and "• มาก: 0 (0%)" in out
     assert "• วันเสาร์: 1 (50%)" in out and "• วันอาทิตย์: 1 (50%)" in out
@@ -276,7 +276,7 @@ async def test_the_database_holds_no_link_between_anonymous_answers_and_members(
 
     # Results and the export are aggregate / nameless.
     out = await bot("alice@dm: /results 1")
-    assert "ผู้ตอบ: 5/6 (83%)" in out and "• ผู้ปกครอง: 5/6 (83%)" in out
+    assert "ผู้ตอบ: 5/6 คน (ร้อยละ 83)" in out and "• ผู้ปกครอง: 5/6 (83%)" in out
     assert "ค่าเฉลี่ย 3.80 S.D. 1.30 (ระดับมาก)" in out  # 5, 5, 4, 3, 2
     # Questions with fewer than 5 answers (mali skipped 2 and 3) are suppressed, free text included.
     assert "2. วันที่สะดวกประชุม (เลือกตอบข้อเดียว · n = 4)\n       ซ่อนไว้ (ผู้ตอบน้อยกว่า 5 คน)" in out
@@ -298,7 +298,7 @@ async def test_anonymous_reminder_counts_without_names_and_small_results_are_sup
     out = await bot(":clock 2026-11-27 18:01")
     assert "ยังไม่ได้ตอบ 1 จาก 3 คน" in out and "ยังไม่ได้ตอบ:" not in out  # som, counted, not named
     out = await bot("alice@dm: /results 1")
-    assert "ผู้ตอบ: 2/3 (67%)" in out
+    assert "ผู้ตอบ: 2/3 คน (ร้อยละ 67)" in out
     assert "ซ่อนผลคำตอบ: แบบสำรวจไม่ระบุชื่อจะแสดงผลเมื่อมีผู้ตอบตั้งแต่ 5 คนขึ้นไป" in out
     assert "ค่าเฉลี่ย" not in out and "• มาก:" not in out and "[image" not in out
     assert "• ผู้ปกครอง: ซ่อนไว้ (ผู้ตอบน้อยกว่า 5 คน)" in out
@@ -343,15 +343,15 @@ async def test_a_quick_poll_counts_votes_throttles_updates_and_closes_at_its_dea
     out = await bot(":clock +1m")
     updates = [r for chat, r in shown if chat == "parents" and getattr(r, "update_key", None) == "poll:1"]
     assert len(updates) == cards_before + 1  # four taps, one update, and it replaces the poll card
-    assert "จำนวนผู้โหวต: 3" in out and "สวนสัตว์ ▓▓▓░░░░░░░ 33%" in out and "ทะเล ▓▓▓▓▓▓▓░░░ 67%" in out
+    assert "จำนวนผู้โหวต: 3 คน" in out and "สวนสัตว์ ▓▓▓░░░░░░░ 33%" in out and "ทะเล ▓▓▓▓▓▓▓░░░ 67%" in out
     assert await bot(":clock +5m") == "# clock: 2026-11-21 09:06 (Asia/Bangkok)"
     out = await bot(":clock 2026-11-22 12:00")
-    assert "bot@parents → ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3" in out
+    assert "bot@parents → ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3 คน" in out
     assert "• ทะเล: 2 (67%)" in out and "• สวนสัตว์: 1 (33%)" in out
     assert "ปิดรับคำตอบแล้ว" in await bot("noi@parents: [สวนสัตว์]")
     assert "Dao ลงทะเบียน" in await bot("dao@parents: [ทะเล]")  # registered, but the closed poll records nothing
     out = await bot("alice@dm: /results 1")
-    assert "ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3" in out and "• ทะเล: 2 (67%)" in out
+    assert "ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3 คน" in out and "• ทะเล: 2 (67%)" in out
 
 
 async def test_poll_input_is_checked_and_options_that_do_not_fit_are_refused_or_numbered(bot: Conversation) -> None:
@@ -449,7 +449,7 @@ async def test_answers_outside_the_rules_are_refused_and_change_nothing(bot: Con
     assert "ไม่มีแบบสำรวจหรือโพลหมายเลข 2" in await bot("alice@dm: /results 2")
     assert "Alice" not in await bot("zed@dm: /results 1")
     out = await bot("alice@dm: /results 1")
-    assert "ผู้ตอบ: 0/1 (0%)" in out  # nothing above was recorded
+    assert "ผู้ตอบ: 0/1 คน (ร้อยละ 0)" in out  # nothing above was recorded
     # Free text: empty and too long answers are refused, the flow waits for a real one.
     await bot.add_member("noi", "parent")  # joined after publishing: the group card's Answer sends it privately
     out = await bot("noi@parents: [Answer]")

@@ -281,7 +281,7 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
         # -- a poll in the group, answered by buttons: a toast per tap, the count edited in place later
         poll = await says(fake, ALICE, GROUP, '/poll "ไปทัศนศึกษาที่ไหนดี" สวนสัตว์ | พิพิธภัณฑ์ | ทะเล',
                           "📊 ไปทัศนศึกษาที่ไหนดี")
-        assert "โพลหมายเลข: 1" in poll and "จำนวนผู้โหวต: 0" in poll
+        assert "โพลหมายเลข: 1" in poll and "จำนวนผู้โหวต: 0 คน" in poll
         poll_id, bob_vote, _ = await taps(fake, BOB, GROUP, "ทะเล")
         voted_at = time.monotonic()
         assert "บันทึกการโหวตแล้ว: ทะเล" in await answered(fake, BOB, bob_vote)
@@ -362,7 +362,7 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
 
         # -- the poll's count, refreshed once a minute at most, by editing the poll card
         wait = max(0.0, voted_at + 60 - time.monotonic()) + 15
-        await fake.wait_for(lambda: any("จำนวนผู้โหวต: 2" in e for e in edits(fake, GROUP, poll_id)), timeout=wait)
+        await fake.wait_for(lambda: any("จำนวนผู้โหวต: 2 คน" in e for e in edits(fake, GROUP, poll_id)), timeout=wait)
         assert sum("📊 ไปทัศนศึกษาที่ไหนดี" in t for t in fake.texts_to(GROUP)) == 1
         current = next(m for m in fake.messages_to(GROUP) if m["message_id"] == poll_id)["text"]
         assert "ทะเล" in current and "50%" in current

@@ -61,7 +61,7 @@ def survey_card(t: Translator, survey: Survey, tz: ZoneInfo, answered: int, audi
               (t("For"), audience_text(t, survey, org_names)),
               (t("Anonymous"), t("yes") if survey.anonymous else t("no — names are recorded")),
               (t("Status"), status),
-              (t("Answered"), f"{answered}/{audience}")]
+              (t("Answered"), t("{answered}/{audience} people", answered=answered, audience=audience))]
     buttons = [[Button(t("Answer"), encode("sva", survey.id))]] if survey.is_open else []
     return Card(title=f"📋 {survey.title}", fields=fields,
                 progress=[ProgressBar(t("Answered"), answered, audience)] if audience else [],
@@ -79,7 +79,7 @@ def poll_card(t: Translator, survey: Survey, tz: ZoneInfo, counts: list[int], vo
     buttons = [[Button(str(i) if numbered else o, encode("sv", survey.id, question.position, i - 1))]
                for i, o in enumerate(question.options, start=1)] if survey.is_open else []
     return Card(title=f"📊 {question.text}", body=body,
-                fields=[(t("Poll no."), str(survey.number)), (t("Votes"), str(voters)), (t("Status"), status)],
+                fields=[(t("Poll no."), str(survey.number)), (t("Votes"), t("{n} people", n=voters)), (t("Status"), status)],
                 progress=progress, buttons=buttons, alt_text=question.text, update_key=update_key(survey))
 
 
@@ -157,9 +157,10 @@ def results_replies(t: Translator, stats: SurveyStats, tz: ZoneInfo, *, final: b
     fields: list[tuple[str, str]] = []
     if stats.audience is not None:
         rate = round(100 * stats.responses / stats.audience) if stats.audience else 0
-        fields.append((t("Responses"), f"{stats.responses}/{stats.audience} ({rate}%)"))
+        fields.append((t("Responses"), t("{answered}/{audience} people ({rate}%)", answered=stats.responses,
+                                         audience=stats.audience, rate=rate)))
     else:
-        fields.append((t("Votes"), str(stats.responses)))
+        fields.append((t("Votes"), t("{n} people", n=stats.responses)))
     if survey.closed_at:
         fields.append((t("Closed"), when(t, tz, survey.closed_at)))
     lines: list[str] = []
