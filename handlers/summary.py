@@ -84,17 +84,16 @@ def period_label(t: Translator, period: Period, tz: ZoneInfo) -> str:
 
 def chart_image(t: Translator, network: Network, period: Period, chart: SummaryChart, tz: ZoneInfo) -> Image:
     """One measure's chart, titled with the network and the period (BE dates in Thai)."""
-    title = f"{network.name} · {t.date_range(*local_dates(period, tz))}"
+    span = t.date_range(*local_dates(period, tz))
+    title = f"{network.name} · {span}"
     if chart.kind == "pledged":
         png = resources_by_channel(title, chart.rows, pledged=t("Pledged"), delivered=t("Delivered"),
                                    unit=chart.unit, money=False, subtitle=chart.measure)
     else:
         png = activities_by_aim(title, {label: (int(now), int(before)) for label, (now, before) in chart.rows.items()},
-                                this_period=t.date_range(*local_dates(period, tz)),
-                                previous_period=t.date_range(*local_dates(period, tz, previous=True)),
+                                this_period=span, previous_period=t.date_range(*local_dates(period, tz, previous=True)),
                                 unit=chart.unit, subtitle=chart.measure)
-    return Image(png=png, alt_text=t("Chart: {measure}, {period}", measure=chart.measure,
-                                     period=t.date_range(*local_dates(period, tz))))
+    return Image(png=png, alt_text=t("Chart: {measure}, {period}", measure=chart.measure, period=span))
 
 
 def quiet_line(t: Translator, network: Network, period: Period, tz: ZoneInfo) -> Text:

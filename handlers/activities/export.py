@@ -82,7 +82,8 @@ def pledges_csv(t: Translator, rows: list[dict[str, Any]], tz: ZoneInfo) -> byte
               t("Delivery note")]
     body = [[r["id"], _local(t, r["created_at"], tz), r["pledger_name"] or "", type_label(t, r["resource_type"]),
              sector_label(t, r["source_sector"]), _number(r["amount"]), unit_name(r["unit"], t.lang),
-             csv_date(t, r["expected_date"]), status_name(t, r["status"]), _local(t, r["delivered_at"], tz), r["need_id"] or "", r["need_description"] or "",
+             csv_date(t, r["expected_date"]), status_name(t, r["status"]), _local(t, r["delivered_at"], tz),
+             r["need_id"] or "", r["need_description"] or "",
              r["need_organisation"] or "", r["note"] or "", r["delivery_note"] or ""] for r in rows]
     return to_csv(header, body)
 

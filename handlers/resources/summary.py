@@ -53,7 +53,8 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         received = sum(r.count for r in delivered if r.resource_type == code)
         if promised or received:
             chart[type_label(t, code)] = (float(promised), float(received))
-    charts = [SummaryChart(t("Resources by channel"), chart, unit=t("Number of pledges"), kind="pledged")] if chart else []
+    charts = ([SummaryChart(t("Resources by channel"), chart, unit=t("Number of pledges"), kind="pledged")]
+              if chart else [])
     progress = []
     for item in await needs.with_progress(await needs.open_needs(network_id, limit=NEEDS_SHOWN)):
         label = f"#{item.need.id} {item.need.description[:40]} ({item.need.organisation_name})"

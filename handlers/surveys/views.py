@@ -79,7 +79,8 @@ def poll_card(t: Translator, survey: Survey, tz: ZoneInfo, counts: list[int], vo
     buttons = [[Button(str(i) if numbered else o, encode("sv", survey.id, question.position, i - 1))]
                for i, o in enumerate(question.options, start=1)] if survey.is_open else []
     return Card(title=f"📊 {question.text}", body=body,
-                fields=[(t("Poll no."), str(survey.number)), (t("Votes"), t("{n} people", n=voters)), (t("Status"), status)],
+                fields=[(t("Poll no."), str(survey.number)), (t("Votes"), t("{n} people", n=voters)),
+                        (t("Status"), status)],
                 progress=progress, buttons=buttons, alt_text=question.text, update_key=update_key(survey))
 
 
