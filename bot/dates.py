@@ -24,6 +24,7 @@ __all__ = [
     "DateInputError",
     "format_date",
     "format_date_long",
+    "format_date_range",
     "format_datetime",
     "format_time",
     "from_thai_digits",
@@ -41,6 +42,7 @@ DateErrorCode = Literal[
     "unrecognised",
     "year_out_of_range",
     "missing_time",
+    "reversed",  # a range whose end comes before its start
 ]
 
 
@@ -473,7 +475,7 @@ def _try_range(
                 first_error = exc
             continue
         if last < start:
-            raise DateInputError("impossible")
+            raise DateInputError("reversed")
         return (start, last + _ONE_DAY), None
     return None, first_error
 
@@ -533,6 +535,21 @@ def format_date(d: dt.date, lang: str) -> str:
     if _lang(lang) == "th":
         return f"{d.day} {_TH_MONTH_ABBR[d.month]} {d.year + BE_OFFSET}"
     return f"{d.day} {_EN_MONTH_ABBR[d.month]} {d.year}"
+
+
+def format_date_range(first: dt.date, last: dt.date, lang: str) -> str:
+    """Both ends included, what they share said once: ``16–22 พ.ย. 2569``, ``28 ต.ค. – 3 พ.ย. 2569``,
+    ``1 ม.ค. – 31 ธ.ค. 2569``; a single day is that date."""
+    if first == last:
+        return format_date(first, lang)
+    thai = _lang(lang) == "th"
+    months = _TH_MONTH_ABBR if thai else _EN_MONTH_ABBR
+    year = (last.year + BE_OFFSET) if thai else last.year
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {months[last.month]} {year}"
+    if first.year == last.year:
+        return f"{first.day} {months[first.month]} – {last.day} {months[last.month]} {year}"
+    return f"{format_date(first, lang)} – {format_date(last, lang)}"
 
 
 def format_date_long(d: dt.date, lang: str) -> str:

@@ -8,9 +8,11 @@ with Babel, so no compile step is needed. Thai is the default language.
 from __future__ import annotations
 
 import logging
+import datetime as dt
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from babel.messages.pofile import read_po
@@ -66,6 +68,11 @@ def normalise_language(lang: str | None) -> str:
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
 
+def is_thai(char: str) -> bool:
+    """A letter, vowel or sign of the Thai script."""
+    return "\u0e00" <= char <= "\u0e7f"
+
+
 class Translator:
     """Translates and formats for one language: ``tr("Hello {name}", name=...)``."""
 
@@ -81,10 +88,35 @@ class Translator:
             text = msgid
         return text.format(**kwargs) if kwargs else text
 
+    def label(self, text: str) -> str:
+        """A word standing alone as a button or a card value: capitalised in English ("Funding"),
+        as it is in Thai, which has no capitals."""
+        return text[:1].upper() + text[1:] if self.lang != "th" else text
+
+    def join(self, items: Iterable[str]) -> str:
+        """A list the way the language writes one: "coordinators, teachers and partners";
+        Thai has no comma: "ผู้ประสานงานและครู", "ผู้ประสานงาน ครู และภาคีเครือข่าย" ("และ" is
+        written apart from a Latin name: "Dao และ Ploy")."""
+        words = [item for item in items if item]
+        if len(words) < 2:
+            return "".join(words)
+        *head, last = words
+        if self.lang != "th":
+            return f"{', '.join(head)} and {last}"
+        before = "" if len(head) == 1 and is_thai(head[-1][-1]) else " "
+        after = "" if is_thai(last[0]) else " "
+        return f"{' '.join(head)}{before}และ{after}{last}"
+
     def date(self, value: date) -> str:
         from bot.dates import format_date
 
         return format_date(value, self.lang)
+
+    def date_range(self, first: dt.date, last: dt.date) -> str:  # dt: "date" here is the method above
+        """Both ends included: ``16–22 พ.ย. 2569``."""
+        from bot.dates import format_date_range
+
+        return format_date_range(first, last, self.lang)
 
     def time(self, value: time) -> str:
         from bot.dates import format_time

@@ -167,6 +167,11 @@ def parse_quantity_with_unit(text: str) -> tuple[Decimal, str | None]:
     return value, unit
 
 
+def unit_name(unit: str, lang: str) -> str:
+    """A stored unit as the reader names it: THB is ``บาท`` in Thai; other units as given."""
+    return "บาท" if unit.upper() == "THB" and _lang(lang) == "th" else unit
+
+
 def format_amount(value: Decimal, lang: str, unit: str | None = None) -> str:
     """``12,500`` / ``12,500.50`` plus unit: THB is ``บาท`` (th) or ``THB`` (en).
 
@@ -186,7 +191,7 @@ def format_amount(value: Decimal, lang: str, unit: str | None = None) -> str:
     if unit is None:
         return number
     if unit.upper() == "THB":
-        return f"{number} บาท" if language == "th" else f"{number} THB"
+        return f"{number} {unit_name(unit, lang)}"
     if unit.lower() == "hours":
         if language == "th":
             return f"{number} ชั่วโมง"

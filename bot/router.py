@@ -319,8 +319,8 @@ class Router:
             return tr("You are not registered yet. Ask your coordinator for an invite code, "
                       "then send /join CODE to me in a private chat.")
         if rule.roles is not None and (ctx.member is None or Role(ctx.member.role) not in rule.roles):
-            needed = ", ".join(tr(r.value) for r in sorted(rule.roles, key=lambda r: list(Role).index(r)))
-            return tr("Only a {roles} can do this. Your role: {role}.", roles=needed,
+            needed = tr.join(tr(r.value) for r in sorted(rule.roles, key=lambda r: list(Role).index(r)))
+            return tr("Only these roles can do this: {roles}. Your role: {role}.", roles=needed,
                       role=tr(ctx.member.role) if ctx.member else "-")
         return None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,26 @@ class Period:
     previous_end: datetime
 
 
+@dataclass(frozen=True)
+class SummaryChart:
+    """The figures of one measure's chart; the summary draws it, titled with the network and period.
+
+    ``kind`` says what the two values of a row are: ``"periods"`` this period and the previous one
+    (activities by aim), ``"pledged"`` pledged and delivered (resources by channel)."""
+
+    measure: str
+    rows: dict[str, tuple[float, float]]
+    unit: str
+    kind: Literal["periods", "pledged"] = "periods"
+
+
 @dataclass
 class SummarySection:
     """One part of the summary card, already in the reader's language."""
 
     title: str
     lines: list[str] = field(default_factory=list)
-    # Figures for the summary chart: category label → (this period, previous period).
-    chart: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # One chart per measure, in the order they are sent.
+    charts: list[SummaryChart] = field(default_factory=list)
     # Progress bars for the card: (label, value, total).
     progress: list[tuple[str, float, float]] = field(default_factory=list)

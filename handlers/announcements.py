@@ -51,7 +51,8 @@ async def audience(ctx: MemberContext, ann: Announcement) -> tuple[list[Chat], l
 
 def audience_text(t: Translator, groups: list[Chat], people: list[Member], label: Callable[[str], str]) -> str:
     if groups:
-        return t("{n} group(s): {names}", n=len(groups), names=", ".join(chat_name(t, c, label(c.platform)) for c in groups))
+        names = t.join(chat_name(t, c, label(c.platform)) for c in groups)
+        return t("{n} group(s): {names}", n=len(groups), names=names)
     return t("{n} member(s), privately", n=len(people))
 
 

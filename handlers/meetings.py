@@ -350,7 +350,7 @@ router.steps("meeting", {
 def reminders_text(t: Translator, offsets: list[int]) -> str:
     if not offsets:
         return t("none")
-    return ", ".join(t("{time} before", time=duration_text(t, o)) for o in offsets)
+    return t.join(t("{time} before", time=duration_text(t, o)) for o in offsets)
 
 
 async def create_meeting(ctx: MemberContext) -> None:
@@ -578,6 +578,5 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         counts = await repo.counts(ctx.network.id, meeting.id)
         lines.append(t("Next: {when} {title} (going {yes})", when=t.datetime(ctx.local(meeting.starts_at)),
                        title=meeting.title, yes=counts["yes"]))
-    chart = {t("Meetings"): (float(held), float(before))} if held or before else {}
-    return SummarySection(title=t("Meetings"), lines=lines, chart=chart)
+    return SummarySection(title=t("Meetings"), lines=lines)
 

@@ -2,8 +2,9 @@
 (default Monday 08:00 in the network's time zone, set with /settings summary).
 
 Sections come from every feature's ``@router.summary_section`` (see bot/summary.py);
-this module only assembles them into one compact card and one chart image. A quiet period is one line. /settings also holds the meetings' reminder
-offsets.
+this module only assembles them into one compact card and a chart per measure. A quiet period
+is one line naming it on demand, and no push at all in the weekly summary. /settings also holds
+the meetings' reminder offsets.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.args import parse_whole
-from bot.charts import bar_chart
+from bot.charts import activities_by_aim, resources_by_channel
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
 from bot.i18n import N_, Translator
 from bot.model import Card, EventKind, Image, ProgressBar, Reply, Text
 from bot.roles import Role
 from bot.router import Router, SectionRoute
-from bot.summary import Period, SummarySection
+from bot.summary import Period, SummaryChart, SummarySection
 from handlers._common.groups import duration_text
+from handlers._common.parsing import date_error
 from handlers.meetings import reminder_offsets
 from storage.deliveries import TaskOutcomeRepo
 from storage.membership import ChatRepo, Network, NetworkRepo
@@ -31,6 +33,7 @@ from storage.membership import ChatRepo, Network, NetworkRepo
 log = logging.getLogger(__name__)
 
 ORDER = 40
+MOST_CHARTS = 4  # with the card, the five messages a LINE push may carry
 router = Router()
 
 COORDINATOR = {Role.COORDINATOR}
@@ -68,19 +71,43 @@ async def collect_sections(ctx: BaseContext, period: Period,
     return sections
 
 
+def local_dates(period: Period, tz: ZoneInfo, *, previous: bool = False) -> tuple[date, date]:
+    """The first and last local day of the period (or of the one before it), both included."""
+    start, end = (period.previous_start, period.previous_end) if previous else (period.start, period.end)
+    return start.astimezone(tz).date(), (end - timedelta(microseconds=1)).astimezone(tz).date()
+
+
 def period_label(t: Translator, period: Period, tz: ZoneInfo) -> str:
-    first = period.start.astimezone(tz).date()
-    last = (period.end - timedelta(microseconds=1)).astimezone(tz).date()
+    first, last = local_dates(period, tz)
     return t.date(first) if first == last else f"{t.date(first)} – {t.date(last)}"
+
+
+def chart_image(t: Translator, network: Network, period: Period, chart: SummaryChart, tz: ZoneInfo) -> Image:
+    """One measure's chart, titled with the network and the period (BE dates in Thai)."""
+    span = t.date_range(*local_dates(period, tz))
+    title = f"{network.name} · {span}"
+    if chart.kind == "pledged":
+        png = resources_by_channel(title, chart.rows, pledged=t("Pledged"), delivered=t("Delivered"),
+                                   unit=chart.unit, money=False, subtitle=chart.measure)
+    else:
+        png = activities_by_aim(title, {label: (int(now), int(before)) for label, (now, before) in chart.rows.items()},
+                                this_period=span, previous_period=t.date_range(*local_dates(period, tz, previous=True)),
+                                unit=chart.unit, subtitle=chart.measure)
+    return Image(png=png, alt_text=t("Chart: {measure}, {period}", measure=chart.measure, period=span))
+
+
+def quiet_line(t: Translator, network: Network, period: Period, tz: ZoneInfo) -> Text:
+    return Text(t("📊 {network}: nothing new in this period ({period}).", network=network.name,
+                  period=t.date_range(*local_dates(period, tz))))
 
 
 def render_summary(t: Translator, network: Network, period: Period, sections: list[SummarySection],
                    tz: ZoneInfo) -> list[Reply]:
-    """One compact card plus one chart image; a quiet period is a single line."""
-    label = period_label(t, period, tz)
+    """One compact card plus one chart per measure (a LINE push holds at most five messages, so
+    at most four charts); a quiet period is a single line naming the period."""
     if not sections:
-        return [Text(t("📊 {network}, {period}: a quiet week — nothing new to report.", network=network.name,
-                       period=label))]
+        return [quiet_line(t, network, period, tz)]
+    label = period_label(t, period, tz)
     blocks = []
     for section in sections:
         blocks.append("\n".join([f"▸ {section.title}", *section.lines[:8]]))
@@ -88,16 +115,8 @@ def render_summary(t: Translator, network: Network, period: Period, sections: li
     card = Card(title=t("📊 Progress summary: {network}", network=network.name),
                 fields=[(t("Period"), label)], body="\n\n".join(blocks), progress=progress,
                 alt_text=t("Progress summary, {period}", period=label))
-    replies: list[Reply] = [card]
-    chart = {k: v for s in sections for k, v in s.chart.items()}
-    if chart:
-        categories = [k if len(k) <= 18 else k[:17] + "…" for k in chart]
-        png = bar_chart(t("This period vs the previous one"), categories,
-                        {t("This period"): [v[0] for v in chart.values()],
-                         t("Previous period"): [v[1] for v in chart.values()]},
-                        horizontal=len(categories) > 4)
-        replies.append(Image(png=png, alt_text=t("Chart: this period vs the previous one")))
-    return replies
+    charts = [chart for section in sections for chart in section.charts][:MOST_CHARTS]
+    return [card, *(chart_image(t, network, period, chart, tz) for chart in charts)]
 
 
 def make_period(start: datetime, end: datetime) -> Period:
@@ -122,8 +141,9 @@ async def summary_command(ctx: MemberContext) -> None:
     text = ctx.args.strip() or "week"
     try:
         first, end = parse_period(text, ctx.today)
-    except DateInputError:
-        await ctx.reply(ctx.t("I could not read that period. Examples: /summary week, /summary last week, "
+    except DateInputError as exc:
+        await ctx.reply(date_error(ctx.t, exc) if exc.code == "reversed" else
+                        ctx.t("I could not read that period. Examples: /summary week, /summary last week, "
                               "/summary month, /summary 1/11/2569-30/11/2569."))
         return
     period = local_period(ctx.tz, first, end)
@@ -174,7 +194,7 @@ async def schedule_weekly(ctx: BaseContext, network: Network, *, since: datetime
 @router.task(WEEKLY_KIND)
 async def weekly_summary(ctx: TaskContext) -> None:
     """One summary per linked group for the latest complete week, however late we run
-    (missed weeks coalesce into one), then schedule the next."""
+    (missed weeks coalesce into one; a quiet week sends nothing), then schedule the next."""
     network = ctx.network
     if network is None:
         return
@@ -186,8 +206,8 @@ async def weekly_summary(ctx: TaskContext) -> None:
     end = slot.date()
     period = local_period(tz, end - timedelta(days=7), end)
     groups = await ctx.repo(ChatRepo).linked_groups(network.id)
-    if groups:
-        sections = await collect_sections(ctx, period)
+    sections = await collect_sections(ctx, period) if groups else []
+    if sections:  # a quiet week is not pushed: on LINE it would cost quota for no news
         replies = render_summary(ctx.t, network, period, sections, tz)
         start_date = end - timedelta(days=7)
         for chat in groups:
@@ -235,7 +255,7 @@ def settings_text(t: Translator, network: Network) -> str:
     summary = (t("every {day} at {time}", day=t(WEEKDAY_NAMES[int(sched["weekday"])]), time=sched["time"])
                if sched["enabled"] else t("off"))
     offsets = reminder_offsets(network)
-    reminders = ", ".join(duration_text(t, o) for o in offsets) if offsets else t("off")
+    reminders = t.join(duration_text(t, o) for o in offsets) if offsets else t("off")
     return t("Settings of {network}:\nWeekly summary: {summary}\nMeeting reminders before: {reminders}\n"
              "Change with /settings summary mon 08:00 (or off), /settings reminders 1d 1h (or off).",
              network=network.name, summary=summary, reminders=reminders)

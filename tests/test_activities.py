@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 import handlers.activities as activities_module
+from bot.summary import SummaryChart
 from storage.activities import activities, activity_photos
 from storage.runtime import AuditRepo
 from tests.support.activities import bangkok_day, said, send, summary
@@ -28,7 +29,7 @@ async def test_a_teacher_logs_an_activity_in_one_line(bot: Conversation) -> None
     out = await bot('bob@dm: /log workshop 20/11/2569 "AI for classroom media" 35 people 3h')
     assert "✅ บันทึกกิจกรรม #1 แล้ว" in out
     assert "ประเภท: อบรม/ประชุมเชิงปฏิบัติการ" in out and "เป้าหมายความร่วมมือ: นวัตกรรมการเรียนรู้" in out
-    assert "วันที่: 20 พ.ย. 2569" in out and "ผู้เข้าร่วม: 35" in out and "ระยะเวลา: 3 ชั่วโมง" in out
+    assert "วันที่: 20 พ.ย. 2569" in out and "ผู้เข้าร่วม: 35 คน" in out and "ระยะเวลา: 3 ชั่วโมง" in out
     assert "หน่วยงาน: โรงเรียนบ้านหนองบัว" in out
     # Thai words, Thai digits, a Gregorian year and no quotes work too.
     out = await bot("bob@dm: บันทึกกิจกรรม แลกเปลี่ยนเรียนรู้ ๑๘/๑๑/2026 PLC คณิตศาสตร์ ๑๒ คน 1.5 ชม.")
@@ -63,7 +64,7 @@ async def test_a_teacher_logs_an_activity_step_by_step(bot: Conversation) -> Non
     assert "บันทึกเพิ่มเติม" in await bot("bob@dm: 2")
     assert "รูปภาพ" in await bot("bob@dm: ครูคณิต 4 โรงเรียนร่วมกัน")
     out = await bot("bob@dm: ข้าม")
-    assert "วันที่: 20 พ.ย. 2569" in out and "ผู้เข้าร่วม: 1,200" in out and "[บันทึก] [ยกเลิก]" in out
+    assert "วันที่: 20 พ.ย. 2569" in out and "ผู้เข้าร่วม: 1,200 คน" in out and "[บันทึก] [ยกเลิก]" in out
     assert "✅ บันทึกกิจกรรม #1 แล้ว" in await bot("bob@dm: [Save]")
     # A double tap on Save: the flow is over, nothing is recorded twice.
     assert "ปุ่มนี้หมดอายุแล้ว" in await bot("bob@dm: [Save]")
@@ -201,13 +202,15 @@ async def test_summary_section_compares_aims_with_the_previous_period(bot: Conve
               'bob@dm: /log พัฒนาบุคลากร 10/11/2569 "พัฒนาครู" 20 คน 6h')  # the week before
     section = await summary(bot.app, activities_module.router, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23))
     assert section is not None and section.title == "กิจกรรมตามเป้าหมายความร่วมมือ"
-    assert section.chart == {"ประสิทธิภาพและความยั่งยืน": (1.0, 0.0), "ความเสมอภาคทางการศึกษา": (0.0, 0.0),
-                             "นวัตกรรมการเรียนรู้": (2.0, 0.0), "การพัฒนาบุคลากร": (0.0, 1.0)}
+    [chart] = section.charts
+    assert chart == SummaryChart("กิจกรรมตามเป้าหมายความร่วมมือ", {
+        "ประสิทธิภาพและความยั่งยืน": (1.0, 0.0), "ความเสมอภาคทางการศึกษา": (0.0, 0.0),
+        "นวัตกรรมการเรียนรู้": (2.0, 0.0), "การพัฒนาบุคลากร": (0.0, 1.0)}, unit="จำนวนกิจกรรม (ครั้ง)", kind="periods")
     assert "กิจกรรม: 3 ครั้ง (ช่วงก่อนหน้า: 1)" in section.lines
     assert "ผู้เข้าร่วม: 45 คน · เวลา: 4 ชั่วโมง" in section.lines
     english = await summary(bot.app, activities_module.router, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23),
                             lang="en")
-    assert english is not None and english.chart["learning innovation"] == (2.0, 0.0)
+    assert english is not None and english.charts[0].rows["learning innovation"] == (2.0, 0.0)
     # A period with nothing in it or before it has nothing to say.
     assert await summary(bot.app, activities_module.router, 1, bangkok_day(2025, 1, 8), bangkok_day(2025, 1, 15)) is None
 
@@ -222,3 +225,12 @@ async def test_a_huge_list_is_counted_only_up_to_a_cap(bot: Conversation, monkey
     out = await bot("bob@dm: [Older ▶]")
     assert "#4 4 พ.ย. 2569" in out and "#1 1 พ.ย. 2569" in out and "ทั้งหมด 6+ รายการ" in out
     assert "[เก่ากว่า ▶]" not in out  # the last page, although the count stopped at the cap
+
+
+async def test_english_card_values_and_buttons_are_capitalised(bot: Conversation) -> None:
+    await teacher(bot)
+    await bot("bob@dm: /lang en")
+    out = await bot('bob@dm: /log workshop 20/11/2569 "AI" 30 people 3h')
+    assert "Kind: Workshop/training" in out and "Aim: Learning innovation" in out and "Participants: 30 people" in out
+    out = await bot("bob@dm: /log", "bob@dm: Reading camp")
+    assert "[Workshop/training]" in out

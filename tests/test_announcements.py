@@ -40,12 +40,12 @@ async def test_an_announcement_is_previewed_confirmed_and_sent_once_to_every_gro
     out = await bot("alice@dm: [ไม่มีภาพ]")
     assert "ส่งถึงใคร" in out
     out = await bot("alice@dm: [ทุกกลุ่ม]")
-    assert "ตัวอย่าง:" in out and "📢 ประกาศจากเครือข่ายทดสอบ" in out
-    assert f"จะส่งถึง 2 กลุ่ม: teachers [{label(bot)}], parents [{label(bot)}]" in out
+    assert "ตรวจสอบก่อนส่ง:" in out and "📢 ประกาศจากเครือข่าย “เครือข่ายทดสอบ”" in out
+    assert f"จะส่งถึง 2 กลุ่ม: teachers [{label(bot)}] และ parents [{label(bot)}]" in out
     assert "bot@teachers" not in out  # nothing goes out before the confirmation
     out = await bot("alice@dm: [ส่ง]")
     assert "กำลังส่งประกาศ #1 ถึง 2 แชต" in out
-    assert out.count("📢 ประกาศจากเครือข่ายทดสอบ") == 2
+    assert out.count("📢 ประกาศจากเครือข่าย “เครือข่ายทดสอบ”") == 2
     assert "bot@teachers → 📢" in out and "bot@parents → 📢" in out
     out = await bot("alice@dm: [ส่ง]")  # a double tap
     assert "📢" not in out
@@ -62,7 +62,7 @@ async def test_all_groups_means_both_platforms(line_bot: Conversation) -> None:
     await bot(":platform telegram", f"somchai@dm: /join {code}", "somchai@staffroom: /linkgroup", ":platform line")
     await bot("alice@dm: /announce ปิดเทอม", "alice@dm: [ไม่มีภาพ]")
     out = await bot("alice@dm: [ทุกกลุ่ม]")
-    assert "จะส่งถึง 2 กลุ่ม: teachers [LINE], staffroom [Telegram]" in out
+    assert "จะส่งถึง 2 กลุ่ม: teachers [LINE] และ staffroom [Telegram]" in out
     out = await bot("alice@dm: [ส่ง]")
     assert "bot@teachers → 📢" in out and "bot@staffroom → 📢" in out
 

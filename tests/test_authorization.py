@@ -100,7 +100,7 @@ EXPECTED: list[Row] = [
 REFUSALS = re.compile("|".join([
     "กรุณาส่งคำสั่งนี้ในแชตส่วนตัวกับบอต",  # private only
     "กรุณาใช้คำสั่งนี้ในกลุ่มแชต",  # group only
-    "กลุ่มนี้เป็นของเครือข่ายอื่น",  # a member of another network in this group
+    "กลุ่มนี้เชื่อมกับเครือข่ายอื่น",  # a member of another network in this group
     "ยังไม่ได้ลงทะเบียน",  # not a member
     "เฉพาะ.+เท่านั้น",  # the wrong role, or not an administrator
 ]))

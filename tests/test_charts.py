@@ -11,7 +11,7 @@ import pytest
 from matplotlib.transforms import Bbox
 from PIL import Image
 
-from bot.charts import (GoalRow, LikertRow, activities_by_aim, bar_chart, choice_counts, count_ticks, goal_progress,
+from bot.charts import (GoalRow, LikertRow, activities_by_aim, choice_counts, count_ticks, goal_progress,
                         likert_chart, resources_by_channel, value_ticks, wrap_thai)
 from bot.charts.bars import STUB, Series, draw_bars
 from bot.charts.goals import draw_goals
@@ -40,8 +40,6 @@ CHARTS: dict[str, Callable[[], bytes]] = {
     "choices": lambda: choice_counts(TITLE, "สะดวกวันใด", {"เสาร์": 14, "อาทิตย์": 0}, respondents=20, unit="คน"),
     "goals": lambda: goal_progress(TITLE, [GoalRow("ครูที่ผ่านการอบรม", 45, 120, 60, "คน"),
                                            GoalRow("เกินเป้า", 310, 300, 200)], t=t),
-    "the first chart": lambda: bar_chart("สรุป", ["ก", "ข"], {"ชั่วโมง": [3.5, 5], "ครั้ง": [1, 0]},
-                                         value_label="ค่า", horizontal=True),
 }
 
 

@@ -147,7 +147,7 @@ def test_the_readme_script_runs_from_the_command_line(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "edunet", "console", "--script", str(script)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "bot@teachers → Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in done.stdout
+    assert "bot@teachers → Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่าย “เครือข่ายทดสอบ” แล้ว" in done.stdout
     script.write_text("alice@dm: /start\nnonsense\n", encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "edunet", "console", "--script", str(script)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)

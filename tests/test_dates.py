@@ -578,7 +578,7 @@ def test_parse_period_calendar_edges(
         ("nov 26", "ambiguous_year"),
         ("1/11/69-30/11/69", "ambiguous_year"),
         ("1/11/2569-31/11/2569", "impossible"),  # November has 30 days
-        ("30/11/2569-1/11/2569", "impossible"),  # end before start
+        ("30/11/2569-1/11/2569", "reversed"),  # end before start
         ("13/2569", "impossible"),
         ("0d", "impossible"),
         ("0 วัน", "impossible"),

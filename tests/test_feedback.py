@@ -20,7 +20,7 @@ async def test_the_confirm_button_is_not_the_start_button_and_over_pledging_is_w
     await bot("pat@dm: [Confirm pledge]")
     out = await bot("pim@dm: /pledge 1", "pim@dm: 15", "pim@dm: [individual/parent]", "pim@dm: [Today]")
     assert "⚠️ จำนวนนี้มากกว่าที่ยังขาดอยู่ (ขาด 10 เครื่อง จาก 40 เครื่อง)" in out
-    assert "บันทึกคำมั่น #2 แล้ว" in await bot("pim@dm: [Confirm pledge]")  # a warning, not a refusal
+    assert "บันทึกการแจ้งความประสงค์สนับสนุน #2 แล้ว" in await bot("pim@dm: [Confirm pledge]")  # a warning, not a refusal
 
 
 async def test_the_school_is_told_of_a_delivery_and_of_its_need_being_fulfilled(bot: Conversation) -> None:

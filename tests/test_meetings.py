@@ -37,7 +37,7 @@ async def test_a_coordinator_calls_a_meeting_and_members_answer_with_live_counts
     assert "bot@teachers → 📅 วางแผนภาคเรียน" in out  # the card, here
     assert "bot@parents → 📅 วางแผนภาคเรียน" in out  # and pushed to the other group
     assert "23 พ.ย. 2569 14:00 น." in out and "1 ชั่วโมง 30 นาที" in out
-    assert "สร้างการประชุม #1 และส่งถึง 2 กลุ่มแล้ว การเตือน: ก่อน 1 วัน, ก่อน 1 ชั่วโมง" in out
+    assert "สร้างการประชุม #1 และส่งถึง 2 กลุ่มแล้ว การเตือน: ก่อน 1 วันและก่อน 1 ชั่วโมง" in out
     out = await bot("bob@teachers: [ไป]")
     assert "ไป 1 · อาจจะไป 0 · ไม่ไป 0" in out
     out = await bot("bob@teachers: [อาจจะไป]")

@@ -67,9 +67,9 @@ async def test_parent_registers_with_one_tap_in_a_linked_group(bot: Conversation
     out = await bot("alice@dm: /newnetwork เครือข่ายทดสอบ", "alice@dm: [Join as coordinator]",
                     "alice@parents: /linkgroup")
     assert "สวัสดีทุกคน" in out  # greeted when added
-    assert "เชื่อมกลุ่มนี้กับเครือข่ายทดสอบแล้ว" in out
+    assert "เชื่อมกลุ่มนี้กับเครือข่าย “เครือข่ายทดสอบ” แล้ว" in out
     out = await bot("pim@parents: [Register]")
-    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in out
+    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่าย “เครือข่ายทดสอบ” แล้ว" in out
     out = await bot("pim@parents: [Register]")
     assert "ลงทะเบียนเป็นผู้ปกครองอยู่แล้ว" in out
     out = await bot(":join noi parents", "noi@parents: [ลงทะเบียน]")
@@ -99,7 +99,7 @@ async def test_coordinator_lists_promotes_and_removes_members(bot: Conversation)
     assert "1. Alice (ผู้ประสานงาน)" in out and "2. Bob (ครู)" in out
     out = await bot("alice@dm: /role 2 coordinator")
     assert "Bob เป็นผู้ประสานงานแล้ว" in out
-    assert "บทบาทของคุณในเครือข่ายทดสอบตอนนี้คือ: ผู้ประสานงาน" in out  # pushed to Bob privately
+    assert "บทบาทของคุณในเครือข่าย “เครือข่ายทดสอบ” ตอนนี้คือ: ผู้ประสานงาน" in out  # pushed to Bob privately
     assert "Alice เป็นครูแล้ว" in await bot("bob@dm: /role 1 teacher")
     assert "อย่างน้อย 1 คน" in await bot("bob@dm: /remove 2")  # the last coordinator stays
     assert "ไม่มีสมาชิกหมายเลข 9" in await bot("bob@dm: /remove 9")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 import handlers.resources as resources_module
 from bot.model import Document
+from bot.summary import SummaryChart
 from storage.activities import activity_photos, needs, pledges
 from storage.runtime import OutboxRepo
 from tests.support.activities import bangkok_day, said, send, summary
@@ -54,7 +55,7 @@ async def test_a_school_posts_a_need_a_partner_and_a_parent_pledge_and_delivery_
     out = await bot("bob@dm: 15/1/2570")
     assert "ต้องการ: 40 เครื่อง" in out and "ต้องการภายใน: 15 ม.ค. 2570" in out
     out = await bot("bob@dm: [Post]")
-    assert "ประกาศความต้องการ #1 แล้ว" in out and "ส่งมอบแล้ว 0 เครื่อง จาก 40 เครื่อง ░░░░░░░░░░ 0%" in out
+    assert "ประกาศความต้องการ #1 แล้ว" in out and "รับมอบแล้ว 0 เครื่อง จาก 40 เครื่อง ░░░░░░░░░░ 0%" in out
 
     # A partner pledges from /needs.
     out = await bot("pat@dm: /needs")
@@ -66,7 +67,7 @@ async def test_a_school_posts_a_need_a_partner_and_a_parent_pledge_and_delivery_
     out = await bot("pat@dm: [In a week]")
     assert "กำหนดส่งมอบ: 28 พ.ย. 2569" in out and "แหล่งที่มา: ภาคเอกชน" in out
     out = await bot("pat@dm: [Confirm pledge]")
-    assert "บันทึกคำมั่น #1 แล้ว: 30 เครื่อง" in out and "ให้คำมั่นแล้ว 30 เครื่อง ▓▓▓▓▓▓▓▓░░ 75%" in out
+    assert "บันทึกการแจ้งความประสงค์สนับสนุน #1 แล้ว: 30 เครื่อง" in out and "ยอดที่แจ้งสนับสนุน 30 เครื่อง ▓▓▓▓▓▓▓▓░░ 75%" in out
 
     # A parent taps Pledge in the group: the conversation continues privately, the group sees nothing.
     await bot("pim@teachers: /needs")
@@ -75,8 +76,8 @@ async def test_a_school_posts_a_need_a_partner_and_a_parent_pledge_and_delivery_
     assert "bot@dm:pim → หากต้องการสนับสนุน #1" in out
     await bot("pim@dm: [Pledge]", "pim@dm: ๑๕", "pim@dm: ผู้ปกครอง", "pim@dm: 30/11/2569")
     out = await bot("pim@dm: ยืนยัน")
-    assert "บันทึกคำมั่น #2 แล้ว" in out
-    assert "มีผู้ให้คำมั่นเกินความต้องการ 5 เครื่อง" in out and "ให้คำมั่นแล้ว 45 เครื่อง ▓▓▓▓▓▓▓▓▓▓ 112%" in out
+    assert "บันทึกการแจ้งความประสงค์สนับสนุน #2 แล้ว" in out
+    assert "ยอดที่แจ้งสนับสนุนเกินความต้องการ 5 เครื่อง" in out and "ยอดที่แจ้งสนับสนุน 45 เครื่อง ▓▓▓▓▓▓▓▓▓▓ 112%" in out
 
     # The school confirms the partner's delivery; the partner is thanked with the progress.
     out = await bot("bob@dm: /pledges")
@@ -84,9 +85,9 @@ async def test_a_school_posts_a_need_a_partner_and_a_parent_pledge_and_delivery_
     await bot("bob@dm: [#1]")
     assert "เพิ่มบันทึกหรือรูปภาพ" in await bot("bob@dm: [Mark delivered]")
     out = await bot("bob@dm: ได้รับครบ 30 เครื่องแล้ว")
-    assert "บันทึกการส่งมอบคำมั่น #1 แล้ว" in out
+    assert "บันทึกการรับมอบ #1 แล้ว" in out
     assert "bot@dm:pat → ขอบคุณ Pat การสนับสนุน #1 (30 เครื่อง) ของคุณส่งมอบเรียบร้อยแล้ว" in out
-    assert "ส่งมอบแล้ว 30 เครื่อง จาก 40 เครื่อง ▓▓▓▓▓▓▓▓░░ 75%" in out
+    assert "รับมอบแล้ว 30 เครื่อง จาก 40 เครื่อง ▓▓▓▓▓▓▓▓░░ 75%" in out
     (first, second) = await table(bot, pledges)
     assert (first["status"], first["source_sector"], first["amount_x100"]) == ("delivered", "private", 3000)
     assert (second["status"], second["source_sector"], second["unit"]) == ("pledged", "individual", "เครื่อง")
@@ -118,7 +119,7 @@ async def test_a_standalone_pledge_of_money_with_bad_amounts_refused(bot: Conver
     assert "หมายเหตุ" in await bot("pim@dm: 2026-12-01")
     out = await bot("pim@dm: ค่าอาหารกลางวัน")
     assert "จำนวน: 12,500 บาท" in out and "กำหนดส่งมอบ: 1 ธ.ค. 2569" in out
-    assert "บันทึกคำมั่น #1 แล้ว: 12,500 บาท" in await bot("pim@dm: [Confirm pledge]")
+    assert "บันทึกการแจ้งความประสงค์สนับสนุน #1 แล้ว: 12,500 บาท" in await bot("pim@dm: [Confirm pledge]")
     assert "ปุ่มนี้หมดอายุแล้ว" in await bot("pim@dm: [Confirm pledge]")  # double tap
     (row,) = await table(bot, pledges)
     assert (row["need_id"], row["resource_type"], row["amount_x100"], row["unit"], row["note"]) == (
@@ -136,15 +137,15 @@ async def test_who_may_post_confirm_and_cancel(bot: Conversation) -> None:
     # Another school's teacher and the pledger cannot confirm delivery; no one else may cancel.
     assert "เฉพาะหน่วยงานที่ประกาศความต้องการหรือผู้ประสานงาน" in said(await send(bot, "carol", payload="1|pld|1"))
     assert "เฉพาะหน่วยงานที่ประกาศความต้องการหรือผู้ประสานงาน" in said(await send(bot, "pim", payload="1|pld|1"))
-    assert "เฉพาะผู้ให้คำมั่นหรือผู้ประสานงาน" in said(await send(bot, "pat", payload="1|plc|1"))
+    assert "เฉพาะผู้แจ้งสนับสนุนหรือผู้ประสานงาน" in said(await send(bot, "pat", payload="1|plc|1"))
     out = await bot("carol@dm: /pledges")
     assert "รอส่งมอบให้หน่วยงานของคุณ:" in out and "ไม่มีรายการรอส่งมอบ" in out
     # Delivery confirmation only in private chats.
     assert "แชตส่วนตัว" in said(await send(bot, "bob", payload="1|pld|1", group="teachers"))
     # The pledger cancels; then it can be neither cancelled again nor delivered.
     out = await bot("pim@dm: /pledges", "pim@dm: [#1]")
-    assert "[ยกเลิกคำมั่น]" in out and "[ยืนยันการส่งมอบ]" not in out
-    assert "ยกเลิกคำมั่น #1 แล้ว" in await bot("pim@dm: [Cancel pledge]")
+    assert "[ยกเลิกการสนับสนุน]" in out and "[ยืนยันการรับมอบ]" not in out
+    assert "ยกเลิกการแจ้งสนับสนุน #1 แล้ว" in await bot("pim@dm: [Cancel pledge]")
     assert "ถูกยกเลิกแล้ว" in await bot("pim@dm: [Cancel pledge]")
     assert "ถูกยกเลิกแล้ว" in said(await send(bot, "bob", payload="1|pld|1"))
     assert (await table(bot, pledges))[0]["status"] == "cancelled"
@@ -158,10 +159,10 @@ async def test_delivery_happens_once_with_one_thank_you_and_may_carry_a_photo(bo
     await bot("bob@dm: /pledges", "bob@dm: [#1]", "bob@dm: [Mark delivered]")
     photo = b"\xff\xd8\xff\xe0" + b"\x01" * 100
     text = said(await send(bot, "bob", photo=photo))
-    assert "บันทึกการส่งมอบคำมั่น #1 แล้ว" in text and "ส่งมอบแล้ว 10 เครื่อง จาก 40 เครื่อง" in text
+    assert "บันทึกการรับมอบ #1 แล้ว" in text and "รับมอบแล้ว 10 เครื่อง จาก 40 เครื่อง" in text
     # A second confirmation (another tab, a stale button) changes nothing and thanks no one again.
-    assert "ส่งมอบแล้ว" in said(await send(bot, "bob", payload="1|pld|1"))
-    assert "ส่งมอบแล้ว" in said(await send(bot, "alice", payload="1|pld|1"))
+    assert "การสนับสนุน #1 รับมอบแล้ว" in said(await send(bot, "bob", payload="1|pld|1"))
+    assert "การสนับสนุน #1 รับมอบแล้ว" in said(await send(bot, "alice", payload="1|pld|1"))
     async with bot.app.db.transaction() as conn:
         pushed = await OutboxRepo(conn).by_key("pledge:1:delivered")
         stored = (await conn.execute(sa.select(activity_photos))).all()
@@ -195,9 +196,9 @@ async def test_another_network_cannot_see_or_touch_needs_and_pledges(bot: Conver
     await bot("zed@dm: /newnetwork เครือข่ายอื่น", "zed@dm: [Join as coordinator]")
     assert "ขณะนี้ไม่มีความต้องการที่เปิดอยู่" in await bot("zed@dm: /needs")
     assert "ไม่พบความต้องการ #1 ในเครือข่ายนี้" in await bot("zed@dm: /pledge 1")
-    assert "ไม่พบคำมั่นนี้ในเครือข่ายนี้" in said(await send(bot, "zed", payload="1|plo|1"))
-    assert "ไม่พบคำมั่นนี้ในเครือข่ายนี้" in said(await send(bot, "zed", payload="1|pld|1"))
-    assert "ไม่พบคำมั่นนี้ในเครือข่ายนี้" in said(await send(bot, "zed", payload="1|plc|1"))
+    assert "ไม่พบการแจ้งสนับสนุนนี้ในเครือข่ายนี้" in said(await send(bot, "zed", payload="1|plo|1"))
+    assert "ไม่พบการแจ้งสนับสนุนนี้ในเครือข่ายนี้" in said(await send(bot, "zed", payload="1|pld|1"))
+    assert "ไม่พบการแจ้งสนับสนุนนี้ในเครือข่ายนี้" in said(await send(bot, "zed", payload="1|plc|1"))
     out = await bot("zed@dm: /pledges")
     assert "Pat" not in out and "ไม่มีรายการรอส่งมอบ" in out
     assert (await table(bot, pledges))[0]["status"] == "pledged"
@@ -212,16 +213,18 @@ async def test_summary_section_reports_pledged_vs_delivered_and_open_needs(bot: 
     await bot("alice@dm: /pledges", "alice@dm: [#1]", "alice@dm: [Mark delivered]", "alice@dm: [Skip]")
     section = await summary(bot.app, resources_module.router, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23))
     assert section is not None and section.title == "การระดมทรัพยากร"
-    assert "คำมั่นในช่วงนี้: 2 รายการ (ช่วงก่อนหน้า 0)" in section.lines
-    assert "• เงินทุน / บุคคล/ผู้ปกครอง: ให้คำมั่น 2,500 บาท ส่งมอบแล้ว 0" in section.lines
-    assert "• วัสดุอุปกรณ์ / ภาคเอกชน: ให้คำมั่น 30 เครื่อง ส่งมอบแล้ว 30 เครื่อง" in section.lines
-    assert "ความต้องการที่เปิดอยู่: 1 (เลยกำหนด 0) · คำมั่นที่เลยกำหนด: 0" in section.lines
-    assert section.chart == {"เงินทุน": (1.0, 0.0), "วัสดุอุปกรณ์": (1.0, 0.0)}
+    assert "แจ้งความประสงค์สนับสนุนในช่วงนี้: 2 รายการ (ช่วงก่อนหน้า 0)" in section.lines
+    assert "• เงินทุน / บุคคล/ผู้ปกครอง: ยอดที่แจ้งสนับสนุน 2,500 บาท รับมอบแล้ว 0" in section.lines
+    assert "• วัสดุอุปกรณ์ / ภาคเอกชน: ยอดที่แจ้งสนับสนุน 30 เครื่อง รับมอบแล้ว 30 เครื่อง" in section.lines
+    assert "ความต้องการที่เปิดอยู่: 1 (เลยกำหนด 0) · การสนับสนุนที่เลยกำหนดส่งมอบ: 0" in section.lines
+    # pledges made against deliveries received in the period, per channel: one chart of counts
+    assert section.charts == [SummaryChart("การสนับสนุนตามประเภททรัพยากร", {"เงินทุน": (1.0, 0.0), "วัสดุอุปกรณ์": (1.0, 1.0)},
+                                           unit="จำนวนรายการ", kind="pledged")]
     assert section.progress == [("#1 แท็บเล็ตสำหรับชั้น ป.6 (โรงเรียนบ้านหนองบัว)", 30.0, 40.0)]
     # The following week: nothing pledged, but the need is still open (and reported).
     later = await summary(bot.app, resources_module.router, 1, bangkok_day(2026, 11, 23), bangkok_day(2026, 11, 30))
-    assert later is not None and "คำมั่นในช่วงนี้: 0 รายการ (ช่วงก่อนหน้า 2)" in later.lines
-    assert later.chart == {"เงินทุน": (0.0, 1.0), "วัสดุอุปกรณ์": (0.0, 1.0)}
+    assert later is not None and "แจ้งความประสงค์สนับสนุนในช่วงนี้: 0 รายการ (ช่วงก่อนหน้า 2)" in later.lines
+    assert later.charts == []  # nothing pledged or delivered that week: no chart
 
 
 async def test_summary_section_is_none_for_a_quiet_network(bot: Conversation) -> None:
@@ -243,17 +246,44 @@ async def test_export_sends_a_utf8_bom_csv_in_private_to_coordinators(bot: Conve
     assert document.content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(document.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["ลำดับ", "วันที่", "ชื่อกิจกรรม", "ประเภท"]
-    assert rows[1][1:8] == ["2026-11-20", "สื่อการสอนด้วย AI", "อบรม/ประชุมเชิงปฏิบัติการ", "นวัตกรรมการเรียนรู้",
+    assert rows[1][1:8] == ["20/11/2569", "สื่อการสอนด้วย AI", "อบรม/ประชุมเชิงปฏิบัติการ", "นวัตกรรมการเรียนรู้",
                             "โรงเรียนบ้านหนองบัว", "35", "3"]
     outcome = await send(bot, "alice", text="/export pledges")
     (document,) = [r for r in outcome.replies if isinstance(r, Document)]
     rows = list(csv.reader(io.StringIO(document.content.decode("utf-8-sig"))))
-    assert len(rows) == 2 and rows[1][2:9] == ["Pim", "วัสดุอุปกรณ์", "บุคคล/ผู้ปกครอง", "2.00", "เครื่อง", "2026-11-21",
-                                                "ให้คำมั่นแล้ว"]
+    assert len(rows) == 2 and rows[1][2:9] == ["Pim", "วัสดุอุปกรณ์", "บุคคล/ผู้ปกครอง", "2", "เครื่อง", "21/11/2569",
+                                                "แจ้งสนับสนุนแล้ว"]
     assert rows[1][11] == "แท็บเล็ตสำหรับชั้น ป.6"
     outcome = await send(bot, "alice", text="/export pledges ตุลาคม 2569")
     (document,) = [r for r in outcome.replies if isinstance(r, Document)]
     assert len(list(csv.reader(io.StringIO(document.content.decode("utf-8-sig"))))) == 1  # the header only
+
+
+def test_the_pledges_csv_reads_as_thai_accounts_do() -> None:
+    """Buddhist Era dates, "บาท" for baht, satang only when there are any, no ".00" on a count."""
+    from datetime import date, datetime, timezone
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from bot.i18n import Translator
+    from handlers.activities.export import pledges_csv
+
+    row = {"id": 1, "number": 1, "created_at": datetime(2026, 11, 20, 3, 30, tzinfo=timezone.utc), "pledger_name": "Pim",
+           "resource_type": "funding", "source_sector": "private", "amount": Decimal("2500.50"), "unit": "THB",
+           "expected_date": date(2026, 11, 30), "status": "delivered",
+           "delivered_at": datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc), "need_number": None,
+           "need_description": None, "need_organisation": None, "note": None, "delivery_note": None}
+    whole = {**row, "id": 2, "number": 2, "amount": Decimal("12000"), "unit": "THB"}
+
+    def read(lang: str) -> list[list[str]]:
+        content = pledges_csv(Translator(lang), [row, whole], ZoneInfo("Asia/Bangkok"))
+        return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+    thai = read("th")
+    assert thai[1][1] == "20/11/2569 10:30" and thai[1][5:10] == ["2500.50", "บาท", "30/11/2569", "รับมอบแล้ว",
+                                                                     "29/11/2569 17:00"]
+    assert thai[2][5:7] == ["12000", "บาท"]
+    assert read("en")[1][5:8] == ["2500.50", "THB", "2026-11-30"]
 
 
 def test_edunet_export_from_the_command_line(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ async def test_each_network_counts_its_own_items_from_one(bot: Conversation) -> 
     assert "ประกาศความต้องการ #1" in out
     out = await bot("zed@dm: /pledge 1", "zed@dm: 10 เครื่อง", "zed@dm: [private sector]", "zed@dm: [Today]",
                     "zed@dm: [Confirm pledge]")
-    assert "ร่วมสนับสนุน #1 แท็บเล็ต (โรงเรียนบูรพา)" in out and "บันทึกคำมั่น #1 แล้ว" in out
+    assert "ร่วมสนับสนุน #1 แท็บเล็ต (โรงเรียนบูรพา)" in out and "บันทึกการแจ้งความประสงค์สนับสนุน #1 แล้ว" in out
     assert "#1 · 10 เครื่อง" in await bot("zed@dm: /pledges")
 
 

@@ -1,5 +1,5 @@
-"""Progress summaries: sections from any number of features, one card and one chart,
-a quiet week in one line, the weekly push (configurable, coalesced, once per group)."""
+"""Progress summaries: sections from any number of features, one card and a chart per measure,
+a quiet period in one line naming it, the weekly push (configurable, coalesced, once per group)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from bot.context import BaseContext
 from bot.router import Router
-from bot.summary import Period, SummarySection
+from bot.summary import Period, SummaryChart, SummarySection
 from handlers import build_router
 from storage.membership import ChatRepo
 from storage.runtime import OutboxRepo, TaskRepo
@@ -21,7 +21,9 @@ fakes = Router()  # sections declared the way features declare theirs; swapped i
 async def activities_section(ctx: BaseContext, period: Period) -> SummarySection | None:
     PERIODS.append(period)
     return SummarySection(title=ctx.t("Meetings") + " (fake)", lines=["กิจกรรม 5 ครั้ง (ก่อนหน้า 3)"],
-                          chart={"การอ่าน": (5.0, 3.0), "คณิตศาสตร์": (2.0, 4.0)},
+                          charts=[SummaryChart("กิจกรรมตามสาระ", {"การอ่าน": (5.0, 3.0), "คณิตศาสตร์": (2.0, 4.0)},
+                                               unit="ครั้ง"),
+                                  SummaryChart("ทรัพยากร", {"เงินทุน": (2.0, 1.0)}, unit="รายการ", kind="pledged")],
                           progress=[("ทุนการศึกษา", 40_000, 100_000)])
 
 
@@ -61,14 +63,16 @@ async def weekly_rows(bot: Conversation) -> list[str]:
                                          .order_by(outbox.c.id))).scalars())
 
 
-async def test_summary_on_demand_is_one_card_and_one_chart(bot: Conversation, fake_sections: None) -> None:
+async def test_summary_on_demand_is_one_card_and_a_chart_per_measure(bot: Conversation,
+                                                                      fake_sections: None) -> None:
     await bot.setup_network()
     out = await bot("alice@dm: /summary")
     assert "📊 สรุปความคืบหน้า: เครือข่ายทดสอบ" in out
     assert "ช่วงเวลา: 16 พ.ย. 2569 – 22 พ.ย. 2569" in out  # "week": Monday to Sunday
     assert "กิจกรรม 5 ครั้ง (ก่อนหน้า 3)" in out and "ทุนการศึกษา ▓▓▓▓░░░░░░ 40%" in out
-    assert out.count("[image: แผนภูมิ: ช่วงนี้เทียบกับช่วงก่อนหน้า") == 1
-    assert out.count("bot@dm:alice →") == 2  # card + chart, nothing else
+    assert out.count("[image: แผนภูมิ: กิจกรรมตามสาระ ช่วง 16–22 พ.ย. 2569") == 1
+    assert out.count("[image: แผนภูมิ: ทรัพยากร ช่วง 16–22 พ.ย. 2569") == 1
+    assert out.count("bot@dm:alice →") == 3  # card + a chart per measure, nothing else
     period = PERIODS[-1]
     assert period.end - period.start == period.previous_end - period.previous_start
     assert period.previous_end == period.start
@@ -85,14 +89,35 @@ async def test_a_quiet_week_is_one_line(bot: Conversation, monkeypatch: pytest.M
     only_sections(bot, monkeypatch, silent_section)
     await bot.setup_network()
     out = await bot("alice@dm: /summary")
-    assert out.count("bot@dm:alice →") == 1 and "สัปดาห์นี้เงียบสงบ" in out
+    assert out.count("bot@dm:alice →") == 1 and "ช่วงนี้ยังไม่มีความเคลื่อนไหวใหม่ (16–22 พ.ย. 2569)" in out
+
+
+async def test_a_quiet_period_names_the_period_it_covers(bot: Conversation, monkeypatch: pytest.MonkeyPatch) -> None:
+    only_sections(bot, monkeypatch, silent_section)
+    await bot.setup_network()
+    assert "📊 เครือข่ายทดสอบ: ช่วงนี้ยังไม่มีความเคลื่อนไหวใหม่ (1–30 พ.ย. 2569)" in await bot(
+        "alice@dm: /summary เดือนนี้")
+    assert "ช่วงนี้ยังไม่มีความเคลื่อนไหวใหม่ (1 ม.ค. – 31 ธ.ค. 2569)" in await bot("alice@dm: /summary ปีนี้")
+    assert "ช่วงนี้ยังไม่มีความเคลื่อนไหวใหม่ (9–15 พ.ย. 2569)" in await bot("alice@dm: /summary สัปดาห์ที่แล้ว")
+    out = await bot("alice@dm: /summary 30/11/2569-1/11/2569")
+    assert "ช่วงเวลานี้สิ้นสุดก่อนวันเริ่มต้น กรุณาใส่วันที่เริ่มก่อน" in out and "อ่านช่วงเวลานี้ไม่ออก" not in out
+
+
+async def test_a_quiet_week_is_not_pushed_to_groups(bot: Conversation, monkeypatch: pytest.MonkeyPatch) -> None:
+    only_sections(bot, monkeypatch, silent_section)
+    await bot.setup_network()
+    assert "📊" not in await bot(":clock 2026-11-23 08:00")
+    assert await weekly_rows(bot) == []
+    async with bot.app.db.transaction() as conn:
+        task = await TaskRepo(conn).get("summary:1:weekly")
+    assert task is not None and task.status == "pending" and bot.app.clock.now() < task.run_at  # next Monday
 
 
 async def test_with_no_feature_sections_at_all_it_still_works(bot: Conversation,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     only_sections(bot, monkeypatch)
     await bot.setup_network()
-    assert "สัปดาห์นี้เงียบสงบ" in await bot("alice@dm: /summary")
+    assert "ช่วงนี้ยังไม่มีความเคลื่อนไหวใหม่ (16–22 พ.ย. 2569)" in await bot("alice@dm: /summary")
 
 
 async def test_the_real_providers_include_the_meetings_section() -> None:
@@ -107,7 +132,7 @@ async def test_weekly_summary_goes_to_each_group_on_monday_0800_local_once(bot: 
     assert "📊" not in await bot(":clock 2026-11-23 07:59")
     out = await bot(":clock +1m")
     assert out.count("bot@teachers → 📊 สรุปความคืบหน้า") == 1 and out.count("bot@parents → 📊 สรุปความคืบหน้า") == 1
-    assert out.count("[image:") == 2
+    assert out.count("[image:") == 4  # two measures' charts in each group
     assert "📊" not in await bot(":clock +6d23h59m")  # Monday 07:59 again
     assert await weekly_rows(bot) == ["summary:1:2026-11-16:chat:2", "summary:1:2026-11-16:chat:3"]
     out = await bot(":clock +1m")

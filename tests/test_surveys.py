@@ -54,7 +54,7 @@ async def create_survey(bot: Conversation, *, anonymous: bool = False, closes: s
     await bot(*SURVEY_SCRIPT)
     await bot("alice@dm: [Anonymous]" if anonymous else "alice@dm: [Named]")
     preview = await bot(f"alice@dm: {closes}")
-    assert "ตัวอย่าง: ความพึงพอใจของผู้ปกครอง 2569" in preview
+    assert "ตรวจสอบก่อนส่ง: ความพึงพอใจของผู้ปกครอง 2569" in preview
     return preview + "\n" + await bot("alice@dm: [Publish]")
 
 
@@ -70,13 +70,13 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
     assert "มากที่สุด | มาก | ปานกลาง | น้อย | น้อยที่สุด" in out
     assert "ปิดรับ: 28 พ.ย. 2569 18:00 น." in out
     assert "เผยแพร่แบบสำรวจหมายเลข 1" in out and "ส่งทางแชตส่วนตัวถึงผู้ตอบ 2 จาก 3 คน" in out
-    assert "bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569" in out and "ตอบแล้ว: 0/3" in out
+    assert "bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569" in out and "ตอบแล้ว: 0/3 คน" in out
     assert "bot@dm:noi → 📋 แบบสำรวจใหม่: ความพึงพอใจของผู้ปกครอง 2569" in out
     assert "bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569\n    3/3" not in out  # free text is private only
 
     # pim is not registered: tapping in the group registers him as a parent and counts his answers.
     out = await bot("pim@parents: [มากที่สุด]")
-    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in out
+    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่าย “เครือข่ายทดสอบ” แล้ว" in out
     out = await bot("pim@parents: [วันอาทิตย์]")
     assert "(only pim sees) → บันทึกแล้ว: วันอาทิตย์ (ข้อ 2/3)" in out
     assert "มีตัวเลือกซ้ำ" not in out
@@ -89,7 +89,7 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
     out = await bot("noi@dm: [วันเสาร์]")
     assert "3/3. สิ่งที่อยากให้โรงเรียนพัฒนา" in out
     out = await bot("noi@dm: อยากให้มีกิจกรรมกีฬาเพิ่ม")
-    assert "บันทึกคำตอบแล้ว" in out and "ขอบคุณค่ะ" in out and "แก้ไขคำตอบได้จนถึง 28 พ.ย. 2569 18:00 น." in out
+    assert "บันทึกคำตอบแล้ว" in out and "ขอบคุณที่ร่วมตอบ" in out and "แก้ไขคำตอบได้จนถึง 28 พ.ย. 2569 18:00 น." in out
     out = await bot("noi@dm: [Change my answers]")
     assert "[✓ มาก]" in out  # her current answer is ticked
     assert "บันทึกแล้ว: ปานกลาง" in await bot("noi@dm: [ปานกลาง]")
@@ -98,29 +98,31 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
 
     # Counts: one throttled card update, not one message per tap.
     out = await bot(":clock +2m")
-    assert out.count("bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569") == 1 and "ตอบแล้ว: 2/4" in out
+    assert out.count("bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569") == 1 and "ตอบแล้ว: 2/4 คน" in out
     assert await bot(":clock +2m") == "# clock: 2026-11-21 09:04 (Asia/Bangkok)"  # nothing new, nothing sent
 
     # The reminder, a day before closing: dao privately; the group for ploy, named (a named survey).
     out = await bot(":clock 2026-11-27 18:01")
     assert "bot@dm:dao → ⏰ แจ้งเตือน: กรุณาตอบ “ความพึงพอใจของผู้ปกครอง 2569”" in out
-    assert "ยังไม่ได้ตอบ 2 จาก 4 คน" in out and "ยังไม่ได้ตอบ: Dao, Ploy" in out
+    assert "ยังไม่ได้ตอบ 2 จาก 4 คน" in out and "ยังไม่ได้ตอบ: Dao และ Ploy" in out
     assert "bot@dm:noi" not in out and "bot@dm:pim" not in out
     assert "ดูผลถึงขณะนี้" not in await bot(":clock +1h")  # one reminder only
 
     # Closing: results to the group and to the coordinator.
     out = await bot(":clock 2026-11-28 18:00")
     assert "bot@parents → ผลสำรวจ: ความพึงพอใจของผู้ปกครอง 2569" in out
-    assert "ผู้ตอบ: 2/4 (50%)" in out
+    assert "ผู้ตอบ: 2/4 คน (ร้อยละ 50)" in out
     assert "ค่าเฉลี่ย 4.00 S.D. 1.41 (ระดับมาก)" in out  # 5 and 3
     assert "• มากที่สุด: 1 (50%)" in out and "• ปานกลาง: 1 (50%)" in out and "• มาก: 0 (0%)" in out
     assert "• วันเสาร์: 1 (50%)" in out and "• วันอาทิตย์: 1 (50%)" in out
     assert "• อยากให้มีกิจกรรมกีฬาเพิ่ม" in out
     assert "• ผู้ปกครอง: 2/4 (50%)" in out
     assert "bot@dm:alice → ผลสำรวจ: ความพึงพอใจของผู้ปกครอง 2569" in out
-    # The weekly summary (Monday 08:00) brought its own chart to the group; one is the survey's.
+    # The weekly summary (Monday 08:00) brought its own charts to the group; two are the survey's:
+    # the rating question's Likert chart and the choice question's counts.
     charts = [r for chat, r in shown if chat == "parents" and isinstance(r, Image) and "ผลสำรวจ" in r.alt_text]
-    assert len(charts) == 1 and charts[0].png.startswith(b"\x89PNG")
+    assert [c.alt_text.split(" · ")[1] for c in charts] == ["คำถามแบบมาตราส่วนประมาณค่า", "2. วันที่สะดวกประชุม"]
+    assert all(c.png.startswith(b"\x89PNG") for c in charts)
 
     # Closed: no more answers, and nothing changes.
     assert "ปิดรับคำตอบแล้ว" in await bot("pim@parents: [วันเสาร์]")
@@ -274,10 +276,10 @@ async def test_the_database_holds_no_link_between_anonymous_answers_and_members(
 
     # Results and the export are aggregate / nameless.
     out = await bot("alice@dm: /results 1")
-    assert "ผู้ตอบ: 5/6 (83%)" in out and "• ผู้ปกครอง: 5/6 (83%)" in out
+    assert "ผู้ตอบ: 5/6 คน (ร้อยละ 83)" in out and "• ผู้ปกครอง: 5/6 (83%)" in out
     assert "ค่าเฉลี่ย 3.80 S.D. 1.30 (ระดับมาก)" in out  # 5, 5, 4, 3, 2
     # Questions with fewer than 5 answers (mali skipped 2 and 3) are suppressed, free text included.
-    assert "2. วันที่สะดวกประชุม (เลือกตอบข้อเดียว, n = 4)\n       ซ่อนไว้ (ผู้ตอบน้อยกว่า 5 คน)" in out
+    assert "2. วันที่สะดวกประชุม (เลือกตอบข้อเดียว · n = 4)\n       ซ่อนไว้ (ผู้ตอบน้อยกว่า 5 คน)" in out
     assert "• วันเสาร์" not in out and not any(secret in out for secret in SECRETS.values())
     shown = capture(bot)
     await bot("alice@dm: /exportsurvey 1")
@@ -296,7 +298,7 @@ async def test_anonymous_reminder_counts_without_names_and_small_results_are_sup
     out = await bot(":clock 2026-11-27 18:01")
     assert "ยังไม่ได้ตอบ 1 จาก 3 คน" in out and "ยังไม่ได้ตอบ:" not in out  # som, counted, not named
     out = await bot("alice@dm: /results 1")
-    assert "ผู้ตอบ: 2/3 (67%)" in out
+    assert "ผู้ตอบ: 2/3 คน (ร้อยละ 67)" in out
     assert "ซ่อนผลคำตอบ: แบบสำรวจไม่ระบุชื่อจะแสดงผลเมื่อมีผู้ตอบตั้งแต่ 5 คนขึ้นไป" in out
     assert "ค่าเฉลี่ย" not in out and "• มาก:" not in out and "[image" not in out
     assert "• ผู้ปกครอง: ซ่อนไว้ (ผู้ตอบน้อยกว่า 5 คน)" in out
@@ -341,15 +343,15 @@ async def test_a_quick_poll_counts_votes_throttles_updates_and_closes_at_its_dea
     out = await bot(":clock +1m")
     updates = [r for chat, r in shown if chat == "parents" and getattr(r, "update_key", None) == "poll:1"]
     assert len(updates) == cards_before + 1  # four taps, one update, and it replaces the poll card
-    assert "จำนวนผู้โหวต: 3" in out and "สวนสัตว์ ▓▓▓░░░░░░░ 33%" in out and "ทะเล ▓▓▓▓▓▓▓░░░ 67%" in out
+    assert "จำนวนผู้โหวต: 3 คน" in out and "สวนสัตว์ ▓▓▓░░░░░░░ 33%" in out and "ทะเล ▓▓▓▓▓▓▓░░░ 67%" in out
     assert await bot(":clock +5m") == "# clock: 2026-11-21 09:06 (Asia/Bangkok)"
     out = await bot(":clock 2026-11-22 12:00")
-    assert "bot@parents → ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3" in out
+    assert "bot@parents → ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3 คน" in out
     assert "• ทะเล: 2 (67%)" in out and "• สวนสัตว์: 1 (33%)" in out
     assert "ปิดรับคำตอบแล้ว" in await bot("noi@parents: [สวนสัตว์]")
     assert "Dao ลงทะเบียน" in await bot("dao@parents: [ทะเล]")  # registered, but the closed poll records nothing
     out = await bot("alice@dm: /results 1")
-    assert "ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3" in out and "• ทะเล: 2 (67%)" in out
+    assert "ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3 คน" in out and "• ทะเล: 2 (67%)" in out
 
 
 async def test_poll_input_is_checked_and_options_that_do_not_fit_are_refused_or_numbered(bot: Conversation) -> None:
@@ -365,7 +367,7 @@ async def test_poll_input_is_checked_and_options_that_do_not_fit_are_refused_or_
     assert "ตัวเลือกซ้ำ" in await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ทะเล')
     assert "ผ่านไปแล้ว" in await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ภูเขา | ปิด 1/1/2569 10:00')
     assert "ระบุเวลาด้วย" in await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ภูเขา | ปิด 25/11/2569')
-    assert "เฉพาะผู้ประสานงาน, ครู" in await bot('noi@parents: /poll "ไปไหนดี" ทะเล | ภูเขา')
+    assert "เฉพาะผู้ประสานงานและครู" in await bot('noi@parents: /poll "ไปไหนดี" ทะเล | ภูเขา')
     assert "ในกลุ่มแชต" in await bot('alice@dm: /poll "ไปไหนดี" ทะเล | ภูเขา')
     assert "📊" not in bot.transcript  # nothing was posted
     # Long options get numbered buttons (LINE labels hold 20 characters) and are listed in the text.
@@ -414,7 +416,7 @@ async def test_the_survey_flow_checks_every_step(bot: Conversation) -> None:
     assert "ระบุเวลาด้วย" in await bot("alice@dm: 25/11/2569")
     assert "อ่านวันที่และเวลาไม่ออก" in await bot("alice@dm: สักวันหนึ่ง")
     out = await bot("alice@dm: พรุ่งนี้ 17:00")
-    assert "สำหรับ: ครู, ผู้ปกครอง" in out and "ไม่ระบุชื่อ: ใช่" in out and "ปิดรับ: 22 พ.ย. 2569 17:00 น." in out
+    assert "สำหรับ: ครูและผู้ปกครอง" in out and "ไม่ระบุชื่อ: ใช่" in out and "ปิดรับ: 22 พ.ย. 2569 17:00 น." in out
     assert "ยกเลิกแล้ว" in await bot("alice@dm: [Cancel]")
     assert "ไม่มีแบบสำรวจหรือโพลใน 90 วัน" in await bot("alice@dm: /results")
 
@@ -447,7 +449,7 @@ async def test_answers_outside_the_rules_are_refused_and_change_nothing(bot: Con
     assert "ไม่มีแบบสำรวจหรือโพลหมายเลข 2" in await bot("alice@dm: /results 2")
     assert "Alice" not in await bot("zed@dm: /results 1")
     out = await bot("alice@dm: /results 1")
-    assert "ผู้ตอบ: 0/1 (0%)" in out  # nothing above was recorded
+    assert "ผู้ตอบ: 0/1 คน (ร้อยละ 0)" in out  # nothing above was recorded
     # Free text: empty and too long answers are refused, the flow waits for a real one.
     await bot.add_member("noi", "parent")  # joined after publishing: the group card's Answer sends it privately
     out = await bot("noi@parents: [Answer]")
@@ -479,16 +481,16 @@ async def test_multiple_choice_adds_idempotently_clears_and_moves_on(bot: Conver
     assert "เลือกได้ทุกข้อที่ตรง" in out and "[ล้างตัวเลือกของฉัน] [ถัดไป]" in out
     assert "เพิ่มแล้ว ตัวเลือกของคุณ: กีฬา" in await bot("noi@dm: [กีฬา]")
     out = await bot("noi@dm: [ดนตรี]")
-    assert "ตัวเลือกของคุณ: กีฬา, ดนตรี" in out and "[✓ กีฬา]" in out and "[✓ ดนตรี]" in out
-    assert "เลือกไว้แล้ว ตัวเลือกของคุณ: กีฬา, ดนตรี" in await bot("noi@dm: [✓ ดนตรี]")  # a double tap
+    assert "ตัวเลือกของคุณ: กีฬาและดนตรี" in out and "[✓ กีฬา]" in out and "[✓ ดนตรี]" in out
+    assert "เลือกไว้แล้ว ตัวเลือกของคุณ: กีฬาและดนตรี" in await bot("noi@dm: [✓ ดนตรี]")  # a double tap
     out = await bot("noi@dm: [ล้างตัวเลือกของฉัน]")
     assert "ล้างตัวเลือกของคุณแล้ว" in out and "✓" not in out
     await bot("noi@dm: [ศิลปะ]")
-    assert "ขอบคุณค่ะ" in await bot("noi@dm: [Next]")
+    assert "ขอบคุณที่ร่วมตอบ" in await bot("noi@dm: [Next]")
     await bot("pim@parents: [Register]", "pim@parents: [กีฬา]", "pim@parents: [ศิลปะ]")
     assert "(only pim sees) → บันทึกไว้แล้ว ไม่มีการเปลี่ยนแปลง" in await bot("pim@parents: [ศิลปะ]")
     out = await bot("alice@dm: /results 1")
-    assert "(เลือกได้หลายข้อ, n = 2)" in out
+    assert "(เลือกได้หลายข้อ · n = 2)" in out
     assert "• กีฬา: 1 (50%)" in out and "• ดนตรี: 0 (0%)" in out and "• ศิลปะ: 2 (100%)" in out
     assert "ล้างตัวเลือกของคุณในข้อ 1 แล้ว" in await bot("pim@parents: [ล้างตัวเลือกของฉัน]")
     assert "• ศิลปะ: 1 (100%)" in await bot("alice@dm: /results 1")
@@ -525,15 +527,16 @@ async def test_summary_section_reports_response_rates_for_the_period(bot: Conver
     assert found is not None and found.title == "แบบสำรวจและโพล" and route.order == 30
     assert found.lines == ["แบบสำรวจ “ความพึงพอใจของผู้ปกครอง 2569”: ตอบแล้ว 1/2 คน (ร้อยละ 50) "
                            "เปิดรับถึง 28 พ.ย. 2569 18:00 น.",
-                           "โพล “ไปไหนดี”: โหวต 1 คน"]
+                           "โพล “ไปไหนดี”: โหวต 1 คน",
+                           "อัตราการตอบเฉลี่ย: ร้อยละ 50 (ช่วงก่อนหน้า: ร้อยละ 0)"]
     assert found.progress == [("ความพึงพอใจของผู้ปกครอง 2569", 1.0, 2.0)]
-    assert found.chart == {"อัตราการตอบแบบสำรวจ (%)": (50.0, 0.0)}
+    assert found.charts == []  # the rate is a line: one figure is no chart
     # Closed in a later period: still reported there, with the audience frozen at closing.
     await bot(":clock 2026-11-28 18:00", "alice@dm: /closesurvey 2")  # the poll had no deadline
     await bot("dao@parents: [Register]")  # joins after the close: not in the frozen audience
     later = await section(week + timedelta(days=7), week + timedelta(days=14))
     assert later is not None and "ตอบแล้ว 1/2 คน (ร้อยละ 50) ปิดแล้ว" in later.lines[0]
-    assert later.chart == {"อัตราการตอบแบบสำรวจ (%)": (50.0, 50.0)}
+    assert "อัตราการตอบเฉลี่ย: ร้อยละ 50 (ช่วงก่อนหน้า: ร้อยละ 50)" in later.lines
     assert await section(week + timedelta(days=14), week + timedelta(days=21)) is None  # nothing open then
     assert await section(week - timedelta(days=7), week) is None  # nor before
     # Another network sees nothing of this one.
@@ -623,3 +626,13 @@ async def test_english_users_get_the_english_scale_and_export_survey_takes_the_s
         assert "[file: survey-1.csv" in await bot("alice@dm: /exportsurvey 1")
     finally:
         route.handler = original
+
+
+async def test_an_english_poll_in_a_thai_network_has_thai_card_chrome(bot: Conversation) -> None:
+    """The card is read by the whole group: its labels follow the network's language, not the
+    language of the coordinator who typed /poll; the question and options stay as written."""
+    await bot.setup_network("alice", "parents")
+    await bot("alice@dm: /lang en")
+    out = await bot('alice@parents: /poll "Where shall we go?" Sea | Mountain')
+    assert "Where shall we go?" in out and "[Sea]" in out and "[Mountain]" in out
+    assert "โพลหมายเลข: 1" in out and "Poll no." not in out

@@ -255,9 +255,9 @@ async def test_images_are_uploaded_with_a_caption(sqlite_url: str) -> None:
     async with in_process(sqlite_url, rate_limits=RateLimits.disabled()) as bot:
         fake = bot.fake
         await network_with_group(bot)
-        from bot.charts import bar_chart
+        from bot.charts import choice_counts
 
-        png = bar_chart("สรุป", ["ก", "ข"], {"ชั่วโมง": [3, 5]})
+        png = choice_counts("สรุป", "ชั่วโมง", {"ก": 3, "ข": 5}, respondents=8, unit="คน")
         await bot.adapter.sender.send(await chat_row(bot, GROUP), [Image(png, "กราฟ", caption="สรุป " * 300)],
                                       retry_key="img")
         photo = [r for r in fake.sent if r.method == "sendPhoto"][-1]

@@ -285,7 +285,7 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
         # -- a poll in the group, answered by buttons: a toast per tap, the count edited in place later
         poll = await says(fake, ALICE, GROUP, '/poll "ไปทัศนศึกษาที่ไหนดี" สวนสัตว์ | พิพิธภัณฑ์ | ทะเล',
                           "📊 ไปทัศนศึกษาที่ไหนดี")
-        assert "โพลหมายเลข: 1" in poll and "จำนวนผู้โหวต: 0" in poll
+        assert "โพลหมายเลข: 1" in poll and "จำนวนผู้โหวต: 0 คน" in poll
         poll_id, bob_vote, _ = await taps(fake, BOB, GROUP, "ทะเล")
         voted_at = time.monotonic()
         assert "บันทึกการโหวตแล้ว: ทะเล" in await answered(fake, BOB, bob_vote)
@@ -298,7 +298,7 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
         # -- log an activity (Bob, a teacher, in one line), dated yesterday so this week's summary counts it
         logged = await says(fake, BOB, BOB, '/log อบรม เมื่อวาน "สื่อการสอนดิจิทัล" 35 คน 3h', "บันทึกกิจกรรม")
         assert "✅ บันทึกกิจกรรม #1 แล้ว" in logged and "สื่อการสอนดิจิทัล" in logged
-        assert "ผู้เข้าร่วม: 35" in logged and "ระยะเวลา: 3 ชั่วโมง" in logged
+        assert "ผู้เข้าร่วม: 35 คน" in logged and "ระยะเวลา: 3 ชั่วโมง" in logged
 
         # -- the weekly summary (Monday 08:00 by default): the coordinator moves it to the next minute
         slot = next_minute(datetime.now(BANGKOK) + timedelta(seconds=5))
@@ -339,10 +339,10 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
         await says(fake, BOB, BOB, "40 เครื่อง", "ภายในวันที่")
         await says(fake, BOB, BOB, f"{needed_by.day}/{needed_by.month}/{needed_by.year + 543}", "ต้องการ: 40 เครื่อง")
         _, _, posted = await taps(fake, BOB, BOB, "ประกาศ", "ประกาศความต้องการ #1 แล้ว")
-        assert "ส่งมอบแล้ว 0 เครื่อง จาก 40 เครื่อง" in posted
+        assert "รับมอบแล้ว 0 เครื่อง จาก 40 เครื่อง" in posted
 
         listed = await says(fake, ALICE, GROUP, "/needs", "#1 แท็บเล็ตสำหรับชั้น ป.6")
-        assert "ให้คำมั่นแล้ว 0 เครื่อง" in listed
+        assert "ยอดที่แจ้งสนับสนุน 0 เครื่อง" in listed
         before = len(fake.texts_to(ALICE))
         _, pledge_in_group, _ = await taps(fake, ALICE, GROUP, "ร่วมสนับสนุน")
         assert "ส่งข้อความส่วนตัวให้คุณแล้ว" in await answered(fake, ALICE, pledge_in_group)
@@ -352,10 +352,10 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
         await taps(fake, ALICE, ALICE, "ภาคเอกชน", "คาดว่าจะส่งมอบวันที่เท่าไร")
         await taps(fake, ALICE, ALICE, "ภายใน 1 สัปดาห์", "แหล่งที่มา: ภาคเอกชน")
         before = len(fake.texts_to(ALICE))
-        _, _, thanked = await taps(fake, ALICE, ALICE, "ยืนยันการสนับสนุน", "บันทึกคำมั่น #1")
-        assert "บันทึกคำมั่น #1 แล้ว: 30 เครื่อง" in thanked
-        progress = await new_text(fake, ALICE, before, "ให้คำมั่นแล้ว 30 เครื่อง")
-        assert "75%" in progress and "ส่งมอบแล้ว 0 เครื่อง จาก 40 เครื่อง" in progress
+        _, _, thanked = await taps(fake, ALICE, ALICE, "ยืนยันการสนับสนุน", "บันทึกการแจ้งความประสงค์สนับสนุน #1")
+        assert "บันทึกการแจ้งความประสงค์สนับสนุน #1 แล้ว: 30 เครื่อง" in thanked
+        progress = await new_text(fake, ALICE, before, "ยอดที่แจ้งสนับสนุน 30 เครื่อง")
+        assert "75%" in progress and "รับมอบแล้ว 0 เครื่อง จาก 40 เครื่อง" in progress
 
         # -- the meeting's reminder: in the group, and privately to Bob, who is going
         wait = max(0.0, reminder_due - time.monotonic()) + 15
@@ -366,7 +366,7 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
 
         # -- the poll's count, refreshed once a minute at most, by editing the poll card
         wait = max(0.0, voted_at + 60 - time.monotonic()) + 15
-        await fake.wait_for(lambda: any("จำนวนผู้โหวต: 2" in e for e in edits(fake, GROUP, poll_id)), timeout=wait)
+        await fake.wait_for(lambda: any("จำนวนผู้โหวต: 2 คน" in e for e in edits(fake, GROUP, poll_id)), timeout=wait)
         assert sum("📊 ไปทัศนศึกษาที่ไหนดี" in t for t in fake.texts_to(GROUP)) == 1
         current = next(m for m in fake.messages_to(GROUP) if m["message_id"] == poll_id)["text"]
         assert "ทะเล" in current and "50%" in current

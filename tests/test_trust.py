@@ -85,12 +85,12 @@ async def test_a_removed_parent_cannot_rejoin_with_one_tap_until_unblocked(bot: 
     await bot("pim@teachers: [Register]")
     assert "ลบ Pim ออกจากเครือข่ายแล้ว" in await bot("alice@dm: /remove 2")
     out = await bot("pim@teachers: [Register]")
-    assert "ถูกลบออกจากเครือข่ายทดสอบแล้ว" in out and "ลงทะเบียนเป็นผู้ปกครองของ" not in out
+    assert "ถูกลบออกจากเครือข่าย “เครือข่ายทดสอบ” แล้ว" in out and "ลงทะเบียนเป็นผู้ปกครองของ" not in out
     assert "ถูกลบออกจาก" in await bot("pim@teachers: /register")
     assert "ถูกลบและบล็อก" in await bot("alice@dm: /members") and "2. Pim" in bot.transcript
     assert "ไม่ได้ถูกบล็อก" in await bot("alice@dm: /unblock 1")
     assert "Pim ลงทะเบียนจากกลุ่มของเครือข่ายได้อีกครั้งแล้ว" in await bot("alice@dm: ปลดบล็อก 2")
-    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in await bot("pim@teachers: [Register]")
+    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่าย “เครือข่ายทดสอบ” แล้ว" in await bot("pim@teachers: [Register]")
     assert "ถูกลบและบล็อก" not in await bot("alice@dm: /members")
 
 
@@ -110,7 +110,7 @@ async def test_a_block_is_per_network(bot: Conversation) -> None:
     await bot.setup_network("alice", "teachers")
     await bot("pim@teachers: [Register]", "alice@dm: /remove 2")
     await bot.setup_network("zed", "riverside")
-    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่ายทดสอบแล้ว" in await bot("pim@riverside: [Register]")
+    assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่าย “เครือข่ายทดสอบ” แล้ว" in await bot("pim@riverside: [Register]")
 
 
 async def test_blocks_are_durable_and_network_scoped_on_both_engines(db_url: str) -> None:

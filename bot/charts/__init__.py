@@ -4,11 +4,11 @@ counts. The caller supplies every word (already translated) but a few in the Lik
 
 Nothing heavy is imported here: matplotlib and pythainlp load with the first chart."""
 
-from bot.charts.bars import activities_by_aim, bar_chart, choice_counts, resources_by_channel
+from bot.charts.bars import activities_by_aim, choice_counts, resources_by_channel
 from bot.charts.goals import GoalRow, goal_progress
 from bot.charts.likert import LikertRow, likert_chart
 from bot.charts.scale import count_ticks, format_baht, format_number, value_ticks
 from bot.charts.wrap import wrap_thai
 
-__all__ = ["GoalRow", "LikertRow", "activities_by_aim", "bar_chart", "choice_counts", "count_ticks", "format_baht",
+__all__ = ["GoalRow", "LikertRow", "activities_by_aim", "choice_counts", "count_ticks", "format_baht",
            "format_number", "goal_progress", "likert_chart", "resources_by_channel", "value_ticks", "wrap_thai"]

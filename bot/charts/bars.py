@@ -15,7 +15,6 @@ VALUE_GAP = 8.0
 
 THIS_PERIOD, PREVIOUS_PERIOD = "#1b5e9e", "#a3c1e0"
 PLEDGED, DELIVERED = "#f0a04b", "#2a7f62"
-PALETTE = (THIS_PERIOD, PLEDGED, DELIVERED, PREVIOUS_PERIOD, "#7a5195", "#c0504d")
 
 
 @dataclass(frozen=True)
@@ -98,16 +97,3 @@ def choice_counts(title: str, question: str, counts: Mapping[str, int], *, respo
 
     return draw_bars(title, list(counts), [Series("", list(counts.values()), THIS_PERIOD)], unit=unit, whole=True,
                      subtitle=question, note=f"n = {respondents:,}", text=text).png()
-
-
-def bar_chart(title: str, categories: list[str], series: dict[str, list[float]], *,
-              value_label: str = "", horizontal: bool = False, width: float = 8.0, height: float = 4.5) -> bytes:
-    """A grouped bar chart as PNG bytes; ``series`` maps a legend label to one value per category.
-    The first chart the handlers used: every chart is now rows of horizontal bars 1040 px wide, so
-    ``horizontal``, ``width`` and ``height`` no longer change anything (they go when its callers move
-    to the charts per measure)."""
-    del horizontal, width, height
-    values = [value for column in series.values() for value in column]
-    return draw_bars(title, categories, [Series(name, column, PALETTE[i % len(PALETTE)])
-                                         for i, (name, column) in enumerate(series.items())],
-                     unit=value_label, whole=all(value == int(value) for value in values)).png()

@@ -22,10 +22,12 @@ AXIS_STEPS = (25, 50, 75, 100)
 
 @dataclass(frozen=True)
 class LikertRow:
-    """One question: its label and the number of answers at each level, the highest level first."""
+    """One question: its label, the number of answers at each level (the highest level first) and
+    the name of the level its mean falls in (shown beside the mean)."""
 
     label: str
     counts: Sequence[int]
+    level: str = ""
 
     @property
     def n(self) -> int:
@@ -59,6 +61,8 @@ def draw_likert(title: str, rows: Sequence[LikertRow], *, levels: Sequence[str],
         sheet.paragraph(row.label, LABEL)
         mean = row.mean
         note = f"n = {row.n:,}" if mean is None else t("n = {n} · mean {mean}", n=f"{row.n:,}", mean=f"{mean:.2f}")
+        if mean is not None and row.level:
+            note += f" ({row.level})"
         sheet.paragraph(note, NOTE, colour=GREY)
         sheet.y += LABEL_GAP
         top = sheet.y

@@ -44,6 +44,8 @@ def date_error(t: Translator, error: DateInputError) -> str:
         return t("Is that year Buddhist Era or Gregorian? Please write it with 4 digits, e.g. 2569 or 2026.")
     if error.code == "impossible":
         return t("That date does not exist. Please check the day and the month.")
+    if error.code == "reversed":
+        return t("That period ends before it starts. Please give the earlier date first, e.g. 1/11/2569-30/11/2569.")
     if error.code == "year_out_of_range":
         return t("That year is out of range. Please write a year like 2569 (Buddhist Era) or 2026.")
     return t("I couldn't read that date. Please write it like 20/11/2569, 20 พ.ย. 2569 or today.")

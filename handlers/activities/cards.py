@@ -16,15 +16,15 @@ from storage.membership import MemberRepo, OrganisationRepo
 
 async def draft_card(ctx: Context, data: dict[str, Any]) -> Card:
     t = ctx.t
-    fields = [(t("Kind"), category_label(t, data["category"])),
-              (t("Aim"), aim_label(t, CATEGORIES[data["category"]][1])),
+    fields = [(t("Kind"), t.label(category_label(t, data["category"]))),
+              (t("Aim"), t.label(aim_label(t, CATEGORIES[data["category"]][1]))),
               (t("Date"), t.date(date.fromisoformat(data["date"])))]
     if data.get("organisation_id") and ctx.network:
         organisation = await ctx.repo(OrganisationRepo).get(ctx.network.id, data["organisation_id"])
         if organisation:
             fields.append((t("Organisation"), organisation.name))
     if data.get("participants"):
-        fields.append((t("Participants"), f"{data['participants']:,}"))
+        fields.append((t("Participants"), t("{n} people", n=f"{data['participants']:,}")))
     if data.get("minutes"):
         fields.append((t("Duration"), hours_text(t, data["minutes"])))
     if data.get("notes"):
@@ -40,7 +40,7 @@ async def activity_card(ctx: Context, activity: Activity) -> Card:
         "title": activity.title, "category": activity.category, "date": activity.activity_date.isoformat(),
         "organisation_id": activity.organisation_id, "participants": activity.participants,
         "minutes": activity.minutes, "notes": activity.notes, "photo": activity.has_photo})
-    card.fields[1] = (t("Aim"), aim_label(t, activity.aim))  # as recorded
+    card.fields[1] = (t("Aim"), t.label(aim_label(t, activity.aim)))  # as recorded
     if activity.author_id and ctx.network:
         author = await ctx.repo(MemberRepo).get(ctx.network.id, activity.author_id)
         if author:

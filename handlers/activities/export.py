@@ -8,13 +8,16 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import MemberContext
+from bot.academic import BE_OFFSET
 from bot.dates import DateInputError, parse_period
 from bot.i18n import N_, Translator
 from bot.model import Document
+from bot.numbers import unit_name
 from bot.roles import Role
 from bot.router import Router, Where
 from handlers._common.parsing import date_error
@@ -40,21 +43,32 @@ def to_csv(header: list[str], rows: list[list[Any]]) -> bytes:
     return (BOM + buffer.getvalue()).encode("utf-8")
 
 
-def _local(value: datetime | None, tz: ZoneInfo) -> str:
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+def csv_date(t: Translator, day: date) -> str:
+    """A date as a Thai spreadsheet reads it (20/11/2569, Buddhist Era); ISO in English."""
+    return f"{day.day}/{day.month}/{day.year + BE_OFFSET}" if t.lang == "th" else day.isoformat()
 
 
-def _number(value: Any) -> str:
-    return "" if value is None else format(value, "f")
+def _local(t: Translator, value: datetime | None, tz: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(tz)
+    return f"{csv_date(t, local.date())} {local:%H:%M}"
+
+
+def _number(value: Decimal | None) -> str:
+    """Whole amounts without ".00" (2 tablets, 2500 baht); satang to two places."""
+    if value is None:
+        return ""
+    return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
 
 
 def activities_csv(t: Translator, rows: list[dict[str, Any]], tz: ZoneInfo) -> bytes:
     header = [t("No."), t("Date"), t("Title"), t("Kind"), t("Aim"), t("Organisation"), t("Participants"),
               t("Hours"), t("Notes"), t("Logged by"), t("Logged at")]
-    body = [[r["number"], r["activity_date"].isoformat(), r["title"], category_label(t, r["category"]),
+    body = [[r["number"], csv_date(t, r["activity_date"]), r["title"], category_label(t, r["category"]),
              aim_label(t, r["aim"]), r["organisation_name"] or "", r["participants"] or "",
              f"{r['minutes'] / 60:.2f}".rstrip("0").rstrip(".") if r["minutes"] else "", r["notes"] or "",
-             r["author_name"] or "", _local(r["created_at"], tz)] for r in rows]
+             r["author_name"] or "", _local(t, r["created_at"], tz)] for r in rows]
     return to_csv(header, body)
 
 
@@ -66,9 +80,10 @@ def pledges_csv(t: Translator, rows: list[dict[str, Any]], tz: ZoneInfo) -> byte
     header = [t("No."), t("Pledged at"), t("By"), t("Type"), t("Source"), t("Amount"), t("Unit"), t("Expected"),
               t("Status"), t("Delivered at"), t("Need no."), t("Need"), t("Need's organisation"), t("Note"),
               t("Delivery note")]
-    body = [[r["number"], _local(r["created_at"], tz), r["pledger_name"] or "", type_label(t, r["resource_type"]),
-             sector_label(t, r["source_sector"]), _number(r["amount"]), r["unit"], r["expected_date"].isoformat(),
-             status_name(t, r["status"]), _local(r["delivered_at"], tz), r["need_number"] or "", r["need_description"] or "",
+    body = [[r["number"], _local(t, r["created_at"], tz), r["pledger_name"] or "", type_label(t, r["resource_type"]),
+             sector_label(t, r["source_sector"]), _number(r["amount"]), unit_name(r["unit"], t.lang),
+             csv_date(t, r["expected_date"]), status_name(t, r["status"]), _local(t, r["delivered_at"], tz),
+             r["need_number"] or "", r["need_description"] or "",
              r["need_organisation"] or "", r["note"] or "", r["delivery_note"] or ""] for r in rows]
     return to_csv(header, body)
 

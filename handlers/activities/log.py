@@ -122,7 +122,7 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
     tokens = plain.split()
     category, tokens = _take(tokens, parse_category, widths=(3, 2, 1))
     if category is None:
-        labels = ", ".join(category_label(ctx.t, c) for c in CATEGORIES)
+        labels = ctx.t.join(category_label(ctx.t, c) for c in CATEGORIES)
         return None, ctx.t("Please start with the kind of activity ({kinds}), e.g. {example}", kinds=labels,
                            example=ctx.t(EXAMPLE))
     date_error_found: DateInputError | None = None
@@ -220,7 +220,7 @@ async def read_title(ctx: MemberContext, value: str) -> Data | Retry:
 
 
 async def ask_category(ctx: MemberContext) -> None:
-    buttons = [ctx.flow_button(category_label(ctx.t, code), code) for code in CATEGORIES]
+    buttons = [ctx.flow_button(ctx.t.label(category_label(ctx.t, code)), code) for code in CATEGORIES]
     await ctx.reply(Text(ctx.t("What kind of activity was it?"), buttons=grid(buttons)))
 
 

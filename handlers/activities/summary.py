@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.context import BaseContext
 from bot.router import Router
-from bot.summary import Period, SummarySection
+from bot.summary import Period, SummaryChart, SummarySection
 from handlers._common.formatting import hours_text, period_dates
 from handlers.activities.vocabulary import AIMS, aim_label
 from storage.activity_repo import ActivityRepo
@@ -36,4 +36,6 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         previous_count = previous[aim].count if aim in previous else 0
         chart[aim_label(t, aim)] = (float(this_count), float(previous_count))
         lines.append(f"• {aim_label(t, aim)}: {this_count} ({previous_count})")
-    return SummarySection(title=t("Activities by collaboration aim"), lines=lines, chart=chart)
+    title = t("Activities by collaboration aim")
+    return SummarySection(title=title, lines=lines,
+                          charts=[SummaryChart(title, chart, unit=t("Number of activities"))])

@@ -25,7 +25,7 @@ def need_card(t: Translator, progress: NeedProgress, today: date) -> Card:
     due = t.date(need.needed_by)
     if need.status == "open" and need.needed_by < today:
         due += " " + t("⚠️ overdue")
-    fields = [(t("Organisation"), need.organisation_name), (t("Type"), type_label(t, need.resource_type)),
+    fields = [(t("Organisation"), need.organisation_name), (t("Type"), t.label(type_label(t, need.resource_type))),
               (t("Needed"), amount_text(t, need.target, need.unit)), (t("Needed by"), due)]
     if need.status == "fulfilled":
         fields.append((t("Status"), t("fulfilled ✅")))

@@ -48,7 +48,7 @@ async def need_command(ctx: MemberContext) -> None:
 
 
 def type_buttons(ctx: Context) -> list[list[Button]]:
-    buttons = [ctx.flow_button(type_label(ctx.t, code), code) for code in RESOURCE_TYPES]
+    buttons = [ctx.flow_button(ctx.t.label(type_label(ctx.t, code)), code) for code in RESOURCE_TYPES]
     return grid(buttons)
 
 

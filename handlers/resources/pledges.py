@@ -93,7 +93,7 @@ async def start_pledge_for_need(ctx: MemberContext, need: Need) -> None:
 
 
 def sector_buttons(ctx: Context) -> list[list[Button]]:
-    buttons = [ctx.flow_button(sector_label(ctx.t, code), code) for code in SECTORS]
+    buttons = [ctx.flow_button(ctx.t.label(sector_label(ctx.t, code)), code) for code in SECTORS]
     return grid(buttons)
 
 

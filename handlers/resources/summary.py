@@ -7,7 +7,7 @@ from decimal import Decimal
 from bot.context import BaseContext
 from bot.i18n import Translator
 from bot.router import Router
-from bot.summary import Period, SummarySection
+from bot.summary import Period, SummaryChart, SummarySection
 from handlers._common.formatting import amount_text
 from handlers.resources.needs import NEEDS_SHOWN
 from handlers.resources.vocabulary import RESOURCE_TYPES, sector_label, type_label
@@ -20,7 +20,7 @@ def _totals_text(t: Translator, rows: list[PledgeTotal]) -> str:
     by_unit: dict[str, Decimal] = {}
     for row in rows:
         by_unit[row.unit] = by_unit.get(row.unit, Decimal(0)) + row.amount
-    return ", ".join(amount_text(t, amount, unit) for unit, amount in sorted(by_unit.items())) or "0"
+    return t.join(amount_text(t, amount, unit) for unit, amount in sorted(by_unit.items())) or "0"
 
 
 @router.summary_section(order=21)
@@ -48,15 +48,17 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
     lines.append(t("Open needs: {open} ({overdue} overdue); overdue pledges: {late}", open=open_count,
                    overdue=overdue_needs, late=await pledges.count_overdue(network_id, ctx.today)))
     chart: dict[str, tuple[float, float]] = {}
-    for code in RESOURCE_TYPES:
-        this = sum(r.count for r in pledged if r.resource_type == code)
-        before = sum(r.count for r in previous if r.resource_type == code)
-        if this or before:
-            chart[type_label(t, code)] = (float(this), float(before))
+    for code in RESOURCE_TYPES:  # counts: amounts in baht, devices and hours share no axis
+        promised = sum(r.count for r in pledged if r.resource_type == code)
+        received = sum(r.count for r in delivered if r.resource_type == code)
+        if promised or received:
+            chart[type_label(t, code)] = (float(promised), float(received))
+    charts = ([SummaryChart(t("Resources by channel"), chart, unit=t("Number of pledges"), kind="pledged")]
+              if chart else [])
     progress = []
     for item in await needs.with_progress(await needs.open_needs(network_id, limit=NEEDS_SHOWN)):
         label = f"#{item.need.number} {item.need.description[:40]} ({item.need.organisation_name})"
         if item.need.needed_by < ctx.today:
             label += " " + t("⚠️ overdue")
         progress.append((label, float(item.delivered), float(item.need.target)))
-    return SummarySection(title=t("Resource mobilisation"), lines=lines, chart=chart, progress=progress)
+    return SummarySection(title=t("Resource mobilisation"), lines=lines, charts=charts, progress=progress)

@@ -55,7 +55,7 @@ async def title_step(ctx: MemberContext, text: str) -> None:
 async def ask_kind(ctx: MemberContext) -> None:
     assert ctx.flow is not None
     count = len(ctx.flow.data["questions"])
-    rows = [[ctx.flow_button(kind_label(ctx.t, kind), kind)] for kind in KINDS]
+    rows = [[ctx.flow_button(ctx.t.label(kind_label(ctx.t, kind)), kind)] for kind in KINDS]
     if count:
         rows.append([ctx.flow_button(ctx.t("Done adding questions"), "done")])
     await ctx.reply(Text(ctx.t("Question {n}: what kind of question?", n=count + 1), buttons=rows))
@@ -158,7 +158,7 @@ async def audience_step(ctx: MemberContext, text: str) -> None:
     if text.lower() in (ALL, "ทุกคน", "everyone"):
         roles: list[str] = []
     else:
-        parsed = [parse_role(w) for w in re.split(r"[,\s]+", text) if w]
+        parsed = [parse_role(w) for w in re.split(r"[,\s]+|และ|\band\b", text) if w]
         if not parsed or None in parsed:
             await ctx.reply(ctx.t("Please name roles: coordinator, teacher, parent, partner (or tap Everyone)."))
             return
@@ -283,15 +283,15 @@ async def show_preview(ctx: MemberContext) -> None:
     assert ctx.flow is not None
     data = ctx.flow.data
     t = ctx.t
-    roles = ", ".join(t(r) for r in data["roles"]) if data["roles"] else t("everyone")
+    roles = t.join(t(r) for r in data["roles"]) if data["roles"] else t("everyone")
     org_names = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(ctx.network.id)}
     if data["orgs"]:
-        roles += " · " + ", ".join(org_names.get(o, "?") for o in data["orgs"])
+        roles += " · " + t.join(org_names.get(o, "?") for o in data["orgs"])
     groups = {g.id: g.title or g.platform_chat_id for g in await ctx.repo(ChatRepo).linked_groups(ctx.network.id)}
     closes = datetime.fromisoformat(data["closes_at"])
     lines = [t("Preview: {title}", title=data["title"]),
              t("For: {who}", who=roles),
-             t("Groups: {groups}", groups=", ".join(groups.get(c, "?") for c in data["chats"]) or t("none")),
+             t("Groups: {groups}", groups=t.join(groups.get(c, "?") for c in data["chats"]) or t("none")),
              t("Anonymous: {yes_no}", yes_no=t("yes") if data["anonymous"] else t("no — names are recorded")),
              t("Closes: {when}", when=t.datetime(ctx.local(closes)))]
     for q in draft_questions(data):

@@ -354,7 +354,7 @@ async def post_poll(ctx: MemberContext, question: str, options: list[str], close
     if closes_at is not None:
         await ctx.schedule(f"poll:{survey.id}:close", "survey.close", closes_at, {"survey_id": survey.id})
     render = await live_card(ctx, survey)
-    for reply in render(ctx.t):
+    for reply in render(Translator(ctx.network.language)):  # the group reads it: its network's language
         await ctx.reply(reply)
 
 
@@ -518,7 +518,7 @@ async def remind_task(ctx: TaskContext) -> None:
         lines = [t("⏰ Reminder: “{title}” closes {when}. {missing} of {total} have not answered yet.",
                    title=survey.title, when=when(t, tz, survey.closes_at), missing=len(missing), total=len(members))]
         if names:
-            lines.append(t("Not answered yet: {names}", names=", ".join(names)))
+            lines.append(t("Not answered yet: {names}", names=t.join(names)))
         return [Text("\n".join(lines), buttons=[[answer_button_for(t, survey)]])]
 
     for chat in await target_chats(ctx, survey):
@@ -551,9 +551,11 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         lines.append(t("Survey “{title}”: {answered}/{audience} answered ({rate}%), {state}", title=survey.title,
                        answered=answered, audience=audience, rate=rate, state=state))
         progress.append((survey.title, float(answered), float(audience)))
-    previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end)
-    chart = {t("Survey response rate (%)"): (await _mean_rate(ctx, current), await _mean_rate(ctx, previous))}
-    return SummarySection(title=t("Surveys and polls"), lines=lines, chart=chart, progress=progress)
+    if progress:
+        previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end)
+        lines.append(t("Mean response rate: {rate}% (previous period: {previous}%)",
+                       rate=f"{await _mean_rate(ctx, current):.0f}", previous=f"{await _mean_rate(ctx, previous):.0f}"))
+    return SummarySection(title=t("Surveys and polls"), lines=lines, progress=progress)
 
 
 async def _audience_size(ctx: BaseContext, survey: Survey) -> int:

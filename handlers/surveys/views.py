@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.charts import bar_chart
+from bot.charts import LikertRow, choice_counts, likert_chart
 from bot.i18n import Translator
 from bot.model import Button, Card, Image, ProgressBar, Reply, Text
 from bot.payload import encode
@@ -14,6 +14,7 @@ from handlers.surveys.logic import BUTTON_LABEL_CHARS, RATING_LABELS, QuestionSt
 from storage.surveys import Answer, Question, Survey
 
 CHECK = "✓ "
+MOST_CHARTS = 4  # with the results card, the five messages a LINE push may carry
 
 
 def when(t: Translator, tz: ZoneInfo, moment: datetime | None) -> str:
@@ -36,9 +37,9 @@ def kind_label(t: Translator, kind: str) -> str:
 
 
 def audience_text(t: Translator, survey: Survey, org_names: dict[int, str]) -> str:
-    roles = ", ".join(t(r) for r in survey.roles) if survey.roles else t("everyone")
+    roles = t.join(t(r) for r in survey.roles) if survey.roles else t("everyone")
     if survey.organisations:
-        roles += " · " + ", ".join(org_names.get(o, "?") for o in survey.organisations)
+        roles += " · " + t.join(org_names.get(o, "?") for o in survey.organisations)
     return roles
 
 
@@ -60,7 +61,7 @@ def survey_card(t: Translator, survey: Survey, tz: ZoneInfo, answered: int, audi
               (t("For"), audience_text(t, survey, org_names)),
               (t("Anonymous"), t("yes") if survey.anonymous else t("no — names are recorded")),
               (t("Status"), status),
-              (t("Answered"), f"{answered}/{audience}")]
+              (t("Answered"), t("{answered}/{audience} people", answered=answered, audience=audience))]
     buttons = [[Button(t("Answer"), encode("sva", survey.id))]] if survey.is_open else []
     return Card(title=f"📋 {survey.title}", fields=fields,
                 progress=[ProgressBar(t("Answered"), answered, audience)] if audience else [],
@@ -78,7 +79,8 @@ def poll_card(t: Translator, survey: Survey, tz: ZoneInfo, counts: list[int], vo
     buttons = [[Button(str(i) if numbered else o, encode("sv", survey.id, question.position, i - 1))]
                for i, o in enumerate(question.options, start=1)] if survey.is_open else []
     return Card(title=f"📊 {question.text}", body=body,
-                fields=[(t("Poll no."), str(survey.number)), (t("Votes"), str(voters)), (t("Status"), status)],
+                fields=[(t("Poll no."), str(survey.number)), (t("Votes"), t("{n} people", n=voters)),
+                        (t("Status"), status)],
                 progress=progress, buttons=buttons, alt_text=question.text, update_key=update_key(survey))
 
 
@@ -142,7 +144,7 @@ def question_message(t: Translator, survey: Survey, question: Question, *, mine:
 
 def describe_choices(t: Translator, question: Question, chosen: list[int]) -> str:
     labels = option_labels(t, question)
-    return ", ".join(labels[c] for c in chosen if 0 <= c < len(labels)) or t("nothing")
+    return t.join(labels[c] for c in chosen if 0 <= c < len(labels)) or t("nothing")
 
 
 # ------------------------------------------------------------------ results
@@ -156,9 +158,10 @@ def results_replies(t: Translator, stats: SurveyStats, tz: ZoneInfo, *, final: b
     fields: list[tuple[str, str]] = []
     if stats.audience is not None:
         rate = round(100 * stats.responses / stats.audience) if stats.audience else 0
-        fields.append((t("Responses"), f"{stats.responses}/{stats.audience} ({rate}%)"))
+        fields.append((t("Responses"), t("{answered}/{audience} people ({rate}%)", answered=stats.responses,
+                                         audience=stats.audience, rate=rate)))
     else:
-        fields.append((t("Votes"), str(stats.responses)))
+        fields.append((t("Votes"), t("{n} people", n=stats.responses)))
     if survey.closed_at:
         fields.append((t("Closed"), when(t, tz, survey.closed_at)))
     lines: list[str] = []
@@ -181,14 +184,13 @@ def results_replies(t: Translator, stats: SurveyStats, tz: ZoneInfo, *, final: b
                 lines.append(f"  • {label}: {b.answered}/{b.total} ({round(100 * b.answered / b.total)}%)")
     card = Card(title=title, fields=fields, body="\n".join(lines), progress=progress, alt_text=title)
     replies: list[Reply] = [card]
-    chart = None if stats.suppressed else chart_png(t, stats)
-    if chart:
-        replies.append(Image(png=chart, alt_text=title, caption=survey.title))
+    if not stats.suppressed:
+        replies.extend(chart_images(t, stats, title))
     return replies
 
 
 def question_lines(t: Translator, q: QuestionStats) -> list[str]:
-    head = f"{q.question.position}. {q.question.text} ({kind_label(t, q.question.kind)}, n = {q.answered})"
+    head = f"{q.question.position}. {q.question.text} ({kind_label(t, q.question.kind)} · n = {q.answered})"
     if q.suppressed:
         return [head, "   " + t("hidden (fewer than {n} answers)", n=5)]
     lines = [head]
@@ -206,21 +208,25 @@ def question_lines(t: Translator, q: QuestionStats) -> list[str]:
     return lines
 
 
-def chart_png(t: Translator, stats: SurveyStats) -> bytes | None:
-    """Mean score per rating question, or else the first choice question's percentages."""
-    ratings = [q for q in stats.questions if q.question.kind == "rating" and q.mean is not None and not q.suppressed]
+def chart_images(t: Translator, stats: SurveyStats, heading: str) -> list[Image]:
+    """One diverging Likert chart for all rating questions, then a chart of counts per choice
+    question; questions with too few answers to show are left out, and with the card the answer
+    stays within the five messages a LINE push may carry. ``heading`` (the card's title) begins
+    each image's alternative text."""
+    shown = [q for q in stats.questions if q.answered and not q.suppressed]
+    ratings = [q for q in shown if q.question.kind == "rating" and q.mean is not None]
+    title = stats.survey.title
+    images: list[Image] = []
     if ratings:
-        return bar_chart(stats.survey.title, [f"{q.question.position}. {short(q.question.text)}" for q in ratings],
-                         {t("Mean (1–5)"): [round(q.mean or 0, 2) for q in ratings]},
-                         value_label=t("Mean (1–5)"), horizontal=True)
-    for q in stats.questions:
-        if q.question.kind in ("single", "multi") and q.answered and not q.suppressed:
-            labels = [short(o) for o in option_labels(t, q.question)]
-            return bar_chart(short(q.question.text, 60), labels,
-                             {t("Percent"): [round(q.percent(i), 1) for i in range(len(labels))]},
-                             value_label=t("Percent"), horizontal=True)
-    return None
-
-
-def short(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        rows = [LikertRow(f"{q.question.position}. {q.question.text}", q.counts,
+                          level=t(RATING_LABELS[rating_level(q.mean)]) if q.mean is not None else "")
+                for q in ratings]
+        png = likert_chart(title, rows, levels=[t(label) for label in RATING_LABELS], t=t,
+                           subtitle=t("Rating questions"))
+        images.append(Image(png=png, alt_text=f"{heading} · {t('Rating questions')}", caption=title))
+    for q in [q for q in shown if q.question.kind in ("single", "multi")][:MOST_CHARTS - len(images)]:
+        question = f"{q.question.position}. {q.question.text}"
+        png = choice_counts(title, question, dict(zip(option_labels(t, q.question), q.counts)),
+                            respondents=q.answered, unit=t("Number of people who chose it"))
+        images.append(Image(png=png, alt_text=f"{heading} · {question}", caption=title))
+    return images

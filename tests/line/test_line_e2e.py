@@ -318,8 +318,8 @@ async def test_the_network_scenario_over_line(line: LineBot) -> None:
     asked = await tap(ADMIN, postback(asked, "ภาคเอกชน"))
     preview = await tap(ADMIN, postback(asked, "ภายใน 1 สัปดาห์"))
     pledged = all_text(await tap(ADMIN, postback(preview, "ยืนยันการสนับสนุน")))
-    assert "บันทึกคำมั่น #1 แล้ว: 30 เครื่อง" in pledged, pledged
-    assert "ให้คำมั่นแล้ว 30 เครื่อง" in pledged and "75%" in pledged, pledged
+    assert "บันทึกการแจ้งความประสงค์สนับสนุน #1 แล้ว: 30 เครื่อง" in pledged, pledged
+    assert "ยอดที่แจ้งสนับสนุน 30 เครื่อง" in pledged and "75%" in pledged, pledged
 
     # Bob asks the group a quick poll; two members vote by tapping its buttons (silent in a group;
     # the coordinator changes his mind once); the coordinator asks for the counts.

@@ -117,9 +117,9 @@ async def test_cards_with_fields_progress_and_buttons(spec: LineSpec) -> None:
 
 
 async def test_images_are_published_with_a_preview_and_documents_become_links(spec: LineSpec) -> None:
-    from bot.charts import bar_chart
+    from bot.charts import choice_counts
 
-    png = bar_chart("กิจกรรม", ["ก", "ข"], {"จำนวน": [3, 5]})
+    png = choice_counts("กิจกรรม", "จำนวน", {"ก": 3, "ข": 5}, respondents=8, unit="คน")
     published: list[tuple[str, str]] = []
     requests = await render_requests(
         [Image(png, alt_text="กราฟ", caption="สรุป"), Document("report.csv", b"a,b\n", "text/csv", caption="ไฟล์")],

@@ -126,10 +126,10 @@ async def test_group_pushes_count_every_member_as_a_recipient(app: App, sender: 
 
 
 async def test_images_are_pushed_by_url(app: App, sender: LineSender, fake: FakeLineAPI) -> None:
-    from bot.charts import bar_chart
+    from bot.charts import choice_counts
 
     target = await chat(app, new_user_id())
-    png = bar_chart("สรุป", ["ก"], {"x": [1]})
+    png = choice_counts("สรุป", "x", {"ก": 1}, respondents=1, unit="คน")
     await sender.send(target, [Image(png, alt_text="กราฟ")], retry_key=str(uuid.uuid4()))
     [image] = fake.pushes[0]["messages"]
     assert image["originalContentUrl"].startswith("https://edunet.example/media/")
