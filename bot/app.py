@@ -72,13 +72,17 @@ class App:
     """One EduNet process's brain, shared by every adapter."""
 
     def __init__(self, settings: Settings, *, db: Database | None = None, clock: Clock | None = None,
-                 router: Router, operators_are_admins: bool = False) -> None:
+                 router: Router, operators_are_admins: bool = False,
+                 billed_platforms: frozenset[str] = frozenset()) -> None:
         self.settings = settings
         self.db = db or Database(settings.database_url)
         self.clock = clock or SystemClock()
         self.router = router
         # The console's users are all the operator at the keyboard.
         self.operators_are_admins = operators_are_admins
+        # Platforms that bill every push (the composition root knows which): there, pushes that
+        # can wait, wait for a free reply (bot/delivery_policy.py).
+        self.billed_platforms = billed_platforms
         self.bot_usernames: dict[str, str] = {}
         self.locks = KeyedLocks()
         self._outbox_listeners: list[Callable[[], None]] = []

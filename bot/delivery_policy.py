@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +28,15 @@ class Urgency(str, enum.Enum):
     URGENT = "urgent"
     TIMELY = "timely"
     DIGEST = "digest"
+
+
+class WaitReason(str, enum.Enum):
+    """Why a pending outbox row is not pushed yet (shown by /deliveries)."""
+
+    FREE_CHANCE = "free_chance"      # waiting for a reply it can ride on for free
+    BUDGET = "budget"                # due, but the month's budget does not allow the push
+    MONTHLY_LIMIT = "monthly_limit"  # the platform refused: the month's quota is used up
+    QUIET_HOURS = "quiet_hours"      # held until the network's quiet hours end
 
 
 # How long a digest may wait for a free chance before it counts as late (the target is "within a day").
@@ -98,6 +108,12 @@ class QuietHours:
         if start > local:
             start -= timedelta(days=1)
         return start.astimezone(when.tzinfo)
+
+
+def quiet_hours_of(settings: Mapping[str, object]) -> QuietHours:
+    """A network's quiet hours from its settings (``"quiet"``), the default when unset."""
+    value = settings.get("quiet", DEFAULT_QUIET)
+    return QuietHours.parse(value if isinstance(value, str) else DEFAULT_QUIET)
 
 
 def before_quiet(when: datetime, quiet: QuietHours, tz: ZoneInfo) -> datetime:

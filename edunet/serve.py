@@ -32,7 +32,8 @@ def configured_adapters(app: App, settings: Settings, web: WebServer) -> list:  
 
 
 async def serve(settings: Settings) -> int:
-    app = build_app(settings)
+    # LINE bills every push per recipient; Telegram pushes are free.
+    app = build_app(settings, billed_platforms=frozenset({"line"}))
     web = WebServer(settings)
     adapters = configured_adapters(app, settings, web)
     if not adapters:

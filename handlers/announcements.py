@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.args import parse_whole
 from bot.context import Context, MemberContext
+from bot.delivery_policy import Urgency
 from bot.i18n import N_, Translator
 from bot.model import EventKind, Image, Reply, Text
 from bot.roles import Role, parse_role
@@ -25,6 +26,8 @@ router = Router()
 COORDINATOR = {Role.COORDINATOR}
 MAX_TEXT = 4000
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+# "Deliver free as groups talk": how long the announcement may wait for a free reply before it is pushed.
+FREE_DELIVERY_WINDOW = timedelta(hours=24)
 
 
 def announcement_replies(t: Translator, ann: Announcement, network_name: str) -> list[Reply]:
@@ -190,9 +193,9 @@ async def read_groups(ctx: MemberContext, ann: Announcement, value: str) -> Retr
 
 
 async def read_confirm(ctx: MemberContext, ann: Announcement, value: str) -> Retry | None:
-    if value != "send":
+    if value not in ("send", "free"):
         return Retry(ctx.t("Please tap Send or Cancel."))
-    await send(ctx, ann)
+    await send(ctx, ann, free=value == "free")
     return None
 
 
@@ -269,12 +272,20 @@ async def preview(ctx: MemberContext, announcement_id: int) -> None:
         await ctx.reply(reply)
     question = ctx.t("It will go to {audience}. Send it?", audience=audience_text(ctx.t, groups, people))
     cost = await line_cost_text(ctx, groups, people)
-    await ctx.reply(Text(f"{cost}\n\n{question}" if cost else question,
-                         buttons=[[ctx.flow_button(ctx.t("Send"), "send"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]))
+    choices = [[ctx.flow_button(ctx.t("Send"), "send"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]
+    if any(c.platform in ctx.app.billed_platforms for c in groups) or any(
+            m.platform in ctx.app.billed_platforms for m in people):
+        by = ctx.t.datetime(ctx.local(ctx.now + FREE_DELIVERY_WINDOW))
+        choices.insert(0, [ctx.flow_button(ctx.t("Deliver free as groups talk (by {when})", when=by), "free")])
+    await ctx.reply(Text(f"{cost}\n\n{question}" if cost else question, buttons=choices))
 
 
-async def send(ctx: MemberContext, ann: Announcement) -> None:
+async def send(ctx: MemberContext, ann: Announcement, *, free: bool) -> None:
+    """Queue the announcement: pushed now (urgent), or, by the coordinator's choice on a billed
+    platform, delivered free with the chats' next replies and pushed only if none came in time."""
     groups, people = await audience(ctx, ann)
+    urgency = Urgency.TIMELY if free else Urgency.URGENT
+    deliver_by = ctx.now + FREE_DELIVERY_WINDOW if free else None
     network_name = ctx.network.name
     if not await ctx.repo(AnnouncementRepo).mark_sent(ctx.network.id, ann.id, len(groups) + len(people), ctx.now):
         await ctx.end_flow()
@@ -283,11 +294,12 @@ async def send(ctx: MemberContext, ann: Announcement) -> None:
     queued = 0
     for chat in groups:
         queued += await ctx.push(chat, lambda t: announcement_replies(t, ann, network_name),
-                                 key=f"announce:{ann.id}:chat:{chat.id}")
+                                 key=f"announce:{ann.id}:chat:{chat.id}", urgency=urgency, deliver_by=deliver_by)
     unreachable = 0
     for member in people:
         if await ctx.push_member(member, lambda t: announcement_replies(t, ann, network_name),
-                                 key=f"announce:{ann.id}:member:{member.id}"):
+                                 key=f"announce:{ann.id}:member:{member.id}", urgency=urgency,
+                                 deliver_by=deliver_by):
             queued += 1
         else:
             unreachable += 1

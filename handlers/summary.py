@@ -3,7 +3,7 @@
 
 Sections come from every feature's ``@router.summary_section`` (see bot/summary.py);
 this module only assembles them into one compact card and one chart image. A quiet period is one line. /settings also holds the meetings' reminder
-offsets.
+offsets, the quiet hours and the LINE monthly budget (bot/delivery_policy.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bot.args import parse_whole
 from bot.charts import bar_chart
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
+from bot.delivery_policy import QuietHours, Urgency, quiet_hours_of
 from bot.i18n import N_, Translator
 from bot.model import Card, EventKind, Image, ProgressBar, Reply, Text
 from bot.roles import Role
@@ -34,6 +35,8 @@ ORDER = 40
 router = Router()
 
 COORDINATOR = {Role.COORDINATOR}
+# LINE's largest plan (Pro) holds 35,000 messages a month before overage; a budget is at most a few times that.
+MAX_LINE_BUDGET = 1_000_000
 WEEKLY_KIND = "summary_weekly"
 DEFAULT_SCHEDULE = {"enabled": True, "weekday": 0, "time": "08:00"}
 WEEKDAYS: dict[str, int] = {}
@@ -191,7 +194,9 @@ async def weekly_summary(ctx: TaskContext) -> None:
         replies = render_summary(ctx.t, network, period, sections, tz)
         start_date = end - timedelta(days=7)
         for chat in groups:
-            await ctx.push(chat, replies, key=f"summary:{network.id}:{start_date:%Y-%m-%d}:chat:{chat.id}")
+            # A newer week's summary replaces one still waiting for its free chance.
+            await ctx.push(chat, replies, key=f"summary:{network.id}:{start_date:%Y-%m-%d}:chat:{chat.id}",
+                           urgency=Urgency.DIGEST, topic=f"summary:chat:{chat.id}")
     await schedule_weekly(ctx, network)
 
 
@@ -236,13 +241,27 @@ def settings_text(t: Translator, network: Network) -> str:
                if sched["enabled"] else t("off"))
     offsets = reminder_offsets(network)
     reminders = ", ".join(duration_text(t, o) for o in offsets) if offsets else t("off")
-    return t("Settings of {network}:\nWeekly summary: {summary}\nMeeting reminders before: {reminders}\n"
-             "Change with /settings summary mon 08:00 (or off), /settings reminders 1d 1h (or off).",
-             network=network.name, summary=summary, reminders=reminders)
+    quiet = quiet_hours_of(network.settings or {})
+    budget = line_budget(network)
+    return "\n".join([
+        t("Settings of {network}:\nWeekly summary: {summary}\nMeeting reminders before: {reminders}\n"
+          "Change with /settings summary mon 08:00 (or off), /settings reminders 1d 1h (or off).",
+          network=network.name, summary=summary, reminders=reminders),
+        t("Quiet hours (no reminders or digests pushed): {quiet}. Change with /settings quiet 21:00-07:00 "
+          "(or off).", quiet=t("off") if quiet.off else quiet.text()),
+        t("LINE monthly budget: {budget}. Change with /settings line-budget 300 (or default).",
+          budget=t("the account's monthly limit") if budget is None else t("{n} messages", n=budget)),
+    ])
+
+
+def line_budget(network: Network) -> int | None:
+    """The network's own LINE monthly budget in billed messages; None: the account's limit."""
+    value = (network.settings or {}).get("line_budget")
+    return value if isinstance(value, int) else None
 
 
 @router.command("settings", "ตั้งค่า", roles=COORDINATOR,
-                help=N_("Network settings: weekly summary time, meeting reminders"))
+                help=N_("Network settings: weekly summary time, meeting reminders, quiet hours, LINE budget"))
 async def settings_command(ctx: MemberContext) -> None:
     words = ctx.args.lower().split()
     network = await ctx.repo(NetworkRepo).get(ctx.network.id)
@@ -279,12 +298,30 @@ async def settings_command(ctx: MemberContext) -> None:
                 return
             offsets = sorted({p for p in parsed if p is not None}, reverse=True)
         settings["meeting_reminders"] = offsets
+    elif what in ("quiet", "เงียบ"):
+        try:
+            quiet = QuietHours.parse(" ".join(rest))
+        except ValueError:
+            await ctx.reply(ctx.t("Usage: /settings quiet 21:00-07:00 (or off)."))
+            return
+        settings["quiet"] = quiet.text()
+    elif what in ("line-budget", "งบไลน์"):
+        if rest in (["default"], ["ค่าเริ่มต้น"]):
+            settings.pop("line_budget", None)
+        else:
+            budget = parse_whole(rest[0], low=0, high=MAX_LINE_BUDGET) if len(rest) == 1 else None
+            if budget is None:
+                await ctx.reply(ctx.t("Usage: /settings line-budget 300 (messages a month, 0 to {max}; or default).",
+                                      max=MAX_LINE_BUDGET))
+                return
+            settings["line_budget"] = budget
     else:
         await ctx.reply(settings_text(ctx.t, network))
         return
     await ctx.repo(NetworkRepo).update_settings(network.id, settings)
     await ctx.audit("update", "network_settings", network.id, summary=settings.get("summary"),
-                    meeting_reminders=settings.get("meeting_reminders"))
+                    meeting_reminders=settings.get("meeting_reminders"), quiet=settings.get("quiet"),
+                    line_budget=settings.get("line_budget"))
     updated = await ctx.repo(NetworkRepo).get(network.id)
     assert updated is not None
     ctx.network = updated

@@ -10,6 +10,15 @@ The core ``outbox`` table (storage/tables.py) is extended by migration 0004_outb
   sent in several requests; a retry resumes after the delivered ones).
 * ``dead_at``: when the row was moved to the dead-letter state.
 
+Migration 0008_delivery adds what the delivery policy (bot/delivery_policy.py) needs:
+
+* ``urgency`` (urgent | timely | digest) and ``deliver_by``, the latest acceptable delivery time;
+* ``topic``: a supersede key: a newer row of the same chat and topic drops the older pending one
+  (status ``superseded``), e.g. last week's summary when this week's is queued;
+* ``wait_reason``: why a pending row is not pushed yet (free_chance | budget | monthly_limit |
+  quiet_hours), or ``superseded``;
+* ``via`` (push | reply | share): how it was delivered, and ``billed``: the units the platform charged.
+
 Lease times use a real (wall) clock, ``not_before`` uses the application's clock.
 """
 
@@ -27,12 +36,18 @@ from storage.types import UTCDateTime
 
 
 def _extend_outbox() -> None:
-    """Declare the columns migration 0004_outbox adds to the core table (idempotent)."""
+    """Declare the columns migrations 0004_outbox and 0008_delivery add to the core table (idempotent)."""
     extra: list[sa.Column[Any]] = [
         sa.Column("claimed_by", sa.String(64)),
         sa.Column("claimed_until", UTCDateTime),
         sa.Column("sent_count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("dead_at", UTCDateTime),
+        sa.Column("urgency", sa.String(8), nullable=False, server_default="urgent"),
+        sa.Column("deliver_by", UTCDateTime),
+        sa.Column("topic", sa.String(255)),
+        sa.Column("wait_reason", sa.String(16)),
+        sa.Column("via", sa.String(8)),
+        sa.Column("billed", sa.Integer, nullable=False, server_default="0"),
     ]
     for column in extra:
         if column.name not in outbox.c:
@@ -41,6 +56,8 @@ def _extend_outbox() -> None:
         sa.Index("ix_outbox_network_status", outbox.c.network_id, outbox.c.status)
     if not any(ix.name == "ix_outbox_chat_status" for ix in outbox.indexes):
         sa.Index("ix_outbox_chat_status", outbox.c.chat_id, outbox.c.status)
+    if not any(ix.name == "ix_outbox_chat_topic" for ix in outbox.indexes):
+        sa.Index("ix_outbox_chat_topic", outbox.c.chat_id, outbox.c.topic)
 
 
 _extend_outbox()

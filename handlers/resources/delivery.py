@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import Context, MemberContext
+from bot.delivery_policy import Urgency
 from bot.i18n import Translator
 from bot.model import EventKind, Text
 from bot.router import Router, Where
@@ -97,4 +98,4 @@ async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> Non
                 replies.append(need_card(t, progress, today))
             return replies
 
-        await ctx.push_member(pledger, thanks, key=f"pledge:{pledge.id}:delivered")
+        await ctx.push_member(pledger, thanks, key=f"pledge:{pledge.id}:delivered", urgency=Urgency.DIGEST)
