@@ -119,7 +119,8 @@ def ics_file(meeting: Meeting, now: datetime, network_name: str) -> bytes:
             event.add("url", meeting.place)
     event.add("description", "\n".join(filter(None, [meeting.agenda, network_name])))
     calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
 
 
 async def get_meeting(ctx: BaseContext, meeting_id: int) -> Meeting | None:

@@ -114,7 +114,7 @@ class SchedulerService:
                 continue  # unchanged
             self.scheduler.add_job(self._fire, DateTrigger(run_date=fire_at), id=task.key, name=task.kind,
                                    kwargs={"key": task.key, "run_at": task.run_at.isoformat()},
-                                   **task_job_options())  # type: ignore[arg-type]
+                                   **task_job_options())
 
     def poke(self) -> None:
         """A transaction changed tasks: reconcile soon (coalescing bursts of changes)."""

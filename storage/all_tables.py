@@ -11,3 +11,5 @@ import storage.telegram  # noqa: F401
 import storage.line  # noqa: F401
 import storage.blocks  # noqa: F401
 import storage.goals.tables  # noqa: F401
+import storage.counters  # noqa: F401
+import storage.knowledge  # noqa: F401

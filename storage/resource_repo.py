@@ -150,6 +150,15 @@ class NeedRepo(Repo):
             .order_by(needs.c.needed_by, needs.c.id).offset(offset).limit(limit))).all()
         return [_need(r) for r in rows]
 
+    async def open_of_type(self, network_id: int, resource_type: str, *, needed_by_from: date, limit: int = 50
+                           ) -> list[Need]:
+        """Open needs of one resource type needed on or after a day, most urgent first (offer matching)."""
+        rows = (await self.conn.execute(
+            _need_select().where(needs.c.network_id == network_id, needs.c.status == "open",
+                                 needs.c.resource_type == resource_type, needs.c.needed_by >= needed_by_from)
+            .order_by(needs.c.needed_by, needs.c.id).limit(limit))).all()
+        return [_need(r) for r in rows]
+
     async def count_open(self, network_id: int, today: date) -> tuple[int, int]:
         """(open needs, of which overdue: needed-by before today)."""
         row = (await self.conn.execute(
