@@ -10,7 +10,7 @@ The core ``outbox`` table (storage/tables.py) is extended by migration 0004_outb
   sent in several requests; a retry resumes after the delivered ones).
 * ``dead_at``: when the row was moved to the dead-letter state.
 
-Migration 0008_delivery adds what the delivery policy (bot/delivery_policy.py) needs:
+Migration 0009_delivery adds what the delivery policy (bot/delivery_policy.py) needs:
 
 * ``urgency`` (urgent | timely | digest) and ``deliver_by``, the latest acceptable delivery time;
 * ``topic``: a supersede key: a newer row of the same chat and topic drops the older pending one
@@ -36,7 +36,7 @@ from storage.types import UTCDateTime
 
 
 def _extend_outbox() -> None:
-    """Declare the columns migrations 0004_outbox and 0008_delivery add to the core table (idempotent)."""
+    """Declare the columns migrations 0004_outbox and 0009_delivery add to the core table (idempotent)."""
     extra: list[sa.Column[Any]] = [
         sa.Column("claimed_by", sa.String(64)),
         sa.Column("claimed_until", UTCDateTime),

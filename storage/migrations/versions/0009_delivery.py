@@ -1,12 +1,12 @@
 """delivery policy: urgency, latest delivery time, supersede topic, why a row waits, how it went, billing
 
-Revision ID: 0008_delivery
+Revision ID: 0009_delivery
 Revises: 0001_core
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_delivery"
+revision = "0009_delivery"
 down_revision = "0001_core"
 branch_labels = ("delivery",)
 # Independent of 0004_outbox (which also adds outbox columns): either may run first.
