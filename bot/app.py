@@ -45,6 +45,8 @@ class Outcome:
     toast: str | None = None
     duplicate: bool = False
     failed: bool = False
+    # The member asked for what is waiting (/news): the reply carries it whatever the catch-up interval.
+    catch_up_asked: bool = False
 
 
 class KeyedLocks:
@@ -139,7 +141,7 @@ class App:
                     lang = ctx.lang
                     await self._dispatch(ctx)
                 self._after_commit(ctx)
-                return Outcome(replies=ctx.replies, toast=ctx.toast)
+                return Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked)
             except Exception:
                 log.exception("handler failed for %s event %s in chat %s (kind=%s, text=%r, payload=%r)",
                               event.platform.value, event.event_id, event.chat.chat_id, event.kind.value,

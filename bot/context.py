@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.delivery_policy import Urgency, WaitReason, deadline_for, push_time, quiet_hours_of
+from bot.delivery_policy import QuietHours, Urgency, WaitReason, deadline_for, push_time, quiet_hours_of
 from bot.i18n import Translator
 from bot.model import Button, Event, EventKind, Reply, Text, reply_to_dict
 from bot.payload import Payload, encode
@@ -95,7 +95,7 @@ class BaseContext:
         replies = render(Translator(lang)) if callable(render) else render
         network = await self._network_of(chat)
         tz = ZoneInfo(network.timezone) if network else self.tz
-        quiet = quiet_hours_of(network.settings if network else {})
+        quiet = self.quiet_hours(network)
         due = due or self.now
         deadline = deadline_for(urgency, due, deliver_by)
         billed = chat.platform in self.app.billed_platforms
@@ -135,6 +135,10 @@ class BaseContext:
             count += await self.push(chat, render, key=f"{key_prefix}:chat:{chat.id}", urgency=urgency,
                                      deliver_by=deliver_by, topic=f"{topic}:chat:{chat.id}" if topic else None)
         return count
+
+    def quiet_hours(self, network: Network | None) -> QuietHours:
+        """The network's quiet hours (the installation's default when it set none)."""
+        return quiet_hours_of(network.settings if network else {}, self.app.settings.quiet_hours)
 
     async def _network_of(self, chat: Chat) -> Network | None:
         """The network whose settings (time zone, quiet hours) govern pushes to ``chat``."""
@@ -213,6 +217,8 @@ class Context(BaseContext):
         self.input: str = event.text
         self.toast: str | None = None
         self.pressed: Payload | None = None  # set by the app before a button route runs
+        # Set by /news: the free reply carries this chat's pending notifications now (bot/catchup.py).
+        self.catch_up_asked = False
 
     @property
     def actor_id(self) -> int | None:

@@ -110,10 +110,10 @@ class QuietHours:
         return start.astimezone(when.tzinfo)
 
 
-def quiet_hours_of(settings: Mapping[str, object]) -> QuietHours:
-    """A network's quiet hours from its settings (``"quiet"``), the default when unset."""
-    value = settings.get("quiet", DEFAULT_QUIET)
-    return QuietHours.parse(value if isinstance(value, str) else DEFAULT_QUIET)
+def quiet_hours_of(settings: Mapping[str, object], default: str = DEFAULT_QUIET) -> QuietHours:
+    """A network's quiet hours from its settings (``"quiet"``), ``default`` when unset."""
+    value = settings.get("quiet", default)
+    return QuietHours.parse(value if isinstance(value, str) else default)
 
 
 def before_quiet(when: datetime, quiet: QuietHours, tz: ZoneInfo) -> datetime:

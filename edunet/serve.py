@@ -33,7 +33,7 @@ def configured_adapters(app: App, settings: Settings, web: WebServer) -> list:  
 
 async def serve(settings: Settings) -> int:
     # LINE bills every push per recipient; Telegram pushes are free.
-    app = build_app(settings, billed_platforms=frozenset({"line"}))
+    app = build_app(settings, billed_platforms=frozenset({"line"}) if settings.line_free_delivery else frozenset())
     web = WebServer(settings)
     adapters = configured_adapters(app, settings, web)
     if not adapters:

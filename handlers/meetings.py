@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
-from bot.delivery_policy import Urgency, before_quiet, quiet_hours_of
+from bot.delivery_policy import Urgency, before_quiet
 from bot.flows import Data, Retry, Step, begin
 from bot.i18n import N_, Translator
 from bot.model import Button, Card, Document, Text
@@ -168,7 +168,7 @@ async def tell_everyone(ctx: BaseContext, meeting: Meeting, key: str, render, *,
 async def schedule_reminders(ctx: BaseContext, meeting: Meeting) -> list[int]:
     """(Re)schedule the meeting's reminders; offsets already past are cancelled. Returns the kept offsets."""
     kept = []
-    quiet = quiet_hours_of(ctx.network.settings if ctx.network else {})
+    quiet = ctx.quiet_hours(ctx.network)
     await ctx.unschedule(f"meeting:{meeting.id}:remind:", prefix=True)
     for offset in reminder_offsets(ctx.network):
         # A reminder never wakes anyone: one due in quiet hours runs just before they begin.

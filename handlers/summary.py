@@ -18,7 +18,7 @@ from bot.args import parse_whole
 from bot.charts import bar_chart
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
-from bot.delivery_policy import QuietHours, Urgency, quiet_hours_of
+from bot.delivery_policy import QuietHours, Urgency
 from bot.i18n import N_, Translator
 from bot.model import Card, EventKind, Image, ProgressBar, Reply, Text
 from bot.roles import Role
@@ -235,13 +235,12 @@ def parse_offset(word: str) -> int | None:
     return minutes if 5 <= minutes <= 30 * 1440 else None
 
 
-def settings_text(t: Translator, network: Network) -> str:
+def settings_text(t: Translator, network: Network, quiet: QuietHours) -> str:
     sched = summary_schedule(network)
     summary = (t("every {day} at {time}", day=t(WEEKDAY_NAMES[int(sched["weekday"])]), time=sched["time"])
                if sched["enabled"] else t("off"))
     offsets = reminder_offsets(network)
     reminders = ", ".join(duration_text(t, o) for o in offsets) if offsets else t("off")
-    quiet = quiet_hours_of(network.settings or {})
     budget = line_budget(network)
     return "\n".join([
         t("Settings of {network}:\nWeekly summary: {summary}\nMeeting reminders before: {reminders}\n"
@@ -267,7 +266,7 @@ async def settings_command(ctx: MemberContext) -> None:
     network = await ctx.repo(NetworkRepo).get(ctx.network.id)
     assert network is not None
     if not words:
-        await ctx.reply(settings_text(ctx.t, network))
+        await ctx.reply(settings_text(ctx.t, network, ctx.quiet_hours(network)))
         return
     settings = dict(network.settings or {})
     what, rest = words[0], words[1:]
@@ -316,7 +315,7 @@ async def settings_command(ctx: MemberContext) -> None:
                 return
             settings["line_budget"] = budget
     else:
-        await ctx.reply(settings_text(ctx.t, network))
+        await ctx.reply(settings_text(ctx.t, network, ctx.quiet_hours(network)))
         return
     await ctx.repo(NetworkRepo).update_settings(network.id, settings)
     await ctx.audit("update", "network_settings", network.id, summary=settings.get("summary"),
@@ -326,5 +325,5 @@ async def settings_command(ctx: MemberContext) -> None:
     assert updated is not None
     ctx.network = updated
     await schedule_weekly(ctx, updated)
-    await ctx.reply(ctx.t("Saved.") + "\n" + settings_text(ctx.t, updated))
+    await ctx.reply(ctx.t("Saved.") + "\n" + settings_text(ctx.t, updated, ctx.quiet_hours(updated)))
 

@@ -193,7 +193,7 @@ class DeliveryRepo(Repo):
         result = await self.conn.execute(
             outbox.update().where(outbox.c.id == row_id, outbox.c.status == "pending")
             .values(status="sent", sent_at=now, attempts=outbox.c.attempts + 1, claimed_by=None,
-                    claimed_until=None))
+                    claimed_until=None, via="push", wait_reason=None))
         return bool(result.rowcount)
 
     async def retry(self, row_id: int, *, error: str, retry_at: datetime, sent_count: int) -> None:
@@ -317,3 +317,56 @@ class TaskOutcomeRepo(Repo):
     async def record(self, task_id: int, status: str, note: str) -> None:
         await self.conn.execute(
             scheduled_tasks.update().where(scheduled_tasks.c.id == task_id).values(status=status, note=note[:2000]))
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    """A pending row a free reply may carry."""
+
+    id: int
+    key: str
+    messages: list[dict[str, Any]]
+    urgency: str
+
+
+class CatchUpRepo(Repo):
+    """The outbox side of free delivery: a chat's pending rows ride on a reply to its next event."""
+
+    async def last_catch_up(self, chat_id: int) -> datetime | None:
+        """When rows last went to this chat in a reply."""
+        last: datetime | None = (await self.conn.execute(
+            sa.select(sa.func.max(outbox.c.sent_at)).where(outbox.c.chat_id == chat_id, outbox.c.via == "reply")
+        )).scalar_one_or_none()
+        return last
+
+    async def pending(self, chat_id: int, *, lease_now: datetime, limit: int = 20) -> list[PendingRow]:
+        """The chat's pending rows no dispatcher holds, due or not, oldest first (nothing half-sent)."""
+        rows = (await self.conn.execute(
+            sa.select(outbox.c.id, outbox.c.key, outbox.c.messages, outbox.c.urgency)
+            .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending", outbox.c.sent_count == 0,
+                   _lease_free(lease_now))
+            .order_by(outbox.c.created_at, outbox.c.id).limit(limit))).all()
+        return [PendingRow(id=r.id, key=r.key, messages=list(r.messages), urgency=r.urgency) for r in rows]
+
+    async def claim(self, row_ids: list[int], *, owner: str, lease_now: datetime, lease_until: datetime) -> list[int]:
+        """Lease rows for one reply; returns the ids actually taken (a dispatcher may have been faster)."""
+        if not row_ids:
+            return []
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.id.in_(row_ids), outbox.c.status == "pending", _lease_free(lease_now))
+            .values(claimed_by=owner, claimed_until=lease_until).returning(outbox.c.id))
+        return list(result.scalars())
+
+    async def delivered(self, owner: str, now: datetime) -> int:
+        """The reply went out: the rows it carried are sent, free."""
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.claimed_by == owner, outbox.c.status == "pending")
+            .values(status="sent", sent_at=now, via="reply", billed=0, wait_reason=None,
+                    attempts=outbox.c.attempts + 1, claimed_by=None, claimed_until=None))
+        return result.rowcount or 0
+
+    async def pending_count(self, chat_id: int) -> int:
+        """How many notifications wait for this chat."""
+        return int((await self.conn.execute(
+            sa.select(sa.func.count()).where(outbox.c.chat_id == chat_id, outbox.c.status == "pending")
+        )).scalar_one())

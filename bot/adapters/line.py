@@ -38,7 +38,8 @@ from aiohttp import web
 
 from bot.adapters.line_api import LineApi, LineSender, publisher
 from bot.adapters.line_events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
-from bot.adapters.line_render import RenderOptions, pack, render_group
+from bot import catchup
+from bot.adapters.line_render import MAX_MESSAGES, RenderOptions, message_count, pack, render_group
 from bot.app import Outcome
 from bot.i18n import Translator
 from bot.media import MediaStore, PublicURLError, check_public_url
@@ -264,32 +265,48 @@ class LineAdapter:
     # ------------------------------------------------------------ answering
 
     async def respond(self, event: Event, outcome: Outcome) -> None:
-        """Send the outcome: by reply token when fresh, otherwise (or on failure) by outbox push."""
+        """Send the outcome: by reply token when fresh, otherwise (or on failure) by outbox push.
+        A fresh token also carries the chat's pending notifications, free (bot/catchup.py)."""
         if outcome.duplicate:
             return
         replies = await self.answers(event, outcome)
-        if not replies:
+        fresh = self.reply_usable(event)
+        if not replies and not fresh:
             return
         async with self.app.db.transaction() as conn:
             chat = await ChatRepo(conn).by_platform_id("line", event.chat.chat_id)
         if chat is None:
-            log.error("no chat row for LINE chat %s; dropping %d replies", event.chat.chat_id, len(replies))
+            if replies:
+                log.error("no chat row for LINE chat %s; dropping %d replies", event.chat.chat_id, len(replies))
             return
         rest: list[Reply] = replies
-        if self.reply_usable(event):
-            groups = pack(replies)
-            options = RenderOptions(Translator(await self.sender.language_of(chat)), private=event.is_private,
-                                    publish=publisher(self.media, chat.network_id))
-            requests = await render_group(groups[0], options)
-            if len(requests) == 1:
-                try:
-                    await self.api.reply(event.reply_handle, requests[0])
-                except Exception as exc:  # noqa: BLE001 - any failure: push instead
-                    log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
-                             str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-                else:
-                    rest = [r for group in groups[1:] for r in group]
-                    await self._count_reply(chat.platform_chat_id, chat.network_id)
+        if fresh:
+            caught = None
+            if not outcome.failed:
+                room = MAX_MESSAGES - sum(message_count(r) for r in replies)
+                caught = await catchup.claim(self.app, chat, room=room, size=message_count,
+                                             asked=outcome.catch_up_asked)
+            groups = pack(replies + (caught.replies if caught else []))
+            if caught is not None and len(groups) > 1:  # it did not fit after all: the dispatcher keeps it
+                await catchup.settle(self.app, caught, delivered=False)
+                caught, groups = None, pack(replies)
+            delivered = False
+            if groups:
+                options = RenderOptions(Translator(await self.sender.language_of(chat)), private=event.is_private,
+                                        publish=publisher(self.media, chat.network_id))
+                requests = await render_group(groups[0], options)
+                if len(requests) == 1:
+                    try:
+                        await self.api.reply(event.reply_handle, requests[0])
+                    except Exception as exc:  # noqa: BLE001 - any failure: push instead
+                        log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
+                                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                    else:
+                        delivered = True
+                        rest = [r for group in groups[1:] for r in group]
+                        await self._count_reply(chat.platform_chat_id, chat.network_id)
+            if caught is not None:
+                await catchup.settle(self.app, caught, delivered=delivered)
         if rest:
             async with self.app.db.transaction() as conn:
                 await OutboxRepo(conn).enqueue(key=f"line:reply:{event.event_id}", network_id=chat.network_id,
