@@ -7,10 +7,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.args import parse_whole
-from bot.context import Context, MemberContext
-from bot.delivery_policy import Urgency
+from bot.context import Context, MemberContext, TaskContext
+from bot.delivery_policy import Urgency, WaitReason
 from bot.i18n import N_, Translator
 from bot.model import EventKind, Image, Reply, Text
+from bot.outbox import MONTHLY_LIMIT_TASK
 from bot.roles import Role, parse_role
 from bot.flows import Data, Retry, Step, begin
 from bot.router import Router, Where
@@ -18,7 +19,7 @@ from handlers._common.groups import chat_name, group_picker, linked_groups, shor
 from storage.deliveries import ChatDeliveries, DeliveryRepo
 from storage.line import LineStatsRepo
 from storage.meetings import Announcement, AnnouncementRepo
-from storage.membership import Chat, Member, MemberRepo, OrganisationRepo
+from storage.membership import Chat, ChatRepo, Member, MemberRepo, OrganisationRepo
 
 ORDER = 40
 router = Router()
@@ -331,6 +332,13 @@ router.steps("announce", {
 
 # ------------------------------------------------------------------ reports
 
+WAIT_REASONS = {
+    WaitReason.FREE_CHANCE: N_("waiting to ride free on the chat's next reply"),
+    WaitReason.BUDGET: N_("held back: the month's LINE budget does not allow the push"),
+    WaitReason.MONTHLY_LIMIT: N_("the LINE monthly quota is used up (they go free with replies, or next month)"),
+    WaitReason.QUIET_HOURS: N_("held until quiet hours end"),
+}
+
 
 def delivery_line(t: Translator, row: ChatDeliveries) -> str:
     if row.dead:
@@ -410,6 +418,15 @@ async def deliveries(ctx: MemberContext) -> None:
         p_sent, p_pending, p_dead = totals(private)
         lines.append(t("Private messages: sent {sent} · pending {pending} · failed {failed}", sent=p_sent,
                        pending=p_pending, failed=p_dead))
+    waiting = await repo.waiting(ctx.network.id)
+    reasons = [(reason, waiting[reason.value]) for reason in WaitReason if waiting.get(reason.value)]
+    if reasons:
+        lines.append(t("Why they wait:"))
+        lines += [f"  – {t(WAIT_REASONS[reason])}: {n}" for reason, n in reasons]
+    superseded = counts.get("superseded", 0)
+    if superseded:
+        lines.append(t("{n} notification(s) were replaced by a newer one before they went out (not sent).",
+                       n=superseded))
     dead = await repo.dead_letters(ctx.network.id, limit=5)
     if dead:
         lines.append(t("Latest failures:"))
@@ -418,3 +435,24 @@ async def deliveries(ctx: MemberContext) -> None:
             lines.append(f"  – {where}: {letter.key.split(':', 1)[0]} — {(letter.error or '')[:80]}")
         lines.append(t("Send /deliveries retry to try the failed ones again."))
     await ctx.reply("\n".join(lines))
+
+
+@router.task(MONTHLY_LIMIT_TASK)
+async def monthly_limit_reached(ctx: TaskContext) -> None:
+    """LINE refused a push for the month's quota: tell the coordinators privately (a digest, so on
+    LINE it rides on their next free reply) and in the network's Telegram groups, once a day."""
+    network = ctx.network
+    if network is None:
+        return
+    day = f"{ctx.local(ctx.now):%Y-%m-%d}"
+
+    def notice(t: Translator) -> list[Reply]:
+        return [Text(t("⚠️ The LINE monthly message quota is used up: LINE pushes wait. They are delivered free "
+                       "when members write in the groups, or next month. /deliveries shows what waits."))]
+
+    for member in await ctx.repo(MemberRepo).list(network.id, roles=[Role.COORDINATOR.value]):
+        await ctx.push_member(member, notice, key=f"quota:{network.id}:{day}:member:{member.id}",
+                              urgency=Urgency.DIGEST, topic="quota:monthly-limit")
+    for chat in await ctx.repo(ChatRepo).linked_groups(network.id):
+        if chat.platform not in ctx.app.billed_platforms:
+            await ctx.push(chat, notice, key=f"quota:{network.id}:{day}:chat:{chat.id}", urgency=Urgency.TIMELY)

@@ -202,6 +202,22 @@ class DeliveryRepo(Repo):
             .values(attempts=outbox.c.attempts + 1, last_error=error[:2000], not_before=retry_at,
                     sent_count=sent_count, claimed_by=None, claimed_until=None))
 
+    async def park(self, row_id: int, *, reason: str, error: str, until: datetime) -> None:
+        """The row waits (e.g. the month's quota is used up): no attempt counted; a free reply or
+        the dispatcher at ``until`` takes it."""
+        await self.conn.execute(
+            outbox.update().where(outbox.c.id == row_id, outbox.c.status == "pending")
+            .values(wait_reason=reason, last_error=error[:2000], not_before=until, claimed_by=None,
+                    claimed_until=None))
+
+    async def waiting(self, network_id: int) -> dict[str, int]:
+        """Pending rows of a network by why they wait (``due``: nothing holds them)."""
+        rows = (await self.conn.execute(
+            sa.select(outbox.c.wait_reason, sa.func.count().label("n"))
+            .where(outbox.c.network_id == network_id, outbox.c.status == "pending")
+            .group_by(outbox.c.wait_reason))).all()
+        return {(r.wait_reason or "due"): r.n for r in rows}
+
     async def dead(self, row_id: int, *, error: str, now: datetime, count_attempt: bool = True) -> None:
         values: dict[str, Any] = {"status": "dead", "dead_at": now, "last_error": error[:2000], "claimed_by": None,
                                   "claimed_until": None}

@@ -79,3 +79,24 @@ async def test_telegram_pushes_at_once_and_news_has_nothing_waiting(sqlite_url: 
         assert "ยังไม่มีข่าวใหม่ที่รอส่งถึงคุณ" in await bot("bob@dm: /news")
     finally:
         await app.close()
+
+
+async def test_deliveries_says_why_rows_wait(billed_bot: Conversation) -> None:
+    bot = billed_bot
+    await bot.setup_network()
+    await announce_free(bot, "ประชุมผู้ปกครองวันศุกร์")
+    out = await bot("alice@dm: /deliveries")
+    assert "เหตุที่ยังรอส่ง:" in out and "รอส่งฟรีไปพร้อมการตอบครั้งถัดไปในแชต: 1" in out
+
+
+async def test_coordinators_hear_when_the_monthly_quota_is_used_up(bot: Conversation) -> None:
+    from bot.outbox import MONTHLY_LIMIT_TASK
+    from storage.runtime import TaskRepo
+
+    await bot.setup_network()
+    async with bot.app.db.transaction() as conn:  # what the dispatcher does on LINE's 429 "monthly limit"
+        now = bot.app.clock.now()
+        await TaskRepo(conn).schedule(key=f"{MONTHLY_LIMIT_TASK}:1:x", kind=MONTHLY_LIMIT_TASK, run_at=now,
+                                      payload={}, network_id=1, now=now)
+    out = await bot(":clock +1m")
+    assert "bot@dm:alice → ⚠️ โควตาข้อความ LINE ของเดือนนี้หมดแล้ว" in out

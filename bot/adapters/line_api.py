@@ -108,7 +108,10 @@ def classify(exc: BaseException) -> DeliveryError | None:
             if raw and raw.strip().isdigit():
                 retry_after = float(raw.strip())
             elif "monthly limit" in message.lower():
-                retry_after = MONTHLY_LIMIT_RETRY
+                # Not a rate limit: the month's quota is used up. The row waits (no retry burnt)
+                # for a free reply or the next month.
+                return DeliveryError(message, retryable=True, retry_after=MONTHLY_LIMIT_RETRY,
+                                     wait_reason="monthly_limit")
             return DeliveryError(message, retryable=True, retry_after=retry_after)
         if status in (403, 404):
             return DeliveryError(message, retryable=False, chat_gone=True)

@@ -133,3 +133,25 @@ async def test_the_running_dispatcher_batches_with_pacing(
     assert [[m["text"] for m in p["messages"]] for p in fake.pushes_to(group)] == [
         ["0", "1", "2", "3", "4"], ["5", "6"]]
     assert fake.violations == []
+
+
+async def test_the_monthly_limit_parks_rows_without_burning_retries_and_tells_the_coordinators(
+        app: App, sender: LineSender, fake: FakeLineAPI) -> None:
+    import sqlalchemy as sa
+
+    from bot.outbox import MONTHLY_LIMIT_TASK
+    from storage.runtime import TaskRepo
+    from storage.tables import outbox
+
+    fake.quota = 0  # the month's quota is used up: LINE answers 429 "You have reached your monthly limit."
+    network, chat, group = await group_chat(app, fake, members=3)
+    await enqueue(app, network, chat, "news:1", "ข่าว")
+    dispatcher = OutboxDispatcher(app, {"line": sender}, retry=RetryPolicy(base_seconds=2, jitter=0))
+    assert await dispatcher.deliver_due() == 0
+    async with app.db.transaction() as conn:
+        row = (await conn.execute(sa.select(outbox).where(outbox.c.key == "news:1"))).one()
+        task = await TaskRepo(conn).get(f"{MONTHLY_LIMIT_TASK}:{network}:{app.clock.now():%Y-%m-%d}")
+    assert row.status == "pending" and row.attempts == 0 and row.wait_reason == "monthly_limit"
+    assert row.not_before == app.clock.now() + timedelta(hours=1) and "monthly limit" in row.last_error
+    assert task is not None and task.status == "pending"  # the coordinators hear of it (handlers/announcements)
+    assert fake.push_count == 0 and fake.violations == []
