@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock, SystemClock
-from bot.delivery_policy import WaitReason
+from bot.delivery_policy import Urgency, WaitReason
 from bot.model import Reply, reply_from_dict
 from bot.ratelimit import Pacer, RateProfile
 from storage.deliveries import ChatGoneRepo, ClaimedRow, DeliveryRepo
@@ -372,7 +372,32 @@ class OutboxDispatcher:
         return count if 0 < count <= limit else None
 
     async def _deliver_rows(self, rows: list[ClaimedRow]) -> int:
+        if await self._held_by_budget(rows):
+            return 0
         return await self._deliver(rows[0]) if len(rows) == 1 else await self._deliver_batch(rows)
+
+    async def _held_by_budget(self, rows: list[ClaimedRow]) -> bool:
+        """A sender that bills pushes may offer ``admit(chat, urgency)``: asked with the most urgent
+        row of the push (they cost the same together), it says why the rows must wait instead (the
+        month's budget); they are parked, no attempt counted, and looked at again later."""
+        head = rows[0]
+        admit = getattr(self.senders.get(head.platform), "admit", None)
+        if not callable(admit) or not head.chat_active or head.id in self._skip:
+            return False
+        order = [u.value for u in Urgency]
+        urgency = min((r.urgency for r in rows), key=lambda u: order.index(u) if u in order else 0)
+        try:
+            reason = await admit(_chat_of(head), urgency)
+        except Exception:  # the budget saves money; it must never stop delivery
+            log.exception("budget check for chat %s failed; sending", head.chat_id)
+            return False
+        if reason is None:
+            return False
+        until = self.app.clock.now() + PARK_FOR
+        async with self.app.db.transaction() as conn:
+            for row in rows:
+                await DeliveryRepo(conn).park(row.id, reason=reason, error=f"waiting: {reason}", until=until)
+        return True
 
     async def _deliver_batch(self, rows: list[ClaimedRow]) -> int:
         """Send several rows of one chat in one request (:class:`BatchSender`); returns how many

@@ -82,6 +82,7 @@ class ClaimedRow:
     chat_title: str | None
     chat_network_id: int | None
     chat_active: bool
+    urgency: str = "urgent"
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class DeadLetter:
 
 
 _CLAIM_COLUMNS = (outbox.c.id, outbox.c.key, outbox.c.network_id, outbox.c.chat_id, outbox.c.messages,
-                  outbox.c.attempts, outbox.c.retry_key, outbox.c.sent_count, outbox.c.not_before)
+                  outbox.c.attempts, outbox.c.retry_key, outbox.c.sent_count, outbox.c.not_before, outbox.c.urgency)
 
 
 def _lease_free(lease_now: datetime) -> sa.ColumnElement[bool]:
@@ -170,7 +171,7 @@ class DeliveryRepo(Repo):
                            attempts=r.attempts, retry_key=r.retry_key, sent_count=r.sent_count,
                            not_before=r.not_before, platform=r.platform, platform_chat_id=r.platform_chat_id,
                            chat_kind=r.chat_kind, chat_title=r.title, chat_network_id=r.chat_network_id,
-                           chat_active=r.active) for r in rows]
+                           chat_active=r.active, urgency=r.urgency) for r in rows]
 
     async def renew(self, owner: str, lease_until: datetime) -> int:
         """Extend every lease ``owner`` still holds (a heartbeat while rows wait for pacing)."""
