@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.context import FLOW_BUTTON, Context, MemberContext, TaskContext
+from bot.delivery_policy import QuotaReading
 from bot.i18n import Translator, normalise_language
 from bot.model import ChatKind, Event, EventKind, Reply, Text
 from bot.names import clean_event
@@ -85,6 +86,8 @@ class App:
         # Platforms that bill every push (the composition root knows which): there, pushes that
         # can wait, wait for a free reply (bot/delivery_policy.py).
         self.billed_platforms = billed_platforms
+        # The latest quota reading per billed platform (its sender records it; /quota shows it).
+        self.quotas: dict[str, QuotaReading] = {}
         self.bot_usernames: dict[str, str] = {}
         self.locks = KeyedLocks()
         self._outbox_listeners: list[Callable[[], None]] = []

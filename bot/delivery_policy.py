@@ -163,6 +163,32 @@ def push_time(urgency: Urgency, *, now: datetime, due: datetime, deadline: datet
 
 
 @dataclass(frozen=True)
+class QuotaReading:
+    """What a billed platform last said about the month: its limit (None: none) and what is used."""
+
+    limit: int | None
+    used: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A paid plan: a monthly fee for ``included`` messages, then ``extra`` baht each (before VAT)."""
+
+    name: str
+    fee: int
+    included: int
+    extra: float
+
+    def cost(self, messages: int) -> float:
+        return self.fee + max(0, messages - self.included) * self.extra
+
+
+# LINE Official Account plans in Thailand (the free plan has 300 messages and no overage).
+LINE_PLANS = (Plan("Basic", 1280, 15_000, 0.10), Plan("Pro", 1780, 35_000, 0.06))
+
+
+@dataclass(frozen=True)
 class Budget:
     """A month's push budget on a billed platform, in billed messages (recipients)."""
 

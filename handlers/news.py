@@ -16,7 +16,7 @@ ORDER = 15
 router = Router()
 
 
-@router.command("news", "ข่าวล่าสุด", help=N_("What's new: notifications waiting for you"))
+@router.command("news", "ข่าวล่าสุด", member=False, help=N_("What's new: notifications waiting for you"))
 async def news(ctx: Context) -> None:
     waiting = 0
     if ctx.chat.platform in ctx.app.billed_platforms:

@@ -100,3 +100,21 @@ async def test_coordinators_hear_when_the_monthly_quota_is_used_up(bot: Conversa
                                       payload={}, network_id=1, now=now)
     out = await bot(":clock +1m")
     assert "bot@dm:alice → ⚠️ โควตาข้อความ LINE ของเดือนนี้หมดแล้ว" in out
+
+
+async def test_quota_shows_used_left_waiting_forecast_and_paid_plan_costs(billed_bot: Conversation) -> None:
+    from bot.delivery_policy import QuotaReading
+
+    bot = billed_bot
+    await bot.setup_network()
+    assert "LINE ยังไม่ได้แจ้งโควตาของเดือนนี้" in await bot("alice@dm: /quota")
+    await announce_free(bot, "ประชุมผู้ปกครองวันศุกร์")
+    bot.app.quotas["line"] = QuotaReading(limit=300, used=210, at=bot.app.clock.now())  # as LineSender records it
+    out = await bot("alice@dm: /quota")
+    assert "ข้อความ LINE เดือนนี้: ใช้ไป 210 จาก 300 คงเหลือ 90" in out
+    assert "รอส่งฟรี: 1 รายการ" in out
+    assert "ประมาณ 300 ข้อความ" in out  # 210 by the 21st of a 30-day month
+    assert "Basic 1,280 ฿, Pro 1,780 ฿" in out
+    await bot("alice@dm: /settings line-budget 250")
+    assert "ใช้ไป 210 จาก 250 คงเหลือ 40" in await bot("alice@dm: /quota")
+    assert "ยังไม่ได้ลงทะเบียน" in await bot("pim@teachers: /quota")  # coordinators only (the matrix checks roles)

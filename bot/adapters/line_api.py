@@ -40,7 +40,7 @@ from bot.adapters.line_render import (
     render_group,
     render_requests,
 )
-from bot.delivery_policy import Budget, Urgency, WaitReason
+from bot.delivery_policy import Budget, QuotaReading, Urgency, WaitReason
 from bot.i18n import Translator
 from bot.model import Reply
 from bot.outbox import DeliveryError
@@ -312,6 +312,7 @@ class LineSender:
                 log.info("LINE quota unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
                 return None if self._quota is None else self._quota[1:]
             self._quota = (now, limit, used)
+        self.app.quotas["line"] = QuotaReading(limit=self._quota[1], used=self._quota[2], at=self.app.clock.now())
         return self._quota[1], self._quota[2]
 
     async def admit(self, chat: Chat, urgency: str) -> str | None:
@@ -418,6 +419,8 @@ class LineSender:
             recipients = await self.recipients(chat)
             if self._quota is not None:
                 self._quota = (self._quota[0], self._quota[1], self._quota[2] + recipients)
+                self.app.quotas["line"] = QuotaReading(limit=self._quota[1], used=self._quota[2],
+                                                       at=self.app.clock.now())
             async with self.app.db.transaction() as conn:
                 await LineStatsRepo(conn).count(chat.platform_chat_id, now=self.app.clock.now(),
                                                 network_id=chat.network_id, pushes=1, push_messages=messages,
