@@ -1,21 +1,24 @@
-"""Benchmark: a broadcast to N groups through the outbox dispatcher against a local fake
-platform server that enforces Telegram's limits, scaled up so the run is short.
+"""Benchmark: a broadcast to N Telegram groups along the production path (the outbox
+dispatcher, paced by Telegram's declared :data:`bot.adapters.telegram.rate.RATE_PROFILE`,
+sending through the real :class:`bot.adapters.telegram.send.TelegramSender` and
+python-telegram-bot) against a local fake Bot API that enforces Telegram's limits, scaled
+up so the run is short.
 
     python -m bench.outbox_broadcast --groups 2000            # ×10 limits: 300 msg/s
     python -m bench.outbox_broadcast --groups 2000 --dispatchers 2
 
-The server (aiohttp on 127.0.0.1, an ephemeral port) counts every request in sliding
-windows (overall, per chat, per group) and answers 429 with ``retry_after`` when one is
-exceeded; it deduplicates by retry key like LINE (409). The report gives the achieved
-rate as a fraction of the allowed rate, the busiest one-second window, 429s, and lost
-and duplicated messages (both must be 0).
+The server (aiohttp on 127.0.0.1, an ephemeral port, its own process) answers ``getMe`` and
+``sendMessage``, counts every message in sliding windows (overall, per chat, per group) and
+answers 429 with ``retry_after`` when one is exceeded. The report gives the achieved rate as
+a fraction of the allowed rate, the busiest one-second window, 429s, and lost and duplicated
+messages (both must be 0).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import math
 import tempfile
 import time
 from collections import defaultdict, deque
@@ -26,27 +29,32 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.adapters.telegram.adapter import build_bot
+from bot.adapters.telegram.rate import RATE_PROFILE
+from bot.adapters.telegram.send import TelegramSender
+from bot.adapters.telegram.settings import TelegramSettings
 from bot.app import App
-from edunet import build_app
 from bot.config import Settings
-from bot.model import Reply, Text, reply_to_dict
-from bot.outbox import DeliveryError, OutboxDispatcher
-from bot.ratelimit import TELEGRAM, RateProfile, Window
-from storage.membership import Chat, ChatRepo, NetworkRepo
+from bot.model import Text, reply_to_dict
+from bot.outbox import OutboxDispatcher
+from bot.ratelimit import Pacer, RateProfile, Window
+from edunet import build_app
+from storage.membership import ChatRepo, NetworkRepo
 from storage.runtime import OutboxRepo
+
+TOKEN = "123456:bench"
 
 
 @dataclass
 class FakePlatform:
-    """The platform side: limits, dedup by retry key, and a record of deliveries."""
+    """The Bot API side: limits and a record of deliveries."""
 
     profile: RateProfile
     arrivals: list[float] = field(default_factory=list)
     delivered: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     rejected_429: int = 0
-    duplicates_suppressed: int = 0
-    _accepted: set[str] = field(default_factory=set)
     _logs: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    _message_ids: int = 0
 
     def _over(self, key: str, window: Window, now: float) -> float:
         log = self._logs[key]
@@ -54,38 +62,43 @@ class FakePlatform:
             log.popleft()
         return log[-window.limit] + window.period - now if len(log) >= window.limit else 0.0
 
-    async def handle(self, request: web.Request) -> web.Response:
+    async def get_me(self, _request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": {"id": 123456, "is_bot": True, "first_name": "Bench",
+                                                         "username": "bench_bot"}})
+
+    async def send_message(self, request: web.Request) -> web.Response:
         now = time.monotonic()
-        body = await request.json()
-        chat, kind, retry_key = body["chat"], body["kind"], body["retry_key"]
-        if retry_key in self._accepted:
-            self.duplicates_suppressed += 1
-            return web.json_response({"message": "already accepted"}, status=409)
+        params = dict(await request.post())
+        chat = str(params["chat_id"])
+        is_group = chat.startswith("-")
         checks = [(f"*|{w.name}", w) for w in self.profile.shared_windows()]
-        checks += [(f"{chat}|{w.name}", w) for w in self.profile.chat_windows(kind == "group")]
+        checks += [(f"{chat}|{w.name}", w) for w in self.profile.chat_windows(is_group)]
         wait = max((self._over(key, w, now) for key, w in checks), default=0.0)
         if wait > 0:
             self.rejected_429 += 1
-            return web.json_response({"retry_after": wait}, status=429)
+            seconds = math.ceil(wait)  # Telegram says whole seconds
+            return web.json_response({"ok": False, "error_code": 429,
+                                      "description": f"Too Many Requests: retry after {seconds}",
+                                      "parameters": {"retry_after": seconds}}, status=429)
         for key, _window in checks:
             self._logs[key].append(now)
-        self._accepted.add(retry_key)
         self.delivered[chat] += 1
         self.arrivals.append(now)
-        return web.json_response({"ok": True})
-
+        self._message_ids += 1
+        return web.json_response({"ok": True, "result": {
+            "message_id": self._message_ids, "date": int(time.time()), "text": params.get("text", ""),
+            "chat": {"id": int(chat), "type": "supergroup" if is_group else "private", "title": "bench"}}})
 
     async def stats(self, _request: web.Request) -> web.Response:
         return web.json_response({"arrivals": self.arrivals, "delivered": self.delivered,
-                                  "rejected_429": self.rejected_429,
-                                  "duplicates_suppressed": self.duplicates_suppressed})
+                                  "rejected_429": self.rejected_429})
 
 
 def serve_platform(scale: float, ports: Any) -> None:
     """The fake platform in its own process (so it does not share the dispatcher's CPU)."""
 
     async def main() -> None:
-        platform = FakePlatform(TELEGRAM.scaled(scale))
+        platform = FakePlatform(RATE_PROFILE.scaled(scale))
         stopped = asyncio.Event()
 
         async def stop(_request: web.Request) -> web.Response:
@@ -93,7 +106,8 @@ def serve_platform(scale: float, ports: Any) -> None:
             return web.json_response({"ok": True})
 
         web_app = web.Application()
-        web_app.router.add_post("/send", platform.handle)
+        web_app.router.add_post(f"/bot{TOKEN}/getMe", platform.get_me)
+        web_app.router.add_post(f"/bot{TOKEN}/sendMessage", platform.send_message)
         web_app.router.add_get("/stats", platform.stats)
         web_app.router.add_post("/stop", stop)
         runner = web.AppRunner(web_app, access_log=None)
@@ -105,32 +119,6 @@ def serve_platform(scale: float, ports: Any) -> None:
         await runner.cleanup()
 
     asyncio.run(main())
-
-
-class HttpSender:
-    """Pushes to the fake platform over HTTP, mapping its answers to DeliveryError."""
-
-    def __init__(self, base_url: str, session: aiohttp.ClientSession, profile: RateProfile) -> None:
-        self.base_url = base_url
-        self.session = session
-        self.rate_profile = profile
-
-    async def send(self, chat: Chat, replies: list[Reply], *, retry_key: str) -> None:
-        payload = {"chat": chat.platform_chat_id, "kind": chat.kind, "retry_key": retry_key,
-                   "messages": [reply_to_dict(r) for r in replies]}
-        try:
-            async with self.session.post(f"{self.base_url}/send", data=json.dumps(payload),
-                                         headers={"Content-Type": "application/json"}) as response:
-                if response.status in (200, 409):
-                    return
-                data: dict[str, Any] = await response.json(content_type=None)
-                if response.status == 429:
-                    raise DeliveryError("429 Too Many Requests", retry_after=float(data.get("retry_after", 1)))
-                if response.status == 403:
-                    raise DeliveryError("403 Forbidden", chat_gone=True)
-                raise DeliveryError(f"HTTP {response.status}")
-        except aiohttp.ClientError as exc:
-            raise DeliveryError(f"network error: {exc}") from exc
 
 
 async def enqueue_broadcast(app: App, groups: int) -> int:
@@ -162,7 +150,7 @@ async def run_benchmark(groups: int = 2000, scale: float = 10.0, dispatchers: in
                         database_url: str | None = None, timeout: float = 300.0) -> dict[str, Any]:
     import multiprocessing
 
-    limits = TELEGRAM.scaled(scale)
+    limits = RATE_PROFILE.scaled(scale)
     context = multiprocessing.get_context("spawn")
     ports = context.Queue()
     server = context.Process(target=serve_platform, args=(scale, ports), daemon=True)
@@ -179,9 +167,12 @@ async def run_benchmark(groups: int = 2000, scale: float = 10.0, dispatchers: in
     await enqueue_broadcast(apps[0], groups)
     # Several dispatcher processes share one bot token, so they split its rate.
     share = limits.scaled(1 / dispatchers) if dispatchers > 1 else limits
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
-    workers = [OutboxDispatcher(app, {"telegram": HttpSender(base_url, session, share)}, batch_size=250,
-                                idle_poll_seconds=0.2) for app in apps]
+    # What `edunet serve` builds: PTB's Bot with the adapter's request settings, the sender with its pacer.
+    bots = [build_bot(TelegramSettings(bot_token=TOKEN, api_base_url=base_url)) for _ in apps]
+    for bot in bots:
+        await bot.initialize()
+    workers = [OutboxDispatcher(app, {"telegram": TelegramSender(bot, app, Pacer(share))}, batch_size=250,
+                                idle_poll_seconds=0.2) for app, bot in zip(apps, bots)]
     started = time.monotonic()
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
@@ -198,11 +189,13 @@ async def run_benchmark(groups: int = 2000, scale: float = 10.0, dispatchers: in
         for w in workers:
             w.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
-        async with session.get(f"{base_url}/stats") as response:
-            platform = await response.json()
-        async with session.post(f"{base_url}/stop"):
-            pass
-        await session.close()
+        for bot in bots:
+            await bot.shutdown()
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base_url}/stats") as response:
+                platform = await response.json()
+            async with session.post(f"{base_url}/stop"):
+                pass
         await asyncio.to_thread(server.join, 10)
     async with apps[0].db.transaction() as conn:
         from storage.deliveries import DeliveryRepo
@@ -231,7 +224,6 @@ async def run_benchmark(groups: int = 2000, scale: float = 10.0, dispatchers: in
         "lost": groups - len(delivered),
         "duplicated": duplicated,
         "rejected_429": platform["rejected_429"],
-        "retry_key_duplicates_suppressed": platform["duplicates_suppressed"],
         "elapsed_s": last - started,
         "span_s": last - first,
         "ideal_span_s": ideal_span,

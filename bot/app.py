@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +27,7 @@ from bot.i18n import Translator, normalise_language
 from bot.model import ChatKind, Event, EventKind, Reply, Text
 from bot.names import clean_event
 from bot.payload import decode
+from bot.platforms import PlatformInfo
 from bot.router import Router
 from storage.db import Database
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, NetworkRepo
@@ -75,9 +76,12 @@ class App:
     """One EduNet process's brain, shared by every adapter."""
 
     def __init__(self, settings: Settings, *, db: Database | None = None, clock: Clock | None = None,
-                 router: Router, operators_are_admins: bool = False,
+                 router: Router, platforms: Sequence[PlatformInfo] = (), operators_are_admins: bool = False,
                  billed_platforms: frozenset[str] = frozenset()) -> None:
         self.settings = settings
+        # The platforms this process knows (names, display names, cost estimators), from the
+        # composition root's discovered adapters: the core never imports them.
+        self.platforms: dict[str, PlatformInfo] = {p.name: p for p in platforms}
         self.db = db or Database(settings.database_url)
         self.clock = clock or SystemClock()
         self.router = router
@@ -137,8 +141,8 @@ class App:
                 async with self.db.transaction() as conn:
                     await serialise_on(conn, "|".join(event.lock_key))
                     now = self.clock.now()
-                    if not await EventLogRepo(conn).claim(event.platform.value, event.event_id, now):
-                        log.info("duplicate event %s/%s ignored", event.platform.value, event.event_id)
+                    if not await EventLogRepo(conn).claim(event.platform, event.event_id, now):
+                        log.info("duplicate event %s/%s ignored", event.platform, event.event_id)
                         return Outcome(duplicate=True)
                     ctx = await self._context(conn, event)
                     lang = ctx.lang
@@ -147,7 +151,7 @@ class App:
                 return Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked)
             except Exception:
                 log.exception("handler failed for %s event %s in chat %s (kind=%s, text=%r, payload=%r)",
-                              event.platform.value, event.event_id, event.chat.chat_id, event.kind.value,
+                              event.platform, event.event_id, event.chat.chat_id, event.kind.value,
                               event.text[:200], event.payload)
                 await self._record_failure(event)
                 tr = Translator(lang)
@@ -161,21 +165,21 @@ class App:
         """Remember the failed event so a redelivery does not run a crashing handler again."""
         try:
             async with self.db.transaction() as conn:
-                await EventLogRepo(conn).claim(event.platform.value, event.event_id, self.clock.now(), status="failed")
+                await EventLogRepo(conn).claim(event.platform, event.event_id, self.clock.now(), status="failed")
         except Exception:  # the database itself may be what failed
             log.exception("could not record the failed event %s", event.event_id)
 
     async def _context(self, conn: Any, event: Event) -> Context:
         now = self.clock.now()
         chats = ChatRepo(conn)
-        chat = await chats.upsert(event.platform.value, event.chat.chat_id, event.chat.kind.value,
+        chat = await chats.upsert(event.platform, event.chat.chat_id, event.chat.kind.value,
                                   event.chat.title, now=now)
         if not chat.active and event.kind not in (EventKind.BOT_REMOVED, EventKind.UNFOLLOW):
             await chats.set_active(chat.id, True)  # they wrote to us: reachable again
             chat = await chats.get(chat.id) or chat
         member: Member | None = None
         if event.sender.user_id:
-            member = await MemberRepo(conn).active_by_identity(event.platform.value, event.sender.user_id)
+            member = await MemberRepo(conn).active_by_identity(event.platform, event.sender.user_id)
         network = None
         foreign = False
         if event.chat.kind is ChatKind.GROUP and chat.network_id is not None:
@@ -216,7 +220,7 @@ class App:
             parsed = (route, event.args) if route else None
         else:
             parsed = self.router.parse_command(text, allow_bare=event.is_private and not in_flow,
-                                               bot_username=self.bot_usernames.get(event.platform.value))
+                                               bot_username=self.bot_usernames.get(event.platform))
         if parsed is not None:
             route, args = parsed
             event.command, event.args = route.name, args

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Every setting EduNet reads. Names are the environment variables."""
+    """The core's settings (``EDUNET_*``). Each platform reads its own (``bot.adapters.<name>.settings``)."""
 
     model_config = SettingsConfigDict(env_prefix="EDUNET_", env_file=".env", extra="ignore")
 
@@ -31,19 +31,6 @@ class Settings(BaseSettings):
     # every instance must share it. Empty: a generated key file (secret_key_file, or ~/.config/edunet/secret.key).
     secret_key: str = ""
     secret_key_file: str = ""
-
-    telegram_bot_token: str = Field("", validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN"))
-    telegram_webhook_url: str = Field("", validation_alias=AliasChoices("TELEGRAM_WEBHOOK_URL"))
-    telegram_webhook_secret: str = Field("", validation_alias=AliasChoices("TELEGRAM_WEBHOOK_SECRET"))
-    telegram_api_base_url: str = Field("https://api.telegram.org",
-                                       validation_alias=AliasChoices("TELEGRAM_API_BASE_URL"))
-    line_channel_secret: str = Field("", validation_alias=AliasChoices("LINE_CHANNEL_SECRET"))
-    line_channel_access_token: str = Field("", validation_alias=AliasChoices("LINE_CHANNEL_ACCESS_TOKEN"))
-    line_api_base_url: str = Field("https://api.line.me", validation_alias=AliasChoices("LINE_API_BASE_URL"))
-    line_data_api_base_url: str = Field("", validation_alias=AliasChoices("LINE_DATA_API_BASE_URL"))
-    # LINE bills every push per recipient: notifications that can wait ride on free replies
-    # (bot/catchup.py). Off: every LINE notification is pushed when due (a paid plan that prefers it).
-    line_free_delivery: bool = Field(True, validation_alias=AliasChoices("LINE_FREE_DELIVERY"))
 
     @field_validator("timezone")
     @classmethod

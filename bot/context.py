@@ -8,6 +8,7 @@ Routes that require a member get a :class:`MemberContext`, whose ``member`` and
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from bot.delivery_policy import QuietHours, Urgency, WaitReason, deadline_for, p
 from bot.i18n import Translator
 from bot.model import Button, Event, EventKind, Reply, Text, reply_to_dict
 from bot.payload import Payload, encode
+from bot.platforms import DeliveryCost
 from storage.deliveries import DeliveryRepo
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, Network, NetworkRepo
 from storage.runtime import AuditRepo, FlowRepo, FlowState, OutboxRepo, ScheduledTask, TaskRepo
@@ -161,6 +163,25 @@ class BaseContext:
         return self.network.language if self.network else self.app.settings.language
 
     # ------------------------------------------------------------ bookkeeping
+
+    def platform_label(self, platform: str) -> str:
+        """What people call a platform ("LINE"), as its adapter declares it."""
+        info = self.app.platforms.get(platform)
+        return info.display_name if info else platform.capitalize()
+
+    async def delivery_cost(self, groups: Sequence[Chat], people: Sequence[Member]) -> list[DeliveryCost]:
+        """The estimated cost of one push to ``groups`` and ``people``, one entry per platform
+        that bills pushes and has something to count (platforms whose pushes are free are absent)."""
+        assert self.network is not None
+        costs: list[DeliveryCost] = []
+        for info in self.app.platforms.values():
+            mine = [c for c in groups if c.platform == info.name], [m for m in people if m.platform == info.name]
+            if info.delivery_cost is None or not (mine[0] or mine[1]):
+                continue
+            cost = await info.delivery_cost(self.conn, self.network.id, *mine)
+            if cost.pushes:
+                costs.append(replace(cost, platform=info.display_name))
+        return costs
 
     async def audit(self, action: str, entity: str, entity_id: object = None, **details: Any) -> None:
         await self.repo(AuditRepo).record(

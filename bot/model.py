@@ -11,12 +11,6 @@ from datetime import datetime
 from typing import Any, Union
 
 
-class Platform(str, enum.Enum):
-    LINE = "line"
-    TELEGRAM = "telegram"
-    CONSOLE = "console"
-
-
 class ChatKind(str, enum.Enum):
     PRIVATE = "private"
     GROUP = "group"
@@ -39,7 +33,7 @@ class EventKind(str, enum.Enum):
 class ChatRef:
     """A chat as the platform names it."""
 
-    platform: Platform
+    platform: str  # the adapter's name, as stored in chats.platform
     chat_id: str
     kind: ChatKind
     title: str | None = None
@@ -59,7 +53,7 @@ class Sender:
 class Event:
     """One inbound happening, already stripped of platform detail."""
 
-    platform: Platform
+    platform: str
     event_id: str
     chat: ChatRef
     sender: Sender
@@ -83,7 +77,7 @@ class Event:
 
     @property
     def lock_key(self) -> tuple[str, str, str]:
-        return (self.platform.value, self.chat.chat_id, self.sender.user_id or "")
+        return (self.platform, self.chat.chat_id, self.sender.user_id or "")
 
 
 # ---------------------------------------------------------------- replies
@@ -197,4 +191,4 @@ def reply_from_dict(data: dict[str, Any]) -> Reply:
         return Text(buttons=buttons, **data)
     progress = [ProgressBar(**p) for p in data.pop("progress", [])]
     fields = [tuple(f) for f in data.pop("fields", [])]
-    return Card(buttons=buttons, progress=progress, fields=fields, **data)  # type: ignore[arg-type]
+    return Card(buttons=buttons, progress=progress, fields=fields, **data)

@@ -9,9 +9,11 @@ platform's :class:`Sender`:
   one database never send the same row at once. A crash at any point loses nothing:
   the lease runs out and the row is picked up again. LINE pushes carry the row's stable
   retry key (``X-Line-Retry-Key``), so a resend after a crash is never delivered twice.
-* **Pacing.** Each sender may declare ``rate_profile`` (:data:`bot.ratelimit.TELEGRAM`,
-  :data:`bot.ratelimit.LINE`); the dispatcher then never bursts beyond it. A sender
-  without one (the console) is not paced.
+* **Pacing.** Each sender may declare ``rate_profile`` (its adapter's, e.g.
+  ``bot.adapters.telegram.rate.RATE_PROFILE``); the dispatcher then never bursts beyond it.
+  A sender that also paces its own direct replies exposes that :class:`bot.ratelimit.Pacer`
+  as ``pacer``, and the dispatcher uses it, so replies and pushes share one set of windows.
+  A sender without either (the console) is not paced.
 * **Retries.** Timeouts, 5xx and 429 are retried with exponential backoff and jitter,
   honouring ``retry_after``; a chat that blocked or removed the bot is marked inactive;
   after the last attempt a row is dead-lettered (``/deliveries`` shows it).
@@ -83,7 +85,8 @@ class Sender(Protocol):
     """A platform's way to push messages to a chat.
 
     Optionally a sender has ``rate_profile: RateProfile | None`` (see bot.ratelimit);
-    the dispatcher paces its sends by it.
+    the dispatcher paces its sends by it (with the sender's own ``pacer: Pacer`` when it has
+    one). Pacers are keyed by the platform's chat id.
     """
 
     async def send(self, chat: Chat, replies: list[Reply], *, retry_key: str) -> None:
@@ -189,8 +192,13 @@ class OutboxDispatcher:
         self.shutdown_grace = shutdown_grace
         self.pacers: dict[str, Pacer] = dict(pacers or {})
         for platform, sender in senders.items():
+            own = getattr(sender, "pacer", None)
             profile: RateProfile | None = getattr(sender, "rate_profile", None)
-            if profile is not None and platform not in self.pacers:
+            if platform in self.pacers:
+                continue
+            if isinstance(own, Pacer):
+                self.pacers[platform] = own
+            elif profile is not None:
                 self.pacers[platform] = Pacer(profile)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -407,7 +415,7 @@ class OutboxDispatcher:
         sender = self.senders[head.platform]
         pacer = self.pacers.get(head.platform)
         if pacer is not None:
-            await pacer.acquire(head.chat_id, is_group=head.chat_kind == "group")
+            await pacer.acquire(head.platform_chat_id, is_group=head.chat_kind == "group")
         if self._stopping:
             return 0  # shutting down: not started, the rows go back with our leases
         batch = [([reply_from_dict(m) for m in row.messages], row.retry_key) for row in rows]
@@ -463,7 +471,7 @@ class OutboxDispatcher:
         done = row.sent_count
         for index in range(done // size if size else 0, len(chunks)):
             if pacer is not None:
-                await pacer.acquire(row.chat_id, is_group=row.chat_kind == "group")
+                await pacer.acquire(row.platform_chat_id, is_group=row.chat_kind == "group")
             if self._stopping and index == row.sent_count // size:
                 return 0  # shutting down: not started, the row goes back with our leases
             try:
@@ -492,7 +500,7 @@ class OutboxDispatcher:
         now = self.app.clock.now()
         attempt = row.attempts + 1
         if pacer is not None and exc.retry_after:
-            scope = row.chat_id if pacer.profile.retry_after_scope == "chat" else None
+            scope = row.platform_chat_id if pacer.profile.retry_after_scope == "chat" else None
             pacer.pause(exc.retry_after, scope, is_group=row.chat_kind == "group")
         async with self.app.db.transaction() as conn:
             repo = DeliveryRepo(conn)

@@ -1,7 +1,8 @@
 """Pacing pushes under a platform's published limits.
 
-A :class:`RateProfile` says what a platform allows (Telegram: 30 messages/s overall,
-1/s per chat, 20/min per group; LINE: per API endpoint). A :class:`Pacer` enforces it
+A :class:`RateProfile` says what a platform allows (each adapter declares its own, e.g.
+``bot.adapters.telegram.rate``: 30 messages/s overall, 1/s per chat, 20/min per group;
+LINE's are per API endpoint). A :class:`Pacer` enforces it
 with sliding windows: at most ``limit`` grants in *any* window of ``period`` seconds,
 which is what the platforms count. (A token bucket such as aiolimiter's lets a full
 bucket burst and then refill, so one second can see nearly twice the rate; a sliding
@@ -74,35 +75,6 @@ class RateProfile:
 
     def shared_windows(self) -> tuple[Window, ...]:
         return self.overall + self.endpoints.get(self.endpoint, ())
-
-
-# Telegram Bot API FAQ: about 30 messages per second overall, no more than one message
-# per second in a single chat, and at most 20 messages per minute in the same group.
-TELEGRAM = RateProfile(
-    name="telegram",
-    overall=(Window(30, 1.0, "overall"),),
-    per_chat=(Window(1, 1.0, "per chat"),),
-    per_group=(Window(20, 60.0, "per group"),),
-    chunk=1,
-    retry_after_scope="chat",
-)
-
-# LINE Messaging API rate limits are per endpoint (requests per second or hour).
-# The outbox uses the push endpoint; the others are listed for senders that use them.
-LINE = RateProfile(
-    name="line",
-    endpoints={
-        "push": (Window(2000, 1.0, "push"),),
-        "multicast": (Window(200, 1.0, "multicast"),),
-        "broadcast": (Window(60, 3600.0, "broadcast"),),
-        "narrowcast": (Window(60, 3600.0, "narrowcast"),),
-    },
-    endpoint="push",
-    chunk=5,
-    retry_after_scope="platform",
-)
-
-PROFILES = {"telegram": TELEGRAM, "line": LINE}
 
 
 class SlidingWindow:
@@ -188,6 +160,12 @@ class Pacer:
         if self._grants % 1000 == 0:
             self._forget_idle(now)
         return now
+
+    def delay(self, chat_key: object, *, is_group: bool) -> float:
+        """How long a send to this chat would wait now (without taking a grant)."""
+        now = self.clock()
+        pace = self._chat(chat_key, is_group)
+        return max([0.0, self._paused_until - now, pace.wait(now), *(w.wait(now) for w in self._shared)])
 
     def pause(self, seconds: float, chat_key: object | None = None, *, is_group: bool = False) -> None:
         """Honour a 429's retry_after: hold this chat (or, without one, the platform)."""

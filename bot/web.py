@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -32,7 +33,8 @@ class WebServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.host, self.settings.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        server: Any = site._server  # aiohttp keeps the listening asyncio.Server here
+        sockets = server.sockets if server else []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
         log.info("web server listening on http://%s:%s", self.settings.host, self.port)
 

@@ -11,11 +11,15 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.adapters import AdapterSpec, discover
+
 if TYPE_CHECKING:  # imported where used: `edunet --help` must stay fast
     from bot.config import Settings
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(specs: list[AdapterSpec] | None = None) -> argparse.ArgumentParser:
+    """The ``edunet`` parser, with each discovered platform's own sub-commands (``edunet line …``)."""
+    specs = discover() if specs is None else specs
     parser = argparse.ArgumentParser(prog="edunet", description="EduNet: the educational collaboration network bot")
     parser.add_argument("--database", help="database URL (default: EDUNET_DATABASE_URL)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -25,19 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--start", help="simulated start time, local: 'YYYY-MM-DD HH:MM'")
     console.add_argument("--images", type=Path, help="save images the bot sends into this folder")
 
-    commands.add_parser("serve", help="run the LINE and/or Telegram bot (see README for the settings)")
+    names = " and/or ".join(spec.display_name for spec in specs)
+    commands.add_parser("serve", help=f"run the {names} bot (see README for the settings)")
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="apply all migrations")
 
-    line = commands.add_parser("line", help="LINE Official Account set-up")
-    line_commands = line.add_subparsers(dest="line_command", required=True)
-    richmenu = line_commands.add_parser("setup-richmenu", help="create and set the default rich menu (Thai labels)")
-    richmenu.add_argument("--language", default="th", choices=("th", "en"), help="label language (default th)")
-    richmenu.add_argument("--image", type=Path, help="also save the generated menu image here")
-    stats = line_commands.add_parser("stats", help="LINE pushes, messages and recipients per chat for a month")
-    stats.add_argument("--month", help="YYYY-MM (default: this month)")
+    for spec in specs:
+        if spec.commands is not None:
+            spec.commands.add(commands.add_parser(spec.name, help=spec.commands.help))
 
     network = commands.add_parser("network", help="networks")
     network_commands = network.add_subparsers(dest="network_command", required=True)
@@ -61,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    specs = discover()
+    args = build_parser(specs).parse_args(argv)
     from bot.config import Settings
 
     overrides = {"database_url": args.database} if args.database else {}
@@ -102,12 +104,11 @@ def main(argv: list[str] | None = None) -> int:
 
             return asyncio.run(run_cli_export(settings.database_url, args.kind, period=args.period,
                                               network_id=args.network, out=args.out, lang=args.lang))
-        if args.command == "line":
-            from bot.adapters.line_cli import run_line_command
-
+        platform = next((s for s in specs if s.name == args.command and s.commands is not None), None)
+        if platform is not None and platform.commands is not None:
             from handlers import build_router
 
-            return asyncio.run(run_line_command(settings, args, build_router()))
+            return asyncio.run(platform.commands.run(settings, platform.settings(), args, build_router()))
         if args.command in ("backup", "restore"):
             from edunet.backup import run_backup, run_restore
 

@@ -8,42 +8,45 @@ import logging
 import signal
 import sys
 
+from bot.adapters import Adapter, AdapterSpec, discover
 from bot.app import App
-from edunet import build_app
 from bot.config import Settings
 from bot.outbox import OutboxDispatcher
 from bot.web import WebServer
+from edunet import build_app
 from scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
 
 
-def configured_adapters(app: App, settings: Settings, web: WebServer) -> list:  # type: ignore[type-arg]
+def configured_adapters(app: App, web: WebServer, specs: list[AdapterSpec]) -> list[Adapter]:
+    """An adapter for every platform whose settings are complete."""
     adapters = []
-    if settings.telegram_bot_token:
-        from bot.adapters.telegram import TelegramAdapter
-
-        adapters.append(TelegramAdapter(app, settings, web))
-    if settings.line_channel_secret and settings.line_channel_access_token:
-        from bot.adapters.line import LineAdapter
-
-        adapters.append(LineAdapter(app, settings, web))
+    for spec in specs:
+        platform_settings = spec.settings()
+        if spec.enabled(platform_settings):
+            adapters.append(spec.build(app, web, platform_settings))
     return adapters
 
 
-async def serve(settings: Settings) -> int:
-    # LINE bills every push per recipient; Telegram pushes are free.
-    app = build_app(settings, billed_platforms=frozenset({"line"}) if settings.line_free_delivery else frozenset())
+async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
+                stop: asyncio.Event | None = None) -> int:
+    """Serve every configured platform until SIGINT/SIGTERM (or until ``stop`` is set)."""
+    specs = discover() if specs is None else specs
+    # Platforms whose pushes cost money (LINE: per recipient): there, what can wait rides on free replies.
+    billed = frozenset(spec.name for spec in specs if spec.billed is not None and spec.billed(spec.settings()))
+    app = build_app(settings, specs=specs, billed_platforms=billed)
     web = WebServer(settings)
-    adapters = configured_adapters(app, settings, web)
+    adapters = configured_adapters(app, web, specs)
     if not adapters:
-        print("no platform is configured: set TELEGRAM_BOT_TOKEN, or LINE_CHANNEL_SECRET and "
-              "LINE_CHANNEL_ACCESS_TOKEN (try `edunet console` to run without any)", file=sys.stderr)
+        needed = ", or ".join(spec.required for spec in specs)
+        print(f"no platform is configured: set {needed} (try `edunet console` to run without any)",
+              file=sys.stderr)
         return 2
     await app.start()
     dispatcher = OutboxDispatcher(app, {a.platform: a.sender for a in adapters})
     scheduler = SchedulerService(app)
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -56,6 +59,8 @@ async def serve(settings: Settings) -> int:
         log.info("EduNet is running (%s)", ", ".join(a.platform for a in adapters))
         await stop.wait()
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
         for adapter in adapters:
             try:
                 await adapter.stop()

@@ -17,7 +17,6 @@ from bot.flows import Data, Retry, Step, begin
 from bot.router import Router, Where
 from handlers._common.groups import chat_name, group_picker, linked_groups, short, toggle
 from storage.deliveries import ChatDeliveries, DeliveryRepo
-from storage.line import LineStatsRepo
 from storage.meetings import Announcement, AnnouncementRepo
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, OrganisationRepo
 
@@ -54,35 +53,25 @@ async def audience(ctx: MemberContext, ann: Announcement) -> tuple[list[Chat], l
     return [], []
 
 
-def audience_text(t: Translator, groups: list[Chat], people: list[Member]) -> str:
+def audience_text(t: Translator, groups: list[Chat], people: list[Member], label: Callable[[str], str]) -> str:
     if groups:
-        return t("{n} group(s): {names}", n=len(groups), names=", ".join(chat_name(t, c) for c in groups))
+        return t("{n} group(s): {names}", n=len(groups), names=", ".join(chat_name(t, c, label(c.platform)) for c in groups))
     return t("{n} member(s), privately", n=len(people))
 
 
-async def line_cost_text(ctx: Context, groups: list[Chat], people: list[Member]) -> str | None:
-    """The estimated LINE message count of sending to this audience (None without LINE chats).
-
-    LINE counts one message per recipient of each push (every member of a group), however
-    many message objects the push holds; replies are free.
-    """
-    assert ctx.network is not None
-    line_groups = [c.id for c in groups if c.platform == "line"]
-    line_people = [m.id for m in people if m.platform == "line"]
-    if not line_groups and not line_people:
-        return None
-    estimate = await ctx.repo(LineStatsRepo).estimate(ctx.network.id, groups=bool(line_groups),
-                                                      members_privately=bool(line_people),
-                                                      chat_ids=line_groups, member_ids=line_people)
-    if not estimate.pushes:
-        return None
+async def cost_text(ctx: Context, groups: list[Chat], people: list[Member]) -> str | None:
+    """The estimated cost of sending to this audience on the platforms that bill pushes (None if free)."""
     t = ctx.t
-    text = t("LINE cost estimate: about {messages} message(s) from the monthly quota ({pushes} push(es); "
-             "every member of a LINE group counts as one).", messages=estimate.messages, pushes=estimate.pushes)
-    if estimate.unknown_groups:
-        text += "\n" + t("The member count of {n} LINE group(s) is not known yet; each is counted as 1.",
-                         n=estimate.unknown_groups)
-    return text
+    texts = []
+    for cost in await ctx.delivery_cost(groups, people):
+        text = t("{platform} cost estimate: about {messages} message(s) from the monthly quota ({pushes} push(es); "
+                 "every member of a {platform} group counts as one).", platform=cost.platform,
+                 messages=cost.messages, pushes=cost.pushes)
+        if cost.unknown_groups:
+            text += "\n" + t("The member count of {n} {platform} group(s) is not known yet; each is counted as 1.",
+                             n=cost.unknown_groups, platform=cost.platform)
+        texts.append(text)
+    return "\n".join(texts) or None
 
 
 # ------------------------------------------------------------------ /announce
@@ -271,8 +260,9 @@ async def preview(ctx: MemberContext, announcement_id: int) -> None:
     await ctx.reply(ctx.t("Preview:"))
     for reply in announcement_replies(ctx.t, ann, ctx.network.name):
         await ctx.reply(reply)
-    question = ctx.t("It will go to {audience}. Send it?", audience=audience_text(ctx.t, groups, people))
-    cost = await line_cost_text(ctx, groups, people)
+    question = ctx.t("It will go to {audience}. Send it?", audience=audience_text(ctx.t, groups, people,
+                                                                              ctx.platform_label))
+    cost = await cost_text(ctx, groups, people)
     choices = [[ctx.flow_button(ctx.t("Send"), "send"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]
     if any(c.platform in ctx.app.billed_platforms for c in groups) or any(
             m.platform in ctx.app.billed_platforms for m in people):
@@ -340,14 +330,14 @@ WAIT_REASONS = {
 }
 
 
-def delivery_line(t: Translator, row: ChatDeliveries) -> str:
+def delivery_line(t: Translator, row: ChatDeliveries, platform: str) -> str:
     if row.dead:
         state = t("failed")
     elif row.pending:
         state = t("pending")
     else:
         state = t("sent")
-    line = f"• {chat_name(t, _as_chat(row))}: {state}"
+    line = f"• {chat_name(t, _as_chat(row), platform)}: {state}"
     if row.dead and row.last_error:
         line += f" ({row.last_error[:80]})"
     return line
@@ -375,7 +365,7 @@ async def report(ctx: MemberContext, announcement_id: int | None) -> None:
     lines = [t("Delivery report for announcement #{id} ({when}):", id=ann.id,
                when=t.datetime(ctx.local(ann.sent_at or ann.created_at))),
              t("Sent {sent} · Pending {pending} · Failed {failed}", sent=sent, pending=pending, failed=dead)]
-    lines += [delivery_line(t, r) for r in rows if r.kind == "group"]
+    lines += [delivery_line(t, r, ctx.platform_label(r.platform)) for r in rows if r.kind == "group"]
     private = [r for r in rows if r.kind != "group"]
     if private:
         p_sent, p_pending, p_dead = totals(private)
@@ -408,7 +398,8 @@ async def deliveries(ctx: MemberContext) -> None:
         if row.kind != "group":
             continue
         week = recent.get(row.chat_id)
-        line = t("• {chat}: pending {pending} · failed {dead} · sent this week {sent}", chat=chat_name(t, _as_chat(row)),
+        line = t("• {chat}: pending {pending} · failed {dead} · sent this week {sent}",
+                 chat=chat_name(t, _as_chat(row), ctx.platform_label(row.platform)),
                  pending=row.pending, dead=row.dead, sent=week.sent if week else 0)
         if not row.active:
             line += " " + t("(the bot cannot reach this group)")

@@ -113,7 +113,7 @@ async def cancel(ctx: Context) -> None:
 
 @router.command("newnetwork", "สร้างเครือข่าย", member=False, where=Where.PRIVATE)
 async def new_network(ctx: Context) -> None:
-    if not ctx.app.is_admin(ctx.event.platform.value, ctx.event.sender.user_id):
+    if not ctx.app.is_admin(ctx.event.platform, ctx.event.sender.user_id):
         await ctx.reply(ctx.t("Only an EduNet administrator can create a network."))
         return
     name = ctx.args.strip().strip('"“”')
@@ -239,7 +239,7 @@ async def redeem(ctx: Context, raw_code: str) -> None:
     network = await ctx.repo(NetworkRepo).get(invite.network_id)
     assert network is not None
     member = await ctx.repo(MemberRepo).add(
-        network.id, platform=ctx.event.platform.value, platform_user_id=ctx.event.sender.user_id,
+        network.id, platform=ctx.event.platform, platform_user_id=ctx.event.sender.user_id,
         display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=invite.role, language=ctx.lang,
         now=ctx.now)
     ctx.member, ctx.network = member, network
@@ -288,14 +288,14 @@ async def member_joined(ctx: Context) -> None:
 @router.on(EventKind.FOLLOW)
 async def followed(ctx: Context) -> None:
     if ctx.event.sender.user_id:
-        await ctx.repo(MemberRepo).set_reachable_by_identity(ctx.event.platform.value, ctx.event.sender.user_id, True)
+        await ctx.repo(MemberRepo).set_reachable_by_identity(ctx.event.platform, ctx.event.sender.user_id, True)
     await start(ctx)
 
 
 @router.on(EventKind.UNFOLLOW)
 async def unfollowed(ctx: Context) -> None:
     if ctx.event.sender.user_id:
-        await ctx.repo(MemberRepo).set_reachable_by_identity(ctx.event.platform.value, ctx.event.sender.user_id,
+        await ctx.repo(MemberRepo).set_reachable_by_identity(ctx.event.platform, ctx.event.sender.user_id,
                                                              False)
     await ctx.repo(ChatRepo).set_active(ctx.chat.id, False, reason="user blocked the bot")
 
@@ -353,12 +353,12 @@ async def register_parent(ctx: Context) -> Member | None:
     if not ctx.event.sender.user_id:
         await say(ctx.t("I cannot see your account. Please add me as a friend first, then tap Register again."))
         return None
-    if await ctx.repo(BlockRepo).is_blocked(ctx.network.id, ctx.event.platform.value, ctx.event.sender.user_id):
+    if await ctx.repo(BlockRepo).is_blocked(ctx.network.id, ctx.event.platform, ctx.event.sender.user_id):
         await say(ctx.t("You were removed from {network}. To register again, please ask a coordinator "
                         "for an invite code.", network=ctx.network.name))
         return None
     member = await ctx.repo(MemberRepo).add(
-        ctx.network.id, platform=ctx.event.platform.value, platform_user_id=ctx.event.sender.user_id,
+        ctx.network.id, platform=ctx.event.platform, platform_user_id=ctx.event.sender.user_id,
         display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=Role.PARENT.value,
         language=ctx.lang, now=ctx.now)
     ctx.member = member

@@ -259,19 +259,19 @@ class LineStatsRepo(Repo):
             sa.select(line_group_sizes).where(line_group_sizes.c.platform_chat_id == platform_chat_id))).first()
         return (row.member_count, row.updated_at) if row else None
 
-    async def estimate(self, network_id: int, *, groups: bool = True, members_privately: bool = False,
+    async def estimate(self, network_id: int, *, platform: str, groups: bool = True, members_privately: bool = False,
                        chat_ids: Collection[int] | None = None, member_ids: Collection[int] | None = None
                        ) -> Estimate:
-        """The LINE cost of one push to the network's linked LINE groups (and/or every reachable LINE
-        member in private): pushes = requests, messages = what LINE counts against the monthly quota
-        (one per recipient; a group of unknown size counts as 1). ``chat_ids`` / ``member_ids``
-        narrow it to an audience (other platforms' chats and members are simply not counted)."""
+        """The cost of one push to the network's linked groups on ``platform`` (and/or every reachable
+        member there, in private) for a platform that bills per recipient: pushes = requests, messages =
+        what counts against the quota (one per recipient; a group of unknown size counts as 1).
+        ``chat_ids`` / ``member_ids`` narrow it to an audience (other platforms' are not counted)."""
         pushes = messages = unknown = 0
         if groups:
             query = (sa.select(chats.c.platform_chat_id, line_group_sizes.c.member_count)
                      .select_from(chats.outerjoin(line_group_sizes,
                                                   line_group_sizes.c.platform_chat_id == chats.c.platform_chat_id))
-                     .where(chats.c.network_id == network_id, chats.c.platform == "line",
+                     .where(chats.c.network_id == network_id, chats.c.platform == platform,
                             chats.c.kind == "group", chats.c.active.is_(True)))
             if chat_ids is not None:
                 query = query.where(chats.c.id.in_(list(chat_ids)))
@@ -280,12 +280,12 @@ class LineStatsRepo(Repo):
             messages += sum(max(1, r.member_count or 1) for r in rows)
             unknown += sum(1 for r in rows if r.member_count is None)
         if members_privately:
-            query = (sa.select(sa.func.count()).select_from(members)
-                     .where(members.c.network_id == network_id, members.c.platform == "line",
+            count_query = (sa.select(sa.func.count()).select_from(members)
+                     .where(members.c.network_id == network_id, members.c.platform == platform,
                             members.c.status == "active", members.c.reachable.is_(True)))
             if member_ids is not None:
-                query = query.where(members.c.id.in_(list(member_ids)))
-            count = (await self.conn.execute(query)).scalar_one()
+                count_query = count_query.where(members.c.id.in_(list(member_ids)))
+            count = (await self.conn.execute(count_query)).scalar_one()
             pushes += count
             messages += count
         return Estimate(pushes=pushes, messages=messages, unknown_groups=unknown)

@@ -49,15 +49,15 @@ class TelegramMessageRepo(Repo):
                 .values(message_id=message_id, updated_at=now)
             )
 
-    async def migrate_chat(self, old_platform_id: str, new_platform_id: str) -> int | None:
-        """Move the chat ``old_platform_id`` to its supergroup id; returns the chat's row id.
+    async def migrate_chat(self, platform: str, old_platform_id: str, new_platform_id: str) -> int | None:
+        """Move the chat ``old_platform_id`` of ``platform`` to its supergroup id; returns the chat's row id.
 
         Idempotent, and safe in either order of Telegram's two migration messages: if
         the new id already has a row of its own (an event from the supergroup arrived
         first), that row is folded into the old one, which keeps the network link.
         """
-        where_old = sa.and_(chats.c.platform == "telegram", chats.c.platform_chat_id == old_platform_id)
-        where_new = sa.and_(chats.c.platform == "telegram", chats.c.platform_chat_id == new_platform_id)
+        where_old = sa.and_(chats.c.platform == platform, chats.c.platform_chat_id == old_platform_id)
+        where_new = sa.and_(chats.c.platform == platform, chats.c.platform_chat_id == new_platform_id)
         old = (await self.conn.execute(sa.select(chats).where(where_old))).first()
         new = (await self.conn.execute(sa.select(chats).where(where_new))).first()
         if old is None:
@@ -74,7 +74,7 @@ class TelegramMessageRepo(Repo):
         )
         await self.conn.execute(
             flow_states.update()
-            .where(flow_states.c.platform == "telegram", flow_states.c.chat_id == old_platform_id)
+            .where(flow_states.c.platform == platform, flow_states.c.chat_id == old_platform_id)
             .values(chat_id=new_platform_id)
         )
         return int(old.id)

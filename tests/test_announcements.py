@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
+from bot.model import ChatKind, ChatRef, Event, EventKind, Sender
 from bot.outbox import DeliveryError
 from storage.line import LineStatsRepo
 from storage.membership import ChatRepo
@@ -30,7 +30,7 @@ async def network_with_groups(bot: Conversation) -> None:
 
 
 def label(bot: Conversation) -> str:
-    return "LINE" if bot.console.platform.value == "line" else "Telegram"
+    return "LINE" if bot.console.platform == "line" else "Telegram"
 
 
 async def test_an_announcement_is_previewed_confirmed_and_sent_once_to_every_group(bot: Conversation) -> None:
@@ -71,7 +71,7 @@ async def test_an_announcement_with_an_image_to_chosen_groups(line_bot: Conversa
     bot = line_bot
     await network_with_groups(bot)
     await bot("alice@dm: /announce ประชุมผู้ปกครองวันศุกร์นี้")
-    event = Event(platform=Platform.LINE, event_id="photo-1", chat=ChatRef(Platform.LINE, "alice", ChatKind.PRIVATE),
+    event = Event(platform="line", event_id="photo-1", chat=ChatRef("line", "alice", ChatKind.PRIVATE),
                   sender=Sender("alice", "Alice"), kind=EventKind.PHOTO, photo=PNG)
     before = len(bot.console.transcript)
     await bot.console._send_event(event, "dm:alice")  # the console has no photo directive
@@ -94,7 +94,7 @@ async def test_an_announcement_by_role_goes_privately_and_counts_the_unreachable
     async with bot.app.db.transaction() as conn:  # carol blocked the bot
         from storage.membership import MemberRepo
 
-        await MemberRepo(conn).set_reachable_by_identity(bot.console.platform.value, "carol", False)
+        await MemberRepo(conn).set_reachable_by_identity(bot.console.platform, "carol", False)
     await bot("alice@dm: /announce ส่งแผนการสอนภายในวันศุกร์", "alice@dm: [ไม่มีภาพ]", "alice@dm: [ตามบทบาท]")
     out = await bot("alice@dm: [ครู]")
     assert "จะส่งถึง สมาชิก 2 คน ทางแชตส่วนตัว" in out
@@ -107,7 +107,7 @@ async def test_an_announcement_by_role_goes_privately_and_counts_the_unreachable
 async def test_a_failing_group_reaches_dead_letter_and_is_reported(bot: Conversation) -> None:
     await network_with_groups(bot)
     senders = bot.console.dispatcher.senders
-    platform = bot.console.platform.value
+    platform = bot.console.platform
     senders[platform] = FlakyConsoleSender(senders[platform], {"group-parents": DeliveryError("502 Bad Gateway")})
     await bot("alice@dm: /announce ทดสอบ", "alice@dm: [ไม่มีภาพ]", "alice@dm: [ทุกกลุ่ม]")
     out = await bot("alice@dm: [ส่ง]")
@@ -129,7 +129,7 @@ async def test_a_failing_group_reaches_dead_letter_and_is_reported(bot: Conversa
 async def test_a_group_that_removed_the_bot_is_stopped(bot: Conversation) -> None:
     await network_with_groups(bot)
     senders = bot.console.dispatcher.senders
-    platform = bot.console.platform.value
+    platform = bot.console.platform
     senders[platform] = FlakyConsoleSender(senders[platform], {
         "group-parents": DeliveryError("403 Forbidden: bot was kicked from the group chat", chat_gone=True)})
     await bot("alice@dm: /announce ทดสอบ", "alice@dm: [ไม่มีภาพ]", "alice@dm: [ทุกกลุ่ม]", "alice@dm: [ส่ง]")
@@ -151,7 +151,7 @@ async def test_only_coordinators_announce_and_only_in_private(bot: Conversation)
 async def test_the_report_waits_for_pending_pushes(bot: Conversation) -> None:
     await network_with_groups(bot)
     senders = bot.console.dispatcher.senders
-    platform = bot.console.platform.value
+    platform = bot.console.platform
     senders[platform] = FlakyConsoleSender(senders[platform], {
         "group-teachers": DeliveryError("429 Too Many Requests", retry_after=120)})
     await bot("alice@dm: /announce ทดสอบ", "alice@dm: [ไม่มีภาพ]", "alice@dm: [ทุกกลุ่ม]", "alice@dm: [ส่ง]")
@@ -213,7 +213,7 @@ async def test_no_estimate_without_line_chats(bot: Conversation) -> None:
     await network_with_groups(bot)
     await bot("alice@dm: /announce ปิดเทอม", "alice@dm: [ไม่มีภาพ]")
     out = await bot("alice@dm: [ทุกกลุ่ม]")
-    assert ("ประมาณการค่าส่ง LINE" in out) == (bot.console.platform.value == "line")
+    assert ("ประมาณการค่าส่ง LINE" in out) == (bot.console.platform == "line")
 
 
 async def test_mixed_platforms_estimate_only_the_line_groups(line_bot: Conversation) -> None:

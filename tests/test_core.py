@@ -14,8 +14,8 @@ from bot import payload
 from bot.app import App
 from edunet import build_app
 from bot.config import Settings
-from bot.console import ScriptError
-from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
+from bot.adapters.console.simulator import ScriptError
+from bot.model import ChatKind, ChatRef, Event, EventKind, Sender
 from bot.router import Router
 from tests.support.conversation import Conversation, make_conversation
 
@@ -99,8 +99,8 @@ async def test_concurrent_events_for_one_user_are_processed_one_at_a_time(sqlite
     await conversation.setup_network()
     await conversation("alice@dm: /invite teacher 10")
     code = conversation.last_code()
-    chat = ChatRef(Platform.LINE, "bob", ChatKind.PRIVATE)
-    events = [Event(Platform.LINE, f"e{i}", chat, Sender("bob", "Bob"), EventKind.TEXT, text=f"/join {code}")
+    chat = ChatRef("line", "bob", ChatKind.PRIVATE)
+    events = [Event("line", f"e{i}", chat, Sender("bob", "Bob"), EventKind.TEXT, text=f"/join {code}")
               for i in range(5)]
     outcomes = await asyncio.gather(*(app.handle(e) for e in events))
     texts = [r.text for o in outcomes for r in o.replies]  # type: ignore[union-attr]
@@ -111,12 +111,12 @@ async def test_concurrent_events_for_one_user_are_processed_one_at_a_time(sqlite
 
 async def test_admins_from_settings_may_create_networks_others_may_not(sqlite_url: str) -> None:
     app = build_app(Settings(database_url=sqlite_url, admins="telegram:42, line:Uadmin"))
-    chat = ChatRef(Platform.TELEGRAM, "7", ChatKind.PRIVATE)
-    outsider = await app.handle(Event(Platform.TELEGRAM, "1", chat, Sender("7", "Somchai"), EventKind.TEXT,
+    chat = ChatRef("telegram", "7", ChatKind.PRIVATE)
+    outsider = await app.handle(Event("telegram", "1", chat, Sender("7", "Somchai"), EventKind.TEXT,
                                       text="/newnetwork เครือข่ายของฉัน"))
     assert "เฉพาะผู้ดูแลระบบ" in outsider.replies[0].text  # type: ignore[union-attr]
-    admin_chat = ChatRef(Platform.TELEGRAM, "42", ChatKind.PRIVATE)
-    admin = await app.handle(Event(Platform.TELEGRAM, "2", admin_chat, Sender("42", "Admin", "en"), EventKind.TEXT,
+    admin_chat = ChatRef("telegram", "42", ChatKind.PRIVATE)
+    admin = await app.handle(Event("telegram", "2", admin_chat, Sender("42", "Admin", "en"), EventKind.TEXT,
                                    text="/newnetwork My network"))
     assert "Network “My network” created" in admin.replies[0].text  # type: ignore[union-attr]
     await app.close()
@@ -125,8 +125,8 @@ async def test_admins_from_settings_may_create_networks_others_may_not(sqlite_ur
 async def test_missing_user_id_never_crashes(sqlite_url: str) -> None:
     conversation, app = await make_conversation(sqlite_url)
     await conversation.setup_network()
-    group = ChatRef(Platform.LINE, "group-teachers", ChatKind.GROUP, "teachers")
-    outcome = await app.handle(Event(Platform.LINE, "x1", group, Sender(None), EventKind.BUTTON, payload="1|reg"))
+    group = ChatRef("line", "group-teachers", ChatKind.GROUP, "teachers")
+    outcome = await app.handle(Event("line", "x1", group, Sender(None), EventKind.BUTTON, payload="1|reg"))
     assert not outcome.failed and "เพิ่มบอตเป็นเพื่อน" in (outcome.toast or "")
     await app.close()
 

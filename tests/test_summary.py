@@ -145,6 +145,6 @@ async def test_weekly_summary_only_for_its_own_network(bot: Conversation, fake_s
     assert "bot@zgroup → 📊 สรุปความคืบหน้า: อีกเครือข่าย" in out
     assert "bot@zgroup → 📊 สรุปความคืบหน้า: เครือข่ายทดสอบ" not in out
     async with bot.app.db.transaction() as conn:
-        zgroup = await ChatRepo(conn).by_platform_id(bot.console.platform.value, "group-zgroup")
+        zgroup = await ChatRepo(conn).by_platform_id(bot.console.platform, "group-zgroup")
         assert zgroup is not None
         assert await OutboxRepo(conn).by_key(f"summary:2:2026-11-16:chat:{zgroup.id}") is not None

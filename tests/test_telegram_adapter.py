@@ -10,13 +10,19 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import sqlalchemy as sa
 
-from bot.adapters.telegram import TelegramAdapter, api_urls, webhook_url
-from bot.adapters.telegram_pacing import Pacer, PacingLimits
+from bot.adapters.telegram.adapter import TelegramAdapter, api_urls, webhook_url
+from bot.adapters.telegram.rate import RATE_PROFILE
+from bot.adapters.telegram.settings import TelegramSettings
 from bot.config import Settings
 from bot.model import Card, Image, ProgressBar, Text
 from bot.outbox import DeliveryError
+from bot.ratelimit import Pacer, RateProfile, Window
+from bot.model import reply_to_dict
 from storage.membership import ChatRepo, MemberRepo
+from storage.runtime import OutboxRepo
+from storage.tables import outbox
 from tests.fakes.telegram_api import RateLimits
 from tests.support.telegram import (ALICE, BOB, CAROL, GROUP, TOKEN, InProcess, button, codes, in_process, said,
                                     settled)
@@ -47,11 +53,11 @@ def test_api_urls_and_webhook_url() -> None:
     assert api_urls("https://api.telegram.org") == ("https://api.telegram.org/bot", "https://api.telegram.org/file/bot")
     assert api_urls("http://127.0.0.1:8081/") == ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot")
     assert api_urls("http://h/bot") == ("http://h/bot", "http://h/file/bot")
-    base = dict(TELEGRAM_BOT_TOKEN=TOKEN)
-    assert webhook_url(Settings(**base)) is None
-    assert webhook_url(Settings(**base, TELEGRAM_WEBHOOK_URL="https://bot.example.org")) == \
+    base = dict(bot_token=TOKEN)
+    assert webhook_url(TelegramSettings(**base)) is None
+    assert webhook_url(TelegramSettings(**base, webhook_url="https://bot.example.org")) == \
         "https://bot.example.org/webhooks/telegram"
-    assert webhook_url(Settings(**base, TELEGRAM_WEBHOOK_URL="https://x.org/tg/hook")) == "https://x.org/tg/hook"
+    assert webhook_url(TelegramSettings(**base, webhook_url="https://x.org/tg/hook")) == "https://x.org/tg/hook"
 
 
 async def test_core_journey_buttons_are_answered_and_redelivery_changes_nothing(sqlite_url: str) -> None:
@@ -166,7 +172,6 @@ async def test_sender_error_mapping(sqlite_url: str) -> None:
             (dict(status=400, description="Bad Request: can't parse entities"), dict(retryable=False, chat_gone=False)),
         ]
         for injected, expected in cases:
-            sender.pacer._hold_until.clear()
             fake.inject_error("sendMessage", **injected)
             with pytest.raises(DeliveryError) as caught:
                 await sender.send(chat, [Text("x")], retry_key=f"k-{injected}")
@@ -174,31 +179,40 @@ async def test_sender_error_mapping(sqlite_url: str) -> None:
                 assert getattr(caught.value, name) == value, (injected, name)
 
 
+async def push(bot: InProcess, chat, key: str, replies: list[Text]) -> None:  # type: ignore[no-untyped-def]
+    async with bot.app.db.transaction() as conn:
+        await OutboxRepo(conn).enqueue(key=key, network_id=chat.network_id, chat_id=chat.id,
+                                       messages=[reply_to_dict(r) for r in replies], now=bot.app.clock.now())
+
+
 async def test_retry_after_holds_only_that_chat(sqlite_url: str) -> None:
+    """The dispatcher paces Telegram: a 429 holds that chat for retry_after, not the others."""
     async with in_process(sqlite_url, rate_limits=RateLimits.disabled()) as bot:
         fake = bot.fake
         for user in (BOB, CAROL):
             fake.user_sends_text(user, user, "/start")
             await said(fake, user, "EduNet")
         bob, carol = await chat_row(bot, BOB), await chat_row(bot, CAROL)
-        sender = bot.adapter.sender
         fake.inject_error("sendMessage", 429, retry_after=3)
-        with pytest.raises(DeliveryError) as caught:
-            await sender.send(bob, [Text("one"), Text("two")], retry_key="bob-row")
-        assert caught.value.retry_after == 3
-        calls = len(fake.calls)
-        # Bob is on hold: no API call at all, told to come back later.
-        with pytest.raises(DeliveryError) as again:
-            await sender.send(bob, [Text("one"), Text("two")], retry_key="bob-row")
-        assert 0 < again.value.retry_after <= 3 and len(fake.calls) == calls
+        await push(bot, bob, "bob-row", [Text("one"), Text("two")])
+        await fake.wait_for(lambda: [c for c in fake.calls if c.status == 429], timeout=5)
+        held_at = time.monotonic()
+        for _ in range(50):  # until the dispatcher has recorded the failed attempt
+            async with bot.app.db.transaction() as conn:
+                row = (await conn.execute(sa.select(outbox).where(outbox.c.key == "bob-row"))).one()
+            if row.attempts:
+                break
+            await asyncio.sleep(0.02)
+        assert row.attempts == 1 and row.status == "pending"
+        assert 2 <= (row.not_before - bot.app.clock.now()).total_seconds() <= 3  # retry_after honoured
         # Carol is not held up.
-        started = time.monotonic()
-        await sender.send(carol, [Text("hi carol")], retry_key="carol-row")
-        assert time.monotonic() - started < 1 and fake.texts_to(CAROL)[-1] == "hi carol"
-        # After the hold, the row is retried and each part goes out once.
-        sender.pacer._hold_until.clear()
-        await sender.send(bob, [Text("one"), Text("two")], retry_key="bob-row")
-        assert fake.texts_to(BOB)[-2:] == ["one", "two"]
+        await push(bot, carol, "carol-row", [Text("hi carol")])
+        await said(fake, CAROL, "hi carol", timeout=1)
+        # Bob is on hold: no API call at all until it is over; then each part goes out once.
+        assert "one" not in fake.texts_to(BOB)
+        await said(fake, BOB, "two", timeout=8)
+        assert time.monotonic() - held_at >= 2
+        assert fake.texts_to(BOB)[-2:] == ["one", "two"] and fake.texts_to(BOB).count("one") == 1
 
 
 async def test_a_direct_reply_waits_out_retry_after(sqlite_url: str) -> None:
@@ -273,22 +287,25 @@ async def test_webhook_checks_the_secret_and_processes_updates(sqlite_url: str) 
         await said(fake, BOB, "EduNet")
 
 
-async def test_pacer_spaces_messages_per_chat_and_per_group() -> None:
+async def test_telegrams_profile_spaces_messages_per_chat_and_per_group() -> None:
     now = [0.0]
-    pacer = Pacer(PacingLimits(per_chat_per_second=1, per_chat_burst=2, per_group_per_minute=3, global_per_second=30),
-                  clock=lambda: now[0])
-    await pacer.acquire("1", False)
-    await pacer.acquire("1", False)
-    assert pacer.chat_wait("1", False) == pytest.approx(1.0)
-    assert pacer.chat_wait("2", False) == 0
+    profile = RateProfile("telegram-test", overall=(Window(30, 1.0),), per_chat=(Window(2, 1.0),),
+                          per_group=(Window(3, 60.0),), margin=0, slack=0, smooth=0)
+    pacer = Pacer(profile, clock=lambda: now[0])
+    await pacer.acquire("1", is_group=False)
+    await pacer.acquire("1", is_group=False)
+    assert pacer.delay("1", is_group=False) == pytest.approx(1.0)
+    assert pacer.delay("2", is_group=False) == 0
     for _ in range(2):
-        await pacer.acquire("-5", True)
+        await pacer.acquire("-5", is_group=True)
     now[0] = 10.0
-    await pacer.acquire("-5", True)
+    await pacer.acquire("-5", is_group=True)
     now[0] = 30.0
-    assert pacer.chat_wait("-5", True) == pytest.approx(30.0)  # 3 in the last minute
-    pacer.hold("2", 5)
-    assert pacer.held_for("2") == pytest.approx(5) and pacer.chat_wait("2", False) == pytest.approx(5)
+    assert pacer.delay("-5", is_group=True) == pytest.approx(30.0)  # 3 in the last minute
+    pacer.pause(5, "2")
+    assert pacer.delay("2", is_group=False) == pytest.approx(5)
+    assert RATE_PROFILE.chat_windows(True) == (Window(1, 1.0, "per chat"), Window(20, 60.0, "per group"))
+    assert RATE_PROFILE.shared_windows() == (Window(30, 1.0, "overall"),)
 
 
 def test_adapter_registers_its_webhook_route_only_in_webhook_mode() -> None:
@@ -296,14 +313,12 @@ def test_adapter_registers_its_webhook_route_only_in_webhook_mode() -> None:
     from edunet import build_app
     from bot.web import WebServer
 
-    polling = Settings(TELEGRAM_BOT_TOKEN=TOKEN, database_url="sqlite+aiosqlite:///:memory:")
-    web = WebServer(polling)
-    TelegramAdapter(build_app(polling), polling, web)
+    core = Settings(database_url="sqlite+aiosqlite:///:memory:")
+    web = WebServer(core)
+    TelegramAdapter(build_app(core), TelegramSettings(bot_token=TOKEN), web)
     assert not any(r.resource and r.resource.canonical == "/webhooks/telegram" for r in web.app.router.routes())
-    hooked = Settings(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_URL="https://x.org",
-                      database_url="sqlite+aiosqlite:///:memory:")
-    web = WebServer(hooked)
-    TelegramAdapter(build_app(hooked), hooked, web)
+    web = WebServer(core)
+    TelegramAdapter(build_app(core), TelegramSettings(bot_token=TOKEN, webhook_url="https://x.org"), web)
     assert any(r.resource and r.resource.canonical == "/webhooks/telegram" for r in web.app.router.routes())
 
 
@@ -311,14 +326,12 @@ _ = Path
 
 
 async def test_pacer_forgets_idle_chats() -> None:
-    from bot.adapters import telegram_pacing
-
     now = [0.0]
-    pacer = Pacer(PacingLimits(global_per_second=10**6), clock=lambda: now[0])
-    for i in range(telegram_pacing.PRUNE_ABOVE + 1):
-        await pacer.acquire(str(i), i % 2 == 0)
+    pacer = Pacer(RATE_PROFILE.scaled(10**5), clock=lambda: now[0])
+    for i in range(999):  # the pacer looks for idle chats at every 1000th grant: the next one
+        await pacer.acquire(str(i), is_group=i % 2 == 0)
     now[0] = 120.0
-    await pacer.acquire("new", False)
+    await pacer.acquire("new", is_group=False)
     assert set(pacer._chats) == {"new"}
 
 

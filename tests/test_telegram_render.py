@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from bot.adapters.telegram_render import (MAX_CAPTION, MAX_TEXT, OutDocument, OutPhoto, OutText, keyboard, render,
+from bot.adapters.telegram.render import (MAX_CAPTION, MAX_TEXT, OutDocument, OutPhoto, OutText, keyboard, render,
                                           split_text, tg_len, toast)
 from bot.model import Button, Card, Document, Image, ProgressBar, Text
 from tests.fakes.telegram_api import parse_formatted_text

@@ -44,14 +44,14 @@ async def test_migration_keeps_the_linked_row_whichever_message_comes_first(db_u
             early = await chats.upsert("telegram", "-100200", "group", "G", now=NOW)
             await OutboxRepo(conn).enqueue(key="k", network_id=None, chat_id=early.id, messages=[], now=NOW)
             repo = TelegramMessageRepo(conn)
-            assert await repo.migrate_chat("-100", "-100200") == old.id
-            assert await repo.migrate_chat("-100", "-100200") == old.id  # the second message: no-op
+            assert await repo.migrate_chat("telegram", "-100", "-100200") == old.id
+            assert await repo.migrate_chat("telegram", "-100", "-100200") == old.id  # the second message: no-op
             moved = await chats.by_platform_id("telegram", "-100200")
             assert moved is not None and moved.id == old.id and moved.network_id == network.id
             assert await chats.by_platform_id("telegram", "-100") is None
             assert await repo.message_id(old.id, "poll:1") == 5
             row = await OutboxRepo(conn).by_key("k")
             assert row is not None and row.chat_id == old.id
-            assert await repo.migrate_chat("-7", "-8") is None  # never seen: nothing to do
+            assert await repo.migrate_chat("telegram", "-7", "-8") is None  # never seen: nothing to do
     finally:
         await db.dispose()

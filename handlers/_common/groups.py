@@ -15,8 +15,8 @@ def short(label: str, limit: int = LABEL_MAX) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def chat_name(t: Translator, chat: Chat) -> str:
-    platform = "LINE" if chat.platform == "line" else chat.platform.capitalize()
+def chat_name(t: Translator, chat: Chat, platform: str) -> str:
+    """A group as people recognise it: its title and its platform's display name."""
     title = chat.title or t("(untitled group)")
     return f"{title} [{platform}]"
 

@@ -8,13 +8,14 @@ from datetime import timedelta
 import aiohttp
 import pytest
 
-from bot.adapters.line import LineAdapter
+from bot.adapters.line.adapter import LineAdapter
+from bot.adapters.line.settings import LineSettings
 from bot.app import App, Outcome
 from edunet import build_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.media import PublicURLError, check_public_url
-from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender, Text
+from bot.model import ChatKind, ChatRef, Event, EventKind, Sender, Text
 from bot.web import WebServer
 from storage.line import LineInboxRepo
 from tests.support.conversation import START
@@ -46,20 +47,23 @@ async def fake() -> AsyncIterator[FakeLineAPI]:
         yield server
 
 
-def settings(sqlite_url: str, fake: FakeLineAPI, **extra: object) -> Settings:
-    values: dict[str, object] = dict(database_url=sqlite_url, port=0, line_channel_secret=SECRET,
-                                     line_channel_access_token=TOKEN, line_api_base_url=fake.url,
-                                     line_data_api_base_url=fake.url, public_url="https://edunet.example")
+def settings(sqlite_url: str, **extra: object) -> Settings:
+    values: dict[str, object] = dict(database_url=sqlite_url, port=0, public_url="https://edunet.example")
     values.update(extra)
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def line_settings(fake: FakeLineAPI) -> LineSettings:
+    return LineSettings(channel_secret=SECRET, channel_access_token=TOKEN, api_base_url=fake.url,
+                        data_api_base_url=fake.url)
+
+
 @pytest.fixture
 async def running(sqlite_url: str, fake: FakeLineAPI) -> AsyncIterator[Running]:
-    config = settings(sqlite_url, fake)
+    config = settings(sqlite_url)
     app = build_app(config, clock=ManualClock(START))
     web = WebServer(config)
-    adapter = LineAdapter(app, config, web)
+    adapter = LineAdapter(app, line_settings(fake), web)
     await web.start()
     yield Running(app, adapter, web, fake)
     await adapter.stop()
@@ -111,9 +115,9 @@ async def test_media_urls_are_unguessable_expiring_and_served(running: Running) 
 
 
 def event(kind: EventKind, *, private: bool, user: str | None = "U" + "a1" * 16) -> Event:
-    chat = ChatRef(Platform.LINE, user if private and user else new_group_id(),
+    chat = ChatRef("line", user if private and user else new_group_id(),
                    ChatKind.PRIVATE if private else ChatKind.GROUP)
-    return Event(platform=Platform.LINE, event_id="e", chat=chat, sender=Sender(user), kind=kind)
+    return Event(platform="line", event_id="e", chat=chat, sender=Sender(user), kind=kind)
 
 
 async def test_toasts_become_messages_only_where_the_user_must_see_them(running: Running) -> None:
@@ -140,10 +144,10 @@ def test_public_url_rules(sqlite_url: str) -> None:
 
 
 async def test_the_adapter_refuses_to_start_with_an_http_public_url(sqlite_url: str, fake: FakeLineAPI) -> None:
-    config = settings(sqlite_url, fake, public_url="http://bot.example.org")
+    config = settings(sqlite_url, public_url="http://bot.example.org")
     app = build_app(config)
     try:
         with pytest.raises(SystemExit, match="https"):
-            LineAdapter(app, config, WebServer(config))
+            LineAdapter(app, line_settings(fake), WebServer(config))
     finally:
         await app.close()

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from bot.adapters.line_api import LineApi, LineSender, publisher
+from bot.adapters.line.settings import LineSettings
+from bot.adapters.line.api import LineApi, LineSender, publisher
 from bot.app import App
 from edunet import build_app
 from bot.clock import ManualClock
@@ -35,17 +36,17 @@ async def fake() -> AsyncIterator[FakeLineAPI]:
 
 
 @pytest.fixture
-async def app(db_url: str, fake: FakeLineAPI) -> AsyncIterator[App]:
-    settings = Settings(database_url=db_url, line_channel_secret="s", line_channel_access_token=TOKEN,
-                        line_api_base_url=fake.url, line_data_api_base_url=fake.url)
+async def app(db_url: str) -> AsyncIterator[App]:
+    settings = Settings(database_url=db_url)
     application = build_app(settings, clock=ManualClock(START))
     yield application
     await application.close()
 
 
 @pytest.fixture
-async def sender(app: App) -> AsyncIterator[LineSender]:
-    api = LineApi(app.settings)
+async def sender(app: App, fake: FakeLineAPI) -> AsyncIterator[LineSender]:
+    api = LineApi(LineSettings(channel_secret="s", channel_access_token=TOKEN, api_base_url=fake.url,
+                               data_api_base_url=fake.url))
     store = MediaStore(app, secret="s", public_url="https://edunet.example")
     yield LineSender(app, api, lambda network_id: publisher(store, network_id))
     await api.close()
@@ -163,10 +164,9 @@ async def test_a_digest_waits_when_the_budget_does_not_allow_it_and_an_urgent_ro
 
     from storage.tables import outbox
 
-    settings = Settings(database_url=db_url, line_channel_secret="s", line_channel_access_token=TOKEN,
-                        line_api_base_url=fake.url, line_data_api_base_url=fake.url)
-    app = build_app(settings, clock=ManualClock(START), billed_platforms=frozenset({"line"}))
-    api = LineApi(settings)
+    app = build_app(Settings(database_url=db_url), clock=ManualClock(START), billed_platforms=frozenset({"line"}))
+    api = LineApi(LineSettings(channel_secret="s", channel_access_token=TOKEN, api_base_url=fake.url,
+                               data_api_base_url=fake.url))
     store = MediaStore(app, secret="s", public_url="https://edunet.example")
     sender = LineSender(app, api, lambda network_id: publisher(store, network_id))
     try:

@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 import sqlalchemy as sa
 
-from bot.adapters.line import LineAdapter
+from bot.adapters.line.adapter import LineAdapter
+from bot.adapters.line.settings import LineSettings
 from bot.app import App, Outcome
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender, Text, reply_to_dict
+from bot.model import ChatKind, ChatRef, Event, EventKind, Sender, Text, reply_to_dict
 from bot.web import WebServer
 from edunet import build_app
 from storage.membership import ChatRepo, NetworkRepo
@@ -35,11 +36,11 @@ async def fake() -> AsyncIterator[FakeLineAPI]:
 
 @pytest.fixture
 async def adapter(sqlite_url: str, fake: FakeLineAPI) -> AsyncIterator[LineAdapter]:
-    config = Settings(database_url=sqlite_url, port=0, line_channel_secret="s", line_channel_access_token=TOKEN,
-                      line_api_base_url=fake.url, line_data_api_base_url=fake.url)
+    config = Settings(database_url=sqlite_url, port=0)
     app = build_app(config, clock=ManualClock(START), billed_platforms=frozenset({"line"}))
     web = WebServer(config)
-    line = LineAdapter(app, config, web)
+    line = LineAdapter(app, LineSettings(channel_secret="s", channel_access_token=TOKEN, api_base_url=fake.url,
+                                         data_api_base_url=fake.url), web)
     yield line
     await line.stop()
     await app.close()
@@ -63,7 +64,7 @@ async def waiting_group(app: App, fake: FakeLineAPI, *texts: str) -> str:
 
 def chatter(fake: FakeLineAPI, group: str, *, redelivery: bool = False) -> Event:
     """A member's message in the group (the bot has nothing to say to it) with a fresh reply token."""
-    return Event(platform=Platform.LINE, event_id=new_user_id(), chat=ChatRef(Platform.LINE, group, ChatKind.GROUP),
+    return Event(platform="line", event_id=new_user_id(), chat=ChatRef("line", group, ChatKind.GROUP),
                  sender=Sender(new_user_id()), kind=EventKind.TEXT, text="สวัสดีค่ะ", reply_handle=fake.issue_reply_token(group),
                  is_redelivery=redelivery)
 

@@ -348,10 +348,12 @@ async def test_the_network_scenario_over_line(line: LineBot) -> None:
     assert not pushed(ADMIN, "⏰", mark)
 
     # The weekly summary: one push to the group, a Flex card and the chart as an image message
-    # whose URLs our server serves as PNG.
+    # whose URLs our server serves as PNG. The group's reminder falls due the same minute: when the
+    # dispatcher finds both rows due at once (it often does on a busy machine), outbox batching puts
+    # them into one push, as designed (one billed message), so the reminder's card may ride along.
     [summary] = summaries
     assert uuid.UUID(summary.header("X-Line-Retry-Key") or "")
-    card, image = summary.json["messages"]
+    card, image = [m for m in summary.json["messages"] if "⏰" not in all_text([m])]
     text = all_text([card])
     assert card["type"] == "flex" and "📊 สรุปความคืบหน้า: เครือข่ายทดสอบ" in text, text
     assert "กิจกรรม: 1 ครั้ง" in text and "ผู้เข้าร่วม: 35 คน" in text, text  # Bob's workshop

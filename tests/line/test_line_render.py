@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.line_render import (
+from bot.adapters.line.render import (
     MAX_MESSAGES,
     RenderOptions,
     pack,

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from PIL import Image
 
-from bot.adapters.line_richmenu import HEIGHT, MENU_NAME, WIDTH, menu_image, tiles
+from bot.adapters.line.richmenu import HEIGHT, MENU_NAME, WIDTH, menu_image, tiles
 from bot.i18n import Translator
 from handlers import build_router
 from tests.contracts.line_openapi import load_line_spec

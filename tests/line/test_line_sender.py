@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from linebot.v3.messaging import ApiException
 
-from bot.adapters.line_api import LineApi, LineSender, classify, part_key, publisher
+from bot.adapters.line.settings import LineSettings
+from bot.adapters.line.api import LineApi, LineSender, classify, part_key, publisher
 from bot.app import App
 from edunet import build_app
 from bot.config import Settings
@@ -33,17 +34,17 @@ async def fake() -> AsyncIterator[FakeLineAPI]:
 
 
 @pytest.fixture
-async def app(db_url: str, fake: FakeLineAPI) -> AsyncIterator[App]:
-    settings = Settings(database_url=db_url, line_channel_secret="s", line_channel_access_token=TOKEN,
-                        line_api_base_url=fake.url, line_data_api_base_url=fake.url)
+async def app(db_url: str) -> AsyncIterator[App]:
+    settings = Settings(database_url=db_url)
     application = build_app(settings)
     yield application
     await application.close()
 
 
 @pytest.fixture
-async def sender(app: App) -> AsyncIterator[LineSender]:
-    api = LineApi(app.settings)
+async def sender(app: App, fake: FakeLineAPI) -> AsyncIterator[LineSender]:
+    api = LineApi(LineSettings(channel_secret="s", channel_access_token=TOKEN, api_base_url=fake.url,
+                               data_api_base_url=fake.url))
     store = MediaStore(app, secret="s", public_url="https://edunet.example")
     yield LineSender(app, api, lambda network_id: publisher(store, network_id))
     await api.close()
@@ -116,8 +117,8 @@ async def test_group_pushes_count_every_member_as_a_recipient(app: App, sender: 
     async with app.db.transaction() as conn:
         repo = LineStatsRepo(conn)
         [stats] = await repo.month(app.clock.now().strftime("%Y-%m"), network_id=network.id)
-        estimate = await repo.estimate(network.id)
-        both = await repo.estimate(network.id, members_privately=True)
+        estimate = await repo.estimate(network.id, platform="line")
+        both = await repo.estimate(network.id, platform="line", members_privately=True)
     assert (stats.pushes, stats.recipients) == (2, 8)
     assert (estimate.pushes, estimate.messages) == (1, 4)
     assert (both.pushes, both.messages) == (2, 5)
@@ -162,9 +163,8 @@ def test_429_honours_retry_after_and_the_monthly_limit() -> None:
 
 
 async def test_an_unreachable_api_is_retryable(db_url: str) -> None:
-    settings = Settings(database_url=db_url, line_channel_access_token=TOKEN, line_api_base_url="http://127.0.0.1:9")
-    app = build_app(settings)
-    api = LineApi(settings)
+    app = build_app(Settings(database_url=db_url))
+    api = LineApi(LineSettings(channel_access_token=TOKEN, api_base_url="http://127.0.0.1:9"))
     try:
         sender = LineSender(app, api, lambda _n: None)
         target = await chat(app, new_user_id())
@@ -251,12 +251,13 @@ async def test_line_stats_command_prints_the_month(app: App, sender: LineSender,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
 
-    from bot.adapters.line_cli import run_line_command
+    from bot.adapters.line.cli import run_line_command
 
     user = new_user_id()
     await sender.send(await chat(app, user), [Text("x")], retry_key=str(uuid.uuid4()))
     month = app.clock.now().strftime("%Y-%m")
-    code = await run_line_command(app.settings, argparse.Namespace(line_command="stats", month=month), app.router)
+    code = await run_line_command(app.settings, LineSettings(channel_access_token=TOKEN),
+                                  argparse.Namespace(line_command="stats", month=month), app.router)
     out = capsys.readouterr().out
     assert code == 0 and f"{user}\t1\t1\t1\t0" in out and "total\t1\t1\t1\t0" in out
 

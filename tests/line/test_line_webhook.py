@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.line_events import MalformedWebhook, event_id, parse_body, signature_ok, to_event
+from bot.adapters.line.events import MalformedWebhook, event_id, parse_body, signature_ok, to_event
 from bot.model import ChatKind, EventKind
 from tests.contracts.line_openapi import SKIP_REASON, require_line_spec, webhook_samples_dir
 from tests.fakes.line_api import (

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 
 from bot.app import App, Outcome
 from bot.context import BaseContext
-from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
+from bot.model import ChatKind, ChatRef, Event, EventKind, Sender
 from bot.router import Router
 from bot.summary import Period, SummarySection
 from storage.membership import NetworkRepo
 from tests.support.conversation import Conversation
 
 
-def platform_of(bot: Conversation) -> Platform:
+def platform_of(bot: Conversation) -> str:
     return bot.console.platform
 
 

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 from bot.app import App
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.console import Console
+from bot.adapters.console.simulator import Console
+from bot.adapters import discover
 from edunet import build_app
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
@@ -116,6 +117,6 @@ async def make_conversation(url: str, platform: str = "line", *, billed_platform
     clock = ManualClock(START)
     app = build_app(Settings(database_url=url, **settings), clock=clock, operators_are_admins=True,
                     billed_platforms=billed_platforms)
-    console = Console(app, clock, out=lambda _line: None)
+    console = Console(app, clock, [spec.name for spec in discover()], out=lambda _line: None)
     await console.run_line(f":platform {platform}")
     return Conversation(console, clock, app), app

@@ -19,8 +19,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.adapters.telegram import TelegramAdapter
-from bot.adapters.telegram_pacing import PacingLimits
+from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.adapters.telegram.settings import TelegramSettings
 from bot.app import App
 from edunet import build_app
 from bot.config import Settings
@@ -113,21 +113,20 @@ class InProcess:
 
 
 @contextlib.asynccontextmanager
-async def in_process(database_url: str, *, webhook: bool = False, rate_limits: RateLimits | None = RateLimits(),
-                     pacing: PacingLimits | None = None) -> AsyncIterator[InProcess]:
+async def in_process(database_url: str, *, webhook: bool = False, rate_limits: RateLimits | None = RateLimits()
+                     ) -> AsyncIterator[InProcess]:
     """The bot's adapter, app, web server and outbox delivery in this event loop."""
     async with new_fake(rate_limits) as fake:
         people(fake)
-        # quiet_hours off: this runs on the wall clock (quiet hours are tested on the simulated one).
-        env: dict[str, Any] = dict(database_url=database_url, admins=f"telegram:{ALICE}", port=0, quiet_hours="off",
-                                   TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.url)
+        env: dict[str, Any] = dict(bot_token=TOKEN, api_base_url=fake.url)
         if webhook:
-            env.update(TELEGRAM_WEBHOOK_URL="http://127.0.0.1:1/", TELEGRAM_WEBHOOK_SECRET="s3cret-token")
-        settings = Settings(**env)
+            env.update(webhook_url="http://127.0.0.1:1/", webhook_secret="s3cret-token")
+        # quiet_hours off: this runs on the wall clock (quiet hours are tested on the simulated one).
+        settings = Settings(database_url=database_url, admins=f"telegram:{ALICE}", port=0, quiet_hours="off")
         app = build_app(settings)
         await app.start()
         web = WebServer(settings)
-        adapter = TelegramAdapter(app, settings, web, pacing=pacing)
+        adapter = TelegramAdapter(app, TelegramSettings(**env), web)
         await web.start()
         if webhook:
             adapter.webhook_url = f"http://127.0.0.1:{web.port}/webhooks/telegram"
@@ -135,10 +134,14 @@ async def in_process(database_url: str, *, webhook: bool = False, rate_limits: R
         wake = asyncio.Event()
         app.on_outbox(wake.set)
 
+        stopping = asyncio.Event()
+
         async def deliver() -> None:
-            while True:
+            # Stopped by a flag, not by cancelling: a cancel can be lost inside a pass
+            # (Python 3.11's wait_for), and then this loop would never end.
+            while not stopping.is_set():
                 await dispatcher.deliver_due()
-                with contextlib.suppress(asyncio.TimeoutError):
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), timeout=0.2)
                 wake.clear()
 
@@ -148,6 +151,9 @@ async def in_process(database_url: str, *, webhook: bool = False, rate_limits: R
             yield InProcess(fake, app, adapter, web)
             assert not fake.internal_errors, fake.internal_errors[0]
         finally:
+            stopping.set()
+            wake.set()
+            await asyncio.wait([delivery], timeout=10)
             delivery.cancel()
             await asyncio.gather(delivery, return_exceptions=True)
             await adapter.stop()

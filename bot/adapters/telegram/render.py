@@ -194,7 +194,8 @@ def _caption(text: str) -> tuple[str, list[str]]:
     if len(first) <= 1:
         return (first[0] if first else ""), []
     # Caption = as many whole lines as fit; the remainder is sent as text.
-    taken, size = [], 0
+    taken: list[_Line] = []
+    size = 0
     for line in lines:
         extra = tg_len(line.plain) + (1 if taken else 0)
         if taken and size + extra > MAX_CAPTION:

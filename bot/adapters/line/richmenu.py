@@ -22,7 +22,7 @@ from bot.i18n import N_, Translator
 from bot.router import Router, Where
 
 if TYPE_CHECKING:
-    from bot.adapters.line_api import LineApi
+    from bot.adapters.line.api import LineApi
 
 log = logging.getLogger(__name__)
 

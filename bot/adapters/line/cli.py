@@ -5,25 +5,38 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pathlib import Path
+
+from bot.adapters.line.settings import LineSettings
 from bot.config import Settings
 from bot.router import Router
 
 
-async def run_line_command(settings: Settings, args: argparse.Namespace, router: Router) -> int:
+def add_commands(parser: argparse.ArgumentParser) -> None:
+    """``edunet line setup-richmenu`` and ``edunet line stats``."""
+    line_commands = parser.add_subparsers(dest="line_command", required=True)
+    richmenu = line_commands.add_parser("setup-richmenu", help="create and set the default rich menu (Thai labels)")
+    richmenu.add_argument("--language", default="th", choices=("th", "en"), help="label language (default th)")
+    richmenu.add_argument("--image", type=Path, help="also save the generated menu image here")
+    stats = line_commands.add_parser("stats", help="LINE pushes, messages and recipients per chat for a month")
+    stats.add_argument("--month", help="YYYY-MM (default: this month)")
+
+
+async def run_line_command(settings: Settings, line: LineSettings, args: argparse.Namespace, router: Router) -> int:
     """Run ``edunet line …``; the caller (the composition root) supplies the feature router."""
-    if not settings.line_channel_access_token:
+    if not line.channel_access_token:
         print("LINE_CHANNEL_ACCESS_TOKEN is not set", file=sys.stderr)
         return 2
     if args.line_command == "setup-richmenu":
-        return await _setup_richmenu(settings, args, router)
+        return await _setup_richmenu(line, args, router)
     if args.line_command == "stats":
         return await _stats(settings, args.month, router)
     return 2
 
 
-async def _setup_richmenu(settings: Settings, args: argparse.Namespace, router: Router) -> int:
-    from bot.adapters.line_api import LineApi
-    from bot.adapters.line_richmenu import setup_rich_menu
+async def _setup_richmenu(settings: LineSettings, args: argparse.Namespace, router: Router) -> int:
+    from bot.adapters.line.api import LineApi
+    from bot.adapters.line.richmenu import setup_rich_menu
     api = LineApi(settings)
     try:
         menu_id = await setup_rich_menu(api, router, language=args.language, image_path=args.image)

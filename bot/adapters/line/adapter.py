@@ -36,21 +36,20 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.adapters.line_api import LineApi, LineSender, publisher
-from bot.adapters.line_events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
-from bot import catchup
-from bot.adapters.line_render import MAX_MESSAGES, RenderOptions, message_count, pack, render_group
+from bot.adapters.line.api import LineApi, LineSender, publisher
+from bot.adapters.line.events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
+from bot.adapters.line.render import MAX_MESSAGES, RenderOptions, message_count, pack, render_group
+from bot.answer import FreeReply, answer
 from bot.app import Outcome
 from bot.i18n import Translator
 from bot.media import MediaStore, PublicURLError, check_public_url
-from bot.model import Button, Event, EventKind, Reply, Sender, Text, reply_to_dict
+from bot.model import Button, Event, EventKind, Reply, Sender, Text
 from storage.line import LineInboxRepo, LineStatsRepo
-from storage.membership import ChatRepo
-from storage.runtime import OutboxRepo
+from storage.membership import Chat
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.config import Settings
+    from bot.adapters.line.settings import LineSettings
     from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -72,9 +71,9 @@ class LineAdapter:
 
     platform = "line"
 
-    def __init__(self, app: App, settings: Settings, web_server: WebServer) -> None:
+    def __init__(self, app: App, settings: LineSettings, web_server: WebServer) -> None:
         try:
-            public_url = check_public_url(settings.public_url, allow_http=settings.allow_http_public_url)
+            public_url = check_public_url(app.settings.public_url, allow_http=app.settings.allow_http_public_url)
         except PublicURLError as exc:
             raise SystemExit(f"edunet: {exc}") from None
         if not public_url:
@@ -82,7 +81,7 @@ class LineAdapter:
         self.app = app
         self.settings = settings
         self.api = LineApi(settings)
-        self.media = MediaStore(app, secret=settings.line_channel_secret, public_url=public_url)
+        self.media = MediaStore(app, secret=settings.channel_secret, public_url=public_url)
         self.sender = LineSender(app, self.api, lambda network_id: publisher(self.media, network_id))
         web_server.add_route("POST", WEBHOOK_PATH, self.webhook)
         web_server.add_route("GET", "/media/{name}", self.media.handle)
@@ -130,7 +129,7 @@ class LineAdapter:
         except Exception:
             return web.json_response({"error": "could not read the body"}, status=400)
         body = b"".join(chunks)
-        if not signature_ok(self.settings.line_channel_secret, body, request.headers.get("x-line-signature")):
+        if not signature_ok(self.settings.channel_secret, body, request.headers.get("x-line-signature")):
             log.warning("LINE webhook with a missing or wrong signature from %s", request.remote)
             return web.json_response({"error": "invalid signature"}, status=401)
         try:
@@ -265,54 +264,36 @@ class LineAdapter:
     # ------------------------------------------------------------ answering
 
     async def respond(self, event: Event, outcome: Outcome) -> None:
-        """Send the outcome: by reply token when fresh, otherwise (or on failure) by outbox push.
-        A fresh token also carries the chat's pending notifications, free (bot/catchup.py)."""
+        """Send the outcome: by reply token when fresh, otherwise (or on failure) by outbox push."""
         if outcome.duplicate:
             return
-        replies = await self.answers(event, outcome)
-        fresh = self.reply_usable(event)
-        if not replies and not fresh:
-            return
-        async with self.app.db.transaction() as conn:
-            chat = await ChatRepo(conn).by_platform_id("line", event.chat.chat_id)
-        if chat is None:
-            if replies:
-                log.error("no chat row for LINE chat %s; dropping %d replies", event.chat.chat_id, len(replies))
-            return
-        rest: list[Reply] = replies
-        if fresh:
-            caught = None
-            if not outcome.failed:
-                room = MAX_MESSAGES - sum(message_count(r) for r in replies)
-                caught = await catchup.claim(self.app, chat, room=room, size=message_count,
-                                             asked=outcome.catch_up_asked)
-            groups = pack(replies + (caught.replies if caught else []))
-            if caught is not None and len(groups) > 1:  # it did not fit after all: the dispatcher keeps it
-                await catchup.settle(self.app, caught, delivered=False)
-                caught, groups = None, pack(replies)
-            delivered = False
-            if groups:
-                options = RenderOptions(Translator(await self.sender.language_of(chat)), private=event.is_private,
-                                        publish=publisher(self.media, chat.network_id))
-                requests = await render_group(groups[0], options)
-                if len(requests) == 1:
-                    try:
-                        await self.api.reply(event.reply_handle, requests[0])
-                    except Exception as exc:  # noqa: BLE001 - any failure: push instead
-                        log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
-                                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-                    else:
-                        delivered = True
-                        rest = [r for group in groups[1:] for r in group]
-                        await self._count_reply(chat.platform_chat_id, chat.network_id)
-            if caught is not None:
-                await catchup.settle(self.app, caught, delivered=delivered)
-        if rest:
-            async with self.app.db.transaction() as conn:
-                await OutboxRepo(conn).enqueue(key=f"line:reply:{event.event_id}", network_id=chat.network_id,
-                                               chat_id=chat.id, messages=[reply_to_dict(r) for r in rest],
-                                               now=self.app.clock.now())
-            self.app.notify_outbox()
+
+        async def reply_now(chat: Chat, replies: list[Reply]) -> list[Reply]:
+            return await self._reply_now(event, chat, replies)
+
+        # A fresh reply token also carries what waits for the chat, free (bot/catchup.py).
+        free = FreeReply(MAX_MESSAGES, message_count) if self.reply_usable(event) and not outcome.failed else None
+        await answer(self.app, event, await self.answers(event, outcome), reply_now, free=free,
+                     asked=outcome.catch_up_asked)
+
+    async def _reply_now(self, event: Event, chat: Chat, replies: list[Reply]) -> list[Reply]:
+        """The first push-sized group by the free reply token when it is fresh (counted); the rest is left."""
+        if not self.reply_usable(event):
+            return replies
+        groups = pack(replies)
+        options = RenderOptions(Translator(await self.sender.language_of(chat)), private=event.is_private,
+                                publish=publisher(self.media, chat.network_id))
+        requests = await render_group(groups[0], options)
+        if len(requests) != 1:
+            return replies
+        try:
+            await self.api.reply(event.reply_handle, requests[0])
+        except Exception as exc:  # noqa: BLE001 - any failure: push instead
+            log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
+                     str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return replies
+        await self._count_reply(chat.platform_chat_id, chat.network_id)
+        return [r for group in groups[1:] for r in group]
 
     def reply_usable(self, event: Event) -> bool:
         if not event.reply_handle or event.is_redelivery:
@@ -333,7 +314,7 @@ class LineAdapter:
 
     async def friend_request(self, event: Event) -> Text:
         """"Add me as a friend": LINE hides the id of users who have not, so we cannot register them."""
-        tr = Translator(event.sender.language_hint or self.settings.language)
+        tr = Translator(event.sender.language_hint or self.app.settings.language)
         if not self._friend_url_known:
             self._friend_url = await self.api.add_friend_url()
             self._friend_url_known = self._friend_url is not None

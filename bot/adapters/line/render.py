@@ -254,7 +254,7 @@ def _render_text(reply: Text, *, private: bool, quick_ok: bool) -> list[Message]
     groups = _chunk_rows(rows)
     lead: list[Message] = []
     body: str | None = pieces[-1]
-    if len(body) > BUBBLE_TEXT:
+    if len(pieces[-1]) > BUBBLE_TEXT:
         lead, body = [{"type": "text", "text": p} for p in pieces], None
     else:
         lead = [{"type": "text", "text": p} for p in pieces[:-1]]

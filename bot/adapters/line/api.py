@@ -31,7 +31,8 @@ from linebot.v3.messaging import (
     ReplyMessageRequest,
 )
 
-from bot.adapters.line_render import (
+from bot.adapters.line.rate import RATE_PROFILE
+from bot.adapters.line.render import (
     MAX_MESSAGES,
     Message,
     RenderOptions,
@@ -48,9 +49,9 @@ from storage.line import LineStatsRepo
 from storage.membership import Chat, MemberRepo, NetworkRepo
 
 if TYPE_CHECKING:
-    from bot.adapters.line_render import Publisher
+    from bot.adapters.line.render import Publisher
     from bot.app import App
-    from bot.config import Settings
+    from bot.adapters.line.settings import LineSettings
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ class Profile:
 class LineApi:
     """One async API client for the process (created on first use, inside the loop)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: LineSettings) -> None:
         self.settings = settings
         self._client: AsyncApiClient | None = None
         self._blob_client: AsyncApiClient | None = None
@@ -170,20 +171,20 @@ class LineApi:
         self.failure_ttl = 300.0
 
     def _configuration(self, host: str) -> Configuration:
-        return Configuration(host=host.rstrip("/"), access_token=self.settings.line_channel_access_token)
+        return Configuration(host=host.rstrip("/"), access_token=self.settings.channel_access_token)
 
     @property
     def messaging(self) -> AsyncMessagingApi:
         if self._client is None:
-            self._client = AsyncApiClient(self._configuration(self.settings.line_api_base_url))
+            self._client = AsyncApiClient(self._configuration(self.settings.api_base_url))
         return AsyncMessagingApi(self._client)
 
     @property
     def blob(self) -> AsyncMessagingApiBlob:
         if self._blob_client is None:
-            host = self.settings.line_data_api_base_url or (
-                DEFAULT_DATA_API if self.settings.line_api_base_url.rstrip("/") == "https://api.line.me"
-                else self.settings.line_api_base_url)
+            host = self.settings.data_api_base_url or (
+                DEFAULT_DATA_API if self.settings.api_base_url.rstrip("/") == "https://api.line.me"
+                else self.settings.api_base_url)
             self._blob_client = AsyncApiClient(self._configuration(host))
         return AsyncMessagingApiBlob(self._blob_client)
 
@@ -281,16 +282,10 @@ class LineApi:
         return f"https://line.me/R/ti/p/{basic_id.replace('@', '%40')}" if basic_id else None
 
 
-try:  # the outbox dispatcher paces senders that declare LINE's rate limits (bot.ratelimit)
-    from bot.ratelimit import LINE as LINE_RATE_PROFILE  # type: ignore[import-not-found]
-except ImportError:  # a dispatcher without pacing
-    LINE_RATE_PROFILE = None
-
-
 class LineSender:
     """Delivers outbox rows to LINE chats as pushes (the :class:`bot.outbox.Sender` for LINE)."""
 
-    rate_profile = LINE_RATE_PROFILE
+    rate_profile = RATE_PROFILE  # the outbox dispatcher paces pushes by it
     batch_messages = MAX_MESSAGES  # message objects per push (the dispatcher's batch size)
 
     def __init__(self, app: App, api: LineApi, publish_for: Any) -> None:
@@ -394,9 +389,9 @@ class LineSender:
             try:
                 await self.api.push(chat.platform_chat_id, flat, retry_key=part_key(first_key, 0))
             except Exception as exc:  # noqa: BLE001 - classified below, unknown ones re-raised
-                error = classify(exc)
-                if error is not None:
-                    return BatchResult(index, error)
+                failure = classify(exc)
+                if failure is not None:
+                    return BatchResult(index, failure)
                 accepted = _accepted_count(exc)
                 covered = 0
                 sent = 0
@@ -467,8 +462,9 @@ def publisher(store: Any, network_id: int | None) -> Publisher | None:
     async def publish(content: bytes, mime_type: str, filename: str, kind: str) -> str | None:
         ttl = DOCUMENT_TTL if kind == "document" else IMAGE_TTL
         try:
-            return await store.url_for(content, mime_type=mime_type, filename=filename, network_id=network_id,
-                                       ttl=ttl)
+            url: str | None = await store.url_for(content, mime_type=mime_type, filename=filename,
+                                                  network_id=network_id, ttl=ttl)
+            return url
         except Exception:
             log.exception("could not publish %s for LINE", filename)
             return None

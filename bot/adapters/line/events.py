@@ -43,7 +43,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
+from bot.model import ChatKind, ChatRef, Event, EventKind, Sender
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def parse_body(body: bytes) -> list[dict[str, Any]]:
         raise MalformedWebhook(f"body is not JSON: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise MalformedWebhook("body must be an object with an 'events' list")
-    events = data["events"]
+    events: list[dict[str, Any]] = data["events"]
     if not all(isinstance(e, dict) and isinstance(e.get("type"), str) for e in events):
         raise MalformedWebhook("every event must be an object with a 'type'")
     return events
@@ -85,7 +85,8 @@ def event_id(raw: dict[str, Any]) -> str:
 
 def chat_id(raw: dict[str, Any]) -> str:
     """The chat a raw event belongs to ("" if it names none)."""
-    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+    found = raw.get("source")
+    source: dict[str, Any] = found if isinstance(found, dict) else {}
     return str(source.get("groupId") or source.get("roomId") or source.get("userId") or "")[:64]
 
 
@@ -100,11 +101,11 @@ def sdk_event(raw: dict[str, Any]) -> SDKEvent | None:
 
 def _chat(source: Any) -> tuple[ChatRef, str | None] | None:
     if isinstance(source, GroupSource):
-        return ChatRef(Platform.LINE, source.group_id, ChatKind.GROUP), source.user_id
+        return ChatRef("line", source.group_id, ChatKind.GROUP), source.user_id
     if isinstance(source, RoomSource):
-        return ChatRef(Platform.LINE, source.room_id, ChatKind.GROUP), source.user_id
+        return ChatRef("line", source.room_id, ChatKind.GROUP), source.user_id
     if isinstance(source, UserSource) and source.user_id:
-        return ChatRef(Platform.LINE, source.user_id, ChatKind.PRIVATE), source.user_id
+        return ChatRef("line", source.user_id, ChatKind.PRIVATE), source.user_id
     return None
 
 
@@ -148,7 +149,7 @@ def to_event(raw: dict[str, Any], parsed: SDKEvent | None = None) -> Event | Non
     delivery = getattr(parsed, "delivery_context", None)
     timestamp = getattr(parsed, "timestamp", None)
     return Event(
-        platform=Platform.LINE,
+        platform="line",
         event_id=event_id(raw),
         chat=chat,
         sender=Sender(user_id=user_id or None),

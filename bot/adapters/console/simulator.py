@@ -9,7 +9,7 @@ Script grammar (one line each)::
                                 bot message in that chat that has it; [2] the 2nd button
     :clock +1d2h                advance the simulated clock (scheduled work then runs)
     :clock 2026-11-21 09:00     set it (local time of the default time zone)
-    :platform line|telegram     the platform the following lines' chats belong to
+    :platform NAME              the platform the following lines' chats belong to (line, telegram, …)
     :join bob teachers          bob joins the group (the platform's member-joined event)
     :leave bob teachers         bob leaves it
     :kick teachers              the bot is removed from the group
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,7 @@ from bot import catchup
 from bot.app import App, Outcome
 from bot.clock import ManualClock
 from bot.i18n import english_originals
-from bot.model import Button, ChatKind, ChatRef, Event, EventKind, Platform, Reply, Sender
+from bot.model import Button, ChatKind, ChatRef, Event, EventKind, Reply, Sender
 from bot.outbox import DeliveryError, OutboxDispatcher
 from bot.textrender import render_plain
 from storage.membership import Chat
@@ -73,21 +74,28 @@ class ConsoleSender:
 
 
 class Console:
-    """Drives an :class:`App` as a set of simulated users."""
+    """Drives an :class:`App` as a set of simulated users.
 
-    def __init__(self, app: App, clock: ManualClock, *, out=print, image_dir: Path | None = None) -> None:  # type: ignore[no-untyped-def]
+    ``platforms``: the names of the platforms it plays (the composition root passes every
+    discovered adapter's); the first is the default, ``:platform NAME`` switches.
+    """
+
+    def __init__(self, app: App, clock: ManualClock, platforms: Sequence[str], *, out=print,  # type: ignore[no-untyped-def]
+                 image_dir: Path | None = None) -> None:
+        if not platforms:
+            raise ValueError("the console needs at least one platform to play")
         self.app = app
         self.clock = clock
         self.out = out
         self.image_dir = image_dir
-        self.platform = Platform.LINE
+        self.platforms = tuple(platforms)
+        self.platform = self.platforms[0]
         self.history: list[Shown] = []
         self.transcript: list[str] = []
         self.chat_names: dict[tuple[str, str], str] = {}
         self.known_groups: set[tuple[str, str]] = set()
         self.last_event: Event | None = None
-        self.dispatcher = OutboxDispatcher(app, {p.value: ConsoleSender(self) for p in (Platform.LINE,
-                                                                                         Platform.TELEGRAM)})
+        self.dispatcher = OutboxDispatcher(app, {p: ConsoleSender(self) for p in self.platforms})
 
     # ------------------------------------------------------------ output
 
@@ -107,7 +115,7 @@ class Console:
         if self.image_dir and hasattr(reply, "png"):
             self.image_dir.mkdir(parents=True, exist_ok=True)
             path = self.image_dir / f"image-{len(self.history) + 1}.png"
-            path.write_bytes(reply.png)  # type: ignore[union-attr]
+            path.write_bytes(reply.png)
             self.emit(f"    (saved {path})")
         self.history.append(Shown(chat=chat_name, text=text, buttons=buttons))
 
@@ -121,7 +129,7 @@ class Console:
         else:
             ref = ChatRef(platform, f"group-{chat}", ChatKind.GROUP, chat)
             name = chat
-        self.chat_names[(platform.value, ref.chat_id)] = name
+        self.chat_names[(platform, ref.chat_id)] = name
         return ref, name
 
     def _sender(self, user: str) -> Sender:
@@ -129,8 +137,8 @@ class Console:
 
     async def say(self, user: str, chat: str, text: str, *, line_no: int = 0, line: str = "") -> None:
         ref, name = self._chat(user, chat)
-        if ref.kind is ChatKind.GROUP and (ref.platform.value, ref.chat_id) not in self.known_groups:
-            self.known_groups.add((ref.platform.value, ref.chat_id))
+        if ref.kind is ChatKind.GROUP and (ref.platform, ref.chat_id) not in self.known_groups:
+            self.known_groups.add((ref.platform, ref.chat_id))
             await self._send_event(Event(platform=ref.platform, event_id=self._id(), chat=ref,
                                          sender=self._sender(user), kind=EventKind.BOT_ADDED), name)
         button = re.fullmatch(r"\[(.+)\]", text.strip())
@@ -172,7 +180,7 @@ class Console:
     async def _catch_up(self, event: Event, chat_name: str, outcome: Outcome) -> None:
         """Every console event has a fresh reply handle: on a billed platform, the chat's pending
         notifications ride on the reply (bot/catchup.py), as on LINE."""
-        chat = await self.app.chat_by_platform_id(event.platform.value, event.chat.chat_id)
+        chat = await self.app.chat_by_platform_id(event.platform, event.chat.chat_id)
         if chat is None:
             return
         caught = await catchup.claim(self.app, chat, room=REPLY_OBJECTS - len(outcome.replies), size=lambda _r: 1,
@@ -215,10 +223,10 @@ class Console:
         if word == "clock":
             await self._clock(rest, line_no, line)
         elif word == "platform":
-            try:
-                self.platform = {"line": Platform.LINE, "telegram": Platform.TELEGRAM}[rest.lower()]
-            except KeyError:
-                raise ScriptError(line_no, line, "expected :platform line or :platform telegram") from None
+            if rest.lower() not in self.platforms:
+                known = " or ".join(f":platform {p}" for p in self.platforms)
+                raise ScriptError(line_no, line, f"expected {known}")
+            self.platform = rest.lower()
         elif word in ("join", "leave"):
             parts = rest.split()
             if len(parts) != 2:
@@ -238,7 +246,7 @@ class Console:
             if self.last_event is None:
                 raise ScriptError(line_no, line, "nothing to redeliver yet")
             event = self.last_event
-            name = self.chat_names.get((event.platform.value, event.chat.chat_id), event.chat.chat_id)
+            name = self.chat_names.get((event.platform, event.chat.chat_id), event.chat.chat_id)
             event.is_redelivery = True
             await self._send_event(event, name)
         else:

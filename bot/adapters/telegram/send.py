@@ -1,9 +1,15 @@
-"""Delivering rendered replies to Telegram: pacing, edits of live messages, supergroup
-migration, and PTB errors turned into :class:`bot.outbox.DeliveryError`.
+"""Delivering rendered replies to Telegram: edits of live messages, supergroup migration,
+and PTB errors turned into :class:`bot.outbox.DeliveryError`.
+
+Pacing: one :class:`bot.ratelimit.Pacer` over :data:`bot.adapters.telegram.rate.RATE_PROFILE`
+serves both paths. The outbox dispatcher uses it (it is this sender's ``pacer``) and grants
+each pushed request; direct replies take their grants from it too, so together they stay
+within Telegram's limits.
 
 Error mapping (what the outbox dispatcher then does):
 
 * ``RetryAfter`` → ``retry_after`` = Telegram's seconds; only that chat is put on hold
+  (by the dispatcher for pushes; here, for replies)
 * ``Forbidden`` (blocked, kicked, deactivated) and "chat not found" → ``chat_gone``
 * ``ChatMigrated`` → the chat's id is replaced by the supergroup's and the send retried
 * ``TimedOut`` / ``NetworkError`` / 5xx → retryable; any other ``BadRequest`` → not
@@ -21,13 +27,12 @@ from telegram import Bot, InputFile, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.adapters.telegram_pacing import Pacer
-from bot.adapters.telegram_render import OutDocument, Outgoing, OutPhoto, OutText, render
-from bot.model import Reply, reply_to_dict
+from bot.adapters.telegram.render import OutDocument, Outgoing, OutPhoto, OutText, render
+from bot.model import Reply
 from bot.outbox import DeliveryError
-from storage.membership import Chat, ChatRepo
+from bot.ratelimit import Pacer, RateProfile
+from storage.membership import Chat
 from storage.repo import serialise_on
-from storage.runtime import OutboxRepo
 from storage.telegram import TelegramMessageRepo
 
 if TYPE_CHECKING:
@@ -35,8 +40,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The outbox dispatcher should not sit in one chat's queue: beyond this, defer the row.
-MAX_OUTBOX_PACING_WAIT = 2.0
 # A reply to a user waits out a short flood hold inline; a longer one goes to the outbox.
 MAX_INLINE_RETRY_AFTER = 30.0
 NOT_MODIFIED = "message is not modified"
@@ -77,10 +80,14 @@ class TelegramSender:
     def __init__(self, bot: Bot, app: App, pacer: Pacer) -> None:
         self.bot = bot
         self.app = app
-        self.pacer = pacer
+        self.pacer = pacer  # shared with the outbox dispatcher
         # retry_key → how many rendered messages of that delivery already went out, so a
         # retried outbox row does not send its first parts twice.
         self._progress: collections.OrderedDict[str, int] = collections.OrderedDict()
+
+    @property
+    def rate_profile(self) -> RateProfile:
+        return self.pacer.profile
 
     # ------------------------------------------------------------ the Sender protocol
 
@@ -89,8 +96,11 @@ class TelegramSender:
         outgoing = [out for reply in replies for out in render(reply)]
         done = self._progress.get(retry_key, 0)
         chat_id = chat.platform_chat_id
+        is_group = chat.kind == "group"
         for index in range(done, len(outgoing)):
-            chat_id = await self._one(chat_id, chat.kind == "group", chat.id, outgoing[index], outbox=True)
+            if index > done:  # the dispatcher granted this request's first message; the rest take their own
+                await self.pacer.acquire(chat_id, is_group=is_group)
+            chat_id = await self._one(chat_id, is_group, chat.id, outgoing[index], outbox=True)
             self._remember_progress(retry_key, index + 1)
         self._progress.pop(retry_key, None)
 
@@ -102,62 +112,37 @@ class TelegramSender:
 
     # ------------------------------------------------------------ direct replies
 
-    async def reply(self, platform_chat_id: str, is_group: bool, replies: list[Reply], *, event_id: str) -> None:
-        """Answer an event now. Never raises: a chat that is gone is marked inactive, and
-        replies that cannot go out yet are handed to the outbox to retry."""
-        if not replies:
-            return
-        chat_row: Chat | None = None
-        if any(getattr(r, "update_key", None) for r in replies):
-            chat_row = await self.app.chat_by_platform_id("telegram", platform_chat_id)
-        chat_id = platform_chat_id
+    async def reply_now(self, chat: Chat, replies: list[Reply]) -> list[Reply]:
+        """Answer an event now (the platform call of :func:`bot.answer.answer`): returns the
+        replies that cannot go out yet (a long flood hold, a network failure); raises
+        :class:`DeliveryError` with ``chat_gone`` when the chat is gone."""
+        chat_id, is_group = chat.platform_chat_id, chat.kind == "group"
         for index, reply in enumerate(replies):
             try:
                 for out in render(reply):
-                    chat_id = await self._one(chat_id, is_group, chat_row.id if chat_row else None, out, outbox=False)
+                    wait = self.pacer.delay(chat_id, is_group=is_group)
+                    if wait > MAX_INLINE_RETRY_AFTER:
+                        raise DeliveryError(f"chat {chat_id} is on flood hold", retry_after=wait)
+                    await self.pacer.acquire(chat_id, is_group=is_group)
+                    chat_id = await self._one(chat_id, is_group, chat.id, out, outbox=False)
             except DeliveryError as exc:
                 if exc.chat_gone:
-                    await self._chat_gone(chat_id, str(exc))
-                elif exc.retryable:
-                    await self._to_outbox(chat_id, replies[index:], event_id, str(exc))
-                else:
-                    log.error("reply to chat %s dropped: %s", chat_id, exc)
-                    continue
-                return
-
-    async def _chat_gone(self, platform_chat_id: str, reason: str) -> None:
-        log.info("telegram chat %s is gone: %s", platform_chat_id, reason)
-        async with self.app.db.transaction() as conn:
-            chat = await ChatRepo(conn).by_platform_id("telegram", platform_chat_id)
-            if chat is not None:
-                await ChatRepo(conn).set_active(chat.id, False, reason=reason[:255])
-
-    async def _to_outbox(self, platform_chat_id: str, replies: list[Reply], event_id: str, why: str) -> None:
-        log.warning("reply to chat %s deferred to the outbox: %s", platform_chat_id, why)
-        async with self.app.db.transaction() as conn:
-            chat = await ChatRepo(conn).by_platform_id("telegram", platform_chat_id)
-            if chat is None:
-                return
-            await OutboxRepo(conn).enqueue(key=f"telegram:reply:{event_id}", network_id=chat.network_id,
-                                           chat_id=chat.id, messages=[reply_to_dict(r) for r in replies],
-                                           now=self.app.clock.now())
-        self.app.notify_outbox()
+                    raise
+                if exc.retryable:
+                    log.warning("reply to chat %s deferred to the outbox: %s", chat_id, exc)
+                    return replies[index:]
+                log.error("reply to chat %s dropped: %s", chat_id, exc)
+        return []
 
     # ------------------------------------------------------------ one message
 
     async def _one(self, chat_id: str, is_group: bool, chat_row_id: int | None, out: Outgoing, *,
                    outbox: bool) -> str:
-        """Send (or edit) one message; returns the chat id it went to (changes on migration)."""
-        for _attempt in range(4):
-            held = self.pacer.held_for(chat_id)
-            if outbox and held > 0:
-                raise DeliveryError(f"chat {chat_id} is on flood hold", retry_after=held)
-            if outbox and self.pacer.chat_wait(chat_id, is_group) > MAX_OUTBOX_PACING_WAIT:
-                raise DeliveryError(f"chat {chat_id} is busy; later",
-                                    retry_after=self.pacer.chat_wait(chat_id, is_group))
-            if not outbox and held > MAX_INLINE_RETRY_AFTER:
-                raise DeliveryError(f"chat {chat_id} is on flood hold", retry_after=held)
-            await self.pacer.acquire(chat_id, is_group)
+        """Send (or edit) one message, its pacing grant already taken; returns the chat id it
+        went to (changes on migration)."""
+        for attempt in range(4):
+            if attempt:  # a retry (migrated chat, short flood hold) is one more send
+                await self.pacer.acquire(chat_id, is_group=is_group)
             try:
                 await self._call(chat_id, chat_row_id, out)
                 return chat_id
@@ -168,9 +153,11 @@ class TelegramSender:
                 chat_id = new_id
             except RetryAfter as exc:
                 seconds = retry_seconds(exc)
-                self.pacer.hold(chat_id, seconds)
                 log.warning("telegram flood control for chat %s: retry after %.0f s", chat_id, seconds)
-                if outbox:
+                if outbox:  # the dispatcher holds the chat for retry_after and retries the row
+                    raise delivery_error(exc) from exc
+                self.pacer.pause(seconds, chat_id, is_group=is_group)
+                if seconds > MAX_INLINE_RETRY_AFTER:
                     raise delivery_error(exc) from exc
             except TelegramError as exc:
                 raise delivery_error(exc) from exc
@@ -219,5 +206,5 @@ async def migrate_chat(app: App, old_chat_id: str, new_chat_id: str) -> None:
     """Telegram turned a group into a supergroup: the new id replaces the old one."""
     async with app.db.transaction() as conn:
         await serialise_on(conn, f"telegram-migrate|{old_chat_id}")
-        await TelegramMessageRepo(conn).migrate_chat(old_chat_id, new_chat_id)
+        await TelegramMessageRepo(conn).migrate_chat("telegram", old_chat_id, new_chat_id)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from telegram import Chat as TgChat
 from telegram import ChatMember, Message, MessageEntity, Update, User
 
-from bot.model import ChatKind, ChatRef, Event, EventKind, Platform, Sender
+from bot.model import ChatKind, ChatRef, Event, EventKind, Sender
 
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 PRESENT = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER, ChatMember.RESTRICTED}
@@ -42,9 +42,9 @@ def sender_of(user: User | None) -> Sender:
 
 def chat_ref(chat: TgChat) -> ChatRef | None:
     if chat.type == TgChat.PRIVATE:
-        return ChatRef(Platform.TELEGRAM, str(chat.id), ChatKind.PRIVATE, None)
+        return ChatRef("telegram", str(chat.id), ChatKind.PRIVATE, None)
     if chat.type in (TgChat.GROUP, TgChat.SUPERGROUP):
-        return ChatRef(Platform.TELEGRAM, str(chat.id), ChatKind.GROUP, chat.title)
+        return ChatRef("telegram", str(chat.id), ChatKind.GROUP, chat.title)
     return None  # channels: not ours
 
 
@@ -80,7 +80,7 @@ def convert(update: Update, *, bot_id: int, bot_username: str) -> Converted:
         return Converted([], Migration(uid, str(message.chat.id), str(message.migrate_to_chat_id)))
     if message.migrate_from_chat_id:
         return Converted([], Migration(uid, str(message.migrate_from_chat_id), str(message.chat.id)))
-    base = dict(platform=Platform.TELEGRAM, chat=ref, received_at=message.date, reply_handle=message.message_id)
+    base = dict(platform="telegram", chat=ref, received_at=message.date, reply_handle=message.message_id)
     if message.new_chat_members:
         joined = [u for u in message.new_chat_members if u.id != bot_id and not u.is_bot]
         return Converted([Event(event_id=uid if i == 0 else f"{uid}.{i}", sender=sender_of(user),
@@ -114,7 +114,7 @@ def _callback(update: Update, uid: str) -> Converted:
     ref = chat_ref(message.chat) if message is not None else None
     if ref is None or query.data is None:
         return Converted([], callback_query_id=query.id)
-    event = Event(platform=Platform.TELEGRAM, event_id=uid, chat=ref, sender=sender_of(query.from_user),
+    event = Event(platform="telegram", event_id=uid, chat=ref, sender=sender_of(query.from_user),
                   kind=EventKind.BUTTON, payload=query.data, reply_handle=query.id,
                   source_message_id=str(message.message_id))  # type: ignore[union-attr]
     return Converted([event], callback_query_id=query.id)
@@ -134,5 +134,5 @@ def _membership(update: Update, uid: str) -> list[Event]:
         kind = EventKind.FOLLOW if now else EventKind.UNFOLLOW  # unblocked / blocked the bot
     else:
         kind = EventKind.BOT_ADDED if now else EventKind.BOT_REMOVED
-    return [Event(platform=Platform.TELEGRAM, event_id=uid, chat=ref, sender=sender_of(change.from_user),
+    return [Event(platform="telegram", event_id=uid, chat=ref, sender=sender_of(change.from_user),
                   kind=kind, received_at=change.date)]

@@ -6,8 +6,9 @@ layer and its long-polling Updater), our own pipeline for everything else.
   the secret token (constant-time compare; anything else gets 403 and changes nothing).
 * Each update becomes a neutral event (``event_id`` = update id, so redeliveries are
   dropped by the app). Every button press is answered, duplicates and failures too.
-* Replies are rendered natively (:mod:`bot.adapters.telegram_render`) and paced
-  (:mod:`bot.adapters.telegram_pacing`); pushes go out through :attr:`sender`.
+* Replies are rendered natively (:mod:`bot.adapters.telegram.render`); replies and pushes
+  (through :attr:`sender`, by the outbox dispatcher) share one pacer over
+  :data:`bot.adapters.telegram.rate.RATE_PROFILE`.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Updater
 from telegram.request import HTTPXRequest
 
-from bot.adapters.telegram_events import ALLOWED_UPDATES, Converted, convert
-from bot.adapters.telegram_pacing import Pacer, PacingLimits
-from bot.adapters.telegram_render import toast
-from bot.adapters.telegram_send import TelegramSender
+from bot.adapters.telegram.events import ALLOWED_UPDATES, Converted, convert
+from bot.adapters.telegram.rate import RATE_PROFILE
+from bot.adapters.telegram.settings import TelegramSettings
+from bot.adapters.telegram.render import toast
+from bot.adapters.telegram.send import TelegramSender
+from bot.answer import answer
 from bot.app import App, Outcome
-from bot.config import Settings
 from bot.i18n import Translator
 from bot.model import Event, EventKind
+from bot.ratelimit import Pacer, RateProfile
 from bot.router import Where
 from bot.web import WebServer
 from storage.repo import serialise_on
@@ -60,9 +63,9 @@ def api_urls(base: str) -> tuple[str, str]:
     return f"{base}/bot", f"{base}/file/bot"
 
 
-def webhook_url(settings: Settings) -> str | None:
+def webhook_url(settings: TelegramSettings) -> str | None:
     """The public URL Telegram posts to; a bare origin gets ``/webhooks/telegram``."""
-    url = settings.telegram_webhook_url.strip()
+    url = settings.webhook_url.strip()
     if not url:
         return None
     if urlsplit(url).path in ("", "/"):
@@ -70,9 +73,9 @@ def webhook_url(settings: Settings) -> str | None:
     return url
 
 
-def build_bot(settings: Settings) -> Bot:
-    base_url, base_file_url = api_urls(settings.telegram_api_base_url)
-    return Bot(settings.telegram_bot_token, base_url=base_url, base_file_url=base_file_url,
+def build_bot(settings: TelegramSettings) -> Bot:
+    base_url, base_file_url = api_urls(settings.api_base_url)
+    return Bot(settings.bot_token, base_url=base_url, base_file_url=base_file_url,
                request=HTTPXRequest(connection_pool_size=32, connect_timeout=10, read_timeout=20,
                                     write_timeout=30, pool_timeout=10),
                get_updates_request=HTTPXRequest(connection_pool_size=2, connect_timeout=10, read_timeout=10))
@@ -83,17 +86,17 @@ class TelegramAdapter:
 
     platform = "telegram"
 
-    def __init__(self, app: App, settings: Settings, web_server: WebServer, *, bot: Bot | None = None,
-                 pacing: PacingLimits | None = None) -> None:
+    def __init__(self, app: App, settings: TelegramSettings, web_server: WebServer, *, bot: Bot | None = None,
+                 rate_profile: RateProfile = RATE_PROFILE) -> None:
         # httpx logs every request URL at INFO, and Bot API URLs contain the token.
         logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
         self.app = app
         self.settings = settings
         self.bot = bot or build_bot(settings)
-        self.pacer = Pacer(pacing)
+        self.pacer = Pacer(rate_profile)
         self.sender = TelegramSender(self.bot, app, self.pacer)
         self.webhook_url = webhook_url(settings)
-        self.secret = settings.telegram_webhook_secret or secrets.token_urlsafe(32)
+        self.secret = settings.webhook_secret or secrets.token_urlsafe(32)
         self._updater: Updater | None = None
         self._consumer: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -249,8 +252,7 @@ class TelegramAdapter:
                 await self._answer_callback(query_id, note)
             for event, outcome in outcomes:
                 try:
-                    await self.sender.reply(event.chat.chat_id, not event.is_private, outcome.replies,
-                                            event_id=event.event_id)
+                    await answer(self.app, event, outcome.replies, self.sender.reply_now)
                 except Exception:
                     log.exception("replying to telegram update %s failed", update.update_id)
 
@@ -269,7 +271,7 @@ class TelegramAdapter:
             await serialise_on(conn, f"telegram-migrate|{old_chat_id}")
             if not await EventLogRepo(conn).claim(self.platform, event_id, self.app.clock.now()):
                 return
-            await TelegramMessageRepo(conn).migrate_chat(old_chat_id, new_chat_id)
+            await TelegramMessageRepo(conn).migrate_chat(self.platform, old_chat_id, new_chat_id)
         log.info("telegram group %s is now supergroup %s", old_chat_id, new_chat_id)
 
     async def _download_photo(self, event: Event) -> None:

@@ -1,0 +1,1 @@
+"""Platform folders for tests, found by ``bot.adapters.discover("tests.support.platforms")``."""
