@@ -10,9 +10,11 @@ event queues nothing twice), and a chat that turns out to be gone is marked inac
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from bot import catchup
 from bot.model import Event, Reply, reply_to_dict
 from bot.outbox import DeliveryError
 from storage.membership import Chat, ChatRepo
@@ -36,23 +38,51 @@ def reply_key(event: Event) -> str:
     return f"{event.platform}:reply:{event.event_id}"
 
 
-async def answer(app: App, event: Event, replies: Sequence[Reply], reply_now: ReplyNow) -> None:
-    """Deliver an event's replies: now where possible, otherwise through the outbox."""
-    if not replies:
+@dataclass(frozen=True)
+class FreeReply:
+    """An adapter's word that this event's reply is free and fresh: ``objects`` message objects fit in
+    one reply, ``size`` counts a reply's. The chat's pending notifications then ride along
+    (bot/catchup.py)."""
+
+    objects: int
+    size: Callable[[Reply], int]
+
+
+async def answer(app: App, event: Event, replies: Sequence[Reply], reply_now: ReplyNow, *,
+                 free: FreeReply | None = None, asked: bool = False) -> None:
+    """Deliver an event's replies: now where possible, otherwise through the outbox. With ``free``,
+    the reply also carries what waits for the chat (``asked``: the member asked, whatever the interval)."""
+    if not replies and free is None:
         return
     chat = await app.chat_by_platform_id(event.platform, event.chat.chat_id)
     if chat is None:
-        log.error("no chat row for %s chat %s; dropping %d replies", event.platform, event.chat.chat_id, len(replies))
+        if replies:
+            log.error("no chat row for %s chat %s; dropping %d replies", event.platform, event.chat.chat_id,
+                      len(replies))
+        return
+    caught = None
+    if free is not None:
+        room = free.objects - sum(free.size(r) for r in replies)
+        caught = await catchup.claim(app, chat, room=room, size=free.size, asked=asked)
+    sending = list(replies) + (caught.replies if caught else [])
+    if not sending:
         return
     try:
-        rest = await reply_now(chat, list(replies))
+        rest = await reply_now(chat, sending)
     except DeliveryError as exc:
+        if caught is not None:
+            await catchup.settle(app, caught, delivered=False)
         if not exc.chat_gone:
             raise
         log.info("%s chat %s is gone: %s", event.platform, event.chat.chat_id, exc)
         async with app.db.transaction() as conn:
             await ChatRepo(conn).set_active(chat.id, False, reason=str(exc)[:255])
         return
+    if caught is not None:
+        # The caught rows went only if the whole reply did; otherwise they stay with the dispatcher.
+        await catchup.settle(app, caught, delivered=not rest)
+        carried = {id(r) for r in caught.replies}
+        rest = [r for r in rest if id(r) not in carried]
     if not rest:
         return
     async with app.db.transaction() as conn:

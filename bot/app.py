@@ -23,6 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.flows import DISCARD, RESUME, offer_resume, resume
 from bot.context import FLOW_BUTTON, Context, MemberContext, TaskContext
+from bot.delivery_policy import QuotaReading
 from bot.i18n import Translator, normalise_language
 from bot.model import ChatKind, Event, EventKind, Reply, Text
 from bot.names import clean_event
@@ -47,6 +48,8 @@ class Outcome:
     toast: str | None = None
     duplicate: bool = False
     failed: bool = False
+    # The member asked for what is waiting (/news): the reply carries it whatever the catch-up interval.
+    catch_up_asked: bool = False
 
 
 class KeyedLocks:
@@ -74,7 +77,8 @@ class App:
     """One EduNet process's brain, shared by every adapter."""
 
     def __init__(self, settings: Settings, *, db: Database | None = None, clock: Clock | None = None,
-                 router: Router, platforms: Sequence[PlatformInfo] = (), operators_are_admins: bool = False) -> None:
+                 router: Router, platforms: Sequence[PlatformInfo] = (), operators_are_admins: bool = False,
+                 billed_platforms: frozenset[str] = frozenset()) -> None:
         self.settings = settings
         # The platforms this process knows (names, display names, cost estimators), from the
         # composition root's discovered adapters: the core never imports them.
@@ -84,6 +88,11 @@ class App:
         self.router = router
         # The console's users are all the operator at the keyboard.
         self.operators_are_admins = operators_are_admins
+        # Platforms that bill every push (the composition root knows which): there, pushes that
+        # can wait, wait for a free reply (bot/delivery_policy.py).
+        self.billed_platforms = billed_platforms
+        # The latest quota reading per billed platform (its sender records it; /quota shows it).
+        self.quotas: dict[str, QuotaReading] = {}
         self.bot_usernames: dict[str, str] = {}
         self.locks = KeyedLocks()
         self._outbox_listeners: list[Callable[[], None]] = []
@@ -140,7 +149,7 @@ class App:
                     lang = ctx.lang
                     await self._dispatch(ctx)
                 self._after_commit(ctx)
-                return Outcome(replies=ctx.replies, toast=ctx.toast)
+                return Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked)
             except Exception:
                 log.exception("handler failed for %s event %s in chat %s (kind=%s, text=%r, payload=%r)",
                               event.platform, event.event_id, event.chat.chat_id, event.kind.value,

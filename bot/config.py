@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     public_url: str = ""
     allow_http_public_url: bool = False
     flow_ttl_minutes: int = 60
+    # Quiet hours of networks that have not set their own (/settings quiet): "21:00-07:00" or "off".
+    quiet_hours: str = "21:00-07:00"
     log_level: str = "INFO"
     # Server secret for keyed hashes (anonymous surveys). Keep it OUT of the database and its backups;
     # every instance must share it. Empty: a generated key file (secret_key_file, or ~/.config/edunet/secret.key).
@@ -38,6 +40,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (expected e.g. Asia/Bangkok)") from exc
         return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        from bot.delivery_policy import QuietHours
+
+        return QuietHours.parse(value).text()
 
     def is_admin(self, platform: str, user_id: str | None) -> bool:
         if not user_id:

@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.delivery_policy import QuietHours, Urgency, WaitReason, deadline_for, push_time, quiet_hours_of
 from bot.i18n import Translator
 from bot.model import Button, Event, EventKind, Reply, Text, reply_to_dict
 from bot.payload import Payload, encode
 from bot.platforms import DeliveryCost
 from storage.deliveries import DeliveryRepo
-from storage.membership import Chat, ChatRepo, Member, MemberRepo, Network
+from storage.membership import Chat, ChatRepo, Member, MemberRepo, Network, NetworkRepo
 from storage.runtime import AuditRepo, FlowRepo, FlowState, OutboxRepo, ScheduledTask, TaskRepo
 
 if TYPE_CHECKING:
@@ -80,38 +81,72 @@ class BaseContext:
 
     # ------------------------------------------------------------ pushes
 
-    async def push(self, chat: Chat, render: Render, *, key: str, lang: str | None = None,
-                   not_before: datetime | None = None) -> bool:
+    async def push(self, chat: Chat, render: Render, *, key: str, urgency: Urgency, lang: str | None = None,
+                   due: datetime | None = None, deliver_by: datetime | None = None,
+                   topic: str | None = None) -> bool:
         """Queue messages for ``chat`` in this transaction; the same key twice is a no-op.
 
         ``render`` is either replies or a function of a Translator, called in the
-        recipient's language (a member's own, or the network's for groups).
+        recipient's language (a member's own, or the network's for groups). ``urgency`` says
+        when it may be pushed (bot/delivery_policy.py): ``due`` is when the feature wants it out
+        (default now), ``deliver_by`` its latest acceptable delivery (a deadline), ``topic`` a
+        supersede key: a newer row of the chat with the same topic drops the older pending one.
         """
         if lang is None:
             lang = await self._chat_language(chat)
         replies = render(Translator(lang)) if callable(render) else render
+        network = await self._network_of(chat)
+        tz = ZoneInfo(network.timezone) if network else self.tz
+        quiet = self.quiet_hours(network)
+        due = due or self.now
+        deadline = deadline_for(urgency, due, deliver_by)
+        billed = chat.platform in self.app.billed_platforms
+        at = push_time(urgency, now=self.now, due=due, deadline=deadline, quiet=quiet, tz=tz, billed=billed)
+        if at is None:  # a billed digest: a free chance delivers it, or the budget once it is due
+            not_before, wait = deadline, WaitReason.FREE_CHANCE
+        elif at > due:
+            not_before, wait = at, WaitReason.FREE_CHANCE if billed else WaitReason.QUIET_HOURS
+        else:
+            not_before, wait = at, None
         queued = await self.repo(OutboxRepo).enqueue(
             key=key, network_id=chat.network_id or (self.network.id if self.network else None), chat_id=chat.id,
-            messages=[reply_to_dict(r) for r in replies], now=self.now, not_before=not_before)
+            messages=[reply_to_dict(r) for r in replies], now=self.now, not_before=not_before,
+            urgency=urgency.value, deliver_by=deadline, topic=topic, wait_reason=wait.value if wait else None)
         self.outbox_touched |= queued
         return queued
 
-    async def push_member(self, member: Member, render: Render, *, key: str) -> bool:
+    async def push_member(self, member: Member, render: Render, *, key: str, urgency: Urgency,
+                          due: datetime | None = None, deliver_by: datetime | None = None,
+                          topic: str | None = None) -> bool:
         """Queue a private message to a member; False when the bot cannot reach them."""
         if not member.reachable:
             return False
         chat = await self.repo(ChatRepo).private_chat_of(member.platform, member.platform_user_id)
         if chat is None or not chat.active:
             return False
-        return await self.push(chat, render, key=key, lang=member.language)
+        return await self.push(chat, render, key=key, lang=member.language, urgency=urgency, due=due,
+                               deliver_by=deliver_by, topic=topic)
 
-    async def push_network_groups(self, render: Render, *, key_prefix: str) -> int:
-        """Queue messages to every active linked group of this network (both platforms)."""
+    async def push_network_groups(self, render: Render, *, key_prefix: str, urgency: Urgency,
+                                  deliver_by: datetime | None = None, topic: str | None = None) -> int:
+        """Queue messages to every active linked group of this network (both platforms); a
+        ``topic`` is made per chat."""
         assert self.network is not None
         count = 0
         for chat in await self.repo(ChatRepo).linked_groups(self.network.id):
-            count += await self.push(chat, render, key=f"{key_prefix}:chat:{chat.id}")
+            count += await self.push(chat, render, key=f"{key_prefix}:chat:{chat.id}", urgency=urgency,
+                                     deliver_by=deliver_by, topic=f"{topic}:chat:{chat.id}" if topic else None)
         return count
+
+    def quiet_hours(self, network: Network | None) -> QuietHours:
+        """The network's quiet hours (the installation's default when it set none)."""
+        return quiet_hours_of(network.settings if network else {}, self.app.settings.quiet_hours)
+
+    async def _network_of(self, chat: Chat) -> Network | None:
+        """The network whose settings (time zone, quiet hours) govern pushes to ``chat``."""
+        if chat.network_id is None or (self.network is not None and self.network.id == chat.network_id):
+            return self.network
+        return await self.repo(NetworkRepo).get(chat.network_id)
 
     async def retry_failed_pushes(self) -> int:
         """Queue this network's failed (dead-letter) pushes again; returns how many."""
@@ -203,6 +238,8 @@ class Context(BaseContext):
         self.input: str = event.text
         self.toast: str | None = None
         self.pressed: Payload | None = None  # set by the app before a button route runs
+        # Set by /news: the free reply carries this chat's pending notifications now (bot/catchup.py).
+        self.catch_up_asked = False
 
     @property
     def actor_id(self) -> int | None:

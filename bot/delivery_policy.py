@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +28,15 @@ class Urgency(str, enum.Enum):
     URGENT = "urgent"
     TIMELY = "timely"
     DIGEST = "digest"
+
+
+class WaitReason(str, enum.Enum):
+    """Why a pending outbox row is not pushed yet (shown by /deliveries)."""
+
+    FREE_CHANCE = "free_chance"      # waiting for a reply it can ride on for free
+    BUDGET = "budget"                # due, but the month's budget does not allow the push
+    MONTHLY_LIMIT = "monthly_limit"  # the platform refused: the month's quota is used up
+    QUIET_HOURS = "quiet_hours"      # held until the network's quiet hours end
 
 
 # How long a digest may wait for a free chance before it counts as late (the target is "within a day").
@@ -100,6 +110,12 @@ class QuietHours:
         return start.astimezone(when.tzinfo)
 
 
+def quiet_hours_of(settings: Mapping[str, object], default: str = DEFAULT_QUIET) -> QuietHours:
+    """A network's quiet hours from its settings (``"quiet"``), ``default`` when unset."""
+    value = settings.get("quiet", default)
+    return QuietHours.parse(value if isinstance(value, str) else default)
+
+
 def before_quiet(when: datetime, quiet: QuietHours, tz: ZoneInfo) -> datetime:
     """When to run a reminder meant for ``when``: unchanged, or just before quiet hours begin if ``when``
     falls inside them (features schedule reminder tasks through this)."""
@@ -144,6 +160,32 @@ def push_time(urgency: Urgency, *, now: datetime, due: datetime, deadline: datet
         return before
     after = quiet.end_after(target, tz)
     return after if after <= deadline else max(now, due)
+
+
+@dataclass(frozen=True)
+class QuotaReading:
+    """What a billed platform last said about the month: its limit (None: none) and what is used."""
+
+    limit: int | None
+    used: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A paid plan: a monthly fee for ``included`` messages, then ``extra`` baht each (before VAT)."""
+
+    name: str
+    fee: int
+    included: int
+    extra: float
+
+    def cost(self, messages: int) -> float:
+        return self.fee + max(0, messages - self.included) * self.extra
+
+
+# LINE Official Account plans in Thailand (the free plan has 300 messages and no overage).
+LINE_PLANS = (Plan("Basic", 1280, 15_000, 0.10), Plan("Pro", 1780, 35_000, 0.06))
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.clock import Clock, SystemClock
+from bot.delivery_policy import Urgency, WaitReason
 from bot.model import Reply, reply_from_dict
 from bot.ratelimit import Pacer, RateProfile
 from storage.deliveries import ChatGoneRepo, ClaimedRow, DeliveryRepo
 from storage.membership import Chat
+from storage.runtime import TaskRepo
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -56,15 +60,25 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 
 
+# A row the platform refused for the month's quota waits this long before it is tried again (or a
+# free reply carries it first); no attempt is counted.
+PARK_FOR = timedelta(hours=1)
+# Task kind the dispatcher schedules (once a day per network) when the month's quota is used up;
+# a feature registers it to tell the coordinators.
+MONTHLY_LIMIT_TASK = "outbox.monthly_limit"
+
+
 class DeliveryError(Exception):
-    """A failed send. ``chat_gone``: the bot was blocked/removed; don't retry this chat."""
+    """A failed send. ``chat_gone``: the bot was blocked/removed; don't retry this chat.
+    ``wait_reason`` (e.g. ``monthly_limit``): not a failure of this row; it waits, no attempt counted."""
 
     def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None,
-                 chat_gone: bool = False) -> None:
+                 chat_gone: bool = False, wait_reason: str | None = None) -> None:
         super().__init__(message)
         self.retryable = retryable and not chat_gone
         self.retry_after = retry_after
         self.chat_gone = chat_gone
+        self.wait_reason = wait_reason
 
 
 class Sender(Protocol):
@@ -366,7 +380,32 @@ class OutboxDispatcher:
         return count if 0 < count <= limit else None
 
     async def _deliver_rows(self, rows: list[ClaimedRow]) -> int:
+        if await self._held_by_budget(rows):
+            return 0
         return await self._deliver(rows[0]) if len(rows) == 1 else await self._deliver_batch(rows)
+
+    async def _held_by_budget(self, rows: list[ClaimedRow]) -> bool:
+        """A sender that bills pushes may offer ``admit(chat, urgency)``: asked with the most urgent
+        row of the push (they cost the same together), it says why the rows must wait instead (the
+        month's budget); they are parked, no attempt counted, and looked at again later."""
+        head = rows[0]
+        admit = getattr(self.senders.get(head.platform), "admit", None)
+        if not callable(admit) or not head.chat_active or head.id in self._skip:
+            return False
+        order = [u.value for u in Urgency]
+        urgency = min((r.urgency for r in rows), key=lambda u: order.index(u) if u in order else 0)
+        try:
+            reason = await admit(_chat_of(head), urgency)
+        except Exception:  # the budget saves money; it must never stop delivery
+            log.exception("budget check for chat %s failed; sending", head.chat_id)
+            return False
+        if reason is None:
+            return False
+        until = self.app.clock.now() + PARK_FOR
+        async with self.app.db.transaction() as conn:
+            for row in rows:
+                await DeliveryRepo(conn).park(row.id, reason=reason, error=f"waiting: {reason}", until=until)
+        return True
 
     async def _deliver_batch(self, rows: list[ClaimedRow]) -> int:
         """Send several rows of one chat in one request (:class:`BatchSender`); returns how many
@@ -471,6 +510,12 @@ class OutboxDispatcher:
                 await repo.dead(row.id, error=f"chat gone: {exc}", now=now)
                 self._skip.update(await repo.dead_for_chat(row.chat_id, error=f"chat gone: {exc}", now=now))
                 self.stats["dead"] += 1
+            elif exc.wait_reason is not None:
+                await repo.park(row.id, reason=exc.wait_reason, error=str(exc), until=now + PARK_FOR)
+                if exc.wait_reason == WaitReason.MONTHLY_LIMIT.value and row.network_id is not None:
+                    await self._tell_monthly_limit(conn, row.network_id)
+                log.info("outbox row %s waits (%s): %s", row.key, exc.wait_reason, exc)
+                return
             elif exc.retryable and attempt < self.retry.max_attempts:
                 await repo.retry(row.id, error=str(exc), retry_at=now + self.retry.delay(attempt, exc.retry_after),
                                  sent_count=sent_count)
@@ -479,6 +524,16 @@ class OutboxDispatcher:
                 await repo.dead(row.id, error=str(exc), now=now)
                 self.stats["dead"] += 1
         log.warning("delivery of %s to chat %s failed (attempt %d): %s", row.key, row.chat_id, attempt, exc)
+
+    async def _tell_monthly_limit(self, conn: AsyncConnection, network_id: int) -> None:
+        """Once a day per network: the coordinators hear that the month's quota is used up."""
+        if MONTHLY_LIMIT_TASK not in self.app.router.tasks:
+            return
+        now = self.app.clock.now()
+        await TaskRepo(conn).schedule(key=f"{MONTHLY_LIMIT_TASK}:{network_id}:{now:%Y-%m-%d}",
+                                      kind=MONTHLY_LIMIT_TASK, run_at=now, payload={}, network_id=network_id,
+                                      now=now)
+        self.app.notify_scheduler()
 
     async def _settle(self, method, row_id: int, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         async with self.app.db.transaction() as conn:

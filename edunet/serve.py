@@ -33,7 +33,9 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
                 stop: asyncio.Event | None = None) -> int:
     """Serve every configured platform until SIGINT/SIGTERM (or until ``stop`` is set)."""
     specs = discover() if specs is None else specs
-    app = build_app(settings, specs=specs)
+    # Platforms whose pushes cost money (LINE: per recipient): there, what can wait rides on free replies.
+    billed = frozenset(spec.name for spec in specs if spec.billed is not None and spec.billed(spec.settings()))
+    app = build_app(settings, specs=specs, billed_platforms=billed)
     web = WebServer(settings)
     adapters = configured_adapters(app, web, specs)
     if not adapters:

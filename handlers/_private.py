@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bot.context import Context
+from bot.delivery_policy import Urgency
 from bot.i18n import Translator
 from bot.model import Reply
 from storage.membership import ChatRepo, Member
@@ -37,7 +38,8 @@ async def answer_privately(ctx: Context, render: Callable[[Translator], Sequence
             await ctx.reply(reply)
         return
     assert ctx.member is not None
-    if await ctx.push_member(ctx.member, render, key=key):
+    # The sender is waiting for it: it goes at once.
+    if await ctx.push_member(ctx.member, render, key=key, urgency=Urgency.URGENT):
         await ctx.reply(ctx.t("{name}, I sent it to you in our private chat.", name=ctx.member.display_name))
     else:
         await ask_for_private_chat(ctx)

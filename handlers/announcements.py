@@ -7,9 +7,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.args import parse_whole
-from bot.context import Context, MemberContext
+from bot.context import Context, MemberContext, TaskContext
+from bot.delivery_policy import Urgency, WaitReason
 from bot.i18n import N_, Translator
 from bot.model import EventKind, Image, Reply, Text
+from bot.outbox import MONTHLY_LIMIT_TASK
 from bot.roles import Role, parse_role
 from bot.flows import Data, Retry, Step, begin
 from bot.router import Router, Where
@@ -24,6 +26,8 @@ router = Router()
 COORDINATOR = {Role.COORDINATOR}
 MAX_TEXT = 4000
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+# "Deliver free as groups talk": how long the announcement may wait for a free reply before it is pushed.
+FREE_DELIVERY_WINDOW = timedelta(hours=24)
 
 
 def announcement_replies(t: Translator, ann: Announcement, network_name: str) -> list[Reply]:
@@ -182,9 +186,9 @@ async def read_groups(ctx: MemberContext, ann: Announcement, value: str) -> Retr
 
 
 async def read_confirm(ctx: MemberContext, ann: Announcement, value: str) -> Retry | None:
-    if value != "send":
+    if value not in ("send", "free"):
         return Retry(ctx.t("Please tap Send or Cancel."))
-    await send(ctx, ann)
+    await send(ctx, ann, free=value == "free")
     return None
 
 
@@ -262,12 +266,20 @@ async def preview(ctx: MemberContext, announcement_id: int) -> None:
     question = ctx.t("It will go to {audience}. Send it?", audience=audience_text(ctx.t, groups, people,
                                                                               ctx.platform_label))
     cost = await cost_text(ctx, groups, people)
-    await ctx.reply(Text(f"{cost}\n\n{question}" if cost else question,
-                         buttons=[[ctx.flow_button(ctx.t("Send"), "send"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]))
+    choices = [[ctx.flow_button(ctx.t("Send"), "send"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]
+    if any(c.platform in ctx.app.billed_platforms for c in groups) or any(
+            m.platform in ctx.app.billed_platforms for m in people):
+        by = ctx.t.datetime(ctx.local(ctx.now + FREE_DELIVERY_WINDOW))
+        choices.insert(0, [ctx.flow_button(ctx.t("Deliver free as groups talk (by {when})", when=by), "free")])
+    await ctx.reply(Text(f"{cost}\n\n{question}" if cost else question, buttons=choices))
 
 
-async def send(ctx: MemberContext, ann: Announcement) -> None:
+async def send(ctx: MemberContext, ann: Announcement, *, free: bool) -> None:
+    """Queue the announcement: pushed now (urgent), or, by the coordinator's choice on a billed
+    platform, delivered free with the chats' next replies and pushed only if none came in time."""
     groups, people = await audience(ctx, ann)
+    urgency = Urgency.TIMELY if free else Urgency.URGENT
+    deliver_by = ctx.now + FREE_DELIVERY_WINDOW if free else None
     network_name = ctx.network.name
     if not await ctx.repo(AnnouncementRepo).mark_sent(ctx.network.id, ann.id, len(groups) + len(people), ctx.now):
         await ctx.end_flow()
@@ -276,11 +288,12 @@ async def send(ctx: MemberContext, ann: Announcement) -> None:
     queued = 0
     for chat in groups:
         queued += await ctx.push(chat, lambda t: announcement_replies(t, ann, network_name),
-                                 key=f"announce:{ann.id}:chat:{chat.id}")
+                                 key=f"announce:{ann.id}:chat:{chat.id}", urgency=urgency, deliver_by=deliver_by)
     unreachable = 0
     for member in people:
         if await ctx.push_member(member, lambda t: announcement_replies(t, ann, network_name),
-                                 key=f"announce:{ann.id}:member:{member.id}"):
+                                 key=f"announce:{ann.id}:member:{member.id}", urgency=urgency,
+                                 deliver_by=deliver_by):
             queued += 1
         else:
             unreachable += 1
@@ -311,6 +324,13 @@ router.steps("announce", {
 
 
 # ------------------------------------------------------------------ reports
+
+WAIT_REASONS = {
+    WaitReason.FREE_CHANCE: N_("waiting to ride free on the chat's next reply"),
+    WaitReason.BUDGET: N_("held back: the month's LINE budget does not allow the push"),
+    WaitReason.MONTHLY_LIMIT: N_("the LINE monthly quota is used up (they go free with replies, or next month)"),
+    WaitReason.QUIET_HOURS: N_("held until quiet hours end"),
+}
 
 
 def delivery_line(t: Translator, row: ChatDeliveries, platform: str) -> str:
@@ -395,6 +415,15 @@ async def deliveries(ctx: MemberContext) -> None:
         p_sent, p_pending, p_dead = totals(private)
         lines.append(t("Private messages: sent {sent} · pending {pending} · failed {failed}", sent=p_sent,
                        pending=p_pending, failed=p_dead))
+    waiting = await repo.waiting(ctx.network.id)
+    reasons = [(reason, waiting[reason.value]) for reason in WaitReason if waiting.get(reason.value)]
+    if reasons:
+        lines.append(t("Why they wait:"))
+        lines += [f"  – {t(WAIT_REASONS[reason])}: {n}" for reason, n in reasons]
+    superseded = counts.get("superseded", 0)
+    if superseded:
+        lines.append(t("{n} notification(s) were replaced by a newer one before they went out (not sent).",
+                       n=superseded))
     dead = await repo.dead_letters(ctx.network.id, limit=5)
     if dead:
         lines.append(t("Latest failures:"))
@@ -403,3 +432,24 @@ async def deliveries(ctx: MemberContext) -> None:
             lines.append(f"  – {where}: {letter.key.split(':', 1)[0]} — {(letter.error or '')[:80]}")
         lines.append(t("Send /deliveries retry to try the failed ones again."))
     await ctx.reply("\n".join(lines))
+
+
+@router.task(MONTHLY_LIMIT_TASK)
+async def monthly_limit_reached(ctx: TaskContext) -> None:
+    """LINE refused a push for the month's quota: tell the coordinators privately (a digest, so on
+    LINE it rides on their next free reply) and in the network's Telegram groups, once a day."""
+    network = ctx.network
+    if network is None:
+        return
+    day = f"{ctx.local(ctx.now):%Y-%m-%d}"
+
+    def notice(t: Translator) -> list[Reply]:
+        return [Text(t("⚠️ The LINE monthly message quota is used up: LINE pushes wait. They are delivered free "
+                       "when members write in the groups, or next month. /deliveries shows what waits."))]
+
+    for member in await ctx.repo(MemberRepo).list(network.id, roles=[Role.COORDINATOR.value]):
+        await ctx.push_member(member, notice, key=f"quota:{network.id}:{day}:member:{member.id}",
+                              urgency=Urgency.DIGEST, topic="quota:monthly-limit")
+    for chat in await ctx.repo(ChatRepo).linked_groups(network.id):
+        if chat.platform not in ctx.app.billed_platforms:
+            await ctx.push(chat, notice, key=f"quota:{network.id}:{day}:chat:{chat.id}", urgency=Urgency.TIMELY)

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
+from bot.delivery_policy import Urgency, before_quiet
 from bot.flows import Data, Retry, Step, begin
 from bot.i18n import N_, Translator
 from bot.model import Button, Card, Document, Text
@@ -151,22 +152,32 @@ async def attendees(ctx: BaseContext, meeting: Meeting) -> list:  # type: ignore
     return found
 
 
-async def tell_everyone(ctx: BaseContext, meeting: Meeting, key: str, render) -> int:  # type: ignore[no-untyped-def]
+def change_urgency(ctx: BaseContext, *starts: datetime) -> Urgency:
+    """A meeting cancelled or moved within 24 hours of (either) start is urgent news; later ones are
+    timely (they must arrive before the meeting)."""
+    return Urgency.URGENT if min(starts) - ctx.now <= timedelta(hours=24) else Urgency.TIMELY
+
+
+async def tell_everyone(ctx: BaseContext, meeting: Meeting, key: str, render, *,  # type: ignore[no-untyped-def]
+                        urgency: Urgency, deliver_by: datetime) -> int:
     """Push once to the target groups and privately to those going or maybe."""
     count = 0
     for chat in await target_chats(ctx, meeting):
-        count += await ctx.push(chat, render, key=f"{key}:chat:{chat.id}")
+        count += await ctx.push(chat, render, key=f"{key}:chat:{chat.id}", urgency=urgency, deliver_by=deliver_by)
     for member in await attendees(ctx, meeting):
-        count += await ctx.push_member(member, render, key=f"{key}:member:{member.id}")
+        count += await ctx.push_member(member, render, key=f"{key}:member:{member.id}", urgency=urgency,
+                                       deliver_by=deliver_by)
     return count
 
 
 async def schedule_reminders(ctx: BaseContext, meeting: Meeting) -> list[int]:
     """(Re)schedule the meeting's reminders; offsets already past are cancelled. Returns the kept offsets."""
     kept = []
+    quiet = ctx.quiet_hours(ctx.network)
     await ctx.unschedule(f"meeting:{meeting.id}:remind:", prefix=True)
     for offset in reminder_offsets(ctx.network):
-        run_at = meeting.starts_at - timedelta(minutes=offset)
+        # A reminder never wakes anyone: one due in quiet hours runs just before they begin.
+        run_at = before_quiet(meeting.starts_at - timedelta(minutes=offset), quiet, ctx.tz)
         if run_at <= ctx.now:
             continue
         await ctx.schedule(f"meeting:{meeting.id}:remind:-{offset}m", REMINDER_KIND, run_at,
@@ -372,7 +383,8 @@ async def create_meeting(ctx: MemberContext) -> None:
             await ctx.reply(meeting_card(ctx.t, meeting, {}, tz))
         else:
             pushed += await ctx.push(chat, lambda t: [meeting_card(t, meeting, {}, tz)],
-                                     key=f"meeting:{meeting.id}:card:chat:{chat.id}")
+                                     key=f"meeting:{meeting.id}:card:chat:{chat.id}", urgency=Urgency.TIMELY,
+                                     deliver_by=meeting.starts_at)
     kept = await schedule_reminders(ctx, meeting)
     await ctx.reply(ctx.t("Meeting #{id} created and sent to {count} group(s). Reminders: {reminders}.",
                           id=meeting.number, count=len(meeting.target_chat_ids), reminders=reminders_text(ctx.t, kept)))
@@ -418,7 +430,8 @@ async def calendar_file(ctx: MemberContext) -> None:
         await ctx.reply(document)
         return
     # In a group, send it privately rather than to everyone; never into the group itself.
-    if await ctx.push_member(ctx.member, [document], key=f"meeting:{meeting.id}:ics:{ctx.event.event_id}"):
+    if await ctx.push_member(ctx.member, [document], key=f"meeting:{meeting.id}:ics:{ctx.event.event_id}",
+                             urgency=Urgency.URGENT):
         ctx.toast = ctx.t("I sent the calendar file to you in a private chat.")
     else:
         ctx.toast = ctx.t("I cannot reach you privately yet. Please open a private chat with me (LINE: add me as a "
@@ -493,7 +506,8 @@ async def reschedule_flow(ctx: MemberContext) -> None:
                        when=t.datetime(moved.starts_at.astimezone(tz)), old=t.datetime(old.astimezone(tz)))),
                 meeting_card(t, moved, counts, tz)]
 
-    told = await tell_everyone(ctx, moved, f"meeting:{moved.id}:v{moved.version}:moved", notice)
+    told = await tell_everyone(ctx, moved, f"meeting:{moved.id}:v{moved.version}:moved", notice,
+                               urgency=change_urgency(ctx, old, starts), deliver_by=min(old, starts))
     kept = await schedule_reminders(ctx, moved)
     await ctx.reply(ctx.t("Meeting #{id} moved to {when}. {count} chat(s) will be told. Reminders: {reminders}.",
                           id=moved.number, when=ctx.t.datetime(ctx.local(starts)), count=told,
@@ -521,7 +535,8 @@ async def cancel_confirmed(ctx: MemberContext) -> None:
     tz = ctx.tz
     told = await tell_everyone(ctx, meeting, f"meeting:{meeting.id}:cancelled", lambda t: [
         Text(t("❌ Meeting cancelled: {title} ({when})", title=meeting.title,
-               when=t.datetime(meeting.starts_at.astimezone(tz))))])
+               when=t.datetime(meeting.starts_at.astimezone(tz))))],
+        urgency=change_urgency(ctx, meeting.starts_at), deliver_by=meeting.starts_at)
     await ctx.reply(ctx.t("Meeting #{id} cancelled. {count} chat(s) will be told.", id=meeting.number, count=told))
 
 
@@ -555,7 +570,8 @@ async def send_reminder(ctx: TaskContext) -> None:
                        place=meeting.place or "-"),
                      buttons=[rsvp_buttons(t, meeting.id)])]
 
-    await tell_everyone(ctx, meeting, f"meeting:{meeting.id}:v{meeting.version}:remind:-{offset}m", reminder)
+    await tell_everyone(ctx, meeting, f"meeting:{meeting.id}:v{meeting.version}:remind:-{offset}m", reminder,
+                        urgency=Urgency.TIMELY, deliver_by=meeting.starts_at)
 
 
 # ------------------------------------------------------------------ the summary's meetings section

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.args import is_whole, parse_whole
 from bot.context import Context, MemberContext
+from bot.delivery_policy import Urgency
 from bot.i18n import LANGUAGES, N_
 from bot.model import EventKind, Text
 from bot.names import clean_name
@@ -505,7 +506,7 @@ async def change_role(ctx: MemberContext) -> None:
     await ctx.push_member(member, lambda t: [Text(t("Your role in {network} is now: {role}.",
                                                     network=ctx.network.name if ctx.network else "",
                                                     role=t(role.value)))],
-                          key=f"member:{member.id}:role:{ctx.event.event_id}")
+                          key=f"member:{member.id}:role:{ctx.event.event_id}", urgency=Urgency.DIGEST)
 
 
 @router.command("remove", "ลบสมาชิก", roles=COORDINATOR, help=N_("Remove a member: /remove N"))

@@ -4,7 +4,7 @@
 Sections come from every feature's ``@router.summary_section`` (see bot/summary.py);
 this module only assembles them into one compact card and a chart per measure. A quiet period
 is one line naming it on demand, and no push at all in the weekly summary. /settings also holds
-the meetings' reminder offsets.
+the meetings' reminder offsets, the quiet hours and the LINE monthly budget (bot/delivery_policy.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bot.args import parse_whole
 from bot.charts import activities_by_aim, resources_by_channel
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
+from bot.delivery_policy import QuietHours, Urgency
 from bot.i18n import N_, Translator
 from bot.model import Card, EventKind, Image, ProgressBar, Reply, Text
 from bot.roles import Role
@@ -37,6 +38,8 @@ MOST_CHARTS = 4  # with the card, the five messages a LINE push may carry
 router = Router()
 
 COORDINATOR = {Role.COORDINATOR}
+# LINE's largest plan (Pro) holds 35,000 messages a month before overage; a budget is at most a few times that.
+MAX_LINE_BUDGET = 1_000_000
 WEEKLY_KIND = "summary_weekly"
 DEFAULT_SCHEDULE = {"enabled": True, "weekday": 0, "time": "08:00"}
 WEEKDAYS: dict[str, int] = {}
@@ -211,7 +214,9 @@ async def weekly_summary(ctx: TaskContext) -> None:
         replies = render_summary(ctx.t, network, period, sections, tz)
         start_date = end - timedelta(days=7)
         for chat in groups:
-            await ctx.push(chat, replies, key=f"summary:{network.id}:{start_date:%Y-%m-%d}:chat:{chat.id}")
+            # A newer week's summary replaces one still waiting for its free chance.
+            await ctx.push(chat, replies, key=f"summary:{network.id}:{start_date:%Y-%m-%d}:chat:{chat.id}",
+                           urgency=Urgency.DIGEST, topic=f"summary:chat:{chat.id}")
     await schedule_weekly(ctx, network)
 
 
@@ -250,25 +255,38 @@ def parse_offset(word: str) -> int | None:
     return minutes if 5 <= minutes <= 30 * 1440 else None
 
 
-def settings_text(t: Translator, network: Network) -> str:
+def settings_text(t: Translator, network: Network, quiet: QuietHours) -> str:
     sched = summary_schedule(network)
     summary = (t("every {day} at {time}", day=t(WEEKDAY_NAMES[int(sched["weekday"])]), time=sched["time"])
                if sched["enabled"] else t("off"))
     offsets = reminder_offsets(network)
     reminders = t.join(duration_text(t, o) for o in offsets) if offsets else t("off")
-    return t("Settings of {network}:\nWeekly summary: {summary}\nMeeting reminders before: {reminders}\n"
-             "Change with /settings summary mon 08:00 (or off), /settings reminders 1d 1h (or off).",
-             network=network.name, summary=summary, reminders=reminders)
+    budget = line_budget(network)
+    return "\n".join([
+        t("Settings of {network}:\nWeekly summary: {summary}\nMeeting reminders before: {reminders}\n"
+          "Change with /settings summary mon 08:00 (or off), /settings reminders 1d 1h (or off).",
+          network=network.name, summary=summary, reminders=reminders),
+        t("Quiet hours (no reminders or digests pushed): {quiet}. Change with /settings quiet 21:00-07:00 "
+          "(or off).", quiet=t("off") if quiet.off else quiet.text()),
+        t("LINE monthly budget: {budget}. Change with /settings line-budget 300 (or default).",
+          budget=t("the account's monthly limit") if budget is None else t("{n} messages", n=budget)),
+    ])
+
+
+def line_budget(network: Network) -> int | None:
+    """The network's own LINE monthly budget in billed messages; None: the account's limit."""
+    value = (network.settings or {}).get("line_budget")
+    return value if isinstance(value, int) else None
 
 
 @router.command("settings", "ตั้งค่า", roles=COORDINATOR,
-                help=N_("Network settings: weekly summary time, meeting reminders"))
+                help=N_("Network settings: weekly summary time, meeting reminders, quiet hours, LINE budget"))
 async def settings_command(ctx: MemberContext) -> None:
     words = ctx.args.lower().split()
     network = await ctx.repo(NetworkRepo).get(ctx.network.id)
     assert network is not None
     if not words:
-        await ctx.reply(settings_text(ctx.t, network))
+        await ctx.reply(settings_text(ctx.t, network, ctx.quiet_hours(network)))
         return
     settings = dict(network.settings or {})
     what, rest = words[0], words[1:]
@@ -299,15 +317,33 @@ async def settings_command(ctx: MemberContext) -> None:
                 return
             offsets = sorted({p for p in parsed if p is not None}, reverse=True)
         settings["meeting_reminders"] = offsets
+    elif what in ("quiet", "เงียบ"):
+        try:
+            quiet = QuietHours.parse(" ".join(rest))
+        except ValueError:
+            await ctx.reply(ctx.t("Usage: /settings quiet 21:00-07:00 (or off)."))
+            return
+        settings["quiet"] = quiet.text()
+    elif what in ("line-budget", "งบไลน์"):
+        if rest in (["default"], ["ค่าเริ่มต้น"]):
+            settings.pop("line_budget", None)
+        else:
+            budget = parse_whole(rest[0], low=0, high=MAX_LINE_BUDGET) if len(rest) == 1 else None
+            if budget is None:
+                await ctx.reply(ctx.t("Usage: /settings line-budget 300 (messages a month, 0 to {max}; or default).",
+                                      max=MAX_LINE_BUDGET))
+                return
+            settings["line_budget"] = budget
     else:
-        await ctx.reply(settings_text(ctx.t, network))
+        await ctx.reply(settings_text(ctx.t, network, ctx.quiet_hours(network)))
         return
     await ctx.repo(NetworkRepo).update_settings(network.id, settings)
     await ctx.audit("update", "network_settings", network.id, summary=settings.get("summary"),
-                    meeting_reminders=settings.get("meeting_reminders"))
+                    meeting_reminders=settings.get("meeting_reminders"), quiet=settings.get("quiet"),
+                    line_budget=settings.get("line_budget"))
     updated = await ctx.repo(NetworkRepo).get(network.id)
     assert updated is not None
     ctx.network = updated
     await schedule_weekly(ctx, updated)
-    await ctx.reply(ctx.t("Saved.") + "\n" + settings_text(ctx.t, updated))
+    await ctx.reply(ctx.t("Saved.") + "\n" + settings_text(ctx.t, updated, ctx.quiet_hours(updated)))
 

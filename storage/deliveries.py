@@ -10,6 +10,15 @@ The core ``outbox`` table (storage/tables.py) is extended by migration 0004_outb
   sent in several requests; a retry resumes after the delivered ones).
 * ``dead_at``: when the row was moved to the dead-letter state.
 
+Migration 0009_delivery adds what the delivery policy (bot/delivery_policy.py) needs:
+
+* ``urgency`` (urgent | timely | digest) and ``deliver_by``, the latest acceptable delivery time;
+* ``topic``: a supersede key: a newer row of the same chat and topic drops the older pending one
+  (status ``superseded``), e.g. last week's summary when this week's is queued;
+* ``wait_reason``: why a pending row is not pushed yet (free_chance | budget | monthly_limit |
+  quiet_hours), or ``superseded``;
+* ``via`` (push | reply | share): how it was delivered, and ``billed``: the units the platform charged.
+
 Lease times use a real (wall) clock, ``not_before`` uses the application's clock.
 """
 
@@ -27,12 +36,18 @@ from storage.types import UTCDateTime
 
 
 def _extend_outbox() -> None:
-    """Declare the columns migration 0004_outbox adds to the core table (idempotent)."""
+    """Declare the columns migrations 0004_outbox and 0009_delivery add to the core table (idempotent)."""
     extra: list[sa.Column[Any]] = [
         sa.Column("claimed_by", sa.String(64)),
         sa.Column("claimed_until", UTCDateTime),
         sa.Column("sent_count", sa.Integer, nullable=False, server_default="0"),
         sa.Column("dead_at", UTCDateTime),
+        sa.Column("urgency", sa.String(8), nullable=False, server_default="urgent"),
+        sa.Column("deliver_by", UTCDateTime),
+        sa.Column("topic", sa.String(255)),
+        sa.Column("wait_reason", sa.String(16)),
+        sa.Column("via", sa.String(8)),
+        sa.Column("billed", sa.Integer, nullable=False, server_default="0"),
     ]
     for column in extra:
         if column.name not in outbox.c:
@@ -41,6 +56,8 @@ def _extend_outbox() -> None:
         sa.Index("ix_outbox_network_status", outbox.c.network_id, outbox.c.status)
     if not any(ix.name == "ix_outbox_chat_status" for ix in outbox.indexes):
         sa.Index("ix_outbox_chat_status", outbox.c.chat_id, outbox.c.status)
+    if not any(ix.name == "ix_outbox_chat_topic" for ix in outbox.indexes):
+        sa.Index("ix_outbox_chat_topic", outbox.c.chat_id, outbox.c.topic)
 
 
 _extend_outbox()
@@ -65,6 +82,7 @@ class ClaimedRow:
     chat_title: str | None
     chat_network_id: int | None
     chat_active: bool
+    urgency: str = "urgent"
 
 
 @dataclass(frozen=True)
@@ -93,7 +111,7 @@ class DeadLetter:
 
 
 _CLAIM_COLUMNS = (outbox.c.id, outbox.c.key, outbox.c.network_id, outbox.c.chat_id, outbox.c.messages,
-                  outbox.c.attempts, outbox.c.retry_key, outbox.c.sent_count, outbox.c.not_before)
+                  outbox.c.attempts, outbox.c.retry_key, outbox.c.sent_count, outbox.c.not_before, outbox.c.urgency)
 
 
 def _lease_free(lease_now: datetime) -> sa.ColumnElement[bool]:
@@ -153,7 +171,7 @@ class DeliveryRepo(Repo):
                            attempts=r.attempts, retry_key=r.retry_key, sent_count=r.sent_count,
                            not_before=r.not_before, platform=r.platform, platform_chat_id=r.platform_chat_id,
                            chat_kind=r.chat_kind, chat_title=r.title, chat_network_id=r.chat_network_id,
-                           chat_active=r.active) for r in rows]
+                           chat_active=r.active, urgency=r.urgency) for r in rows]
 
     async def renew(self, owner: str, lease_until: datetime) -> int:
         """Extend every lease ``owner`` still holds (a heartbeat while rows wait for pacing)."""
@@ -176,7 +194,7 @@ class DeliveryRepo(Repo):
         result = await self.conn.execute(
             outbox.update().where(outbox.c.id == row_id, outbox.c.status == "pending")
             .values(status="sent", sent_at=now, attempts=outbox.c.attempts + 1, claimed_by=None,
-                    claimed_until=None))
+                    claimed_until=None, via="push", wait_reason=None))
         return bool(result.rowcount)
 
     async def retry(self, row_id: int, *, error: str, retry_at: datetime, sent_count: int) -> None:
@@ -184,6 +202,22 @@ class DeliveryRepo(Repo):
             outbox.update().where(outbox.c.id == row_id, outbox.c.status == "pending")
             .values(attempts=outbox.c.attempts + 1, last_error=error[:2000], not_before=retry_at,
                     sent_count=sent_count, claimed_by=None, claimed_until=None))
+
+    async def park(self, row_id: int, *, reason: str, error: str, until: datetime) -> None:
+        """The row waits (e.g. the month's quota is used up): no attempt counted; a free reply or
+        the dispatcher at ``until`` takes it."""
+        await self.conn.execute(
+            outbox.update().where(outbox.c.id == row_id, outbox.c.status == "pending")
+            .values(wait_reason=reason, last_error=error[:2000], not_before=until, claimed_by=None,
+                    claimed_until=None))
+
+    async def waiting(self, network_id: int) -> dict[str, int]:
+        """Pending rows of a network by why they wait (``due``: nothing holds them)."""
+        rows = (await self.conn.execute(
+            sa.select(outbox.c.wait_reason, sa.func.count().label("n"))
+            .where(outbox.c.network_id == network_id, outbox.c.status == "pending")
+            .group_by(outbox.c.wait_reason))).all()
+        return {(r.wait_reason or "due"): r.n for r in rows}
 
     async def dead(self, row_id: int, *, error: str, now: datetime, count_attempt: bool = True) -> None:
         values: dict[str, Any] = {"status": "dead", "dead_at": now, "last_error": error[:2000], "claimed_by": None,
@@ -300,3 +334,56 @@ class TaskOutcomeRepo(Repo):
     async def record(self, task_id: int, status: str, note: str) -> None:
         await self.conn.execute(
             scheduled_tasks.update().where(scheduled_tasks.c.id == task_id).values(status=status, note=note[:2000]))
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    """A pending row a free reply may carry."""
+
+    id: int
+    key: str
+    messages: list[dict[str, Any]]
+    urgency: str
+
+
+class CatchUpRepo(Repo):
+    """The outbox side of free delivery: a chat's pending rows ride on a reply to its next event."""
+
+    async def last_catch_up(self, chat_id: int) -> datetime | None:
+        """When rows last went to this chat in a reply."""
+        last: datetime | None = (await self.conn.execute(
+            sa.select(sa.func.max(outbox.c.sent_at)).where(outbox.c.chat_id == chat_id, outbox.c.via == "reply")
+        )).scalar_one_or_none()
+        return last
+
+    async def pending(self, chat_id: int, *, lease_now: datetime, limit: int = 20) -> list[PendingRow]:
+        """The chat's pending rows no dispatcher holds, due or not, oldest first (nothing half-sent)."""
+        rows = (await self.conn.execute(
+            sa.select(outbox.c.id, outbox.c.key, outbox.c.messages, outbox.c.urgency)
+            .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending", outbox.c.sent_count == 0,
+                   _lease_free(lease_now))
+            .order_by(outbox.c.created_at, outbox.c.id).limit(limit))).all()
+        return [PendingRow(id=r.id, key=r.key, messages=list(r.messages), urgency=r.urgency) for r in rows]
+
+    async def claim(self, row_ids: list[int], *, owner: str, lease_now: datetime, lease_until: datetime) -> list[int]:
+        """Lease rows for one reply; returns the ids actually taken (a dispatcher may have been faster)."""
+        if not row_ids:
+            return []
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.id.in_(row_ids), outbox.c.status == "pending", _lease_free(lease_now))
+            .values(claimed_by=owner, claimed_until=lease_until).returning(outbox.c.id))
+        return list(result.scalars())
+
+    async def delivered(self, owner: str, now: datetime) -> int:
+        """The reply went out: the rows it carried are sent, free."""
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.claimed_by == owner, outbox.c.status == "pending")
+            .values(status="sent", sent_at=now, via="reply", billed=0, wait_reason=None,
+                    attempts=outbox.c.attempts + 1, claimed_by=None, claimed_until=None))
+        return result.rowcount or 0
+
+    async def pending_count(self, chat_id: int) -> int:
+        """How many notifications wait for this chat."""
+        return int((await self.conn.execute(
+            sa.select(sa.func.count()).where(outbox.c.chat_id == chat_id, outbox.c.status == "pending")
+        )).scalar_one())

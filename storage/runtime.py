@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+import storage.deliveries  # noqa: F401  (the outbox's lease and delivery-policy columns)
 from storage.repo import Repo
 from storage.tables import audit_log, flow_states, outbox, processed_events, scheduled_tasks
 
@@ -117,15 +118,29 @@ def _outbox(row: Any) -> OutboxRow:
 
 class OutboxRepo(Repo):
     async def enqueue(self, *, key: str, network_id: int | None, chat_id: int, messages: list[dict[str, Any]],
-                      now: datetime, not_before: datetime | None = None) -> bool:
-        """Queue a push; enqueuing the same key twice is a no-op (returns False)."""
-        return await self.insert_ignore(
+                      now: datetime, not_before: datetime | None = None, urgency: str = "urgent",
+                      deliver_by: datetime | None = None, topic: str | None = None,
+                      wait_reason: str | None = None) -> bool:
+        """Queue a push; enqueuing the same key twice is a no-op (returns False).
+
+        A row with a ``topic`` supersedes the chat's older pending rows of that topic that no
+        dispatcher holds (they are not sent; /deliveries says why).
+        """
+        queued = await self.insert_ignore(
             outbox,
             {"key": key, "network_id": network_id, "chat_id": chat_id, "messages": messages,
              "status": "pending", "attempts": 0, "not_before": not_before or now,
-             "retry_key": str(uuid.uuid4()), "created_at": now},
+             "retry_key": str(uuid.uuid4()), "created_at": now, "urgency": urgency,
+             "deliver_by": deliver_by or not_before or now, "topic": topic, "wait_reason": wait_reason},
             ["key"],
         )
+        if queued and topic is not None:
+            await self.conn.execute(
+                outbox.update()
+                .where(outbox.c.chat_id == chat_id, outbox.c.topic == topic, outbox.c.status == "pending",
+                       outbox.c.key != key, outbox.c.sent_count == 0, outbox.c.claimed_by.is_(None))
+                .values(status="superseded", wait_reason="superseded", last_error=f"superseded by {key}"[:2000]))
+        return queued
 
     async def due(self, now: datetime, limit: int = 100) -> list[OutboxRow]:
         rows = (

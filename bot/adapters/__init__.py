@@ -82,7 +82,8 @@ class AdapterSpec:
     e.g. ``LINE_``); ``enabled(platform_settings)`` says whether they are complete enough
     to serve; ``build(app, web, platform_settings)`` makes the adapter (imports of the
     platform SDK belong inside it, so discovery stays cheap); ``required`` names the
-    variables to set, for the "nothing configured" message.
+    variables to set, for the "nothing configured" message; ``billed(platform_settings)`` says
+    whether its pushes cost money.
     """
 
     name: str
@@ -95,6 +96,9 @@ class AdapterSpec:
     commands: Commands | None = None
     delivery_cost: CostEstimator | None = None
     doctor: Doctor | None = None
+    # Whether pushes cost money under these platform settings (LINE: one message per recipient):
+    # the composition root then lets what can wait ride on free replies (bot/catchup.py).
+    billed: Callable[[Any], bool] | None = None
 
     def settings(self, **values: Any) -> BaseSettings:
         """The platform's settings from the environment (``values`` override it)."""

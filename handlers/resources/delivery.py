@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.context import Context, MemberContext
+from bot.delivery_policy import Urgency
 from bot.i18n import Translator
 from bot.model import EventKind, Text
 from bot.router import Router, Where
@@ -98,7 +99,7 @@ async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> Non
                 replies.append(need_card(t, progress, today))
             return replies
 
-        await ctx.push_member(pledger, thanks, key=f"pledge:{pledge.id}:delivered")
+        await ctx.push_member(pledger, thanks, key=f"pledge:{pledge.id}:delivered", urgency=Urgency.DIGEST)
     if need is not None and progress is not None:
         await tell_the_school(ctx, need, pledge, progress, fulfilled=fulfilled)
 
@@ -119,4 +120,4 @@ async def tell_the_school(ctx: Context, need: Need, pledge: Pledge, progress: Ne
             lines.append(t("Need #{id} is now fulfilled 🎉", id=need.number))
         return [Text("\n".join(lines)), need_card(t, progress, today)]
 
-    await ctx.push_member(poster, news, key=f"pledge:{pledge.id}:delivered:school")
+    await ctx.push_member(poster, news, key=f"pledge:{pledge.id}:delivered:school", urgency=Urgency.DIGEST)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from bot.args import is_whole, parse_whole
 from bot.context import Context, MemberContext
+from bot.delivery_policy import Urgency
 from bot.flows import Data, Retry, Step, begin
 from bot.i18n import N_
 from bot.model import Button, Card, Text
@@ -76,7 +77,8 @@ async def pledge_button_pressed(ctx: MemberContext) -> None:
         return
     pushed = await ctx.push_member(ctx.member, lambda t: [Text(
         t("To pledge toward #{id} {description}, tap Pledge.", id=need.number, description=need.description),
-        buttons=[[pledge_button(t, need)]])], key=f"need:{need.id}:pledge-invite:{ctx.event.event_id}")
+        buttons=[[pledge_button(t, need)]])], key=f"need:{need.id}:pledge-invite:{ctx.event.event_id}",
+        urgency=Urgency.URGENT)
     ctx.toast = (ctx.t("I've sent you a private message to continue.") if pushed else
                  ctx.t("Please add me as a friend, then send /pledge {id} to me in a private chat.", id=need.number))
 

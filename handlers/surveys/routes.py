@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from bot.args import is_whole, parse_whole
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, parse_datetime
+from bot.delivery_policy import Urgency
 from bot.flows import Data, begin
 from bot.i18n import N_, Translator
 from bot.model import Document, Reply, Text
@@ -112,7 +113,7 @@ async def answer_button(ctx: Context) -> None:
         return
     tz = ctx.tz
     queued = await ctx.push_member(member, lambda t: [invitation(t, survey, tz)],
-                                   key=f"survey:{survey.id}:start:m:{member.id}")
+                                   key=f"survey:{survey.id}:start:m:{member.id}", urgency=Urgency.URGENT)
     await ctx.say(ctx.t("I've sent you the questions in our private chat.") if queued
               else ctx.t("I have already sent you the questions in our private chat: tap Answer there."))
 
@@ -492,7 +493,8 @@ async def refresh_task(ctx: TaskContext) -> None:
         return
     render = await live_card(ctx, survey)
     for chat in await target_chats(ctx, survey):
-        await ctx.push(chat, render, key=f"{update_key(survey)}:counts:{ctx.now.isoformat()}:chat:{chat.id}")
+        await ctx.push(chat, render, key=f"{update_key(survey)}:counts:{ctx.now.isoformat()}:chat:{chat.id}",
+                       urgency=Urgency.DIGEST, topic=f"survey:{survey.id}:counts:chat:{chat.id}")
 
 
 @router.task("survey.remind")
@@ -508,7 +510,8 @@ async def remind_task(ctx: TaskContext) -> None:
     unreachable = []
     for member in missing:
         if not await ctx.push_member(member, lambda t: [reminder(t, survey, tz)],
-                                     key=f"survey:{survey.id}:remind:m:{member.id}"):
+                                     key=f"survey:{survey.id}:remind:m:{member.id}", urgency=Urgency.TIMELY,
+                                     deliver_by=survey.closes_at):
             unreachable.append(member)
     if not unreachable:
         return
@@ -522,7 +525,8 @@ async def remind_task(ctx: TaskContext) -> None:
         return [Text("\n".join(lines), buttons=[[answer_button_for(t, survey)]])]
 
     for chat in await target_chats(ctx, survey):
-        await ctx.push(chat, group_reminder, key=f"survey:{survey.id}:remind:chat:{chat.id}")
+        await ctx.push(chat, group_reminder, key=f"survey:{survey.id}:remind:chat:{chat.id}", urgency=Urgency.TIMELY,
+                       deliver_by=survey.closes_at)
 
 
 # ------------------------------------------------------------------ summary

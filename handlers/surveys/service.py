@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.context import BaseContext, MemberContext
+from bot.delivery_policy import Urgency
 from bot.i18n import Translator
 from bot.model import Reply
 from handlers.surveys.logic import audience_members, survey_stats
@@ -104,11 +105,13 @@ async def close_survey(ctx: BaseContext, survey: Survey) -> bool:
         return [*final_card(t), *render(t)]
 
     for chat in await target_chats(ctx, closed):
-        await ctx.push(chat, render_in_group, key=f"survey:{survey.id}:results:chat:{chat.id}")
+        await ctx.push(chat, render_in_group, key=f"survey:{survey.id}:results:chat:{chat.id}",
+                       urgency=Urgency.DIGEST)
     if not closed.is_poll and closed.created_by is not None:
         creator = await ctx.repo(MemberRepo).get(closed.network_id, closed.created_by)
         if creator is not None and creator.status == "active":
-            await ctx.push_member(creator, render, key=f"survey:{survey.id}:results:m:{creator.id}")
+            await ctx.push_member(creator, render, key=f"survey:{survey.id}:results:m:{creator.id}",
+                                  urgency=Urgency.DIGEST)
     await ctx.audit("close", "survey", survey.id, responses=stats.responses)
     return True
 
@@ -137,11 +140,13 @@ async def publish_survey(ctx: MemberContext, *, title: str, questions: list[dict
 
     groups = await target_chats(ctx, survey)
     for chat in groups:
-        await ctx.push(chat, group_messages, key=f"survey:{survey.id}:publish:chat:{chat.id}")
+        await ctx.push(chat, group_messages, key=f"survey:{survey.id}:publish:chat:{chat.id}",
+                       urgency=Urgency.TIMELY, deliver_by=closes_at)
     sent = 0
     for member in members:
         sent += await ctx.push_member(member, lambda t: [invitation(t, survey, tz)],
-                                      key=f"survey:{survey.id}:invite:m:{member.id}")
+                                      key=f"survey:{survey.id}:invite:m:{member.id}", urgency=Urgency.TIMELY,
+                                      deliver_by=closes_at)
     lines = [ctx.t("Survey no. {n} “{title}” is published: the card is in {groups} group(s) and was sent privately "
                    "to {sent} of {total} audience member(s).", n=survey.number, title=title, groups=len(groups),
                    sent=sent, total=len(members)),

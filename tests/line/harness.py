@@ -93,6 +93,11 @@ class LineBot:
             "EDUNET_PUBLIC_URL": self.url,
             "EDUNET_ALLOW_HTTP_PUBLIC_URL": "1",
             "EDUNET_LOG_LEVEL": "INFO",
+            # The push mechanics are under test here: every notification is pushed when due. Tests of
+            # free delivery pass LINE_FREE_DELIVERY="1".
+            "LINE_FREE_DELIVERY": "0",
+            # These run on the wall clock; quiet hours are tested on the simulated one.
+            "EDUNET_QUIET_HOURS": "off",
             "PYTHONUNBUFFERED": "1",
             "PYTHONFAULTHANDLER": "1",
         })

@@ -134,3 +134,60 @@ async def test_the_running_dispatcher_batches_with_pacing(
     assert [[m["text"] for m in p["messages"]] for p in fake.pushes_to(group)] == [
         ["0", "1", "2", "3", "4"], ["5", "6"]]
     assert fake.violations == []
+
+
+async def test_the_monthly_limit_parks_rows_without_burning_retries_and_tells_the_coordinators(
+        app: App, sender: LineSender, fake: FakeLineAPI) -> None:
+    import sqlalchemy as sa
+
+    from bot.outbox import MONTHLY_LIMIT_TASK
+    from storage.runtime import TaskRepo
+    from storage.tables import outbox
+
+    fake.quota = 0  # the month's quota is used up: LINE answers 429 "You have reached your monthly limit."
+    network, chat, group = await group_chat(app, fake, members=3)
+    await enqueue(app, network, chat, "news:1", "ข่าว")
+    dispatcher = OutboxDispatcher(app, {"line": sender}, retry=RetryPolicy(base_seconds=2, jitter=0))
+    assert await dispatcher.deliver_due() == 0
+    async with app.db.transaction() as conn:
+        row = (await conn.execute(sa.select(outbox).where(outbox.c.key == "news:1"))).one()
+        task = await TaskRepo(conn).get(f"{MONTHLY_LIMIT_TASK}:{network}:{app.clock.now():%Y-%m-%d}")
+    assert row.status == "pending" and row.attempts == 0 and row.wait_reason == "monthly_limit"
+    assert row.not_before == app.clock.now() + timedelta(hours=1) and "monthly limit" in row.last_error
+    assert task is not None and task.status == "pending"  # the coordinators hear of it (handlers/announcements)
+    assert fake.push_count == 0 and fake.violations == []
+
+
+async def test_a_digest_waits_when_the_budget_does_not_allow_it_and_an_urgent_row_still_goes(
+        db_url: str, fake: FakeLineAPI) -> None:
+    import sqlalchemy as sa
+
+    from storage.tables import outbox
+
+    app = build_app(Settings(database_url=db_url), clock=ManualClock(START), billed_platforms=frozenset({"line"}))
+    api = LineApi(LineSettings(channel_secret="s", channel_access_token=TOKEN, api_base_url=fake.url,
+                               data_api_base_url=fake.url))
+    store = MediaStore(app, secret="s", public_url="https://edunet.example")
+    sender = LineSender(app, api, lambda network_id: publisher(store, network_id))
+    try:
+        fake.quota = 100  # 20 reserved for urgent pushes; a digest may spend half of the other 80
+        network, chat, group = await group_chat(app, fake, members=50)
+        async with app.db.transaction() as conn:
+            for key, urgency in (("weekly", "digest"), ("cancelled", "urgent")):
+                await OutboxRepo(conn).enqueue(key=key, network_id=network, chat_id=chat, now=app.clock.now(),
+                                               messages=[reply_to_dict(Text(key))], urgency=urgency)
+        dispatcher = OutboxDispatcher(app, {"line": sender})
+        # The two would go in one push (it costs the same): the urgent row carries the digest along.
+        assert await dispatcher.deliver_due() == 2 and fake.push_count == 1
+        async with app.db.transaction() as conn:
+            await OutboxRepo(conn).enqueue(key="weekly:2", network_id=network, chat_id=chat, now=app.clock.now(),
+                                           messages=[reply_to_dict(Text("weekly 2"))], urgency="digest")
+        assert await dispatcher.deliver_due() == 0  # 50 used: a digest for 50 more does not fit
+        async with app.db.transaction() as conn:
+            row = (await conn.execute(sa.select(outbox).where(outbox.c.key == "weekly:2"))).one()
+        assert row.status == "pending" and row.wait_reason == "budget" and row.attempts == 0
+        assert row.not_before == app.clock.now() + timedelta(hours=1)
+        assert fake.push_count == 1 and fake.violations == []
+    finally:
+        await api.close()
+        await app.close()

@@ -260,3 +260,13 @@ async def test_line_stats_command_prints_the_month(app: App, sender: LineSender,
                                   argparse.Namespace(line_command="stats", month=month), app.router)
     out = capsys.readouterr().out
     assert code == 0 and f"{user}\t1\t1\t1\t0" in out and "total\t1\t1\t1\t0" in out
+
+
+def test_the_monthly_limit_is_told_apart_from_rate_limits() -> None:
+    limited = ApiException(status=429, reason="Too Many Requests")
+    limited.body = json.dumps({"message": "The API rate limit has been exceeded. Try again later."})
+    monthly = ApiException(status=429, reason="Too Many Requests")
+    monthly.body = json.dumps({"message": "You have reached your monthly limit."}).encode()
+    rate, quota = classify(limited), classify(monthly)
+    assert rate is not None and rate.wait_reason is None  # retried with backoff
+    assert quota is not None and quota.wait_reason == "monthly_limit"  # parked: no retry burnt

@@ -110,9 +110,13 @@ class Conversation:
         assert "ลงทะเบียน" in out or "registered" in out, out
 
 
-async def make_conversation(url: str, platform: str = "line", **settings: object) -> tuple[Conversation, App]:
+async def make_conversation(url: str, platform: str = "line", *, billed_platforms: frozenset[str] = frozenset(),
+                            **settings: object) -> tuple[Conversation, App]:
+    """A conversation on ``platform``; ``billed_platforms`` bill every push (as LINE does in production),
+    so what can wait waits for a free chance."""
     clock = ManualClock(START)
-    app = build_app(Settings(database_url=url, **settings), clock=clock, operators_are_admins=True)
+    app = build_app(Settings(database_url=url, **settings), clock=clock, operators_are_admins=True,
+                    billed_platforms=billed_platforms)
     console = Console(app, clock, [spec.name for spec in discover()], out=lambda _line: None)
     await console.run_line(f":platform {platform}")
     return Conversation(console, clock, app), app

@@ -121,7 +121,8 @@ async def in_process(database_url: str, *, webhook: bool = False, rate_limits: R
         env: dict[str, Any] = dict(bot_token=TOKEN, api_base_url=fake.url)
         if webhook:
             env.update(webhook_url="http://127.0.0.1:1/", webhook_secret="s3cret-token")
-        settings = Settings(database_url=database_url, admins=f"telegram:{ALICE}", port=0)
+        # quiet_hours off: this runs on the wall clock (quiet hours are tested on the simulated one).
+        settings = Settings(database_url=database_url, admins=f"telegram:{ALICE}", port=0, quiet_hours="off")
         app = build_app(settings)
         await app.start()
         web = WebServer(settings)
@@ -186,7 +187,7 @@ async def served(tmp_path: Path, *, webhook: bool = False,
         env = {k: v for k, v in os.environ.items() if not k.startswith(("EDUNET_", "TELEGRAM_", "LINE_"))}
         env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.url, EDUNET_DATABASE_URL=database_url,
                    EDUNET_ADMINS=f"telegram:{ALICE}", EDUNET_PORT=str(port), EDUNET_HOST="127.0.0.1",
-                   EDUNET_LOG_LEVEL="INFO", PYTHONUNBUFFERED="1")
+                   EDUNET_LOG_LEVEL="INFO", EDUNET_QUIET_HOURS="off", PYTHONUNBUFFERED="1")
         if webhook:
             env.update(TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}", TELEGRAM_WEBHOOK_SECRET="e2e-secret_123")
         log_path = tmp_path / "serve.log"

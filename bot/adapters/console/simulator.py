@@ -27,7 +27,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import App
+from bot import catchup
+from bot.app import App, Outcome
 from bot.clock import ManualClock
 from bot.i18n import english_originals
 from bot.model import Button, ChatKind, ChatRef, Event, EventKind, Reply, Sender
@@ -36,6 +37,8 @@ from bot.textrender import render_plain
 from storage.membership import Chat
 
 LINE_RE = re.compile(r"^(?P<user>[A-Za-z0-9_.\-]+)@(?P<chat>[^\s:]+):\s?(?P<text>.*)$")
+# Message objects one reply holds (LINE's limit: the console stands in for it).
+REPLY_OBJECTS = 5
 CLOCK_RE = re.compile(r"^\+(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?$")
 
 
@@ -170,7 +173,23 @@ class Console:
             self.show(chat_name, reply)
         if outcome.toast and not outcome.replies:
             self.emit(f"bot@{chat_name} (only {event.sender.user_id} sees) → {outcome.toast}")
+        if not outcome.duplicate and not outcome.failed:
+            await self._catch_up(event, chat_name, outcome)
         await self.settle()
+
+    async def _catch_up(self, event: Event, chat_name: str, outcome: Outcome) -> None:
+        """Every console event has a fresh reply handle: on a billed platform, the chat's pending
+        notifications ride on the reply (bot/catchup.py), as on LINE."""
+        chat = await self.app.chat_by_platform_id(event.platform, event.chat.chat_id)
+        if chat is None:
+            return
+        caught = await catchup.claim(self.app, chat, room=REPLY_OBJECTS - len(outcome.replies), size=lambda _r: 1,
+                                     asked=outcome.catch_up_asked)
+        if caught is None:
+            return
+        for reply in caught.replies:
+            self.show(chat_name, reply)
+        await catchup.settle(self.app, caught, delivered=True)
 
     async def settle(self) -> None:
         """Run due tasks and deliver due pushes until nothing more is due."""

@@ -23,6 +23,11 @@ def enabled(settings: LineSettings) -> bool:
     return bool(settings.channel_secret and settings.channel_access_token)
 
 
+def billed(settings: LineSettings) -> bool:
+    """Every push is billed per recipient, unless free delivery is switched off (LINE_FREE_DELIVERY=0)."""
+    return settings.free_delivery
+
+
 def build(app: App, web: WebServer, settings: LineSettings) -> Adapter:
     from bot.adapters.line.adapter import LineAdapter
 
@@ -40,4 +45,5 @@ SPEC = AdapterSpec(
     doctor=Doctor(doctor.settings_problems, doctor.url_problems, doctor.checks, needs_public_url=True),
     commands=Commands(help="LINE Official Account set-up", add=add_commands, run=run_line_command),
     delivery_cost=estimate,
+    billed=billed,
 )

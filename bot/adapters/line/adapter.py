@@ -38,8 +38,8 @@ from aiohttp import web
 
 from bot.adapters.line.api import LineApi, LineSender, publisher
 from bot.adapters.line.events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
-from bot.adapters.line.render import RenderOptions, pack, render_group
-from bot.answer import answer
+from bot.adapters.line.render import MAX_MESSAGES, RenderOptions, message_count, pack, render_group
+from bot.answer import FreeReply, answer
 from bot.app import Outcome
 from bot.i18n import Translator
 from bot.media import MediaStore, PublicURLError, check_public_url
@@ -271,7 +271,10 @@ class LineAdapter:
         async def reply_now(chat: Chat, replies: list[Reply]) -> list[Reply]:
             return await self._reply_now(event, chat, replies)
 
-        await answer(self.app, event, await self.answers(event, outcome), reply_now)
+        # A fresh reply token also carries what waits for the chat, free (bot/catchup.py).
+        free = FreeReply(MAX_MESSAGES, message_count) if self.reply_usable(event) and not outcome.failed else None
+        await answer(self.app, event, await self.answers(event, outcome), reply_now, free=free,
+                     asked=outcome.catch_up_asked)
 
     async def _reply_now(self, event: Event, chat: Chat, replies: list[Reply]) -> list[Reply]:
         """The first push-sized group by the free reply token when it is fresh (counted); the rest is left."""

@@ -41,6 +41,7 @@ from bot.adapters.line.render import (
     render_group,
     render_requests,
 )
+from bot.delivery_policy import Budget, QuotaReading, Urgency, WaitReason
 from bot.i18n import Translator
 from bot.model import Reply
 from bot.outbox import DeliveryError
@@ -59,6 +60,7 @@ REQUEST_TIMEOUT = 10.0
 PROFILE_TIMEOUT = 3.0
 MONTHLY_LIMIT_RETRY = 3600.0
 GROUP_SIZE_MAX_AGE = 24 * 3600.0
+QUOTA_MAX_AGE = 3600.0
 
 
 def part_key(retry_key: str, index: int) -> str:
@@ -109,7 +111,10 @@ def classify(exc: BaseException) -> DeliveryError | None:
             if raw and raw.strip().isdigit():
                 retry_after = float(raw.strip())
             elif "monthly limit" in message.lower():
-                retry_after = MONTHLY_LIMIT_RETRY
+                # Not a rate limit: the month's quota is used up. The row waits (no retry burnt)
+                # for a free reply or the next month.
+                return DeliveryError(message, retryable=True, retry_after=MONTHLY_LIMIT_RETRY,
+                                     wait_reason="monthly_limit")
             return DeliveryError(message, retryable=True, retry_after=retry_after)
         if status in (403, 404):
             return DeliveryError(message, retryable=False, chat_gone=True)
@@ -257,6 +262,15 @@ class LineApi:
             return None
         return 1
 
+    # ------------------------------------------------------------ quota
+
+    async def quota(self) -> tuple[int | None, int]:
+        """The month's message limit (None: no limit) and what is used so far (billed messages)."""
+        limit: Any = await self.messaging.get_message_quota(_request_timeout=PROFILE_TIMEOUT)
+        used: Any = await self.messaging.get_message_quota_consumption(_request_timeout=PROFILE_TIMEOUT)
+        value = int(limit.value) if getattr(limit, "type", "none") == "limited" and limit.value is not None else None
+        return value, int(used.total_usage or 0)
+
     async def add_friend_url(self) -> str | None:
         """``https://line.me/R/ti/p/@basicid`` for the bot, or None."""
         try:
@@ -279,6 +293,39 @@ class LineSender:
         self.api = api
         # publish_for(network_id) -> Publisher | None
         self.publish_for = publish_for
+        # (fetched at, monotonic; limit or None; used): LINE's quota, refreshed hourly; pushes in
+        # between are added to "used" as they go.
+        self._quota: tuple[float, int | None, int] | None = None
+
+    async def quota(self) -> tuple[int | None, int] | None:
+        """The account's monthly limit and use (cached for an hour); None when LINE does not say."""
+        now = time.monotonic()
+        if self._quota is None or now - self._quota[0] > QUOTA_MAX_AGE:
+            try:
+                limit, used = await self.api.quota()
+            except Exception as exc:  # the budget is a saving, not a gate on delivery: fail open
+                log.info("LINE quota unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                return None if self._quota is None else self._quota[1:]
+            self._quota = (now, limit, used)
+        self.app.quotas["line"] = QuotaReading(limit=self._quota[1], used=self._quota[2], at=self.app.clock.now())
+        return self._quota[1], self._quota[2]
+
+    async def admit(self, chat: Chat, urgency: str) -> str | None:
+        """Before a billed push: None when the month's budget allows it, else why it waits
+        (``budget``). The budget is the network's /settings line-budget, capped by the account's limit."""
+        if chat.platform not in self.app.billed_platforms:  # LINE_FREE_DELIVERY=0: pushed when due
+            return None
+        quota = await self.quota()
+        async with self.app.db.transaction() as conn:
+            network = await NetworkRepo(conn).get(chat.network_id) if chat.network_id else None
+        own = (network.settings or {}).get("line_budget") if network else None
+        limits = [v for v in (quota[0] if quota else None, own if isinstance(own, int) else None) if v is not None]
+        if not limits:
+            return None
+        budget = Budget(limit=min(limits), used=quota[1] if quota else 0)
+        if budget.allows(Urgency(urgency), await self.recipients(chat)):
+            return None
+        return WaitReason.BUDGET.value
 
     def message_count(self, replies: Sequence[Reply]) -> int:
         """How many message objects a row becomes at most; a row that needs several pushes
@@ -365,6 +412,10 @@ class LineSender:
         """Count one delivered push (and what it costs: one message per recipient)."""
         try:
             recipients = await self.recipients(chat)
+            if self._quota is not None:
+                self._quota = (self._quota[0], self._quota[1], self._quota[2] + recipients)
+                self.app.quotas["line"] = QuotaReading(limit=self._quota[1], used=self._quota[2],
+                                                       at=self.app.clock.now())
             async with self.app.db.transaction() as conn:
                 await LineStatsRepo(conn).count(chat.platform_chat_id, now=self.app.clock.now(),
                                                 network_id=chat.network_id, pushes=1, push_messages=messages,

@@ -1,6 +1,7 @@
 """``edunet line setup-richmenu``: the default rich menu of private chats.
 
-Six tiles (3 × 2, 2500 × 843 px) for the main actions every member may use, labelled in
+Six tiles (3 × 2, 2500 × 843 px) for the main actions every member may use (first "ข่าวล่าสุด",
+whose free reply carries what is waiting for the member), labelled in
 Thai on an image drawn with Pillow and the shipped Sarabun font. Each tile sends the
 command's Thai word (bare words work in private chats). Running it again replaces the
 previous EduNet menu.
@@ -29,7 +30,7 @@ MENU_NAME = "EduNet main menu"
 WIDTH, HEIGHT = 2500, 843
 COLUMNS, ROWS = 3, 2
 #: Commands in the order they get a tile, when this installation has them.
-PREFERRED = ("log", "activities", "needs", "pledge", "meetings", "summary", "survey", "me", "help", "org", "lang")
+PREFERRED = ("news", "log", "activities", "needs", "pledge", "meetings", "summary", "survey", "me", "help", "org", "lang")
 #: Labels nicer than the command's Thai word.
 LABELS = {"me": N_("My profile"), "help": N_("Help")}
 COLOURS = ("#06C755", "#0B8E4C", "#2E7D32", "#1565C0", "#6A1B9A", "#EF6C00")

@@ -15,3 +15,6 @@ class LineSettings(BaseSettings):
     api_base_url: str = "https://api.line.me"
     # Empty: api-data.line.me for the real API, else the same host as api_base_url (fakes).
     data_api_base_url: str = ""
+    # LINE bills every push per recipient: notifications that can wait ride on free replies
+    # (bot/catchup.py). Off: every LINE notification is pushed when due (a paid plan that prefers it).
+    free_delivery: bool = True
