@@ -44,7 +44,8 @@ from bot.app import Outcome
 from bot.i18n import Translator
 from bot.media import MediaStore, PublicURLError, check_public_url
 from bot.model import Button, Event, EventKind, Reply, Sender, Text
-from storage.line import LineInboxRepo, LineStatsRepo
+from storage.delivery_stats import DeliveryStatsRepo
+from storage.inbox import InboxRepo
 from storage.membership import Chat
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ class LineAdapter:
         if events:
             now = self.app.clock.now()
             async with self.app.db.transaction() as conn:
-                inbox = LineInboxRepo(conn)
+                inbox = InboxRepo(conn, self.platform)
                 for raw in events:
                     stored += await inbox.add(event_id(raw), chat_id(raw), raw, now)
         if stored and self._wake is not None:
@@ -177,13 +178,13 @@ class LineAdapter:
         while not self._stopping:
             now = self.app.clock.now()
             async with self.app.db.transaction() as conn:
-                candidates = await LineInboxRepo(conn).candidates(now, limit=100)
+                candidates = await InboxRepo(conn, self.platform).candidates(now, limit=100)
             by_chat: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
             for row_id in candidates:
                 if self._stopping:
                     break
                 async with self.app.db.transaction() as conn:
-                    row = await LineInboxRepo(conn).claim(row_id, now, LEASE)
+                    row = await InboxRepo(conn, self.platform).claim(row_id, now, LEASE)
                 if row is not None:
                     by_chat[row.chat_id].append(row)
             if not by_chat:
@@ -195,7 +196,7 @@ class LineAdapter:
                     for row in rows:
                         if self._stopping:  # claimed but not started: give it back
                             async with self.app.db.transaction() as conn:
-                                await LineInboxRepo(conn).release(row.id, error="shutting down")
+                                await InboxRepo(conn, self.platform).release(row.id, error="shutting down")
                             continue
                         await self._process(row)
 
@@ -215,12 +216,12 @@ class LineAdapter:
             log.exception("LINE event %s failed (attempt %d)", row.event_id, row.attempts)
             async with self.app.db.transaction() as conn:
                 if row.attempts >= MAX_ATTEMPTS:
-                    await LineInboxRepo(conn).finish(row.id, self.app.clock.now(), status="failed", error=repr(exc))
+                    await InboxRepo(conn, self.platform).finish(row.id, self.app.clock.now(), status="failed", error=repr(exc))
                 else:
-                    await LineInboxRepo(conn).release(row.id, error=repr(exc))
+                    await InboxRepo(conn, self.platform).release(row.id, error=repr(exc))
             return
         async with self.app.db.transaction() as conn:
-            await LineInboxRepo(conn).finish(row.id, self.app.clock.now())
+            await InboxRepo(conn, self.platform).finish(row.id, self.app.clock.now())
 
     async def _enrich(self, event: Event) -> Event:
         """Display name and language from the LINE profile, the group's name (both cached)."""
@@ -249,13 +250,13 @@ class LineAdapter:
         count = await self.api.member_count(platform_chat_id)
         if count is not None:
             async with self.app.db.transaction() as conn:
-                await LineStatsRepo(conn).set_group_size(platform_chat_id, count, self.app.clock.now())
+                await DeliveryStatsRepo(conn, self.platform).set_group_size(platform_chat_id, count, self.app.clock.now())
 
     async def _housekeeping(self) -> None:
         try:
             removed = await self.media.prune()
             async with self.app.db.transaction() as conn:
-                removed += await LineInboxRepo(conn).prune(self.app.clock.now() - KEEP_INBOX)
+                removed += await InboxRepo(conn, self.platform).prune(self.app.clock.now() - KEEP_INBOX)
             if removed:
                 log.info("LINE housekeeping removed %d expired rows", removed)
         except Exception:
@@ -322,7 +323,7 @@ class LineAdapter:
     async def _count_reply(self, platform_chat_id: str, network_id: int | None) -> None:
         try:
             async with self.app.db.transaction() as conn:
-                await LineStatsRepo(conn).count(platform_chat_id, now=self.app.clock.now(), network_id=network_id,
+                await DeliveryStatsRepo(conn, self.platform).count(platform_chat_id, now=self.app.clock.now(), network_id=network_id,
                                                 replies=1)
         except Exception:
             log.exception("could not count a LINE reply")

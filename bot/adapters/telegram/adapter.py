@@ -40,7 +40,7 @@ from bot.router import Where
 from bot.web import WebServer
 from storage.repo import serialise_on
 from storage.runtime import EventLogRepo
-from storage.telegram import TelegramMessageRepo
+from storage.sent_messages import SentMessageRepo
 
 log = logging.getLogger(__name__)
 
@@ -271,7 +271,7 @@ class TelegramAdapter:
             await serialise_on(conn, f"telegram-migrate|{old_chat_id}")
             if not await EventLogRepo(conn).claim(self.platform, event_id, self.app.clock.now()):
                 return
-            await TelegramMessageRepo(conn).migrate_chat(self.platform, old_chat_id, new_chat_id)
+            await SentMessageRepo(conn).migrate_chat(self.platform, old_chat_id, new_chat_id)
         log.info("telegram group %s is now supergroup %s", old_chat_id, new_chat_id)
 
     async def _download_photo(self, event: Event) -> None:
