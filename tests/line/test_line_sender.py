@@ -118,7 +118,7 @@ async def test_group_pushes_count_every_member_as_a_recipient(app: App, sender: 
         repo = DeliveryStatsRepo(conn, "line")
         [stats] = await repo.month(app.clock.now().strftime("%Y-%m"), network_id=network.id)
         estimate = await repo.estimate(network.id)
-        both = await repo.estimate(network.id, platform="line", members_privately=True)
+        both = await repo.estimate(network.id, members_privately=True)
     assert (stats.pushes, stats.recipients) == (2, 8)
     assert (estimate.pushes, estimate.messages) == (1, 4)
     assert (both.pushes, both.messages) == (2, 5)
