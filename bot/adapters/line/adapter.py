@@ -167,7 +167,8 @@ class LineAdapter:
         count = await self.api.member_count(platform_chat_id)
         if count is not None:
             async with self.app.db.transaction() as conn:
-                await DeliveryStatsRepo(conn, self.platform).set_group_size(platform_chat_id, count, self.app.clock.now())
+                await DeliveryStatsRepo(conn, self.platform).set_group_size(platform_chat_id, count,
+                                                                            self.app.clock.now())
 
     # ------------------------------------------------------------ answering
 
@@ -230,7 +231,7 @@ class LineAdapter:
     async def _count_reply(self, platform_chat_id: str, network_id: int | None) -> None:
         try:
             async with self.app.db.transaction() as conn:
-                await DeliveryStatsRepo(conn, self.platform).count(platform_chat_id, now=self.app.clock.now(), network_id=network_id,
-                                                replies=1)
+                await DeliveryStatsRepo(conn, self.platform).count(platform_chat_id, now=self.app.clock.now(),
+                                                                   network_id=network_id, replies=1)
         except Exception:
             log.exception("could not count a LINE reply")

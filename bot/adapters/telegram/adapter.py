@@ -4,6 +4,10 @@ layer and its long-polling Updater), our own pipeline for everything else.
 * Long polling by default; a webhook when ``TELEGRAM_WEBHOOK_URL`` is set, served by
   the shared web server at ``/webhooks/telegram`` and verified on every request with
   the secret token (constant-time compare; anything else gets 403 and changes nothing).
+  A webhook update is stored in the durable inbox (:mod:`bot.inbox`) and acknowledged
+  at once, then handled by the inbox worker; a body that is not an Update is answered
+  200 too (Telegram would only redeliver it) and kept in the inbox as ``failed``.
+  Only when the inbox cannot be written does Telegram get a 500 (and redeliver).
 * Each update becomes a neutral event (``event_id`` = update id, so redeliveries are
   dropped by the app). Every button press is answered, duplicates and failures too.
 * Replies are rendered natively (:mod:`bot.adapters.telegram.render`); replies and pushes
@@ -14,10 +18,13 @@ layer and its long-polling Updater), our own pipeline for everything else.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
+import json
 import logging
 import re
 import secrets
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -34,10 +41,12 @@ from bot.adapters.telegram.send import TelegramSender
 from bot.answer import answer
 from bot.app import App, Outcome
 from bot.i18n import Translator
+from bot.inbox import InboxWorker
 from bot.model import Event, EventKind
 from bot.ratelimit import Pacer, RateProfile
 from bot.router import Where
 from bot.web import WebServer
+from storage.inbox import InboxRow
 from storage.repo import serialise_on
 from storage.runtime import EventLogRepo
 from storage.sent_messages import SentMessageRepo
@@ -53,6 +62,7 @@ MAX_COMMANDS = 100
 MAX_IN_FLIGHT = 64
 POLL_TIMEOUT = 10
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
+STOP_GRACE = 8.0
 
 
 def api_urls(base: str) -> tuple[str, str]:
@@ -101,7 +111,7 @@ class TelegramAdapter:
         self._consumer: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-        self._ready = asyncio.Event()
+        self.inbox = InboxWorker(app, self.platform, self._process_stored)
         if self.webhook_url:
             web_server.add_route("POST", WEBHOOK_PATH, self._webhook)
 
@@ -127,7 +137,7 @@ class TelegramAdapter:
                                                       error_callback=self._polling_error)
             self._consumer = asyncio.create_task(self._consume(queue), name="telegram-updates")
             log.info("telegram: long polling as @%s", self.bot.username)
-        self._ready.set()
+        self.inbox.start()  # in polling mode too: updates a webhook stored before a restart
 
     async def _initialize(self) -> None:
         """getMe, retried while the API is unreachable (a wrong token fails at once)."""
@@ -146,6 +156,7 @@ class TelegramAdapter:
                 delay = min(30.0, delay * 2)
 
     async def stop(self) -> None:
+        await self.inbox.stop(STOP_GRACE)
         if self._updater is not None and self._updater.running:
             await self._updater.stop()
         if self._consumer is not None:
@@ -210,21 +221,26 @@ class TelegramAdapter:
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             log.warning("telegram webhook: request without the right secret token from %s", request.remote)
             return web.Response(status=403, text="forbidden")
-        await self._ready.wait()
+        body = await request.read()
+        data, problem = parse_update(body)
         try:
-            data = await request.json()
-            update = Update.de_json(data, self.bot)
-        except Exception:  # malformed JSON or not an Update
-            log.warning("telegram webhook: a body that is not an Update was ignored")
-            return web.Response(status=400, text="bad update")
-        if update is None:
-            return web.Response(status=400, text="bad update")
-        # Stored before acknowledged; the answers go out after we said 200.
-        finish = await self.process(update)
-        self._spawn(finish())
-        if not finish.handled:  # e.g. the database is down: let Telegram deliver it again
-            return web.Response(status=500, text="not handled")
+            if problem is not None:
+                log.warning("telegram webhook: a body that is not an Update was dead-lettered (%s)", problem)
+                await self.inbox.dead_letter(dead_letter_id(data, body), "", data, error=problem)
+            else:
+                await self.inbox.store([(str(data["update_id"]), update_chat(data), data)])
+        except Exception:  # the database is down: let Telegram deliver it again
+            log.exception("telegram webhook: the update could not be stored")
+            return web.Response(status=500, text="not stored")
         return web.Response(status=200)
+
+    async def _process_stored(self, row: InboxRow) -> None:
+        """Handle and answer one update from the inbox; raising makes the worker retry it."""
+        update = Update.de_json(row.body, self.bot)
+        finish = await self.process(update)
+        await finish()
+        if not finish.handled:
+            raise RuntimeError(f"telegram update {update.update_id} was not handled")
 
     async def process(self, update: Update):  # type: ignore[no-untyped-def]
         """Handle an update (everything stored); returns the coroutine function that
@@ -285,3 +301,41 @@ class TelegramAdapter:
             event.photo = bytes(await file.download_as_bytearray())
         except TelegramError as exc:
             log.warning("downloading photo %s failed: %s", file_id, exc)
+
+
+def parse_update(body: bytes) -> tuple[dict[str, Any], str | None]:
+    """The update's JSON object, and why it is not an Update (None when it is one)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {"body": body[:10_000].decode("utf-8", "replace")}, "not JSON"
+    if not isinstance(data, dict):
+        return {"body": data}, "not a JSON object"
+    if not isinstance(data.get("update_id"), int) or isinstance(data["update_id"], bool):
+        return data, "no update_id"
+    try:
+        Update.de_json(data, None)
+    except Exception as exc:  # noqa: BLE001 - whatever PTB rejects is not an Update
+        return data, f"not an Update: {type(exc).__name__}: {exc}"[:500]
+    return data, None
+
+
+def update_chat(data: dict[str, Any]) -> str:
+    """The chat an update belongs to (its events run in order), or its sender for chat-less updates."""
+    for value in data.values():
+        if isinstance(value, dict):
+            chat = value.get("chat") or (value.get("message") or {}).get("chat")
+            if isinstance(chat, dict) and "id" in chat:
+                return str(chat["id"])
+            sender = value.get("from")
+            if isinstance(sender, dict) and "id" in sender:
+                return str(sender["id"])
+    return ""
+
+
+def dead_letter_id(data: dict[str, Any], body: bytes) -> str:
+    """The update id when there is one, else a digest of the body (the same body is kept once)."""
+    update_id = data.get("update_id")
+    if isinstance(update_id, int) and not isinstance(update_id, bool):
+        return str(update_id)
+    return "body:" + hashlib.sha256(body).hexdigest()[:40]
