@@ -437,3 +437,30 @@ async def test_an_update_that_fails_is_retried_then_kept_as_failed(sqlite_url: s
             await asyncio.sleep(0.05)
         assert row.status == "failed" and row.attempts == MAX_ATTEMPTS == calls
         assert "not handled" in row.error
+
+
+async def test_polling_confirms_an_update_only_after_the_inbox_has_it(sqlite_url: str) -> None:
+    async with in_process(sqlite_url) as bot:
+        real = bot.adapter.inbox.store
+        failures = 0
+
+        async def flaky(events):  # type: ignore[no-untyped-def]
+            nonlocal failures
+            if not failures:
+                failures += 1
+                raise ConnectionError("database unreachable")
+            return await real(events)
+
+        bot.adapter.inbox.store = flaky  # type: ignore[method-assign]
+        update_id = bot.fake.user_sends_text(BOB, BOB, "/start")
+        await said(bot.fake, BOB, "EduNet")  # not lost: the batch that could not be stored came again
+        assert failures == 1
+        for _ in range(100):  # marked done right after the answer went out
+            [row] = [r for r in await inbox_rows(bot) if r.event_id == str(update_id)]
+            if row.status != "processing":
+                break
+            await asyncio.sleep(0.05)
+        assert row.status == "done" and row.attempts == 1
+        offsets = [c.params.get("offset") for c in bot.fake.calls if c.method.lower() == "getupdates"]
+        # The call after the failed store asked from the same offset: nothing was confirmed in between.
+        assert len(offsets) >= 2 and offsets[1] == offsets[0], offsets
