@@ -49,8 +49,8 @@ def check_public_url(url: str, *, allow_http: bool) -> str:
     if url.startswith("http://"):
         if allow_http:
             return url
-        raise PublicURLError(f"EDUNET_PUBLIC_URL must be an https:// URL (LINE only fetches images over HTTPS); "
-                             f"got {url!r}. For local development set EDUNET_ALLOW_HTTP_PUBLIC_URL=1.")
+        raise PublicURLError(f"EDUNET_PUBLIC_URL must be an https:// URL (chat platforms fetch images only over "
+                             f"HTTPS); got {url!r}. For local development set EDUNET_ALLOW_HTTP_PUBLIC_URL=1.")
     raise PublicURLError(f"EDUNET_PUBLIC_URL must start with https://; got {url!r}")
 
 
