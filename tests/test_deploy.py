@@ -22,6 +22,7 @@ import yaml
 from aiohttp import web
 from pydantic import AliasChoices
 
+from bot.adapters import discover
 from bot.config import Settings
 from bot.web import WebServer
 from edunet.backup import BackupSettings, backup_dir
@@ -41,6 +42,9 @@ def setting_names() -> set[str]:
         for name, field in model.model_fields.items():
             alias = field.validation_alias
             names.add(str(alias.choices[0]) if isinstance(alias, AliasChoices) else f"EDUNET_{name.upper()}")
+    for spec in discover():  # each platform's own settings, under its env prefix (LINE_, TELEGRAM_)
+        prefix = str(spec.settings_model.model_config.get("env_prefix", ""))
+        names |= {f"{prefix}{name}".upper() for name in spec.settings_model.model_fields}
     return names
 
 

@@ -196,9 +196,11 @@ async def test_two_dispatcher_processes_on_one_database_never_double_send(db_url
         for chat in chats:
             for n in range(3):
                 await enqueue(first, network, chat, f"b:{chat}:{n}", Text(f"{chat}/{n}"))
-        sender = FakeSender(latency=0.001)  # one platform, two processes talking to it
-        d1 = OutboxDispatcher(first, {"telegram": sender}, batch_size=25, idle_poll_seconds=0.05)
-        d2 = OutboxDispatcher(second, {"telegram": sender}, batch_size=25, idle_poll_seconds=0.05)
+        sender = FakeSender(latency=0.005)  # one platform, two processes talking to it
+        # Neither may hold more than a sixth of the rows at once, so the other always finds work,
+        # however the (loaded) machine schedules them.
+        d1 = OutboxDispatcher(first, {"telegram": sender}, batch_size=25, max_in_flight=30, idle_poll_seconds=0.05)
+        d2 = OutboxDispatcher(second, {"telegram": sender}, batch_size=25, max_in_flight=30, idle_poll_seconds=0.05)
         runs = [asyncio.create_task(d.run()) for d in (d1, d2)]
         for _ in range(400):
             if len(sender.sent) >= 180:

@@ -208,5 +208,5 @@ async def test_display_names_and_group_titles_from_the_platform_are_cleaned(bot:
     async with bot.app.db.transaction() as conn:
         from storage.membership import ChatRepo
 
-        chat = await ChatRepo(conn).by_platform_id(platform.value, "group-teachers")
+        chat = await ChatRepo(conn).by_platform_id(platform, "group-teachers")
     assert chat is not None and chat.title == "ครูม.1"
