@@ -3,13 +3,14 @@ layer), our own pipeline for everything else.
 
 * Long polling by default: each batch from ``getUpdates`` is stored in the durable inbox
   (:mod:`bot.inbox`) before the next call confirms it, so a crash at any point loses no
-  update (one not stored is fetched again). A webhook when ``TELEGRAM_WEBHOOK_URL`` is set, served by
-  the shared web server at ``/webhooks/telegram`` and verified on every request with
-  the secret token (constant-time compare; anything else gets 403 and changes nothing).
-  A webhook update is stored in the inbox and acknowledged at once; the inbox worker
-  handles stored updates in either mode; a body that is not an Update is answered
-  200 too (Telegram would only redeliver it) and kept in the inbox as ``failed``.
-  Only when the inbox cannot be written does Telegram get a 500 (and redeliver).
+  update (one not stored is fetched again).
+* A webhook when ``TELEGRAM_WEBHOOK_URL`` is set, served by the shared web server at
+  ``/webhooks/telegram`` and verified on every request with the secret token
+  (constant-time compare; anything else gets 403 and changes nothing). An update is
+  stored in the inbox and acknowledged at once; a body that is not an Update is answered
+  200 too (Telegram would only redeliver it) and kept in the inbox as ``failed``. Only
+  when the inbox cannot be written does Telegram get a 500 (and redeliver).
+* In either mode the inbox worker handles the stored updates, in order per chat.
 * Each update becomes a neutral event (``event_id`` = update id, so redeliveries are
   dropped by the app). Every button press is answered, duplicates and failures too.
 * Replies are rendered natively (:mod:`bot.adapters.telegram.render`); replies and pushes
