@@ -103,11 +103,11 @@ async def seed_plan(db: Database, *, tasks: int, meetings_count: int, responses:
             await conn.execute(plan_tasks.insert(), rows)
         if meetings_count:
             await conn.execute(meetings.insert(), [
-                {"network_id": NETWORK, "title": "ประชุมเครือข่าย", "duration_minutes": 90, "place": "", "agenda": "",
+                {"network_id": NETWORK, "number": number, "title": "ประชุมเครือข่าย", "duration_minutes": 90, "place": "", "agenda": "",
                  "target_chat_ids": [], "status": rng.choice(("scheduled", "scheduled", "cancelled")), "version": 1,
                  "created_by": 1, "created_at": REFERENCE_NOW, "updated_at": REFERENCE_NOW,
                  "starts_at": REFERENCE_NOW - timedelta(days=rng.randint(-60, 3 * 365), hours=rng.randint(0, 23))}
-                for _ in range(meetings_count)])
+                for number in range(1, meetings_count + 1)])
         survey = await SurveyRepo(conn).create(
             NETWORK, kind="survey", title="ความพึงพอใจต่อเครือข่าย", anonymous=True, roles=[], organisations=[],
             chats=[], chat_id=None, created_by=1, closes_at=None, now=REFERENCE_NOW,

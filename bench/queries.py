@@ -66,30 +66,31 @@ class Seed:
 
     def activity_rows(self) -> Any:
         rng = self.rng
-        for _ in range(self.activities):
+        # A running number is unique within each network too (the counters are not needed to read).
+        for number in range(1, self.activities + 1):
             network = rng.randint(1, self.networks)
             category, aim = rng.choice(CATEGORIES)
             day = REFERENCE_DAY - timedelta(days=rng.randint(0, 5 * 365))
             created = datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(hours=rng.randint(8, 40))
-            yield (network, self.org(network), self.member(network), f"กิจกรรม {rng.randint(1, 10**6)}", category,
+            yield (network, number, self.org(network), self.member(network), f"กิจกรรม {rng.randint(1, 10**6)}", category,
                    aim, day, rng.randint(5, 120), rng.choice((60, 90, 120, 180, 360, None)), None, False, created)
 
     def need_rows(self) -> Any:
         rng = self.rng
-        for _ in range(self.needs):
+        for number in range(1, self.needs + 1):
             network = rng.randint(1, self.networks)
             kind = rng.choice(TYPES)
             created = REFERENCE_NOW - timedelta(days=rng.randint(0, 3 * 365), minutes=rng.randint(0, 1440))
             needed_by = created.date() + timedelta(days=rng.randint(7, 120))
             status = "open" if rng.random() < 0.15 else "fulfilled"
             target = rng.choice((5_000, 20_000, 100_000)) if kind == "funding" else rng.randint(1, 200)
-            yield (network, self.org(network), self.member(network), kind, f"ความต้องการ {rng.randint(1, 10**6)}",
+            yield (network, number, self.org(network), self.member(network), kind, f"ความต้องการ {rng.randint(1, 10**6)}",
                    target * 100, UNITS[kind], needed_by, status, created, created if status == "fulfilled" else None)
 
     def pledge_rows(self, needs: list[tuple[int, int, str]]) -> Any:
         """``needs``: (id, network, type) of every need."""
         rng = self.rng
-        for _ in range(self.pledges):
+        for number in range(1, self.pledges + 1):
             if needs and rng.random() < 0.8:
                 need_id, network, kind = rng.choice(needs)
             else:
@@ -99,16 +100,16 @@ class Seed:
             status = "delivered" if roll < 0.6 else "pledged" if roll < 0.9 else "cancelled"
             delivered = created + timedelta(days=rng.randint(1, 30)) if status == "delivered" else None
             amount = rng.choice((500, 1_000, 5_000)) if kind == "funding" else rng.randint(1, 20)
-            yield (network, need_id, self.member(network), kind, rng.choice(SECTORS), amount * 100, UNITS[kind],
+            yield (network, number, need_id, self.member(network), kind, rng.choice(SECTORS), amount * 100, UNITS[kind],
                    created.date() + timedelta(days=rng.randint(1, 60)), None, status, created, delivered, None, None,
                    False, created + timedelta(days=2) if status == "cancelled" else None, None)
 
 
-ACTIVITY_COLUMNS = ["network_id", "organisation_id", "author_id", "title", "category", "aim", "activity_date",
+ACTIVITY_COLUMNS = ["network_id", "number", "organisation_id", "author_id", "title", "category", "aim", "activity_date",
                     "participants", "minutes", "notes", "has_photo", "created_at"]
-NEED_COLUMNS = ["network_id", "organisation_id", "posted_by", "resource_type", "description", "target_x100", "unit",
+NEED_COLUMNS = ["network_id", "number", "organisation_id", "posted_by", "resource_type", "description", "target_x100", "unit",
                 "needed_by", "status", "created_at", "fulfilled_at"]
-PLEDGE_COLUMNS = ["network_id", "need_id", "pledger_id", "resource_type", "source_sector", "amount_x100", "unit",
+PLEDGE_COLUMNS = ["network_id", "number", "need_id", "pledger_id", "resource_type", "source_sector", "amount_x100", "unit",
                   "expected_date", "note", "status", "created_at", "delivered_at", "delivered_by", "delivery_note",
                   "has_photo", "cancelled_at", "cancelled_by"]
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.flows import DISCARD, RESUME, offer_resume, resume
 from bot.context import FLOW_BUTTON, Context, MemberContext, TaskContext
 from bot.i18n import Translator, normalise_language
 from bot.model import ChatKind, Event, EventKind, Reply, Text
@@ -215,14 +216,17 @@ class App:
         if parsed is not None:
             route, args = parsed
             event.command, event.args = route.name, args
-            if in_flow and route.name != "cancel":
-                await ctx.end_flow()  # a new command leaves the unfinished flow
+            draft = ctx.flow
             refusal = self.router.refusal(route.rule, ctx)
             if refusal:
                 await ctx.reply(refusal)
-                return
-            assert not route.rule.member or isinstance(ctx, MemberContext)
-            await route.handler(ctx)
+            else:
+                assert not route.rule.member or isinstance(ctx, MemberContext)
+                await route.handler(ctx)
+            # A command in the middle of a flow answers and keeps the draft (unless it ended or
+            # replaced the flow itself).
+            if draft is not None and ctx.flow is draft:
+                await offer_resume(ctx)
             return
         if ctx.flow is not None:
             await self._run_flow(ctx, text)
@@ -258,7 +262,14 @@ class App:
             if ctx.flow is None or ctx.flow.flow != payload.arg(0):
                 await ctx.say(ctx.t("This button has expired. Please start again."))
                 return
-            await self._run_flow(ctx, "|".join(payload.args[1:]))
+            value = "|".join(payload.args[1:])
+            if value == DISCARD:
+                await ctx.end_flow()
+                await ctx.reply(ctx.t("Cancelled. Nothing was saved."))
+            elif value == RESUME:
+                await resume(ctx)
+            else:
+                await self._run_flow(ctx, value)
             return
         route = self.router.buttons.get(payload.action)
         if route is None:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.model import Reply
+from bot.model import Reply, Text
 
 if TYPE_CHECKING:
     from bot.context import Context
@@ -78,3 +78,28 @@ async def begin(ctx: Context, name: str, step: str, data: Data | None = None, *,
         await advance(steps, ctx, steps[step], answer.strip())
     else:
         await steps[step].ask(ctx)
+
+
+# The values of the two buttons offered when a command interrupts a flow (never a step's answer).
+RESUME, DISCARD = "~resume", "~discard"
+
+
+async def offer_resume(ctx: Context) -> None:
+    """After a command answered in the middle of a flow: the draft is kept until it expires;
+    offer to go on with it or to drop it."""
+    assert ctx.flow is not None
+    until = ctx.t.datetime(ctx.local(ctx.flow.expires_at))
+    await ctx.reply(Text(ctx.t("Your unfinished draft is kept until {time}. Continue it?", time=until),
+                         buttons=[[ctx.flow_button(ctx.t("Continue"), RESUME),
+                                   ctx.flow_button(ctx.t("Cancel"), DISCARD)]]))
+
+
+async def resume(ctx: Context) -> None:
+    """Ask the flow's current question again (a flow without steps waits for its answer)."""
+    assert ctx.flow is not None
+    steps = ctx.app.router.flows[ctx.flow.flow].steps
+    step = steps.get(ctx.flow.step) if steps is not None else None
+    if step is None:
+        await ctx.reply(ctx.t("Let's go on: please send your answer to my last question."))
+        return
+    await step.ask(ctx)

@@ -16,7 +16,7 @@ from bot.router import Router, Where
 from handlers._common.groups import chat_name, group_picker, linked_groups, short, toggle
 from storage.deliveries import ChatDeliveries, DeliveryRepo
 from storage.meetings import Announcement, AnnouncementRepo
-from storage.membership import Chat, Member, MemberRepo, OrganisationRepo
+from storage.membership import Chat, ChatRepo, Member, MemberRepo, OrganisationRepo
 
 ORDER = 40
 router = Router()
@@ -83,7 +83,9 @@ async def announce(ctx: MemberContext) -> None:
         if rest and number is None:  # not a number, or beyond any announcement's
             await ctx.reply(ctx.t("No sent announcement found. Usage: /announce report [number]"))
             return
-        await report(ctx, number)
+        repo = ctx.repo(AnnouncementRepo)
+        await report(ctx, await repo.by_number(ctx.network.id, number) if number is not None
+                     else await repo.latest_sent(ctx.network.id))
         return
     await begin(ctx, "announce", "text", answer=args)
 
@@ -283,7 +285,7 @@ async def send(ctx: MemberContext, ann: Announcement) -> None:
             unreachable += 1
     await ctx.audit("send", "announcement", ann.id, audience=ann.audience, queued=queued, unreachable=unreachable)
     await ctx.end_flow()
-    text = ctx.t("Announcement #{id} is on its way to {n} chat(s).", id=ann.id, n=queued)
+    text = ctx.t("Announcement #{id} is on its way to {n} chat(s).", id=ann.number, n=queued)
     if unreachable:
         text += "\n" + ctx.t("{n} member(s) cannot be reached privately (they have not added the bot).",
                              n=unreachable)
@@ -332,17 +334,14 @@ def totals(rows: list[ChatDeliveries]) -> tuple[int, int, int]:
     return (sum(r.sent for r in rows), sum(r.pending for r in rows), sum(r.dead for r in rows))
 
 
-async def report(ctx: MemberContext, announcement_id: int | None) -> None:
-    repo = ctx.repo(AnnouncementRepo)
-    ann = (await repo.get(ctx.network.id, announcement_id) if announcement_id is not None
-           else await repo.latest_sent(ctx.network.id))
+async def report(ctx: MemberContext, ann: Announcement | None) -> None:
     if ann is None or ann.status != "sent":
         await ctx.reply(ctx.t("No sent announcement found. Usage: /announce report [number]"))
         return
     rows = await ctx.repo(DeliveryRepo).by_chat(ctx.network.id, key_prefix=f"announce:{ann.id}:")
     t = ctx.t
     sent, pending, dead = totals(rows)
-    lines = [t("Delivery report for announcement #{id} ({when}):", id=ann.id,
+    lines = [t("Delivery report for announcement #{id} ({when}):", id=ann.number,
                when=t.datetime(ctx.local(ann.sent_at or ann.created_at))),
              t("Sent {sent} · Pending {pending} · Failed {failed}", sent=sent, pending=pending, failed=dead)]
     lines += [delivery_line(t, r, ctx.platform_label(r.platform)) for r in rows if r.kind == "group"]
@@ -356,7 +355,7 @@ async def report(ctx: MemberContext, announcement_id: int | None) -> None:
 
 @router.button("annrep", roles=COORDINATOR)
 async def report_button(ctx: MemberContext) -> None:
-    await report(ctx, ctx.payload.int_arg(0))
+    await report(ctx, await ctx.repo(AnnouncementRepo).get(ctx.network.id, ctx.payload.int_arg(0)))
 
 
 @router.command("deliveries", "การส่ง", roles=COORDINATOR,
@@ -374,16 +373,22 @@ async def deliveries(ctx: MemberContext) -> None:
     counts = await repo.status_counts(ctx.network.id)
     lines = [t("Deliveries: {pending} pending, {dead} failed (dead letters), {sent} sent in total.",
                pending=counts.get("pending", 0), dead=counts.get("dead", 0), sent=counts.get("sent", 0))]
+
+    def group_line(chat: Chat, pending: int, dead: int, sent: int) -> str:
+        line = t("• {chat}: pending {pending} · failed {dead} · sent this week {sent}",
+                 chat=chat_name(t, chat, ctx.platform_label(chat.platform)), pending=pending, dead=dead, sent=sent)
+        return line + " " + t("(the bot cannot reach this group)") if not chat.active else line
+
     for row in rows:
         if row.kind != "group":
             continue
         week = recent.get(row.chat_id)
-        line = t("• {chat}: pending {pending} · failed {dead} · sent this week {sent}",
-                 chat=chat_name(t, _as_chat(row), ctx.platform_label(row.platform)),
-                 pending=row.pending, dead=row.dead, sent=week.sent if week else 0)
-        if not row.active:
-            line += " " + t("(the bot cannot reach this group)")
-        lines.append(line)
+        lines.append(group_line(_as_chat(row), row.pending, row.dead, week.sent if week else 0))
+    # Linked groups that have had nothing to deliver yet are listed too: one that removed the bot shows it.
+    listed = {row.chat_id for row in rows}
+    for chat in await ctx.repo(ChatRepo).linked_groups(ctx.network.id, active_only=False):
+        if chat.id not in listed:
+            lines.append(group_line(chat, 0, 0, 0))
     private = [r for r in rows if r.kind != "group"]
     if private:
         p_sent, p_pending, p_dead = totals(private)

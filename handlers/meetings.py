@@ -17,6 +17,7 @@ from bot.roles import Role
 from bot.router import Router
 from bot.summary import Period, SummarySection
 from handlers._common.buttons import load_or_expire
+from handlers._common.formatting import example_date
 from handlers._common.groups import duration_text, group_picker, linked_groups, short, toggle
 from storage.deliveries import TaskOutcomeRepo
 from storage.meetings import Meeting, MeetingRepo
@@ -44,15 +45,16 @@ def reminder_offsets(network: Network | None) -> list[int]:
     return offsets
 
 
-def date_error(t: Translator, code: str) -> str:
+def date_error(ctx: BaseContext, code: str) -> str:
+    t, example = ctx.t, example_date(ctx, 4, "14:00")
     messages = {
-        "missing_time": t("Please add a time too, e.g. 25/11/2569 14:00."),
+        "missing_time": t("Please add a time too, e.g. {example}.", example=example),
         "impossible": t("That date or time does not exist. Please check it."),
         "ambiguous_year": t("Please write the year in full, e.g. 2569 or 2026."),
         "year_out_of_range": t("That year is out of range. Please check it."),
     }
-    return messages.get(code, t("I could not read that date and time. Examples: 25/11/2569 14:00, "
-                                "พรุ่งนี้ 9 น., 2026-11-25 14:00."))
+    return messages.get(code, t("I could not read that date and time. Examples: {example}, พรุ่งนี้ 9 น.",
+                                example=example))
 
 
 DURATION_RE = re.compile(r"^(?P<n>\d+(?:[.,]\d+)?)\s*(?P<unit>h|hr|hrs|hour|hours|ชม\.?|ชั่วโมง|"
@@ -97,21 +99,24 @@ def meeting_card(t: Translator, meeting: Meeting, counts: dict[str, int], tz: An
 
 
 def ics_file(meeting: Meeting, now: datetime, network_name: str) -> bytes:
-    """An iCalendar (RFC 5545) file for the meeting; SEQUENCE follows reschedules."""
+    """An iCalendar (RFC 5545) file for the meeting; SEQUENCE follows reschedules. A cancelled
+    meeting's file is a cancellation (RFC 5546 METHOD:CANCEL): opening it removes the event."""
     from icalendar import Calendar, Event
 
     calendar = Calendar()
     calendar.add("prodid", "-//EduNet//meetings//TH")
     calendar.add("version", "2.0")
-    calendar.add("method", "PUBLISH")
+    cancelled = meeting.status == "cancelled"
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
     event = Event()
     event.add("uid", f"meeting-{meeting.id}-n{meeting.network_id}@edunet")
     event.add("dtstamp", now)
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting.starts_at + timedelta(minutes=meeting.duration_minutes))
     event.add("summary", meeting.title)
-    event.add("sequence", meeting.version - 1)
-    event.add("status", "CANCELLED" if meeting.status == "cancelled" else "CONFIRMED")
+    # The cancellation must outrank the last published version of the event.
+    event.add("sequence", meeting.version if cancelled else meeting.version - 1)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     if meeting.place:
         event.add("location", meeting.place)
         if re.match(r"^https?://", meeting.place):
@@ -190,14 +195,15 @@ async def read_title(ctx: MemberContext, value: str) -> Data | Retry:
 
 
 async def ask_when(ctx: MemberContext) -> None:
-    await ctx.reply(ctx.t("When is it? Send the date and time, e.g. 25/11/2569 14:00 or พรุ่งนี้ 9 น."))
+    await ctx.reply(ctx.t("When is it? Send the date and time, e.g. {example} or พรุ่งนี้ 9 น.",
+                          example=example_date(ctx, 4, "14:00")))
 
 
 async def read_when(ctx: MemberContext, value: str) -> Data | Retry:
     try:
         starts = ctx.to_utc(parse_datetime(value, ctx.today))
     except DateInputError as exc:
-        return Retry(date_error(ctx.t, exc.code))
+        return Retry(date_error(ctx, exc.code))
     if starts <= ctx.now:
         return Retry(ctx.t("That time has already passed. Please send a future date and time."))
     return {"starts": starts.isoformat()}
@@ -310,7 +316,7 @@ async def read_targets(ctx: MemberContext, value: str) -> Retry | None:
 def draft_meeting(ctx: Context) -> Meeting:
     assert ctx.flow is not None and ctx.network is not None
     d = ctx.flow.data
-    return Meeting(id=0, network_id=ctx.network.id, title=d["title"], starts_at=datetime.fromisoformat(d["starts"]),
+    return Meeting(id=0, network_id=ctx.network.id, number=0, title=d["title"], starts_at=datetime.fromisoformat(d["starts"]),
                    duration_minutes=int(d["duration"]), place=d["place"], agenda=d.get("agenda", ""),
                    target_chat_ids=[int(c) for c in d.get("targets", [])], status="scheduled", version=1,
                    created_by=None)
@@ -369,7 +375,7 @@ async def create_meeting(ctx: MemberContext) -> None:
                                      key=f"meeting:{meeting.id}:card:chat:{chat.id}")
     kept = await schedule_reminders(ctx, meeting)
     await ctx.reply(ctx.t("Meeting #{id} created and sent to {count} group(s). Reminders: {reminders}.",
-                          id=meeting.id, count=len(meeting.target_chat_ids), reminders=reminders_text(ctx.t, kept)))
+                          id=meeting.number, count=len(meeting.target_chat_ids), reminders=reminders_text(ctx.t, kept)))
 
 
 # ------------------------------------------------------------------ RSVP, calendar file, listing
@@ -405,17 +411,18 @@ async def calendar_file(ctx: MemberContext) -> None:
     meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
     if meeting is None:
         return
-    document = Document(filename=f"meeting-{meeting.id}.ics", content=ics_file(meeting, ctx.now, ctx.network.name),
+    document = Document(filename=f"meeting-{meeting.number}.ics", content=ics_file(meeting, ctx.now, ctx.network.name),
                         mime_type="text/calendar", caption=ctx.t("Open this file to add “{title}” to your calendar.",
                                                                  title=meeting.title))
     if ctx.event.is_private:
         await ctx.reply(document)
         return
-    # In a group, send it privately rather than to everyone.
+    # In a group, send it privately rather than to everyone; never into the group itself.
     if await ctx.push_member(ctx.member, [document], key=f"meeting:{meeting.id}:ics:{ctx.event.event_id}"):
         ctx.toast = ctx.t("I sent the calendar file to you in a private chat.")
     else:
-        await ctx.reply(document)
+        ctx.toast = ctx.t("I cannot reach you privately yet. Please open a private chat with me (LINE: add me as a "
+                          "friend; Telegram: press Start), then tap Calendar file again.")
 
 
 @router.command("meetings", "การประชุม", help=N_("Upcoming meetings"))
@@ -428,9 +435,9 @@ async def list_meetings(ctx: MemberContext) -> None:
     buttons = []
     for meeting in upcoming:
         counts = await ctx.repo(MeetingRepo).counts(ctx.network.id, meeting.id)
-        lines.append(ctx.t("#{id} {title} — {when} (going {yes})", id=meeting.id, title=meeting.title,
+        lines.append(ctx.t("#{id} {title} — {when} (going {yes})", id=meeting.number, title=meeting.title,
                            when=ctx.t.datetime(ctx.local(meeting.starts_at)), yes=counts["yes"]))
-        buttons.append([ctx.button(short(f"#{meeting.id} {meeting.title}"), "mtg", meeting.id)])
+        buttons.append([ctx.button(short(f"#{meeting.number} {meeting.title}"), "mtg", meeting.id)])
     await ctx.reply(Text("\n".join(lines), buttons=buttons))
 
 
@@ -464,7 +471,7 @@ async def reschedule_flow(ctx: MemberContext) -> None:
     try:
         starts = ctx.to_utc(parse_datetime(ctx.input.strip(), ctx.today))
     except DateInputError as exc:
-        await ctx.reply(date_error(ctx.t, exc.code))
+        await ctx.reply(date_error(ctx, exc.code))
         return
     if starts <= ctx.now:
         await ctx.reply(ctx.t("That time has already passed. Please send a future date and time."))
@@ -489,7 +496,7 @@ async def reschedule_flow(ctx: MemberContext) -> None:
     told = await tell_everyone(ctx, moved, f"meeting:{moved.id}:v{moved.version}:moved", notice)
     kept = await schedule_reminders(ctx, moved)
     await ctx.reply(ctx.t("Meeting #{id} moved to {when}. {count} chat(s) will be told. Reminders: {reminders}.",
-                          id=moved.id, when=ctx.t.datetime(ctx.local(starts)), count=told,
+                          id=moved.number, when=ctx.t.datetime(ctx.local(starts)), count=told,
                           reminders=reminders_text(ctx.t, kept)))
 
 
@@ -515,7 +522,7 @@ async def cancel_confirmed(ctx: MemberContext) -> None:
     told = await tell_everyone(ctx, meeting, f"meeting:{meeting.id}:cancelled", lambda t: [
         Text(t("❌ Meeting cancelled: {title} ({when})", title=meeting.title,
                when=t.datetime(meeting.starts_at.astimezone(tz))))])
-    await ctx.reply(ctx.t("Meeting #{id} cancelled. {count} chat(s) will be told.", id=meeting.id, count=told))
+    await ctx.reply(ctx.t("Meeting #{id} cancelled. {count} chat(s) will be told.", id=meeting.number, count=told))
 
 
 # ------------------------------------------------------------------ reminders

@@ -26,6 +26,7 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
 MAX_INVITE_USES = 1000
 MAX_INVITE_DAYS = 90
+MAX_NAME = 200  # network and organisation names (their columns' size; the messages say 200)
 
 
 def new_code() -> str:
@@ -120,13 +121,16 @@ async def new_network(ctx: Context) -> None:
         await ctx.start_flow("newnetwork", "name")
         await ctx.reply(ctx.t("What is the network's name?"))
         return
+    if len(name) > MAX_NAME:  # the same check as the step-by-step form's
+        await ctx.reply(ctx.t("Please send a name of 1 to 200 characters."))
+        return
     await create_network(ctx, name)
 
 
 @router.flow("newnetwork", member=False)
 async def new_network_flow(ctx: Context) -> None:
     name = ctx.input.strip().strip('"“”')
-    if not name or len(name) > 200:
+    if not name or len(name) > MAX_NAME:
         await ctx.reply(ctx.t("Please send a name of 1 to 200 characters."))
         return
     await ctx.end_flow()
@@ -416,7 +420,7 @@ async def org(ctx: MemberContext) -> None:
         await ctx.reply(ctx.t("Send /org followed by your organisation's name. Organisations in the network:\n{list}",
                               list=listing))
         return
-    if len(name) > 200:
+    if len(name) > MAX_NAME:
         await ctx.reply(ctx.t("Please send a name of 1 to 200 characters."))
         return
     organisation = await repo.get_or_create(ctx.network.id, name, now=ctx.now)

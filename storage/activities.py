@@ -17,6 +17,8 @@ activities = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("network_id", sa.ForeignKey("networks.id", ondelete="CASCADE"), nullable=False),
+    # What members see and type (#3): per network, never reused (storage.counters).
+    sa.Column("number", sa.Integer, nullable=False),
     sa.Column("organisation_id", sa.ForeignKey("organisations.id", ondelete="SET NULL")),
     sa.Column("author_id", sa.ForeignKey("members.id", ondelete="SET NULL")),
     sa.Column("title", sa.String(200), nullable=False),
@@ -34,6 +36,10 @@ activities = sa.Table(
              "organisation_id", "participants", "minutes"),
     sa.Index("ix_activities_network_org_date", "network_id", "organisation_id", "activity_date"),
     sa.Index("ix_activities_network_author_date", "network_id", "author_id", "activity_date"),
+    sa.Index("uq_activities_network_number", "network_id", "number", unique=True),
+    # Activities are deleted: AUTOINCREMENT keeps SQLite from handing a deleted id (still on old
+    # cards' buttons) to the next activity.
+    sqlite_autoincrement=True,
 )
 
 needs = sa.Table(
@@ -41,6 +47,8 @@ needs = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("network_id", sa.ForeignKey("networks.id", ondelete="CASCADE"), nullable=False),
+    # What members see and type (#3): per network, never reused (storage.counters).
+    sa.Column("number", sa.Integer, nullable=False),
     sa.Column("organisation_id", sa.ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
     sa.Column("posted_by", sa.ForeignKey("members.id", ondelete="SET NULL")),
     sa.Column("resource_type", sa.String(16), nullable=False),
@@ -53,6 +61,7 @@ needs = sa.Table(
     sa.Column("fulfilled_at", UTCDateTime),
     sa.Index("ix_needs_network_status_needed_by", "network_id", "status", "needed_by"),
     sa.Index("ix_needs_network_created", "network_id", "created_at"),
+    sa.Index("uq_needs_network_number", "network_id", "number", unique=True),
 )
 
 pledges = sa.Table(
@@ -60,6 +69,8 @@ pledges = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("network_id", sa.ForeignKey("networks.id", ondelete="CASCADE"), nullable=False),
+    # What members see and type (#3): per network, never reused (storage.counters).
+    sa.Column("number", sa.Integer, nullable=False),
     sa.Column("need_id", sa.ForeignKey("needs.id", ondelete="SET NULL")),
     sa.Column("pledger_id", sa.ForeignKey("members.id", ondelete="SET NULL")),
     sa.Column("resource_type", sa.String(16), nullable=False),
@@ -84,6 +95,7 @@ pledges = sa.Table(
     sa.Index("ix_pledges_need_status", "need_id", "status", "amount_x100"),
     sa.Index("ix_pledges_network_pledger", "network_id", "pledger_id", "created_at"),
     sa.Index("ix_pledges_network_status_expected", "network_id", "status", "expected_date"),
+    sa.Index("uq_pledges_network_number", "network_id", "number", unique=True),
 )
 
 activity_photos = sa.Table(

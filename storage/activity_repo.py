@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.activities import activities, activity_photos
+from storage.counters import next_number
 from storage.tables import members, organisations
 from storage.repo import Repo
 
@@ -19,6 +20,7 @@ SCOPES = ("mine", "org", "network")
 class Activity:
     id: int
     network_id: int
+    number: int
     organisation_id: int | None
     author_id: int | None
     title: str
@@ -43,7 +45,7 @@ class ActivityTotal:
 
 
 def _activity(row: Any) -> Activity:
-    return Activity(id=row.id, network_id=row.network_id, organisation_id=row.organisation_id,
+    return Activity(id=row.id, network_id=row.network_id, number=row.number, organisation_id=row.organisation_id,
                     author_id=row.author_id, title=row.title, category=row.category, aim=row.aim,
                     activity_date=row.activity_date, participants=row.participants, minutes=row.minutes,
                     notes=row.notes, has_photo=bool(row.has_photo), created_at=row.created_at)
@@ -59,7 +61,8 @@ class ActivityRepo(Repo):
                   notes: str | None, now: datetime) -> Activity:
         result = await self.conn.execute(
             activities.insert().values(
-                network_id=network_id, author_id=author_id, organisation_id=organisation_id, title=title,
+                network_id=network_id, number=await next_number(self.conn, network_id, "activity"),
+                author_id=author_id, organisation_id=organisation_id, title=title,
                 category=category, aim=aim, activity_date=activity_date, participants=participants,
                 minutes=minutes, notes=notes, has_photo=False, created_at=now,
             ).returning(*activities.c)

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 import storage.deliveries  # noqa: F401  (outbox lease columns)
+from storage.counters import next_number
 from storage.repo import Repo
 from storage.tables import metadata
 from storage.types import UTCDateTime
@@ -22,6 +23,8 @@ meetings = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("network_id", sa.ForeignKey("networks.id", ondelete="CASCADE"), nullable=False),
+    # What members see (#3): per network, never reused (storage.counters).
+    sa.Column("number", sa.Integer, nullable=False),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("starts_at", UTCDateTime, nullable=False),
     sa.Column("duration_minutes", sa.Integer, nullable=False),
@@ -35,6 +38,7 @@ meetings = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_meetings_network_status_starts", "network_id", "status", "starts_at"),
+    sa.Index("uq_meetings_network_number", "network_id", "number", unique=True),
 )
 
 meeting_rsvps = sa.Table(
@@ -53,6 +57,8 @@ announcements = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("network_id", sa.ForeignKey("networks.id", ondelete="CASCADE"), nullable=False),
+    # What members see (#3): per network, never reused (storage.counters).
+    sa.Column("number", sa.Integer, nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("image", sa.LargeBinary),
     # {"kind": "all" | "role" | "org" | "groups", "values": [...]}
@@ -63,6 +69,7 @@ announcements = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime),
     sa.Index("ix_announcements_network_created", "network_id", "created_at"),
+    sa.Index("uq_announcements_network_number", "network_id", "number", unique=True),
 )
 
 ANSWERS = ("yes", "maybe", "no")
@@ -72,6 +79,7 @@ ANSWERS = ("yes", "maybe", "no")
 class Meeting:
     id: int
     network_id: int
+    number: int
     title: str
     starts_at: datetime
     duration_minutes: int
@@ -87,6 +95,7 @@ class Meeting:
 class Announcement:
     id: int
     network_id: int
+    number: int
     text: str
     image: bytes | None
     audience: dict[str, Any]
@@ -98,14 +107,14 @@ class Announcement:
 
 
 def _meeting(row: Any) -> Meeting:
-    return Meeting(id=row.id, network_id=row.network_id, title=row.title, starts_at=row.starts_at,
+    return Meeting(id=row.id, network_id=row.network_id, number=row.number, title=row.title, starts_at=row.starts_at,
                    duration_minutes=row.duration_minutes, place=row.place, agenda=row.agenda,
                    target_chat_ids=[int(c) for c in row.target_chat_ids], status=row.status, version=row.version,
                    created_by=row.created_by)
 
 
 def _announcement(row: Any) -> Announcement:
-    return Announcement(id=row.id, network_id=row.network_id, text=row.text, image=row.image,
+    return Announcement(id=row.id, network_id=row.network_id, number=row.number, text=row.text, image=row.image,
                         audience=dict(row.audience), status=row.status, recipients=row.recipients,
                         created_by=row.created_by, created_at=row.created_at, sent_at=row.sent_at)
 
@@ -114,7 +123,8 @@ class MeetingRepo(Repo):
     async def create(self, network_id: int, *, title: str, starts_at: datetime, duration_minutes: int, place: str,
                      agenda: str, target_chat_ids: list[int], created_by: int | None, now: datetime) -> Meeting:
         result = await self.conn.execute(
-            meetings.insert().values(network_id=network_id, title=title, starts_at=starts_at,
+            meetings.insert().values(network_id=network_id, number=await next_number(self.conn, network_id, "meeting"),
+                                     title=title, starts_at=starts_at,
                                      duration_minutes=duration_minutes, place=place, agenda=agenda,
                                      target_chat_ids=target_chat_ids, status="scheduled", version=1,
                                      created_by=created_by, created_at=now, updated_at=now)
@@ -201,8 +211,10 @@ class MeetingRepo(Repo):
 class AnnouncementRepo(Repo):
     async def create(self, network_id: int, *, text: str, created_by: int | None, now: datetime) -> Announcement:
         result = await self.conn.execute(
-            announcements.insert().values(network_id=network_id, text=text, image=None, audience={"kind": "all"},
-                                          status="draft", recipients=0, created_by=created_by, created_at=now)
+            announcements.insert().values(network_id=network_id,
+                                          number=await next_number(self.conn, network_id, "announcement"),
+                                          text=text, image=None, audience={"kind": "all"}, status="draft",
+                                          recipients=0, created_by=created_by, created_at=now)
             .returning(*announcements.c))
         return _announcement(result.one())
 
@@ -210,6 +222,13 @@ class AnnouncementRepo(Repo):
         row = (await self.conn.execute(
             sa.select(announcements).where(announcements.c.network_id == network_id,
                                            announcements.c.id == announcement_id))).first()
+        return _announcement(row) if row else None
+
+    async def by_number(self, network_id: int, number: int) -> Announcement | None:
+        """The announcement members know as #``number`` in the network."""
+        row = (await self.conn.execute(
+            sa.select(announcements).where(announcements.c.network_id == network_id,
+                                           announcements.c.number == number))).first()
         return _announcement(row) if row else None
 
     async def latest_sent(self, network_id: int) -> Announcement | None:

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.activities import needs, pledges
+from storage.counters import next_number
 from storage.repo import Repo
 from storage.tables import members, organisations
 
@@ -28,6 +29,7 @@ def from_x100(value: int | None) -> Decimal:
 class Need:
     id: int
     network_id: int
+    number: int
     organisation_id: int
     organisation_name: str
     posted_by: int | None
@@ -51,6 +53,7 @@ class NeedProgress:
 class Pledge:
     id: int
     network_id: int
+    number: int
     need_id: int | None
     pledger_id: int | None
     pledger_name: str
@@ -79,7 +82,7 @@ _NEED_COLUMNS = (*needs.c, organisations.c.name.label("organisation_name"))
 
 
 def _need(row: Any) -> Need:
-    return Need(id=row.id, network_id=row.network_id, organisation_id=row.organisation_id,
+    return Need(id=row.id, network_id=row.network_id, number=row.number, organisation_id=row.organisation_id,
                 organisation_name=row.organisation_name or "", posted_by=row.posted_by,
                 resource_type=row.resource_type, description=row.description, target=from_x100(row.target_x100),
                 unit=row.unit, needed_by=row.needed_by, status=row.status, created_at=row.created_at)
@@ -91,7 +94,7 @@ def _need_select() -> sa.Select[Any]:
 
 
 def _pledge(row: Any) -> Pledge:
-    return Pledge(id=row.id, network_id=row.network_id, need_id=row.need_id, pledger_id=row.pledger_id,
+    return Pledge(id=row.id, network_id=row.network_id, number=row.number, need_id=row.need_id, pledger_id=row.pledger_id,
                   pledger_name=row.pledger_name or "", resource_type=row.resource_type,
                   source_sector=row.source_sector, amount=from_x100(row.amount_x100), unit=row.unit,
                   expected_date=row.expected_date, note=row.note, status=row.status, created_at=row.created_at,
@@ -107,7 +110,8 @@ class NeedRepo(Repo):
     async def add(self, network_id: int, *, organisation_id: int, posted_by: int | None, resource_type: str,
                   description: str, target: Decimal, unit: str, needed_by: date, now: datetime) -> Need:
         result = await self.conn.execute(
-            needs.insert().values(network_id=network_id, organisation_id=organisation_id, posted_by=posted_by,
+            needs.insert().values(network_id=network_id, number=await next_number(self.conn, network_id, "need"),
+                                  organisation_id=organisation_id, posted_by=posted_by,
                                   resource_type=resource_type, description=description,
                                   target_x100=to_x100(target), unit=unit, needed_by=needed_by, status="open",
                                   created_at=now).returning(needs.c.id))
@@ -118,6 +122,12 @@ class NeedRepo(Repo):
     async def get(self, network_id: int, need_id: int) -> Need | None:
         row = (await self.conn.execute(
             _need_select().where(needs.c.network_id == network_id, needs.c.id == need_id))).first()
+        return _need(row) if row else None
+
+    async def by_number(self, network_id: int, number: int) -> Need | None:
+        """The need members know as #``number`` in the network."""
+        row = (await self.conn.execute(
+            _need_select().where(needs.c.network_id == network_id, needs.c.number == number))).first()
         return _need(row) if row else None
 
     async def progress(self, need_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
@@ -186,7 +196,8 @@ class PledgeRepo(Repo):
                   source_sector: str, amount: Decimal, unit: str, expected_date: date, note: str | None,
                   now: datetime) -> Pledge:
         result = await self.conn.execute(
-            pledges.insert().values(network_id=network_id, need_id=need_id, pledger_id=pledger_id,
+            pledges.insert().values(network_id=network_id, number=await next_number(self.conn, network_id, "pledge"),
+                                    need_id=need_id, pledger_id=pledger_id,
                                     resource_type=resource_type, source_sector=source_sector,
                                     amount_x100=to_x100(amount), unit=unit, expected_date=expected_date,
                                     note=note, status="pledged", created_at=now).returning(pledges.c.id))
@@ -267,7 +278,8 @@ class PledgeRepo(Repo):
         """Pledges made in [start, end) with the pledger, the need and its organisation, oldest first."""
         query = (
             sa.select(pledges, members.c.display_name.label("pledger_name"),
-                      needs.c.description.label("need_description"), organisations.c.name.label("need_organisation"))
+                      needs.c.number.label("need_number"), needs.c.description.label("need_description"),
+                      organisations.c.name.label("need_organisation"))
             .select_from(pledges.outerjoin(members, members.c.id == pledges.c.pledger_id)
                          .outerjoin(needs, needs.c.id == pledges.c.need_id)
                          .outerjoin(organisations, organisations.c.id == needs.c.organisation_id))

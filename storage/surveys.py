@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage.counters import next_number
 from storage.repo import Repo
 from storage.tables import metadata
 from storage.types import UTCDateTime
@@ -174,12 +175,7 @@ class SurveyRepo(Repo):
                      organisations: list[int], chats: list[int], chat_id: int | None, created_by: int | None,
                      closes_at: datetime | None, questions: list[dict[str, Any]], now: datetime) -> Survey:
         """Create an open survey (or poll) with its questions, numbered 1, 2, 3… per network."""
-        from storage.tables import networks
-
-        await self.conn.execute(sa.select(networks.c.id).where(networks.c.id == network_id).with_for_update())
-        number = (await self.conn.execute(
-            sa.select(sa.func.coalesce(sa.func.max(surveys.c.number), 0) + 1)
-            .where(surveys.c.network_id == network_id))).scalar_one()
+        number = await next_number(self.conn, network_id, "survey")
         survey_id = (await self.conn.execute(
             surveys.insert().values(
                 network_id=network_id, number=number, kind=kind, title=title, anonymous=anonymous, status="open",

@@ -12,7 +12,7 @@ from storage.resource_repo import Need
 TODAY = date(2026, 11, 21)
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 
-NEED = Need(id=7, network_id=1, organisation_id=3, organisation_name="โรงเรียน ก", posted_by=5,
+NEED = Need(id=7, network_id=1, number=7, organisation_id=3, organisation_name="โรงเรียน ก", posted_by=5,
             resource_type="volunteer", description="ครูอาสาสอนภาษาอังกฤษ", target=Decimal(20), unit="hours",
             needed_by=TODAY + timedelta(days=14), status="open", created_at=NOW)
 OFFER = Offer(id=1, network_id=1, number=1, member_id=9, member_name="Pim", organisation_id=None,

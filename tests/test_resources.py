@@ -65,7 +65,7 @@ async def test_a_school_posts_a_need_a_partner_and_a_parent_pledge_and_delivery_
     await bot("pat@dm: [private sector]")
     out = await bot("pat@dm: [In a week]")
     assert "กำหนดส่งมอบ: 28 พ.ย. 2569" in out and "แหล่งที่มา: ภาคเอกชน" in out
-    out = await bot("pat@dm: [Pledge]")
+    out = await bot("pat@dm: [Confirm pledge]")
     assert "บันทึกคำมั่น #1 แล้ว: 30 เครื่อง" in out and "ให้คำมั่นแล้ว 30 เครื่อง ▓▓▓▓▓▓▓▓░░ 75%" in out
 
     # A parent taps Pledge in the group: the conversation continues privately, the group sees nothing.
@@ -118,8 +118,8 @@ async def test_a_standalone_pledge_of_money_with_bad_amounts_refused(bot: Conver
     assert "หมายเหตุ" in await bot("pim@dm: 2026-12-01")
     out = await bot("pim@dm: ค่าอาหารกลางวัน")
     assert "จำนวน: 12,500 บาท" in out and "กำหนดส่งมอบ: 1 ธ.ค. 2569" in out
-    assert "บันทึกคำมั่น #1 แล้ว: 12,500 บาท" in await bot("pim@dm: [Pledge]")
-    assert "ปุ่มนี้หมดอายุแล้ว" in await bot("pim@dm: [Pledge]")  # double tap
+    assert "บันทึกคำมั่น #1 แล้ว: 12,500 บาท" in await bot("pim@dm: [Confirm pledge]")
+    assert "ปุ่มนี้หมดอายุแล้ว" in await bot("pim@dm: [Confirm pledge]")  # double tap
     (row,) = await table(bot, pledges)
     assert (row["need_id"], row["resource_type"], row["amount_x100"], row["unit"], row["note"]) == (
         None, "funding", 1_250_000, "THB", "ค่าอาหารกลางวัน")
@@ -132,7 +132,7 @@ async def test_who_may_post_confirm_and_cancel(bot: Conversation) -> None:
     assert "บทบาทของคุณ: ผู้ปกครอง" in await bot("pim@dm: /need")
     assert "แชตส่วนตัว" in await bot("bob@teachers: /need")
     await post_tablets_need(bot)
-    await bot("pim@dm: /pledge 1", "pim@dm: 5", "pim@dm: [community]", "pim@dm: [Today]", "pim@dm: [Pledge]")
+    await bot("pim@dm: /pledge 1", "pim@dm: 5", "pim@dm: [community]", "pim@dm: [Today]", "pim@dm: [Confirm pledge]")
     # Another school's teacher and the pledger cannot confirm delivery; no one else may cancel.
     assert "เฉพาะหน่วยงานที่ประกาศความต้องการหรือผู้ประสานงาน" in said(await send(bot, "carol", payload="1|pld|1"))
     assert "เฉพาะหน่วยงานที่ประกาศความต้องการหรือผู้ประสานงาน" in said(await send(bot, "pim", payload="1|pld|1"))
@@ -154,7 +154,7 @@ async def test_delivery_happens_once_with_one_thank_you_and_may_carry_a_photo(bo
     await network_with_people(bot)
     await post_tablets_need(bot)
     await bot("pat@dm: /pledge 1", "pat@dm: 10 เครื่อง", "pat@dm: [private sector]", "pat@dm: [Today]",
-              "pat@dm: [Pledge]")
+              "pat@dm: [Confirm pledge]")
     await bot("bob@dm: /pledges", "bob@dm: [#1]", "bob@dm: [Mark delivered]")
     photo = b"\xff\xd8\xff\xe0" + b"\x01" * 100
     text = said(await send(bot, "bob", photo=photo))
@@ -176,7 +176,7 @@ async def test_overdue_needs_and_pledges_are_flagged_for_coordinators(bot: Conve
     await bot("bob@dm: /need", "bob@dm: [venue]", "bob@dm: ห้องประชุมสำหรับอบรมครู", "bob@dm: 1 ห้อง",
               "bob@dm: พรุ่งนี้", "bob@dm: [Post]")
     await post_tablets_need(bot, 2)
-    await bot("pat@dm: /pledge 2", "pat@dm: 1", "pat@dm: [public sector]", "pat@dm: [Today]", "pat@dm: [Pledge]")
+    await bot("pat@dm: /pledge 2", "pat@dm: 1", "pat@dm: [public sector]", "pat@dm: [Today]", "pat@dm: [Confirm pledge]")
     await bot(":clock +3d")
     out = await bot("alice@dm: /needs")
     assert "เลยกำหนด 1" in out
@@ -191,7 +191,7 @@ async def test_overdue_needs_and_pledges_are_flagged_for_coordinators(bot: Conve
 async def test_another_network_cannot_see_or_touch_needs_and_pledges(bot: Conversation) -> None:
     await network_with_people(bot)
     await post_tablets_need(bot)
-    await bot("pat@dm: /pledge 1", "pat@dm: 10", "pat@dm: [private sector]", "pat@dm: [Today]", "pat@dm: [Pledge]")
+    await bot("pat@dm: /pledge 1", "pat@dm: 10", "pat@dm: [private sector]", "pat@dm: [Today]", "pat@dm: [Confirm pledge]")
     await bot("zed@dm: /newnetwork เครือข่ายอื่น", "zed@dm: [Join as coordinator]")
     assert "ขณะนี้ไม่มีความต้องการที่เปิดอยู่" in await bot("zed@dm: /needs")
     assert "ไม่พบความต้องการ #1 ในเครือข่ายนี้" in await bot("zed@dm: /pledge 1")
@@ -206,9 +206,9 @@ async def test_another_network_cannot_see_or_touch_needs_and_pledges(bot: Conver
 async def test_summary_section_reports_pledged_vs_delivered_and_open_needs(bot: Conversation) -> None:
     await network_with_people(bot)
     await post_tablets_need(bot)
-    await bot("pat@dm: /pledge 1", "pat@dm: 30", "pat@dm: [private sector]", "pat@dm: [Today]", "pat@dm: [Pledge]")
+    await bot("pat@dm: /pledge 1", "pat@dm: 30", "pat@dm: [private sector]", "pat@dm: [Today]", "pat@dm: [Confirm pledge]")
     await bot("pim@dm: /pledge", "pim@dm: [funding]", "pim@dm: 2,500", "pim@dm: [individual/parent]",
-              "pim@dm: [Today]", "pim@dm: [Skip]", "pim@dm: [Pledge]")
+              "pim@dm: [Today]", "pim@dm: [Skip]", "pim@dm: [Confirm pledge]")
     await bot("alice@dm: /pledges", "alice@dm: [#1]", "alice@dm: [Mark delivered]", "alice@dm: [Skip]")
     section = await summary(bot.app, resources_module.router, 1, bangkok_day(2026, 11, 16), bangkok_day(2026, 11, 23))
     assert section is not None and section.title == "การระดมทรัพยากร"
@@ -233,7 +233,7 @@ async def test_export_sends_a_utf8_bom_csv_in_private_to_coordinators(bot: Conve
     await network_with_people(bot)
     await bot('bob@dm: /log อบรม 20/11/2569 "สื่อการสอนด้วย AI" 35 คน 3h')
     await post_tablets_need(bot)
-    await bot("pim@dm: /pledge 1", "pim@dm: 2", "pim@dm: [individual/parent]", "pim@dm: [Today]", "pim@dm: [Pledge]")
+    await bot("pim@dm: /pledge 1", "pim@dm: 2", "pim@dm: [individual/parent]", "pim@dm: [Today]", "pim@dm: [Confirm pledge]")
     assert "บทบาทของคุณ: ครู" in await bot("bob@dm: /export activities")
     assert "แชตส่วนตัว" in await bot("alice@teachers: /export activities")
     assert "วิธีใช้: /export" in await bot("alice@dm: /export everything")

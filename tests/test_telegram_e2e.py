@@ -352,7 +352,7 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
         await taps(fake, ALICE, ALICE, "ภาคเอกชน", "คาดว่าจะส่งมอบวันที่เท่าไร")
         await taps(fake, ALICE, ALICE, "ภายใน 1 สัปดาห์", "แหล่งที่มา: ภาคเอกชน")
         before = len(fake.texts_to(ALICE))
-        _, _, thanked = await taps(fake, ALICE, ALICE, "ร่วมสนับสนุน", "บันทึกคำมั่น #1")
+        _, _, thanked = await taps(fake, ALICE, ALICE, "ยืนยันการสนับสนุน", "บันทึกคำมั่น #1")
         assert "บันทึกคำมั่น #1 แล้ว: 30 เครื่อง" in thanked
         progress = await new_text(fake, ALICE, before, "ให้คำมั่นแล้ว 30 เครื่อง")
         assert "75%" in progress and "ส่งมอบแล้ว 0 เครื่อง จาก 40 เครื่อง" in progress

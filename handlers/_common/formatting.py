@@ -10,6 +10,13 @@ from bot.i18n import Translator
 from bot.numbers import format_amount
 
 
+def example_date(ctx: BaseContext, days: int, at: str = "") -> str:
+    """A date ``days`` from today as people type it (``5/12/2569``, with ``at`` time if given): prompt
+    examples move with the calendar, so they are never a date that has already passed."""
+    day = ctx.today + timedelta(days=days)
+    return f"{day.day}/{day.month}/{day.year + 543}" + (f" {at}" if at else "")
+
+
 def amount_text(t: Translator, value: Decimal, unit: str) -> str:
     return format_amount(value, t.lang, unit)
 

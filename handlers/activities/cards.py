@@ -45,7 +45,7 @@ async def activity_card(ctx: Context, activity: Activity) -> Card:
         author = await ctx.repo(MemberRepo).get(ctx.network.id, activity.author_id)
         if author:
             card.fields.append((t("Logged by"), author.display_name))
-    card.title = f"#{activity.id} {activity.title}"
+    card.title = f"#{activity.number} {activity.title}"
     if may_change(ctx, activity):
         card.buttons = [[ctx.button(t("Edit"), "ace", activity.id), ctx.button(t("Delete"), "acd", activity.id)]]
     return card

@@ -51,7 +51,7 @@ def _number(value: Any) -> str:
 def activities_csv(t: Translator, rows: list[dict[str, Any]], tz: ZoneInfo) -> bytes:
     header = [t("No."), t("Date"), t("Title"), t("Kind"), t("Aim"), t("Organisation"), t("Participants"),
               t("Hours"), t("Notes"), t("Logged by"), t("Logged at")]
-    body = [[r["id"], r["activity_date"].isoformat(), r["title"], category_label(t, r["category"]),
+    body = [[r["number"], r["activity_date"].isoformat(), r["title"], category_label(t, r["category"]),
              aim_label(t, r["aim"]), r["organisation_name"] or "", r["participants"] or "",
              f"{r['minutes'] / 60:.2f}".rstrip("0").rstrip(".") if r["minutes"] else "", r["notes"] or "",
              r["author_name"] or "", _local(r["created_at"], tz)] for r in rows]
@@ -66,9 +66,9 @@ def pledges_csv(t: Translator, rows: list[dict[str, Any]], tz: ZoneInfo) -> byte
     header = [t("No."), t("Pledged at"), t("By"), t("Type"), t("Source"), t("Amount"), t("Unit"), t("Expected"),
               t("Status"), t("Delivered at"), t("Need no."), t("Need"), t("Need's organisation"), t("Note"),
               t("Delivery note")]
-    body = [[r["id"], _local(r["created_at"], tz), r["pledger_name"] or "", type_label(t, r["resource_type"]),
+    body = [[r["number"], _local(r["created_at"], tz), r["pledger_name"] or "", type_label(t, r["resource_type"]),
              sector_label(t, r["source_sector"]), _number(r["amount"]), r["unit"], r["expected_date"].isoformat(),
-             status_name(t, r["status"]), _local(r["delivered_at"], tz), r["need_id"] or "", r["need_description"] or "",
+             status_name(t, r["status"]), _local(r["delivered_at"], tz), r["need_number"] or "", r["need_description"] or "",
              r["need_organisation"] or "", r["note"] or "", r["delivery_note"] or ""] for r in rows]
     return to_csv(header, body)
 

@@ -90,13 +90,13 @@ async def activities_page(ctx: MemberContext, scope: str, page: int, start: date
             details.append(t("{n} people", n=f"{item.participants:,}"))
         if item.minutes:
             details.append(hours_text(t, item.minutes))
-        lines.append(f"#{item.id} " + " · ".join(details))
+        lines.append(f"#{item.number} " + " · ".join(details))
     s, e = _code(start), _code(end)
     scopes = [ctx.button(t("Mine"), "acl", "mine", 0, s, e), ctx.button(t("My organisation"), "acl", "org", 0, s, e),
               ctx.button(t("Network"), "acl", "network", 0, s, e)]
     rows: list[list[Button]] = [scopes]
     if items:
-        rows.append([ctx.button(f"#{item.id}", "aco", item.id) for item in items])
+        rows.append([ctx.button(f"#{item.number}", "aco", item.id) for item in items])
     nav = []
     if page > 0:
         nav.append(ctx.button(t("◀ Newer"), "acl", scope, page - 1, s, e))
@@ -150,7 +150,7 @@ async def edit_activity(ctx: MemberContext) -> None:
         return
     await ctx.start_flow("actedit", "field", {"id": activity.id})
     buttons = [ctx.flow_button(ctx.t(label), code) for code, label in EDIT_FIELDS.items()]
-    await ctx.reply(Text(ctx.t("What would you like to change in #{id}?", id=activity.id),
+    await ctx.reply(Text(ctx.t("What would you like to change in #{id}?", id=activity.number),
                          buttons=grid(buttons, 3)))
 
 
@@ -194,7 +194,7 @@ async def edit_flow(ctx: MemberContext) -> None:
                     **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in changes.items()})
     updated = await repo.get(ctx.network.id, activity.id)
     assert updated is not None
-    await ctx.reply(ctx.t("Activity #{id} updated.", id=activity.id))
+    await ctx.reply(ctx.t("Activity #{id} updated.", id=activity.number))
     await ctx.reply(await activity_card(ctx, updated))
 
 
@@ -203,7 +203,7 @@ async def delete_activity(ctx: MemberContext) -> None:
     activity = await load_activity(ctx)
     if activity is None or await refuse_unless_owner(ctx, activity):
         return
-    await ctx.reply(Text(ctx.t("Delete activity #{id} “{title}”? This cannot be undone.", id=activity.id,
+    await ctx.reply(Text(ctx.t("Delete activity #{id} “{title}”? This cannot be undone.", id=activity.number,
                                title=activity.title),
                          buttons=[[ctx.button(ctx.t("Yes, delete"), "acx", activity.id)]]))
 
@@ -216,4 +216,4 @@ async def delete_confirmed(ctx: MemberContext) -> None:
     await ctx.repo(ActivityRepo).delete(ctx.network.id, activity.id)
     await ctx.audit("delete", "activity", activity.id, title=activity.title, date=activity.activity_date.isoformat(),
                     author_id=activity.author_id)
-    await ctx.reply(ctx.t("Activity #{id} deleted.", id=activity.id))
+    await ctx.reply(ctx.t("Activity #{id} deleted.", id=activity.number))

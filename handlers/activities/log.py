@@ -34,9 +34,13 @@ MAX_AGE = timedelta(days=5 * 366)
 DUPLICATE_WINDOW = timedelta(minutes=10)
 EXAMPLE = N_('/log workshop 20/11/2569 "AI for classroom media" 35 people 3h')
 
-_QUOTED = re.compile(r'["“”«»]([^"“”«»]+)["“”«»]')
-_PEOPLE = re.compile(r"(?<![\w.,])(\d[\d,]*)\s*(?:people|persons?|participants?|pax|คน|ท่าน)(?![a-z])", re.I)
-_HOURS = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)\s*(?:h|hrs?|hours?|ชม\.?|ชั่วโมง)(?![a-z])", re.I)
+_QUOTED = re.compile(r'["“”«»]([^"“”«»]*)["“”«»]')
+# A sign is read with the number, so "-5 คน" is refused as out of range instead of stored as 5.
+_PEOPLE_UNITS = r"(?:people|persons?|participants?|pax|คน|ท่าน)"
+_HOUR_UNITS = r"(?:h|hrs?|hours?|ชม\.?|ชั่วโมง)"
+_PEOPLE = re.compile(rf"(?<![\w.,])([-−]?\d[\d,.]*)\s*{_PEOPLE_UNITS}(?![a-z])", re.I)
+_HOURS = re.compile(rf"(?<![\w.,])([-−]?\d[\d.]*)\s*{_HOUR_UNITS}(?![a-z])", re.I)
+_SIGNED_WHOLE = re.compile(r"[-−]?\d[\d,]*")
 
 
 # ------------------------------------------------------------------ checks shared by both ways of logging
@@ -51,19 +55,21 @@ def check_date(ctx: Context, value: date) -> str | None:
 
 
 def check_participants(ctx: Context, text: str) -> tuple[int | None, str | None]:
+    """A number of people (``35``, ``35 คน``, ``35 people``) from 1 to MAX_PARTICIPANTS."""
+    text = re.sub(rf"\s*{_PEOPLE_UNITS}$", "", from_thai_digits(text).strip(), flags=re.I)
     count = parse_count(text)
-    if count is None:
+    if count is None and not _SIGNED_WHOLE.fullmatch(text):
         return None, ctx.t("Please send the number of participants as a whole number, e.g. 35.")
-    if not 1 <= count <= MAX_PARTICIPANTS:
+    if count is None or not 1 <= count <= MAX_PARTICIPANTS:  # negative, or beyond what can be read
         return None, ctx.t("The number of participants must be from 1 to {max}.", max=f"{MAX_PARTICIPANTS:,}")
     return count, None
 
 
 def check_hours(ctx: Context, text: str) -> tuple[int | None, str | None]:
     """Hours (``3``, ``1.5``, ``3h``, ``3 ชม.``) as minutes."""
-    cleaned = re.sub(r"\s*(?:h|hrs?|hours?|ชม\.?|ชั่วโมง)$", "", from_thai_digits(text).strip(), flags=re.I)
+    cleaned = re.sub(rf"\s*{_HOUR_UNITS}$", "", from_thai_digits(text).strip(), flags=re.I)
     try:
-        hours = Decimal(cleaned)
+        hours = Decimal(cleaned.replace("−", "-"))
     except InvalidOperation:
         return None, ctx.t("Please send the hours as a number, e.g. 3 or 1.5.")
     if not hours.is_finite() or hours <= 0:
@@ -99,6 +105,8 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
     quoted = _QUOTED.search(text)
     if quoted:
         title = quoted.group(1).strip()
+        if not title:
+            return None, ctx.t('The title in quotes is empty. Please write it, e.g. {example}', example=ctx.t(EXAMPLE))
         text = text[:quoted.start()] + " " + text[quoted.end():]
     plain = from_thai_digits(text)
     if people := _PEOPLE.search(plain):
@@ -135,6 +143,9 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
         return None, ctx.t("Please include the date, e.g. 20/11/2569 or today: {example}", example=ctx.t(EXAMPLE))
     if error := check_date(ctx, day):
         return None, error
+    if title and tokens:
+        return None, ctx.t("I could not place “{words}”. The title goes in quotes, people as “35 คน” and hours as "
+                           "“3 ชม.”, e.g. {example}", words=" ".join(tokens), example=ctx.t(EXAMPLE))
     title = title or " ".join(tokens).strip()
     if not title:
         return None, ctx.t('Please include a title in quotes, e.g. {example}', example=ctx.t(EXAMPLE))
@@ -175,7 +186,7 @@ async def save_activity(ctx: MemberContext, data: dict[str, Any]) -> None:
                                             since=ctx.now - DUPLICATE_WINDOW)
     if duplicate is not None:
         await ctx.reply(ctx.t("You logged this activity a moment ago (#{id}); I did not record it twice.",
-                              id=duplicate.id))
+                              id=duplicate.number))
         return
     activity = await repo.add(
         ctx.network.id, author_id=ctx.member.id, organisation_id=data.get("organisation_id"), title=data["title"],
@@ -187,11 +198,11 @@ async def save_activity(ctx: MemberContext, data: dict[str, Any]) -> None:
         await repo.update(ctx.network.id, activity.id, now=ctx.now, has_photo=True)
     await ctx.audit("create", "activity", activity.id, title=activity.title, category=activity.category)
     if not ctx.event.is_private:
-        await ctx.reply(ctx.t("✅ Logged #{id}: {title} ({date})", id=activity.id, title=activity.title,
+        await ctx.reply(ctx.t("✅ Logged #{id}: {title} ({date})", id=activity.number, title=activity.title,
                               date=ctx.t.date(activity.activity_date)))
         return
     card = await activity_card(ctx, activity)
-    card.title = ctx.t("✅ Activity #{id} logged", id=activity.id) + "\n" + card.title
+    card.title = ctx.t("✅ Activity #{id} logged", id=activity.number) + "\n" + card.title
     await ctx.reply(card)
 
 

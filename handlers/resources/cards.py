@@ -36,7 +36,7 @@ def need_card(t: Translator, progress: NeedProgress, today: date) -> Card:
                           total=amount_text(t, need.target, need.unit)), float(progress.delivered), float(need.target)),
             ProgressBar(t("Pledged {value}", value=amount_text(t, progress.pledged, need.unit)),
                         float(progress.pledged), float(need.target))]
-    return Card(title=f"#{need.id} {need.description}", fields=fields, body=body, progress=bars,
+    return Card(title=f"#{need.number} {need.description}", fields=fields, body=body, progress=bars,
                 alt_text=need.description)
 
 
@@ -45,7 +45,7 @@ def status_label(t: Translator, status: str) -> str:
 
 
 def pledge_line(t: Translator, pledge: Pledge, today: date) -> str:
-    parts = [f"#{pledge.id}", amount_text(t, pledge.amount, pledge.unit), type_label(t, pledge.resource_type),
+    parts = [f"#{pledge.number}", amount_text(t, pledge.amount, pledge.unit), type_label(t, pledge.resource_type),
              sector_label(t, pledge.source_sector), status_label(t, pledge.status)]
     if pledge.status == "pledged":
         parts.append(t("expected {date}", date=t.date(pledge.expected_date)))
@@ -65,14 +65,15 @@ def pledge_button(t: Translator, need: Need) -> Button:
 
 
 async def load_need(ctx: MemberContext, need_id: int) -> Need | None:
+    """The need a button names (by id); a polite message when it is not in this network."""
     need = await ctx.repo(NeedRepo).get(ctx.network.id, need_id)
     if need is None:
-        await ctx.say(ctx.t("There is no need #{id} in this network.", id=need_id))
+        await ctx.say(ctx.t("That need does not exist in this network."))
     return need
 
 
 def pledge_buttons(ctx: Context, found: list[Pledge]) -> list[list[Button]]:
-    buttons = [ctx.button(f"#{p.id}", "plo", p.id) for p in found[:LIST_LIMIT]]
+    buttons = [ctx.button(f"#{p.number}", "plo", p.id) for p in found[:LIST_LIMIT]]
     return grid(buttons, 5)
 
 

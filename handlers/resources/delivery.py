@@ -1,4 +1,5 @@
-"""Confirming that a pledge was delivered (with a note or a photo), and thanking the pledger."""
+"""Confirming that a pledge was delivered (with a note or a photo), thanking the pledger and telling
+the school that posted the need."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from handlers.resources.needs import MAX_DESCRIPTION
 from handlers.resources.pledges import already, load_pledge, may_confirm
 from storage.activity_repo import PhotoRepo
 from storage.membership import MemberRepo
-from storage.resource_repo import NeedRepo, PledgeRepo
+from storage.resource_repo import Need, NeedProgress, NeedRepo, Pledge, PledgeRepo
 
 router = Router()
 
@@ -34,7 +35,7 @@ async def deliver_pressed(ctx: MemberContext) -> None:
         return
     await ctx.start_flow("deliver", "note", {"pledge": pledge.id})
     await ctx.reply(Text(ctx.t("Confirming delivery of pledge #{id} ({amount}). Add a note or a photo, or skip.",
-                               id=pledge.id, amount=amount_text(ctx.t, pledge.amount, pledge.unit)),
+                               id=pledge.number, amount=amount_text(ctx.t, pledge.amount, pledge.unit)),
                          buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
 
 
@@ -81,8 +82,8 @@ async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> Non
     progress = None
     if need is not None:
         progress = await need_progress(ctx, await needs.get(ctx.network.id, need.id) or need)
-    await ctx.reply(ctx.t("Pledge #{id} marked as delivered.", id=pledge.id)
-                    + ("\n" + ctx.t("Need #{id} is now fulfilled 🎉", id=need.id) if fulfilled and need else ""))
+    await ctx.reply(ctx.t("Pledge #{id} marked as delivered.", id=pledge.number)
+                    + ("\n" + ctx.t("Need #{id} is now fulfilled 🎉", id=need.number) if fulfilled and need else ""))
     if progress is not None:
         await ctx.reply(need_card(ctx.t, progress, ctx.today))
     pledger = await ctx.repo(MemberRepo).get(ctx.network.id, pledge.pledger_id) if pledge.pledger_id else None
@@ -91,10 +92,31 @@ async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> Non
 
         def thanks(t: Translator) -> list[Any]:
             replies: list[Any] = [Text(t("Thank you, {name}! Your pledge #{id} ({amount}) has been delivered.",
-                                         name=pledger.display_name, id=pledge.id,
+                                         name=pledger.display_name, id=pledge.number,
                                          amount=amount_text(t, pledge.amount, pledge.unit)))]
             if progress is not None:
                 replies.append(need_card(t, progress, today))
             return replies
 
         await ctx.push_member(pledger, thanks, key=f"pledge:{pledge.id}:delivered")
+    if need is not None and progress is not None:
+        await tell_the_school(ctx, need, pledge, progress, fulfilled=fulfilled)
+
+
+async def tell_the_school(ctx: Context, need: Need, pledge: Pledge, progress: NeedProgress, *,
+                          fulfilled: bool) -> None:
+    """The member who posted the need hears of each delivery toward it (unless they confirmed it)."""
+    assert ctx.network is not None and ctx.member is not None
+    poster = await ctx.repo(MemberRepo).get(ctx.network.id, need.posted_by) if need.posted_by else None
+    if poster is None or poster.status != "active" or poster.id == ctx.member.id:
+        return
+    today = ctx.today
+
+    def news(t: Translator) -> list[Any]:
+        lines = [t("A delivery toward your need #{id} {description}: {amount}.", id=need.number,
+                   description=need.description, amount=amount_text(t, pledge.amount, pledge.unit))]
+        if fulfilled:
+            lines.append(t("Need #{id} is now fulfilled 🎉", id=need.number))
+        return [Text("\n".join(lines)), need_card(t, progress, today)]
+
+    await ctx.push_member(poster, news, key=f"pledge:{pledge.id}:delivered:school")

@@ -13,7 +13,7 @@ from bot.roles import Role
 from bot.router import Router, Where
 from handlers._common.buttons import grid
 from handlers._common.flows import confirm
-from handlers._common.formatting import amount_text
+from handlers._common.formatting import amount_text, example_date
 from handlers._common.parsing import parse_future_date
 from handlers.resources.cards import (
     load_need,
@@ -105,7 +105,7 @@ async def read_amount(ctx: MemberContext, value: str) -> Data | Retry:
 
 
 async def ask_needed_by(ctx: MemberContext) -> None:
-    await ctx.reply(ctx.t("By when is it needed? e.g. 15/1/2570"))
+    await ctx.reply(ctx.t("By when is it needed? e.g. {example}", example=example_date(ctx, 30)))
 
 
 async def read_needed_by(ctx: MemberContext, value: str) -> Data | Retry:
@@ -136,7 +136,7 @@ async def post_need(ctx: MemberContext, data: Data) -> None:
     await ctx.audit("create", "need", need.id, description=need.description, type=need.resource_type,
                     amount=data["amount"], unit=need.unit)
     card = need_card(ctx.t, await need_progress(ctx, need), ctx.today)
-    card.title = ctx.t("Need #{id} posted. Members can pledge with /needs.", id=need.id) + "\n" + card.title
+    card.title = ctx.t("Need #{id} posted. Members can pledge with /needs.", id=need.number) + "\n" + card.title
     await ctx.reply(card)
 
 
@@ -191,6 +191,6 @@ async def need_pledges(ctx: MemberContext) -> None:
     if need is None:
         return
     found = await ctx.repo(PledgeRepo).for_need(ctx.network.id, need.id)
-    lines = [ctx.t("Pledges toward #{id} {description}:", id=need.id, description=need.description)]
+    lines = [ctx.t("Pledges toward #{id} {description}:", id=need.number, description=need.description)]
     lines += [pledge_line(ctx.t, p, ctx.today) for p in found] or [ctx.t("No pledges yet.")]
     await ctx.reply(Text("\n".join(lines), buttons=pledge_buttons(ctx, found)))

@@ -14,7 +14,7 @@ from bot.roles import STAFF, Role
 from bot.router import Router
 from handlers._common.buttons import grid
 from handlers._common.flows import confirm
-from handlers._common.formatting import amount_text
+from handlers._common.formatting import amount_text, example_date
 from handlers._common.members import is_coordinator
 from handlers._common.parsing import is_skip, parse_future_date
 from handlers.resources.cards import (
@@ -52,44 +52,42 @@ async def pledge_command(ctx: MemberContext) -> None:
         return
     arg = ctx.args.strip().lstrip("#")
     if arg:
-        need_id = parse_whole(arg)
-        if need_id is None and is_whole(arg):
-            await ctx.reply(ctx.t("There is no need #{id} in this network.", id=arg[:20]))
-            return
-        if need_id is None:
+        number = parse_whole(arg)
+        if number is None and not is_whole(arg):
             await ctx.reply(ctx.t("Send /pledge followed by the need's number from /needs, e.g. /pledge 3, "
                                   "or just /pledge."))
             return
-        await start_pledge_for_need(ctx, need_id)
+        need = await ctx.repo(NeedRepo).by_number(ctx.network.id, number) if number is not None else None
+        if need is None:
+            await ctx.reply(ctx.t("There is no need #{id} in this network.", id=arg[:20]))
+            return
+        await start_pledge_for_need(ctx, need)
         return
     await begin(ctx, "pledge", "type")
 
 
 @router.button("pln")
 async def pledge_button_pressed(ctx: MemberContext) -> None:
-    need_id = payload_id(ctx)
-    if ctx.event.is_private:
-        await start_pledge_for_need(ctx, need_id)
-        return
-    need = await load_need(ctx, need_id)
+    need = await load_need(ctx, payload_id(ctx))
     if need is None:
+        return
+    if ctx.event.is_private:
+        await start_pledge_for_need(ctx, need)
         return
     pushed = await ctx.push_member(ctx.member, lambda t: [Text(
-        t("To pledge toward #{id} {description}, tap Pledge.", id=need.id, description=need.description),
+        t("To pledge toward #{id} {description}, tap Pledge.", id=need.number, description=need.description),
         buttons=[[pledge_button(t, need)]])], key=f"need:{need.id}:pledge-invite:{ctx.event.event_id}")
     ctx.toast = (ctx.t("I've sent you a private message to continue.") if pushed else
-                 ctx.t("Please add me as a friend, then send /pledge {id} to me in a private chat.", id=need.id))
+                 ctx.t("Please add me as a friend, then send /pledge {id} to me in a private chat.", id=need.number))
 
 
-async def start_pledge_for_need(ctx: MemberContext, need_id: int) -> None:
-    need = await load_need(ctx, need_id)
-    if need is None:
-        return
+async def start_pledge_for_need(ctx: MemberContext, need: Need) -> None:
     if need.status != "open":
-        await ctx.say(ctx.t("Need #{id} is already fulfilled. Thank you! See /needs for open ones.", id=need.id))
+        await ctx.say(ctx.t("Need #{id} is already fulfilled. Thank you! See /needs for open ones.", id=need.number))
         return
-    await ctx.start_flow("pledge", "amount", {"need": need.id, "type": need.resource_type, "unit": need.unit})
-    await ctx.reply(ctx.t("Pledging toward #{id} {description} ({organisation}).", id=need.id,
+    await ctx.start_flow("pledge", "amount", {"need": need.id, "need_number": need.number, "type": need.resource_type,
+                                               "unit": need.unit})
+    await ctx.reply(ctx.t("Pledging toward #{id} {description} ({organisation}).", id=need.number,
                           description=need.description, organisation=need.organisation_name) + "\n"
                     + amount_question(ctx, need.resource_type, None if need.unit == "THB" else need.unit))
 
@@ -136,7 +134,7 @@ async def read_sector(ctx: MemberContext, value: str) -> Data | Retry:
 
 async def ask_expected(ctx: MemberContext) -> None:
     t = ctx.t
-    await ctx.reply(Text(t("When do you expect to deliver it? e.g. 30/11/2569"),
+    await ctx.reply(Text(t("When do you expect to deliver it? e.g. {example}", example=example_date(ctx, 10)),
                          buttons=[[ctx.flow_button(t("Today"), "today"), ctx.flow_button(t("In a week"), "week")]]))
 
 
@@ -167,11 +165,26 @@ async def show_draft(ctx: MemberContext) -> None:
               (t("Source"), sector_label(t, data["sector"])),
               (t("Expected"), t.date(date.fromisoformat(data["expected"])))]
     if data.get("need"):
-        fields.insert(0, (t("Toward need"), f"#{data['need']}"))
+        fields.insert(0, (t("Toward need"), f"#{data.get('need_number', data['need'])}"))
     if data.get("note"):
         fields.append((t("Note"), data["note"]))
-    await ctx.reply(Card(title=t("Your pledge"), fields=fields,
-                         buttons=[[ctx.flow_button(t("Pledge"), "save"), ctx.flow_button(t("Cancel"), "cancel")]]))
+    body = await over_pledge_warning(ctx, data)
+    await ctx.reply(Card(title=t("Your pledge"), fields=fields, body=body,
+                         buttons=[[ctx.flow_button(t("Confirm pledge"), "save"),
+                                   ctx.flow_button(t("Cancel"), "cancel")]]))
+
+
+async def over_pledge_warning(ctx: MemberContext, data: Data) -> str:
+    """A warning when the draft pledges more than the need still lacks ("" otherwise)."""
+    need = await ctx.repo(NeedRepo).get(ctx.network.id, data["need"]) if data.get("need") else None
+    if need is None or need.unit != data["unit"]:
+        return ""
+    progress = await need_progress(ctx, need)
+    lacking = max(need.target - progress.pledged, Decimal(0))
+    if Decimal(data["amount"]) <= lacking:
+        return ""
+    return ctx.t("⚠️ This is more than the need still lacks ({lacking} of {target}). You can still confirm.",
+                 lacking=amount_text(ctx.t, lacking, need.unit), target=amount_text(ctx.t, need.target, need.unit))
 
 
 async def save_pledge(ctx: MemberContext, data: Data) -> None:
@@ -185,7 +198,7 @@ async def save_pledge(ctx: MemberContext, data: Data) -> None:
         expected_date=date.fromisoformat(data["expected"]), note=data.get("note"), now=ctx.now)
     await ctx.audit("create", "pledge", pledge.id, need_id=pledge.need_id, amount=data["amount"], unit=pledge.unit,
                     sector=pledge.source_sector)
-    await ctx.reply(ctx.t("Thank you! Pledge #{id} recorded: {amount}, expected {date}.", id=pledge.id,
+    await ctx.reply(ctx.t("Thank you! Pledge #{id} recorded: {amount}, expected {date}.", id=pledge.number,
                           amount=amount_text(ctx.t, pledge.amount, pledge.unit),
                           date=ctx.t.date(pledge.expected_date)))
     if need is not None:
@@ -198,7 +211,7 @@ router.steps("pledge", {
     "sector": Step(ask_sector, read_sector, next="expected"),
     "expected": Step(ask_expected, read_expected, next=lambda data: "confirm" if data.get("need") else "note"),
     "note": Step(ask_note, read_note, next="confirm"),
-    "confirm": confirm(show_draft, save_pledge, retry=N_("Tap Pledge to confirm, or Cancel.")),
+    "confirm": confirm(show_draft, save_pledge, retry=N_("Tap Confirm pledge, or Cancel.")),
 })
 
 
@@ -259,7 +272,7 @@ async def open_pledge(ctx: MemberContext) -> None:
               (t("Source"), sector_label(t, pledge.source_sector)), (t("By"), pledge.pledger_name),
               (t("Expected"), t.date(pledge.expected_date))]
     if need:
-        fields.insert(0, (t("Toward need"), f"#{need.id} {need.description} ({need.organisation_name})"))
+        fields.insert(0, (t("Toward need"), f"#{need.number} {need.description} ({need.organisation_name})"))
     if pledge.note:
         fields.append((t("Note"), pledge.note))
     if pledge.delivery_note:
@@ -269,13 +282,13 @@ async def open_pledge(ctx: MemberContext) -> None:
         buttons.append(ctx.button(t("Mark delivered"), "pld", pledge.id))
     if pledge.status == "pledged" and may_cancel(ctx, pledge):
         buttons.append(ctx.button(t("Cancel pledge"), "plc", pledge.id))
-    await ctx.reply(Card(title=t("Pledge #{id}", id=pledge.id), fields=fields, buttons=[buttons] if buttons else []))
+    await ctx.reply(Card(title=t("Pledge #{id}", id=pledge.number), fields=fields, buttons=[buttons] if buttons else []))
 
 
 def already(ctx: Context, pledge: Pledge) -> str:
     if pledge.status == "delivered":
-        return ctx.t("Pledge #{id} is already delivered.", id=pledge.id)
-    return ctx.t("Pledge #{id} was cancelled.", id=pledge.id)
+        return ctx.t("Pledge #{id} is already delivered.", id=pledge.number)
+    return ctx.t("Pledge #{id} was cancelled.", id=pledge.number)
 
 
 @router.button("plc")
@@ -291,4 +304,4 @@ async def cancel_pledge(ctx: MemberContext) -> None:
         await ctx.say(already(ctx, pledge))
         return
     await ctx.audit("cancel", "pledge", pledge.id, pledger_id=pledge.pledger_id)
-    await ctx.say(ctx.t("Pledge #{id} cancelled.", id=pledge.id))
+    await ctx.say(ctx.t("Pledge #{id} cancelled.", id=pledge.number))

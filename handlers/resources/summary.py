@@ -55,7 +55,7 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
             chart[type_label(t, code)] = (float(this), float(before))
     progress = []
     for item in await needs.with_progress(await needs.open_needs(network_id, limit=NEEDS_SHOWN)):
-        label = f"#{item.need.id} {item.need.description[:40]} ({item.need.organisation_name})"
+        label = f"#{item.need.number} {item.need.description[:40]} ({item.need.organisation_name})"
         if item.need.needed_by < ctx.today:
             label += " " + t("⚠️ overdue")
         progress.append((label, float(item.delivered), float(item.need.target)))

@@ -18,6 +18,7 @@ from bot.i18n import N_
 from bot.model import Text
 from bot.roles import Role, parse_role
 from bot.router import Router, Where
+from handlers._common.formatting import example_date
 from handlers.surveys.logic import MAX_OPTION_CHARS, MAX_OPTIONS, MAX_QUESTION_CHARS, MAX_QUESTIONS
 from handlers.surveys.service import publish_survey
 from handlers.surveys.views import kind_label, option_labels
@@ -243,7 +244,8 @@ async def anon_step(ctx: MemberContext, text: str) -> None:
 
 
 async def ask_close(ctx: MemberContext) -> None:
-    await ctx.reply(ctx.t("When does it close? Send a date and time, e.g. 28/11/2569 18:00 or พรุ่งนี้ 17:00."))
+    await ctx.reply(ctx.t("When does it close? Send a date and time, e.g. {example} or พรุ่งนี้ 17:00.",
+                          example=example_date(ctx, 7, "18:00")))
 
 
 async def close_step(ctx: MemberContext, text: str) -> None:
@@ -262,10 +264,11 @@ async def close_step(ctx: MemberContext, text: str) -> None:
 
 def date_error(ctx: MemberContext, exc: DateInputError) -> str:
     if exc.code == "missing_time":
-        return ctx.t("Please add a time too, e.g. 28/11/2569 18:00.")
+        return ctx.t("Please add a time too, e.g. {example}.", example=example_date(ctx, 7, "18:00"))
     if exc.code == "ambiguous_year":
         return ctx.t("Please write the year in full, e.g. 2569 or 2026.")
-    return ctx.t("I could not read that date and time. Please write it like 28/11/2569 18:00.")
+    return ctx.t("I could not read that date and time. Please write it like {example}.",
+                 example=example_date(ctx, 7, "18:00"))
 
 
 # ------------------------------------------------------------------ preview and publish

@@ -4,17 +4,21 @@ closing with results and a chart, /results and the CSV export (/survey is in cre
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.args import is_whole, parse_whole
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, parse_datetime
+from bot.flows import Data, begin
 from bot.i18n import N_, Translator
 from bot.model import Document, Reply, Text
 from bot.payload import PayloadError
 from bot.roles import Role
 from bot.router import Router, Rule, Where
 from bot.summary import Period, SummarySection
+from handlers._common.flows import confirm
+from handlers._common.formatting import example_date
 from handlers.membership import register_parent
 from handlers.surveys import create as survey_create
 from handlers.surveys.logic import (
@@ -154,6 +158,7 @@ async def _answer_target(ctx: Context, count: int) -> tuple[Member, Survey, list
 @router.button("sv", member=False)
 async def choice_button(ctx: Context) -> None:
     """A tap on an option: ``1|sv|<survey>|<question position>|<option index>``."""
+    newcomer = ctx.member is None  # registered by this very tap (in a group)
     target = await _answer_target(ctx, 3)
     if target is None:
         return
@@ -193,6 +198,10 @@ async def choice_button(ctx: Context) -> None:
         ctx.toast = ctx.t("Your vote is saved: {choice}. Tap another option to change it.", choice=chosen)
     else:
         ctx.toast = ctx.t("Saved: {choice} (question {n}/{total}).", choice=chosen, n=position, total=total)
+    if newcomer and recorded.changed:
+        # The welcome is a message, and platforms drop a group toast beside a message: say that
+        # the tap counted too (not what was chosen: the group reads it).
+        await ctx.reply(ctx.t("{name}, your answer is saved.", name=member.display_name))
 
 
 @router.button("svc", member=False)
@@ -253,10 +262,23 @@ async def text_answer(ctx: MemberContext) -> None:
 # ------------------------------------------------------------------ polls
 
 
-def parse_poll(text: str) -> tuple[str, list[str], str | None]:
-    """``"Question" A | B | C [| until DATE TIME]`` → (question, options, deadline text)."""
+@dataclass(frozen=True)
+class PollText:
+    """What ``/poll`` was given. ``guessed``: written without quotes, and the question and the
+    first option were told apart by taking the last word before the first ``|`` as that option."""
+
+    question: str
+    options: list[str]
+    deadline: str | None
+    quoted: bool = True
+    guessed: bool = False
+
+
+def parse_poll(text: str) -> PollText:
+    """``"Question" A | B | C [| until DATE TIME]``, ``Question | A | B`` or ``Question A | B``."""
     text = text.strip()
     quoted = re.match(r'^["“”](.*?)["“”]\s*(.*)$', text, re.DOTALL)
+    guessed = False
     if quoted:
         question, rest = quoted.group(1).strip(), quoted.group(2)
         parts = survey_create.split_options(rest)
@@ -269,41 +291,61 @@ def parse_poll(text: str) -> tuple[str, list[str], str | None]:
         if until:
             deadline = until.group(1)
             parts.pop()
-    return question, parts, deadline
+    if not quoted and len(parts) == 1 and len(words := question.split()) > 1:
+        question, parts = " ".join(words[:-1]), [words[-1], *parts]
+        guessed = True
+    return PollText(question, parts, deadline, quoted=bool(quoted), guessed=guessed)
+
+
+def quoted_form(poll: PollText) -> str:
+    """The poll as ``/poll "Question" A | B``, with … where an option is still missing."""
+    options = [*poll.options, *["…"] * (2 - len(poll.options))]
+    return f'/poll "{poll.question}" ' + " | ".join(options)
 
 
 @router.command("poll", "โพล", roles=STAFF, where=Where.GROUP,
-                help=N_('A quick poll in this group: /poll "Question" option A | option B [| until 25/11/2569 18:00]'))
+                help=N_('A quick poll in this group: /poll "Question" option A | option B [| until tomorrow 18:00]'))
 async def poll_command(ctx: MemberContext) -> None:
     usage = ctx.t('Usage: /poll "Question" option A | option B | option C, optionally ending with '
-                  '| until 25/11/2569 18:00. From 2 to 10 options.')
+                  '| until {example}. From 2 to 10 options.', example=example_date(ctx, 3, "18:00"))
     if not ctx.args.strip():
         await ctx.reply(usage)
         return
     if ctx.chat.network_id != ctx.member.network_id:
         await ctx.reply(ctx.t("This group is not linked to your network. A coordinator can send /linkgroup here."))
         return
-    question, options, deadline_text = parse_poll(ctx.args)
-    if not question:
+    poll = parse_poll(ctx.args)
+    if not poll.question:
         await ctx.reply(ctx.t("The question is empty.") + "\n" + usage)
         return
-    if len(question) > 300:
+    if len(poll.question) > 300:
         await ctx.reply(ctx.t("Please keep the question under {n} characters.", n=300))
         return
-    problem = survey_create.options_problem(ctx, options)
+    problem = survey_create.options_problem(ctx, poll.options)
     if problem:
-        await ctx.reply(problem + "\n" + usage)
+        hint = (ctx.t("Put the question in quotes, like this: {example}", example=quoted_form(poll))
+                if not poll.quoted and len(poll.options) < 2 else usage)
+        await ctx.reply(problem + "\n" + hint)
         return
     closes_at = None
-    if deadline_text:
+    if poll.deadline:
         try:
-            closes_at = ctx.to_utc(parse_datetime(deadline_text, ctx.today))
+            closes_at = ctx.to_utc(parse_datetime(poll.deadline, ctx.today))
         except DateInputError as exc:
             await ctx.reply(survey_create.date_error(ctx, exc))
             return
         if closes_at <= ctx.now:
             await ctx.reply(ctx.t("That time has already passed. Please send a time in the future."))
             return
+    if poll.guessed:
+        await begin(ctx, POLL_CHECK, "confirm", {"question": poll.question, "options": poll.options,
+                                                 "closes_at": closes_at.isoformat() if closes_at else None})
+        return
+    await post_poll(ctx, poll.question, poll.options, closes_at)
+
+
+async def post_poll(ctx: MemberContext, question: str, options: list[str], closes_at: datetime | None) -> None:
+    """Create the poll in this group and post its card."""
     survey = await ctx.repo(SurveyRepo).create(
         ctx.network.id, kind="poll", title=question, anonymous=False, roles=[], organisations=[],
         chats=[ctx.chat.id], chat_id=ctx.chat.id, created_by=ctx.member.id, closes_at=closes_at,
@@ -314,6 +356,31 @@ async def poll_command(ctx: MemberContext) -> None:
     render = await live_card(ctx, survey)
     for reply in render(ctx.t):
         await ctx.reply(reply)
+
+
+async def show_poll_check(ctx: MemberContext) -> None:
+    """The question and options as understood from a poll written without quotes."""
+    assert ctx.flow is not None
+    data = ctx.flow.data
+    lines = [ctx.t("I read this poll as:"), ctx.t("Question: {question}", question=data["question"])]
+    lines += [f"{i}. {option}" for i, option in enumerate(data["options"], start=1)]
+    lines.append(ctx.t("If that is not right, tap Cancel and send: {example}",
+                       example=quoted_form(PollText(data["question"], data["options"], None))))
+    await ctx.reply(Text("\n".join(lines), buttons=[[ctx.flow_button(ctx.t("Post"), "post"),
+                                                     ctx.flow_button(ctx.t("Cancel"), "cancel")]]))
+
+
+async def save_checked_poll(ctx: MemberContext, data: Data) -> None:
+    closes_at = datetime.fromisoformat(data["closes_at"]) if data.get("closes_at") else None
+    if closes_at is not None and closes_at <= ctx.now:
+        await ctx.reply(ctx.t("That time has already passed. Please send a time in the future."))
+        return
+    await post_poll(ctx, data["question"], list(data["options"]), closes_at)
+
+
+POLL_CHECK = "pollcheck"
+router.steps(POLL_CHECK, {"confirm": confirm(show_poll_check, save_checked_poll,
+                                             retry=N_("Tap Post to post the poll, or Cancel."))}, roles=STAFF)
 
 
 # ------------------------------------------------------------------ closing, results, export

@@ -93,11 +93,18 @@ async def close_survey(ctx: BaseContext, survey: Survey) -> bool:
     stats = await survey_stats(ctx, closed)
     tz = ctx.tz
 
+    final_card = await live_card(ctx, closed)
+
     def render(t: Translator) -> list[Reply]:
         return results_replies(t, stats, tz, final=True)
 
+    def render_in_group(t: Translator) -> list[Reply]:
+        # The card in its final state first: Telegram edits the live card in place (no more vote
+        # buttons, "closed"); LINE shows it in the same push as the results, at no extra cost.
+        return [*final_card(t), *render(t)]
+
     for chat in await target_chats(ctx, closed):
-        await ctx.push(chat, render, key=f"survey:{survey.id}:results:chat:{chat.id}")
+        await ctx.push(chat, render_in_group, key=f"survey:{survey.id}:results:chat:{chat.id}")
     if not closed.is_poll and closed.created_by is not None:
         creator = await ctx.repo(MemberRepo).get(closed.network_id, closed.created_by)
         if creator is not None and creator.status == "active":

@@ -317,7 +317,7 @@ async def test_the_network_scenario_over_line(line: LineBot) -> None:
     asked = await say(ADMIN, "30")
     asked = await tap(ADMIN, postback(asked, "ภาคเอกชน"))
     preview = await tap(ADMIN, postback(asked, "ภายใน 1 สัปดาห์"))
-    pledged = all_text(await tap(ADMIN, postback(preview, "ร่วมสนับสนุน")))
+    pledged = all_text(await tap(ADMIN, postback(preview, "ยืนยันการสนับสนุน")))
     assert "บันทึกคำมั่น #1 แล้ว: 30 เครื่อง" in pledged, pledged
     assert "ให้คำมั่นแล้ว 30 เครื่อง" in pledged and "75%" in pledged, pledged
 
