@@ -1,5 +1,5 @@
 """Files the bot serves itself: chart images and download links for platforms that
-fetch content by URL (LINE), under unguessable, expiring URLs.
+fetch content by URL, under unguessable, expiring URLs.
 
 Files live in the database, so every instance (and a restarted one) serves them. A
 token is an HMAC of the content with a server secret: the same chart rendered twice
@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from storage.line import MediaRepo
+from storage.media import MediaRepo
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -49,13 +49,13 @@ def check_public_url(url: str, *, allow_http: bool) -> str:
     if url.startswith("http://"):
         if allow_http:
             return url
-        raise PublicURLError(f"EDUNET_PUBLIC_URL must be an https:// URL (LINE only fetches images over HTTPS); "
-                             f"got {url!r}. For local development set EDUNET_ALLOW_HTTP_PUBLIC_URL=1.")
+        raise PublicURLError(f"EDUNET_PUBLIC_URL must be an https:// URL (chat platforms fetch images only over "
+                             f"HTTPS); got {url!r}. For local development set EDUNET_ALLOW_HTTP_PUBLIC_URL=1.")
     raise PublicURLError(f"EDUNET_PUBLIC_URL must start with https://; got {url!r}")
 
 
 def png_preview(png: bytes) -> bytes:
-    """A smaller copy for LINE's previewImageUrl (the original if it is already small)."""
+    """A smaller copy for a platform's preview image (the original if it is already small)."""
     from PIL import Image as PILImage
 
     with PILImage.open(io.BytesIO(png)) as image:

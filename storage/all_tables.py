@@ -7,8 +7,10 @@ import storage.tables  # noqa: F401
 import storage.meetings  # noqa: F401
 import storage.surveys  # noqa: F401
 import storage.activities  # noqa: F401
-import storage.telegram  # noqa: F401
-import storage.line  # noqa: F401
+import storage.inbox  # noqa: F401
+import storage.media  # noqa: F401
+import storage.sent_messages  # noqa: F401
+import storage.delivery_stats  # noqa: F401
 import storage.blocks  # noqa: F401
 import storage.goals.tables  # noqa: F401
 import storage.counters  # noqa: F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.model import ChatKind, ChatRef, Event, EventKind, Sender
 from bot.outbox import DeliveryError
-from storage.line import LineStatsRepo
+from storage.delivery_stats import DeliveryStatsRepo
 from storage.membership import ChatRepo
 from tests.support.conversation import Conversation
 
@@ -170,7 +170,7 @@ async def set_line_group_size(bot: Conversation, title: str, members: int) -> No
     async with bot.app.db.transaction() as conn:
         chat = await ChatRepo(conn).by_platform_id("line", f"group-{title}")  # the console's group ids
         assert chat is not None
-        await LineStatsRepo(conn).set_group_size(chat.platform_chat_id, members, bot.clock.now())
+        await DeliveryStatsRepo(conn, "line").set_group_size(chat.platform_chat_id, members, bot.clock.now())
 
 
 async def test_the_preview_shows_the_estimated_line_message_count(line_bot: Conversation) -> None:

@@ -338,23 +338,129 @@ async def test_pacer_forgets_idle_chats() -> None:
 async def test_webhook_answers_500_when_an_update_could_not_be_stored(sqlite_url: str) -> None:
     async with in_process(sqlite_url, webhook=True) as bot:
         url = f"http://127.0.0.1:{bot.web.port}/webhooks/telegram"
-        update = {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": {"id": BOB, "type": "private",
-                                                                                   "first_name": "Bob"},
-                                              "from": {"id": BOB, "is_bot": False, "first_name": "Bob"},
-                                              "text": "/start"}}
+        update = start_update(7)
 
-        async def broken(event):  # type: ignore[no-untyped-def]
+        async def broken(events):  # type: ignore[no-untyped-def]
             raise ConnectionError("database unreachable")
 
-        real = bot.app.handle
-        bot.app.handle = broken  # type: ignore[method-assign]
+        real = bot.adapter.inbox.store
+        bot.adapter.inbox.store = broken  # type: ignore[method-assign]
         headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
         async with aiohttp.ClientSession() as session:
             async with session.post(url, json=update, headers=headers) as response:
                 assert response.status == 500
-            bot.app.handle = real  # type: ignore[method-assign]
-            async with session.post(url, json={"not": "an update"}, headers=headers) as response:
-                assert response.status == 400
+            bot.adapter.inbox.store = real  # type: ignore[method-assign]
             async with session.post(url, json=update, headers=headers) as response:
                 assert response.status == 200
         await said(bot.fake, BOB, "EduNet")
+
+
+def start_update(update_id: int) -> dict:  # type: ignore[type-arg]
+    return {"update_id": update_id, "message": {"message_id": 1, "date": 0, "text": "/start",
+                                                "chat": {"id": BOB, "type": "private", "first_name": "Bob"},
+                                                "from": {"id": BOB, "is_bot": False, "first_name": "Bob"}}}
+
+
+async def inbox_rows(bot: InProcess) -> list:  # type: ignore[type-arg]
+    import sqlalchemy as sa
+
+    from storage.inbox import inbox
+
+    async with bot.app.db.transaction() as conn:
+        return list((await conn.execute(sa.select(inbox).order_by(inbox.c.id))).all())
+
+
+async def test_webhook_stores_the_update_and_answers_before_handling_it(sqlite_url: str) -> None:
+    async with in_process(sqlite_url, webhook=True) as bot:
+        url = f"http://127.0.0.1:{bot.web.port}/webhooks/telegram"
+        release = asyncio.Event()
+        real = bot.app.handle
+
+        async def slow(event):  # type: ignore[no-untyped-def]
+            await release.wait()
+            return await real(event)
+
+        bot.app.handle = slow  # type: ignore[method-assign]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=start_update(11), headers=headers) as response:
+                assert response.status == 200  # acknowledged while the handler still waits
+            [row] = await inbox_rows(bot)
+            assert (row.platform, row.event_id, row.chat_id) == ("telegram", "11", str(BOB))
+            release.set()
+            await said(bot.fake, BOB, "EduNet")
+            async with session.post(url, json=start_update(11), headers=headers) as response:
+                assert response.status == 200  # a redelivery: stored once, answered once
+        await asyncio.sleep(0.3)
+        assert [r.status for r in await inbox_rows(bot)] == ["done"]
+        assert sum("EduNet" in t for t in bot.fake.texts_to(BOB)) == 1
+
+
+async def test_webhook_dead_letters_a_malformed_update_with_a_200(sqlite_url: str) -> None:
+    async with in_process(sqlite_url, webhook=True) as bot:
+        url = f"http://127.0.0.1:{bot.web.port}/webhooks/telegram"
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        async with aiohttp.ClientSession() as session:
+            for body in (b'{"not": "an update"}', b"not json at all", b"[1, 2]",
+                         b'{"update_id": 9, "message": {"message_id": "x"}}'):
+                async with session.post(url, data=body, headers=headers) as response:
+                    assert response.status == 200
+        rows = await inbox_rows(bot)
+        assert [r.status for r in rows] == ["failed"] * 4
+        assert [r.error.split(":")[0] for r in rows] == ["no update_id", "not JSON", "not a JSON object",
+                                                         "not an Update"]
+        assert rows[3].event_id == "9" and rows[3].attempts == 0
+        assert bot.fake.texts_to(BOB) == []
+
+
+async def test_an_update_that_fails_is_retried_then_kept_as_failed(sqlite_url: str) -> None:
+    from bot.inbox import MAX_ATTEMPTS
+
+    async with in_process(sqlite_url, webhook=True) as bot:
+        url = f"http://127.0.0.1:{bot.web.port}/webhooks/telegram"
+        calls = 0
+
+        async def broken(event):  # type: ignore[no-untyped-def]
+            nonlocal calls
+            calls += 1
+            raise ConnectionError("database unreachable")
+
+        bot.app.handle = broken  # type: ignore[method-assign]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, json=start_update(12), headers=headers) as response:
+                assert response.status == 200
+        for _ in range(100):
+            [row] = await inbox_rows(bot)
+            if row.status == "failed":
+                break
+            await asyncio.sleep(0.05)
+        assert row.status == "failed" and row.attempts == MAX_ATTEMPTS == calls
+        assert "not handled" in row.error
+
+
+async def test_polling_confirms_an_update_only_after_the_inbox_has_it(sqlite_url: str) -> None:
+    async with in_process(sqlite_url) as bot:
+        real = bot.adapter.inbox.store
+        failures = 0
+
+        async def flaky(events):  # type: ignore[no-untyped-def]
+            nonlocal failures
+            if not failures:
+                failures += 1
+                raise ConnectionError("database unreachable")
+            return await real(events)
+
+        bot.adapter.inbox.store = flaky  # type: ignore[method-assign]
+        update_id = bot.fake.user_sends_text(BOB, BOB, "/start")
+        await said(bot.fake, BOB, "EduNet")  # not lost: the batch that could not be stored came again
+        assert failures == 1
+        for _ in range(100):  # marked done right after the answer went out
+            [row] = [r for r in await inbox_rows(bot) if r.event_id == str(update_id)]
+            if row.status != "processing":
+                break
+            await asyncio.sleep(0.05)
+        assert row.status == "done" and row.attempts == 1
+        offsets = [c.params.get("offset") for c in bot.fake.calls if c.method.lower() == "getupdates"]
+        # The call after the failed store asked from the same offset: nothing was confirmed in between.
+        assert len(offsets) >= 2 and offsets[1] == offsets[0], offsets

@@ -20,7 +20,7 @@ import pytest
 
 from storage.db import Database
 from storage.membership import ChatRepo, MemberRepo
-from storage.telegram import TelegramMessageRepo
+from storage.sent_messages import SentMessageRepo
 from tests.fakes.telegram_api import FakeTelegramAPI, SentRecord
 from tests.support.telegram import (ALICE, BOB, CAROL, GROUP, Served, button, codes, said, served, settled)
 
@@ -255,7 +255,7 @@ async def live_message(running: Served, chat_id: int, update_key: str) -> int | 
     try:
         async with db.transaction() as conn:
             chat = await ChatRepo(conn).by_platform_id("telegram", str(chat_id))
-            return None if chat is None else await TelegramMessageRepo(conn).message_id(chat.id, update_key)
+            return None if chat is None else await SentMessageRepo(conn).message_id(chat.id, update_key)
     finally:
         await db.dispose()
 

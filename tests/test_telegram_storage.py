@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from storage.db import Database
 from storage.membership import ChatRepo, NetworkRepo
 from storage.runtime import OutboxRepo
-from storage.telegram import TelegramMessageRepo
+from storage.sent_messages import SentMessageRepo
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 
@@ -20,7 +20,7 @@ async def test_live_message_mapping_is_per_chat_and_replaceable(db_url: str) -> 
             chats = ChatRepo(conn)
             a = await chats.upsert("telegram", "-1", "group", "A", now=NOW)
             b = await chats.upsert("telegram", "-2", "group", "B", now=NOW)
-            repo = TelegramMessageRepo(conn)
+            repo = SentMessageRepo(conn)
             assert await repo.message_id(a.id, "poll:1") is None
             await repo.remember(a.id, "poll:1", 10, NOW)
             await repo.remember(a.id, "poll:1", 11, NOW)
@@ -39,11 +39,11 @@ async def test_migration_keeps_the_linked_row_whichever_message_comes_first(db_u
             chats = ChatRepo(conn)
             old = await chats.upsert("telegram", "-100", "group", "G", now=NOW)
             await chats.link(old.id, network.id, by_member_id=None, now=NOW)
-            await TelegramMessageRepo(conn).remember(old.id, "poll:1", 5, NOW)
+            await SentMessageRepo(conn).remember(old.id, "poll:1", 5, NOW)
             # An event from the supergroup arrived before the migration message: its own row.
             early = await chats.upsert("telegram", "-100200", "group", "G", now=NOW)
             await OutboxRepo(conn).enqueue(key="k", network_id=None, chat_id=early.id, messages=[], now=NOW)
-            repo = TelegramMessageRepo(conn)
+            repo = SentMessageRepo(conn)
             assert await repo.migrate_chat("telegram", "-100", "-100200") == old.id
             assert await repo.migrate_chat("telegram", "-100", "-100200") == old.id  # the second message: no-op
             moved = await chats.by_platform_id("telegram", "-100200")

@@ -201,5 +201,5 @@ class LineBot:
             await asyncio.sleep(0.05)
 
     def db_fingerprint(self) -> tuple[int, ...]:
-        tables = ("line_inbox", "processed_events", "chats", "members", "outbox", "audit_log")
+        tables = ("inbox", "processed_events", "chats", "members", "outbox", "audit_log")
         return tuple(self.db_rows(f"SELECT count(*) FROM {t}")[0][0] for t in tables)

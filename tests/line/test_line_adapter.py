@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.media import PublicURLError, check_public_url
 from bot.model import ChatKind, ChatRef, Event, EventKind, Sender, Text
 from bot.web import WebServer
-from storage.line import LineInboxRepo
+from storage.inbox import InboxRepo
 from tests.support.conversation import START
 from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id, sign, text_event, webhook_body
 
@@ -77,7 +77,7 @@ async def test_events_are_stored_before_the_200_and_processed_after_a_restart(ru
     event = text_event(user, "/start", fake=running.fake)
     assert await running.post([event, event]) == 200
     async with running.app.db.transaction() as conn:
-        assert await LineInboxRepo(conn).status(event["webhookEventId"]) == "pending"
+        assert await InboxRepo(conn, "line").status(event["webhookEventId"]) == "pending"
     assert running.fake.requests == []
     await running.adapter.start()  # a (re)started process picks it up
     await running.fake.wait_for(lambda: running.fake.replies)
@@ -85,7 +85,7 @@ async def test_events_are_stored_before_the_200_and_processed_after_a_restart(ru
 
     async def done() -> bool:
         async with running.app.db.transaction() as conn:
-            return await LineInboxRepo(conn).status(event["webhookEventId"]) == "done"
+            return await InboxRepo(conn, "line").status(event["webhookEventId"]) == "done"
 
     assert await running.fake.wait_for(done)
 

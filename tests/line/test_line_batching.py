@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.media import MediaStore
 from bot.model import Text, reply_to_dict
 from bot.outbox import OutboxDispatcher, RetryPolicy
-from storage.line import LineStatsRepo
+from storage.delivery_stats import DeliveryStatsRepo
 from storage.membership import ChatRepo, NetworkRepo
 from storage.runtime import OutboxRepo
 from tests.support.conversation import START
@@ -88,7 +88,7 @@ async def test_three_pushes_for_one_group_become_one_push_request(
     assert [m["text"] for m in fake.pushes_to(group)[0]["messages"]] == [f"เตือนความจำ {n}" for n in range(3)]
     async with app.db.transaction() as conn:
         first = await OutboxRepo(conn).by_key("remind:0")
-        [stats] = await LineStatsRepo(conn).month(app.clock.now().strftime("%Y-%m"), network_id=network)
+        [stats] = await DeliveryStatsRepo(conn, "line").month(app.clock.now().strftime("%Y-%m"), network_id=network)
     [push] = [r for r in fake.requests if r.path == PUSH]
     assert first is not None and push.header("X-Line-Retry-Key") == first.retry_key
     # One push, three message objects, billed once per member (6), not 3 × 6.

@@ -115,7 +115,7 @@ async def test_the_core_journey_over_real_http(line: LineBot) -> None:
     key = push.header("X-Line-Retry-Key")
     assert key and uuid.UUID(key)
     await line.wait_db("SELECT retry_key, status FROM outbox", [(key, "sent")])
-    await line.wait_db(f"SELECT pushes, push_messages, recipients FROM line_chat_stats "
+    await line.wait_db(f"SELECT pushes, push_messages, recipients FROM delivery_stats "
                        f"WHERE platform_chat_id = '{PARENT}'", [(1, 1, 1)])
 
     # LINE redelivers an event: nothing changes, nothing is sent.

@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.media import MediaStore
 from bot.model import Card, Image, ProgressBar, Text
 from bot.outbox import DeliveryError, OutboxDispatcher
-from storage.line import LineStatsRepo
+from storage.delivery_stats import DeliveryStatsRepo
 from storage.membership import Chat, ChatRepo, MemberRepo, NetworkRepo
 from storage.runtime import OutboxRepo
 from tests.contracts.line_openapi import load_line_spec
@@ -71,7 +71,7 @@ async def test_a_push_carries_the_retry_key_and_a_repeat_counts_as_delivered(
     assert {r.header("X-Line-Retry-Key") for r in pushes} == {key}
     assert fake.push_count == 1 and [m["type"] for m in fake.pushes[0]["messages"]] == ["text", "flex"]
     async with app.db.transaction() as conn:
-        stats = await LineStatsRepo(conn).for_chat(user, app.clock.now().strftime("%Y-%m"))
+        stats = await DeliveryStatsRepo(conn, "line").for_chat(user, app.clock.now().strftime("%Y-%m"))
     assert stats is not None and (stats.pushes, stats.push_messages, stats.recipients) == (1, 2, 1)
     assert fake.violations == []
 
@@ -115,10 +115,10 @@ async def test_group_pushes_count_every_member_as_a_recipient(app: App, sender: 
     await sender.send(target, [Text("ประกาศ")], retry_key=str(uuid.uuid4()))
     await sender.send(target, [Text("ประกาศ 2")], retry_key=str(uuid.uuid4()))
     async with app.db.transaction() as conn:
-        repo = LineStatsRepo(conn)
+        repo = DeliveryStatsRepo(conn, "line")
         [stats] = await repo.month(app.clock.now().strftime("%Y-%m"), network_id=network.id)
-        estimate = await repo.estimate(network.id, platform="line")
-        both = await repo.estimate(network.id, platform="line", members_privately=True)
+        estimate = await repo.estimate(network.id)
+        both = await repo.estimate(network.id, members_privately=True)
     assert (stats.pushes, stats.recipients) == (2, 8)
     assert (estimate.pushes, estimate.messages) == (1, 4)
     assert (both.pushes, both.messages) == (2, 5)

@@ -29,9 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
 from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -42,9 +40,11 @@ from bot.adapters.line.render import MAX_MESSAGES, RenderOptions, message_count,
 from bot.answer import FreeReply, answer
 from bot.app import Outcome
 from bot.i18n import Translator
+from bot.inbox import InboxWorker
 from bot.media import MediaStore, PublicURLError, check_public_url
 from bot.model import Button, Event, EventKind, Reply, Sender, Text
-from storage.line import LineInboxRepo, LineStatsRepo
+from storage.delivery_stats import DeliveryStatsRepo
+from storage.inbox import InboxRow
 from storage.membership import Chat
 
 if TYPE_CHECKING:
@@ -57,12 +57,6 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhooks/line"
 MAX_BODY = 1024 * 1024
 REPLY_TOKEN_MAX_AGE = 50.0  # seconds; LINE's tokens last about a minute
-LEASE = timedelta(minutes=5)
-MAX_ATTEMPTS = 3
-POLL_SECONDS = 5.0
-PARALLEL_CHATS = 8
-HOUSEKEEPING_SECONDS = 3600.0
-KEEP_INBOX = timedelta(days=7)
 STOP_GRACE = 8.0
 
 
@@ -85,29 +79,24 @@ class LineAdapter:
         self.sender = LineSender(app, self.api, lambda network_id: publisher(self.media, network_id))
         web_server.add_route("POST", WEBHOOK_PATH, self.webhook)
         web_server.add_route("GET", "/media/{name}", self.media.handle)
-        self._wake: asyncio.Event | None = None
-        self._worker: asyncio.Task[None] | None = None
+        self.inbox = InboxWorker(app, self.platform, self._process, housekeeping=self.media.prune)
         self._side_tasks: set[asyncio.Task[None]] = set()
-        self._stopping = False
         self._friend_url: str | None = None
         self._friend_url_known = False
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        self._wake = asyncio.Event()
-        self._wake.set()  # events left over from a previous run
-        self._worker = asyncio.create_task(self._run(), name="line-inbox")
+        self.inbox.start()
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Finish the event in hand (cancelling a task mid-transaction can wedge the database
         driver), then stop; events not started stay in the inbox for the next start."""
-        self._stopping = True
-        if self._wake is not None:
-            self._wake.set()
-        tasks = [t for t in (self._worker, *self._side_tasks) if t is not None]
+        deadline = time.monotonic() + grace
+        await self.inbox.stop(grace)
+        tasks = set(self._side_tasks)
         if tasks:
-            _done, pending = await asyncio.wait(tasks, timeout=grace)
+            _done, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
             for task in pending:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -137,90 +126,19 @@ class LineAdapter:
         except MalformedWebhook as exc:
             log.warning("malformed LINE webhook: %s", exc)
             return web.json_response({"error": "malformed body"}, status=400)
-        stored = 0
-        if events:
-            now = self.app.clock.now()
-            async with self.app.db.transaction() as conn:
-                inbox = LineInboxRepo(conn)
-                for raw in events:
-                    stored += await inbox.add(event_id(raw), chat_id(raw), raw, now)
-        if stored and self._wake is not None:
-            self._wake.set()
+        stored = await self.inbox.store((event_id(raw), chat_id(raw), raw) for raw in events) if events else 0
         return web.json_response({"stored": stored})
 
     # ------------------------------------------------------------ the inbox worker
 
-    async def _run(self) -> None:
-        assert self._wake is not None
-        last_housekeeping = 0.0
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                await self.drain()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("LINE inbox processing failed; retrying")
-            if self._stopping:
-                return
-            if time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
-                last_housekeeping = time.monotonic()
-                await self._housekeeping()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
-            except asyncio.TimeoutError:
-                pass
-
-    async def drain(self) -> int:
-        """Process every waiting event (in order per chat, chats in parallel); returns how many."""
-        done = 0
-        while not self._stopping:
-            now = self.app.clock.now()
-            async with self.app.db.transaction() as conn:
-                candidates = await LineInboxRepo(conn).candidates(now, limit=100)
-            by_chat: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
-            for row_id in candidates:
-                if self._stopping:
-                    break
-                async with self.app.db.transaction() as conn:
-                    row = await LineInboxRepo(conn).claim(row_id, now, LEASE)
-                if row is not None:
-                    by_chat[row.chat_id].append(row)
-            if not by_chat:
-                return done
-            limit = asyncio.Semaphore(PARALLEL_CHATS)
-
-            async def run_chat(rows: list) -> None:  # type: ignore[type-arg]
-                async with limit:
-                    for row in rows:
-                        if self._stopping:  # claimed but not started: give it back
-                            async with self.app.db.transaction() as conn:
-                                await LineInboxRepo(conn).release(row.id, error="shutting down")
-                            continue
-                        await self._process(row)
-
-            await asyncio.gather(*(run_chat(rows) for rows in by_chat.values()))
-            done += sum(len(rows) for rows in by_chat.values())
-        return done
-
-    async def _process(self, row) -> None:  # type: ignore[no-untyped-def]
-        try:
-            event = to_event(row.body)
-            if event is not None:
-                event = await self._enrich(event)
-                outcome = await self.app.handle(event)
-                await self.respond(event, outcome)
-                self._after(event)
-        except Exception as exc:
-            log.exception("LINE event %s failed (attempt %d)", row.event_id, row.attempts)
-            async with self.app.db.transaction() as conn:
-                if row.attempts >= MAX_ATTEMPTS:
-                    await LineInboxRepo(conn).finish(row.id, self.app.clock.now(), status="failed", error=repr(exc))
-                else:
-                    await LineInboxRepo(conn).release(row.id, error=repr(exc))
-            return
-        async with self.app.db.transaction() as conn:
-            await LineInboxRepo(conn).finish(row.id, self.app.clock.now())
+    async def _process(self, row: InboxRow) -> None:
+        """Handle one stored event and answer it (the worker retries it when this raises)."""
+        event = to_event(row.body)
+        if event is not None:
+            event = await self._enrich(event)
+            outcome = await self.app.handle(event)
+            await self.respond(event, outcome)
+            self._after(event)
 
     async def _enrich(self, event: Event) -> Event:
         """Display name and language from the LINE profile, the group's name (both cached)."""
@@ -249,17 +167,8 @@ class LineAdapter:
         count = await self.api.member_count(platform_chat_id)
         if count is not None:
             async with self.app.db.transaction() as conn:
-                await LineStatsRepo(conn).set_group_size(platform_chat_id, count, self.app.clock.now())
-
-    async def _housekeeping(self) -> None:
-        try:
-            removed = await self.media.prune()
-            async with self.app.db.transaction() as conn:
-                removed += await LineInboxRepo(conn).prune(self.app.clock.now() - KEEP_INBOX)
-            if removed:
-                log.info("LINE housekeeping removed %d expired rows", removed)
-        except Exception:
-            log.exception("LINE housekeeping failed")
+                await DeliveryStatsRepo(conn, self.platform).set_group_size(platform_chat_id, count,
+                                                                            self.app.clock.now())
 
     # ------------------------------------------------------------ answering
 
@@ -325,7 +234,7 @@ class LineAdapter:
     async def _count_reply(self, platform_chat_id: str, network_id: int | None) -> None:
         try:
             async with self.app.db.transaction() as conn:
-                await LineStatsRepo(conn).count(platform_chat_id, now=self.app.clock.now(), network_id=network_id,
-                                                replies=1)
+                await DeliveryStatsRepo(conn, self.platform).count(platform_chat_id, now=self.app.clock.now(),
+                                                                   network_id=network_id, replies=1)
         except Exception:
             log.exception("could not count a LINE reply")

@@ -45,7 +45,7 @@ from bot.delivery_policy import Budget, QuotaReading, Urgency, WaitReason
 from bot.i18n import Translator
 from bot.model import Reply
 from bot.outbox import DeliveryError
-from storage.line import LineStatsRepo
+from storage.delivery_stats import DeliveryStatsRepo
 from storage.membership import Chat, MemberRepo, NetworkRepo
 
 if TYPE_CHECKING:
@@ -417,7 +417,7 @@ class LineSender:
                 self.app.quotas["line"] = QuotaReading(limit=self._quota[1], used=self._quota[2],
                                                        at=self.app.clock.now())
             async with self.app.db.transaction() as conn:
-                await LineStatsRepo(conn).count(chat.platform_chat_id, now=self.app.clock.now(),
+                await DeliveryStatsRepo(conn, "line").count(chat.platform_chat_id, now=self.app.clock.now(),
                                                 network_id=chat.network_id, pushes=1, push_messages=messages,
                                                 recipients=recipients)
         except Exception:
@@ -428,7 +428,7 @@ class LineSender:
         if chat.kind == "private":
             return 1
         async with self.app.db.transaction() as conn:
-            known = await LineStatsRepo(conn).group_size(chat.platform_chat_id)
+            known = await DeliveryStatsRepo(conn, "line").group_size(chat.platform_chat_id)
         now = self.app.clock.now()
         if known is not None and (now - known[1]).total_seconds() < GROUP_SIZE_MAX_AGE:
             return max(1, known[0])
@@ -436,7 +436,7 @@ class LineSender:
         if count is None:
             return max(1, known[0]) if known else 1
         async with self.app.db.transaction() as conn:
-            await LineStatsRepo(conn).set_group_size(chat.platform_chat_id, count, now)
+            await DeliveryStatsRepo(conn, "line").set_group_size(chat.platform_chat_id, count, now)
         return max(1, count)
 
     async def language_of(self, chat: Chat) -> str:

@@ -52,14 +52,14 @@ async def _setup_richmenu(settings: LineSettings, args: argparse.Namespace, rout
 
 async def _stats(settings: Settings, month: str | None, router: Router) -> int:
     from bot.app import App
-    from storage.line import LineStatsRepo
+    from storage.delivery_stats import DeliveryStatsRepo
 
     app = App(settings, router=router)
     await app.start()
     try:
         month = month or app.clock.now().strftime("%Y-%m")
         async with app.db.transaction() as conn:
-            rows = await LineStatsRepo(conn).month(month)
+            rows = await DeliveryStatsRepo(conn, "line").month(month)
     finally:
         await app.close()
     print(f"LINE delivery in {month}: chat, pushes, pushed messages, recipients (billed messages), free replies")

@@ -17,9 +17,9 @@ if TYPE_CHECKING:  # the spec imports this module at discovery (`edunet --help`)
 async def estimate(conn: AsyncConnection, network_id: int, groups: Sequence[Chat],
                    people: Sequence[Member]) -> DeliveryCost:
     """The LINE messages one push to these LINE groups and members counts against the quota."""
-    from storage.line import LineStatsRepo
+    from storage.delivery_stats import DeliveryStatsRepo
 
-    estimate = await LineStatsRepo(conn).estimate(network_id, platform="line", groups=bool(groups),
+    estimate = await DeliveryStatsRepo(conn, "line").estimate(network_id, groups=bool(groups),
                                                   members_privately=bool(people), chat_ids=[c.id for c in groups],
                                                   member_ids=[m.id for m in people])
     return DeliveryCost(pushes=estimate.pushes, messages=estimate.messages, unknown_groups=estimate.unknown_groups)

@@ -1,9 +1,16 @@
 """The Telegram adapter: python-telegram-bot as the transport (Bot, Update, its request
-layer and its long-polling Updater), our own pipeline for everything else.
+layer), our own pipeline for everything else.
 
-* Long polling by default; a webhook when ``TELEGRAM_WEBHOOK_URL`` is set, served by
-  the shared web server at ``/webhooks/telegram`` and verified on every request with
-  the secret token (constant-time compare; anything else gets 403 and changes nothing).
+* Long polling by default: each batch from ``getUpdates`` is stored in the durable inbox
+  (:mod:`bot.inbox`) before the next call confirms it, so a crash at any point loses no
+  update (one not stored is fetched again).
+* A webhook when ``TELEGRAM_WEBHOOK_URL`` is set, served by the shared web server at
+  ``/webhooks/telegram`` and verified on every request with the secret token
+  (constant-time compare; anything else gets 403 and changes nothing). An update is
+  stored in the inbox and acknowledged at once; a body that is not an Update is answered
+  200 too (Telegram would only redeliver it) and kept in the inbox as ``failed``. Only
+  when the inbox cannot be written does Telegram get a 500 (and redeliver).
+* In either mode the inbox worker handles the stored updates, in order per chat.
 * Each update becomes a neutral event (``event_id`` = update id, so redeliveries are
   dropped by the app). Every button press is answered, duplicates and failures too.
 * Replies are rendered natively (:mod:`bot.adapters.telegram.render`); replies and pushes
@@ -14,16 +21,20 @@ layer and its long-polling Updater), our own pipeline for everything else.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
+import json
 import logging
 import re
 import secrets
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import (BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, Bot, Update)
-from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Updater
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
 from bot.adapters.telegram.events import ALLOWED_UPDATES, Converted, convert
@@ -34,15 +45,18 @@ from bot.adapters.telegram.send import TelegramSender
 from bot.answer import answer
 from bot.app import App, Outcome
 from bot.i18n import Translator
+from bot.inbox import InboxWorker
 from bot.model import Event, EventKind
 from bot.ratelimit import Pacer, RateProfile
 from bot.router import Where
 from bot.web import WebServer
+from storage.inbox import InboxRow
 from storage.repo import serialise_on
 from storage.runtime import EventLogRepo
-from storage.telegram import TelegramMessageRepo
+from storage.sent_messages import SentMessageRepo
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -50,9 +64,10 @@ COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 # (language_code for setMyCommands, our language): "" is everyone else → Thai first.
 COMMAND_LANGUAGES = (("", "th"), ("th", "th"), ("en", "en"))
 MAX_COMMANDS = 100
-MAX_IN_FLIGHT = 64
 POLL_TIMEOUT = 10
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
+STOP_GRACE = 8.0
+MAX_POLL_DELAY = 30.0  # seconds between getUpdates retries, at most
 
 
 def api_urls(base: str) -> tuple[str, str]:
@@ -97,11 +112,9 @@ class TelegramAdapter:
         self.sender = TelegramSender(self.bot, app, self.pacer)
         self.webhook_url = webhook_url(settings)
         self.secret = settings.webhook_secret or secrets.token_urlsafe(32)
-        self._updater: Updater | None = None
-        self._consumer: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-        self._ready = asyncio.Event()
+        self._poller: asyncio.Task[None] | None = None
+        self._stop_polling = asyncio.Event()
+        self.inbox = InboxWorker(app, self.platform, self._process_stored)
         if self.webhook_url:
             web_server.add_route("POST", WEBHOOK_PATH, self._webhook)
 
@@ -121,13 +134,10 @@ class TelegramAdapter:
                                        max_connections=40)
             log.info("telegram: webhook set to %s", self.webhook_url)
         else:
-            self._updater = Updater(self.bot, asyncio.Queue())
-            await self._updater.initialize()
-            queue = await self._updater.start_polling(timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
-                                                      error_callback=self._polling_error)
-            self._consumer = asyncio.create_task(self._consume(queue), name="telegram-updates")
+            await self.bot.delete_webhook()  # getUpdates is refused while a webhook is set
+            self._poller = asyncio.create_task(self._poll(), name="telegram-polling")
             log.info("telegram: long polling as @%s", self.bot.username)
-        self._ready.set()
+        self.inbox.start()  # in polling mode too: updates a webhook stored before a restart
 
     async def _initialize(self) -> None:
         """getMe, retried while the API is unreachable (a wrong token fails at once)."""
@@ -146,21 +156,11 @@ class TelegramAdapter:
                 delay = min(30.0, delay * 2)
 
     async def stop(self) -> None:
-        if self._updater is not None and self._updater.running:
-            await self._updater.stop()
-        if self._consumer is not None:
-            self._consumer.cancel()
-            await asyncio.gather(self._consumer, return_exceptions=True)
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=10)
-            for task in self._tasks:
-                task.cancel()
-        if self._updater is not None:
-            await self._updater.shutdown()
+        self._stop_polling.set()
+        if self._poller is not None:
+            await asyncio.gather(self._poller, return_exceptions=True)
+        await self.inbox.stop(STOP_GRACE)
         await self.bot.shutdown()
-
-    def _polling_error(self, exc: TelegramError) -> None:
-        log.warning("telegram: getUpdates failed: %s", exc)
 
     # ------------------------------------------------------------ commands
 
@@ -186,45 +186,71 @@ class TelegramAdapter:
 
     # ------------------------------------------------------------ receiving
 
-    async def _consume(self, queue: asyncio.Queue[object]) -> None:
-        while True:
-            update = await queue.get()
-            if isinstance(update, Update):
-                await self._slots.acquire()
-                self._spawn(self._process_fully(update))
+    async def _poll(self) -> None:
+        """getUpdates → store the batch in the inbox → the next getUpdates (with the offset after the
+        batch) confirms it. A batch that could not be stored is not confirmed: it comes again."""
+        offset: int | None = None
+        delay = 1.0
+        while not self._stop_polling.is_set():
+            try:
+                updates = await self._unless_stopped(self.bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES))
+                if updates:
+                    await self.inbox.store([stored(update) for update in updates])
+                    offset = updates[-1].update_id + 1
+                delay = 1.0
+            except InvalidToken:
+                log.error("telegram: the bot token was refused; polling stops")
+                return
+            except RetryAfter as exc:
+                await self._unless_stopped(asyncio.sleep(_seconds(exc.retry_after)))
+            except Exception as exc:  # noqa: BLE001 - the API or the database: try again later
+                log.warning("telegram: receiving updates failed (%s); retrying in %.0f s", exc, delay)
+                await self._unless_stopped(asyncio.sleep(delay))
+                delay = min(MAX_POLL_DELAY, delay * 2)
+        if offset is not None:  # confirm the last batch (it is stored) so a restart does not fetch it again
+            try:
+                await self.bot.get_updates(offset=offset, timeout=0, allowed_updates=ALLOWED_UPDATES)
+            except TelegramError as exc:
+                log.info("telegram: confirming the last updates failed (%s); they will be skipped as stored", exc)
 
-    def _spawn(self, coro) -> None:  # type: ignore[no-untyped-def]
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _process_fully(self, update: Update) -> None:
-        try:
-            finish = await self.process(update)
-            await finish()
-        finally:
-            self._slots.release()
+    async def _unless_stopped(self, work: Awaitable[T]) -> T | None:
+        """``work``'s result, or None when the adapter stops first (a long poll is cut short)."""
+        task = asyncio.ensure_future(work)
+        stop = asyncio.ensure_future(self._stop_polling.wait())
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            return None
+        return task.result()
 
     async def _webhook(self, request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             log.warning("telegram webhook: request without the right secret token from %s", request.remote)
             return web.Response(status=403, text="forbidden")
-        await self._ready.wait()
+        body = await request.read()
+        data, problem = parse_update(body)
         try:
-            data = await request.json()
-            update = Update.de_json(data, self.bot)
-        except Exception:  # malformed JSON or not an Update
-            log.warning("telegram webhook: a body that is not an Update was ignored")
-            return web.Response(status=400, text="bad update")
-        if update is None:
-            return web.Response(status=400, text="bad update")
-        # Stored before acknowledged; the answers go out after we said 200.
-        finish = await self.process(update)
-        self._spawn(finish())
-        if not finish.handled:  # e.g. the database is down: let Telegram deliver it again
-            return web.Response(status=500, text="not handled")
+            if problem is not None:
+                log.warning("telegram webhook: a body that is not an Update was dead-lettered (%s)", problem)
+                await self.inbox.dead_letter(dead_letter_id(data, body), "", data, error=problem)
+            else:
+                await self.inbox.store([(str(data["update_id"]), update_chat(data), data)])
+        except Exception:  # the database is down: let Telegram deliver it again
+            log.exception("telegram webhook: the update could not be stored")
+            return web.Response(status=500, text="not stored")
         return web.Response(status=200)
+
+    async def _process_stored(self, row: InboxRow) -> None:
+        """Handle and answer one update from the inbox; raising makes the worker retry it."""
+        update = Update.de_json(row.body, self.bot)
+        finish = await self.process(update)
+        await finish()
+        if not finish.handled:
+            raise RuntimeError(f"telegram update {update.update_id} was not handled")
 
     async def process(self, update: Update):  # type: ignore[no-untyped-def]
         """Handle an update (everything stored); returns the coroutine function that
@@ -271,7 +297,7 @@ class TelegramAdapter:
             await serialise_on(conn, f"telegram-migrate|{old_chat_id}")
             if not await EventLogRepo(conn).claim(self.platform, event_id, self.app.clock.now()):
                 return
-            await TelegramMessageRepo(conn).migrate_chat(self.platform, old_chat_id, new_chat_id)
+            await SentMessageRepo(conn).migrate_chat(self.platform, old_chat_id, new_chat_id)
         log.info("telegram group %s is now supergroup %s", old_chat_id, new_chat_id)
 
     async def _download_photo(self, event: Event) -> None:
@@ -285,3 +311,51 @@ class TelegramAdapter:
             event.photo = bytes(await file.download_as_bytearray())
         except TelegramError as exc:
             log.warning("downloading photo %s failed: %s", file_id, exc)
+
+
+def parse_update(body: bytes) -> tuple[dict[str, Any], str | None]:
+    """The update's JSON object, and why it is not an Update (None when it is one)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {"body": body[:10_000].decode("utf-8", "replace")}, "not JSON"
+    if not isinstance(data, dict):
+        return {"body": data}, "not a JSON object"
+    if not isinstance(data.get("update_id"), int) or isinstance(data["update_id"], bool):
+        return data, "no update_id"
+    try:
+        Update.de_json(data, None)
+    except Exception as exc:  # noqa: BLE001 - whatever PTB rejects is not an Update
+        return data, f"not an Update: {type(exc).__name__}: {exc}"[:500]
+    return data, None
+
+
+def update_chat(data: dict[str, Any]) -> str:
+    """The chat an update belongs to (its events run in order), or its sender for chat-less updates."""
+    for value in data.values():
+        if isinstance(value, dict):
+            chat = value.get("chat") or (value.get("message") or {}).get("chat")
+            if isinstance(chat, dict) and "id" in chat:
+                return str(chat["id"])
+            sender = value.get("from")
+            if isinstance(sender, dict) and "id" in sender:
+                return str(sender["id"])
+    return ""
+
+
+def dead_letter_id(data: dict[str, Any], body: bytes) -> str:
+    """The update id when there is one, else a digest of the body (the same body is kept once)."""
+    update_id = data.get("update_id")
+    if isinstance(update_id, int) and not isinstance(update_id, bool):
+        return str(update_id)
+    return "body:" + hashlib.sha256(body).hexdigest()[:40]
+
+
+def stored(update: Update) -> tuple[str, str, dict[str, Any]]:
+    """An update as the inbox keeps it: (event id, chat, body)."""
+    data = update.to_dict()
+    return str(update.update_id), update_chat(data), data
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

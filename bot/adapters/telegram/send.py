@@ -33,7 +33,7 @@ from bot.outbox import DeliveryError
 from bot.ratelimit import Pacer, RateProfile
 from storage.membership import Chat
 from storage.repo import serialise_on
-from storage.telegram import TelegramMessageRepo
+from storage.sent_messages import SentMessageRepo
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -180,14 +180,14 @@ class TelegramSender:
                                               reply_markup=out.keyboard, link_preview_options=NO_PREVIEW)
         if out.update_key and chat_row_id is not None:
             async with self.app.db.transaction() as conn:
-                await TelegramMessageRepo(conn).remember(chat_row_id, out.update_key, message.message_id,
+                await SentMessageRepo(conn).remember(chat_row_id, out.update_key, message.message_id,
                                                          self.app.clock.now())
 
     async def _edit(self, chat_id: int | str, chat_row_id: int, out: OutText) -> bool:
         """Edit the live message for ``out.update_key``; False when there is none to edit."""
         assert out.update_key is not None
         async with self.app.db.transaction() as conn:
-            message_id = await TelegramMessageRepo(conn).message_id(chat_row_id, out.update_key)
+            message_id = await SentMessageRepo(conn).message_id(chat_row_id, out.update_key)
         if message_id is None:
             return False
         try:
@@ -206,5 +206,5 @@ async def migrate_chat(app: App, old_chat_id: str, new_chat_id: str) -> None:
     """Telegram turned a group into a supergroup: the new id replaces the old one."""
     async with app.db.transaction() as conn:
         await serialise_on(conn, f"telegram-migrate|{old_chat_id}")
-        await TelegramMessageRepo(conn).migrate_chat("telegram", old_chat_id, new_chat_id)
+        await SentMessageRepo(conn).migrate_chat("telegram", old_chat_id, new_chat_id)
 

@@ -1,5 +1,9 @@
-"""Telegram adapter state: which platform message shows a live-updated reply, and the
-bookkeeping for a group that Telegram migrated to a supergroup."""
+"""Sent-message ids for edit-in-place, and moving a chat to a new platform id.
+
+(chat, update_key) → the platform message that shows it, so a later reply or push with
+the same update_key edits that message (live poll / RSVP counts) instead of sending anew.
+The chat row carries the platform, so the mapping needs no platform column of its own.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,8 @@ from storage.repo import Repo
 from storage.tables import chats, flow_states, metadata, outbox
 from storage.types import UTCDateTime
 
-# (chat, update_key) → the Telegram message that shows it, so a later reply or push with
-# the same update_key edits that message (live poll / RSVP counts) instead of sending anew.
-telegram_messages = sa.Table(
-    "telegram_messages",
+sent_messages = sa.Table(
+    "sent_messages",
     metadata,
     sa.Column("chat_id", sa.ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("update_key", sa.String(255), primary_key=True),
@@ -23,14 +25,14 @@ telegram_messages = sa.Table(
 )
 
 
-class TelegramMessageRepo(Repo):
-    """Live-message mapping and supergroup migration."""
+class SentMessageRepo(Repo):
+    """Live-message mapping and chat migration."""
 
     async def message_id(self, chat_id: int, update_key: str) -> int | None:
         row = (
             await self.conn.execute(
-                sa.select(telegram_messages.c.message_id).where(telegram_messages.c.chat_id == chat_id,
-                                                                telegram_messages.c.update_key == update_key)
+                sa.select(sent_messages.c.message_id).where(sent_messages.c.chat_id == chat_id,
+                                                            sent_messages.c.update_key == update_key)
             )
         ).first()
         return int(row.message_id) if row else None
@@ -38,22 +40,23 @@ class TelegramMessageRepo(Repo):
     async def remember(self, chat_id: int, update_key: str, message_id: int, now: datetime) -> None:
         """Point ``update_key`` in this chat at ``message_id`` (insert or replace)."""
         inserted = await self.insert_ignore(
-            telegram_messages,
+            sent_messages,
             {"chat_id": chat_id, "update_key": update_key, "message_id": message_id, "updated_at": now},
             ["chat_id", "update_key"],
         )
         if not inserted:
             await self.conn.execute(
-                telegram_messages.update()
-                .where(telegram_messages.c.chat_id == chat_id, telegram_messages.c.update_key == update_key)
+                sent_messages.update()
+                .where(sent_messages.c.chat_id == chat_id, sent_messages.c.update_key == update_key)
                 .values(message_id=message_id, updated_at=now)
             )
 
     async def migrate_chat(self, platform: str, old_platform_id: str, new_platform_id: str) -> int | None:
-        """Move the chat ``old_platform_id`` of ``platform`` to its supergroup id; returns the chat's row id.
+        """Move the chat ``old_platform_id`` of ``platform`` to its new id (Telegram's group →
+        supergroup migration); returns the chat's row id.
 
-        Idempotent, and safe in either order of Telegram's two migration messages: if
-        the new id already has a row of its own (an event from the supergroup arrived
+        Idempotent, and safe in either order of the platform's two migration messages: if
+        the new id already has a row of its own (an event from the new chat arrived
         first), that row is folded into the old one, which keeps the network link.
         """
         where_old = sa.and_(chats.c.platform == platform, chats.c.platform_chat_id == old_platform_id)
@@ -64,7 +67,7 @@ class TelegramMessageRepo(Repo):
             return int(new.id) if new else None
         if new is not None:
             if old.network_id is None and new.network_id is not None:
-                # The supergroup row is the linked one; the old group row has nothing to keep.
+                # The new chat's row is the linked one; the old row has nothing to keep.
                 await self.conn.execute(chats.delete().where(chats.c.id == old.id))
                 return int(new.id)
             await self.conn.execute(outbox.update().where(outbox.c.chat_id == new.id).values(chat_id=old.id))

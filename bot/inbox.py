@@ -1,0 +1,169 @@
+"""The inbox worker: webhook events stored in :mod:`storage.inbox` are processed here,
+in the background, so a webhook can answer its platform at once.
+
+One worker per platform. Events of one chat run in order, chats in parallel; an event
+is leased while it runs (another instance, or this one after a restart, takes it over
+when the lease expires) and retried up to :data:`MAX_ATTEMPTS` times before it is
+marked ``failed``. Finished events are kept for :data:`KEEP_INBOX`, then pruned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from storage.inbox import InboxRepo, InboxRow
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 3
+POLL_SECONDS = 5.0
+PARALLEL_CHATS = 8
+HOUSEKEEPING_SECONDS = 3600.0
+KEEP_INBOX = timedelta(days=7)
+
+
+class InboxWorker:
+    """Stores one platform's webhook events and runs ``process`` on each, in the background."""
+
+    def __init__(self, app: App, platform: str, process: Callable[[InboxRow], Awaitable[None]], *,
+                 housekeeping: Callable[[], Awaitable[int]] | None = None) -> None:
+        self.app = app
+        self.platform = platform
+        self._process_row = process
+        self._housekeeping_extra = housekeeping
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.stopping = False
+
+    # ------------------------------------------------------------ storing
+
+    async def store(self, events: Iterable[tuple[str, str, dict[str, Any]]]) -> int:
+        """Store (event id, chat id, body) events in one transaction; returns how many were new."""
+        stored = 0
+        now = self.app.clock.now()
+        async with self.app.db.transaction() as conn:
+            inbox = InboxRepo(conn, self.platform)
+            for event_id, chat_id, body in events:
+                stored += await inbox.add(event_id, chat_id, body, now)
+        if stored:
+            self.wake()
+        return stored
+
+    async def dead_letter(self, event_id: str, chat_id: str, body: dict[str, Any], *, error: str) -> None:
+        """Keep an event that can never be processed, for a person to look at; it is not retried."""
+        async with self.app.db.transaction() as conn:
+            await InboxRepo(conn, self.platform).dead_letter(event_id, chat_id, body, self.app.clock.now(),
+                                                             error=error)
+
+    def wake(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._wake.set()  # events left over from a previous run
+        self._task = asyncio.create_task(self._run(), name=f"{self.platform}-inbox")
+
+    async def stop(self, grace: float) -> None:
+        """Finish the event in hand (cancelling a task mid-transaction can wedge the database
+        driver), then stop; events not started stay in the inbox for the next start."""
+        self.stopping = True
+        self.wake()
+        if self._task is None:
+            return
+        _done, pending = await asyncio.wait({self._task}, timeout=grace)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    # ------------------------------------------------------------ processing
+
+    async def _run(self) -> None:
+        assert self._wake is not None
+        last_housekeeping = 0.0
+        while not self.stopping:
+            self._wake.clear()
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s inbox processing failed; retrying", self.platform)
+            if self.stopping:
+                return
+            if time.monotonic() - last_housekeeping > HOUSEKEEPING_SECONDS:
+                last_housekeeping = time.monotonic()
+                await self._housekeeping()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=POLL_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+
+    async def drain(self) -> int:
+        """Process every waiting event (in order per chat, chats in parallel); returns how many."""
+        done = 0
+        while not self.stopping:
+            now = self.app.clock.now()
+            async with self.app.db.transaction() as conn:
+                candidates = await InboxRepo(conn, self.platform).candidates(now, limit=100)
+            by_chat: dict[str, list[InboxRow]] = defaultdict(list)
+            for row_id in candidates:
+                if self.stopping:
+                    break
+                async with self.app.db.transaction() as conn:
+                    row = await InboxRepo(conn, self.platform).claim(row_id, now, LEASE)
+                if row is not None:
+                    by_chat[row.chat_id].append(row)
+            if not by_chat:
+                return done
+            limit = asyncio.Semaphore(PARALLEL_CHATS)
+
+            async def run_chat(rows: list[InboxRow]) -> None:
+                async with limit:
+                    for row in rows:
+                        if self.stopping:  # claimed but not started: give it back
+                            async with self.app.db.transaction() as conn:
+                                await InboxRepo(conn, self.platform).release(row.id, error="shutting down")
+                            continue
+                        await self._process(row)
+
+            await asyncio.gather(*(run_chat(rows) for rows in by_chat.values()))
+            done += sum(len(rows) for rows in by_chat.values())
+        return done
+
+    async def _process(self, row: InboxRow) -> None:
+        try:
+            await self._process_row(row)
+        except Exception as exc:
+            log.exception("%s event %s failed (attempt %d)", self.platform, row.event_id, row.attempts)
+            async with self.app.db.transaction() as conn:
+                if row.attempts >= MAX_ATTEMPTS:
+                    await InboxRepo(conn, self.platform).finish(row.id, self.app.clock.now(), status="failed",
+                                                                error=repr(exc))
+                else:
+                    await InboxRepo(conn, self.platform).release(row.id, error=repr(exc))
+            return
+        async with self.app.db.transaction() as conn:
+            await InboxRepo(conn, self.platform).finish(row.id, self.app.clock.now())
+
+    async def _housekeeping(self) -> None:
+        try:
+            removed = await self._housekeeping_extra() if self._housekeeping_extra else 0
+            async with self.app.db.transaction() as conn:
+                removed += await InboxRepo(conn, self.platform).prune(self.app.clock.now() - KEEP_INBOX)
+            if removed:
+                log.info("%s housekeeping removed %d expired rows", self.platform, removed)
+        except Exception:
+            log.exception("%s housekeeping failed", self.platform)

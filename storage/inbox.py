@@ -1,0 +1,123 @@
+"""The durable inbox for webhook events, shared by every platform.
+
+A webhook stores each event here (de-duplicated by the platform's event id), answers
+at once, and a worker (:mod:`bot.inbox`) processes the events in the background, by
+this process or any other, even after a restart. A body that cannot be processed at
+all is stored as ``failed`` (dead-lettered) so it stays visible without being retried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.repo import Repo
+from storage.tables import metadata
+from storage.types import UTCDateTime
+
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("platform", sa.String(16), nullable=False),
+    sa.Column("event_id", sa.String(128), nullable=False),
+    # The platform's chat id the event belongs to: events of one chat run in order.
+    sa.Column("chat_id", sa.String(64), nullable=False),
+    sa.Column("body", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lease_until", UTCDateTime),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Column("processed_at", UTCDateTime),
+    sa.Column("error", sa.Text),
+    sa.UniqueConstraint("platform", "event_id", name="uq_inbox_platform_event_id"),
+    sa.Index("ix_inbox_platform_status_id", "platform", "status", "id"),
+)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    event_id: str
+    chat_id: str
+    body: dict[str, Any]
+    attempts: int
+
+
+class InboxRepo(Repo):
+    """One platform's events in the shared inbox."""
+
+    def __init__(self, conn: AsyncConnection, platform: str) -> None:
+        super().__init__(conn)
+        self.platform = platform
+
+    async def add(self, event_id: str, chat_id: str, body: dict[str, Any], now: datetime) -> bool:
+        """Store one webhook event; False when that event id is already stored (a redelivery)."""
+        return await self.insert_ignore(
+            inbox,
+            {"platform": self.platform, "event_id": event_id, "chat_id": chat_id, "body": body,
+             "status": "pending", "attempts": 0, "received_at": now},
+            ["platform", "event_id"],
+        )
+
+    async def dead_letter(self, event_id: str, chat_id: str, body: dict[str, Any], now: datetime, *,
+                          error: str) -> bool:
+        """Store an event that cannot be processed as ``failed``, never to be retried."""
+        return await self.insert_ignore(
+            inbox,
+            {"platform": self.platform, "event_id": event_id, "chat_id": chat_id, "body": body,
+             "status": "failed", "attempts": 0, "received_at": now, "processed_at": now, "error": error[:2000]},
+            ["platform", "event_id"],
+        )
+
+    def _waiting(self, now: datetime) -> sa.ColumnElement[bool]:
+        return sa.and_(inbox.c.platform == self.platform,
+                       sa.or_(inbox.c.status == "pending",
+                              sa.and_(inbox.c.status == "processing", inbox.c.lease_until < now)))
+
+    async def candidates(self, now: datetime, limit: int) -> list[int]:
+        """Ids of events waiting to run (pending, or processing with an expired lease)."""
+        rows = await self.conn.execute(
+            sa.select(inbox.c.id).where(self._waiting(now)).order_by(inbox.c.id).limit(limit))
+        return [r.id for r in rows]
+
+    async def claim(self, row_id: int, now: datetime, lease: timedelta) -> InboxRow | None:
+        """Take one event for processing; None if another worker has it."""
+        result = await self.conn.execute(
+            inbox.update()
+            .where(inbox.c.id == row_id, self._waiting(now))
+            .values(status="processing", lease_until=now + lease, attempts=inbox.c.attempts + 1)
+        )
+        if not result.rowcount:
+            return None
+        row = (await self.conn.execute(sa.select(inbox).where(inbox.c.id == row_id))).one()
+        return InboxRow(id=row.id, event_id=row.event_id, chat_id=row.chat_id, body=dict(row.body),
+                        attempts=row.attempts)
+
+    async def finish(self, row_id: int, now: datetime, *, status: str = "done", error: str | None = None) -> None:
+        await self.conn.execute(
+            inbox.update().where(inbox.c.id == row_id)
+            .values(status=status, processed_at=now, lease_until=None, error=error[:2000] if error else None)
+        )
+
+    async def release(self, row_id: int, *, error: str) -> None:
+        """Give an event back for another attempt."""
+        await self.conn.execute(
+            inbox.update().where(inbox.c.id == row_id)
+            .values(status="pending", lease_until=None, error=error[:2000])
+        )
+
+    async def status(self, event_id: str) -> str | None:
+        row = (await self.conn.execute(
+            sa.select(inbox.c.status).where(inbox.c.platform == self.platform, inbox.c.event_id == event_id))).first()
+        return row.status if row else None
+
+    async def prune(self, older_than: datetime) -> int:
+        result = await self.conn.execute(
+            inbox.delete().where(inbox.c.platform == self.platform, inbox.c.status.in_(("done", "failed")),
+                                 inbox.c.processed_at < older_than))
+        return result.rowcount or 0
