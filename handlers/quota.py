@@ -26,10 +26,11 @@ WAITING = (WaitReason.FREE_CHANCE, WaitReason.BUDGET, WaitReason.MONTHLY_LIMIT)
                 help=N_("LINE messages this month: used, left, waiting, forecast, cost on paid plans"))
 async def quota(ctx: MemberContext) -> None:
     t = ctx.t
-    reading = ctx.app.quotas.get("line")
-    if "line" not in ctx.app.billed_platforms:
+    billed = sorted(ctx.app.billed_platforms)  # the platforms that bill pushes (today: LINE)
+    if not billed:
         await ctx.reply(t("Pushes cost nothing here: every notification goes out when due."))
         return
+    reading = ctx.app.quotas.get(billed[0])
     if reading is None:
         await ctx.reply(t("LINE has not reported this month's quota yet; it is read before the first push."))
         return

@@ -8,7 +8,7 @@ from alembic import op
 
 revision = "0005_telegram"
 down_revision = "0001_core"
-branch_labels = ("telegram",)
+branch_labels = ("sent_message_ids",)  # platform-neutral since 0009_neutral_storage
 depends_on = None
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 revision = "0006_line"
 down_revision = "0001_core"
-branch_labels = ("line",)
+branch_labels = ("webhook_inbox",)  # platform-neutral since 0009_neutral_storage
 depends_on = None
 
 
