@@ -29,11 +29,10 @@ from handlers.resources.cards import (
     pledge_line,
     status_label,
 )
-from handlers.resources.needs import MAX_DESCRIPTION, amount_question, type_buttons
+from handlers.resources.needs import MAX_DESCRIPTION, amount_question, read_type, type_buttons
 from handlers.resources.vocabulary import (
     SECTORS,
     parse_resource_amount,
-    parse_resource_type,
     parse_sector,
     sector_label,
     type_label,
@@ -101,13 +100,6 @@ def sector_buttons(ctx: Context) -> list[list[Button]]:
 
 async def ask_type(ctx: MemberContext) -> None:
     await ctx.reply(Text(ctx.t("What will you pledge?"), buttons=type_buttons(ctx)))
-
-
-async def read_type(ctx: MemberContext, value: str) -> Data | Retry:
-    code = parse_resource_type(value)
-    if code is None:
-        return Retry(Text(ctx.t("Please tap one of the resource types."), buttons=type_buttons(ctx)))
-    return {"type": code}
 
 
 async def ask_amount(ctx: MemberContext) -> None:
