@@ -287,6 +287,30 @@ async def test_the_database_holds_no_link_between_anonymous_answers_and_members(
     rows = list(csv.reader(io.StringIO(document.content.decode("utf-8-sig"))))
     assert rows[0][:2] == ["ชุดคำตอบ", "1. ท่านพึงพอใจการสื่อสารของโรงเรียนเพียงใด"]
     assert len(rows) == 6 and not any(ident in cell for row in rows for cell in row for ident in identities)
+    # Per question: the date (4 answers) keeps its column but no values; the free text is not in the rows.
+    assert len(rows[0]) == 3 and rows[0][2].endswith("(ซ่อนไว้: ผู้ตอบน้อยกว่า 5 คน)")
+    assert all(row[2] == "" for row in rows[1:])
+    assert not any(secret in cell for row in rows for cell in row for secret in SECRETS.values())
+    assert [r for _chat, r in shown if isinstance(r, Document)] == [document]  # 2 comments: not exported
+    assert "ไม่ได้ส่งออกคำตอบแบบเขียนตอบ" in bot.transcript
+
+
+async def test_anonymous_free_text_is_exported_apart_from_the_rows_and_shuffled(
+        bot: Conversation, monkeypatch: pytest.MonkeyPatch) -> None:
+    import handlers.surveys.logic as logic
+
+    await anonymous_survey_with_answers(bot)
+    monkeypatch.setattr(logic, "MIN_CELL", 2)  # two comments are enough here, to see the separate table
+    shown = capture(bot)
+    await bot("alice@dm: /exportsurvey 1")
+    answers, comments = [r for _chat, r in shown if isinstance(r, Document)]
+    assert comments.filename == "survey-1-comments.csv"
+    table = list(csv.reader(io.StringIO(comments.content.decode("utf-8-sig"))))
+    assert table[0] == ["คำถาม", "คำตอบ"]
+    assert sorted(text for _question, text in table[1:]) == sorted(SECRETS.values())
+    assert all(question.startswith("3. ") for question, _text in table[1:])
+    rows = list(csv.reader(io.StringIO(answers.content.decode("utf-8-sig"))))
+    assert not any(secret in cell for row in rows for cell in row for secret in SECRETS.values())
 
 
 async def test_anonymous_reminder_counts_without_names_and_small_results_are_suppressed(bot: Conversation) -> None:

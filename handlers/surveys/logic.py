@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import io
 import logging
+import random
 import statistics
 from dataclasses import dataclass, field
 
@@ -262,7 +263,10 @@ async def export_csv(ctx: BaseContext, survey: Survey) -> bytes:
     """Every response as one CSV row (UTF-8 with BOM, so Excel shows Thai correctly).
 
     Anonymous surveys: no member columns, rows in keyed-hash order (not the order of
-    answering), numbered 1, 2, 3… Named: member number, name, role and organisation.
+    answering), numbered 1, 2, 3…; a question with fewer than MIN_CELL answers keeps its column
+    but no values (beside a respondent's other answers a rare answer would point at them), and
+    free-text questions are left out of the rows (see :func:`export_comments_csv`). Named: member
+    number, name, role and organisation, and every answer.
     """
     t = ctx.t
     repo = ctx.repo(SurveyRepo)
@@ -277,12 +281,18 @@ async def export_csv(ctx: BaseContext, survey: Survey) -> bytes:
         members = {m.id: m for m in await ctx.repo(MemberRepo).list(survey.network_id)}
         orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(survey.network_id)}
         responses.sort(key=lambda r: members[r.member_id].number if r.member_id in members else 10**9)
+    questions = [q for q in survey.questions if not (survey.anonymous and q.kind == "text")]
+    hidden: set[int] = set()
+    if survey.anonymous:
+        answered = {q.id: sum(1 for mine in by_response.values() if mine.get(q.id)) for q in questions}
+        hidden = {q.id for q in questions if answered[q.id] < MIN_CELL}
     out = io.StringIO()
     writer = csv.writer(out)
     header = [t("Response")]
     if not survey.anonymous:
         header += [t("Member number"), t("Name"), t("Role"), t("Organisation")]
-    header += [f"{q.position}. {q.text}" for q in survey.questions]
+    header += [f"{q.position}. {q.text}" + (" " + t("(hidden: fewer than {n} answers)", n=MIN_CELL)
+                                           if q.id in hidden else "") for q in questions]
     writer.writerow(header)
     for index, response in enumerate(responses, start=1):
         row: list[object] = [index]
@@ -291,9 +301,35 @@ async def export_csv(ctx: BaseContext, survey: Survey) -> bytes:
             row += [m.number, m.display_name, t(m.role), orgs.get(m.organisation_id or 0, "")] if m else ["", "", "",
                                                                                                          ""]
         mine = by_response.get(response.id, {})
-        for q in survey.questions:
-            row.append(cell(q, mine.get(q.id, [])))
+        for q in questions:
+            row.append("" if q.id in hidden else cell(q, mine.get(q.id, [])))
         writer.writerow(row)
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+async def export_comments_csv(ctx: BaseContext, survey: Survey) -> bytes | None:
+    """An anonymous survey's free-text answers as a table of their own: question and answer, shuffled,
+    never in a respondent's row; questions with fewer than MIN_CELL answers are left out. None when
+    there is nothing to export (a named survey's texts are in its rows)."""
+    if not survey.anonymous:
+        return None
+    texts = {q.id: q for q in survey.questions if q.kind == "text"}
+    if not texts:
+        return None
+    by_question: dict[int, list[str]] = {}
+    for a in await ctx.repo(SurveyRepo).all_answers(survey):
+        if a.question_id in texts and a.text:
+            by_question.setdefault(a.question_id, []).append(a.text)
+    rows = [(f"{texts[qid].position}. {texts[qid].text}", text) for qid, found in by_question.items()
+            if len(found) >= MIN_CELL for text in found]
+    if not rows:
+        return None
+    random.SystemRandom().shuffle(rows)  # the stored order would follow the order of answering
+    rows.sort(key=lambda r: r[0])  # grouped by question; within one, shuffled (sort is stable)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([ctx.t("Question"), ctx.t("Answer given")])
+    writer.writerows(rows)
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 

@@ -23,9 +23,11 @@ from handlers._common.formatting import example_date
 from handlers.membership import register_parent
 from handlers.surveys import create as survey_create
 from handlers.surveys.logic import (
+    MIN_CELL,
     AnswerError,
     audience_members,
     clear_choices,
+    export_comments_csv,
     export_csv,
     in_audience,
     my_answers,
@@ -466,6 +468,17 @@ async def export_survey(ctx: MemberContext, args: str) -> None:
     await ctx.audit("export", "survey", survey.id)
     await ctx.reply(Document(filename=f"survey-{survey.number}.csv", content=content, mime_type="text/csv",
                              caption=ctx.t("Answers to “{title}” (CSV, UTF-8).", title=survey.title)))
+    if not survey.anonymous or not any(q.kind == "text" for q in survey.questions):
+        return
+    comments = await export_comments_csv(ctx, survey)
+    if comments is None:
+        await ctx.reply(ctx.t("Free-text answers are not exported: each such question has fewer than {n} "
+                              "answers.", n=MIN_CELL))
+        return
+    await ctx.reply(Document(filename=f"survey-{survey.number}-comments.csv", content=comments,
+                             mime_type="text/csv",
+                             caption=ctx.t("Free-text answers to “{title}”, shuffled and apart from the other "
+                                           "answers (CSV, UTF-8).", title=survey.title)))
 
 
 # ------------------------------------------------------------------ scheduled tasks
