@@ -149,6 +149,8 @@ async def test_forged_malformed_and_oversized_webhooks_touch_nothing(line: LineB
     assert await line.post(body=body + b" ", signature=sign(body, SECRET)) == 401  # body changed after signing
     assert await line.post(body=b"{not json", signature=sign(b"{not json", SECRET)) == 400
     assert await line.post(body=b'{"events": "nope"}', signature=sign(b'{"events": "nope"}', SECRET)) == 400
+    deep = b'{"events": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"  # once answered 500 (RecursionError)
+    assert await line.post(body=deep, signature=sign(deep, SECRET)) == 400
     huge = b'{"events": [], "pad": "' + b"x" * (1024 * 1024 + 10) + b'"}'
     assert await line.post(body=huge, signature=sign(huge, SECRET)) == 413
     await asyncio.sleep(0.3)

@@ -133,3 +133,8 @@ def test_mapping_details() -> None:
 
     legacy = {k: v for k, v in text_event(USER, "x").items() if k != "webhookEventId"}
     assert event_id(legacy) == event_id(dict(legacy)) and event_id(legacy).startswith("sha256:")
+
+
+def test_a_body_nested_thousands_deep_is_malformed_not_a_crash() -> None:
+    with pytest.raises(MalformedWebhook, match="nested too deeply"):
+        parse_body(b'{"events": ' + b"[" * 10_000 + b"]" * 10_000 + b"}")

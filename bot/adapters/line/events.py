@@ -66,6 +66,8 @@ def parse_body(body: bytes) -> list[dict[str, Any]]:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise MalformedWebhook(f"body is not JSON: {exc}") from exc
+    except RecursionError:  # validly signed but nested thousands deep: refuse it, never crash on it
+        raise MalformedWebhook("body is nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("events"), list):
         raise MalformedWebhook("body must be an object with an 'events' list")
     events: list[dict[str, Any]] = data["events"]
