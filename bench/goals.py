@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bench.queries import (REFERENCE_DAY, REFERENCE_NOW, Seed, analyze, load_postgres, load_sqlite,
+from bench.queries import (REFERENCE_DAY, REFERENCE_NOW, Seed, analyze, load_postgres, load_sqlite, median_times,
                            with_postgres_database)
 from bot.academic import DEFAULT_CALENDAR
 from bot.goals import Progress, assess
@@ -188,20 +187,6 @@ def queries(db: Database, targets: list[Target]) -> dict[str, Timing]:
     return timed
 
 
-async def time_each(timed: dict[str, Timing], repeats: int) -> dict[str, float]:
-    """Median wall time (ms) of each query after one warm-up run."""
-    results = {}
-    for name, query in timed.items():
-        await query()
-        samples = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            await query()
-            samples.append((time.perf_counter() - started) * 1000)
-        results[name] = statistics.median(samples)
-    return results
-
-
 # ------------------------------------------------------------------ one engine
 
 
@@ -220,7 +205,7 @@ async def bench_engine(label_: str, url: str, seed: Seed, *, tasks: int, meeting
         await seed_plan(db, tasks=tasks, meetings_count=meetings_count, responses=responses)
         loaded = time.perf_counter() - started
         await analyze(db)
-        results = await time_each(queries(db, await targets_of_year(db)), repeats)
+        results = await median_times(queries(db, await targets_of_year(db)), repeats)
     finally:
         await db.dispose()
     out(f"\n== {label_}: {seed.activities:,} activities, {seed.needs:,} needs, {seed.pledges:,} pledges, "

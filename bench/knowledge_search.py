@@ -31,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.queries import (MEMBERS_PER_NETWORK, ORGS_PER_NETWORK, _chunks, _sqlite_value, analyze, base_rows,
-                           with_postgres_database)
+                           copy_base_rows, with_postgres_database)
 from storage.db import Database
 from storage.knowledge import PracticeRepo, practice_terms, practice_text, practices
 from storage.migrations.runner import upgrade_to_heads
@@ -153,14 +153,7 @@ async def load_postgres(url: str, seed: Seed) -> int:
     conn = await asyncpg.connect(sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
     terms = 0
     try:
-        nets, orgs, people = base_rows(seed.networks)
-        await conn.copy_records_to_table("networks", records=nets,
-                                         columns=["id", "name", "timezone", "language", "settings", "created_at"])
-        await conn.copy_records_to_table("organisations", records=orgs,
-                                         columns=["id", "network_id", "name", "kind", "created_at"])
-        await conn.copy_records_to_table("members", records=people, columns=[
-            "id", "network_id", "number", "platform", "platform_user_id", "display_name", "role", "organisation_id",
-            "language", "status", "reachable", "joined_at"])
+        await copy_base_rows(conn, seed.networks)
         for rows, term_rows in seed.both():
             await conn.copy_records_to_table("practices", records=rows, columns=PRACTICE_COLUMNS)
             await conn.copy_records_to_table("practice_terms", records=term_rows, columns=TERM_COLUMNS)

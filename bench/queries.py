@@ -172,19 +172,24 @@ def load_sqlite(path: Path, seed: Seed) -> None:
     conn.close()
 
 
+async def copy_base_rows(conn: Any, networks: int) -> None:
+    """COPY the networks, organisations and members of :func:`base_rows` (an asyncpg connection)."""
+    nets, orgs, people = base_rows(networks)
+    await conn.copy_records_to_table("networks", records=nets,
+                                     columns=["id", "name", "timezone", "language", "settings", "created_at"])
+    await conn.copy_records_to_table("organisations", records=orgs,
+                                     columns=["id", "network_id", "name", "kind", "created_at"])
+    await conn.copy_records_to_table("members", records=people, columns=[
+        "id", "network_id", "number", "platform", "platform_user_id", "display_name", "role", "organisation_id",
+        "language", "status", "reachable", "joined_at"])
+
+
 async def load_postgres(url: str, seed: Seed) -> None:
     import asyncpg
 
     conn = await asyncpg.connect(sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
     try:
-        nets, orgs, people = base_rows(seed.networks)
-        await conn.copy_records_to_table("networks", records=nets,
-                                         columns=["id", "name", "timezone", "language", "settings", "created_at"])
-        await conn.copy_records_to_table("organisations", records=orgs,
-                                         columns=["id", "network_id", "name", "kind", "created_at"])
-        await conn.copy_records_to_table("members", records=people, columns=[
-            "id", "network_id", "number", "platform", "platform_user_id", "display_name", "role", "organisation_id",
-            "language", "status", "reachable", "joined_at"])
+        await copy_base_rows(conn, seed.networks)
         for table, columns, rows in (("activities", ACTIVITY_COLUMNS, seed.activity_rows()),
                                      ("needs", NEED_COLUMNS, seed.need_rows())):
             for chunk in _chunks(rows, 200_000):
@@ -295,9 +300,14 @@ def queries(db: Database, network_id: int) -> dict[str, Callable[[], Awaitable[A
 
 
 async def time_all(db: Database, network_id: int, repeats: int) -> dict[str, float]:
-    """Median wall time (ms) of each query after one warm-up run."""
+    """Median wall time (ms) of each summary query after one warm-up run."""
+    return await median_times(queries(db, network_id), repeats)
+
+
+async def median_times(timed: dict[str, Callable[[], Awaitable[Any]]], repeats: int) -> dict[str, float]:
+    """Median wall time (ms) of each query after one warm-up run (the other benchmarks use it too)."""
     results = {}
-    for name, query in queries(db, network_id).items():
+    for name, query in timed.items():
         await query()
         samples = []
         for _ in range(repeats):
