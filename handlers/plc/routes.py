@@ -1,0 +1,48 @@
+"""/plc and its words: new, invite, join, log, checkin, present, hours, export, target."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from bot.context import MemberContext
+from bot.i18n import N_
+from bot.router import Router
+from handlers.plc import export, groups, hours, sessions
+from handlers.plc.common import PLC_ROLES
+
+router = Router()
+
+Action = Callable[[MemberContext, str], Awaitable[None]]
+ACTIONS: dict[str, Action] = {
+    "new": groups.create_group, "invite": groups.invite, "join": groups.join_command, "log": sessions.log_command,
+    "checkin": sessions.checkin_command, "present": sessions.present_command, "hours": hours.hours_command,
+    "export": export.export_command, "target": hours.target_command,
+}
+WORDS = {
+    "new": "new", "create": "new", "สร้าง": "new", "สร้างกลุ่ม": "new",
+    "invite": "invite", "เชิญ": "invite",
+    "join": "join", "เข้าร่วม": "join", "เข้ากลุ่ม": "join",
+    "log": "log", "session": "log", "บันทึก": "log", "บันทึกการประชุม": "log",
+    "checkin": "checkin", "check-in": "checkin", "เช็กอิน": "checkin", "เช็คอิน": "checkin", "ลงชื่อ": "checkin",
+    "present": "present", "attendance": "present", "เช็กชื่อ": "present", "เช็คชื่อ": "present",
+    "ผู้เข้าร่วม": "present",
+    "hours": "hours", "ชั่วโมง": "hours",
+    "export": "export", "ส่งออก": "export",
+    "target": "target", "เป้าหมาย": "target", "เป้า": "target",
+}
+
+
+@router.command("plc", "พีแอลซี", "ชุมชนการเรียนรู้", roles=PLC_ROLES,
+                help=N_("PLC logbook: /plc new NAME, /plc invite, /plc log, /plc checkin, /plc hours, /plc export"))
+async def plc_command(ctx: MemberContext) -> None:
+    word, _, rest = ctx.args.strip().partition(" ")
+    if not word:
+        await groups.overview(ctx)
+        return
+    action = WORDS.get(word.lower())
+    if action is None:
+        await ctx.reply(ctx.t("I don't know “{word}” after /plc. Use one of: new, invite, join, log, checkin, present, "
+                              "hours, export, target (e.g. /plc hours), or send /plc alone for your groups.",
+                              word=word))
+        return
+    await ACTIONS[action](ctx, rest.strip())
