@@ -123,15 +123,15 @@ async def picker(ctx: MemberContext, group: PlcGroup) -> Text:
         return Text(t("Every teacher and coordinator of the network is already in or invited to PLC group {number}.",
                       number=group.number))
     organisations = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(ctx.network.id)}
-    rows = []
+    rows, lines = [], []
     for member in candidates[:MAX_PICKER]:
         where = organisations.get(member.organisation_id or 0, "")
-        label = f"{member.number} {member.display_name}" + (f" ({where})" if where else "")
-        rows.append([Button(short(label), encode("plcinv", group.id, member.id))])
+        lines.append(f"{member.number} {member.display_name}" + (f" — {where}" if where else ""))
+        rows.append([Button(short(f"{member.number} {member.display_name}"), encode("plcinv", group.id, member.id))])
     more = (t("\n{n} more: invite them by number, e.g. /plc invite 5 7.", n=len(candidates) - MAX_PICKER)
             if len(candidates) > MAX_PICKER else "")
     return Text(t("Tap a teacher to invite them to PLC group {number} “{name}”.", number=group.number,
-                  name=group.name) + more, buttons=rows)
+                  name=group.name) + "\n" + "\n".join(lines) + more, buttons=rows)
 
 
 async def facilitated(ctx: MemberContext, group_id: int) -> PlcGroup | None:

@@ -168,7 +168,7 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
     data["reflection"], error = check_reflection(ctx, reflection_text)
     if error:
         return None, error
-    data.update(topic=topic, step=step, starts=data["starts"].isoformat())
+    data.update(topic=topic, plc_step=step, starts=data["starts"].isoformat())
     return data, None
 
 
@@ -228,7 +228,7 @@ async def save_session(ctx: MemberContext, data: dict[str, Any]) -> None:
         return
     session = await repo.add(ctx.network.id, group_id=group.id, logged_by=ctx.member.id,
                              session_date=ctx.local(starts).date(), starts_at=starts, minutes=int(data["minutes"]),
-                             topic=data["topic"], step=data["step"], reflection=data.get("reflection") or None,
+                             topic=data["topic"], step=data["plc_step"], reflection=data.get("reflection") or None,
                              now=ctx.now)
     if data.get("photo"):
         await repo.set_photo(ctx.network.id, session.id, base64.b64decode(data["photo"]), ctx.now)
@@ -300,7 +300,7 @@ async def read_topic(ctx: MemberContext, value: str) -> Data | Retry:
 
 
 async def ask_step(ctx: MemberContext) -> None:
-    buttons = [ctx.flow_button(short(step_text(ctx.t, code)), code) for code in STEPS]
+    buttons = [ctx.flow_button(short(ctx.t.label(step_label(ctx.t, code))), code) for code in STEPS]
     await ctx.reply(Text(ctx.t("Which step of the PLC cycle did it cover?"), buttons=grid(buttons, 1)))
 
 
@@ -308,7 +308,7 @@ async def read_step(ctx: MemberContext, value: str) -> Data | Retry:
     code = parse_step(value)
     if code is None:
         return Retry(ctx.t("Please tap one of the steps: {steps}", steps=steps_hint(ctx)))
-    return {"step": code}
+    return {"plc_step": code}  # not "step": that names the flow's own step
 
 
 def skip_button(ctx: MemberContext) -> Button:
@@ -340,7 +340,7 @@ async def show_draft(ctx: MemberContext) -> None:
     starts = datetime.fromisoformat(data["starts"])
     fields = [(t("PLC group"), f"{group.number} {group.name}" if group else "-"),
               (t("When"), t.datetime(ctx.local(starts))), (t("Duration"), duration_text(t, int(data["minutes"]))),
-              (t("PLC step"), step_text(t, data["step"]))]
+              (t("PLC step"), step_text(t, data["plc_step"]))]
     if data.get("reflection"):
         fields.append((t("Reflection"), data["reflection"]))
     if data.get("photo"):
