@@ -267,3 +267,81 @@ async def test_invitations_by_tapping_names_and_joining(bot: Conversation) -> No
     assert "คุณอยู่ในกลุ่ม PLC 1 “วงPLCวิทย์” แล้ว" in await bot("ben@dm: [เข้าร่วมกลุ่ม]")
     out = await bot("ben@dm: /plc")
     assert "1 “วงPLCวิทย์” (ผู้อำนวยความสะดวก: Tina)" in out
+
+
+async def test_the_invitation_is_a_timely_private_push(bot: Conversation) -> None:
+    from storage.runtime import outbox
+
+    await school_network(bot)
+    await bot("tina@dm: /plc new วงวิทย์", "tina@dm: /plc invite 3")
+    async with bot.app.db.transaction() as conn:
+        (row,) = (await conn.execute(sa.select(outbox.c.urgency, outbox.c.deliver_by)
+                                     .where(outbox.c.key == "plc:1:invite:3"))).all()
+    assert row.urgency == "timely" and row.deliver_by is not None
+
+
+async def test_the_migration_creates_what_the_tables_say(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import storage.all_tables  # noqa: F401
+    from storage.db import Database
+    from storage.tables import metadata
+
+    db = Database(db_url)
+    try:
+        async with db.transaction() as conn:
+            diff = await conn.run_sync(lambda sync: compare_metadata(
+                MigrationContext.configure(sync, opts={"compare_type": True}), metadata))
+    finally:
+        await db.dispose()
+    assert [d for d in diff if "plc_" in repr(d)] == []
+
+
+async def test_hours_and_export_rows_on_both_engines_stay_in_their_network(db_url: str) -> None:
+    """The ledger's SQL on SQLite and PostgreSQL: sums per member, the export's rows, and nothing of
+    network B reachable with network A's id."""
+    from datetime import date, datetime, timezone
+
+    from storage.db import Database
+    from storage.membership import MemberRepo, NetworkRepo
+    from storage.plc import PlcGroupRepo, PlcSessionRepo
+
+    now = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+    db = Database(db_url)
+    try:
+        async with db.transaction() as conn:
+            a = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=now)
+            b = await NetworkRepo(conn).create("B", timezone="Asia/Bangkok", language="th", now=now)
+            people = MemberRepo(conn)
+            tina = await people.add(a.id, platform="line", platform_user_id="U1", display_name="Tina", role="teacher",
+                                    language="th", now=now)
+            ben = await people.add(a.id, platform="line", platform_user_id="U2", display_name="Ben", role="teacher",
+                                   language="th", now=now)
+            zed = await people.add(b.id, platform="line", platform_user_id="U3", display_name="Zed", role="teacher",
+                                   language="th", now=now)
+            groups, sessions = PlcGroupRepo(conn), PlcSessionRepo(conn)
+            group = await groups.create(a.id, name="กลุ่มเอ", facilitator_id=tina.id, now=now)
+            other = await groups.create(b.id, name="กลุ่มบี", facilitator_id=zed.id, now=now)
+            assert await groups.invite(a.id, group.id, ben.id, by=tina.id, now=now)
+            assert not await groups.invite(a.id, group.id, ben.id, by=tina.id, now=now)
+            for day, minutes in ((date(2026, 11, 21), 120), (date(2026, 11, 24), 90)):
+                session = await sessions.add(a.id, group_id=group.id, logged_by=tina.id, session_date=day,
+                                             starts_at=now, minutes=minutes, topic=f"หัวข้อ {day.day}", step="plan",
+                                             reflection=None, now=now)
+                await sessions.mark(a.id, session.id, tina.id, "facilitator", now)
+                await sessions.mark(a.id, session.id, ben.id, "ticked", now)
+            theirs = await sessions.add(b.id, group_id=other.id, logged_by=zed.id, session_date=date(2026, 11, 21),
+                                        starts_at=now, minutes=60, topic="ของบี", step="share", reflection=None,
+                                        now=now)
+            await sessions.mark(b.id, theirs.id, zed.id, "facilitator", now)
+            found = await sessions.hours(a.id, date(2026, 5, 16), date(2027, 5, 16))
+            assert [(h.display_name, h.sessions, h.minutes) for h in found] == [("Tina", 2, 210), ("Ben", 2, 210)]
+            rows = await sessions.export_rows(a.id, date(2026, 5, 16), date(2027, 5, 16), member_id=ben.id)
+            assert [(r["topic"], [x.display_name for x in r["attendees"]]) for r in rows] == [
+                ("หัวข้อ 21", ["Tina", "Ben"]), ("หัวข้อ 24", ["Tina", "Ben"])]
+            assert await groups.get(a.id, other.id) is None and await sessions.get(a.id, theirs.id) is None
+            assert await sessions.by_number(b.id, 1) == theirs
+            assert await sessions.attendees(a.id, theirs.id) == []
+    finally:
+        await db.dispose()
