@@ -31,14 +31,16 @@ B_PEOPLE = ["zed", "ben", "bud", "bea", "bob", "bax", "bon"]  # zed coordinates 
 A_GROUP, B_GROUP = "north", "south"
 # Ids (what buttons carry) that exist only in network B (A's items were created first: ids 1). Typed numbers
 # are per network: B_ONLY["survey"] is B's second poll (A has one), B_ONLY["need"] a need number neither has.
-B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 7}
-A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1}
+B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 7,
+          "plc_group": 2, "plc_session_id": 3, "plc_session": 2}
+A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1, "plc_group": 1, "plc_session_id": 1}
 
 # The coordinator of A goes last: some answers change the group (/unlinkgroup unlinks it).
 ROLES = ("stranger", "parent", "partner", "teacher", "other coordinator", "coordinator")
 ANYONE = frozenset(ROLES)
 MEMBER = frozenset({"parent", "partner", "teacher", "coordinator", "other coordinator"})
 COORDINATOR = frozenset({"coordinator", "other coordinator"})
+STAFF = frozenset({"teacher", "coordinator", "other coordinator"})
 NOBODY: frozenset[str] = frozenset()
 
 
@@ -95,6 +97,10 @@ EXPECTED: list[Row] = [
     # From the README's prose: "Coordinators call a meeting", "/announce (private chat, coordinators)".
     Row("/meeting งานกลาง", COORDINATOR), Row("/announce", COORDINATOR, "private"),
     Row("/announce report 1", COORDINATOR, "private"),
+    # The PLC logbook: teachers and coordinators; exports privately; the yearly target is a coordinator's.
+    Row("/plc", STAFF), Row("/พีแอลซี", STAFF), Row("ชุมชนการเรียนรู้", STAFF, chats=("dm",)),
+    Row("/plc hours", STAFF), Row("/plc checkin {plc_session}", STAFF), Row("/plc present {plc_session}", STAFF),
+    Row("/plc export", STAFF, "private"), Row("/plc target 40", COORDINATOR),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]
 
@@ -135,14 +141,17 @@ async def two_networks(bot: Conversation) -> None:
         await bot(f"{staff}@dm: /pledge 1", f"{staff}@dm: 10 เครื่อง",  # numbers are per network
                   f"{staff}@dm: [private sector]", f"{staff}@dm: [Today]", f"{staff}@dm: [Confirm pledge]")
         await bot(f'{staff}@{group}: /poll "โพล{mark}" ก | ข')
+        await bot(f"{teacher}@dm: /plc new กลุ่มพีแอลซี{mark}",
+                  f'{teacher}@dm: /plc log 21/11/2569 08:00 1 ชม. วางแผน "พีแอลซี{mark}"')
         await bot(f"{staff}@{group}: /meeting ประชุม{mark}", f"{staff}@{group}: 23/11/2569 14:00",
                   f"{staff}@{group}: [1.5 ชั่วโมง]", f"{staff}@{group}: ห้อง{mark}", f"{staff}@{group}: วาระ{mark}",
                   f"{staff}@{group}: [ทุกกลุ่ม]", f"{staff}@{group}: [สร้าง]")
     await bot(f'zed@{B_GROUP}: /poll "โพลที่สอง{B_MARK}" ก | ข')  # B's survey number 2: none in A
+    await bot(f'ben@dm: /plc log 21/11/2569 08:30 1 ชม. สอน "พีแอลซีที่สอง{B_MARK}"')  # B's PLC session 2: none in A
     transcript = bot.transcript
     assert APOLOGY not in transcript
     for text in (f"อบรม{A_MARK}", f"อบรม{B_MARK}", f"แท็บเล็ต{B_MARK}", f"โพลที่สอง{B_MARK}",
-                 f"ประชุม{B_MARK}"):
+                 f"ประชุม{B_MARK}", f"พีแอลซีที่สอง{B_MARK}"):
         assert text in transcript, text
 
 
@@ -169,8 +178,10 @@ def leaks(out: str, role: str, private: bool) -> list[str]:
 def arguments(role: str) -> dict[str, int]:
     """Numbers pointing at the other network's items."""
     if role == "other coordinator":
-        return {"member": 4, "need": A_ONLY["need"], "survey": 1}  # A's numbers all exist in B as well
-    return {"member": B_ONLY["member"], "need": B_ONLY["need"], "survey": B_ONLY["survey"]}
+        # A's numbers all exist in B as well; B's PLC session 1 is another member's (refused as such): 9 is nobody's.
+        return {"member": 4, "need": A_ONLY["need"], "survey": 1, "plc_session": 9}
+    return {"member": B_ONLY["member"], "need": B_ONLY["need"], "survey": B_ONLY["survey"],
+            "plc_session": B_ONLY["plc_session"]}
 
 
 async def test_every_command_by_every_role_in_every_chat(bot: Conversation) -> None:
@@ -210,6 +221,8 @@ BUTTONS = [
     ("sva", "survey_id", ()), ("sv", "survey_id", (1, 0)), ("svc", "survey_id", (1,)), ("svn", "survey_id", (1,)),
     ("rsvp", "meeting", ("y",)), ("ics", "meeting", ()), ("mtg", "meeting", ()), ("mtgmove", "meeting", ()),
     ("mtgcxl", "meeting", ()), ("mtgcxlok", "meeting", ()),
+    ("plcin", "plc_session_id", ()), ("plcatt", "plc_session_id", ()), ("plcmk", "plc_session_id", (1,)),
+    ("plcj", "plc_group", ()), ("plcpick", "plc_group", ()), ("plcinv", "plc_group", (1,)),
 ]
 
 
@@ -241,6 +254,12 @@ async def test_forged_buttons_never_reach_the_other_networks_items(bot: Conversa
         assert len(set(statuses)) == 1 and len(statuses) == 2, statuses
         states = (await conn.execute(sa.select(meetings.c.status).order_by(meetings.c.id))).scalars().all()
         assert states == ["scheduled", "scheduled"], states
+        from storage.plc import plc_attendance, plc_members
+
+        present = (await conn.execute(sa.select(plc_attendance.c.session_id, plc_attendance.c.how)
+                                      .order_by(plc_attendance.c.session_id))).all()
+        assert [tuple(r) for r in present] == [(1, "facilitator"), (2, "facilitator"), (3, "facilitator")], present
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(plc_members))).scalar_one() == 2
 
 
 async def test_a_teacher_cannot_close_a_survey_someone_else_created(bot: Conversation) -> None:
