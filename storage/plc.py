@@ -256,6 +256,10 @@ class PlcSessionRepo(Repo):
             plc_sessions.c.starts_at == starts_at, plc_sessions.c.topic == topic).limit(1))).first()
         return _session(row) if row else None
 
+    async def set_reflection(self, network_id: int, session_id: int, reflection: str | None) -> None:
+        await self.conn.execute(plc_sessions.update().where(
+            plc_sessions.c.network_id == network_id, plc_sessions.c.id == session_id).values(reflection=reflection))
+
     async def set_photo(self, network_id: int, session_id: int, content: bytes, now: datetime) -> None:
         await self.conn.execute(activity_photos.insert().values(
             network_id=network_id, entity=PHOTO_ENTITY, entity_id=session_id, content=content, created_at=now))

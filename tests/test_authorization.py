@@ -99,7 +99,7 @@ EXPECTED: list[Row] = [
     Row("/announce report 1", COORDINATOR, "private"),
     # The PLC logbook: teachers and coordinators; exports privately; the yearly target is a coordinator's.
     Row("/plc", STAFF), Row("/พีแอลซี", STAFF), Row("ชุมชนการเรียนรู้", STAFF, chats=("dm",)),
-    Row("/plc hours", STAFF), Row("/plc checkin {plc_session}", STAFF), Row("/plc present {plc_session}", STAFF),
+    Row("/plc hours", STAFF, "private"), Row("/plc checkin {plc_session}", STAFF), Row("/plc present {plc_session}", STAFF),
     Row("/plc export", STAFF, "private"), Row("/plc target 40", COORDINATOR),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]

@@ -345,3 +345,25 @@ async def test_hours_and_export_rows_on_both_engines_stay_in_their_network(db_ur
             assert await sessions.attendees(a.id, theirs.id) == []
     finally:
         await db.dispose()
+
+
+async def test_a_facilitator_of_two_groups_names_the_group_and_reflects_afterwards(bot: Conversation) -> None:
+    await school_network(bot)
+    await bot("tina@dm: /plc new วงภาษาไทย", "tina@dm: /plc new วงคณิต")
+    assert "กรุณาระบุกลุ่ม เช่น /plc invite กลุ่ม 2 5 7" in await bot("tina@dm: /plc invite 3")
+    assert "เชิญเข้ากลุ่ม PLC 2 แล้ว: Ben" in await bot("tina@dm: /plc invite กลุ่ม 2 3")
+    out = await bot("tina@dm: /plc log")
+    assert "กลุ่ม PLC ใดที่พบกัน" in out and "[1 วงภาษาไทย]" in out and "[2 วงคณิต]" in out
+    assert "กรุณากดเลือกกลุ่ม PLC ของคุณ" in await bot("tina@dm: 7")
+    assert "กิจกรรมเริ่มเมื่อใด" in await bot("tina@dm: [2 วงคณิต]")
+    await bot("tina@dm: 21/11/2569 08:00", "tina@dm: [2 ชั่วโมง]", "tina@dm: เศษส่วน ป.5", "tina@dm: [ระบุปัญหา]",
+              "tina@dm: [ข้าม]", "tina@dm: [ข้าม]")
+    out = await bot("tina@dm: [บันทึก]")
+    assert "บันทึกกิจกรรม PLC #1 แล้ว" in out and "กลุ่ม PLC: 2 วงคณิต" in out and "การสะท้อนผล" not in out
+    assert "เฉพาะผู้อำนวยความสะดวกของกลุ่ม PLC นี้เท่านั้น" in await bot("ben@dm: /plc reflect 1 ดีมาก")
+    assert "กรุณาส่งหมายเลขกิจกรรมและการสะท้อนผล" in await bot("tina@dm: /plc reflect 1")
+    out = await bot("tina@dm: /plc reflect 1 นักเรียนสับสนเรื่องตัวส่วน จะใช้สื่อรูปภาพครั้งหน้า")
+    assert "การสะท้อนผล: นักเรียนสับสนเรื่องตัวส่วน จะใช้สื่อรูปภาพครั้งหน้า" in out
+    # Hours are personal: asked in a group, the bot answers privately only.
+    assert "กรุณาส่งคำสั่งนี้ในแชตส่วนตัวกับบอต" in await bot("tina@teachers: /plc hours")
+    assert "ชั่วโมง PLC ของคุณ" not in await bot("tina@teachers: /plc")

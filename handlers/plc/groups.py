@@ -229,11 +229,13 @@ async def overview(ctx: MemberContext) -> None:
         if checkin_open(session, ctx.now):
             buttons.append([Button(short(t("Check in #{number} {topic}", number=session.number, topic=session.topic)),
                                    encode("plcin", session.id))])
-    year, span = academic_year(ctx)
-    mine = await sessions.hours(ctx.network.id, span.start, span.end, member_ids=[ctx.member.id])
-    minutes = mine[0].minutes if mine else 0
-    lines.append(t("Your PLC hours in academic year {year}: {hours} of {target}. Details: /plc hours",
-                   year=year, hours=hours_label(t, minutes), target=t("{hours} hours", hours=target_hours(ctx.network))))
+    if ctx.event.is_private:  # a teacher's hours are theirs: not shown in a group
+        year, span = academic_year(ctx)
+        mine = await sessions.hours(ctx.network.id, span.start, span.end, member_ids=[ctx.member.id])
+        minutes = mine[0].minutes if mine else 0
+        lines.append(t("Your PLC hours in academic year {year}: {hours} of {target}. Details: /plc hours",
+                       year=year, hours=hours_label(t, minutes),
+                       target=t("{hours} hours", hours=target_hours(ctx.network))))
     lines.append(t("Commands: /plc new NAME, /plc invite, /plc log, /plc checkin, /plc present N, /plc hours, "
                    "/plc export"))
     await ctx.reply(Text("\n".join(lines), buttons=buttons))

@@ -42,7 +42,11 @@ async def listing(ctx: MemberContext, title: str, people: list[Member], found: l
 
 
 async def hours_command(ctx: MemberContext, args: str) -> None:
+    """Private only: a teacher's hours (and their colleagues') are not for a group chat."""
     t = ctx.t
+    if not ctx.event.is_private:
+        await ctx.reply(t("Please send this to me in a private chat."))
+        return
     year, error = year_of_args(ctx, args)
     if error or year is None:
         await ctx.reply(error or "")

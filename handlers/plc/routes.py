@@ -16,7 +16,7 @@ Action = Callable[[MemberContext, str], Awaitable[None]]
 ACTIONS: dict[str, Action] = {
     "new": groups.create_group, "invite": groups.invite, "join": groups.join_command, "log": sessions.log_command,
     "checkin": sessions.checkin_command, "present": sessions.present_command, "hours": hours.hours_command,
-    "export": export.export_command, "target": hours.target_command,
+    "export": export.export_command, "target": hours.target_command, "reflect": sessions.reflect_command,
 }
 WORDS = {
     "new": "new", "create": "new", "สร้าง": "new", "สร้างกลุ่ม": "new",
@@ -29,6 +29,7 @@ WORDS = {
     "hours": "hours", "ชั่วโมง": "hours",
     "export": "export", "ส่งออก": "export",
     "target": "target", "เป้าหมาย": "target", "เป้า": "target",
+    "reflect": "reflect", "reflection": "reflect", "สะท้อนผล": "reflect", "สะท้อนคิด": "reflect",
 }
 
 
@@ -42,7 +43,7 @@ async def plc_command(ctx: MemberContext) -> None:
     action = WORDS.get(word.lower())
     if action is None:
         await ctx.reply(ctx.t("I don't know “{word}” after /plc. Use one of: new, invite, join, log, checkin, present, "
-                              "hours, export, target (e.g. /plc hours), or send /plc alone for your groups.",
+                              "reflect, hours, export, target (e.g. /plc hours), or send /plc alone for your groups.",
                               word=word))
         return
     await ACTIONS[action](ctx, rest.strip())

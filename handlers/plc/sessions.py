@@ -549,3 +549,32 @@ async def present_command(ctx: MemberContext, args: str) -> None:
                        numbers=t.join(outside)))
     await ctx.reply("\n".join(lines))
 
+
+
+async def reflect_command(ctx: MemberContext, args: str) -> None:
+    """``/plc reflect N TEXT``: the facilitator writes (or rewrites) a session's reflection afterwards."""
+    t = ctx.t
+    first, _, text = args.strip().partition(" ")
+    number = parse_whole(first) if first else None
+    if number is None or not text.strip():
+        await ctx.reply(t("Please send the session's number and the reflection, e.g. /plc reflect 3 นักเรียนตอบคำถาม"
+                          "ได้ดีขึ้น"))
+        return
+    session = await ctx.repo(PlcSessionRepo).by_number(ctx.network.id, number)
+    if session is None:
+        await ctx.reply(t("There is no PLC session {number}. Send /plc checkin to see the sessions open now.",
+                          number=number))
+        return
+    group = await ctx.repo(PlcGroupRepo).get(ctx.network.id, session.group_id)
+    if group is None or group.facilitator_id != ctx.member.id:
+        await ctx.reply(t("Only the facilitator of this PLC group can log its sessions."))
+        return
+    reflection, error = check_reflection(ctx, text)
+    if error:
+        await ctx.reply(error)
+        return
+    await ctx.repo(PlcSessionRepo).set_reflection(ctx.network.id, session.id, reflection)
+    await ctx.audit("update", "plc_session", session.id, reflection=True)
+    updated = await ctx.repo(PlcSessionRepo).get(ctx.network.id, session.id)
+    card = await card_for(ctx, updated) if updated else None
+    await ctx.reply(card or t("Saved."))
