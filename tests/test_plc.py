@@ -367,3 +367,14 @@ async def test_a_facilitator_of_two_groups_names_the_group_and_reflects_afterwar
     # Hours are personal: asked in a group, the bot answers privately only.
     assert "กรุณาส่งคำสั่งนี้ในแชตส่วนตัวกับบอต" in await bot("tina@teachers: /plc hours")
     assert "ชั่วโมง PLC ของคุณ" not in await bot("tina@teachers: /plc")
+
+
+async def test_a_session_logged_afterwards_takes_ticks_not_check_ins(bot: Conversation) -> None:
+    await school_network(bot)
+    await group_with_members(bot)
+    out = await bot('tina@dm: /plc log 20/11/2569 14:00 1 ชม. สอน "ย้อนหลัง"')
+    assert "กิจกรรมนี้จบแล้ว จึงปิดการเช็กอินด้วยการกดปุ่ม" in out
+    assert "ปิดการเช็กอินด้วยการกดปุ่มแล้วเมื่อ 20 พ.ย. 2569 16:00 น." in out and "[เช็กอิน]" not in out
+    assert "การเช็กอินกิจกรรม PLC #1 ปิดแล้ว" in await bot("ben@dm: /plc checkin 1")
+    assert "ผู้เข้าร่วมกิจกรรม PLC #1: Ben" in await bot("tina@dm: /plc present 1 3")
+    assert "ชั่วโมง: 1 ชั่วโมง" in await bot("ben@dm: /plc hours")

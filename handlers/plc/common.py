@@ -142,8 +142,10 @@ def session_card(ctx: BaseContext, session: PlcSession, group: PlcGroup, attende
         buttons.append([Button(t("Check in"), encode("plcin", session.id))])
     if facilitator:
         buttons.append([Button(t("Tick who came"), encode("plcatt", session.id))])
-    return Card(title=f"PLC #{session.number} {session.topic}", fields=fields,
-                body=t("Check-in by tap: {window}", window=window_text(ctx, session)), buttons=buttons,
+    closes = checkin_window(session)[1]
+    body = (t("Check-in by tap closed at {time}.", time=t.datetime(ctx.local(closes))) if ctx.now > closes
+            else t("Check-in by tap: {window}", window=window_text(ctx, session)))
+    return Card(title=f"PLC #{session.number} {session.topic}", fields=fields, body=body, buttons=buttons,
                 alt_text=t("PLC session: {title}", title=session.topic), update_key=f"plc:{session.id}")
 
 

@@ -239,6 +239,10 @@ async def save_session(ctx: MemberContext, data: dict[str, Any]) -> None:
     card = session_card(ctx, session, group, attendees, facilitator=True)
     card.title = t("✅ PLC session #{number} logged", number=session.number) + "\n" + card.title
     await ctx.reply(card)
+    if ctx.now > checkin_window(session)[1]:  # logged afterwards: the facilitator says who came
+        await ctx.reply(t("The session is over, so check-in by tap is closed. Tick who came: tap “Tick who came” or "
+                          "send /plc present {number} 5 7 (member numbers).", number=session.number))
+        return
     await ctx.reply(t("Members check in by tapping “Check in” on this card, or with /plc checkin {number} in a private "
                       "chat, {window}. You can also tick who came with /plc present {number}.",
                       number=session.number, window=window_text(ctx, session)))
