@@ -187,6 +187,13 @@ class PracticeRepo(Repo):
                                      practices.c.deleted_at.is_(None)))).first()
         return _practice(row) if row else None
 
+    async def by_id(self, network_id: int, practice_id: int) -> Practice | None:
+        """A practice by its id (what buttons carry), in this network only; None when deleted."""
+        row = (await self.conn.execute(
+            _practice_select().where(practices.c.network_id == network_id, practices.c.id == practice_id,
+                                     practices.c.deleted_at.is_(None)))).first()
+        return _practice(row) if row else None
+
     async def update(self, network_id: int, number: int, /, *, now: datetime, **values: Any) -> Practice | None:
         """Change some fields (``PRACTICE_FIELDS``) and re-index its words; None if it is gone."""
         if set(values) - PRACTICE_FIELDS:
