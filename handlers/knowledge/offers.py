@@ -86,8 +86,9 @@ def need_line(t: Translator, need: Need) -> str:
              organisation=need.organisation_name, date=t.date(need.needed_by))
 
 
-def support_button(t: Translator, found: Fit) -> Button:
-    return Button(label=t("Support #{id}", id=found.need.number),
+def support_button(t: Translator, found: Fit, *, numbered: bool = False) -> Button:
+    """“สนับสนุน” (one need), or “สนับสนุน #3” in a list of needs."""
+    return Button(label=t("Support #{id}", id=found.need.number) if numbered else t("Support"),
                   payload=encode("ofs", found.offer.number, found.need.id))
 
 
@@ -216,10 +217,10 @@ async def save_offer(ctx: MemberContext, data: Data) -> None:
     if fits:
         lines.append(t("Open needs it fits:"))
         lines += [f"• {need_line(t, f.need)}: {coverage_text(t, f)}" for f in fits]
-        lines.append(t("To pledge toward one, tap its “Support” button. The school sees only your pledge."))
+        lines.append(t("To pledge toward one, tap “Support #…” with its number. The school sees only your pledge."))
     else:
         lines.append(t("No open need fits it yet. When one is posted, I will ask you privately."))
-    await ctx.reply(Text("\n".join(lines), buttons=grid([support_button(t, f) for f in fits], 1)))
+    await ctx.reply(Text("\n".join(lines), buttons=grid([support_button(t, f, numbered=True) for f in fits], 1)))
 
 
 router.steps("offer", {

@@ -435,7 +435,7 @@ async def read_question(ctx: MemberContext, value: str) -> Data | Retry | None:
     def relay(t: Translator) -> list[Reply]:
         return [Text(t("A question about your practice #{id} {title} from {name}:", id=practice.number,
                        title=practice.title, name=asker.display_name) + "\n" + value,
-                     buttons=[[Button(t("Answer"), encode("kbr", practice.id, asker.id)),
+                     buttons=[[Button(t("Reply to the question"), encode("kbr", practice.id, asker.id)),
                                Button(t("Share my contact"), encode("kbc", practice.id, asker.id))]])]
 
     pushed = await ctx.push_member(author, relay, key=f"practice:{practice.id}:ask:{ctx.event.event_id}",
