@@ -171,10 +171,13 @@ async def test_an_offer_is_proposed_to_a_later_need_and_becomes_a_pledge_by_one_
     (pledge,) = await table(bot, pledges)
     assert (pledge["need_id"], pledge["amount_x100"], pledge["unit"], pledge["source_sector"]) == (
         1, 2000, "hours", "private")
-    assert (await table(bot, offers))[0]["status"] == "used"
-    assert "แจ้งสนับสนุนไปแล้ว" in await bot("pat@dm: [สนับสนุน]")  # a double tap pledges nothing more
+    assert "ข้อเสนอ #1 ยังเหลือ 10 ชั่วโมง สำหรับความต้องการอื่น" in out
+    (offer,) = await table(bot, offers)
+    assert (offer["status"], offer["quantity_x100"]) == ("open", 1000)
+    # A double tap pledges nothing more: the need lacks nothing now.
+    assert "ไม่ขาดสิ่งที่ข้อเสนอ #1 ให้แล้ว" in await bot("pat@dm: [สนับสนุน]")
     assert len(await table(bot, pledges)) == 1
-    assert "ยังไม่มีข้อเสนอที่เปิดอยู่" in await bot("pat@dm: /offers")
+    assert "#1 · บุคลากร/เวลาอาสาสมัคร · 10 ชั่วโมง" in await bot("pat@dm: /offers")
     out = await bot("bob@dm: /pledges")
     assert "#1 · 20 ชั่วโมง · บุคลากร/เวลาอาสาสมัคร · ภาคเอกชน" in out
 
@@ -192,6 +195,11 @@ async def test_a_new_offer_is_shown_the_open_needs_it_fits(bot: Conversation) ->
     assert "bot@dm:bob" not in out  # the school hears only of a pledge
     out = await bot("pat@dm: [สนับสนุน #1]")
     assert "บันทึกการแจ้งความประสงค์สนับสนุน #1 แล้ว: 25 เครื่อง" in out and "bot@dm:bob →" in out
+    assert "ข้อเสนอ #1 แจ้งสนับสนุนครบทั้งหมดแล้ว" in out
+    assert (await table(bot, offers))[0]["status"] == "used"
+    assert "แจ้งสนับสนุนไปแล้ว" in await bot("pat@dm: [สนับสนุน #1]")  # a double tap pledges nothing more
+    assert len(await table(bot, pledges)) == 1
+    assert "ยังไม่มีข้อเสนอที่เปิดอยู่" in await bot("pat@dm: /offers")
 
 
 async def test_offers_expire_and_bad_input_gets_a_clear_thai_message(bot: Conversation) -> None:

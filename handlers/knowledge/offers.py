@@ -5,7 +5,8 @@ Matching goes both ways. When a need is posted (``need_posted``, announced by
 handlers/resources), the poster sees the offers that fit in the reply, and each offerer is
 asked privately (a digest) whether to pledge; when an offer is declared, the offerer sees
 the open needs it fits. Either way one tap on “สนับสนุน” makes the pledge through the
-resources feature's own :func:`record_pledge`, and the offer is used up. Only what was
+resources feature's own :func:`record_pledge` for what the need still lacks, and the
+offer keeps what is left of it (it is "used" once nothing is). Only what was
 offered is shown (type, amount, channel, place, organisation), never anyone's contact.
 An offer past its last day is neither listed nor matched, and the daily sweep marks it
 expired.
@@ -332,7 +333,8 @@ async def support_pressed(ctx: MemberContext) -> None:
         await ctx.say(t("Need #{id} no longer lacks what offer #{offer} gives, so nothing was recorded.",
                         id=need.number, offer=offer.number))
         return
-    if not await offers.mark_used(ctx.network.id, offer.number, now=ctx.now):
+    left = await offers.take(ctx.network.id, offer.number, found.covers, now=ctx.now)
+    if left is None:
         await ctx.say(t("Offer #{id} has already been pledged. Thank you!", id=offer.number))
         return
     expected = min(max(ctx.today, offer.available_from or ctx.today), need.needed_by)
@@ -342,9 +344,11 @@ async def support_pressed(ctx: MemberContext) -> None:
                                         description=offer.description)[:500])
     await ctx.audit("pledge", "offer", offer.id, need_id=need.id, pledge_id=pledge.id)
     progress = await need_progress(ctx, need)
-    await ctx.reply(t("Thank you! Pledge #{id} recorded: {amount} toward need #{need}, expected {date}. "
-                      "Offer #{offer} is now used.", id=pledge.number, amount=amount_text(t, pledge.amount, pledge.unit),
-                      need=need.number, date=t.date(pledge.expected_date), offer=offer.number))
+    thanks = t("Thank you! Pledge #{id} recorded: {amount} toward need #{need}, expected {date}.", id=pledge.number,
+               amount=amount_text(t, pledge.amount, pledge.unit), need=need.number, date=t.date(pledge.expected_date))
+    rest = (t("Offer #{offer} keeps {left} for other needs.", offer=offer.number, left=amount_text(t, left, offer.unit))
+            if left > 0 else t("All of offer #{offer} is now pledged.", offer=offer.number))
+    await ctx.reply(thanks + "\n" + rest)
     await ctx.reply(need_card(t, progress, ctx.today))
     await tell_the_poster(ctx, need, pledge.number, found)
 
