@@ -67,6 +67,7 @@ async def test_a_teacher_shares_step_by_step_and_thai_search_finds_a_word_inside
     assert "ไม่พบแนวปฏิบัติ #9" in await bot("pim@dm: /kb #9")
     out = await bot("pim@dm: /kb สื่อการสอน", "pim@dm: [#1]")
     assert "คำอธิบาย: นักเรียนสร้างใบงานด้วย AI แล้วนำเสนอ" in out and "โดย Bob" in out
+    assert "จุดประสงค์: รู้เท่าทันสื่อ" in out
 
 
 async def test_the_one_line_form_is_checked_like_the_guided_flow(bot: Conversation) -> None:
@@ -85,6 +86,19 @@ async def test_the_one_line_form_is_checked_like_the_guided_flow(bot: Conversati
     assert "ส่ง /share ในแชตส่วนตัว" in await bot("bob@teachers: /share")
     assert "บทบาทของคุณ: ผู้ปกครอง" in await bot("pim@dm: /share ก | ข")
     assert len(await table(bot, practices)) == 1  # nothing half-stored by a refusal
+
+
+async def test_a_photo_stands_in_for_the_link_and_is_shown_with_the_practice(bot: Conversation) -> None:
+    await network_with_people(bot)
+    await bot("bob@dm: /share", "bob@dm: ห้องเรียนกลับด้าน", "bob@dm: นักเรียนดูคลิปก่อนเรียน", "bob@dm: [Skip]",
+              "bob@dm: [Skip]", "bob@dm: [Skip]")
+    out = said(await send(bot, "bob", photo=b"a photo of the class"))
+    assert "ได้รับรูปภาพแล้ว" in out and "รูปภาพ: แนบแล้ว 📷" in out and "ลิงก์:" not in out
+    assert "แบ่งปันแนวปฏิบัติ #1 แล้ว" in await bot("bob@dm: ยืนยัน")  # the photo's draft came outside the console
+    (row,) = await table(bot, practices)
+    assert (row["photo_ref"], row["link"]) == ("photo", None)
+    assert "[image: ห้องเรียนกลับด้าน" in await bot("pat@dm: /kb #1")
+    assert "[image:" not in await bot("pat@teachers: /kb #1")  # in a group, the card only
 
 
 async def test_useful_once_per_member_and_a_question_is_relayed_without_anyone_s_contact(bot: Conversation) -> None:

@@ -304,7 +304,7 @@ def practice_fields(t: Translator, *, description: str, aim: str, subjects: list
                     organisation: str, link: str | None, photo: bool) -> list[tuple[str, str]]:
     fields = [(t("Description"), description)]
     if aim:
-        fields.append((t("Aim"), aim))
+        fields.append((t("Aim of the practice"), aim))
     if subjects or grades:
         fields.append((t("Subjects and grades"), " ".join([*subjects, *grades])))
     if organisation:
