@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 import handlers.knowledge as knowledge_module
 from storage.knowledge import offers, practice_reactions, practices
-from storage.resource_repo import pledges
+from storage.activities import pledges
+from storage.tables import outbox
 from tests.support.activities import bangkok_day, said, send, summary
 from tests.support.conversation import Conversation
 
@@ -194,6 +195,9 @@ async def test_an_offer_is_proposed_to_a_later_need_and_becomes_a_pledge_by_one_
     assert "#1 · บุคลากร/เวลาอาสาสมัคร · 10 ชั่วโมง" in await bot("pat@dm: /offers")
     out = await bot("bob@dm: /pledges")
     assert "#1 · 20 ชั่วโมง · บุคลากร/เวลาอาสาสมัคร · ภาคเอกชน" in out
+    # The offerer's question and the poster's news are digests (LINE's free plan), one of each.
+    queued = [(r["key"], r["urgency"]) for r in await table(bot, outbox) if r["key"].startswith("offer:")]
+    assert queued == [("offer:1:need:1:ask", "digest"), ("offer:1:need:1:pledged", "digest")]
 
 
 async def test_a_new_offer_is_shown_the_open_needs_it_fits(bot: Conversation) -> None:
