@@ -149,6 +149,10 @@ async def test_the_weekly_summary_names_the_week_s_new_practices(bot: Conversati
                          bangkok_day(2026, 11, 30)) is None  # a week without new practices says nothing
     out = await bot("alice@dm: /summary week")
     assert "คลังความรู้" in out and "#1 การทำสื่อการสอนด้วย AI" in out
+    # Monday 08:00: the weekly summary pushed to the group names them.
+    out = await bot(":clock 2026-11-23 08:00")
+    assert "bot@teachers → 📊" in out and "▸ คลังความรู้" in out
+    assert "แนวปฏิบัติใหม่: #1 การทำสื่อการสอนด้วย AI และ #2 การสอนแบบ Active Learning" in out
 
 
 # ------------------------------------------------------------------ offers matched to needs
