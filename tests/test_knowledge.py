@@ -133,6 +133,8 @@ async def test_useful_once_per_member_and_a_question_is_relayed_without_anyone_s
     assert "bot@dm:pim → Bob ผู้เขียน #1 การทำสื่อการสอนด้วย AI ให้ช่องทางติดต่อ:" in out
     # Someone else cannot answer in the author's name (a forged button).
     assert "เฉพาะผู้เขียน #1" in said(await send(bot, "pat", payload="1|kbr|1|4"))
+    # Nor can the author write to someone who never asked (pat is member 3): a forged asker id.
+    assert "ตอบได้เฉพาะผู้ที่ถามเกี่ยวกับ #1" in said(await send(bot, "bob", payload="1|kbr|1|3"))
     assert "คุณเป็นผู้เขียน #1" in said(await send(bot, "bob", payload="1|kba|1"))
 
 

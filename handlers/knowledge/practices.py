@@ -24,6 +24,7 @@ from handlers._common.parsing import PHOTO_MAX_BYTES
 from storage.activity_repo import PhotoRepo
 from storage.knowledge import Practice, PracticeRepo
 from storage.membership import MemberRepo, OrganisationRepo
+from storage.runtime import AuditRepo
 
 router = Router()
 
@@ -440,10 +441,10 @@ async def read_question(ctx: MemberContext, value: str) -> Data | Retry | None:
 
     pushed = await ctx.push_member(author, relay, key=f"practice:{practice.id}:ask:{ctx.event.event_id}",
                                    urgency=Urgency.DIGEST)
-    await ctx.audit("ask", "practice", practice.id, author_id=author.id)
     if not pushed:
         await ctx.reply(ctx.t("I cannot reach the author privately right now, so nothing was sent."))
         return None
+    await ctx.audit("ask", "practice", practice.id, author_id=author.id)  # lets the author answer this asker
     await ctx.reply(ctx.t("Your question was passed to the author of #{id}. Their answer will come to you here.",
                           id=practice.number))
     return None
@@ -471,6 +472,11 @@ async def _author_and_asker(ctx: MemberContext) -> tuple[Practice, Any] | None:
     asker = await ctx.repo(MemberRepo).get(ctx.network.id, asker_id)
     if asker is None or asker.status != "active":
         await ctx.say(ctx.t("The person who asked is no longer a member."))
+        return None
+    # The button names the asker; only someone who really asked may be written to (a forged id may not).
+    history = await ctx.repo(AuditRepo).for_entity(ctx.network.id, "practice", practice.id)
+    if not any(row["action"] == "ask" and row["member_id"] == asker.id for row in history):
+        await ctx.say(ctx.t("You can answer only people who asked about #{id}.", id=practice.number))
         return None
     return practice, asker
 
