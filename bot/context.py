@@ -218,6 +218,12 @@ class BaseContext:
         task = await self.repo(TaskRepo).get(key)
         return task is not None and task.status == "pending"
 
+    async def announce(self, signal: str, *items: Any) -> None:
+        """Tell the features that listen for ``signal`` (``@router.listens``) what just happened,
+        in this transaction: ``ctx.announce("need_posted", need)``."""
+        for listener in self.app.router.listeners.get(signal, []):
+            await listener(self, *items)
+
     async def ensure_periodic(self) -> None:
         """Every periodic job the router declares is on the schedule (missing ones run now)."""
         self.scheduler_touched |= await self.app.ensure_periodic(self.conn)

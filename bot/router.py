@@ -28,6 +28,8 @@ H = TypeVar("H", bound=Callable[..., Awaitable[None]])
 TaskHandler = Callable[["TaskContext"], Awaitable[None]]
 SectionProvider = Callable[["BaseContext", Period], Awaitable[SummarySection | None]]
 Exporter = Callable[[Any, str], Awaitable[None]]
+# A feature's answer to what another feature announces (ctx.announce): listener(ctx, *items).
+Listener = Callable[..., Awaitable[None]]
 
 # How often a periodic job runs, by the word used in @router.periodic.
 EVERY = {"hourly": timedelta(hours=1), "daily": timedelta(days=1)}
@@ -127,6 +129,7 @@ class Router:
     summary_sections: list[SectionRoute] = field(default_factory=list)
     exporters: dict[str, ExportRoute] = field(default_factory=dict)
     periodic_jobs: dict[str, PeriodicRoute] = field(default_factory=dict)
+    listeners: dict[str, list[Listener]] = field(default_factory=dict)
     _aliases: dict[str, str] = field(default_factory=dict)
 
     # ------------------------------------------------------------ registration
@@ -245,6 +248,17 @@ class Router:
 
         return register
 
+    def listens(self, signal: str) -> Callable[[H], H]:
+        """Run ``handler(ctx, *items)`` whenever a feature announces ``signal`` with
+        :meth:`bot.context.BaseContext.announce` (same transaction, after the announcer's own
+        work): a feature reacts to another's news without the two importing each other."""
+
+        def register(handler: H) -> H:
+            self.listeners.setdefault(signal, []).append(handler)
+            return handler
+
+        return register
+
     def include(self, other: Router) -> None:
         for route in sorted(other.commands.values(), key=lambda r: r.order):
             route.order = len(self.commands)
@@ -267,6 +281,8 @@ class Router:
         for exporter in {id(r): r for r in other.exporters.values()}.values():  # once per route, not per word
             self._add_exporter(exporter)
         self.periodic_jobs.update(other.periodic_jobs)  # their task kinds, checked above, are unique
+        for signal, listeners in other.listeners.items():
+            self.listeners.setdefault(signal, []).extend(listeners)
 
     # ------------------------------------------------------------ lookup
 

@@ -187,6 +187,13 @@ class PracticeRepo(Repo):
                                      practices.c.deleted_at.is_(None)))).first()
         return _practice(row) if row else None
 
+    async def by_id(self, network_id: int, practice_id: int) -> Practice | None:
+        """A practice by its id (what buttons carry), in this network only; None when deleted."""
+        row = (await self.conn.execute(
+            _practice_select().where(practices.c.network_id == network_id, practices.c.id == practice_id,
+                                     practices.c.deleted_at.is_(None)))).first()
+        return _practice(row) if row else None
+
     async def update(self, network_id: int, number: int, /, *, now: datetime, **values: Any) -> Practice | None:
         """Change some fields (``PRACTICE_FIELDS``) and re-index its words; None if it is gone."""
         if set(values) - PRACTICE_FIELDS:
@@ -420,6 +427,18 @@ class OfferRepo(Repo):
                                   offers.c.status == "open")
             .values(status="used", updated_at=now))
         return bool(result.rowcount)
+
+    async def take(self, network_id: int, number: int, amount: Decimal, *, now: datetime) -> Decimal | None:
+        """Take ``amount`` of an open offer (its offerer pledged that much): what is left of it, or
+        None if it is not open or holds less (a double tap). It is "used" once nothing is left."""
+        taken = to_x100(amount)
+        left = (await self.conn.execute(
+            offers.update().where(offers.c.network_id == network_id, offers.c.number == number,
+                                  offers.c.status == "open", offers.c.quantity_x100 >= taken)
+            .values(quantity_x100=offers.c.quantity_x100 - taken,
+                    status=sa.case((offers.c.quantity_x100 - taken <= 0, "used"), else_="open"), updated_at=now)
+            .returning(offers.c.quantity_x100))).scalar_one_or_none()
+        return None if left is None else from_x100(int(left))
 
     async def expire_due(self, network_id: int, today: date, *, now: datetime) -> list[int]:
         """Mark the network's open offers that ended before today expired; their numbers."""

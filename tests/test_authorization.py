@@ -32,8 +32,10 @@ A_GROUP, B_GROUP = "north", "south"
 # Ids (what buttons carry) that exist only in network B (A's items were created first: ids 1). Typed numbers
 # are per network: B_ONLY["survey"] is B's second poll (A has one), B_ONLY["need"] a need number neither has.
 B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 7,
-          "plc_group": 2, "plc_session_id": 3, "plc_session": 2}
-A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1, "plc_group": 1, "plc_session_id": 1}
+          "plc_group": 2, "plc_session_id": 3, "plc_session": 2,
+          "practice_id": 2, "practice": 2}  # B shares two practices (ids 2 and 3, numbers 1 and 2), A one
+A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1, "plc_group": 1, "plc_session_id": 1,
+          "practice_id": 1}
 
 # The coordinator of A goes last: some answers change the group (/unlinkgroup unlinks it).
 ROLES = ("stranger", "parent", "partner", "teacher", "other coordinator", "coordinator")
@@ -101,6 +103,13 @@ EXPECTED: list[Row] = [
     Row("/plc", STAFF), Row("/พีแอลซี", STAFF), Row("ชุมชนการเรียนรู้", STAFF, chats=("dm",)),
     Row("/plc hours", STAFF, "private"), Row("/plc checkin {plc_session}", STAFF), Row("/plc present {plc_session}", STAFF),
     Row("/plc export", STAFF, "private"), Row("/plc target 40", COORDINATOR),
+    # The practice library and offers (handlers/knowledge).
+    Row("/share งานกลาง | คำอธิบายกลาง", people({"coordinator", "other coordinator", "teacher", "partner"})),
+    Row("/แบ่งปัน งานกลาง | คำอธิบายกลาง", people({"coordinator", "other coordinator", "teacher", "partner"})),
+    Row("/kb แนวปฏิบัติ", MEMBER), Row("/คลังความรู้ แนวปฏิบัติ", MEMBER), Row("/kb #{practice}", MEMBER),
+    Row("/kb", MEMBER), Row("คลังความรู้ แนวปฏิบัติ", MEMBER, chats=("dm",)),
+    Row("/offer", MEMBER, "private"), Row("/เสนอให้", MEMBER, "private"),
+    Row("/offers", MEMBER), Row("/ข้อเสนอ", MEMBER),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]
 
@@ -143,15 +152,21 @@ async def two_networks(bot: Conversation) -> None:
         await bot(f'{staff}@{group}: /poll "โพล{mark}" ก | ข')
         await bot(f"{teacher}@dm: /plc new กลุ่มพีแอลซี{mark}",
                   f'{teacher}@dm: /plc log 21/11/2569 08:00 1 ชม. วางแผน "พีแอลซี{mark}"')
+        await bot(f"{teacher}@dm: /share แนวปฏิบัติ{mark} | คำอธิบาย{mark}")
         await bot(f"{staff}@{group}: /meeting ประชุม{mark}", f"{staff}@{group}: 23/11/2569 14:00",
                   f"{staff}@{group}: [1.5 ชั่วโมง]", f"{staff}@{group}: ห้อง{mark}", f"{staff}@{group}: วาระ{mark}",
                   f"{staff}@{group}: [ทุกกลุ่ม]", f"{staff}@{group}: [สร้าง]")
     await bot(f'zed@{B_GROUP}: /poll "โพลที่สอง{B_MARK}" ก | ข')  # B's survey number 2: none in A
     await bot(f'ben@dm: /plc log 21/11/2569 08:30 1 ชม. สอน "พีแอลซีที่สอง{B_MARK}"')  # B's PLC session 2: none in A
+    await bot(f"zed@dm: /share แนวปฏิบัติที่สอง{B_MARK} | คำอธิบายที่สอง{B_MARK}")  # B's practice #2: none in A
+    for offerer, mark in (("pat", A_MARK), ("zed", B_MARK)):  # offer #1 in each network
+        await bot(f"{offerer}@dm: /offer", f"{offerer}@dm: [materials/equipment]", f"{offerer}@dm: ข้อเสนอ{mark}",
+                  f"{offerer}@dm: 5 เครื่อง", f"{offerer}@dm: [private sector]", f"{offerer}@dm: [Skip]",
+                  f"{offerer}@dm: 31/12/2569", f"{offerer}@dm: [เสนอ]")
     transcript = bot.transcript
     assert APOLOGY not in transcript
     for text in (f"อบรม{A_MARK}", f"อบรม{B_MARK}", f"แท็บเล็ต{B_MARK}", f"โพลที่สอง{B_MARK}",
-                 f"ประชุม{B_MARK}", f"พีแอลซีที่สอง{B_MARK}"):
+                 f"ประชุม{B_MARK}", f"พีแอลซีที่สอง{B_MARK}", f"แนวปฏิบัติที่สอง{B_MARK}", f"บันทึกข้อเสนอ #1 แล้ว"):
         assert text in transcript, text
 
 
@@ -179,9 +194,9 @@ def arguments(role: str) -> dict[str, int]:
     """Numbers pointing at the other network's items."""
     if role == "other coordinator":
         # A's numbers all exist in B as well; B's PLC session 1 is another member's (refused as such): 9 is nobody's.
-        return {"member": 4, "need": A_ONLY["need"], "survey": 1, "plc_session": 9}
+        return {"member": 4, "need": A_ONLY["need"], "survey": 1, "plc_session": 9, "practice": 1}
     return {"member": B_ONLY["member"], "need": B_ONLY["need"], "survey": B_ONLY["survey"],
-            "plc_session": B_ONLY["plc_session"]}
+            "plc_session": B_ONLY["plc_session"], "practice": B_ONLY["practice"]}
 
 
 async def test_every_command_by_every_role_in_every_chat(bot: Conversation) -> None:
@@ -223,6 +238,8 @@ BUTTONS = [
     ("mtgcxl", "meeting", ()), ("mtgcxlok", "meeting", ()),
     ("plcin", "plc_session_id", ()), ("plcatt", "plc_session_id", ()), ("plcmk", "plc_session_id", (1,)),
     ("plcj", "plc_group", ()), ("plcpick", "plc_group", ()), ("plcinv", "plc_group", (1,)),
+    ("kbo", "practice_id", ()), ("kbu", "practice_id", ()), ("kba", "practice_id", ()),
+    ("kbr", "practice_id", (1,)), ("kbc", "practice_id", (1,)),
 ]
 
 
@@ -260,6 +277,28 @@ async def test_forged_buttons_never_reach_the_other_networks_items(bot: Conversa
                                       .order_by(plc_attendance.c.session_id))).all()
         assert [tuple(r) for r in present] == [(1, "facilitator"), (2, "facilitator"), (3, "facilitator")], present
         assert (await conn.execute(sa.select(sa.func.count()).select_from(plc_members))).scalar_one() == 2
+        from storage.knowledge import offers, practice_reactions
+
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(practice_reactions))).scalar_one() == 0
+        assert (await conn.execute(sa.select(offers.c.status))).scalars().all() == ["open", "open"]
+
+
+async def test_an_offer_never_pledges_toward_the_other_network_s_need(bot: Conversation) -> None:
+    """[สนับสนุน] carries the offer's number (per network) and the need's id (global): each offerer
+    pressing their own offer #1 with the other network's need id is refused, and nothing is pledged."""
+    await two_networks(bot)
+    for user, foreign_need_id, mark in (("pat", B_ONLY["need"], B_MARK), ("zed", A_ONLY["need"], A_MARK)):
+        for group in (None, A_GROUP if user == "pat" else B_GROUP):
+            outcome = await send(bot, user, payload=encode("ofs", 1, foreign_need_id), group=group)
+            out = said(outcome)
+            assert not outcome.failed and mark not in out, out
+            assert "ไม่พบข้อเสนอหรือความต้องการนี้" in out or "แชตส่วนตัว" in out, out
+    async with bot.app.db.transaction() as conn:
+        from storage.activities import pledges
+        from storage.knowledge import offers
+
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(pledges))).scalar_one() == 2
+        assert (await conn.execute(sa.select(offers.c.status))).scalars().all() == ["open", "open"]
 
 
 async def test_a_teacher_cannot_close_a_survey_someone_else_created(bot: Conversation) -> None:

@@ -222,6 +222,22 @@ async def test_open_offers_by_type_and_expiry(db: Database) -> None:
         assert [o.member_name for o in await repo.open_offers(b.id, TODAY)] == ["Zed"]
 
 
+async def test_an_offer_is_taken_in_parts_until_nothing_is_left(db: Database) -> None:
+    async with db.transaction() as conn:
+        a, b, school, kru, pim, zed = await two_networks(conn)
+        repo = OfferRepo(conn)
+        hours = await offer(conn, a.id, pim.id, "volunteer", "30", "hours", TODAY + timedelta(days=30))
+        assert await repo.take(b.id, hours.number, Decimal(5), now=NOW) is None  # another network's number
+        assert await repo.take(a.id, hours.number, Decimal("20.5"), now=NOW) == Decimal("9.5")
+        assert (await repo.get(a.id, hours.number)).status == "open"  # type: ignore[union-attr]
+        assert await repo.take(a.id, hours.number, Decimal(10), now=NOW) is None  # more than is left
+        assert await repo.take(a.id, hours.number, Decimal("9.5"), now=NOW) == Decimal(0)
+        left = await repo.get(a.id, hours.number)
+        assert left is not None and (left.status, left.quantity) == ("used", Decimal(0))
+        assert await repo.take(a.id, hours.number, Decimal(1), now=NOW) is None
+        assert await repo.open_offers(a.id, TODAY) == []
+
+
 async def test_offers_matched_to_a_need_enough_or_partial(db: Database) -> None:
     async with db.transaction() as conn:
         a, b, school, kru, pim, zed = await two_networks(conn)

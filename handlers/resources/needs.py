@@ -138,6 +138,7 @@ async def post_need(ctx: MemberContext, data: Data) -> None:
     card = need_card(ctx.t, await need_progress(ctx, need), ctx.today)
     card.title = ctx.t("Need #{id} posted. Members can pledge with /needs.", id=need.number) + "\n" + card.title
     await ctx.reply(card)
+    await ctx.announce("need_posted", need)  # the offers that fit it are proposed (handlers/knowledge)
 
 
 router.steps("need", {

@@ -186,17 +186,26 @@ async def save_pledge(ctx: MemberContext, data: Data) -> None:
     if data.get("need") and (need is None or need.status != "open"):
         await ctx.reply(ctx.t("That need is no longer open, so nothing was recorded. See /needs."))
         return
-    pledge = await ctx.repo(PledgeRepo).add(
-        ctx.network.id, need_id=need.id if need else None, pledger_id=ctx.member.id, resource_type=data["type"],
-        source_sector=data["sector"], amount=Decimal(data["amount"]), unit=data["unit"],
-        expected_date=date.fromisoformat(data["expected"]), note=data.get("note"), now=ctx.now)
-    await ctx.audit("create", "pledge", pledge.id, need_id=pledge.need_id, amount=data["amount"], unit=pledge.unit,
-                    sector=pledge.source_sector)
+    pledge = await record_pledge(ctx, need, resource_type=data["type"], sector=data["sector"],
+                                 amount=Decimal(data["amount"]), unit=data["unit"],
+                                 expected=date.fromisoformat(data["expected"]), note=data.get("note"))
     await ctx.reply(ctx.t("Thank you! Pledge #{id} recorded: {amount}, expected {date}.", id=pledge.number,
                           amount=amount_text(ctx.t, pledge.amount, pledge.unit),
                           date=ctx.t.date(pledge.expected_date)))
     if need is not None:
         await ctx.reply(need_card(ctx.t, await need_progress(ctx, need), ctx.today))
+
+
+async def record_pledge(ctx: MemberContext, need: Need | None, *, resource_type: str, sector: str, amount: Decimal,
+                        unit: str, expected: date, note: str | None) -> Pledge:
+    """Store the member's pledge (toward ``need``, open, or standalone) and audit it: the one way a
+    pledge is made, by /pledge or by accepting an offer's match (handlers/knowledge)."""
+    pledge = await ctx.repo(PledgeRepo).add(
+        ctx.network.id, need_id=need.id if need else None, pledger_id=ctx.member.id, resource_type=resource_type,
+        source_sector=sector, amount=amount, unit=unit, expected_date=expected, note=note, now=ctx.now)
+    await ctx.audit("create", "pledge", pledge.id, need_id=pledge.need_id, amount=str(amount), unit=pledge.unit,
+                    sector=pledge.source_sector)
+    return pledge
 
 
 router.steps("pledge", {
