@@ -13,5 +13,6 @@ import storage.sent_messages  # noqa: F401
 import storage.delivery_stats  # noqa: F401
 import storage.blocks  # noqa: F401
 import storage.goals.tables  # noqa: F401
+import storage.goals.reviews  # noqa: F401
 import storage.counters  # noqa: F401
 import storage.knowledge  # noqa: F401

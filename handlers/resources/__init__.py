@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from bot.router import Router
 from handlers.resources import delivery, needs, pledges, summary
-from handlers.resources.vocabulary import sector_label, type_label
+from handlers.resources.vocabulary import RESOURCE_TYPES, parse_resource_type, parse_sector, sector_label, type_label
 
-__all__ = ["ORDER", "router", "sector_label", "type_label"]
+__all__ = ["ORDER", "RESOURCE_TYPES", "parse_resource_type", "parse_sector", "router", "sector_label", "type_label"]
 
 ORDER = 20
 router = Router()
