@@ -17,7 +17,7 @@ from bot.router import Router
 from bot.summary import Period, SummaryChart, SummarySection
 from handlers._common.formatting import period_dates
 from handlers.activities import aim_label
-from handlers.goals.vocabulary import target_title, value_text
+from handlers.goals.vocabulary import rounded, target_title, unit_of, value_text
 from storage.goals import Goal, GoalRepo, MeasureRepo, Target
 
 router = Router()
@@ -71,13 +71,13 @@ def target_line(t: Translator, goal: Goal, progress: Progress) -> str:
     target = progress.target
     head = f"{ref(goal, target)} {target_title(t, target.kind, target.params)}"
     if progress.actual is None:
-        return f"{head}: {t('target')} {value_text(t, target.value, target.unit)} · {pace_text(t, progress)}"
+        return f"{head}: {t('target')} {value_text(t, target.value, target.unit, target.kind)} · {pace_text(t, progress)}"
     done = t("{actual} of {target}", actual=value_text(t, progress.actual, ""),
-             target=value_text(t, target.value, target.unit))
+             target=value_text(t, target.value, target.unit, target.kind))
     line = f"{head}: {done} · {progress.ratio * 100:.0f}% · {pace_text(t, progress)}" if progress.ratio is not None \
         else f"{head}: {done}"
     if progress.pace == "behind" and progress.expected is not None:
-        line += " " + t("(expected by now: {value})", value=value_text(t, progress.expected, ""))
+        line += " " + t("(expected by now: {value})", value=value_text(t, rounded(progress.expected, target.value), ""))
     return line
 
 
@@ -114,12 +114,13 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         parts = []
         for p in item.targets:
             amount = "-" if p.actual is None else value_text(t, p.actual, "")
-            parts.append(f"{ref(item.goal, p.target)} {amount}/{value_text(t, p.target.value, p.target.unit)} "
+            parts.append(f"{ref(item.goal, p.target)} {amount}/{value_text(t, p.target.value, p.target.unit, p.target.kind)} "
                          f"({pace_text(t, p)})")
             if p.actual is not None and len(rows) < 8:
                 label = f"{ref(item.goal, p.target)} {target_title(t, p.target.kind, p.target.params)}"
                 rows[label] = (float(p.actual), float(p.expected if p.expected is not None else p.target.value))
-                targets[label] = (float(p.target.value), p.target.unit if p.target.unit != "THB" else t("baht"))
+                unit = unit_of(t, p.target.kind, p.target.unit)
+                targets[label] = (float(p.target.value), t("baht") if unit == "THB" else unit)
         lines.append(f"• {item.goal.number} {item.goal.title}: " + " · ".join(parts))
     title = t("Goals of academic year {year}", year=year)
     charts = [SummaryChart(title, rows, unit="", kind="goals", targets=targets)] if rows else []

@@ -162,7 +162,7 @@ def _change(t: Translator, now: Decimal | int, before: Decimal | int | None) -> 
 def target_check_line(t: Translator, goal: dict[str, Any], row: dict[str, Any]) -> str:
     title = target_title(t, row["kind"], row["params"])
     head = f"{goal['number']}.{row['position']} {title}"
-    aimed = value_text(t, Decimal(row["target"]), row["unit"])
+    aimed = value_text(t, Decimal(row["target"]), row["unit"], row["kind"])
     if row["suppressed"]:
         return f"{head}: {t('hidden (fewer than 5 answers)')}"
     if row["year"] is None:
@@ -469,7 +469,7 @@ async def seed_next_term(ctx: MemberContext, term: Term, review: Review) -> list
                 if target.position in values:
                     await goals.set_target_value(ctx.network.id, target.id, values[target.position])
                     lines.append(t("Target {ref} is now {value}.", ref=f"{goal.number}.{target.position}",
-                                   value=value_text(t, values[target.position], target.unit)))
+                                   value=value_text(t, values[target.position], target.unit, target.kind)))
         if act.new_tasks:
             project = await plan.create_project(
                 ctx.network.id, title=t("{goal} (term {term})", goal=goal.title, term=following.label)[:300],

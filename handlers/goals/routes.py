@@ -336,7 +336,7 @@ def draft_card(ctx: MemberContext, data: Data, title: str) -> Card:
     t = ctx.t
     spec = spec_of(data)
     fields = [(t("Target"), target_title(t, spec.kind, spec.params)),
-              (t("Value aimed at"), value_text(t, spec.value, spec.unit))]
+              (t("Value aimed at"), value_text(t, spec.value, spec.unit, spec.kind))]
     return Card(title=title, fields=fields,
                 buttons=[[ctx.flow_button(t("Save"), "save"), ctx.flow_button(t("Cancel"), "cancel")]])
 
@@ -462,7 +462,7 @@ async def save_report(ctx: MemberContext, goal: Goal, target: Target, value: Dec
     await ctx.repo(GoalRepo).report(target, value=value, reported_by=ctx.member.id, note=note or None, now=ctx.now)
     await ctx.audit("create", "indicator_report", target.id, goal=goal.number, value=str(value))
     await reply_goal(ctx, goal, ctx.t("Reported: {ref} is now {value}.", ref=ref(goal, target),
-                                      value=value_text(ctx.t, value, target.unit)))
+                                      value=value_text(ctx.t, value, target.unit, target.kind)))
 
 
 @router.button("grp")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 
 from bot.dates import from_thai_digits
@@ -34,10 +34,10 @@ KINDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "hours": (N_("hours of activities"), ("ชั่วโมง", "ชม.", "hours"), N_("hours")),
     "pledged": (N_("resources pledged"), ("แจ้งสนับสนุน", "ยอดสนับสนุน", "pledged"), ""),
     "delivered": (N_("resources delivered"), ("รับมอบ", "ส่งมอบ", "delivered"), ""),
-    "needs_fulfilled": (N_("needs fulfilled"), ("ความต้องการ", "needs", "needs-fulfilled"), N_("needs")),
+    "needs_fulfilled": (N_("needs fulfilled"), ("ความต้องการ", "needs", "needs-fulfilled"), N_("items")),
     "survey_mean": (N_("survey mean score"), ("คะแนนสำรวจ", "คะแนน", "survey-mean", "mean"), N_("points")),
     "survey_response_rate": (N_("survey response rate"), ("อัตราตอบ", "อัตราการตอบ", "response-rate"), "%"),
-    "meetings": (N_("meetings held"), ("ประชุม", "meetings"), N_("meetings")),
+    "meetings": (N_("meetings held"), ("ประชุม", "meetings"), N_("times")),
     "tasks_on_time": (N_("tasks done on time"), ("งานตรงเวลา", "งาน", "tasks"), N_("tasks")),
     "manual": (N_("indicator reported by its owner"), ("ตัวชี้วัด", "indicator", "manual"), ""),
 }
@@ -135,7 +135,7 @@ def parse_spec(t: Translator, text: str) -> TargetSpec:
             spec.params = {"aim": aim} if aim else {"category": category}
             rest = rest[1:]
         spec.value, unit = _number(t, " ".join(rest), kind)
-        spec.unit = unit if unit and unit != "hours" else t(KINDS[kind][2])
+        spec.unit = unit if unit and unit != "hours" else ""
     elif kind in ("pledged", "delivered"):
         spec.kind, spec.params = "resources", {"stage": kind}
         while rest and not re.match(r"^[\d,.฿]", rest[0]):
@@ -171,7 +171,6 @@ def parse_spec(t: Translator, text: str) -> TargetSpec:
         if not rest:
             raise SpecError(t("Please add the value aimed at, e.g. {example}.", example=example(kind)))
         spec.value, _ = _number(t, rest[0].rstrip("%"), kind)
-        spec.unit = KINDS[kind][2] and t(KINDS[kind][2])
     elif kind == "manual":
         if not label:
             raise SpecError(t("Name the indicator in quotes, e.g. {example}.", example=example(kind)))
@@ -184,7 +183,7 @@ def parse_spec(t: Translator, text: str) -> TargetSpec:
         spec.params, spec.unit = {"label": label}, unit or ""
     else:  # needs, meetings, tasks
         spec.value, unit = _number(t, " ".join(rest), kind)
-        spec.unit = unit or t(KINDS[kind][2])
+        spec.unit = unit or ""
     if len(spec.unit) > 32:
         raise SpecError(t("Please use a shorter unit (at most 32 characters)."))
     return spec
@@ -227,5 +226,18 @@ def target_title(t: Translator, kind: str, params: dict[str, Any]) -> str:
     return f"{title} ({' · '.join(details)})" if details else title
 
 
-def value_text(t: Translator, value: Decimal, unit: str) -> str:
+def unit_of(t: Translator, kind: str, unit: str) -> str:
+    """A target's unit as shown: the one typed, else the kind's own (ครั้ง, คน, ชั่วโมง…)."""
+    if unit or kind not in KINDS:
+        return unit
+    return t(KINDS[kind][2]) if KINDS[kind][2] not in ("", "%") else KINDS[kind][2]
+
+
+def value_text(t: Translator, value: Decimal, unit: str, kind: str = "") -> str:
+    unit = unit_of(t, kind, unit) if kind else unit
     return format_amount(value, t.lang, unit or None) if unit != "%" else f"{format_amount(value, t.lang)}%"
+
+
+def rounded(value: Decimal, like: Decimal) -> Decimal:
+    """``value`` to whole units when ``like`` (the target) is whole: "expected 12", not 12.49."""
+    return value.quantize(Decimal(1), rounding=ROUND_HALF_UP) if like == like.to_integral_value() else value
