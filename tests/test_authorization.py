@@ -31,8 +31,9 @@ B_PEOPLE = ["zed", "ben", "bud", "bea", "bob", "bax", "bon"]  # zed coordinates 
 A_GROUP, B_GROUP = "north", "south"
 # Ids (what buttons carry) that exist only in network B (A's items were created first: ids 1). Typed numbers
 # are per network: B_ONLY["survey"] is B's second poll (A has one), B_ONLY["need"] a need number neither has.
-B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 7}
-A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1}
+B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 7, "goal": 2,
+          "target": 2}
+A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1, "goal": 1, "target": 1}
 
 # The coordinator of A goes last: some answers change the group (/unlinkgroup unlinks it).
 ROLES = ("stranger", "parent", "partner", "teacher", "other coordinator", "coordinator")
@@ -94,6 +95,14 @@ EXPECTED: list[Row] = [
     Row("/exportsurvey {survey}", COORDINATOR, "private"), Row("/export survey {survey}", COORDINATOR, "private"),
     # From the README's prose: "Coordinators call a meeting", "/announce (private chat, coordinators)".
     Row("/meeting งานกลาง", COORDINATOR), Row("/announce", COORDINATOR, "private"),
+    # Goals: "everyone in the network reads; coordinators edit"; a manual indicator is reported by its owner or a
+    # coordinator (each network's indicator 1.1 belongs to its coordinator).
+    Row("/goals", MEMBER), Row("/เป้าหมาย 2569", MEMBER), Row("เป้าหมาย", MEMBER, chats=("dm",)),
+    Row("/goals report 1.1 5", COORDINATOR),
+    Row("/setgoal", COORDINATOR), Row('/ตั้งเป้าหมาย ด้านนวัตกรรม "เป้ากลาง" ประชุม 3', COORDINATOR),
+    Row("/setgoal target 1 ประชุม 4", COORDINATOR),
+    Row("/review", COORDINATOR), Row("/ทบทวน 2569/1", COORDINATOR),
+    Row("/export review 2569/1", COORDINATOR, "private"),
     Row("/announce report 1", COORDINATOR, "private"),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]
@@ -139,10 +148,12 @@ async def two_networks(bot: Conversation) -> None:
                   f"{staff}@{group}: [1.5 ชั่วโมง]", f"{staff}@{group}: ห้อง{mark}", f"{staff}@{group}: วาระ{mark}",
                   f"{staff}@{group}: [ทุกกลุ่ม]", f"{staff}@{group}: [สร้าง]")
     await bot(f'zed@{B_GROUP}: /poll "โพลที่สอง{B_MARK}" ก | ข')  # B's survey number 2: none in A
+    for staff, mark in (("alice", A_MARK), ("zed", B_MARK)):  # goal and target ids: A's 1, B's 2
+        await bot(f'{staff}@dm: /setgoal ด้านบุคลากร "เป้า{mark}" ตัวชี้วัด "ตัวชี้วัด{mark}" 10 แห่ง')
     transcript = bot.transcript
     assert APOLOGY not in transcript
     for text in (f"อบรม{A_MARK}", f"อบรม{B_MARK}", f"แท็บเล็ต{B_MARK}", f"โพลที่สอง{B_MARK}",
-                 f"ประชุม{B_MARK}"):
+                 f"ประชุม{B_MARK}", f"ตัวชี้วัด{B_MARK}"):
         assert text in transcript, text
 
 
@@ -210,6 +221,7 @@ BUTTONS = [
     ("sva", "survey_id", ()), ("sv", "survey_id", (1, 0)), ("svc", "survey_id", (1,)), ("svn", "survey_id", (1,)),
     ("rsvp", "meeting", ("y",)), ("ics", "meeting", ()), ("mtg", "meeting", ()), ("mtgmove", "meeting", ()),
     ("mtgcxl", "meeting", ()), ("mtgcxlok", "meeting", ()),
+    ("ggt", "goal", ()), ("grp", "target", ()), ("rva", "goal", (2, 2569, 1)),
 ]
 
 
@@ -241,6 +253,11 @@ async def test_forged_buttons_never_reach_the_other_networks_items(bot: Conversa
         assert len(set(statuses)) == 1 and len(statuses) == 2, statuses
         states = (await conn.execute(sa.select(meetings.c.status).order_by(meetings.c.id))).scalars().all()
         assert states == ["scheduled", "scheduled"], states
+        from storage.goals import goals
+        from storage.goals.reviews import goal_review_acts
+
+        assert (await conn.execute(sa.select(goals.c.status))).scalars().all() == ["active", "active"]
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(goal_review_acts))).scalar_one() == 0
 
 
 async def test_a_teacher_cannot_close_a_survey_someone_else_created(bot: Conversation) -> None:
