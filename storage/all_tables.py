@@ -14,5 +14,6 @@ import storage.delivery_stats  # noqa: F401
 import storage.blocks  # noqa: F401
 import storage.goals.tables  # noqa: F401
 import storage.goals.reviews  # noqa: F401
+import storage.goals.rollups  # noqa: F401
 import storage.counters  # noqa: F401
 import storage.knowledge  # noqa: F401

@@ -1,8 +1,9 @@
-"""goal reviews: the term review (PDCA) with its Act per goal
+"""goal reviews: the term review (PDCA) with its Act per goal; per-day totals of activities and pledges
+kept by triggers, for the goals' and the review's reads (storage/goals/rollups.py)
 
 Revision ID: 0010_goal_reviews
 Revises: 0001_core
-Depends on: 0007_goals
+Depends on: 0007_goals, 0008_numbers (the last to rebuild activities and pledges, which would drop triggers)
 """
 from alembic import op
 import sqlalchemy as sa
@@ -11,10 +12,39 @@ import sqlalchemy as sa
 revision = "0010_goal_reviews"
 down_revision = "0001_core"
 branch_labels = ("goal_reviews",)
-depends_on = "0007_goals"
+depends_on = ("0007_goals", "0008_numbers")
 
 
 def upgrade() -> None:
+    from storage.goals.rollups import POSTGRES_TRIGGERS, SQLITE_TRIGGERS, backfill
+
+    op.create_table(
+        "goal_activity_days",
+        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.Column("activity_date", sa.Date(), nullable=False),
+        sa.Column("category", sa.String(length=24), nullable=False),
+        sa.Column("aim", sa.String(length=24), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("participants", sa.BigInteger(), nullable=False),
+        sa.Column("minutes", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("network_id", "activity_date", "category", "aim", name=op.f("pk_goal_activity_days")),
+    )
+    op.create_table(
+        "goal_pledge_days",
+        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("stage", sa.String(length=12), nullable=False),
+        sa.Column("resource_type", sa.String(length=16), nullable=False),
+        sa.Column("source_sector", sa.String(length=16), nullable=False),
+        sa.Column("unit", sa.String(length=32), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("amount_x100", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("network_id", "day", "stage", "resource_type", "source_sector", "unit",
+                                name=op.f("pk_goal_pledge_days")),
+    )
+    dialect = op.get_bind().dialect.name
+    for statement in backfill(dialect) + (SQLITE_TRIGGERS if dialect == "sqlite" else POSTGRES_TRIGGERS):
+        op.execute(statement)
     op.create_table(
         "goal_reviews",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -62,5 +92,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    from storage.goals.rollups import DROP_POSTGRES, DROP_SQLITE
+
+    for statement in DROP_SQLITE if op.get_bind().dialect.name == "sqlite" else DROP_POSTGRES:
+        op.execute(statement)
+    op.drop_table("goal_pledge_days")
+    op.drop_table("goal_activity_days")
     op.drop_table("goal_review_acts")
     op.drop_table("goal_reviews")
