@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from bot.router import Router
 from handlers.goals import progress, review, routes
+from handlers.goals.progress import year_progress
+from handlers.goals.review import build_check
 
-__all__ = ["ORDER", "router"]
+__all__ = ["ORDER", "build_check", "router", "year_progress"]
 
 ORDER = 35
 router = Router()

@@ -71,8 +71,9 @@ class PeriodTotals:
     """One network's activity and pledge totals over one period, each read at most once: the targets of a
     screen of goals and the review's own tables share them."""
 
-    def __init__(self, repo: MeasureRepo, network_id: int, days: tuple[date, date], tz: ZoneInfo) -> None:
-        self.repo, self.network_id, self.days = repo, network_id, days
+    def __init__(self, repo: MeasureRepo, network_id: int, days: tuple[date, date], tz: ZoneInfo, *,
+                 direct: bool = False) -> None:
+        self.repo, self.network_id, self.days, self.direct = repo, network_id, days, direct
         self.start, self.end = local_midnight(days[0], tz), local_midnight(days[1], tz)
         self._activities: list[ActivityGroup] | None = None
         self._pledges: dict[str, list[PledgeTotal]] = {}
@@ -80,13 +81,19 @@ class PeriodTotals:
     async def activities(self) -> list[ActivityGroup]:
         """Activities by category and aim."""
         if self._activities is None:
-            self._activities = await self.repo.activity_groups(self.network_id, *self.days)
+            read = self.repo.activity_groups_direct if self.direct else self.repo.activity_groups
+            self._activities = await read(self.network_id, *self.days)
         return self._activities
 
     async def pledges(self, stage: str) -> list[PledgeTotal]:
         """Pledged (made in the period, not cancelled) or delivered (in the period), by channel, sector, unit."""
         if stage not in self._pledges:
-            self._pledges[stage] = await self.repo.pledge_totals(self.network_id, stage, self.start, self.end)
+            if self.direct:
+                repo = PledgeRepo(self.repo.conn)
+                read = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
+                self._pledges[stage] = await read(self.network_id, self.start, self.end)
+            else:
+                self._pledges[stage] = await self.repo.pledge_totals(self.network_id, stage, self.start, self.end)
         return self._pledges[stage]
 
 
@@ -97,8 +104,10 @@ class MeasureRepo(Repo):
     local dates into instants for timestamp columns.
     """
 
-    def period(self, network_id: int, start: date, end: date, *, tz: ZoneInfo) -> PeriodTotals:
-        return PeriodTotals(self, network_id, (start, end), tz)
+    def period(self, network_id: int, start: date, end: date, *, tz: ZoneInfo, direct: bool = False) -> PeriodTotals:
+        """The period's totals, from the per-day totals the database keeps (``direct``: from every row, the
+        benchmark's baseline)."""
+        return PeriodTotals(self, network_id, (start, end), tz, direct=direct)
 
     async def actual(self, target: Target, start: date, end: date, *, tz: ZoneInfo, now: datetime) -> Measured:
         return (await self.actuals([target], self.period(target.network_id, start, end, tz=tz), now=now))[0]
