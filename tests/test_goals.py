@@ -130,6 +130,9 @@ async def test_goals_appear_in_the_summary_with_a_goals_panel(bot: Conversation,
     assert images and images[0].alt_text.startswith("แผนภูมิ: เป้าหมายปีการศึกษา 2569")
     (tmp_path / "goals_panel.png").write_bytes(images[0].png)
     assert images[0].png.startswith(b"\x89PNG")
+    # The goals alone are no news: a quiet period stays one line (and a quiet week is not pushed).
+    out = await bot("alice@dm: /summary 1/10/2569-7/10/2569")
+    assert "ช่วงนี้ยังไม่มีความเคลื่อนไหวใหม่" in out and "เป้าหมายปีการศึกษา" not in out
 
 
 async def test_a_term_review_compares_two_terms_and_stays_readable(bot: Conversation) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from bot.academic import AcademicCalendar, Span
 from bot.context import BaseContext
@@ -104,8 +103,8 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
     last_day = period_dates(ctx, period.start, period.end)[1] - timedelta(days=1)
     year = calendar(ctx).year_of(min(last_day, ctx.today))
     found = [g for g in await year_progress(ctx, year) if g.goal.status == "active" and g.goal.targets]
-    if not found:
-        return None
+    if not found or not await anything_new(ctx, period):
+        return None  # a quiet week stays quiet (and unpushed): the goals alone are no news
     t = ctx.t
     lines = []
     rows: dict[str, tuple[float, float]] = {}
@@ -127,5 +126,11 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
     return SummarySection(title=title, lines=lines, charts=charts)
 
 
-def progress_value(value: Decimal | None) -> float:
-    return float(value) if value is not None else 0.0
+async def anything_new(ctx: BaseContext, period: Period) -> bool:
+    """Activities or pledges in the period (from the per-day totals), or an indicator reported in it."""
+    assert ctx.network is not None
+    repo = ctx.repo(MeasureRepo)
+    first, end = period_dates(ctx, period.start, period.end)
+    totals = repo.period(ctx.network.id, first, end, tz=ctx.tz)
+    return bool(await totals.activities() or await totals.pledges("pledged") or await totals.pledges("delivered")
+                or await repo.reports_between(ctx.network.id, period.start, period.end))

@@ -30,7 +30,7 @@ from handlers.activities import AIMS, aim_label, csv_date, to_csv
 from handlers.goals.progress import PACE_NAMES, calendar
 from handlers.goals.vocabulary import MAX_TARGET, target_title, value_text
 from handlers.resources import RESOURCE_TYPES, type_label
-from storage.goals import GoalRepo, MeasureRepo, PlanRepo, local_midnight
+from storage.goals import GoalRepo, MeasureRepo, PeriodTotals, PlanRepo, local_midnight
 from storage.goals.reviews import DECISIONS, Review, ReviewRepo
 from storage.resource_repo import PledgeTotal
 from storage.surveys import SurveyRepo
@@ -46,6 +46,8 @@ DECISION_WORDS = {
     "stop": ("stop", "ยุติ", "หยุด", "เลิก"),
 }
 DECISION_NAMES = {"continue": N_("continue"), "adjust": N_("adjust"), "stop": N_("stop")}
+TERM_KINDS = frozenset({"activities", "participants", "hours", "resources", "needs_fulfilled", "meetings",
+                        "tasks_on_time"})
 ADJUST_RE = re.compile(r"(?:^|\s)#?(\d{1,6})\.(\d{1,3})\s*=\s*(\S+)")
 
 
@@ -77,10 +79,10 @@ def _by_type(totals: list[PledgeTotal]) -> dict[str, dict[str, str]]:
     return {k: {"count": str(int(v["count"])), "baht": str(v["baht"])} for k, v in found.items()}
 
 
-async def _period_figures(ctx: BaseContext, term: Term) -> dict[str, Any]:
-    """Activities by aim, resources by channel and tasks of one term."""
+async def _period_figures(ctx: BaseContext, term: Term, totals: PeriodTotals) -> dict[str, Any]:
+    """Activities by aim, resources by channel and tasks of one term (``totals``: the term's, shared with
+    the targets' measures, so each total is read once)."""
     assert ctx.network is not None
-    totals = ctx.repo(MeasureRepo).period(ctx.network.id, term.span.start, term.span.end, tz=ctx.tz)
     by_aim: dict[str, list[int]] = {aim: [0, 0, 0] for aim in AIMS}
     for group in await totals.activities():
         row = by_aim.setdefault(group.aim, [0, 0, 0])
@@ -107,10 +109,13 @@ async def build_check(ctx: BaseContext, term: Term) -> dict[str, Any]:
     targets = [t for g in goals for t in g.targets]
     so_far = await measures.actuals(targets, measures.period(ctx.network.id, year.start, term.span.end, tz=ctx.tz),
                                     now=ctx.now) if targets else []
-    in_term = await measures.actuals(targets, measures.period(ctx.network.id, *_days(term), tz=ctx.tz),
-                                     now=ctx.now) if targets else []
-    before = await measures.actuals(targets, measures.period(ctx.network.id, *_days(previous), tz=ctx.tz),
-                                    now=ctx.now) if targets and previous.year == term.year else []
+    # A term's own figure means something for what accumulates; a mean, a rate or a reported value is one level.
+    flows = [t for t in targets if t.kind in TERM_KINDS]
+    term_totals = measures.period(ctx.network.id, *_days(term), tz=ctx.tz)
+    previous_totals = measures.period(ctx.network.id, *_days(previous), tz=ctx.tz)
+    in_term = dict(zip((t.id for t in flows), await measures.actuals(flows, term_totals, now=ctx.now)))
+    before = dict(zip((t.id for t in flows), await measures.actuals(flows, previous_totals, now=ctx.now))) \
+        if previous.year == term.year else {}
     share = year.elapsed_share(last_day)
     rows: dict[int, dict[str, Any]] = {}
     for index, target in enumerate(targets):
@@ -118,8 +123,9 @@ async def build_check(ctx: BaseContext, term: Term) -> dict[str, Any]:
         rows[target.id] = {
             "position": target.position, "kind": target.kind, "params": target.params, "unit": target.unit,
             "target": _num(target.value), "year": _num(progress.actual), "pace": progress.pace,
-            "suppressed": progress.suppressed, "term": _num(in_term[index].value),
-            "previous": _num(before[index].value) if before else None}
+            "suppressed": progress.suppressed,
+            "term": _num(in_term[target.id].value) if target.id in in_term else None,
+            "previous": _num(before[target.id].value) if target.id in before else None}
     surveys = []
     for survey in await ctx.repo(SurveyRepo).active_between(ctx.network.id, local_midnight(term.span.start, ctx.tz),
                                                             local_midnight(term.span.end, ctx.tz)):
@@ -138,7 +144,8 @@ async def build_check(ctx: BaseContext, term: Term) -> dict[str, Any]:
         "previous": previous.label, "built_on": ctx.today.isoformat(),
         "goals": [{"id": g.id, "number": g.number, "title": g.title, "aim": g.aim, "status": g.status,
                    "targets": [rows[t.id] for t in g.targets]} for g in goals],
-        "now": await _period_figures(ctx, term), "before": await _period_figures(ctx, previous),
+        "now": await _period_figures(ctx, term, term_totals),
+        "before": await _period_figures(ctx, previous, previous_totals),
         "surveys": surveys,
     }
 
@@ -373,14 +380,18 @@ async def act_line(ctx: MemberContext, term: Term, text: str) -> None:
 
 @router.button("rva", roles=COORDINATOR)
 async def act_button(ctx: MemberContext) -> None:
-    goal = await ctx.repo(GoalRepo).by_id(ctx.network.id, ctx.payload.int_arg(0))
-    index = ctx.payload.int_arg(1)
+    try:
+        goal_id, index, year, number = (ctx.payload.int_arg(i) for i in range(4))
+        calendar(ctx).term(year, number)
+    except (AcademicInputError, ValueError):
+        goal_id, index, year, number = 0, -1, 0, 0
+    goal = await ctx.repo(GoalRepo).by_id(ctx.network.id, goal_id)
     if goal is None or not 0 <= index < len(DECISIONS):
         ctx.toast = ctx.t("This button has expired. Please start again.")
         return
     decision = DECISIONS[index]
-    await ctx.start_flow("reviewact", "note", {"goal": goal.number, "decision": decision,
-                                               "year": ctx.payload.int_arg(2), "term": ctx.payload.int_arg(3)})
+    await ctx.start_flow("reviewact", "note", {"goal": goal.number, "decision": decision, "year": year,
+                                               "term": number})
     t = ctx.t
     if decision == "adjust":
         prompt = t("Goal {n}, adjust: send the new values and why, e.g. {n}.1=30 ครูติดสอบปลายภาค; new tasks after "

@@ -371,9 +371,17 @@ router.steps("goal", {
 }, roles=COORDINATOR)
 
 
+def payload_id(ctx: Context) -> int:
+    """The item id a button carries; 0 (found nowhere) for a payload that holds none."""
+    try:
+        return ctx.payload.int_arg(0)
+    except ValueError:
+        return 0
+
+
 @router.button("ggt", roles=COORDINATOR)
 async def add_target_button(ctx: MemberContext) -> None:
-    goal = await load_or_expire(ctx, ctx.repo(GoalRepo).by_id(ctx.network.id, ctx.payload.int_arg(0)))
+    goal = await load_or_expire(ctx, ctx.repo(GoalRepo).by_id(ctx.network.id, payload_id(ctx)))
     if goal is None:
         return
     if len(goal.targets) >= MAX_TARGETS:
@@ -467,7 +475,7 @@ async def save_report(ctx: MemberContext, goal: Goal, target: Target, value: Dec
 
 @router.button("grp")
 async def report_button(ctx: MemberContext) -> None:
-    found = await load_or_expire(ctx, ctx.repo(GoalRepo).target_by_id(ctx.network.id, ctx.payload.int_arg(0)))
+    found = await load_or_expire(ctx, ctx.repo(GoalRepo).target_by_id(ctx.network.id, payload_id(ctx)))
     if found is None:
         return
     goal, target = found

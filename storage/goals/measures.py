@@ -275,6 +275,13 @@ class MeasureRepo(Repo):
                 plan_projects.c.network_id == network_id, plan_projects.c.number == project).scalar_subquery())
         return Decimal(int((await self.conn.execute(query)).scalar_one()))
 
+    async def reports_between(self, network_id: int, start: datetime, end: datetime) -> int:
+        """How many indicator values were reported in [start, end)."""
+        return int((await self.conn.execute(
+            sa.select(sa.func.count()).select_from(indicator_reports)
+            .where(indicator_reports.c.network_id == network_id, indicator_reports.c.reported_at >= start,
+                   indicator_reports.c.reported_at < end))).scalar_one())
+
     async def latest_report(self, target: Target) -> Decimal | None:
         found = (await self.conn.execute(
             sa.select(indicator_reports.c.value_x100)

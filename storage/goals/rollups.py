@@ -30,23 +30,25 @@ goal_activity_days = sa.Table(
     sa.Column("n", sa.BigInteger, nullable=False),
     sa.Column("participants", sa.BigInteger, nullable=False),
     sa.Column("minutes", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,  # rows stored in key order: a period's rows are read in one range, no lookups
 )
 
 goal_pledge_days = sa.Table(
     "goal_pledge_days",
     metadata,
     sa.Column("network_id", sa.Integer, primary_key=True),
-    sa.Column("day", sa.Date, primary_key=True),
     sa.Column("stage", sa.String(12), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
     sa.Column("resource_type", sa.String(16), primary_key=True),
     sa.Column("source_sector", sa.String(16), primary_key=True),
     sa.Column("unit", sa.String(32), primary_key=True),
     sa.Column("n", sa.BigInteger, nullable=False),
     sa.Column("amount_x100", sa.BigInteger, nullable=False),
+    sqlite_with_rowid=False,
 )
 
 _ACT_KEY = "network_id, activity_date, category, aim"
-_PLEDGE_KEY = "network_id, day, stage, resource_type, source_sector, unit"
+_PLEDGE_KEY = "network_id, stage, day, resource_type, source_sector, unit"
 _LIVE = "('pledged', 'delivered')"  # storage.resource_repo.LIVE
 
 
@@ -65,7 +67,7 @@ def _sqlite_activity(row: str, sign: int) -> str:
 def _sqlite_pledge(row: str, sign: int, stage: str, day: str, condition: str) -> str:
     if sign > 0:
         return (f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT {row}.network_id, "
-                f"date({day}), '{stage}', {row}.resource_type, {row}.source_sector, {row}.unit, 1, "
+                f"'{stage}', date({day}), {row}.resource_type, {row}.source_sector, {row}.unit, 1, "
                 f"{row}.amount_x100 WHERE {condition} "
                 f"ON CONFLICT ({_PLEDGE_KEY}) DO UPDATE SET n = n + 1, amount_x100 = amount_x100 + excluded.amount_x100;")
     return (f"UPDATE goal_pledge_days SET n = n - 1, amount_x100 = amount_x100 - {row}.amount_x100 "
@@ -115,17 +117,17 @@ END $$""",
     f"""CREATE FUNCTION goal_pledge_days_add(r pledges, sign integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF r.status IN {_LIVE} THEN
-    INSERT INTO goal_pledge_days AS d (network_id, day, stage, resource_type, source_sector, unit, n, amount_x100)
-    VALUES (r.network_id, {_PG_UTC_DAY.format(col='r.created_at')}, 'pledged', r.resource_type, r.source_sector,
+    INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
+    VALUES (r.network_id, 'pledged', {_PG_UTC_DAY.format(col='r.created_at')}, r.resource_type, r.source_sector,
             r.unit, sign, sign * r.amount_x100)
-    ON CONFLICT (network_id, day, stage, resource_type, source_sector, unit) DO UPDATE
+    ON CONFLICT (network_id, stage, day, resource_type, source_sector, unit) DO UPDATE
        SET n = d.n + EXCLUDED.n, amount_x100 = d.amount_x100 + EXCLUDED.amount_x100;
   END IF;
   IF r.delivered_at IS NOT NULL THEN
-    INSERT INTO goal_pledge_days AS d (network_id, day, stage, resource_type, source_sector, unit, n, amount_x100)
-    VALUES (r.network_id, {_PG_UTC_DAY.format(col='r.delivered_at')}, 'delivered', r.resource_type,
+    INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
+    VALUES (r.network_id, 'delivered', {_PG_UTC_DAY.format(col='r.delivered_at')}, r.resource_type,
             r.source_sector, r.unit, sign, sign * r.amount_x100)
-    ON CONFLICT (network_id, day, stage, resource_type, source_sector, unit) DO UPDATE
+    ON CONFLICT (network_id, stage, day, resource_type, source_sector, unit) DO UPDATE
        SET n = d.n + EXCLUDED.n, amount_x100 = d.amount_x100 + EXCLUDED.amount_x100;
   END IF;
 END $$""",
@@ -153,11 +155,11 @@ def backfill(dialect: str) -> list[str]:
     return [
         f"INSERT INTO goal_activity_days ({_ACT_KEY}, n, participants, minutes) SELECT {_ACT_KEY}, count(*), "
         f"COALESCE(sum(participants), 0), COALESCE(sum(minutes), 0) FROM activities GROUP BY {_ACT_KEY}",
-        f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT network_id, {day('created_at')}, "
-        f"'pledged', resource_type, source_sector, unit, count(*), sum(amount_x100) FROM pledges "
+        f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT network_id, 'pledged', "
+        f"{day('created_at')}, resource_type, source_sector, unit, count(*), sum(amount_x100) FROM pledges "
         f"WHERE status IN {_LIVE} GROUP BY network_id, {day('created_at')}, resource_type, source_sector, unit",
-        f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT network_id, {day('delivered_at')}, "
-        f"'delivered', resource_type, source_sector, unit, count(*), sum(amount_x100) FROM pledges "
+        f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT network_id, 'delivered', "
+        f"{day('delivered_at')}, resource_type, source_sector, unit, count(*), sum(amount_x100) FROM pledges "
         f"WHERE delivered_at IS NOT NULL GROUP BY network_id, {day('delivered_at')}, resource_type, source_sector, "
         f"unit",
     ]

@@ -28,19 +28,21 @@ def upgrade() -> None:
         sa.Column("participants", sa.BigInteger(), nullable=False),
         sa.Column("minutes", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("network_id", "activity_date", "category", "aim", name=op.f("pk_goal_activity_days")),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "goal_pledge_days",
         sa.Column("network_id", sa.Integer(), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("stage", sa.String(length=12), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
         sa.Column("resource_type", sa.String(length=16), nullable=False),
         sa.Column("source_sector", sa.String(length=16), nullable=False),
         sa.Column("unit", sa.String(length=32), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.Column("amount_x100", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("network_id", "day", "stage", "resource_type", "source_sector", "unit",
+        sa.PrimaryKeyConstraint("network_id", "stage", "day", "resource_type", "source_sector", "unit",
                                 name=op.f("pk_goal_pledge_days")),
+        sqlite_with_rowid=False,
     )
     dialect = op.get_bind().dialect.name
     for statement in backfill(dialect) + (SQLITE_TRIGGERS if dialect == "sqlite" else POSTGRES_TRIGGERS):
