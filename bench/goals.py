@@ -171,16 +171,18 @@ def queries(db: Database, targets: list[Target]) -> dict[str, Timing]:
         return [assess(t, m, share) for t, m in zip(targets, measured)]
 
     async def review_screen(conn: Any, direct: bool = False) -> Any:
-        """What /review's Check reads: every target over the year so far, the term and the previous term, and
-        activities by aim, resources by channel and tasks for the term and the previous term."""
+        """What /review's Check reads (as build_check does): every target over the year so far (the term
+        itself in term 1), what accumulates over the term and the previous term, and activities by aim,
+        resources by channel and tasks for the term and the previous term."""
         repo = MeasureRepo(conn)
         targets = [t for g in await GoalRepo(conn).of_year(NETWORK, YEAR) for t in g.targets]
-        found = []
-        for start, end in ((year.start, term.end), (term.start, term.end), (previous.start, previous.end)):
-            found.append(await repo.actuals(targets, repo.period(NETWORK, start, end, tz=TZ, direct=direct),
-                                            now=REFERENCE_NOW))
-        for span in (term, previous):
-            totals = repo.period(NETWORK, span.start, span.end, tz=TZ, direct=direct)
+        flows = [t for t in targets if t.kind not in ("survey_mean", "survey_response_rate", "manual")]
+        term_totals = repo.period(NETWORK, term.start, term.end, tz=TZ, direct=direct)
+        previous_totals = repo.period(NETWORK, previous.start, previous.end, tz=TZ, direct=direct)
+        found: list[Any] = [await repo.actuals(targets, term_totals, now=REFERENCE_NOW),
+                            await repo.actuals(flows, term_totals, now=REFERENCE_NOW),
+                            await repo.actuals(flows, previous_totals, now=REFERENCE_NOW)]
+        for span, totals in ((term, term_totals), (previous, previous_totals)):
             found.append((await totals.activities(), await totals.pledges("pledged"), await totals.pledges("delivered"),
                           await PlanRepo(conn).counts(NETWORK, span.start, span.end, REFERENCE_DAY)))
         found.append(await PlanRepo(conn).overdue(NETWORK, REFERENCE_DAY, limit=10))

@@ -107,12 +107,14 @@ async def build_check(ctx: BaseContext, term: Term) -> dict[str, Any]:
     measures = ctx.repo(MeasureRepo)
     goals = await ctx.repo(GoalRepo).of_year(ctx.network.id, term.year)
     targets = [t for g in goals for t in g.targets]
-    so_far = await measures.actuals(targets, measures.period(ctx.network.id, year.start, term.span.end, tz=ctx.tz),
-                                    now=ctx.now) if targets else []
     # A term's own figure means something for what accumulates; a mean, a rate or a reported value is one level.
     flows = [t for t in targets if t.kind in TERM_KINDS]
     term_totals = measures.period(ctx.network.id, *_days(term), tz=ctx.tz)
     previous_totals = measures.period(ctx.network.id, *_days(previous), tz=ctx.tz)
+    # The year so far is the term itself in the first term: read once.
+    year_totals = term_totals if year.start == term.span.start else measures.period(
+        ctx.network.id, year.start, term.span.end, tz=ctx.tz)
+    so_far = await measures.actuals(targets, year_totals, now=ctx.now) if targets else []
     in_term = dict(zip((t.id for t in flows), await measures.actuals(flows, term_totals, now=ctx.now)))
     before = dict(zip((t.id for t in flows), await measures.actuals(flows, previous_totals, now=ctx.now))) \
         if previous.year == term.year else {}

@@ -18,7 +18,12 @@ from typing import Final
 
 import sqlalchemy as sa
 
+from storage.activities import needs
 from storage.tables import metadata
+
+# "Needs fulfilled in a period" (a target kind) reads this, not every fulfilled need's row.
+ix_needs_network_fulfilled = sa.Index("ix_needs_network_status_fulfilled", needs.c.network_id, needs.c.status,
+                                      needs.c.fulfilled_at)
 
 goal_activity_days = sa.Table(
     "goal_activity_days",

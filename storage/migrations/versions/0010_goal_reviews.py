@@ -2,17 +2,16 @@
 kept by triggers, for the goals' and the review's reads (storage/goals/rollups.py)
 
 Revision ID: 0010_goal_reviews
-Revises: 0001_core
-Depends on: 0007_goals, 0008_numbers (the last to rebuild activities and pledges, which would drop triggers)
+Revises: 0007_goals, 0008_numbers (the last to rebuild activities and pledges, which would drop the triggers)
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "0010_goal_reviews"
-down_revision = "0001_core"
+down_revision = ("0007_goals", "0008_numbers")
 branch_labels = ("goal_reviews",)
-depends_on = ("0007_goals", "0008_numbers")
+depends_on = None
 
 
 def upgrade() -> None:
@@ -44,6 +43,7 @@ def upgrade() -> None:
                                 name=op.f("pk_goal_pledge_days")),
         sqlite_with_rowid=False,
     )
+    op.create_index("ix_needs_network_status_fulfilled", "needs", ["network_id", "status", "fulfilled_at"])
     dialect = op.get_bind().dialect.name
     for statement in backfill(dialect) + (SQLITE_TRIGGERS if dialect == "sqlite" else POSTGRES_TRIGGERS):
         op.execute(statement)
@@ -98,6 +98,7 @@ def downgrade() -> None:
 
     for statement in DROP_SQLITE if op.get_bind().dialect.name == "sqlite" else DROP_POSTGRES:
         op.execute(statement)
+    op.drop_index("ix_needs_network_status_fulfilled", table_name="needs")
     op.drop_table("goal_pledge_days")
     op.drop_table("goal_activity_days")
     op.drop_table("goal_review_acts")
