@@ -99,7 +99,7 @@ async def test_a_goal_step_by_step_and_bad_input_get_clear_thai_answers(bot: Con
 
     # One-line targets: each mistake says what was expected, and nothing is saved.
     assert "จำนวนจำนวนกิจกรรมต้องเป็นจำนวนเต็ม" in await bot("alice@dm: /setgoal target 1 กิจกรรม 2.5")
-    assert "คะแนนเฉลี่ยอยู่ระหว่าง 1 ถึง 5" in await bot("alice@dm: /setgoal target 1 คะแนนสำรวจ 1 ข้อ 1 7")
+    assert "ค่าเฉลี่ยอยู่ระหว่าง 1 ถึง 5" in await bot("alice@dm: /setgoal target 1 ค่าเฉลี่ย 1 ข้อ 1 7")
     assert "ไม่มีแบบสำรวจ #1" in await bot("alice@dm: /setgoal target 1 คะแนนสำรวจ 1 ข้อ 1 4")
     assert "กรุณาขึ้นต้นตัวชี้วัดด้วยประเภท" in await bot("alice@dm: /setgoal target 1 อะไรก็ได้ 5")
     assert "ไม่มีเป้าหมาย 7" in await bot("alice@dm: /setgoal target 7 ประชุม 12")

@@ -8,7 +8,7 @@ A target on one line is a kind word, its details and the value aimed at::
     รับมอบ เอกชน 200,000 บาท        resources delivered (แจ้งสนับสนุน: pledged), baht or a quantity with its unit
     รับมอบ เทคโนโลยี 100 เครื่อง
     ความต้องการ 50                  needs fulfilled
-    คะแนนสำรวจ 1 ข้อ 1 4            a rating question's mean (1-5) | อัตราตอบ 1 80: a survey's response rate (%)
+    ค่าเฉลี่ย 1 ข้อ 1 4              a rating question's mean (1-5) | อัตราตอบ 1 80: a survey's response rate (%)
     ประชุม 12 | งานตรงเวลา 100
     ตัวชี้วัด "โรงเรียนที่ใช้สื่อ AI" 40 โรงเรียน   a manual indicator its owner reports
 """
@@ -35,7 +35,7 @@ KINDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "pledged": (N_("resources pledged"), ("แจ้งสนับสนุน", "ยอดสนับสนุน", "pledged"), ""),
     "delivered": (N_("resources delivered"), ("รับมอบ", "ส่งมอบ", "delivered"), ""),
     "needs_fulfilled": (N_("needs fulfilled"), ("ความต้องการ", "needs", "needs-fulfilled"), N_("items")),
-    "survey_mean": (N_("survey mean score"), ("คะแนนสำรวจ", "คะแนน", "survey-mean", "mean"), N_("points")),
+    "survey_mean": (N_("survey mean score"), ("ค่าเฉลี่ย", "คะแนนสำรวจ", "คะแนน", "survey-mean", "mean"), ""),
     "survey_response_rate": (N_("survey response rate"), ("อัตราตอบ", "อัตราการตอบ", "response-rate"), "%"),
     "meetings": (N_("meetings held"), ("ประชุม", "meetings"), N_("times")),
     "tasks_on_time": (N_("tasks done on time"), ("งานตรงเวลา", "งาน", "tasks"), N_("tasks")),
@@ -192,7 +192,7 @@ def parse_spec(t: Translator, text: str) -> TargetSpec:
 EXAMPLES: Final = {
     "activities": "กิจกรรม อบรม 24", "participants": "ผู้เข้าร่วม 300", "hours": "ชั่วโมง อบรม 500",
     "pledged": "แจ้งสนับสนุน 500,000 บาท", "delivered": "รับมอบ เอกชน 200,000 บาท",
-    "needs_fulfilled": "ความต้องการ 50", "survey_mean": "คะแนนสำรวจ 1 ข้อ 1 4",
+    "needs_fulfilled": "ความต้องการ 50", "survey_mean": "ค่าเฉลี่ย 1 ข้อ 1 4",
     "survey_response_rate": "อัตราตอบ 1 80", "meetings": "ประชุม 12", "tasks_on_time": "งานตรงเวลา 100",
     "manual": "ตัวชี้วัด \"โรงเรียนที่ใช้สื่อ AI\" 40 โรงเรียน",
 }
