@@ -23,7 +23,9 @@ from storage.resource_repo import PledgeRepo
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 BANGKOK = ZoneInfo("Asia/Bangkok")
 PERIODS = [(date(2026, 5, 16), date(2027, 5, 16)), (date(2026, 11, 1), date(2026, 11, 22)),
-           (date(2026, 11, 20), date(2026, 11, 21)), (date(2025, 1, 1), date(2028, 1, 1))]
+           (date(2026, 11, 20), date(2026, 11, 21)), (date(2025, 1, 1), date(2028, 1, 1)),
+           (date(2026, 1, 2), date(2026, 3, 2)), (date(2026, 2, 1), date(2026, 3, 1)),
+           (date(2025, 12, 31), date(2026, 2, 2))]
 
 
 @pytest.fixture

@@ -495,6 +495,9 @@ async def report_flow(ctx: MemberContext) -> None:
         await ctx.reply(ctx.t("That target was removed. Nothing was saved."))
         return
     goal, target = found
+    if not await may_report(ctx, target):  # the role or the owner may have changed meanwhile
+        await ctx.end_flow()
+        return
     value, note, error = parse_report(ctx, ctx.input)
     if error or value is None:
         await ctx.reply(error or "")

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from storage.activities import activities, needs
 from storage.goals.goal_repo import Target, TargetError
-from storage.goals.rollups import goal_activity_days, goal_pledge_days
+from storage.goals.rollups import MONTH, goal_activity_days, goal_pledge_days
 from storage.goals.tables import indicator_reports, plan_projects, plan_tasks
 from storage.meetings import meetings
 from storage.repo import Repo
@@ -165,14 +165,25 @@ class MeasureRepo(Repo):
             return await direct(network_id, start, end)
         parts = await direct(network_id, start, datetime.combine(first_day, time.min, timezone.utc))
         parts += await direct(network_id, datetime.combine(last_day, time.min, timezone.utc), end)
+        # Whole months from the month totals, the days before and after them from the day totals.
+        month_start = first_day if first_day.day == 1 else (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        month_end = last_day.replace(day=1)
+        if month_start < month_end:
+            grains = [(stage, first_day, month_start), (stage + MONTH, month_start, month_end),
+                      (stage, month_end, last_day)]
+        else:
+            grains = [(stage, first_day, last_day)]
         d = goal_pledge_days.c
         keys = (d.resource_type, d.source_sector, d.unit)
-        rows = (await self.conn.execute(
-            sa.select(*keys, sa.func.sum(d.n).label("n"), sa.func.sum(d.amount_x100).label("x100"))
-            .where(d.network_id == network_id, d.stage == stage, d.day >= first_day, d.day < last_day)
-            .group_by(*keys))).all()
-        parts += [PledgeTotal(r.resource_type, r.source_sector, r.unit, int(r.n), from_x100(int(r.x100)))
-                  for r in rows if r.n]
+        for grain, since, until in grains:
+            if since >= until:
+                continue
+            rows = (await self.conn.execute(
+                sa.select(*keys, sa.func.sum(d.n).label("n"), sa.func.sum(d.amount_x100).label("x100"))
+                .where(d.network_id == network_id, d.stage == grain, d.day >= since, d.day < until)
+                .group_by(*keys))).all()
+            parts += [PledgeTotal(r.resource_type, r.source_sector, r.unit, int(r.n), from_x100(int(r.x100)))
+                      for r in rows if r.n]
         merged: dict[tuple[str, str, str], PledgeTotal] = {}
         for p in parts:
             key = (p.resource_type, p.source_sector, p.unit)

@@ -3,7 +3,9 @@ goals and the term review read a year in a few thousand rows instead of a millio
 
 ``goal_activity_days``: per local activity date, category and aim, the count, participants and minutes.
 ``goal_pledge_days``: per UTC day, stage (``pledged``: made and not cancelled, by ``created_at``;
-``delivered``: by ``delivered_at``), resource type, sector and unit, the count and amount. Days are UTC
+``delivered``: by ``delivered_at``), resource type, sector and unit, the count and amount; and the same
+per UTC month (stages ``pledged_m`` and ``delivered_m``, ``day`` the month's first day), so a year is
+twelve months of rows plus the days of the months it starts and ends in. Days are UTC
 because the pledge timestamps are; a period in a network's time zone reads its whole UTC days here and
 the two partial days at its edges from ``pledges`` itself (see :meth:`MeasureRepo.pledge_totals`).
 
@@ -55,6 +57,7 @@ goal_pledge_days = sa.Table(
 _ACT_KEY = "network_id, activity_date, category, aim"
 _PLEDGE_KEY = "network_id, stage, day, resource_type, source_sector, unit"
 _LIVE = "('pledged', 'delivered')"  # storage.resource_repo.LIVE
+MONTH: Final = "_m"  # the stage of a month's totals: "pledged_m", "delivered_m" (day = the month's first day)
 
 
 def _sqlite_activity(row: str, sign: int) -> str:
@@ -70,13 +73,19 @@ def _sqlite_activity(row: str, sign: int) -> str:
 
 
 def _sqlite_pledge(row: str, sign: int, stage: str, day: str, condition: str) -> str:
+    """One grain: a day (``stage``) or a month (``stage_m``, keyed by its first day)."""
+    return "\n".join(_sqlite_pledge_grain(row, sign, stage + suffix, f"date({day}{modifier})", condition)
+                     for suffix, modifier in (("", ""), (MONTH, ", 'start of month'")))
+
+
+def _sqlite_pledge_grain(row: str, sign: int, stage: str, day: str, condition: str) -> str:
     if sign > 0:
         return (f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT {row}.network_id, "
-                f"'{stage}', date({day}), {row}.resource_type, {row}.source_sector, {row}.unit, 1, "
+                f"'{stage}', {day}, {row}.resource_type, {row}.source_sector, {row}.unit, 1, "
                 f"{row}.amount_x100 WHERE {condition} "
                 f"ON CONFLICT ({_PLEDGE_KEY}) DO UPDATE SET n = n + 1, amount_x100 = amount_x100 + excluded.amount_x100;")
     return (f"UPDATE goal_pledge_days SET n = n - 1, amount_x100 = amount_x100 - {row}.amount_x100 "
-            f"WHERE {condition} AND network_id = {row}.network_id AND day = date({day}) AND stage = '{stage}' AND "
+            f"WHERE {condition} AND network_id = {row}.network_id AND day = {day} AND stage = '{stage}' AND "
             f"resource_type = {row}.resource_type AND source_sector = {row}.source_sector AND unit = {row}.unit;")
 
 
@@ -98,6 +107,7 @@ SQLITE_TRIGGERS: Final = [
 ]
 
 _PG_UTC_DAY = "(({col}) AT TIME ZONE 'UTC')::date"
+_PG_UTC_MONTH = "date_trunc('month', ({col}) AT TIME ZONE 'UTC')::date"
 
 POSTGRES_TRIGGERS: Final = [
     """CREATE FUNCTION goal_activity_days_keep() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -123,15 +133,21 @@ END $$""",
 BEGIN
   IF r.status IN {_LIVE} THEN
     INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
-    VALUES (r.network_id, 'pledged', {_PG_UTC_DAY.format(col='r.created_at')}, r.resource_type, r.source_sector,
-            r.unit, sign, sign * r.amount_x100)
+    VALUES (r.network_id, 'pledged', {_PG_UTC_DAY.format(col='r.created_at')}, r.resource_type, r.source_sector, r.unit, sign, sign * r.amount_x100)
+    ON CONFLICT (network_id, stage, day, resource_type, source_sector, unit) DO UPDATE
+       SET n = d.n + EXCLUDED.n, amount_x100 = d.amount_x100 + EXCLUDED.amount_x100;
+    INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
+    VALUES (r.network_id, 'pledged_m', {_PG_UTC_MONTH.format(col='r.created_at')}, r.resource_type, r.source_sector, r.unit, sign, sign * r.amount_x100)
     ON CONFLICT (network_id, stage, day, resource_type, source_sector, unit) DO UPDATE
        SET n = d.n + EXCLUDED.n, amount_x100 = d.amount_x100 + EXCLUDED.amount_x100;
   END IF;
   IF r.delivered_at IS NOT NULL THEN
     INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
-    VALUES (r.network_id, 'delivered', {_PG_UTC_DAY.format(col='r.delivered_at')}, r.resource_type,
-            r.source_sector, r.unit, sign, sign * r.amount_x100)
+    VALUES (r.network_id, 'delivered', {_PG_UTC_DAY.format(col='r.delivered_at')}, r.resource_type, r.source_sector, r.unit, sign, sign * r.amount_x100)
+    ON CONFLICT (network_id, stage, day, resource_type, source_sector, unit) DO UPDATE
+       SET n = d.n + EXCLUDED.n, amount_x100 = d.amount_x100 + EXCLUDED.amount_x100;
+    INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
+    VALUES (r.network_id, 'delivered_m', {_PG_UTC_MONTH.format(col='r.delivered_at')}, r.resource_type, r.source_sector, r.unit, sign, sign * r.amount_x100)
     ON CONFLICT (network_id, stage, day, resource_type, source_sector, unit) DO UPDATE
        SET n = d.n + EXCLUDED.n, amount_x100 = d.amount_x100 + EXCLUDED.amount_x100;
   END IF;
@@ -154,20 +170,22 @@ END $$""",
 
 def backfill(dialect: str) -> list[str]:
     """Fill the totals from the rows already there (the triggers keep them from then on)."""
-    def day(col: str) -> str:
-        return f"date({col})" if dialect == "sqlite" else _PG_UTC_DAY.format(col=col)
+    def day(col: str, month: bool = False) -> str:
+        if dialect == "sqlite":
+            return f"date({col}, 'start of month')" if month else f"date({col})"
+        return (_PG_UTC_MONTH if month else _PG_UTC_DAY).format(col=col)
 
-    return [
+    statements = [
         f"INSERT INTO goal_activity_days ({_ACT_KEY}, n, participants, minutes) SELECT {_ACT_KEY}, count(*), "
-        f"COALESCE(sum(participants), 0), COALESCE(sum(minutes), 0) FROM activities GROUP BY {_ACT_KEY}",
-        f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT network_id, 'pledged', "
-        f"{day('created_at')}, resource_type, source_sector, unit, count(*), sum(amount_x100) FROM pledges "
-        f"WHERE status IN {_LIVE} GROUP BY network_id, {day('created_at')}, resource_type, source_sector, unit",
-        f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT network_id, 'delivered', "
-        f"{day('delivered_at')}, resource_type, source_sector, unit, count(*), sum(amount_x100) FROM pledges "
-        f"WHERE delivered_at IS NOT NULL GROUP BY network_id, {day('delivered_at')}, resource_type, source_sector, "
-        f"unit",
-    ]
+        f"COALESCE(sum(participants), 0), COALESCE(sum(minutes), 0) FROM activities GROUP BY {_ACT_KEY}"]
+    for stage, column, condition in (("pledged", "created_at", f"status IN {_LIVE}"),
+                                     ("delivered", "delivered_at", "delivered_at IS NOT NULL")):
+        for suffix, month in (("", False), (MONTH, True)):
+            statements.append(
+                f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT network_id, '{stage}{suffix}', "
+                f"{day(column, month)}, resource_type, source_sector, unit, count(*), sum(amount_x100) FROM pledges "
+                f"WHERE {condition} GROUP BY network_id, {day(column, month)}, resource_type, source_sector, unit")
+    return statements
 
 
 DROP_SQLITE: Final = ["DROP TRIGGER IF EXISTS " + name for name in (
