@@ -32,7 +32,12 @@ from bench.queries import (REFERENCE_DAY, REFERENCE_NOW, Seed, analyze, load_pos
                            with_postgres_database)
 from bot.academic import DEFAULT_CALENDAR
 from bot.goals import Progress, assess
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.context import BaseContext
+from edunet import build_app
 from storage.activity_repo import ActivityRepo
+from storage.membership import NetworkRepo
 from storage.db import Database
 from storage.goals import GoalRepo, MeasureRepo, PlanRepo, Target, local_midnight, plan_tasks
 from storage.meetings import meetings
@@ -139,7 +144,10 @@ async def targets_of_year(db: Database) -> list[Target]:
 
 
 def queries(db: Database, targets: list[Target]) -> dict[str, Timing]:
-    """The reads of /goals (the academic year) and /review (term 2569/1), as a handler would run them."""
+    """The reads of /goals (the academic year) and /review (term 2569/1), as a handler would run them, and the
+    same screens read from every row (the baseline: what they cost without the per-day totals)."""
+    import handlers.goals as goals_feature
+
     year = DEFAULT_CALENDAR.year(YEAR)
     term = DEFAULT_CALENDAR.term(YEAR, 1).span
     share = year.elapsed_share(REFERENCE_DAY)
@@ -153,37 +161,63 @@ def queries(db: Database, targets: list[Target]) -> dict[str, Timing]:
     def measure(target: Target, start: date, end: date) -> Callable[[Any], Awaitable[Any]]:
         return lambda conn: MeasureRepo(conn).actual(target, start, end, tz=TZ, now=REFERENCE_NOW)
 
-    async def goals_screen(conn: Any) -> list[Progress]:
+    previous = DEFAULT_CALENDAR.previous(DEFAULT_CALENDAR.term(YEAR, 1)).span
+
+    async def goals_screen(conn: Any, direct: bool = False) -> list[Progress]:
         repo = MeasureRepo(conn)
         targets = [t for g in await GoalRepo(conn).of_year(NETWORK, YEAR) for t in g.targets]
-        measured = await repo.actuals(targets, repo.period(NETWORK, year.start, year.end, tz=TZ), now=REFERENCE_NOW)
+        measured = await repo.actuals(targets, repo.period(NETWORK, year.start, year.end, tz=TZ, direct=direct),
+                                      now=REFERENCE_NOW)
         return [assess(t, m, share) for t, m in zip(targets, measured)]
 
-    async def review_screen(conn: Any) -> Any:
-        """Every target over the term, and the Check's tables from the same period totals."""
+    async def review_screen(conn: Any, direct: bool = False) -> Any:
+        """What /review's Check reads (as build_check does): every target over the year so far (the term
+        itself in term 1), what accumulates over the term and the previous term, and activities by aim,
+        resources by channel and tasks for the term and the previous term."""
         repo = MeasureRepo(conn)
-        totals = repo.period(NETWORK, term.start, term.end, tz=TZ)
         targets = [t for g in await GoalRepo(conn).of_year(NETWORK, YEAR) for t in g.targets]
-        by_aim: dict[str, int] = {}
-        for group in await totals.activities():
-            by_aim[group.aim] = by_aim.get(group.aim, 0) + group.count
-        return (await repo.actuals(targets, totals, now=REFERENCE_NOW), by_aim, await totals.pledges("pledged"),
-                await totals.pledges("delivered"),
-                await PlanRepo(conn).counts(NETWORK, term.start, term.end, REFERENCE_DAY),
-                await PlanRepo(conn).overdue(NETWORK, REFERENCE_DAY, limit=10))
+        flows = [t for t in targets if t.kind not in ("survey_mean", "survey_response_rate", "manual")]
+        term_totals = repo.period(NETWORK, term.start, term.end, tz=TZ, direct=direct)
+        previous_totals = repo.period(NETWORK, previous.start, previous.end, tz=TZ, direct=direct)
+        found: list[Any] = [await repo.actuals(targets, term_totals, now=REFERENCE_NOW),
+                            await repo.actuals(flows, term_totals, now=REFERENCE_NOW),
+                            await repo.actuals(flows, previous_totals, now=REFERENCE_NOW)]
+        for span, totals in ((term, term_totals), (previous, previous_totals)):
+            found.append((await totals.activities(), await totals.pledges("pledged"), await totals.pledges("delivered"),
+                          await PlanRepo(conn).counts(NETWORK, span.start, span.end, REFERENCE_DAY)))
+        found.append(await PlanRepo(conn).overdue(NETWORK, REFERENCE_DAY, limit=10))
+        return found
+
+    app = build_app(Settings(database_url=db.url), db=db, clock=ManualClock(REFERENCE_NOW))
+
+    async def handler_screen(conn: Any, which: str) -> Any:
+        network = await NetworkRepo(conn).get(NETWORK)
+        ctx = BaseContext(app, conn, network, "th")
+        if which == "goals":
+            return await goals_feature.year_progress(ctx, YEAR)
+        return await goals_feature.build_check(ctx, DEFAULT_CALENDAR.term(YEAR, 1))
 
     timed: dict[str, Timing] = {"/goals: the year's goals and targets": run(
         lambda c: GoalRepo(c).of_year(NETWORK, YEAR))}
     for target in targets:
         timed[f"/goals: {label(target)}, year"] = run(measure(target, year.start, year.end))
     timed["/goals screen: every target + pace"] = run(goals_screen)
-    timed["/review: activities by aim, term"] = run(lambda c: ActivityRepo(c).totals(NETWORK, term.start, term.end))
-    timed["/review: delivered by channel, term"] = run(lambda c: PledgeRepo(c).totals_delivered(
+    timed["/goals screen, baseline (every row, no kept totals)"] = run(lambda c: goals_screen(c, direct=True))
+    timed["/goals as the handler reads it (year_progress)"] = run(lambda c: handler_screen(c, "goals"))
+    timed["/review: activities by aim, term"] = run(lambda c: MeasureRepo(c).activity_groups(NETWORK, term.start,
+                                                                                           term.end))
+    timed["/review: activities by aim, term, baseline (every row)"] = run(
+        lambda c: ActivityRepo(c).totals(NETWORK, term.start, term.end))
+    timed["/review: delivered by channel, term"] = run(lambda c: MeasureRepo(c).pledge_totals(
+        NETWORK, "delivered", local_midnight(term.start, TZ), local_midnight(term.end, TZ)))
+    timed["/review: delivered by channel, term, baseline (every row)"] = run(lambda c: PledgeRepo(c).totals_delivered(
         NETWORK, local_midnight(term.start, TZ), local_midnight(term.end, TZ)))
     timed["/review: tasks done / late / blocked"] = run(
         lambda c: PlanRepo(c).counts(NETWORK, term.start, term.end, REFERENCE_DAY))
     timed["/review: overdue tasks"] = run(lambda c: PlanRepo(c).overdue(NETWORK, REFERENCE_DAY, limit=10))
     timed["/review screen: every target over the term + the Check"] = run(review_screen)
+    timed["/review screen, baseline (every row, no kept totals)"] = run(lambda c: review_screen(c, direct=True))
+    timed["/review Check as the handler builds it (build_check)"] = run(lambda c: handler_screen(c, "review"))
     return timed
 
 

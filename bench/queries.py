@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.activities import FEATURE_INDEXES
+from storage.goals import rollups
 from storage.db import Database, normalise_url
 from storage.migrations.runner import upgrade_to_heads
 
@@ -161,6 +162,9 @@ def load_sqlite(path: Path, seed: Seed) -> None:
             conn.executemany(sql, [tuple(_sqlite_value(v) for v in row) for row in chunk])
 
     with conn:
+        # The goals' per-day totals: filled once after the bulk load, as the migration does, not row by row.
+        for statement in rollups.DROP_SQLITE:
+            conn.execute(statement)
         insert("networks", ["id", "name", "timezone", "language", "settings", "created_at"], nets)
         insert("organisations", ["id", "network_id", "name", "kind", "created_at"], orgs)
         insert("members", ["id", "network_id", "number", "platform", "platform_user_id", "display_name", "role",
@@ -169,6 +173,8 @@ def load_sqlite(path: Path, seed: Seed) -> None:
         insert("needs", NEED_COLUMNS, seed.need_rows())
         need_list = conn.execute("SELECT id, network_id, resource_type FROM needs").fetchall()
         insert("pledges", PLEDGE_COLUMNS, seed.pledge_rows(need_list))
+        for statement in rollups.backfill("sqlite") + rollups.SQLITE_TRIGGERS:
+            conn.execute(statement)
     conn.close()
 
 
@@ -189,6 +195,8 @@ async def load_postgres(url: str, seed: Seed) -> None:
 
     conn = await asyncpg.connect(sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
     try:
+        for statement in rollups.DROP_POSTGRES:  # the goals' per-day totals: filled once after the load
+            await conn.execute(statement)
         await copy_base_rows(conn, seed.networks)
         for table, columns, rows in (("activities", ACTIVITY_COLUMNS, seed.activity_rows()),
                                      ("needs", NEED_COLUMNS, seed.need_rows())):
@@ -199,6 +207,8 @@ async def load_postgres(url: str, seed: Seed) -> None:
             await conn.copy_records_to_table("pledges", records=chunk, columns=PLEDGE_COLUMNS)
         for table in ("networks", "organisations", "members"):
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        for statement in rollups.backfill("postgresql") + rollups.POSTGRES_TRIGGERS:
+            await conn.execute(statement)
     finally:
         await conn.close()
 

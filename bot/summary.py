@@ -32,12 +32,14 @@ class SummaryChart:
     """The figures of one measure's chart; the summary draws it, titled with the network and period.
 
     ``kind`` says what the two values of a row are: ``"periods"`` this period and the previous one
-    (activities by aim), ``"pledged"`` pledged and delivered (resources by channel)."""
+    (activities by aim), ``"pledged"`` pledged and delivered (resources by channel), ``"goals"`` done
+    so far and expected by now at an even pace, against ``targets`` (label -> (target, unit)) ."""
 
     measure: str
     rows: dict[str, tuple[float, float]]
     unit: str
-    kind: Literal["periods", "pledged"] = "periods"
+    kind: Literal["periods", "pledged", "goals"] = "periods"
+    targets: dict[str, tuple[float, str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.args import parse_whole
-from bot.charts import activities_by_aim, resources_by_channel
+from bot.charts import GoalRow, activities_by_aim, goal_progress, resources_by_channel
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
 from bot.delivery_policy import QuietHours, Urgency
@@ -89,7 +89,10 @@ def chart_image(t: Translator, network: Network, period: Period, chart: SummaryC
     """One measure's chart, titled with the network and the period (BE dates in Thai)."""
     span = t.date_range(*local_dates(period, tz))
     title = f"{network.name} · {span}"
-    if chart.kind == "pledged":
+    if chart.kind == "goals":
+        png = goal_progress(title, [GoalRow(label, actual, chart.targets[label][0], expected, chart.targets[label][1])
+                                    for label, (actual, expected) in chart.rows.items()], t=t, subtitle=chart.measure)
+    elif chart.kind == "pledged":
         png = resources_by_channel(title, chart.rows, pledged=t("Pledged"), delivered=t("Delivered"),
                                    unit=chart.unit, money=False, subtitle=chart.measure)
     else:

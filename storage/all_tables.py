@@ -13,6 +13,8 @@ import storage.sent_messages  # noqa: F401
 import storage.delivery_stats  # noqa: F401
 import storage.blocks  # noqa: F401
 import storage.goals.tables  # noqa: F401
+import storage.goals.reviews  # noqa: F401
+import storage.goals.rollups  # noqa: F401
 import storage.counters  # noqa: F401
 import storage.knowledge  # noqa: F401
 import storage.plc  # noqa: F401

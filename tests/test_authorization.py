@@ -32,10 +32,10 @@ A_GROUP, B_GROUP = "north", "south"
 # Ids (what buttons carry) that exist only in network B (A's items were created first: ids 1). Typed numbers
 # are per network: B_ONLY["survey"] is B's second poll (A has one), B_ONLY["need"] a need number neither has.
 B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 7,
-          "plc_group": 2, "plc_session_id": 3, "plc_session": 2,
+          "plc_group": 2, "plc_session_id": 3, "plc_session": 2, "goal": 2, "target": 2,
           "practice_id": 2, "practice": 2}  # B shares two practices (ids 2 and 3, numbers 1 and 2), A one
 A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1, "plc_group": 1, "plc_session_id": 1,
-          "practice_id": 1}
+          "practice_id": 1, "goal": 1, "target": 1}
 
 # The coordinator of A goes last: some answers change the group (/unlinkgroup unlinks it).
 ROLES = ("stranger", "parent", "partner", "teacher", "other coordinator", "coordinator")
@@ -98,6 +98,14 @@ EXPECTED: list[Row] = [
     Row("/exportsurvey {survey}", COORDINATOR, "private"), Row("/export survey {survey}", COORDINATOR, "private"),
     # From the README's prose: "Coordinators call a meeting", "/announce (private chat, coordinators)".
     Row("/meeting งานกลาง", COORDINATOR), Row("/announce", COORDINATOR, "private"),
+    # Goals: "everyone in the network reads; coordinators edit"; a manual indicator is reported by its owner or a
+    # coordinator (each network's indicator 1.1 belongs to its coordinator).
+    Row("/goals", MEMBER), Row("/เป้าหมาย 2569", MEMBER), Row("เป้าหมาย", MEMBER, chats=("dm",)),
+    Row("/goals report 1.1 5", COORDINATOR),
+    Row("/setgoal", COORDINATOR), Row('/ตั้งเป้าหมาย ด้านนวัตกรรม "เป้ากลาง" ประชุม 3', COORDINATOR),
+    Row("/setgoal target 1 ประชุม 4", COORDINATOR),
+    Row("/review", COORDINATOR), Row("/ทบทวน 2569/1", COORDINATOR),
+    Row("/export review 2569/1", COORDINATOR, "private"),
     Row("/announce report 1", COORDINATOR, "private"),
     # The PLC logbook: teachers and coordinators; exports privately; the yearly target is a coordinator's.
     Row("/plc", STAFF), Row("/พีแอลซี", STAFF), Row("ชุมชนการเรียนรู้", STAFF, chats=("dm",)),
@@ -163,10 +171,13 @@ async def two_networks(bot: Conversation) -> None:
         await bot(f"{offerer}@dm: /offer", f"{offerer}@dm: [materials/equipment]", f"{offerer}@dm: ข้อเสนอ{mark}",
                   f"{offerer}@dm: 5 เครื่อง", f"{offerer}@dm: [private sector]", f"{offerer}@dm: [Skip]",
                   f"{offerer}@dm: 31/12/2569", f"{offerer}@dm: [เสนอ]")
+    for staff, mark in (("alice", A_MARK), ("zed", B_MARK)):  # goal and target ids: A's 1, B's 2
+        await bot(f'{staff}@dm: /setgoal ด้านบุคลากร "เป้า{mark}" ตัวชี้วัด "ตัวชี้วัด{mark}" 10 แห่ง')
     transcript = bot.transcript
     assert APOLOGY not in transcript
     for text in (f"อบรม{A_MARK}", f"อบรม{B_MARK}", f"แท็บเล็ต{B_MARK}", f"โพลที่สอง{B_MARK}",
-                 f"ประชุม{B_MARK}", f"พีแอลซีที่สอง{B_MARK}", f"แนวปฏิบัติที่สอง{B_MARK}", f"บันทึกข้อเสนอ #1 แล้ว"):
+                 f"ประชุม{B_MARK}", f"พีแอลซีที่สอง{B_MARK}", f"แนวปฏิบัติที่สอง{B_MARK}", f"บันทึกข้อเสนอ #1 แล้ว",
+                 f"ตัวชี้วัด{B_MARK}"):
         assert text in transcript, text
 
 
@@ -240,6 +251,7 @@ BUTTONS = [
     ("plcj", "plc_group", ()), ("plcpick", "plc_group", ()), ("plcinv", "plc_group", (1,)),
     ("kbo", "practice_id", ()), ("kbu", "practice_id", ()), ("kba", "practice_id", ()),
     ("kbr", "practice_id", (1,)), ("kbc", "practice_id", (1,)),
+    ("ggt", "goal", ()), ("grp", "target", ()), ("rva", "goal", (2, 2569, 1)),
 ]
 
 
@@ -281,6 +293,12 @@ async def test_forged_buttons_never_reach_the_other_networks_items(bot: Conversa
 
         assert (await conn.execute(sa.select(sa.func.count()).select_from(practice_reactions))).scalar_one() == 0
         assert (await conn.execute(sa.select(offers.c.status))).scalars().all() == ["open", "open"]
+
+        from storage.goals import goals
+        from storage.goals.reviews import goal_review_acts
+
+        assert (await conn.execute(sa.select(goals.c.status))).scalars().all() == ["active", "active"]
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(goal_review_acts))).scalar_one() == 0
 
 
 async def test_an_offer_never_pledges_toward_the_other_network_s_need(bot: Conversation) -> None:

@@ -2,8 +2,10 @@
 plan (projects and tasks).
 
 ``tables`` holds the tables and their vocabulary, ``goal_repo`` goals, targets and reports,
-``plan_repo`` projects and tasks, ``measures`` the actual value of every kind of target. Progress
-is never stored: it is measured from the data the bot already keeps, whenever it is shown.
+``plan_repo`` projects and tasks, ``measures`` the actual value of every kind of target, ``reviews`` the
+term reviews (PDCA) and ``rollups`` the per-day totals of activities and pledges the database keeps for
+the measures. Progress is never stored: it is measured from the data the bot already keeps, whenever it
+is shown.
 """
 
 from storage.goals.goal_repo import Goal, GoalRepo, Report, Target, TargetError, check_target

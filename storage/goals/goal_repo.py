@@ -49,6 +49,9 @@ def check_target(kind: str, params: dict[str, Any], value: Decimal) -> None:
     elif kind == "tasks_on_time":
         if set(params) - {"project"}:
             raise TargetError("params")
+    elif kind == "manual":
+        if set(params) - {"label"} or not isinstance(params.get("label", ""), str):
+            raise TargetError("params")
     elif params:
         raise TargetError("params")
 
@@ -134,6 +137,20 @@ class GoalRepo(Repo):
             goals.c.network_id == network_id, goals.c.number == number, goals.c.status != "removed"))).all()
         found = await self._with_targets(list(rows))
         return found[0] if found else None
+
+    async def by_id(self, network_id: int, goal_id: int) -> Goal | None:
+        rows = (await self.conn.execute(sa.select(goals).where(
+            goals.c.network_id == network_id, goals.c.id == goal_id, goals.c.status != "removed"))).all()
+        found = await self._with_targets(list(rows))
+        return found[0] if found else None
+
+    async def target_by_id(self, network_id: int, target_id: int) -> tuple[Goal, Target] | None:
+        """A target (of a goal not removed) with its goal."""
+        goal_id = (await self.conn.execute(sa.select(goal_targets.c.goal_id).where(
+            goal_targets.c.network_id == network_id, goal_targets.c.id == target_id))).scalar()
+        goal = await self.by_id(network_id, int(goal_id)) if goal_id is not None else None
+        target = next((t for t in goal.targets if t.id == target_id), None) if goal else None
+        return (goal, target) if goal is not None and target is not None else None
 
     async def of_year(self, network_id: int, academic_year: int) -> list[Goal]:
         """The year's goals with their targets, by number."""

@@ -4,7 +4,7 @@ needs, surveys, meetings, tasks, indicator reports): progress is never typed in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from storage.activities import activities, needs
 from storage.goals.goal_repo import Target, TargetError
+from storage.goals.rollups import MONTH, goal_activity_days, goal_pledge_days
 from storage.goals.tables import indicator_reports, plan_projects, plan_tasks
 from storage.meetings import meetings
 from storage.repo import Repo
@@ -70,8 +71,9 @@ class PeriodTotals:
     """One network's activity and pledge totals over one period, each read at most once: the targets of a
     screen of goals and the review's own tables share them."""
 
-    def __init__(self, repo: MeasureRepo, network_id: int, days: tuple[date, date], tz: ZoneInfo) -> None:
-        self.repo, self.network_id, self.days = repo, network_id, days
+    def __init__(self, repo: MeasureRepo, network_id: int, days: tuple[date, date], tz: ZoneInfo, *,
+                 direct: bool = False) -> None:
+        self.repo, self.network_id, self.days, self.direct = repo, network_id, days, direct
         self.start, self.end = local_midnight(days[0], tz), local_midnight(days[1], tz)
         self._activities: list[ActivityGroup] | None = None
         self._pledges: dict[str, list[PledgeTotal]] = {}
@@ -79,15 +81,19 @@ class PeriodTotals:
     async def activities(self) -> list[ActivityGroup]:
         """Activities by category and aim."""
         if self._activities is None:
-            self._activities = await self.repo.activity_groups(self.network_id, *self.days)
+            read = self.repo.activity_groups_direct if self.direct else self.repo.activity_groups
+            self._activities = await read(self.network_id, *self.days)
         return self._activities
 
     async def pledges(self, stage: str) -> list[PledgeTotal]:
         """Pledged (made in the period, not cancelled) or delivered (in the period), by channel, sector, unit."""
         if stage not in self._pledges:
-            repo = PledgeRepo(self.repo.conn)
-            read = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
-            self._pledges[stage] = await read(self.network_id, self.start, self.end)
+            if self.direct:
+                repo = PledgeRepo(self.repo.conn)
+                read = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
+                self._pledges[stage] = await read(self.network_id, self.start, self.end)
+            else:
+                self._pledges[stage] = await self.repo.pledge_totals(self.network_id, stage, self.start, self.end)
         return self._pledges[stage]
 
 
@@ -98,8 +104,10 @@ class MeasureRepo(Repo):
     local dates into instants for timestamp columns.
     """
 
-    def period(self, network_id: int, start: date, end: date, *, tz: ZoneInfo) -> PeriodTotals:
-        return PeriodTotals(self, network_id, (start, end), tz)
+    def period(self, network_id: int, start: date, end: date, *, tz: ZoneInfo, direct: bool = False) -> PeriodTotals:
+        """The period's totals, from the per-day totals the database keeps (``direct``: from every row, the
+        benchmark's baseline)."""
+        return PeriodTotals(self, network_id, (start, end), tz, direct=direct)
 
     async def actual(self, target: Target, start: date, end: date, *, tz: ZoneInfo, now: datetime) -> Measured:
         return (await self.actuals([target], self.period(target.network_id, start, end, tz=tz), now=now))[0]
@@ -135,8 +143,57 @@ class MeasureRepo(Repo):
         raise TargetError("kind")
 
     async def activity_groups(self, network_id: int, start: date, end: date) -> list[ActivityGroup]:
-        """Count, participants and minutes in [start, end) by category and aim: an index-only scan of the
-        covering index the summary uses."""
+        """Count, participants and minutes in [start, end) by category and aim, from the per-day totals the
+        database keeps (storage/goals/rollups.py): a few rows per day instead of every activity."""
+        d = goal_activity_days.c
+        rows = (await self.conn.execute(
+            sa.select(d.category, d.aim, sa.func.sum(d.n).label("n"), sa.func.sum(d.participants).label("people"),
+                      sa.func.sum(d.minutes).label("minutes"))
+            .where(d.network_id == network_id, d.activity_date >= start, d.activity_date < end)
+            .group_by(d.category, d.aim))).all()
+        return [ActivityGroup(r.category, r.aim, int(r.n), int(r.people), int(r.minutes)) for r in rows if r.n]
+
+    async def pledge_totals(self, network_id: int, stage: str, start: datetime, end: datetime) -> list[PledgeTotal]:
+        """What PledgeRepo.totals_pledged / totals_delivered give for [start, end), from the per-UTC-day totals
+        for the whole UTC days inside the period and from ``pledges`` for the partial days at its edges."""
+        repo = PledgeRepo(self.conn)
+        direct = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
+        first = start.astimezone(timezone.utc)
+        first_day = first.date() + (timedelta(days=1) if first.time() != time.min else timedelta(0))
+        last_day = end.astimezone(timezone.utc).date()
+        if first_day >= last_day:
+            return await direct(network_id, start, end)
+        parts = await direct(network_id, start, datetime.combine(first_day, time.min, timezone.utc))
+        parts += await direct(network_id, datetime.combine(last_day, time.min, timezone.utc), end)
+        # Whole months from the month totals, the days before and after them from the day totals.
+        month_start = first_day if first_day.day == 1 else (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        month_end = last_day.replace(day=1)
+        if month_start < month_end:
+            grains = [(stage, first_day, month_start), (stage + MONTH, month_start, month_end),
+                      (stage, month_end, last_day)]
+        else:
+            grains = [(stage, first_day, last_day)]
+        d = goal_pledge_days.c
+        keys = (d.resource_type, d.source_sector, d.unit)
+        for grain, since, until in grains:
+            if since >= until:
+                continue
+            rows = (await self.conn.execute(
+                sa.select(*keys, sa.func.sum(d.n).label("n"), sa.func.sum(d.amount_x100).label("x100"))
+                .where(d.network_id == network_id, d.stage == grain, d.day >= since, d.day < until)
+                .group_by(*keys))).all()
+            parts += [PledgeTotal(r.resource_type, r.source_sector, r.unit, int(r.n), from_x100(int(r.x100)))
+                      for r in rows if r.n]
+        merged: dict[tuple[str, str, str], PledgeTotal] = {}
+        for p in parts:
+            key = (p.resource_type, p.source_sector, p.unit)
+            old = merged.get(key)
+            merged[key] = p if old is None else PledgeTotal(*key, old.count + p.count, old.amount + p.amount)
+        return [merged[k] for k in sorted(merged)]
+
+    async def activity_groups_direct(self, network_id: int, start: date, end: date) -> list[ActivityGroup]:
+        """The same as :meth:`activity_groups`, read from every activity (the benchmark's baseline): an
+        index-only scan of the covering index the summary uses."""
         a = activities.c
         rows = (await self.conn.execute(
             sa.select(a.category, a.aim, sa.func.count().label("n"),
@@ -228,6 +285,13 @@ class MeasureRepo(Repo):
             query = query.where(t.project_id == sa.select(plan_projects.c.id).where(
                 plan_projects.c.network_id == network_id, plan_projects.c.number == project).scalar_subquery())
         return Decimal(int((await self.conn.execute(query)).scalar_one()))
+
+    async def reports_between(self, network_id: int, start: datetime, end: datetime) -> int:
+        """How many indicator values were reported in [start, end)."""
+        return int((await self.conn.execute(
+            sa.select(sa.func.count()).select_from(indicator_reports)
+            .where(indicator_reports.c.network_id == network_id, indicator_reports.c.reported_at >= start,
+                   indicator_reports.c.reported_at < end))).scalar_one())
 
     async def latest_report(self, target: Target) -> Decimal | None:
         found = (await self.conn.execute(
