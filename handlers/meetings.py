@@ -1,12 +1,16 @@
-"""Meetings: a guided /meeting flow, RSVP buttons with live counts, reminders, /meetings,
-reschedule and cancel (everyone told once), and an .ics calendar file per meeting."""
+"""Meetings: a guided /meeting flow (a leaders', members' or assignment meeting), RSVP buttons with
+live counts, reminders, /meetings, reschedule and cancel (everyone told once), an .ics calendar file
+per meeting, attendance ([มาแล้ว] during the meeting, or the coordinator's list) and the minutes:
+decisions and action items, each of which becomes a task of the work plan (handlers.plan)."""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+import handlers.plan as plan
+from bot.args import parse_whole
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_datetime
 from bot.delivery_policy import Urgency, before_quiet
@@ -15,13 +19,15 @@ from bot.i18n import N_, Translator
 from bot.model import Button, Card, Document, Text
 from bot.payload import encode
 from bot.roles import Role
-from bot.router import Router
+from bot.router import Router, Where
 from bot.summary import Period, SummarySection
 from handlers._common.buttons import load_or_expire
+from handlers._common.flows import confirm, skippable
 from handlers._common.formatting import example_date
 from handlers._common.groups import duration_text, group_picker, linked_groups, short, toggle
 from storage.deliveries import TaskOutcomeRepo
-from storage.meetings import Meeting, MeetingRepo
+from storage.goals import PlanRepo
+from storage.meetings import MEETING_KINDS, Meeting, MeetingRepo
 from storage.membership import ChatRepo, MemberRepo, Network
 
 ORDER = 40
@@ -34,6 +40,10 @@ ANSWER_CODES = {"y": "yes", "m": "maybe", "n": "no"}
 MAX_TITLE = 200
 MAX_PLACE = 500
 MAX_AGENDA = 1500
+KIND_LABELS = {"leaders": N_("leaders' meeting"), "members": N_("members' meeting"),
+               "assignment": N_("assignment meeting")}
+# Members tap [มาแล้ว] from this long before the start until the meeting's end plus the same margin.
+ATTENDANCE_MARGIN = timedelta(minutes=30)
 
 
 # ------------------------------------------------------------------ settings and small helpers
@@ -81,17 +91,23 @@ def rsvp_buttons(t: Translator, meeting_id: int) -> list[Button]:
 def meeting_card(t: Translator, meeting: Meeting, counts: dict[str, int], tz: Any, *,
                  manage: bool = False) -> Card:
     """The meeting as a card: details, live RSVP counts, RSVP and calendar buttons."""
-    fields = [(t("When"), t.datetime(meeting.starts_at.astimezone(tz))),
+    fields = [(t("Kind"), t(KIND_LABELS.get(meeting.kind, KIND_LABELS["members"]))),
+              (t("When"), t.datetime(meeting.starts_at.astimezone(tz))),
               (t("Duration"), duration_text(t, meeting.duration_minutes)),
               (t("Place"), meeting.place or "-")]
     if meeting.agenda:
         fields.append((t("Agenda"), meeting.agenda))
     body = t("Going {yes} · Maybe {maybe} · Not going {no}", yes=counts.get("yes", 0),
              maybe=counts.get("maybe", 0), no=counts.get("no", 0))
-    buttons = [rsvp_buttons(t, meeting.id), [Button(t("Calendar file"), encode("ics", meeting.id))]]
+    if counts.get("attended"):
+        body += "\n" + t("Present: {n}", n=counts["attended"])
+    buttons = [rsvp_buttons(t, meeting.id), [Button(t("I'm here"), encode("mtatt", meeting.id)),
+                                             Button(t("Calendar file"), encode("ics", meeting.id))]]
     if manage:
         buttons.append([Button(t("Reschedule"), encode("mtgmove", meeting.id)),
                         Button(t("Cancel meeting"), encode("mtgcxl", meeting.id))])
+        buttons.append([Button(t("Attendance list"), encode("mtroll", meeting.id)),
+                        Button(t("Record minutes"), encode("mtmin", meeting.id))])
     if meeting.status == "cancelled":
         body = t("This meeting was cancelled.")
         buttons = []
@@ -132,6 +148,15 @@ async def get_meeting(ctx: BaseContext, meeting_id: int) -> Meeting | None:
     if ctx.network is None:
         return None
     return await ctx.repo(MeetingRepo).get(ctx.network.id, meeting_id)
+
+
+async def card_counts(ctx: BaseContext, meeting: Meeting) -> dict[str, int]:
+    """RSVP counts and, under ``attended``, how many were recorded present."""
+    assert ctx.network is not None
+    repo = ctx.repo(MeetingRepo)
+    counts = await repo.counts(ctx.network.id, meeting.id)
+    counts["attended"] = await repo.attendance_count(ctx.network.id, meeting.id)
+    return counts
 
 
 async def target_chats(ctx: BaseContext, meeting: Meeting) -> list:  # type: ignore[type-arg]
@@ -280,7 +305,10 @@ async def read_pick(ctx: MemberContext, value: str) -> Retry | None:
 
 
 async def read_confirm(ctx: MemberContext, value: str) -> Retry | None:
-    if value == "create":
+    if value.startswith("kind:") and value[5:] in MEETING_KINDS:
+        await ctx.goto("confirm", kind=value[5:])
+        await show_preview(ctx)
+    elif value == "create":
         await create_meeting(ctx)
     elif value == "cancel":
         await ctx.end_flow()
@@ -330,7 +358,7 @@ def draft_meeting(ctx: Context) -> Meeting:
     return Meeting(id=0, network_id=ctx.network.id, number=0, title=d["title"], starts_at=datetime.fromisoformat(d["starts"]),
                    duration_minutes=int(d["duration"]), place=d["place"], agenda=d.get("agenda", ""),
                    target_chat_ids=[int(c) for c in d.get("targets", [])], status="scheduled", version=1,
-                   created_by=None)
+                   created_by=None, kind=d.get("kind", "members"))
 
 
 async def show_preview(ctx: Context) -> None:
@@ -338,7 +366,10 @@ async def show_preview(ctx: Context) -> None:
     await ctx.goto("confirm")
     draft = draft_meeting(ctx)
     card = meeting_card(ctx.t, draft, {}, ctx.tz)
-    card.buttons = [[ctx.flow_button(ctx.t("Create"), "create"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]
+    # The kind is chosen on the preview (a members' meeting unless another is tapped).
+    kinds = [ctx.flow_button(("✓ " if k == draft.kind else "") + ctx.t(KIND_LABELS[k]), f"kind:{k}")
+             for k in MEETING_KINDS]
+    card.buttons = [kinds, [ctx.flow_button(ctx.t("Create"), "create"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]
     card.update_key = None
     card.body = ctx.t("Invited groups: {count}. Reminders: {reminders}.", count=len(draft.target_chat_ids),
                       reminders=reminders_text(ctx.t, reminder_offsets(ctx.network)))
@@ -373,9 +404,9 @@ async def create_meeting(ctx: MemberContext) -> None:
     meeting = await ctx.repo(MeetingRepo).create(
         ctx.network.id, title=draft.title, starts_at=draft.starts_at, duration_minutes=draft.duration_minutes,
         place=draft.place, agenda=draft.agenda, target_chat_ids=draft.target_chat_ids, created_by=ctx.member.id,
-        now=ctx.now)
+        now=ctx.now, kind=draft.kind)
     await ctx.audit("create", "meeting", meeting.id, title=meeting.title, starts_at=meeting.starts_at.isoformat(),
-                    targets=meeting.target_chat_ids)
+                    targets=meeting.target_chat_ids, kind=meeting.kind)
     tz = ctx.tz
     pushed = 0
     for chat in await target_chats(ctx, meeting):
@@ -413,7 +444,7 @@ async def rsvp(ctx: MemberContext) -> None:
     if changed:
         await ctx.audit("rsvp", "meeting", meeting.id, answer=answer)
         # The card again, with the same update key: platforms that can, edit it in place.
-        await ctx.reply(meeting_card(ctx.t, meeting, await repo.counts(ctx.network.id, meeting.id), ctx.tz))
+        await ctx.reply(meeting_card(ctx.t, meeting, await card_counts(ctx, meeting), ctx.tz))
     elif ctx.event.is_private:
         await ctx.reply(ctx.toast)
 
@@ -459,7 +490,7 @@ async def show_meeting(ctx: MemberContext) -> None:
     meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
     if meeting is None:
         return
-    counts = await ctx.repo(MeetingRepo).counts(ctx.network.id, meeting.id)
+    counts = await card_counts(ctx, meeting)
     manage = ctx.member.role == Role.COORDINATOR.value and ctx.event.is_private
     await ctx.reply(meeting_card(ctx.t, meeting, counts, ctx.tz, manage=manage))
 
@@ -574,6 +605,269 @@ async def send_reminder(ctx: TaskContext) -> None:
                         urgency=Urgency.TIMELY, deliver_by=meeting.starts_at)
 
 
+# ------------------------------------------------------------------ attendance
+
+
+def attendance_open(ctx: BaseContext, meeting: Meeting) -> bool:
+    return meeting.starts_at - ATTENDANCE_MARGIN <= ctx.now <= meeting.ends_at + ATTENDANCE_MARGIN
+
+
+@router.button("mtatt")
+async def attend_pressed(ctx: MemberContext) -> None:
+    """[มาแล้ว]: the member was at the meeting; only during the meeting window."""
+    meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
+    if meeting is None:
+        return
+    if meeting.status != "scheduled":
+        await ctx.say(ctx.t("This meeting was cancelled."))
+        return
+    if not attendance_open(ctx, meeting):
+        await ctx.say(ctx.t("Attendance is taken from 30 minutes before the meeting starts until 30 minutes after "
+                            "it ends ({when}).", when=ctx.t.datetime(ctx.local(meeting.starts_at))))
+        return
+    if not await ctx.repo(MeetingRepo).attend(ctx.network.id, meeting.id, ctx.member.id, by=ctx.member.id,
+                                              now=ctx.now):
+        await ctx.say(ctx.t("You are already recorded as present."))
+        return
+    await ctx.audit("attend", "meeting", meeting.id)
+    ctx.toast = ctx.t("Recorded: you are at “{title}”.", title=meeting.title)
+    await ctx.reply(meeting_card(ctx.t, meeting, await card_counts(ctx, meeting), ctx.tz))
+
+
+async def roll_candidates(ctx: MemberContext, meeting: Meeting) -> list:  # type: ignore[type-arg]
+    """Who the coordinator's list shows: those who answered Going or Maybe, those present, then other members."""
+    repo, members = ctx.repo(MeetingRepo), ctx.repo(MemberRepo)
+    first = set(await repo.attendee_ids(ctx.network.id, meeting.id)) | set(
+        await repo.attended_ids(ctx.network.id, meeting.id))
+    everyone = await members.list(ctx.network.id)
+    ordered = [m for m in everyone if m.id in first] + [m for m in everyone if m.id not in first]
+    return ordered[:ROLL_SIZE]
+
+
+ROLL_SIZE = 12  # LINE shows at most 13 quick replies; one is Done
+
+
+async def roll_text(ctx: MemberContext, meeting: Meeting) -> Text:
+    present = set(await ctx.repo(MeetingRepo).attended_ids(ctx.network.id, meeting.id))
+    buttons = [ctx.button(short(("✓ " if m.id in present else "") + m.display_name), "mttick", meeting.id, m.id)
+               for m in await roll_candidates(ctx, meeting)]
+    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([ctx.button(ctx.t("Done"), "mtg", meeting.id)])
+    return Text(ctx.t("Attendance at “{title}” ({when}): {n} present. Tap names to tick them (✓ = present).",
+                      title=meeting.title, when=ctx.t.datetime(ctx.local(meeting.starts_at)), n=len(present)),
+                buttons=rows)
+
+
+@router.button("mtroll", roles=COORDINATOR)
+async def roll_pressed(ctx: MemberContext) -> None:
+    meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
+    if meeting is None:
+        return
+    if meeting.status != "scheduled" or ctx.now < meeting.starts_at - ATTENDANCE_MARGIN:
+        await ctx.say(ctx.t("Attendance can be taken from 30 minutes before the meeting starts."))
+        return
+    await ctx.reply(await roll_text(ctx, meeting))
+
+
+@router.button("mttick", roles=COORDINATOR)
+async def tick_pressed(ctx: MemberContext) -> None:
+    meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
+    member = await ctx.repo(MemberRepo).get(ctx.network.id, ctx.payload.int_arg(1)) if meeting else None
+    if meeting is None or member is None or member.status != "active":
+        ctx.toast = ctx.t("This button has expired. Please start again.")
+        return
+    if meeting.status != "scheduled" or ctx.now < meeting.starts_at - ATTENDANCE_MARGIN:
+        await ctx.say(ctx.t("Attendance can be taken from 30 minutes before the meeting starts."))
+        return
+    repo = ctx.repo(MeetingRepo)
+    if await repo.attend(ctx.network.id, meeting.id, member.id, by=ctx.member.id, now=ctx.now):
+        await ctx.audit("attend", "meeting", meeting.id, member=member.id, by="coordinator")
+    else:
+        await repo.unattend(ctx.network.id, meeting.id, member.id)
+        await ctx.audit("unattend", "meeting", meeting.id, member=member.id)
+    await ctx.reply(await roll_text(ctx, meeting))
+
+
+# ------------------------------------------------------------------ minutes: decisions and action items
+
+MAX_DECISIONS = 20
+MAX_ITEMS = 20
+MAX_LINE = 500
+BULLET = re.compile(r"^\s*(?:[-•*·]|\d{1,2}[.)])\s*")
+ITEM_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[—–]\s+")
+
+
+def lines_of(text: str) -> list[str]:
+    return [BULLET.sub("", line).strip() for line in text.splitlines() if BULLET.sub("", line).strip()]
+
+
+@router.command("minutes", "บันทึกการประชุม", roles=COORDINATOR, where=Where.PRIVATE,
+                help=N_("Record a meeting's minutes: decisions and action items (/minutes N)"))
+async def minutes_command(ctx: MemberContext) -> None:
+    repo = ctx.repo(MeetingRepo)
+    if ctx.args.strip():
+        number = parse_whole(ctx.args.strip().lstrip("#"))
+        meeting = await repo.by_number(ctx.network.id, number) if number else None
+        if meeting is None:
+            await ctx.reply(ctx.t("There is no meeting #{n}. See /meetings.", n=ctx.args.strip()[:20]))
+            return
+        await start_minutes(ctx, meeting)
+        return
+    recent = await repo.recent(ctx.network.id, ctx.now - timedelta(days=30), ctx.now + ATTENDANCE_MARGIN)
+    if not recent:
+        await ctx.reply(ctx.t("No meeting in the last 30 days. Minutes can be recorded once a meeting has begun."))
+        return
+    await ctx.reply(Text(ctx.t("Which meeting's minutes?"), buttons=[
+        [ctx.button(short(f"#{m.number} {m.title}"), "mtmin", m.id)] for m in recent]))
+
+
+@router.button("mtmin", roles=COORDINATOR, where=Where.PRIVATE)
+async def minutes_pressed(ctx: MemberContext) -> None:
+    meeting = await load_or_expire(ctx, get_meeting(ctx, ctx.payload.int_arg(0)))
+    if meeting is not None:
+        await start_minutes(ctx, meeting)
+
+
+async def start_minutes(ctx: MemberContext, meeting: Meeting) -> None:
+    if meeting.status != "scheduled":
+        await ctx.reply(ctx.t("This meeting was cancelled."))
+        return
+    if ctx.now < meeting.starts_at - ATTENDANCE_MARGIN:
+        await ctx.reply(ctx.t("Minutes can be recorded once the meeting has begun ({when}).",
+                              when=ctx.t.datetime(ctx.local(meeting.starts_at))))
+        return
+    if await ctx.repo(MeetingRepo).minutes(ctx.network.id, meeting.id) is not None:
+        await ctx.reply(ctx.t("The minutes of meeting #{n} are already recorded. New tasks can be added to the work "
+                              "plan with /plan.", n=meeting.number))
+        return
+    await begin(ctx, "minutes", "decisions", {"meeting": meeting.id, "title": meeting.title})
+
+
+async def ask_decisions(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
+    await ctx.reply(Text(ctx.t("Minutes of “{title}”. Send the meeting's decisions, one per line, or skip.",
+                               title=ctx.flow.data["title"]), buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
+
+
+async def read_decisions(ctx: MemberContext, value: str) -> Data | Retry:
+    decisions = lines_of(value)
+    if len(decisions) > MAX_DECISIONS or any(len(d) > MAX_LINE for d in decisions):
+        return Retry(ctx.t("Please send at most {n} decisions of at most {max} characters each.", n=MAX_DECISIONS,
+                           max=MAX_LINE))
+    return {"decisions": decisions}
+
+
+async def ask_items(ctx: MemberContext) -> None:
+    await ctx.reply(Text(ctx.t("Now the action items, one per line: what | who | by when, e.g.\n"
+                               "{example}\nWho is a member number (see /members) or an organisation's name. "
+                               "Each item becomes a task sent privately to its owner. Or skip.",
+                               example=ctx.t("Train the teachers in AI media | 3 | {date}",
+                                             date=example_date(ctx, 14))),
+                         buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
+
+
+async def read_items(ctx: MemberContext, value: str) -> Data | Retry:
+    lines = lines_of(value)
+    if len(lines) > MAX_ITEMS:
+        return Retry(ctx.t("Please send at most {n} action items.", n=MAX_ITEMS))
+    items = []
+    for index, line in enumerate(lines, 1):
+        parts = ITEM_SEPARATOR.split(line)
+        if len(parts) != 3 or not all(parts):
+            return Retry(ctx.t("Line {n} “{line}”: please write what | who | by when, e.g. {example}", n=index,
+                               line=line[:80], example=ctx.t("Train the teachers in AI media | 3 | {date}",
+                                                             date=example_date(ctx, 14))))
+        title, who, when = parts
+        if len(title) > plan.MAX_TASK_TITLE:
+            return Retry(ctx.t("Line {n}: please keep what is to be done to {max} characters.", n=index,
+                               max=plan.MAX_TASK_TITLE))
+        owner = await plan.parse_owner(ctx, who)
+        if isinstance(owner, str):
+            return Retry(ctx.t("Line {n}: {problem}", n=index, problem=owner))
+        due = await plan.read_due(ctx, when)
+        if isinstance(due, str):
+            return Retry(ctx.t("Line {n}: {problem}", n=index, problem=due))
+        items.append({"title": title, "owner_member": owner.member.id if owner.member else None,
+                      "owner_org": owner.organisation.id if owner.organisation else None,
+                      "owner_label": owner.label(ctx.t), "due": due.isoformat()})
+    return {"items": items}
+
+
+def minutes_text(t: Translator, meeting: Meeting, decisions: list[str], items: list[dict[str, Any]], tz: Any) -> str:
+    lines = [t("📝 Minutes: {title}", title=meeting.title),
+             t("{kind}, {when}", kind=t(KIND_LABELS.get(meeting.kind, KIND_LABELS["members"])),
+               when=t.datetime(meeting.starts_at.astimezone(tz)))]
+    lines.append(t("Decisions:"))
+    lines += [f"{i}. {d}" for i, d in enumerate(decisions, 1)] or [t("(none)")]
+    lines.append(t("Action items:"))
+    lines += [t("• {title} — {owner} — by {date}", title=item["title"], owner=item["owner_label"],
+                date=t.date(date.fromisoformat(item["due"]))) for item in items] or [t("(none)")]
+    return "\n".join(lines)
+
+
+async def show_minutes_draft(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
+    meeting = await get_meeting(ctx, int(ctx.flow.data["meeting"]))
+    if meeting is None:
+        await ctx.end_flow()
+        await ctx.reply(ctx.t("This meeting can no longer be changed."))
+        return
+    data = ctx.flow.data
+    await ctx.reply(Text(minutes_text(ctx.t, meeting, data.get("decisions", []), data.get("items", []), ctx.tz),
+                         buttons=[[ctx.flow_button(ctx.t("Save"), "save"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]))
+
+
+async def save_minutes(ctx: MemberContext, data: dict[str, Any]) -> None:
+    """Store the minutes; each action item becomes a task (its card goes privately to the owner) of one
+    project for the meeting; attendees get the minutes privately."""
+    meeting = await get_meeting(ctx, int(data["meeting"]))
+    repo = ctx.repo(MeetingRepo)
+    if meeting is None or await repo.minutes(ctx.network.id, meeting.id) is not None:
+        await ctx.reply(ctx.t("The minutes of this meeting are already recorded."))
+        return
+    decisions, items = list(data.get("decisions", [])), list(data.get("items", []))
+    project = None
+    if items:
+        project = await ctx.repo(PlanRepo).create_project(
+            ctx.network.id, title=ctx.t("Action items of meeting #{n}: {title}", n=meeting.number, title=meeting.title),
+            goal_id=None, lead_organisation_id=None, starts_on=ctx.local(meeting.starts_at).date(),
+            ends_on=max(date.fromisoformat(i["due"]) for i in items), created_by=ctx.member.id, now=ctx.now)
+    await repo.save_minutes(ctx.network.id, meeting.id, decisions=decisions, project_id=project.id if project else None,
+                            recorded_by=ctx.member.id, now=ctx.now)
+    await ctx.audit("minutes", "meeting", meeting.id, decisions=len(decisions), items=len(items))
+    told = []
+    if project is not None:
+        for item in items:
+            owner = await plan.owner_from(ctx, item)
+            task, sent = await plan.assign_task(ctx, project, title=item["title"], owner=owner,
+                                                due_on=date.fromisoformat(item["due"]), created_by=ctx.member.id)
+            told.append(plan.assigned_text(ctx, task.number, owner, sent))
+    tz = ctx.tz
+    recipients = {m.id: m for m in await attendees(ctx, meeting)}
+    members = ctx.repo(MemberRepo)
+    for member_id in await repo.attended_ids(ctx.network.id, meeting.id):
+        member = await members.get(ctx.network.id, member_id)
+        if member is not None and member.status == "active":
+            recipients[member.id] = member
+    sent_to = 0
+    for member in recipients.values():
+        if member.id == ctx.member.id:
+            continue
+        sent_to += await ctx.push_member(
+            member, lambda t: [Text(minutes_text(t, meeting, decisions, items, tz))],
+            key=f"meeting:{meeting.id}:minutes:member:{member.id}", urgency=Urgency.DIGEST)
+    await ctx.reply("\n".join([ctx.t("Minutes of meeting #{n} recorded: {d} decision(s) and {i} task(s). Sent "
+                                      "privately to {count} attendee(s).", n=meeting.number, d=len(decisions),
+                                      i=len(items), count=sent_to), *told]))
+
+
+router.steps("minutes", {
+    "decisions": Step(ask_decisions, skippable(read_decisions), next="items"),
+    "items": Step(ask_items, skippable(read_items), next="confirm"),
+    "confirm": confirm(show_minutes_draft, save_minutes, retry=N_("Tap Save to record the minutes, or Cancel.")),
+}, roles=COORDINATOR)
+
+
 # ------------------------------------------------------------------ the summary's meetings section
 
 
@@ -590,6 +884,10 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
         return None
     t = ctx.t
     lines = [t("Meetings held: {n} (previous period: {m})", n=held, m=before)]
+    attendance = await repo.attendance_between(ctx.network.id, period.start, min(period.end, ctx.now))
+    if attendance.attendances:
+        lines.append(t("Attendance recorded: {n} at {m} meeting(s)", n=attendance.attendances,
+                       m=attendance.with_attendance))
     for meeting in upcoming:
         counts = await repo.counts(ctx.network.id, meeting.id)
         lines.append(t("Next: {when} {title} (going {yes})", when=t.datetime(ctx.local(meeting.starts_at)),

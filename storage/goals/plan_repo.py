@@ -8,7 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage.goals.tables import LINK_ENTITIES, TASK_STATUSES, next_number, plan_projects, plan_task_links, plan_tasks
+from storage.goals.tables import (LINK_ENTITIES, TASK_STATUSES, goals, next_number, plan_projects, plan_task_links,
+                                  plan_tasks)
 from storage.repo import Repo
 
 
@@ -76,10 +77,21 @@ class PlanRepo(Repo):
             .returning(*plan_projects.c))).one()
         return _project(row)
 
+    async def project_by_id(self, network_id: int, project_id: int) -> Project | None:
+        row = (await self.conn.execute(sa.select(plan_projects).where(
+            plan_projects.c.network_id == network_id, plan_projects.c.id == project_id))).first()
+        return _project(row) if row else None
+
     async def project(self, network_id: int, number: int) -> Project | None:
         row = (await self.conn.execute(sa.select(plan_projects).where(
             plan_projects.c.network_id == network_id, plan_projects.c.number == number))).first()
         return _project(row) if row else None
+
+    async def goal_label(self, network_id: int, goal_id: int) -> tuple[int, str] | None:
+        """(number, title) of the goal a project serves, unless it was removed."""
+        row = (await self.conn.execute(sa.select(goals.c.number, goals.c.title).where(
+            goals.c.network_id == network_id, goals.c.id == goal_id, goals.c.status == "active"))).first()
+        return (int(row.number), str(row.title)) if row else None
 
     async def projects(self, network_id: int, *, goal_id: int | None = None) -> list[Project]:
         query = sa.select(plan_projects).where(plan_projects.c.network_id == network_id)
@@ -97,6 +109,11 @@ class PlanRepo(Repo):
                                        created_by=created_by, created_at=now, updated_at=now)
             .returning(*plan_tasks.c))).one()
         return _task(row)
+
+    async def task_by_id(self, network_id: int, task_id: int) -> Task | None:
+        row = (await self.conn.execute(sa.select(plan_tasks).where(
+            plan_tasks.c.network_id == network_id, plan_tasks.c.id == task_id))).first()
+        return _task(row) if row else None
 
     async def task(self, network_id: int, number: int) -> Task | None:
         row = (await self.conn.execute(sa.select(plan_tasks).where(
@@ -135,6 +152,38 @@ class PlanRepo(Repo):
         rows = (await self.conn.execute(
             query.order_by(plan_tasks.c.due_on, plan_tasks.c.number).limit(limit))).all()
         return [_task(r) for r in rows]
+
+    async def open_tasks_for(self, network_id: int, *, member_id: int | None, organisation_id: int | None,
+                             limit: int = 50) -> list[Task]:
+        """Open tasks a member answers for: their own, and their organisation's; earliest due first."""
+        owners = []
+        if member_id is not None:
+            owners.append(plan_tasks.c.owner_member_id == member_id)
+        if organisation_id is not None:
+            owners.append(plan_tasks.c.owner_organisation_id == organisation_id)
+        if not owners:
+            return []
+        rows = (await self.conn.execute(
+            sa.select(plan_tasks).where(plan_tasks.c.network_id == network_id, plan_tasks.c.status != "done",
+                                        sa.or_(*owners))
+            .order_by(plan_tasks.c.due_on, plan_tasks.c.number).limit(limit))).all()
+        return [_task(r) for r in rows]
+
+    async def status_counts(self, network_id: int, project_id: int, today: date) -> dict[str, int]:
+        """A project's tasks by status, plus ``overdue`` (not done, due before ``today``) and ``total``."""
+        t = plan_tasks.c
+        rows = (await self.conn.execute(
+            sa.select(t.status, sa.func.count().label("n"),
+                      sa.func.coalesce(sa.func.sum(sa.case((t.due_on < today, 1), else_=0)), 0).label("late"))
+            .where(t.network_id == network_id, t.project_id == project_id).group_by(t.status))).all()
+        counts = dict.fromkeys(TASK_STATUSES, 0)
+        counts["overdue"] = 0
+        for row in rows:
+            counts[row.status] = int(row.n)
+            if row.status != "done":
+                counts["overdue"] += int(row.late)
+        counts["total"] = sum(counts[s] for s in TASK_STATUSES)
+        return counts
 
     async def overdue(self, network_id: int, today: date, *, limit: int = 50) -> list[Task]:
         rows = (await self.conn.execute(

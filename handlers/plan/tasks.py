@@ -1,0 +1,484 @@
+"""Tasks of the work plan: the card the owner gets privately with [เริ่มแล้ว] [เสร็จแล้ว] [ติดขัด…],
+the reminder before the due date and the overdue notice, /tasks, and linking what was done
+(an activity, a delivery) to a task.
+
+A task's owner is a member, or an organisation: then its contact (the organisation's first active
+member who is not a parent) receives the card, and every member of that organisation may change it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from bot.args import parse_whole
+from bot.context import BaseContext, Context, MemberContext, TaskContext
+from bot.delivery_policy import Urgency, before_quiet
+from bot.i18n import N_, Translator
+from bot.model import Button, Card, Text
+from bot.payload import encode
+from bot.roles import Role
+from bot.router import Router
+from bot.summary import Period, SummarySection
+from handlers._common.buttons import load_or_expire
+from handlers._common.groups import short
+from handlers._common.parsing import parse_future_date
+from storage.activity_repo import ActivityRepo
+from storage.deliveries import TaskOutcomeRepo
+from storage.goals import PlanRepo, Project, Task
+from storage.membership import Member, MemberRepo, Organisation, OrganisationRepo
+from storage.resource_repo import PledgeRepo
+
+router = Router()
+
+COORDINATOR = {Role.COORDINATOR}
+REMINDER_KIND = "plan_task_reminder"
+OVERDUE_KIND = "plan_task_overdue"
+NOTICE_HOUR = time(9, 0)  # reminders and overdue notices go out at 09:00 local
+MAX_TITLE = 300
+MAX_REASON = 500
+STATUS_LABELS = {"todo": N_("not started"), "started": N_("in progress"), "done": N_("done"),
+                 "blocked": N_("blocked")}
+STATUS_CODES = {"s": "started", "d": "done", "b": "blocked"}
+# "งาน#3" or "task #3" in /log and in a delivery note: the activity or delivery was done for task 3.
+TASK_REF = re.compile(r"(?<!\w)(?:task|งาน)\s*#\s*(\d+)", re.I)
+
+
+# ------------------------------------------------------------------ owners
+
+
+@dataclass(frozen=True)
+class Owner:
+    member: Member | None  # the member who answers for it (an organisation's contact)
+    organisation: Organisation | None
+
+    def label(self, t: Translator) -> str:
+        if self.organisation is not None and self.member is not None:
+            return t("{organisation} (contact: {name})", organisation=self.organisation.name,
+                     name=self.member.display_name)
+        if self.organisation is not None:
+            return self.organisation.name
+        return self.member.display_name if self.member else "-"
+
+
+async def organisation_contact(ctx: BaseContext, organisation: Organisation) -> Member | None:
+    """The organisation's contact: its first active member (by number) who is not a parent."""
+    for member in await ctx.repo(MemberRepo).list(organisation.network_id, organisation_ids=[organisation.id]):
+        if member.role != Role.PARENT.value:
+            return member
+    return None
+
+
+async def parse_owner(ctx: BaseContext, text: str) -> Owner | str:
+    """An owner from a member number (as in /members) or an organisation's name; or what is wrong."""
+    assert ctx.network is not None
+    text = " ".join(text.split())
+    number = parse_whole(text.lstrip("#"))
+    if number is not None:
+        member = await ctx.repo(MemberRepo).by_number(ctx.network.id, number)
+        if member is None or member.status != "active":
+            return ctx.t("There is no member number {n}. See /members.", n=number)
+        return Owner(member=member, organisation=None)
+    for organisation in await ctx.repo(OrganisationRepo).list(ctx.network.id):
+        if organisation.name.casefold() == text.casefold():
+            return Owner(member=await organisation_contact(ctx, organisation), organisation=organisation)
+    return ctx.t("“{text}” is neither a member number (see /members) nor an organisation of the network. "
+                 "Please send a member number or an organisation's name.", text=text[:60])
+
+
+async def owner_of(ctx: BaseContext, task: Task) -> Owner:
+    assert ctx.network is not None
+    member = await ctx.repo(MemberRepo).get(ctx.network.id, task.owner_member_id) if task.owner_member_id else None
+    organisation = (await ctx.repo(OrganisationRepo).get(ctx.network.id, task.owner_organisation_id)
+                    if task.owner_organisation_id else None)
+    return Owner(member=member if member and member.status == "active" else None, organisation=organisation)
+
+
+def may_change(ctx: MemberContext, task: Task) -> bool:
+    """The owner, a member of the owning organisation, or a coordinator."""
+    member = ctx.member
+    return (member.role == Role.COORDINATOR.value or task.owner_member_id == member.id
+            or (task.owner_organisation_id is not None and member.organisation_id == task.owner_organisation_id))
+
+
+async def coordinators(ctx: BaseContext) -> list[Member]:
+    assert ctx.network is not None
+    return await ctx.repo(MemberRepo).list(ctx.network.id, roles=[Role.COORDINATOR.value])
+
+
+# ------------------------------------------------------------------ the card
+
+
+def status_text(t: Translator, task: Task, today: date) -> str:
+    label = t(STATUS_LABELS[task.status])
+    if task.status != "done" and task.due_on < today:
+        return t("{status}, overdue by {days} day(s)", status=label, days=(today - task.due_on).days)
+    if task.status == "done" and task.done_on is not None:
+        return t("{status} on {date}", status=label, date=t.date(task.done_on))
+    return label
+
+
+def status_buttons(t: Translator, task: Task) -> list[list[Button]]:
+    if task.status == "done":
+        return []
+    return [[Button(t("Started"), encode("tks", task.id, "s")), Button(t("Finished"), encode("tks", task.id, "d")),
+             Button(t("Blocked…"), encode("tks", task.id, "b"))]]
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """What a task's card shows, read once and rendered in each reader's language."""
+
+    task: Task
+    project: Project | None
+    owner: Owner
+    done_for: list[tuple[str, int]]  # ("activity", number), ("delivery", number)
+
+
+async def task_view(ctx: BaseContext, task: Task) -> TaskView:
+    assert ctx.network is not None
+    project = await ctx.repo(PlanRepo).project_by_id(ctx.network.id, task.project_id)
+    done_for: list[tuple[str, int]] = []
+    for entity, entity_id in await ctx.repo(PlanRepo).links(task):
+        if entity == "activity":
+            activity = await ctx.repo(ActivityRepo).get(ctx.network.id, entity_id)
+            if activity is not None:
+                done_for.append(("activity", activity.number))
+        else:
+            pledge = await ctx.repo(PledgeRepo).get(ctx.network.id, entity_id)
+            if pledge is not None:
+                done_for.append(("delivery", pledge.number))
+    return TaskView(task=task, project=project, owner=await owner_of(ctx, task), done_for=done_for)
+
+
+def done_for_text(t: Translator, done_for: list[tuple[str, int]]) -> str:
+    return t.join(t("activity #{n}", n=n) if kind == "activity" else t("delivery of pledge #{n}", n=n)
+                  for kind, n in done_for)
+
+
+def task_card(t: Translator, view: TaskView, today: date, *, buttons: bool = True) -> Card:
+    task = view.task
+    fields = [(t("Project"), view.project.title if view.project else "-"), (t("Owner"), view.owner.label(t)),
+              (t("Due"), t.date(task.due_on)), (t("Status"), status_text(t, task, today))]
+    if task.status == "blocked" and task.blocked_reason:
+        fields.append((t("Held up by"), task.blocked_reason))
+    if view.done_for:
+        fields.append((t("Done for it"), done_for_text(t, view.done_for)))
+    return Card(title=t("📌 Task #{n}: {title}", n=task.number, title=task.title), fields=fields,
+                buttons=status_buttons(t, task) if buttons else [],
+                alt_text=t("Task #{n}: {title}", n=task.number, title=task.title), update_key=f"task:{task.id}")
+
+
+# ------------------------------------------------------------------ assigning a task
+
+
+def local_at(ctx: BaseContext, day: date, at: time) -> datetime:
+    return ctx.to_utc(datetime.combine(day, at))
+
+
+async def assign_task(ctx: BaseContext, project: Project, *, title: str, owner: Owner, due_on: date,
+                      created_by: int | None, note: str | None = None) -> tuple[Task, bool]:
+    """Store a task, send its card privately to the owner (or the organisation's contact) and schedule
+    the reminder before the due date and the overdue check. Returns the task and whether the card was queued."""
+    task = await ctx.repo(PlanRepo).add_task(
+        project, title=title, due_on=due_on, owner_member_id=owner.member.id if owner.member else None,
+        owner_organisation_id=owner.organisation.id if owner.organisation else None, created_by=created_by,
+        now=ctx.now)
+    await ctx.audit("create", "task", task.id, title=title, due_on=due_on.isoformat(), project=project.id)
+    sent = False
+    if owner.member is not None:
+        view = await task_view(ctx, task)
+        today = ctx.today
+
+        def card(t: Translator) -> list[Any]:
+            intro = t("📌 A task for you: please tap a button on the card when you start, finish, or are held up.")
+            return [Text(intro + (f"\n{note}" if note else "")), task_card(t, view, today)]
+
+        sent = await ctx.push_member(owner.member, card, key=f"task:{task.id}:assigned", urgency=Urgency.TIMELY,
+                                     deliver_by=local_at(ctx, due_on, NOTICE_HOUR))
+    await schedule_follow_up(ctx, task)
+    return task, sent
+
+
+async def schedule_follow_up(ctx: BaseContext, task: Task) -> None:
+    """A reminder at 09:00 the day before the due date (never in quiet hours; none if that has passed),
+    and the overdue check at 09:00 the day after it."""
+    quiet = ctx.quiet_hours(ctx.network)
+    remind_at = before_quiet(local_at(ctx, task.due_on - timedelta(days=1), NOTICE_HOUR), quiet, ctx.tz)
+    if remind_at > ctx.now:
+        await ctx.schedule(f"task:{task.id}:remind", REMINDER_KIND, remind_at, {"task_id": task.id})
+    await ctx.schedule(f"task:{task.id}:overdue", OVERDUE_KIND,
+                       local_at(ctx, task.due_on + timedelta(days=1), NOTICE_HOUR), {"task_id": task.id})
+
+
+# ------------------------------------------------------------------ the owner taps the card
+
+
+@router.button("tks")
+async def status_pressed(ctx: MemberContext) -> None:
+    task = await load_or_expire(ctx, ctx.repo(PlanRepo).task_by_id(ctx.network.id, ctx.payload.int_arg(0)))
+    if task is None:
+        return
+    status = STATUS_CODES.get(ctx.payload.arg(1))
+    if status is None:
+        ctx.toast = ctx.t("This button has expired. Please start again.")
+        return
+    if not may_change(ctx, task):
+        await ctx.say(ctx.t("Only the task's owner or a coordinator can change its status."))
+        return
+    if task.status == "done":
+        await ctx.say(ctx.t("Task #{n} is already done.", n=task.number))
+        return
+    if status == "blocked":
+        await ctx.start_flow("taskwhy", "reason", {"task": task.id})
+        await ctx.reply(ctx.t("What is holding up task #{n} “{title}”? Send a short reason; the coordinator will "
+                              "be told.", n=task.number, title=task.title))
+        return
+    if status == task.status:
+        await ctx.say(ctx.t("Task #{n} is already marked “{status}”.", n=task.number,
+                            status=ctx.t(STATUS_LABELS[status])))
+        return
+    await change_status(ctx, task, status)
+
+
+async def change_status(ctx: MemberContext, task: Task, status: str, reason: str | None = None) -> None:
+    changed = await ctx.repo(PlanRepo).set_status(task, status, now=ctx.now, today=ctx.today, reason=reason)
+    await ctx.audit("status", "task", task.id, status=status, reason=reason)
+    if status == "done":
+        await ctx.unschedule(f"task:{task.id}:", prefix=True, note="task done")
+        ctx.toast = ctx.t("Task #{n} marked done. Thank you!", n=task.number)
+    else:
+        ctx.toast = ctx.t("Task #{n}: {status}", n=task.number, status=ctx.t(STATUS_LABELS[status]))
+    await ctx.reply(task_card(ctx.t, await task_view(ctx, changed), ctx.today))
+    if status == "blocked":
+        await tell_coordinators_blocked(ctx, changed, reason or "")
+
+
+async def tell_coordinators_blocked(ctx: MemberContext, task: Task, reason: str) -> None:
+    view = await task_view(ctx, task)
+    today = ctx.today
+    by = ctx.member.display_name
+
+    def notice(t: Translator) -> list[Any]:
+        return [Text(t("⛔ Task #{n} “{title}” is held up ({name}): {reason}", n=task.number, title=task.title,
+                       name=by, reason=reason)), task_card(t, view, today, buttons=False)]
+
+    for coordinator in await coordinators(ctx):
+        if coordinator.id != ctx.member.id:
+            await ctx.push_member(coordinator, notice, key=f"task:{task.id}:blocked:{ctx.event.event_id}:"
+                                  f"{coordinator.id}", urgency=Urgency.TIMELY)
+
+
+@router.flow("taskwhy")
+async def blocked_reason(ctx: MemberContext) -> None:
+    assert ctx.flow is not None
+    reason = " ".join(ctx.input.split())
+    if not 1 <= len(reason) <= MAX_REASON:
+        await ctx.reply(ctx.t("Please send a reason of 1 to {max} characters.", max=MAX_REASON))
+        return
+    task = await ctx.repo(PlanRepo).task_by_id(ctx.network.id, int(ctx.flow.data["task"]))
+    await ctx.end_flow()
+    if task is None or not may_change(ctx, task) or task.status == "done":
+        await ctx.reply(ctx.t("This task can no longer be changed."))
+        return
+    await change_status(ctx, task, "blocked", reason)
+    await ctx.reply(ctx.t("Noted. The coordinator has been told that task #{n} is held up.", n=task.number))
+
+
+# ------------------------------------------------------------------ reminder and overdue notice
+
+
+async def load_open(ctx: TaskContext) -> tuple[Task, Owner] | None:
+    """The task of a follow-up row, or None after recording why it is dropped."""
+    outcome = ctx.repo(TaskOutcomeRepo)
+    task = (await ctx.repo(PlanRepo).task_by_id(ctx.network.id, int(ctx.payload["task_id"]))
+            if ctx.network else None)
+    if task is None or task.status == "done":
+        await outcome.record(ctx.task.id, "dropped", "task done or gone")
+        return None
+    owner = await owner_of(ctx, task)
+    return task, owner
+
+
+@router.task(REMINDER_KIND)
+async def remind_owner(ctx: TaskContext) -> None:
+    found = await load_open(ctx)
+    if found is None:
+        return
+    task, owner = found
+    if owner.member is None:
+        await ctx.repo(TaskOutcomeRepo).record(ctx.task.id, "dropped", "no owner to remind")
+        return
+    view = await task_view(ctx, task)
+    today = ctx.today
+
+    def reminder(t: Translator) -> list[Any]:
+        return [Text(t("⏰ Reminder: task #{n} “{title}” is due on {date}.", n=task.number, title=task.title,
+                       date=t.date(task.due_on))), task_card(t, view, today)]
+
+    await ctx.push_member(owner.member, reminder, key=f"task:{task.id}:remind:{task.due_on}", urgency=Urgency.TIMELY,
+                          deliver_by=local_at(ctx, task.due_on + timedelta(days=1), time(0)))
+
+
+@router.task(OVERDUE_KIND)
+async def overdue_notice(ctx: TaskContext) -> None:
+    """The day after the due date: the owner and the coordinators hear that it is overdue."""
+    found = await load_open(ctx)
+    if found is None:
+        return
+    task, owner = found
+    view = await task_view(ctx, task)
+    today = ctx.today
+    if owner.member is not None:
+        def to_owner(t: Translator) -> list[Any]:
+            return [Text(t("⚠️ Task #{n} “{title}” is overdue (due {date}). Please tap a button on the card.",
+                           n=task.number, title=task.title, date=t.date(task.due_on))), task_card(t, view, today)]
+
+        await ctx.push_member(owner.member, to_owner, key=f"task:{task.id}:overdue:{task.due_on}",
+                              urgency=Urgency.TIMELY)
+
+    def to_coordinator(t: Translator) -> list[Any]:
+        return [Text(t("⚠️ Overdue: task #{n} “{title}” (owner: {owner}, due {date}).", n=task.number,
+                       title=task.title, owner=view.owner.label(t), date=t.date(task.due_on)))]
+
+    for coordinator in await coordinators(ctx):
+        if coordinator.id != task.owner_member_id:
+            await ctx.push_member(coordinator, to_coordinator, key=f"task:{task.id}:overdue:{task.due_on}:"
+                                  f"coordinator:{coordinator.id}", urgency=Urgency.DIGEST)
+
+
+# ------------------------------------------------------------------ /tasks
+
+SCOPES = {"mine": ("mine", "me", "my", "ของฉัน", "ฉัน"), "org": ("org", "organisation", "organization", "หน่วยงาน",
+                                                                  "ของหน่วยงาน"),
+          "all": ("all", "ทั้งหมด", "ทุกงาน")}
+
+
+def task_line(t: Translator, task: Task, owner: Owner, today: date) -> str:
+    mark = "⚠️ " if task.status != "done" and task.due_on < today else ("⛔ " if task.status == "blocked" else "")
+    return t("{mark}#{n} {title} — {owner} — due {date} ({status})", mark=mark, n=task.number, title=task.title,
+             owner=owner.label(t), date=t.date(task.due_on), status=status_text(t, task, today))
+
+
+@router.command("tasks", "รายการงาน", help=N_("Tasks of the work plan: /tasks (mine), /tasks org, /tasks all"))
+async def tasks_command(ctx: MemberContext) -> None:
+    word = " ".join(ctx.args.lower().split())
+    scope = next((code for code, words in SCOPES.items() if word in words), None) if word else "mine"
+    if scope is None:
+        await ctx.reply(ctx.t("Please write /tasks, /tasks org or /tasks all."))
+        return
+    await show_tasks(ctx, scope)
+
+
+@router.button("tkl")
+async def tasks_scope_pressed(ctx: MemberContext) -> None:
+    scope = ctx.payload.arg(0)
+    if scope not in SCOPES:
+        ctx.toast = ctx.t("This button has expired. Please start again.")
+        return
+    await show_tasks(ctx, scope)
+
+
+async def show_tasks(ctx: MemberContext, scope: str) -> None:
+    repo, t, today = ctx.repo(PlanRepo), ctx.t, ctx.today
+    if scope == "mine":
+        tasks = await repo.tasks(ctx.network.id, owner_member_id=ctx.member.id, open_only=True)
+        title = t("Your open tasks")
+    elif scope == "org":
+        if ctx.member.organisation_id is None:
+            await ctx.reply(t("You have no organisation yet. Set it with /org NAME."))
+            return
+        tasks = await repo.tasks(ctx.network.id, owner_organisation_id=ctx.member.organisation_id, open_only=True)
+        title = t("Your organisation's open tasks")
+    else:
+        tasks = await repo.tasks(ctx.network.id, open_only=True)
+        title = t("The network's open tasks")
+    switch = [[ctx.button(t("Mine"), "tkl", "mine"), ctx.button(t("My organisation"), "tkl", "org"),
+               ctx.button(t("All"), "tkl", "all")]]
+    if not tasks:
+        await ctx.reply(Text(t("{title}: none.", title=title), buttons=switch))
+        return
+    overdue = sum(1 for task in tasks if task.due_on < today)
+    lines = [t("{title} ({count}; overdue {overdue}):", title=title, count=len(tasks), overdue=overdue)]
+    buttons: list[list[Button]] = []
+    for task in tasks[:20]:  # earliest due first: overdue ones lead
+        lines.append(task_line(t, task, await owner_of(ctx, task), today))
+        if len(buttons) < 8:
+            buttons.append([ctx.button(short(f"#{task.number} {task.title}"), "tkv", task.id)])
+    await ctx.reply(Text("\n".join(lines), buttons=buttons + switch))
+
+
+@router.button("tkv")
+async def task_pressed(ctx: MemberContext) -> None:
+    task = await load_or_expire(ctx, ctx.repo(PlanRepo).task_by_id(ctx.network.id, ctx.payload.int_arg(0)))
+    if task is None:
+        return
+    await ctx.reply(task_card(ctx.t, await task_view(ctx, task), ctx.today, buttons=may_change(ctx, task)))
+
+
+# ------------------------------------------------------------------ linking what was done
+
+
+def take_task_ref(text: str) -> tuple[str, int | None]:
+    """``text`` without a ``งาน#3`` / ``task #3`` reference, and the task number it named."""
+    match = TASK_REF.search(text)
+    if match is None:
+        return text, None
+    number = parse_whole(match.group(1))
+    return " ".join((text[:match.start()] + " " + text[match.end():]).split()), number if number else -1
+
+
+async def task_for_ref(ctx: Context, number: int) -> Task | str:
+    """The network's task #number, or the message saying there is none."""
+    assert ctx.network is not None
+    task = await ctx.repo(PlanRepo).task(ctx.network.id, number) if number > 0 else None
+    if task is None:
+        return ctx.t("There is no task #{n} in the work plan. See /tasks all.", n=max(number, 0))
+    return task
+
+
+async def link_done(ctx: Context, task: Task, entity: str, entity_id: int) -> str:
+    """Record that an activity or a delivery (pledge) was done for ``task``; the line that says so."""
+    await ctx.repo(PlanRepo).link(task, entity, entity_id)
+    await ctx.audit("link", "task", task.id, entity=entity, entity_id=entity_id)
+    return ctx.t("Recorded as done for task #{n} “{title}”.", n=task.number, title=task.title)
+
+
+# ------------------------------------------------------------------ the summary's work-plan section
+
+
+@router.summary_section(order=85)
+async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | None:
+    """Tasks done in the period (on time / late), open, and the overdue ones by name."""
+    if ctx.network is None:
+        return None
+    repo, t, today = ctx.repo(PlanRepo), ctx.t, ctx.today
+    start, end = ctx.local(period.start).date(), ctx.local(period.end).date()
+    counts = await repo.counts(ctx.network.id, start, end, today)
+    if not (counts.done_on_time or counts.done_late or counts.overdue or counts.blocked):
+        return None
+    lines = [t("Tasks done: {done} (on time {on_time}) · open {open} · overdue {overdue} · blocked {blocked}",
+               done=counts.done_on_time + counts.done_late, on_time=counts.done_on_time, open=counts.open,
+               overdue=counts.overdue, blocked=counts.blocked)]
+    for task in await repo.overdue(ctx.network.id, today, limit=5):
+        lines.append(t("⚠️ Overdue: #{n} {title} — {owner} — due {date}", n=task.number, title=task.title,
+                       owner=(await owner_of(ctx, task)).label(t), date=t.date(task.due_on)))
+    return SummarySection(title=t("Work plan"), lines=lines)
+
+
+async def read_task_title(ctx: BaseContext, value: str) -> str | None:
+    """None when fine, else the message."""
+    if not 1 <= len(value) <= MAX_TITLE:
+        return ctx.t("Please send a title of 1 to {max} characters.", max=MAX_TITLE)
+    return None
+
+
+async def read_due(ctx: Context, value: str) -> date | str:
+    due, error = parse_future_date(ctx, value)
+    if error or due is None:
+        return error or ctx.t("I couldn't read that date. Please write it like 20/11/2569, 20 พ.ย. 2569 or today.")
+    if due > ctx.today + timedelta(days=3 * 366):
+        return ctx.t("{date} is more than three years away. Please check the year.", date=ctx.t.date(due))
+    return due

@@ -1,0 +1,67 @@
+"""the work plan meets meetings: a meeting's kind, attendance, and minutes whose action items are tasks
+
+Revision ID: 0010_plan
+Revises: 0001_core
+Create Date: 2026-12-01 18:05:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = "0010_plan"
+down_revision = "0001_core"
+branch_labels = ("plan",)
+# The meetings table (0004_outbox) and the plan's projects (0007_goals) must exist first.
+depends_on = ("0004_outbox", "0007_goals")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("meetings", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("kind", sa.String(length=16), server_default="members", nullable=False))
+    op.create_table(
+        "meeting_attendance",
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.Column("marked_by", sa.Integer(), nullable=True),
+        sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["meeting_id"], ["meetings.id"], name=op.f("fk_meeting_attendance_meeting_id_meetings"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["member_id"], ["members.id"], name=op.f("fk_meeting_attendance_member_id_members"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["network_id"], ["networks.id"],
+                                name=op.f("fk_meeting_attendance_network_id_networks"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["marked_by"], ["members.id"], name=op.f("fk_meeting_attendance_marked_by_members"),
+                                ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("meeting_id", "member_id", name=op.f("pk_meeting_attendance")),
+    )
+    op.create_index("ix_meeting_attendance_network_meeting", "meeting_attendance", ["network_id", "meeting_id"],
+                    unique=False)
+    op.create_table(
+        "meeting_minutes",
+        sa.Column("meeting_id", sa.Integer(), nullable=False),
+        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.Column("decisions", sa.JSON(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=True),
+        sa.Column("recorded_by", sa.Integer(), nullable=True),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["meeting_id"], ["meetings.id"], name=op.f("fk_meeting_minutes_meeting_id_meetings"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["network_id"], ["networks.id"], name=op.f("fk_meeting_minutes_network_id_networks"),
+                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["project_id"], ["plan_projects.id"],
+                                name=op.f("fk_meeting_minutes_project_id_plan_projects"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["recorded_by"], ["members.id"], name=op.f("fk_meeting_minutes_recorded_by_members"),
+                                ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("meeting_id", name=op.f("pk_meeting_minutes")),
+    )
+    op.create_index("ix_meeting_minutes_network", "meeting_minutes", ["network_id", "recorded_at"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_meeting_minutes_network", table_name="meeting_minutes")
+    op.drop_table("meeting_minutes")
+    op.drop_index("ix_meeting_attendance_network_meeting", table_name="meeting_attendance")
+    op.drop_table("meeting_attendance")
+    with op.batch_alter_table("meetings", schema=None) as batch_op:
+        batch_op.drop_column("kind")
