@@ -472,15 +472,24 @@ async def calendar_file(ctx: MemberContext) -> None:
 @router.command("meetings", "การประชุม", help=N_("Upcoming meetings"))
 async def list_meetings(ctx: MemberContext) -> None:
     upcoming = await ctx.repo(MeetingRepo).upcoming(ctx.network.id, ctx.now, limit=10)
-    if not upcoming:
+    # Meetings of the past week stay reachable: attendance is ticked and minutes recorded from their card.
+    recent = await ctx.repo(MeetingRepo).recent(ctx.network.id, ctx.now - timedelta(days=7), ctx.now, limit=5)
+    if not upcoming and not recent:
         await ctx.reply(ctx.t("No upcoming meetings."))
         return
-    lines = [ctx.t("Upcoming meetings:")]
+    lines = [ctx.t("Upcoming meetings:") if upcoming else ctx.t("No upcoming meetings.")]
     buttons = []
     for meeting in upcoming:
         counts = await ctx.repo(MeetingRepo).counts(ctx.network.id, meeting.id)
         lines.append(ctx.t("#{id} {title} — {when} (going {yes})", id=meeting.number, title=meeting.title,
                            when=ctx.t.datetime(ctx.local(meeting.starts_at)), yes=counts["yes"]))
+        buttons.append([ctx.button(short(f"#{meeting.number} {meeting.title}"), "mtg", meeting.id)])
+    if recent:
+        lines.append(ctx.t("Meetings of the past week:"))
+    for meeting in recent:
+        present = await ctx.repo(MeetingRepo).attendance_count(ctx.network.id, meeting.id)
+        lines.append(ctx.t("#{id} {title} — {when} (present {n})", id=meeting.number, title=meeting.title,
+                           when=ctx.t.datetime(ctx.local(meeting.starts_at)), n=present))
         buttons.append([ctx.button(short(f"#{meeting.number} {meeting.title}"), "mtg", meeting.id)])
     await ctx.reply(Text("\n".join(lines), buttons=buttons))
 
@@ -698,7 +707,8 @@ ITEM_SEPARATOR = re.compile(r"\s*[|｜]\s*|\s+[—–]\s+")
 
 
 def lines_of(text: str) -> list[str]:
-    return [BULLET.sub("", line).strip() for line in text.splitlines() if BULLET.sub("", line).strip()]
+    """One entry per line (or per ``;``), bullets and numbering removed."""
+    return [entry for line in re.split(r"[\n;]", text) if (entry := BULLET.sub("", line).strip())]
 
 
 @router.command("minutes", "บันทึกการประชุม", roles=COORDINATOR, where=Where.PRIVATE,
@@ -745,8 +755,9 @@ async def start_minutes(ctx: MemberContext, meeting: Meeting) -> None:
 
 async def ask_decisions(ctx: MemberContext) -> None:
     assert ctx.flow is not None
-    await ctx.reply(Text(ctx.t("Minutes of “{title}”. Send the meeting's decisions, one per line, or skip.",
-                               title=ctx.flow.data["title"]), buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
+    await ctx.reply(Text(ctx.t("Minutes of “{title}”. Send the meeting's decisions, one per line (or separated "
+                               "by ;), or skip.", title=ctx.flow.data["title"]),
+                         buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
 
 
 async def read_decisions(ctx: MemberContext, value: str) -> Data | Retry:
@@ -758,7 +769,7 @@ async def read_decisions(ctx: MemberContext, value: str) -> Data | Retry:
 
 
 async def ask_items(ctx: MemberContext) -> None:
-    await ctx.reply(Text(ctx.t("Now the action items, one per line: what | who | by when, e.g.\n"
+    await ctx.reply(Text(ctx.t("Now the action items, one per line (or separated by ;): what | who | by when, e.g.\n"
                                "{example}\nWho is a member number (see /members) or an organisation's name. "
                                "Each item becomes a task sent privately to its owner. Or skip.",
                                example=ctx.t("Train the teachers in AI media | 3 | {date}",

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import handlers.plan as plan
 from bot.context import Context, MemberContext
 from bot.dates import DateInputError, from_thai_digits, parse_date
 from bot.flows import Data, Retry, Step, begin
@@ -168,12 +169,19 @@ def _take(tokens: list[str], parse: Any, *, widths: tuple[int, ...]) -> tuple[An
 
 
 async def log_one_line(ctx: MemberContext, text: str) -> None:
+    text, task_number = plan.take_task_ref(text)  # "งาน#3": done for task 3 of the work plan
+    if task_number is not None:
+        found = await plan.task_for_ref(ctx, task_number)
+        if isinstance(found, str):
+            await ctx.reply(found)
+            return
     data, error = parse_one_line(ctx, text)
     if error:
         await ctx.reply(error)
         return
     assert data is not None
     data["organisation_id"] = ctx.member.organisation_id
+    data["task"] = task_number
     await save_activity(ctx, data)
 
 
@@ -197,6 +205,8 @@ async def save_activity(ctx: MemberContext, data: dict[str, Any]) -> None:
                                       now=ctx.now)
         await repo.update(ctx.network.id, activity.id, now=ctx.now, has_photo=True)
     await ctx.audit("create", "activity", activity.id, title=activity.title, category=activity.category)
+    if data.get("task") and not isinstance(task := await plan.task_for_ref(ctx, int(data["task"])), str):
+        await ctx.reply(await plan.link_done(ctx, task, "activity", activity.id))
     if not ctx.event.is_private:
         await ctx.reply(ctx.t("✅ Logged #{id}: {title} ({date})", id=activity.number, title=activity.title,
                               date=ctx.t.date(activity.activity_date)))

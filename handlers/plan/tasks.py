@@ -442,7 +442,7 @@ async def task_for_ref(ctx: Context, number: int) -> Task | str:
 async def link_done(ctx: Context, task: Task, entity: str, entity_id: int) -> str:
     """Record that an activity or a delivery (pledge) was done for ``task``; the line that says so."""
     await ctx.repo(PlanRepo).link(task, entity, entity_id)
-    await ctx.audit("link", "task", task.id, entity=entity, entity_id=entity_id)
+    await ctx.audit("link", "task", task.id, done=entity, done_id=entity_id)
     return ctx.t("Recorded as done for task #{n} “{title}”.", n=task.number, title=task.title)
 
 

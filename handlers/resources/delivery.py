@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import handlers.plan as plan
 from bot.context import Context, MemberContext
 from bot.delivery_policy import Urgency
 from bot.i18n import Translator
@@ -16,6 +17,7 @@ from handlers.resources.cards import need_card, need_progress
 from handlers.resources.needs import MAX_DESCRIPTION
 from handlers.resources.pledges import already, load_pledge, may_confirm
 from storage.activity_repo import PhotoRepo
+from storage.goals import PlanRepo
 from storage.membership import MemberRepo
 from storage.resource_repo import Need, NeedProgress, NeedRepo, Pledge, PledgeRepo
 
@@ -38,6 +40,8 @@ async def deliver_pressed(ctx: MemberContext) -> None:
     await ctx.reply(Text(ctx.t("Confirming delivery of pledge #{id} ({amount}). Add a note or a photo, or skip.",
                                id=pledge.number, amount=amount_text(ctx.t, pledge.amount, pledge.unit)),
                          buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
+    if await ctx.repo(PlanRepo).tasks(ctx.network.id, open_only=True, limit=1):
+        await ctx.reply(ctx.t("Delivered for a task of the work plan? Add its number to the note, e.g. งาน#3."))
 
 
 @router.flow("deliver")
@@ -47,7 +51,15 @@ async def deliver_flow(ctx: MemberContext) -> None:
     if len(value) > MAX_DESCRIPTION:
         await ctx.reply(ctx.t("Please keep it to {max} characters.", max=MAX_DESCRIPTION))
         return
-    await deliver(ctx, note=None if is_skip(value) else value, photo=None)
+    note = None if is_skip(value) else value
+    rest, task_number = plan.take_task_ref(note or "")  # "งาน#3": delivered for task 3 of the work plan
+    if task_number is not None:
+        found = await plan.task_for_ref(ctx, task_number)
+        if isinstance(found, str):
+            await ctx.reply(found)
+            return
+        note = rest or None
+    await deliver(ctx, note=note, photo=None, task_number=task_number)
 
 
 @router.on(EventKind.PHOTO)
@@ -60,7 +72,7 @@ async def delivery_photo(ctx: Context) -> None:
     await deliver(ctx, note=ctx.event.text.strip() or None, photo=ctx.event.photo)
 
 
-async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> None:
+async def deliver(ctx: Context, *, note: str | None, photo: bytes | None, task_number: int | None = None) -> None:
     """Mark the flow's pledge delivered, update the need, thank the pledger (through the outbox)."""
     assert ctx.flow is not None and ctx.network is not None and ctx.member is not None
     pledge_id = int(ctx.flow.data["pledge"])
@@ -85,6 +97,8 @@ async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> Non
         progress = await need_progress(ctx, await needs.get(ctx.network.id, need.id) or need)
     await ctx.reply(ctx.t("Pledge #{id} marked as delivered.", id=pledge.number)
                     + ("\n" + ctx.t("Need #{id} is now fulfilled 🎉", id=need.number) if fulfilled and need else ""))
+    if task_number is not None and not isinstance(task := await plan.task_for_ref(ctx, task_number), str):
+        await ctx.reply(await plan.link_done(ctx, task, "pledge", pledge.id))
     if progress is not None:
         await ctx.reply(need_card(ctx.t, progress, ctx.today))
     pledger = await ctx.repo(MemberRepo).get(ctx.network.id, pledge.pledger_id) if pledge.pledger_id else None
