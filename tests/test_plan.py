@@ -5,8 +5,12 @@ Every test runs on LINE and on Telegram (the ``bot`` fixture)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
+import pytest
+
+from storage.db import Database
 from storage.meetings import MeetingRepo
 from storage.runtime import TaskRepo
 from tests.support.conversation import Conversation
@@ -15,6 +19,27 @@ from tests.support.conversation import Conversation
 MEETING = ["alice@teachers: /meeting มอบหมายงานภาคเรียน", "alice@teachers: 23/11/2569 14:00",
            "alice@teachers: [1.5 ชั่วโมง]", "alice@teachers: ห้องประชุม 3", "alice@teachers: [ไม่มีวาระ]",
            "alice@teachers: [กลุ่มนี้]"]
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+async def test_the_migration_creates_what_the_tables_say(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import storage.all_tables  # noqa: F401
+    from storage.tables import metadata
+
+    async with db.transaction() as conn:
+        diff = await conn.run_sync(lambda sync: compare_metadata(
+            MigrationContext.configure(sync, opts={"compare_type": True}), metadata))
+    mine = ("meeting_attendance", "meeting_minutes", "'kind'")
+    assert [d for d in diff if any(name in repr(d) for name in mine)] == []
 
 
 async def meeting_with_bob(bot: Conversation, kind: str = "[ประชุมมอบหมายงาน]") -> str:

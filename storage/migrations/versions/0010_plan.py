@@ -1,7 +1,7 @@
 """the work plan meets meetings: a meeting's kind, attendance, and minutes whose action items are tasks
 
 Revision ID: 0010_plan
-Revises: 0001_core
+Revises: 0004_outbox
 Create Date: 2026-12-01 18:05:00
 """
 from alembic import op
@@ -9,10 +9,12 @@ import sqlalchemy as sa
 
 
 revision = "0010_plan"
-down_revision = "0001_core"
+# It changes the meetings table, so it continues the branch that created it (0004_outbox, label
+# "meetings"); the minutes' project_id names a plan project (branch "goals") without a foreign key,
+# so the two branches need no order between them.
+down_revision = "0004_outbox"
 branch_labels = ("plan",)
-# The meetings table (0004_outbox) and the plan's projects (0007_goals) must exist first.
-depends_on = ("0004_outbox", "0007_goals")
+depends_on = None
 
 
 def upgrade() -> None:
@@ -49,8 +51,6 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["network_id"], ["networks.id"], name=op.f("fk_meeting_minutes_network_id_networks"),
                                 ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["project_id"], ["plan_projects.id"],
-                                name=op.f("fk_meeting_minutes_project_id_plan_projects"), ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["recorded_by"], ["members.id"], name=op.f("fk_meeting_minutes_recorded_by_members"),
                                 ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("meeting_id", name=op.f("pk_meeting_minutes")),
