@@ -31,8 +31,9 @@ B_PEOPLE = ["zed", "ben", "bud", "bea", "bob", "bax", "bon"]  # zed coordinates 
 A_GROUP, B_GROUP = "north", "south"
 # Ids (what buttons carry) that exist only in network B (A's items were created first: ids 1). Typed numbers
 # are per network: B_ONLY["survey"] is B's second poll (A has one), B_ONLY["need"] a need number neither has.
-B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 7}
-A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1}
+B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 7, "project": 2,
+          "task": 2}
+A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1, "project": 1, "task": 1}
 
 # The coordinator of A goes last: some answers change the group (/unlinkgroup unlinks it).
 ROLES = ("stranger", "parent", "partner", "teacher", "other coordinator", "coordinator")
@@ -95,6 +96,9 @@ EXPECTED: list[Row] = [
     # From the README's prose: "Coordinators call a meeting", "/announce (private chat, coordinators)".
     Row("/meeting งานกลาง", COORDINATOR), Row("/announce", COORDINATOR, "private"),
     Row("/announce report 1", COORDINATOR, "private"),
+    Row("/plan", MEMBER), Row("/แผนงาน 1", MEMBER), Row("/tasks", MEMBER), Row("/tasks all", MEMBER),
+    Row("/รายการงาน org", MEMBER), Row("/minutes", COORDINATOR, "private"),
+    Row("/บันทึกการประชุม 2", COORDINATOR, "private"),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]
 
@@ -138,11 +142,15 @@ async def two_networks(bot: Conversation) -> None:
         await bot(f"{staff}@{group}: /meeting ประชุม{mark}", f"{staff}@{group}: 23/11/2569 14:00",
                   f"{staff}@{group}: [1.5 ชั่วโมง]", f"{staff}@{group}: ห้อง{mark}", f"{staff}@{group}: วาระ{mark}",
                   f"{staff}@{group}: [ทุกกลุ่ม]", f"{staff}@{group}: [สร้าง]")
+        await bot(f"{staff}@dm: /plan", f"{staff}@dm: [สร้างโครงการ]", f"{staff}@dm: โครงการ{mark}",
+                  f"{staff}@dm: [ข้าม]", f"{staff}@dm: [ข้าม]", f"{staff}@dm: [ข้าม]", f"{staff}@dm: [บันทึก]",
+                  f"{staff}@dm: [เพิ่มงาน]", f"{staff}@dm: งาน{mark}", f"{staff}@dm: 2", f"{staff}@dm: 15/12/2569",
+                  f"{staff}@dm: [บันทึก]")  # member 2 is the teacher in both networks
     await bot(f'zed@{B_GROUP}: /poll "โพลที่สอง{B_MARK}" ก | ข')  # B's survey number 2: none in A
     transcript = bot.transcript
     assert APOLOGY not in transcript
     for text in (f"อบรม{A_MARK}", f"อบรม{B_MARK}", f"แท็บเล็ต{B_MARK}", f"โพลที่สอง{B_MARK}",
-                 f"ประชุม{B_MARK}"):
+                 f"ประชุม{B_MARK}", f"📌 งาน #1: งาน{B_MARK}"):
         assert text in transcript, text
 
 
@@ -209,7 +217,9 @@ BUTTONS = [
     ("plv", "need", ()), ("pln", "need", ()), ("plo", "pledge", ()), ("pld", "pledge", ()), ("plc", "pledge", ()),
     ("sva", "survey_id", ()), ("sv", "survey_id", (1, 0)), ("svc", "survey_id", (1,)), ("svn", "survey_id", (1,)),
     ("rsvp", "meeting", ("y",)), ("ics", "meeting", ()), ("mtg", "meeting", ()), ("mtgmove", "meeting", ()),
-    ("mtgcxl", "meeting", ()), ("mtgcxlok", "meeting", ()),
+    ("mtgcxl", "meeting", ()), ("mtgcxlok", "meeting", ()), ("mtatt", "meeting", ()), ("mtroll", "meeting", ()),
+    ("mttick", "meeting", (2,)), ("mtmin", "meeting", ()), ("pjv", "project", ()), ("pjt", "project", ()),
+    ("tks", "task", ("d",)), ("tks", "task", ("b",)), ("tkv", "task", ()),
 ]
 
 
@@ -241,6 +251,12 @@ async def test_forged_buttons_never_reach_the_other_networks_items(bot: Conversa
         assert len(set(statuses)) == 1 and len(statuses) == 2, statuses
         states = (await conn.execute(sa.select(meetings.c.status).order_by(meetings.c.id))).scalars().all()
         assert states == ["scheduled", "scheduled"], states
+        from storage.goals import plan_tasks
+        from storage.meetings import meeting_attendance
+
+        tasks = (await conn.execute(sa.select(plan_tasks.c.status).order_by(plan_tasks.c.id))).scalars().all()
+        assert tasks == ["todo", "todo"], tasks
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(meeting_attendance))).scalar_one() == 0
 
 
 async def test_a_teacher_cannot_close_a_survey_someone_else_created(bot: Conversation) -> None:
