@@ -86,7 +86,7 @@ async def plan_command(ctx: MemberContext) -> None:
         return
     projects = await repo.projects(ctx.network.id)
     lines = [t("The work plan of {network}:", network=ctx.network.name)] if projects else [t("No projects yet.")]
-    buttons = []
+    buttons: list[list[Button]] = []
     for project in projects[:30]:
         counts = await repo.status_counts(ctx.network.id, project.id, ctx.today)
         lines.append(t("#{n} {title} — {done}/{total} tasks done, overdue {overdue}", n=project.number,
