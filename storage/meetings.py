@@ -323,6 +323,18 @@ class MeetingRepo(Repo):
             .where(a.network_id == network_id, *where))).one()
         return Attendance(meetings=held, with_attendance=int(row.meetings), attendances=int(row.n))
 
+    async def attended_minutes(self, network_id: int, start: datetime, end: datetime, *,
+                               member_id: int | None = None) -> int:
+        """Minutes of meetings (started in [start, end), not cancelled) summed over the attendances
+        recorded, or one member's: the meeting hours PLC logbooks count."""
+        m, a = meetings.c, meeting_attendance.c
+        query = (sa.select(sa.func.coalesce(sa.func.sum(m.duration_minutes), 0))
+                 .select_from(meeting_attendance.join(meetings, meetings.c.id == a.meeting_id))
+                 .where(a.network_id == network_id, m.status == "scheduled", m.starts_at >= start, m.starts_at < end))
+        if member_id is not None:
+            query = query.where(a.member_id == member_id)
+        return int((await self.conn.execute(query)).scalar_one())
+
     # ------------------------------------------------------------ minutes
 
     async def minutes(self, network_id: int, meeting_id: int) -> Minutes | None:

@@ -104,6 +104,11 @@ async def test_attendance_by_tap_is_counted_only_during_the_meeting(bot: Convers
         totals = await repo.attendance_between(1, datetime(2026, 11, 1, tzinfo=timezone.utc),
                                                datetime(2026, 12, 1, tzinfo=timezone.utc))
         assert (totals.meetings, totals.with_attendance, totals.attendances) == (1, 1, 2)
+        # 2 attendances of a 90-minute meeting: the hours PLC logbooks read
+        assert await repo.attended_minutes(1, datetime(2026, 11, 1, tzinfo=timezone.utc),
+                                           datetime(2026, 12, 1, tzinfo=timezone.utc)) == 180
+        assert await repo.attended_minutes(1, datetime(2026, 11, 1, tzinfo=timezone.utc),
+                                           datetime(2026, 12, 1, tzinfo=timezone.utc), member_id=2) == 90
         assigned = await repo.attendance_between(1, datetime(2026, 11, 1, tzinfo=timezone.utc),
                                                  datetime(2026, 12, 1, tzinfo=timezone.utc), kind="leaders")
         assert assigned.meetings == 0
@@ -180,6 +185,19 @@ async def test_blocked_asks_why_and_tells_the_coordinator(bot: Conversation) -> 
     assert "เฉพาะผู้รับผิดชอบงานหรือผู้ประสานงาน" in out
 
 
+async def test_a_reminder_due_in_quiet_hours_goes_out_just_before_they_begin(bot: Conversation) -> None:
+    await meeting_with_bob(bot)
+    await bot("alice@dm: /settings quiet 20:00-09:30")  # 09:00 is quiet in this network
+    await bot(":clock 2026-11-23 15:00")
+    await minutes(bot, "ส่งรายงาน | 2 | 10/12/2569")
+    async with bot.app.db.transaction() as conn:
+        reminder = await TaskRepo(conn).get("task:1:remind")
+    assert reminder is not None and reminder.run_at == datetime(2026, 12, 8, 12, 59, tzinfo=timezone.utc)  # 19:59
+    assert "⏰" not in await bot(":clock 2026-12-08 19:58")
+    out = await bot(":clock +1m")
+    assert "bot@dm:bob → ⏰ เตือนความจำ: งาน #1 “ส่งรายงาน” ครบกำหนดส่ง 10 ธ.ค. 2569" in out
+
+
 async def test_done_cancels_the_follow_up(bot: Conversation) -> None:
     await meeting_with_bob(bot)
     await bot(":clock 2026-11-23 15:00")
@@ -217,7 +235,9 @@ async def test_a_project_and_a_task_owned_by_an_organisation_and_what_was_done_f
     out = await bot('bob@dm: /log อบรม 20/11/2569 "อบรมใช้แท็บเล็ต" 12 คน 2 ชม. งาน#1')
     assert "บันทึกว่าทำเพื่องาน #1 “จัดซื้อแท็บเล็ต” แล้ว" in out
     out = await bot('bob@dm: /log อบรม 20/11/2569 "อบรมซ้ำ" 12 คน งาน#7')
-    assert "ไม่มีงาน #7" in out
+    assert "ไม่มีงาน #7" in out and "บันทึกกิจกรรม #2" not in out  # refused whole, nothing stored
+    out = await bot('bob@dm: /log อบรม 20/11/2569 "ทบทวนงาน #1 ของปีก่อน" 5 คน')  # in the title: not a link
+    assert "ทบทวนงาน #1 ของปีก่อน" in out and "ทำเพื่องาน" not in out
     out = await bot("bob@dm: /plan 1")
     assert "สิ่งที่ทำแล้ว: กิจกรรม #1" in out
     out = await bot("bob@dm: /plan 99")

@@ -421,9 +421,14 @@ async def task_pressed(ctx: MemberContext) -> None:
 # ------------------------------------------------------------------ linking what was done
 
 
+QUOTED = re.compile(r'["“”«»][^"“”«»]*["“”«»]')
+
+
 def take_task_ref(text: str) -> tuple[str, int | None]:
-    """``text`` without a ``งาน#3`` / ``task #3`` reference, and the task number it named."""
-    match = TASK_REF.search(text)
+    """``text`` without a ``งาน#3`` / ``task #3`` reference (outside quotes: a title may hold one), and the
+    task number it named (-1 for a number beyond any task's)."""
+    masked = QUOTED.sub(lambda m: "_" * len(m.group(0)), text)
+    match = TASK_REF.search(masked)
     if match is None:
         return text, None
     number = parse_whole(match.group(1))
