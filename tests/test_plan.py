@@ -38,7 +38,7 @@ async def test_the_migration_creates_what_the_tables_say(db: Database) -> None:
     async with db.transaction() as conn:
         diff = await conn.run_sync(lambda sync: compare_metadata(
             MigrationContext.configure(sync, opts={"compare_type": True}), metadata))
-    mine = ("meeting_attendance", "meeting_minutes", "'kind'")
+    mine = ("meeting_attendance", "meeting_minutes", "plan_project_links", "'kind'")
     assert [d for d in diff if any(name in repr(d) for name in mine)] == []
 
 
@@ -238,7 +238,19 @@ async def test_a_project_and_a_task_owned_by_an_organisation_and_what_was_done_f
     assert "ไม่มีงาน #7" in out and "บันทึกกิจกรรม #2" not in out  # refused whole, nothing stored
     out = await bot('bob@dm: /log อบรม 20/11/2569 "ทบทวนงาน #1 ของปีก่อน" 5 คน')  # in the title: not a link
     assert "ทบทวนงาน #1 ของปีก่อน" in out and "ทำเพื่องาน" not in out
+    out = await bot('bob@dm: /log ประชุม 21/11/2569 "ชี้แจงโครงการ" 30 คน โครงการ#1')  # for the project as a whole
+    assert "บันทึกว่าทำเพื่อโครงการ #1 “ห้องเรียนดิจิทัล” แล้ว" in out
+    # a delivery confirmed with the task in its note
+    await bot("bob@dm: /need", "bob@dm: [materials/equipment]", "bob@dm: แท็บเล็ตสำหรับชั้น ป.6",
+              "bob@dm: 40 เครื่อง", "bob@dm: 15/1/2570", "bob@dm: [Post]")
+    await bot("alice@dm: /pledge 1", "alice@dm: 10 เครื่อง", "alice@dm: [private sector]", "alice@dm: [Today]",
+              "alice@dm: [Confirm pledge]")
+    out = await bot("bob@dm: /pledges", "bob@dm: [#1]", "bob@dm: [Mark delivered]")
+    assert "งาน#3 หรือ โครงการ#2" in out  # the note may name the plan
+    assert "ไม่มีงาน #9" in await bot("bob@dm: ได้รับแล้ว งาน#9")  # asked again, nothing stored
+    out = await bot("bob@dm: ได้รับแล้ว งาน#1")
+    assert "บันทึกการรับมอบ #1 แล้ว" in out and "บันทึกว่าทำเพื่องาน #1 “จัดซื้อแท็บเล็ต” แล้ว" in out
     out = await bot("bob@dm: /plan 1")
-    assert "สิ่งที่ทำแล้ว: กิจกรรม #1" in out
+    assert "สิ่งที่ทำแล้ว: กิจกรรม #3 กิจกรรม #1 และการส่งมอบตามรายการสนับสนุน #1" in out
     out = await bot("bob@dm: /plan 99")
     assert "ไม่มีโครงการ #99" in out

@@ -169,9 +169,9 @@ def _take(tokens: list[str], parse: Any, *, widths: tuple[int, ...]) -> tuple[An
 
 
 async def log_one_line(ctx: MemberContext, text: str) -> None:
-    text, task_number = plan.take_task_ref(text)  # "งาน#3": done for task 3 of the work plan
-    if task_number is not None:
-        found = await plan.task_for_ref(ctx, task_number)
+    text, plan_ref = plan.take_plan_ref(text)  # "งาน#3" / "โครงการ#2": done for a task or project of the plan
+    if plan_ref is not None:
+        found = await plan.plan_target(ctx, plan_ref)
         if isinstance(found, str):
             await ctx.reply(found)
             return
@@ -181,7 +181,7 @@ async def log_one_line(ctx: MemberContext, text: str) -> None:
         return
     assert data is not None
     data["organisation_id"] = ctx.member.organisation_id
-    data["task"] = task_number
+    data["plan"] = plan_ref
     await save_activity(ctx, data)
 
 
@@ -205,8 +205,8 @@ async def save_activity(ctx: MemberContext, data: dict[str, Any]) -> None:
                                       now=ctx.now)
         await repo.update(ctx.network.id, activity.id, now=ctx.now, has_photo=True)
     await ctx.audit("create", "activity", activity.id, title=activity.title, category=activity.category)
-    if data.get("task") and not isinstance(task := await plan.task_for_ref(ctx, int(data["task"])), str):
-        await ctx.reply(await plan.link_done(ctx, task, "activity", activity.id))
+    if data.get("plan") and not isinstance(target := await plan.plan_target(ctx, data["plan"]), str):
+        await ctx.reply(await plan.link_done(ctx, target, "activity", activity.id))
     if not ctx.event.is_private:
         await ctx.reply(ctx.t("✅ Logged #{id}: {title} ({date})", id=activity.number, title=activity.title,
                               date=ctx.t.date(activity.activity_date)))

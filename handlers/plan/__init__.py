@@ -5,7 +5,7 @@ work-plan section.
 Inside: ``tasks`` (owners, the card, follow-up, /tasks, linking what was done) <- ``projects``
 (/plan and its flows). Other features use it through this package: meetings turn action items into
 tasks (``parse_owner``, ``assign_task``), /log and delivery confirmations link what was done
-(``take_task_ref``, ``task_for_ref``, ``link_done``).
+(``take_plan_ref``, ``plan_target``, ``link_done``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from bot.router import Router
 from handlers.plan import projects, tasks
 from handlers.plan.projects import assigned_text, owner_from
 from handlers.plan.tasks import MAX_TITLE as MAX_TASK_TITLE
-from handlers.plan.tasks import Owner, assign_task, link_done, parse_owner, read_due, take_task_ref, task_for_ref
+from handlers.plan.tasks import Owner, assign_task, link_done, parse_owner, plan_target, read_due, take_plan_ref
 
 __all__ = ["MAX_TASK_TITLE", "ORDER", "Owner", "assign_task", "assigned_text", "link_done", "owner_from",
-           "parse_owner", "read_due", "router", "take_task_ref", "task_for_ref"]
+           "parse_owner", "plan_target", "read_due", "router", "take_plan_ref"]
 
 ORDER = 45
 router = Router()

@@ -19,8 +19,8 @@ from handlers._common.buttons import grid, load_or_expire
 from handlers._common.flows import confirm, skippable
 from handlers._common.groups import short
 from handlers._common.parsing import date_error
-from handlers.plan.tasks import (Owner, assign_task, owner_of, parse_owner, read_due, read_task_title, task_line,
-                                 task_view, done_for_text)
+from handlers.plan.tasks import (Owner, assign_task, done_for, done_for_text, owner_of, parse_owner, read_due,
+                                 read_task_title, task_line, task_view)
 from storage.goals import GoalRepo, PlanRepo, Project
 from storage.membership import OrganisationRepo
 
@@ -55,12 +55,13 @@ async def project_card(ctx: MemberContext, project: Project) -> Card:
               (t("Dates"), dates_text(t, project)),
               (t("Tasks"), t("{done}/{total} done · overdue {overdue} · blocked {blocked}", done=counts["done"],
                              total=counts["total"], overdue=counts["overdue"], blocked=counts["blocked"]))]
-    lines, done_for = [], []
+    lines = []
+    done = await done_for(ctx, await repo.project_links(project))
     for task in await repo.tasks(ctx.network.id, project_id=project.id, limit=30):
         lines.append(task_line(t, task, await owner_of(ctx, task), today))
-        done_for += (await task_view(ctx, task)).done_for
-    if done_for:
-        fields.append((t("Done for it"), done_for_text(t, done_for)))
+        done += (await task_view(ctx, task)).done_for
+    if done:
+        fields.append((t("Done for it"), done_for_text(t, done)))
     buttons: list[list[Button]] = []
     if is_coordinator(ctx) and ctx.event.is_private:
         buttons.append([ctx.button(t("Add a task"), "pjt", project.id)])

@@ -42,8 +42,10 @@ MAX_REASON = 500
 STATUS_LABELS = {"todo": N_("not started"), "started": N_("in progress"), "done": N_("done"),
                  "blocked": N_("blocked")}
 STATUS_CODES = {"s": "started", "d": "done", "b": "blocked"}
-# "งาน#3" or "task #3" in /log and in a delivery note: the activity or delivery was done for task 3.
-TASK_REF = re.compile(r"(?<!\w)(?:task|งาน)\s*#\s*(\d+)", re.I)
+# "งาน#3" / "task #3" or "โครงการ#2" / "project #2" in /log and in a delivery note: the activity or the
+# delivery was done for task 3, or for project 2 as a whole.
+PLAN_REF = re.compile(r"(?<!\w)(?P<kind>task|งาน|project|โครงการ)\s*#\s*(?P<n>\d+)", re.I)
+REF_KINDS = {"task": "task", "งาน": "task", "project": "project", "โครงการ": "project"}
 
 
 # ------------------------------------------------------------------ owners
@@ -140,17 +142,8 @@ class TaskView:
 async def task_view(ctx: BaseContext, task: Task) -> TaskView:
     assert ctx.network is not None
     project = await ctx.repo(PlanRepo).project_by_id(ctx.network.id, task.project_id)
-    done_for: list[tuple[str, int]] = []
-    for entity, entity_id in await ctx.repo(PlanRepo).links(task):
-        if entity == "activity":
-            activity = await ctx.repo(ActivityRepo).get(ctx.network.id, entity_id)
-            if activity is not None:
-                done_for.append(("activity", activity.number))
-        else:
-            pledge = await ctx.repo(PledgeRepo).get(ctx.network.id, entity_id)
-            if pledge is not None:
-                done_for.append(("delivery", pledge.number))
-    return TaskView(task=task, project=project, owner=await owner_of(ctx, task), done_for=done_for)
+    return TaskView(task=task, project=project, owner=await owner_of(ctx, task),
+                    done_for=await done_for(ctx, await ctx.repo(PlanRepo).links(task)))
 
 
 def done_for_text(t: Translator, done_for: list[tuple[str, int]]) -> str:
@@ -424,31 +417,57 @@ async def task_pressed(ctx: MemberContext) -> None:
 QUOTED = re.compile(r'["“”«»][^"“”«»]*["“”«»]')
 
 
-def take_task_ref(text: str) -> tuple[str, int | None]:
-    """``text`` without a ``งาน#3`` / ``task #3`` reference (outside quotes: a title may hold one), and the
-    task number it named (-1 for a number beyond any task's)."""
+def take_plan_ref(text: str) -> tuple[str, str | None]:
+    """``text`` without a ``งาน#3`` / ``โครงการ#2`` reference (outside quotes: a title may hold one), and the
+    reference as ``task:3`` / ``project:2`` (the number -1 when beyond any)."""
     masked = QUOTED.sub(lambda m: "_" * len(m.group(0)), text)
-    match = TASK_REF.search(masked)
+    match = PLAN_REF.search(masked)
     if match is None:
         return text, None
-    number = parse_whole(match.group(1))
-    return " ".join((text[:match.start()] + " " + text[match.end():]).split()), number if number else -1
+    number = parse_whole(match["n"])
+    ref = f"{REF_KINDS[match['kind'].lower()]}:{number if number else -1}"
+    return " ".join((text[:match.start()] + " " + text[match.end():]).split()), ref
 
 
-async def task_for_ref(ctx: Context, number: int) -> Task | str:
-    """The network's task #number, or the message saying there is none."""
+async def plan_target(ctx: Context, ref: str) -> Task | Project | str:
+    """The network's task or project a reference names, or the message saying there is none."""
     assert ctx.network is not None
-    task = await ctx.repo(PlanRepo).task(ctx.network.id, number) if number > 0 else None
-    if task is None:
-        return ctx.t("There is no task #{n} in the work plan. See /tasks all.", n=max(number, 0))
-    return task
+    kind, _, raw = ref.partition(":")
+    number = int(raw) if raw.lstrip("-").isdigit() else -1
+    repo = ctx.repo(PlanRepo)
+    if kind == "project":
+        project = await repo.project(ctx.network.id, number) if number > 0 else None
+        return project or ctx.t("There is no project #{n}. See /plan.", n=max(number, 0))
+    task = await repo.task(ctx.network.id, number) if number > 0 else None
+    return task or ctx.t("There is no task #{n} in the work plan. See /tasks all.", n=max(number, 0))
 
 
-async def link_done(ctx: Context, task: Task, entity: str, entity_id: int) -> str:
-    """Record that an activity or a delivery (pledge) was done for ``task``; the line that says so."""
-    await ctx.repo(PlanRepo).link(task, entity, entity_id)
-    await ctx.audit("link", "task", task.id, done=entity, done_id=entity_id)
-    return ctx.t("Recorded as done for task #{n} “{title}”.", n=task.number, title=task.title)
+async def link_done(ctx: Context, target: Task | Project, entity: str, entity_id: int) -> str:
+    """Record that an activity or a delivery (pledge) was done for a task or a project; the line that says so."""
+    repo = ctx.repo(PlanRepo)
+    if isinstance(target, Task):
+        await repo.link(target, entity, entity_id)
+        await ctx.audit("link", "task", target.id, done=entity, done_id=entity_id)
+        return ctx.t("Recorded as done for task #{n} “{title}”.", n=target.number, title=target.title)
+    await repo.link_project(target, entity, entity_id)
+    await ctx.audit("link", "project", target.id, done=entity, done_id=entity_id)
+    return ctx.t("Recorded as done for project #{n} “{title}”.", n=target.number, title=target.title)
+
+
+async def done_for(ctx: BaseContext, links: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Links (entity, id) as what people see: ("activity", its number), ("delivery", the pledge's number)."""
+    assert ctx.network is not None
+    found: list[tuple[str, int]] = []
+    for entity, entity_id in links:
+        if entity == "activity":
+            activity = await ctx.repo(ActivityRepo).get(ctx.network.id, entity_id)
+            if activity is not None:
+                found.append(("activity", activity.number))
+        else:
+            pledge = await ctx.repo(PledgeRepo).get(ctx.network.id, entity_id)
+            if pledge is not None:
+                found.append(("delivery", pledge.number))
+    return found
 
 
 # ------------------------------------------------------------------ the summary's work-plan section

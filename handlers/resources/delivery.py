@@ -40,8 +40,9 @@ async def deliver_pressed(ctx: MemberContext) -> None:
     await ctx.reply(Text(ctx.t("Confirming delivery of pledge #{id} ({amount}). Add a note or a photo, or skip.",
                                id=pledge.number, amount=amount_text(ctx.t, pledge.amount, pledge.unit)),
                          buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
-    if await ctx.repo(PlanRepo).tasks(ctx.network.id, open_only=True, limit=1):
-        await ctx.reply(ctx.t("Delivered for a task of the work plan? Add its number to the note, e.g. งาน#3."))
+    if await ctx.repo(PlanRepo).projects(ctx.network.id):
+        await ctx.reply(ctx.t("Delivered for the work plan? Add the task or project to the note, e.g. งาน#3 or "
+                              "โครงการ#2."))
 
 
 @router.flow("deliver")
@@ -52,14 +53,14 @@ async def deliver_flow(ctx: MemberContext) -> None:
         await ctx.reply(ctx.t("Please keep it to {max} characters.", max=MAX_DESCRIPTION))
         return
     note = None if is_skip(value) else value
-    rest, task_number = plan.take_task_ref(note or "")  # "งาน#3": delivered for task 3 of the work plan
-    if task_number is not None:
-        found = await plan.task_for_ref(ctx, task_number)
+    rest, plan_ref = plan.take_plan_ref(note or "")  # "งาน#3" / "โครงการ#2": delivered for the plan
+    if plan_ref is not None:
+        found = await plan.plan_target(ctx, plan_ref)
         if isinstance(found, str):
             await ctx.reply(found)
             return
         note = rest or None
-    await deliver(ctx, note=note, photo=None, task_number=task_number)
+    await deliver(ctx, note=note, photo=None, plan_ref=plan_ref)
 
 
 @router.on(EventKind.PHOTO)
@@ -72,7 +73,7 @@ async def delivery_photo(ctx: Context) -> None:
     await deliver(ctx, note=ctx.event.text.strip() or None, photo=ctx.event.photo)
 
 
-async def deliver(ctx: Context, *, note: str | None, photo: bytes | None, task_number: int | None = None) -> None:
+async def deliver(ctx: Context, *, note: str | None, photo: bytes | None, plan_ref: str | None = None) -> None:
     """Mark the flow's pledge delivered, update the need, thank the pledger (through the outbox)."""
     assert ctx.flow is not None and ctx.network is not None and ctx.member is not None
     pledge_id = int(ctx.flow.data["pledge"])
@@ -97,8 +98,8 @@ async def deliver(ctx: Context, *, note: str | None, photo: bytes | None, task_n
         progress = await need_progress(ctx, await needs.get(ctx.network.id, need.id) or need)
     await ctx.reply(ctx.t("Pledge #{id} marked as delivered.", id=pledge.number)
                     + ("\n" + ctx.t("Need #{id} is now fulfilled 🎉", id=need.number) if fulfilled and need else ""))
-    if task_number is not None and not isinstance(task := await plan.task_for_ref(ctx, task_number), str):
-        await ctx.reply(await plan.link_done(ctx, task, "pledge", pledge.id))
+    if plan_ref is not None and not isinstance(target := await plan.plan_target(ctx, plan_ref), str):
+        await ctx.reply(await plan.link_done(ctx, target, "pledge", pledge.id))
     if progress is not None:
         await ctx.reply(need_card(ctx.t, progress, ctx.today))
     pledger = await ctx.repo(MemberRepo).get(ctx.network.id, pledge.pledger_id) if pledge.pledger_id else None

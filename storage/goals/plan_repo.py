@@ -11,6 +11,20 @@ import sqlalchemy as sa
 from storage.goals.tables import (LINK_ENTITIES, TASK_STATUSES, goals, next_number, plan_projects, plan_task_links,
                                   plan_tasks)
 from storage.repo import Repo
+from storage.tables import metadata
+
+# What was done for a project as a whole (migration 0010_plan, beside the meetings' tables): like
+# plan_task_links, for an activity or a delivery not done for one task. project_id is plan_projects.id,
+# without a foreign key so that migration needs nothing of the goals branch.
+plan_project_links = sa.Table(
+    "plan_project_links",
+    metadata,
+    sa.Column("project_id", sa.Integer, primary_key=True),
+    sa.Column("entity", sa.String(16), primary_key=True),  # activity | pledge
+    sa.Column("entity_id", sa.Integer, primary_key=True),
+    sa.Column("network_id", sa.ForeignKey("networks.id", ondelete="CASCADE"), nullable=False),
+    sa.Index("ix_plan_project_links_network_entity", "network_id", "entity", "entity_id"),
+)
 
 
 @dataclass(frozen=True)
@@ -215,6 +229,22 @@ class PlanRepo(Repo):
         return await self.insert_ignore(
             plan_task_links, {"task_id": task.id, "entity": entity, "entity_id": entity_id,
                               "network_id": task.network_id}, ["task_id", "entity", "entity_id"])
+
+    async def link_project(self, project: Project, entity: str, entity_id: int) -> bool:
+        """Record that an activity or a pledge was done for the project as a whole; False if it already was."""
+        if entity not in LINK_ENTITIES:
+            raise ValueError(f"unknown entity {entity!r}")
+        return await self.insert_ignore(
+            plan_project_links, {"project_id": project.id, "entity": entity, "entity_id": entity_id,
+                                 "network_id": project.network_id}, ["project_id", "entity", "entity_id"])
+
+    async def project_links(self, project: Project) -> list[tuple[str, int]]:
+        rows = (await self.conn.execute(
+            sa.select(plan_project_links.c.entity, plan_project_links.c.entity_id)
+            .where(plan_project_links.c.network_id == project.network_id,
+                   plan_project_links.c.project_id == project.id)
+            .order_by(plan_project_links.c.entity, plan_project_links.c.entity_id))).all()
+        return [(r.entity, r.entity_id) for r in rows]
 
     async def unlink(self, task: Task, entity: str, entity_id: int) -> bool:
         result = await self.conn.execute(plan_task_links.delete().where(

@@ -1,4 +1,5 @@
-"""the work plan meets meetings: a meeting's kind, attendance, and minutes whose action items are tasks
+"""the work plan meets meetings: a meeting's kind, attendance, minutes whose action items are tasks, and
+what was done for a project as a whole
 
 Revision ID: 0010_plan
 Revises: 0004_outbox
@@ -56,9 +57,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("meeting_id", name=op.f("pk_meeting_minutes")),
     )
     op.create_index("ix_meeting_minutes_network", "meeting_minutes", ["network_id", "recorded_at"], unique=False)
+    op.create_table(
+        "plan_project_links",
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("entity", sa.String(length=16), nullable=False),
+        sa.Column("entity_id", sa.Integer(), nullable=False),
+        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["network_id"], ["networks.id"], name=op.f("fk_plan_project_links_network_id_networks"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("project_id", "entity", "entity_id", name=op.f("pk_plan_project_links")),
+    )
+    op.create_index("ix_plan_project_links_network_entity", "plan_project_links", ["network_id", "entity", "entity_id"],
+                    unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_plan_project_links_network_entity", table_name="plan_project_links")
+    op.drop_table("plan_project_links")
     op.drop_index("ix_meeting_minutes_network", table_name="meeting_minutes")
     op.drop_table("meeting_minutes")
     op.drop_index("ix_meeting_attendance_network_meeting", table_name="meeting_attendance")
