@@ -64,7 +64,7 @@ def test_every_push_a_feature_queues_declares_its_urgency() -> None:
     assert {path for path, _, _ in calls} == {
         "handlers/_private.py", "handlers/announcements.py", "handlers/meetings/cards.py",
         "handlers/meetings/create.py", "handlers/meetings/manage.py", "handlers/meetings/minutes.py",
-        "handlers/membership.py", "handlers/plan/tasks.py", "handlers/resources/delivery.py",
+        "handlers/membership.py", "handlers/plan/cards.py", "handlers/plan/tasks.py", "handlers/resources/delivery.py",
         "handlers/resources/pledges.py", "handlers/summary.py",
         "handlers/surveys/routes.py", "handlers/surveys/service.py"}
 

@@ -19,7 +19,7 @@ from handlers._common.buttons import grid, load_or_expire
 from handlers._common.flows import confirm, skippable
 from handlers._common.groups import short
 from handlers._common.parsing import date_error
-from handlers.plan.tasks import (Owner, assign_task, done_for, done_for_text, owner_of, parse_owner, read_due,
+from handlers.plan.cards import (Owner, assign_task, done_for, done_for_text, owner_of, parse_owner, read_due,
                                  read_task_title, task_line, task_view)
 from storage.goals import GoalRepo, PlanRepo, Project
 from storage.membership import OrganisationRepo
