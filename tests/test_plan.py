@@ -42,6 +42,57 @@ async def test_the_migration_creates_what_the_tables_say(db: Database) -> None:
     assert [d for d in diff if any(name in repr(d) for name in mine)] == []
 
 
+async def test_attendance_and_task_counts_on_both_engines(db: Database) -> None:
+    """The reads goal targets, PLC hours and the plan's cards use, scoped to one network."""
+    from datetime import date, timedelta
+
+    from storage.goals import PlanRepo
+    from storage.membership import MemberRepo, NetworkRepo
+
+    now = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+    async with db.transaction() as conn:
+        a = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=now)
+        b = await NetworkRepo(conn).create("B", timezone="Asia/Bangkok", language="th", now=now)
+        bob = await MemberRepo(conn).add(a.id, platform="line", platform_user_id="U1", display_name="Bob",
+                                         role="teacher", language="th", now=now)
+        meetings = MeetingRepo(conn)
+        held = await meetings.create(a.id, title="ประชุมสมาชิก", starts_at=now + timedelta(days=1),
+                                     duration_minutes=120, place="", agenda="", target_chat_ids=[], created_by=None,
+                                     now=now, kind="members")
+        other = await meetings.create(b.id, title="B", starts_at=now + timedelta(days=1), duration_minutes=60,
+                                      place="", agenda="", target_chat_ids=[], created_by=None, now=now)
+        assert await meetings.attend(a.id, held.id, bob.id, by=bob.id, now=now)
+        assert not await meetings.attend(a.id, held.id, bob.id, by=None, now=now)  # once
+        assert await meetings.attend(b.id, other.id, bob.id, by=None, now=now) is True
+        month = (now - timedelta(days=20), now + timedelta(days=10))
+        totals = await meetings.attendance_between(a.id, *month)
+        assert (totals.meetings, totals.with_attendance, totals.attendances) == (1, 1, 1)
+        assert await meetings.attended_minutes(a.id, *month) == 120
+        assert await meetings.attended_minutes(a.id, *month, member_id=bob.id) == 120
+        assert (await meetings.attendance_between(a.id, *month, kind="leaders")).meetings == 0
+        assert await meetings.save_minutes(a.id, held.id, decisions=["ก"], project_id=None, recorded_by=None, now=now)
+        assert not await meetings.save_minutes(a.id, held.id, decisions=[], project_id=None, recorded_by=None, now=now)
+        assert (await meetings.minutes(a.id, held.id)).decisions == ["ก"]  # type: ignore[union-attr]
+        assert await meetings.minutes(b.id, held.id) is None
+        plan = PlanRepo(conn)
+        project = await plan.create_project(a.id, title="โครงการ", goal_id=None, lead_organisation_id=None,
+                                            starts_on=None, ends_on=None, created_by=None, now=now)
+        today = date(2026, 12, 1)
+        late = await plan.add_task(project, title="ช้า", due_on=date(2026, 11, 25), owner_member_id=bob.id,
+                                   owner_organisation_id=None, created_by=None, now=now)
+        await plan.add_task(project, title="ยังไม่ถึง", due_on=date(2026, 12, 25), owner_member_id=bob.id,
+                            owner_organisation_id=None, created_by=None, now=now)
+        done = await plan.add_task(project, title="เสร็จ", due_on=date(2026, 11, 30), owner_member_id=None,
+                                   owner_organisation_id=None, created_by=None, now=now)
+        await plan.set_status(done, "done", now=now, today=today)
+        await plan.set_status(late, "blocked", now=now, today=today, reason="รองบ")
+        counts = await plan.status_counts(a.id, project.id, today)
+        assert (counts["total"], counts["done"], counts["blocked"], counts["todo"], counts["overdue"]) == (3, 1, 1, 1, 1)
+        assert await plan.link_project(project, "activity", 5) and not await plan.link_project(project, "activity", 5)
+        assert await plan.project_links(project) == [("activity", 5)]
+        assert await plan.project_by_id(b.id, project.id) is None and await plan.task_by_id(b.id, late.id) is None
+
+
 async def meeting_with_bob(bot: Conversation, kind: str = "[ประชุมมอบหมายงาน]") -> str:
     await bot.setup_network()
     await bot.add_member("bob", "teacher")  # member 2
@@ -231,6 +282,10 @@ async def test_a_project_and_a_task_owned_by_an_organisation_and_what_was_done_f
     assert "bot@dm:bob → 📌 งานที่ได้รับมอบหมาย" in out and "bot@dm:pim" not in out
     assert "โรงเรียนบ้านหนองบัว (ผู้ประสาน: Bob )" in out
     assert "#1 จัดซื้อแท็บเล็ต" in await bot("pim@dm: /tasks org")
+    assert "งานที่ยังไม่เสร็จของคุณ: ไม่มี" in await bot("pim@dm: /tasks")  # the organisation's, not hers
+    assert "#1 จัดซื้อแท็บเล็ต" in await bot("alice@dm: /tasks", "alice@dm: [ทั้งหมด]")
+    assert "กรุณาพิมพ์ /tasks หรือ /tasks org หรือ /tasks all" in await bot("pim@dm: /tasks อะไรก็ได้")
+    assert "คุณยังไม่ได้ระบุหน่วยงาน" in await bot("alice@dm: /tasks org")
     # an activity logged for it shows on the plan
     out = await bot('bob@dm: /log อบรม 20/11/2569 "อบรมใช้แท็บเล็ต" 12 คน 2 ชม. งาน#1')
     assert "บันทึกว่าทำเพื่องาน #1 “จัดซื้อแท็บเล็ต” แล้ว" in out

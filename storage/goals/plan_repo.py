@@ -167,22 +167,6 @@ class PlanRepo(Repo):
             query.order_by(plan_tasks.c.due_on, plan_tasks.c.number).limit(limit))).all()
         return [_task(r) for r in rows]
 
-    async def open_tasks_for(self, network_id: int, *, member_id: int | None, organisation_id: int | None,
-                             limit: int = 50) -> list[Task]:
-        """Open tasks a member answers for: their own, and their organisation's; earliest due first."""
-        owners = []
-        if member_id is not None:
-            owners.append(plan_tasks.c.owner_member_id == member_id)
-        if organisation_id is not None:
-            owners.append(plan_tasks.c.owner_organisation_id == organisation_id)
-        if not owners:
-            return []
-        rows = (await self.conn.execute(
-            sa.select(plan_tasks).where(plan_tasks.c.network_id == network_id, plan_tasks.c.status != "done",
-                                        sa.or_(*owners))
-            .order_by(plan_tasks.c.due_on, plan_tasks.c.number).limit(limit))).all()
-        return [_task(r) for r in rows]
-
     async def status_counts(self, network_id: int, project_id: int, today: date) -> dict[str, int]:
         """A project's tasks by status, plus ``overdue`` (not done, due before ``today``) and ``total``."""
         t = plan_tasks.c
