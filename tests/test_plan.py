@@ -249,6 +249,16 @@ async def test_a_reminder_due_in_quiet_hours_goes_out_just_before_they_begin(bot
     assert "bot@dm:bob → ⏰ เตือนความจำ: งาน #1 “ส่งรายงาน” ครบกำหนดส่ง 10 ธ.ค. 2569" in out
 
 
+async def test_a_reminder_that_runs_after_the_due_date_is_dropped_for_the_overdue_notice(bot: Conversation) -> None:
+    await meeting_with_bob(bot)
+    await bot(":clock 2026-11-23 15:00")
+    await minutes(bot, "ส่งรายงาน | 2 | 30/11/2569")
+    out = await bot(":clock 2026-12-02 10:00")  # the bot was down from before the reminder until after the due date
+    assert "⏰" not in out and out.count("bot@dm:bob → ⚠️ งาน #1 “ส่งรายงาน” เลยกำหนดแล้ว") == 1
+    async with bot.app.db.transaction() as conn:
+        assert (await TaskRepo(conn).get("task:1:remind")).status == "dropped"  # type: ignore[union-attr]
+
+
 async def test_done_cancels_the_follow_up(bot: Conversation) -> None:
     await meeting_with_bob(bot)
     await bot(":clock 2026-11-23 15:00")

@@ -216,7 +216,6 @@ async def send_reminder(ctx: TaskContext) -> None:
                         urgency=Urgency.TIMELY, deliver_by=meeting.starts_at)
 
 
-
 # ------------------------------------------------------------------ the summary's meetings section
 
 

@@ -153,7 +153,6 @@ def task_card(t: Translator, view: TaskView, today: date, *, buttons: bool = Tru
                 alt_text=t("Task #{n}: {title}", n=task.number, title=task.title), update_key=f"task:{task.id}")
 
 
-
 def task_line(t: Translator, task: Task, owner: Owner, today: date) -> str:
     mark = "⚠️ " if task.status != "done" and task.due_on < today else ("⛔ " if task.status == "blocked" else "")
     return t("{mark}#{n} {title} — {owner} — due {date} ({status})", mark=mark, n=task.number, title=task.title,
@@ -168,7 +167,7 @@ def local_at(ctx: BaseContext, day: date, at: time) -> datetime:
 
 
 async def assign_task(ctx: BaseContext, project: Project, *, title: str, owner: Owner, due_on: date,
-                      created_by: int | None, note: str | None = None) -> tuple[Task, bool]:
+                      created_by: int | None) -> tuple[Task, bool]:
     """Store a task, send its card privately to the owner (or the organisation's contact) and schedule
     the reminder before the due date and the overdue check. Returns the task and whether the card was queued."""
     task = await ctx.repo(PlanRepo).add_task(
@@ -183,7 +182,7 @@ async def assign_task(ctx: BaseContext, project: Project, *, title: str, owner: 
 
         def card(t: Translator) -> list[Any]:
             intro = t("📌 A task for you: please tap a button on the card when you start, finish, or are held up.")
-            return [Text(intro + (f"\n{note}" if note else "")), task_card(t, view, today)]
+            return [Text(intro), task_card(t, view, today)]
 
         sent = await ctx.push_member(owner.member, card, key=f"task:{task.id}:assigned", urgency=Urgency.TIMELY,
                                      deliver_by=local_at(ctx, due_on, NOTICE_HOUR))
@@ -200,7 +199,6 @@ async def schedule_follow_up(ctx: BaseContext, task: Task) -> None:
         await ctx.schedule(f"task:{task.id}:remind", REMINDER_KIND, remind_at, {"task_id": task.id})
     await ctx.schedule(f"task:{task.id}:overdue", OVERDUE_KIND,
                        local_at(ctx, task.due_on + timedelta(days=1), NOTICE_HOUR), {"task_id": task.id})
-
 
 
 # ------------------------------------------------------------------ linking what was done
@@ -260,7 +258,6 @@ async def done_for(ctx: BaseContext, links: list[tuple[str, int]]) -> list[tuple
             if pledge is not None:
                 found.append(("delivery", pledge.number))
     return found
-
 
 
 async def read_task_title(ctx: BaseContext, value: str) -> str | None:

@@ -121,6 +121,10 @@ async def remind_owner(ctx: TaskContext) -> None:
     if owner.member is None:
         await ctx.repo(TaskOutcomeRepo).record(ctx.task.id, "dropped", "no owner to remind")
         return
+    if ctx.today > task.due_on:  # the bot was down past the due date: the overdue notice says it instead
+        await ctx.repo(TaskOutcomeRepo).record(ctx.task.id, "dropped", f"ran {ctx.now.isoformat()}, after the due "
+                                               f"date {task.due_on.isoformat()}; superseded by the overdue notice")
+        return
     view = await task_view(ctx, task)
     today = ctx.today
 
@@ -164,7 +168,6 @@ async def overdue_notice(ctx: TaskContext) -> None:
 SCOPES = {"mine": ("mine", "me", "my", "ของฉัน", "ฉัน"), "org": ("org", "organisation", "organization", "หน่วยงาน",
                                                                   "ของหน่วยงาน"),
           "all": ("all", "ทั้งหมด", "ทุกงาน")}
-
 
 
 @router.command("tasks", "รายการงาน", help=N_("Tasks of the work plan: /tasks (mine), /tasks org, /tasks all"))
@@ -221,7 +224,6 @@ async def task_pressed(ctx: MemberContext) -> None:
     if task is None:
         return
     await ctx.reply(task_card(ctx.t, await task_view(ctx, task), ctx.today, buttons=may_change(ctx, task)))
-
 
 
 # ------------------------------------------------------------------ the summary's work-plan section
