@@ -1,4 +1,4 @@
-"""Features. Each feature is a module (``handlers/meetings.py``) or a package
+"""Features. Each feature is a module (``handlers/summary.py``) or a package
 (``handlers/surveys/``, whose ``__init__`` composes its modules' routers) that defines
 ``router`` (a :class:`bot.router.Router`); it is found here automatically. ``ORDER``
 (default 100) sets where its commands appear in /help. Names starting with ``_`` are

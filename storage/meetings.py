@@ -7,7 +7,7 @@ Importing this module also declares the outbox columns added by migration 0004_o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +37,8 @@ meetings = sa.Table(
     sa.Column("created_by", sa.ForeignKey("members.id", ondelete="SET NULL")),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # leaders | members | assignment (migration 0010_plan); see MEETING_KINDS.
+    sa.Column("kind", sa.String(16), nullable=False, server_default="members"),
     sa.Index("ix_meetings_network_status_starts", "network_id", "status", "starts_at"),
     sa.Index("uq_meetings_network_number", "network_id", "number", unique=True),
 )
@@ -50,6 +52,34 @@ meeting_rsvps = sa.Table(
     sa.Column("answer", sa.String(8), nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_meeting_rsvps_network_meeting", "network_id", "meeting_id"),
+)
+
+# Who was there (migration 0010_plan): a member's own tap on [มาแล้ว] (marked_by is the member) or the
+# coordinator's tick on the list. Counts feed the goals' "meetings held" and attendance, and PLC hours.
+meeting_attendance = sa.Table(
+    "meeting_attendance",
+    metadata,
+    sa.Column("meeting_id", sa.ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("member_id", sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("network_id", sa.ForeignKey("networks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("marked_by", sa.ForeignKey("members.id", ondelete="SET NULL")),
+    sa.Column("marked_at", UTCDateTime, nullable=False),
+    sa.Index("ix_meeting_attendance_network_meeting", "network_id", "meeting_id"),
+)
+
+# The minutes of a meeting (migration 0010_plan): its decisions, and the plan project that holds
+# the tasks its action items became.
+meeting_minutes = sa.Table(
+    "meeting_minutes",
+    metadata,
+    sa.Column("meeting_id", sa.ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("network_id", sa.ForeignKey("networks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("decisions", sa.JSON, nullable=False),  # a list of strings
+    # plan_projects.id (storage.goals); no foreign key, so this branch of migrations needs none of goals'.
+    sa.Column("project_id", sa.Integer),
+    sa.Column("recorded_by", sa.ForeignKey("members.id", ondelete="SET NULL")),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+    sa.Index("ix_meeting_minutes_network", "network_id", "recorded_at"),
 )
 
 announcements = sa.Table(
@@ -73,6 +103,7 @@ announcements = sa.Table(
 )
 
 ANSWERS = ("yes", "maybe", "no")
+MEETING_KINDS = ("leaders", "members", "assignment")  # ประชุมผู้บริหาร / ประชุมสมาชิก / ประชุมมอบหมายงาน
 
 
 @dataclass(frozen=True)
@@ -89,6 +120,30 @@ class Meeting:
     status: str
     version: int
     created_by: int | None
+    kind: str = "members"
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True)
+class Minutes:
+    meeting_id: int
+    network_id: int
+    decisions: list[str]
+    project_id: int | None
+    recorded_by: int | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Meetings held in a period (scheduled, started) and how many attendances were recorded at them."""
+
+    meetings: int
+    with_attendance: int
+    attendances: int
 
 
 @dataclass(frozen=True)
@@ -110,7 +165,7 @@ def _meeting(row: Any) -> Meeting:
     return Meeting(id=row.id, network_id=row.network_id, number=row.number, title=row.title, starts_at=row.starts_at,
                    duration_minutes=row.duration_minutes, place=row.place, agenda=row.agenda,
                    target_chat_ids=[int(c) for c in row.target_chat_ids], status=row.status, version=row.version,
-                   created_by=row.created_by)
+                   created_by=row.created_by, kind=row.kind)
 
 
 def _announcement(row: Any) -> Announcement:
@@ -121,15 +176,31 @@ def _announcement(row: Any) -> Announcement:
 
 class MeetingRepo(Repo):
     async def create(self, network_id: int, *, title: str, starts_at: datetime, duration_minutes: int, place: str,
-                     agenda: str, target_chat_ids: list[int], created_by: int | None, now: datetime) -> Meeting:
+                     agenda: str, target_chat_ids: list[int], created_by: int | None, now: datetime,
+                     kind: str = "members") -> Meeting:
+        if kind not in MEETING_KINDS:
+            raise ValueError(f"unknown meeting kind {kind!r}")
         result = await self.conn.execute(
             meetings.insert().values(network_id=network_id, number=await next_number(self.conn, network_id, "meeting"),
                                      title=title, starts_at=starts_at,
                                      duration_minutes=duration_minutes, place=place, agenda=agenda,
                                      target_chat_ids=target_chat_ids, status="scheduled", version=1,
-                                     created_by=created_by, created_at=now, updated_at=now)
+                                     created_by=created_by, created_at=now, updated_at=now, kind=kind)
             .returning(*meetings.c))
         return _meeting(result.one())
+
+    async def by_number(self, network_id: int, number: int) -> Meeting | None:
+        row = (await self.conn.execute(
+            sa.select(meetings).where(meetings.c.network_id == network_id, meetings.c.number == number))).first()
+        return _meeting(row) if row else None
+
+    async def recent(self, network_id: int, since: datetime, until: datetime, *, limit: int = 10) -> list[Meeting]:
+        """Scheduled meetings starting in [since, until), latest first (those whose minutes may be due)."""
+        rows = (await self.conn.execute(
+            sa.select(meetings).where(meetings.c.network_id == network_id, meetings.c.status == "scheduled",
+                                      meetings.c.starts_at >= since, meetings.c.starts_at < until)
+            .order_by(meetings.c.starts_at.desc(), meetings.c.id.desc()).limit(limit))).all()
+        return [_meeting(r) for r in rows]
 
     async def get(self, network_id: int, meeting_id: int) -> Meeting | None:
         row = (await self.conn.execute(
@@ -206,6 +277,81 @@ class MeetingRepo(Repo):
                    meeting_rsvps.c.answer.in_(answers))
             .order_by(meeting_rsvps.c.member_id))).scalars()
         return list(rows)
+
+
+    # ------------------------------------------------------------ attendance
+
+    async def attend(self, network_id: int, meeting_id: int, member_id: int, *, by: int | None,
+                     now: datetime) -> bool:
+        """Record that the member was there; False if already recorded."""
+        return await self.insert_ignore(
+            meeting_attendance, {"meeting_id": meeting_id, "member_id": member_id, "network_id": network_id,
+                                 "marked_by": by, "marked_at": now}, ["meeting_id", "member_id"])
+
+    async def unattend(self, network_id: int, meeting_id: int, member_id: int) -> bool:
+        result = await self.conn.execute(meeting_attendance.delete().where(
+            meeting_attendance.c.network_id == network_id, meeting_attendance.c.meeting_id == meeting_id,
+            meeting_attendance.c.member_id == member_id))
+        return bool(result.rowcount)
+
+    async def attended_ids(self, network_id: int, meeting_id: int) -> list[int]:
+        rows = (await self.conn.execute(
+            sa.select(meeting_attendance.c.member_id)
+            .where(meeting_attendance.c.network_id == network_id, meeting_attendance.c.meeting_id == meeting_id)
+            .order_by(meeting_attendance.c.member_id))).scalars()
+        return list(rows)
+
+    async def attendance_count(self, network_id: int, meeting_id: int) -> int:
+        return int((await self.conn.execute(
+            sa.select(sa.func.count()).select_from(meeting_attendance)
+            .where(meeting_attendance.c.network_id == network_id,
+                   meeting_attendance.c.meeting_id == meeting_id))).scalar_one())
+
+    async def attendance_between(self, network_id: int, start: datetime, end: datetime, *,
+                                 kind: str | None = None) -> Attendance:
+        """Meetings (not cancelled) that started in [start, end), optionally of one kind, and their attendance:
+        what goal targets ("meetings held", attendance) and PLC hours read."""
+        m, a = meetings.c, meeting_attendance.c
+        where = [m.network_id == network_id, m.status == "scheduled", m.starts_at >= start, m.starts_at < end]
+        if kind is not None:
+            where.append(m.kind == kind)
+        held = int((await self.conn.execute(
+            sa.select(sa.func.count()).select_from(meetings).where(*where))).scalar_one())
+        row = (await self.conn.execute(
+            sa.select(sa.func.count(sa.distinct(a.meeting_id)).label("meetings"), sa.func.count().label("n"))
+            .select_from(meeting_attendance.join(meetings, meetings.c.id == a.meeting_id))
+            .where(a.network_id == network_id, *where))).one()
+        return Attendance(meetings=held, with_attendance=int(row.meetings), attendances=int(row.n))
+
+    async def attended_minutes(self, network_id: int, start: datetime, end: datetime, *,
+                               member_id: int | None = None) -> int:
+        """Minutes of meetings (started in [start, end), not cancelled) summed over the attendances
+        recorded, or one member's: the meeting hours PLC logbooks count."""
+        m, a = meetings.c, meeting_attendance.c
+        query = (sa.select(sa.func.coalesce(sa.func.sum(m.duration_minutes), 0))
+                 .select_from(meeting_attendance.join(meetings, meetings.c.id == a.meeting_id))
+                 .where(a.network_id == network_id, m.status == "scheduled", m.starts_at >= start, m.starts_at < end))
+        if member_id is not None:
+            query = query.where(a.member_id == member_id)
+        return int((await self.conn.execute(query)).scalar_one())
+
+    # ------------------------------------------------------------ minutes
+
+    async def minutes(self, network_id: int, meeting_id: int) -> Minutes | None:
+        row = (await self.conn.execute(sa.select(meeting_minutes).where(
+            meeting_minutes.c.network_id == network_id, meeting_minutes.c.meeting_id == meeting_id))).first()
+        if row is None:
+            return None
+        return Minutes(meeting_id=row.meeting_id, network_id=row.network_id, decisions=[str(d) for d in row.decisions],
+                       project_id=row.project_id, recorded_by=row.recorded_by, recorded_at=row.recorded_at)
+
+    async def save_minutes(self, network_id: int, meeting_id: int, *, decisions: list[str], project_id: int | None,
+                           recorded_by: int | None, now: datetime) -> bool:
+        """Record the minutes once; False if the meeting already has minutes (a double tap)."""
+        return await self.insert_ignore(
+            meeting_minutes, {"meeting_id": meeting_id, "network_id": network_id, "decisions": decisions,
+                              "project_id": project_id, "recorded_by": recorded_by, "recorded_at": now},
+            ["meeting_id"])
 
 
 class AnnouncementRepo(Repo):

@@ -32,10 +32,10 @@ A_GROUP, B_GROUP = "north", "south"
 # Ids (what buttons carry) that exist only in network B (A's items were created first: ids 1). Typed numbers
 # are per network: B_ONLY["survey"] is B's second poll (A has one), B_ONLY["need"] a need number neither has.
 B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 7,
-          "plc_group": 2, "plc_session_id": 3, "plc_session": 2, "goal": 2, "target": 2,
+          "plc_group": 2, "plc_session_id": 3, "plc_session": 2, "goal": 2, "target": 2, "project": 2, "task": 2,
           "practice_id": 2, "practice": 2}  # B shares two practices (ids 2 and 3, numbers 1 and 2), A one
 A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1, "plc_group": 1, "plc_session_id": 1,
-          "practice_id": 1, "goal": 1, "target": 1}
+          "practice_id": 1, "goal": 1, "target": 1, "project": 1, "task": 1}
 
 # The coordinator of A goes last: some answers change the group (/unlinkgroup unlinks it).
 ROLES = ("stranger", "parent", "partner", "teacher", "other coordinator", "coordinator")
@@ -118,6 +118,9 @@ EXPECTED: list[Row] = [
     Row("/kb", MEMBER), Row("คลังความรู้ แนวปฏิบัติ", MEMBER, chats=("dm",)),
     Row("/offer", MEMBER, "private"), Row("/เสนอให้", MEMBER, "private"),
     Row("/offers", MEMBER), Row("/ข้อเสนอ", MEMBER),
+    Row("/plan", MEMBER), Row("/แผนงาน 1", MEMBER), Row("/tasks", MEMBER), Row("/tasks all", MEMBER),
+    Row("/รายการงาน org", MEMBER), Row("/minutes", COORDINATOR, "private"),
+    Row("/บันทึกการประชุม 2", COORDINATOR, "private"),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]
 
@@ -164,6 +167,10 @@ async def two_networks(bot: Conversation) -> None:
         await bot(f"{staff}@{group}: /meeting ประชุม{mark}", f"{staff}@{group}: 23/11/2569 14:00",
                   f"{staff}@{group}: [1.5 ชั่วโมง]", f"{staff}@{group}: ห้อง{mark}", f"{staff}@{group}: วาระ{mark}",
                   f"{staff}@{group}: [ทุกกลุ่ม]", f"{staff}@{group}: [สร้าง]")
+        await bot(f"{staff}@dm: /plan", f"{staff}@dm: [สร้างโครงการ]", f"{staff}@dm: โครงการ{mark}",
+                  f"{staff}@dm: [ข้าม]", f"{staff}@dm: [ข้าม]", f"{staff}@dm: [ข้าม]", f"{staff}@dm: [บันทึก]",
+                  f"{staff}@dm: [เพิ่มงาน]", f"{staff}@dm: งาน{mark}", f"{staff}@dm: 2", f"{staff}@dm: 15/12/2569",
+                  f"{staff}@dm: [บันทึก]")  # member 2 is the teacher in both networks
     await bot(f'zed@{B_GROUP}: /poll "โพลที่สอง{B_MARK}" ก | ข')  # B's survey number 2: none in A
     await bot(f'ben@dm: /plc log 21/11/2569 08:30 1 ชม. สอน "พีแอลซีที่สอง{B_MARK}"')  # B's PLC session 2: none in A
     await bot(f"zed@dm: /share แนวปฏิบัติที่สอง{B_MARK} | คำอธิบายที่สอง{B_MARK}")  # B's practice #2: none in A
@@ -177,7 +184,7 @@ async def two_networks(bot: Conversation) -> None:
     assert APOLOGY not in transcript
     for text in (f"อบรม{A_MARK}", f"อบรม{B_MARK}", f"แท็บเล็ต{B_MARK}", f"โพลที่สอง{B_MARK}",
                  f"ประชุม{B_MARK}", f"พีแอลซีที่สอง{B_MARK}", f"แนวปฏิบัติที่สอง{B_MARK}", f"บันทึกข้อเสนอ #1 แล้ว",
-                 f"ตัวชี้วัด{B_MARK}"):
+                 f"ตัวชี้วัด{B_MARK}", f"📌 งาน #1: งาน{B_MARK}"):
         assert text in transcript, text
 
 
@@ -252,6 +259,9 @@ BUTTONS = [
     ("kbo", "practice_id", ()), ("kbu", "practice_id", ()), ("kba", "practice_id", ()),
     ("kbr", "practice_id", (1,)), ("kbc", "practice_id", (1,)),
     ("ggt", "goal", ()), ("grp", "target", ()), ("rva", "goal", (2, 2569, 1)),
+    ("mtatt", "meeting", ()), ("mtroll", "meeting", ()),
+    ("mttick", "meeting", (2,)), ("mtmin", "meeting", ()), ("pjv", "project", ()), ("pjt", "project", ()),
+    ("tks", "task", ("d",)), ("tks", "task", ("b",)), ("tkv", "task", ()),
 ]
 
 
@@ -299,6 +309,13 @@ async def test_forged_buttons_never_reach_the_other_networks_items(bot: Conversa
 
         assert (await conn.execute(sa.select(goals.c.status))).scalars().all() == ["active", "active"]
         assert (await conn.execute(sa.select(sa.func.count()).select_from(goal_review_acts))).scalar_one() == 0
+
+        from storage.goals import plan_tasks
+        from storage.meetings import meeting_attendance
+
+        tasks = (await conn.execute(sa.select(plan_tasks.c.status).order_by(plan_tasks.c.id))).scalars().all()
+        assert tasks == ["todo", "todo"], tasks
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(meeting_attendance))).scalar_one() == 0
 
 
 async def test_an_offer_never_pledges_toward_the_other_network_s_need(bot: Conversation) -> None:

@@ -122,7 +122,7 @@ async def test_with_no_feature_sections_at_all_it_still_works(bot: Conversation,
 
 async def test_the_real_providers_include_the_meetings_section() -> None:
     names = [route.name for route in build_router().sections()]
-    assert "handlers.meetings" in names
+    assert "handlers.meetings.manage" in names and "handlers.plan.tasks" in names
 
 
 async def test_weekly_summary_goes_to_each_group_on_monday_0800_local_once(bot: Conversation,

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import handlers.plan as plan
 from bot.context import Context, MemberContext
 from bot.dates import DateInputError, from_thai_digits, parse_date
 from bot.flows import Data, Retry, Step, begin
@@ -168,12 +169,19 @@ def _take(tokens: list[str], parse: Any, *, widths: tuple[int, ...]) -> tuple[An
 
 
 async def log_one_line(ctx: MemberContext, text: str) -> None:
+    text, plan_ref = plan.take_plan_ref(text)  # "งาน#3" / "โครงการ#2": done for a task or project of the plan
+    if plan_ref is not None:
+        found = await plan.plan_target(ctx, plan_ref)
+        if isinstance(found, str):
+            await ctx.reply(found)
+            return
     data, error = parse_one_line(ctx, text)
     if error:
         await ctx.reply(error)
         return
     assert data is not None
     data["organisation_id"] = ctx.member.organisation_id
+    data["plan"] = plan_ref
     await save_activity(ctx, data)
 
 
@@ -197,6 +205,8 @@ async def save_activity(ctx: MemberContext, data: dict[str, Any]) -> None:
                                       now=ctx.now)
         await repo.update(ctx.network.id, activity.id, now=ctx.now, has_photo=True)
     await ctx.audit("create", "activity", activity.id, title=activity.title, category=activity.category)
+    if data.get("plan") and not isinstance(target := await plan.plan_target(ctx, data["plan"]), str):
+        await ctx.reply(await plan.link_done(ctx, target, "activity", activity.id))
     if not ctx.event.is_private:
         await ctx.reply(ctx.t("✅ Logged #{id}: {title} ({date})", id=activity.number, title=activity.title,
                               date=ctx.t.date(activity.activity_date)))

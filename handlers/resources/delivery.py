@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import handlers.plan as plan
 from bot.context import Context, MemberContext
 from bot.delivery_policy import Urgency
 from bot.i18n import Translator
@@ -16,6 +17,7 @@ from handlers.resources.cards import need_card, need_progress
 from handlers.resources.needs import MAX_DESCRIPTION
 from handlers.resources.pledges import already, load_pledge, may_confirm
 from storage.activity_repo import PhotoRepo
+from storage.goals import PlanRepo
 from storage.membership import MemberRepo
 from storage.resource_repo import Need, NeedProgress, NeedRepo, Pledge, PledgeRepo
 
@@ -38,6 +40,9 @@ async def deliver_pressed(ctx: MemberContext) -> None:
     await ctx.reply(Text(ctx.t("Confirming delivery of pledge #{id} ({amount}). Add a note or a photo, or skip.",
                                id=pledge.number, amount=amount_text(ctx.t, pledge.amount, pledge.unit)),
                          buttons=[[ctx.flow_button(ctx.t("Skip"), "skip")]]))
+    if await ctx.repo(PlanRepo).projects(ctx.network.id):
+        await ctx.reply(ctx.t("Delivered for the work plan? Add the task or project to the note, e.g. งาน#3 or "
+                              "โครงการ#2."))
 
 
 @router.flow("deliver")
@@ -47,7 +52,15 @@ async def deliver_flow(ctx: MemberContext) -> None:
     if len(value) > MAX_DESCRIPTION:
         await ctx.reply(ctx.t("Please keep it to {max} characters.", max=MAX_DESCRIPTION))
         return
-    await deliver(ctx, note=None if is_skip(value) else value, photo=None)
+    note = None if is_skip(value) else value
+    rest, plan_ref = plan.take_plan_ref(note or "")  # "งาน#3" / "โครงการ#2": delivered for the plan
+    if plan_ref is not None:
+        found = await plan.plan_target(ctx, plan_ref)
+        if isinstance(found, str):
+            await ctx.reply(found)
+            return
+        note = rest or None
+    await deliver(ctx, note=note, photo=None, plan_ref=plan_ref)
 
 
 @router.on(EventKind.PHOTO)
@@ -60,7 +73,7 @@ async def delivery_photo(ctx: Context) -> None:
     await deliver(ctx, note=ctx.event.text.strip() or None, photo=ctx.event.photo)
 
 
-async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> None:
+async def deliver(ctx: Context, *, note: str | None, photo: bytes | None, plan_ref: str | None = None) -> None:
     """Mark the flow's pledge delivered, update the need, thank the pledger (through the outbox)."""
     assert ctx.flow is not None and ctx.network is not None and ctx.member is not None
     pledge_id = int(ctx.flow.data["pledge"])
@@ -85,6 +98,8 @@ async def deliver(ctx: Context, *, note: str | None, photo: bytes | None) -> Non
         progress = await need_progress(ctx, await needs.get(ctx.network.id, need.id) or need)
     await ctx.reply(ctx.t("Pledge #{id} marked as delivered.", id=pledge.number)
                     + ("\n" + ctx.t("Need #{id} is now fulfilled 🎉", id=need.number) if fulfilled and need else ""))
+    if plan_ref is not None and not isinstance(target := await plan.plan_target(ctx, plan_ref), str):
+        await ctx.reply(await plan.link_done(ctx, target, "pledge", pledge.id))
     if progress is not None:
         await ctx.reply(need_card(ctx.t, progress, ctx.today))
     pledger = await ctx.repo(MemberRepo).get(ctx.network.id, pledge.pledger_id) if pledge.pledger_id else None

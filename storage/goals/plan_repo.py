@@ -8,8 +8,23 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from storage.goals.tables import LINK_ENTITIES, TASK_STATUSES, next_number, plan_projects, plan_task_links, plan_tasks
+from storage.goals.tables import (LINK_ENTITIES, TASK_STATUSES, goals, next_number, plan_projects, plan_task_links,
+                                  plan_tasks)
 from storage.repo import Repo
+from storage.tables import metadata
+
+# What was done for a project as a whole (migration 0010_plan, beside the meetings' tables): like
+# plan_task_links, for an activity or a delivery not done for one task. project_id is plan_projects.id,
+# without a foreign key so that migration needs nothing of the goals branch.
+plan_project_links = sa.Table(
+    "plan_project_links",
+    metadata,
+    sa.Column("project_id", sa.Integer, primary_key=True),
+    sa.Column("entity", sa.String(16), primary_key=True),  # activity | pledge
+    sa.Column("entity_id", sa.Integer, primary_key=True),
+    sa.Column("network_id", sa.ForeignKey("networks.id", ondelete="CASCADE"), nullable=False),
+    sa.Index("ix_plan_project_links_network_entity", "network_id", "entity", "entity_id"),
+)
 
 
 @dataclass(frozen=True)
@@ -76,10 +91,21 @@ class PlanRepo(Repo):
             .returning(*plan_projects.c))).one()
         return _project(row)
 
+    async def project_by_id(self, network_id: int, project_id: int) -> Project | None:
+        row = (await self.conn.execute(sa.select(plan_projects).where(
+            plan_projects.c.network_id == network_id, plan_projects.c.id == project_id))).first()
+        return _project(row) if row else None
+
     async def project(self, network_id: int, number: int) -> Project | None:
         row = (await self.conn.execute(sa.select(plan_projects).where(
             plan_projects.c.network_id == network_id, plan_projects.c.number == number))).first()
         return _project(row) if row else None
+
+    async def goal_label(self, network_id: int, goal_id: int) -> tuple[int, str] | None:
+        """(number, title) of the goal a project serves, unless it was removed."""
+        row = (await self.conn.execute(sa.select(goals.c.number, goals.c.title).where(
+            goals.c.network_id == network_id, goals.c.id == goal_id, goals.c.status == "active"))).first()
+        return (int(row.number), str(row.title)) if row else None
 
     async def projects(self, network_id: int, *, goal_id: int | None = None) -> list[Project]:
         query = sa.select(plan_projects).where(plan_projects.c.network_id == network_id)
@@ -97,6 +123,11 @@ class PlanRepo(Repo):
                                        created_by=created_by, created_at=now, updated_at=now)
             .returning(*plan_tasks.c))).one()
         return _task(row)
+
+    async def task_by_id(self, network_id: int, task_id: int) -> Task | None:
+        row = (await self.conn.execute(sa.select(plan_tasks).where(
+            plan_tasks.c.network_id == network_id, plan_tasks.c.id == task_id))).first()
+        return _task(row) if row else None
 
     async def task(self, network_id: int, number: int) -> Task | None:
         row = (await self.conn.execute(sa.select(plan_tasks).where(
@@ -136,6 +167,22 @@ class PlanRepo(Repo):
             query.order_by(plan_tasks.c.due_on, plan_tasks.c.number).limit(limit))).all()
         return [_task(r) for r in rows]
 
+    async def status_counts(self, network_id: int, project_id: int, today: date) -> dict[str, int]:
+        """A project's tasks by status, plus ``overdue`` (not done, due before ``today``) and ``total``."""
+        t = plan_tasks.c
+        rows = (await self.conn.execute(
+            sa.select(t.status, sa.func.count().label("n"),
+                      sa.func.coalesce(sa.func.sum(sa.case((t.due_on < today, 1), else_=0)), 0).label("late"))
+            .where(t.network_id == network_id, t.project_id == project_id).group_by(t.status))).all()
+        counts = dict.fromkeys(TASK_STATUSES, 0)
+        counts["overdue"] = 0
+        for row in rows:
+            counts[row.status] = int(row.n)
+            if row.status != "done":
+                counts["overdue"] += int(row.late)
+        counts["total"] = sum(counts[s] for s in TASK_STATUSES)
+        return counts
+
     async def overdue(self, network_id: int, today: date, *, limit: int = 50) -> list[Task]:
         rows = (await self.conn.execute(
             sa.select(plan_tasks).where(plan_tasks.c.network_id == network_id,
@@ -166,6 +213,22 @@ class PlanRepo(Repo):
         return await self.insert_ignore(
             plan_task_links, {"task_id": task.id, "entity": entity, "entity_id": entity_id,
                               "network_id": task.network_id}, ["task_id", "entity", "entity_id"])
+
+    async def link_project(self, project: Project, entity: str, entity_id: int) -> bool:
+        """Record that an activity or a pledge was done for the project as a whole; False if it already was."""
+        if entity not in LINK_ENTITIES:
+            raise ValueError(f"unknown entity {entity!r}")
+        return await self.insert_ignore(
+            plan_project_links, {"project_id": project.id, "entity": entity, "entity_id": entity_id,
+                                 "network_id": project.network_id}, ["project_id", "entity", "entity_id"])
+
+    async def project_links(self, project: Project) -> list[tuple[str, int]]:
+        rows = (await self.conn.execute(
+            sa.select(plan_project_links.c.entity, plan_project_links.c.entity_id)
+            .where(plan_project_links.c.network_id == project.network_id,
+                   plan_project_links.c.project_id == project.id)
+            .order_by(plan_project_links.c.entity, plan_project_links.c.entity_id))).all()
+        return [(r.entity, r.entity_id) for r in rows]
 
     async def unlink(self, task: Task, entity: str, entity_id: int) -> bool:
         result = await self.conn.execute(plan_task_links.delete().where(

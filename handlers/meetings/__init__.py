@@ -1,0 +1,22 @@
+"""Meetings: a guided /meeting flow (a leaders', members' or assignment meeting), RSVP buttons with
+live counts, reminders, /meetings, reschedule and cancel (everyone told once), an .ics calendar file
+per meeting, attendance ([มาแล้ว] during the meeting, or the coordinator's list) and the minutes:
+decisions and action items, each of which becomes a task of the work plan (handlers.plan).
+
+Inside: ``cards`` (settings, the card, who is told) <- ``create`` (/meeting), ``manage`` (RSVPs,
+/meetings, reschedule, cancel, reminders, the summary section), ``attendance``, ``minutes``.
+Other features use ``reminder_offsets`` through this package (the settings).
+"""
+
+from __future__ import annotations
+
+from bot.router import Router
+from handlers.meetings import attendance, create, manage, minutes
+from handlers.meetings.cards import reminder_offsets
+
+__all__ = ["ORDER", "reminder_offsets", "router"]
+
+ORDER = 40
+router = Router()
+for _part in (create, manage, attendance, minutes):
+    router.include(_part.router)
