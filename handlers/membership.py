@@ -15,7 +15,7 @@ from bot.names import clean_name
 from bot.roles import Role, parse_role
 from bot.router import Router, Where
 from handlers._private import answer_privately, ask_for_private_chat, reachable_privately
-from handlers.privacy import NOTICE_TAG, register_button, registration_consent, with_notice
+from handlers.privacy import NOTICE_TAG, consent_register_button, registration_consent, with_notice
 from storage.blocks import BlockRepo
 from storage.membership import ChatRepo, InviteRepo, Member, MemberRepo, NetworkRepo, OrganisationRepo
 
@@ -240,6 +240,9 @@ async def redeem(ctx: Context, raw_code: str) -> None:
     if invite.expires_at <= ctx.now:
         await ctx.reply(ctx.t("This invite code has expired. Please ask your coordinator for a new one."))
         return
+    if invite.uses >= invite.max_uses:
+        await ctx.reply(ctx.t("This invite code has been used up. Please ask your coordinator for a new one."))
+        return
     network = await ctx.repo(NetworkRepo).get(invite.network_id)
     assert network is not None
     consent = await registration_consent(ctx, network.name, code=code)  # PDPA: no consent, no registration
@@ -277,7 +280,7 @@ async def offer_registration(ctx: Context) -> None:
     name = ctx.network.name if ctx.network else ""
     await ctx.reply(Text(with_notice(ctx, ctx.t("Welcome to {network}'s group! Parents can register with one tap.",
                                                 network=name), name),
-                         buttons=[[register_button(ctx)]]))
+                         buttons=[[consent_register_button(ctx)]]))
 
 
 @router.on(EventKind.BOT_ADDED)
@@ -326,7 +329,7 @@ async def link_group(ctx: MemberContext) -> None:
     await ctx.reply(Text(with_notice(ctx, ctx.t("This group is now linked to {network}. Announcements and summaries "
                                                 "will arrive here. Parents: tap Register to join.",
                                                 network=network.name), network.name),
-                         buttons=[[register_button(ctx)]]))
+                         buttons=[[consent_register_button(ctx)]]))
 
 
 @router.command("unlinkgroup", "เลิกเชื่อมกลุ่ม", roles=COORDINATOR, where=Where.GROUP,

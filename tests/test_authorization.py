@@ -121,7 +121,8 @@ async def two_networks(bot: Conversation) -> None:
     """Network A and B with people, a linked group each, and one of every item; B's come second."""
     for name, coordinator, group in ((A_NAME, "alice", A_GROUP), (B_NAME, "zed", B_GROUP)):
         await bot(f"root@dm: /newnetwork {name}")
-        await bot(f"{coordinator}@dm: /join {bot.last_code()}", f"{coordinator}@{group}: /linkgroup")
+        await bot(f"{coordinator}@dm: /join {bot.last_code()}", f"{coordinator}@dm: [Agree and register]",
+                  f"{coordinator}@{group}: /linkgroup")
     await bot.add_member("tina", "teacher")
     await bot.add_member("pat", "partner")
     await bot(f"pim@{A_GROUP}: [Register]", "pim@dm: /start")

@@ -40,7 +40,7 @@ class RegistrationConsent:
                                   via=self.via, now=ctx.now)
 
 
-def register_button(ctx: Context) -> Button:
+def consent_register_button(ctx: Context) -> Button:
     """The group's Register button, shown with the notice: one tap registers and consents."""
     return ctx.button(ctx.t("Register"), "reg", NOTICE_TAG)
 
@@ -76,7 +76,7 @@ async def registration_consent(ctx: Context, network_name: str, *, code: str | N
             ctx.toast = ctx.t("Please read the notice below, then tap Register.")
         await ctx.reply(Text(with_notice(ctx, ctx.t("To register as a parent, please read how your data is kept, "
                                                     "then tap Register."), network_name),
-                             buttons=[[register_button(ctx)]]))
+                             buttons=[[consent_register_button(ctx)]]))
     return None
 
 
