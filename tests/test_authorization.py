@@ -95,6 +95,11 @@ EXPECTED: list[Row] = [
     # From the README's prose: "Coordinators call a meeting", "/announce (private chat, coordinators)".
     Row("/meeting งานกลาง", COORDINATOR), Row("/announce", COORDINATOR, "private"),
     Row("/announce report 1", COORDINATOR, "private"),
+    # Personal data (PDPA): the notice for anyone; a member's own data privately; the log for coordinators.
+    Row("/privacy", ANYONE), Row("/ความเป็นส่วนตัว", ANYONE), Row("/consent", MEMBER, "private"),
+    Row("/mydata", MEMBER, "private"), Row("/ข้อมูลของฉัน", MEMBER, "private"), Row("/forget", MEMBER, "private"),
+    Row("/privacyrequests", COORDINATOR, "private"), Row("/retention", COORDINATOR),
+    Row("/ระยะเก็บข้อมูล", COORDINATOR),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]
 
