@@ -12,9 +12,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from bot.payload import encode
 from bot.model import ChatKind, ChatRef, Document, Event, EventKind, Sender
 from handlers.privacy.sensitive import has_phone, has_thai_id, thai_id_valid
 from storage.privacy import privacy_consents
+from tests.support.activities import said, send
 from tests.support.conversation import Conversation
 
 NOTICE = "ประกาศเรื่องข้อมูลส่วนบุคคล"
@@ -104,6 +106,9 @@ async def test_forget_erases_the_identity_and_the_totals_stay(bot: Conversation)
     await bot.add_member("bob", "teacher")
     await bot('bob@dm: /log อบรม 20/11/2569 "อบรมครูคณิต" 10 คน 2 ชม.')
     assert "แชตส่วนตัว" in await bot("bob@teachers: /forget")
+    # A forged confirm button in a group erases nothing: erasure is asked and confirmed privately.
+    forged = await send(bot, "bob", payload=encode("pdf", "ok"), group="teachers")
+    assert "แชตส่วนตัว" in said(forged) and "Bob" in await bot("alice@dm: /members")
     out = await bot("bob@dm: /forget")
     assert "ทำย้อนกลับไม่ได้" in out and "[ลบข้อมูลของฉัน]" in out
     assert "ไม่ได้ลบข้อมูลใด" in await bot("bob@dm: [ไม่ลบ]")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.context import Context, MemberContext
 from bot.i18n import N_
-from bot.model import Button, Text
+from bot.model import Button, EventKind, Text
 from bot.router import Router, Where
 from handlers.privacy.notice import (NECESSARY, NOTICE_TAG, NOTICE_VERSION, OPTIONAL, PURPOSE_NAMES, PURPOSES,
                                      notice_link, short_notice)
@@ -72,7 +72,7 @@ async def registration_consent(ctx: Context, network_name: str, *, code: str | N
                                                     "Registration is completed only with your consent."),
                                          network_name), buttons=buttons))
     else:
-        if ctx.event.kind.value == "button":
+        if ctx.event.kind is EventKind.BUTTON:  # a tap on a poll or an old card: the presser sees a toast
             ctx.toast = ctx.t("Please read the notice below, then tap Register.")
         await ctx.reply(Text(with_notice(ctx, ctx.t("To register as a parent, please read how your data is kept, "
                                                     "then tap Register."), network_name),
