@@ -198,3 +198,27 @@ async def test_needs_and_activities_warn_about_id_numbers_and_phone_numbers(bot:
     out = await bot('bob@dm: /log อบรม 20/11/2569 "อบรม โทร 0812345678" 10 คน 2 ชม.')
     assert "เบอร์โทรศัพท์" in out
     assert "อบรม โทร" not in await bot("bob@dm: /activities")  # the one-line form stored nothing
+
+
+async def test_consent_mydata_forget_and_retention_on_each_engine(db_url: str) -> None:
+    """The same SQL on SQLite and PostgreSQL (EDUNET_TEST_POSTGRES_URL)."""
+    from tests.support.conversation import make_conversation
+
+    bot, app = await make_conversation(db_url, "telegram")
+    try:
+        await bot.setup_network()
+        await bot.add_member("bob", "teacher")
+        await bot.add_member("noi", "parent")
+        await bot('bob@dm: /log อบรม 20/11/2569 "อบรมบนสองฐานข้อมูล" 10 คน 2 ชม.')
+        data = json.loads((await documents(bot, "bob", "/mydata"))[0].content)["data"]
+        assert [a["title"] for a in data["activities"]] == ["อบรมบนสองฐานข้อมูล"]
+        await bot("bob@dm: /forget", "bob@dm: [ลบข้อมูลของฉัน]")
+        assert "อบรมบนสองฐานข้อมูล" in await bot("alice@dm: /activities")
+        await bot("alice@dm: /retention members 1", "alice@dm: /remove 3")
+        await bot(":clock +2d")
+        async with app.db.transaction() as conn:
+            rows = (await conn.execute(sa.text("SELECT number, display_name, status FROM members ORDER BY number"))).all()
+        assert [tuple(r) for r in rows][1:] == [(2, "อดีตสมาชิก / former member", "erased"),
+                                                 (3, "อดีตสมาชิก / former member", "erased")]
+    finally:
+        await app.close()
