@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # every instance must share it. Empty: a generated key file (secret_key_file, or ~/.config/edunet/secret.key).
     secret_key: str = ""
     secret_key_file: str = ""
+    # Who answers for the members' personal data (PDPA: the data controller), shown in the privacy
+    # notice: e.g. "สำนักงานเขตพื้นที่การศึกษา … โทร 02 123 4567, privacy@example.org".
+    privacy_contact: str = ""
 
     @field_validator("timezone")
     @classmethod

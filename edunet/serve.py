@@ -19,6 +19,21 @@ from scheduler.service import SchedulerService
 log = logging.getLogger(__name__)
 
 
+def add_privacy_page(web: WebServer, settings: Settings) -> None:
+    """``GET /privacy``: the full privacy notice (Thai, then English), linked from the chat notice."""
+    from aiohttp import web as aioweb
+
+    from handlers.privacy import PAGE_PATH, notice_html
+
+    page = notice_html(settings)
+
+    async def privacy_page(_request: aioweb.Request) -> aioweb.Response:
+        return aioweb.Response(text=page, content_type="text/html", charset="utf-8",
+                               headers={"Cache-Control": "public, max-age=3600"})
+
+    web.add_route("GET", PAGE_PATH, privacy_page)
+
+
 def configured_adapters(app: App, web: WebServer, specs: list[AdapterSpec]) -> list[Adapter]:
     """An adapter for every platform whose settings are complete."""
     adapters = []
@@ -37,6 +52,7 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
     billed = frozenset(spec.name for spec in specs if spec.billed is not None and spec.billed(spec.settings()))
     app = build_app(settings, specs=specs, billed_platforms=billed)
     web = WebServer(settings)
+    add_privacy_page(web, settings)
     adapters = configured_adapters(app, web, specs)
     if not adapters:
         needed = ", or ".join(spec.required for spec in specs)

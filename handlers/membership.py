@@ -15,6 +15,7 @@ from bot.names import clean_name
 from bot.roles import Role, parse_role
 from bot.router import Router, Where
 from handlers._private import answer_privately, ask_for_private_chat, reachable_privately
+from handlers.privacy import NOTICE_TAG, consent_register_button, registration_consent, with_notice
 from storage.blocks import BlockRepo
 from storage.membership import ChatRepo, InviteRepo, Member, MemberRepo, NetworkRepo, OrganisationRepo
 
@@ -148,10 +149,12 @@ async def create_network(ctx: Context, name: str) -> None:
                                       expires_at=ctx.now + timedelta(days=7), created_by=None, now=ctx.now)
     await ctx.audit("create", "network", network.id, name=name)
     buttons = []
-    if ctx.member is None:
-        buttons = [[ctx.button(ctx.t("Join as coordinator"), "joincode", code)]]
-    await ctx.reply(Text(ctx.t("Network “{name}” created. Coordinator invite code: {code} (one use, valid 7 days).",
-                               name=name, code=show_code(code)), buttons=buttons))
+    text = ctx.t("Network “{name}” created. Coordinator invite code: {code} (one use, valid 7 days).",
+                 name=name, code=show_code(code))
+    if ctx.member is None:  # the button is shown with the privacy notice: pressing it is consent
+        text = with_notice(ctx, text, name)
+        buttons = [[ctx.button(ctx.t("Join as coordinator"), "joincode", code, NOTICE_TAG)]]
+    await ctx.reply(Text(text, buttons=buttons))
 
 
 # ------------------------------------------------------------------ invites and joining
@@ -237,16 +240,23 @@ async def redeem(ctx: Context, raw_code: str) -> None:
     if invite.expires_at <= ctx.now:
         await ctx.reply(ctx.t("This invite code has expired. Please ask your coordinator for a new one."))
         return
-    if not await invites.consume(invite.id):
+    if invite.uses >= invite.max_uses:
         await ctx.reply(ctx.t("This invite code has been used up. Please ask your coordinator for a new one."))
         return
     network = await ctx.repo(NetworkRepo).get(invite.network_id)
     assert network is not None
+    consent = await registration_consent(ctx, network.name, code=code)  # PDPA: no consent, no registration
+    if consent is None:
+        return
+    if not await invites.consume(invite.id):
+        await ctx.reply(ctx.t("This invite code has been used up. Please ask your coordinator for a new one."))
+        return
     member = await ctx.repo(MemberRepo).add(
         network.id, platform=ctx.event.platform, platform_user_id=ctx.event.sender.user_id,
         display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=invite.role, language=ctx.lang,
         now=ctx.now)
     ctx.member, ctx.network = member, network
+    await consent.record(ctx, member)
     await ctx.repo(BlockRepo).unblock(network.id, member.platform, member.platform_user_id)  # re-invited
     await ctx.audit("join", "member", member.id, role=invite.role, invite=invite.code)
     await ctx.reply(Text(ctx.t("Welcome to {network}! You are registered as a {role}.\n"
@@ -267,9 +277,10 @@ async def greet_group(ctx: Context) -> None:
 
 
 async def offer_registration(ctx: Context) -> None:
-    await ctx.reply(Text(ctx.t("Welcome to {network}'s group! Parents can register with one tap.",
-                               network=ctx.network.name if ctx.network else ""),
-                         buttons=[[ctx.button(ctx.t("Register"), "reg")]]))
+    name = ctx.network.name if ctx.network else ""
+    await ctx.reply(Text(with_notice(ctx, ctx.t("Welcome to {network}'s group! Parents can register with one tap.",
+                                                network=name), name),
+                         buttons=[[consent_register_button(ctx)]]))
 
 
 @router.on(EventKind.BOT_ADDED)
@@ -315,9 +326,10 @@ async def link_group(ctx: MemberContext) -> None:
     await ctx.repo(ChatRepo).link(ctx.chat.id, network.id, by_member_id=ctx.member.id, now=ctx.now)
     ctx.network = network
     await ctx.audit("link", "chat", ctx.chat.id, title=ctx.chat.title)
-    await ctx.reply(Text(ctx.t("This group is now linked to {network}. Announcements and summaries will arrive here. "
-                               "Parents: tap Register to join.", network=network.name),
-                         buttons=[[ctx.button(ctx.t("Register"), "reg")]]))
+    await ctx.reply(Text(with_notice(ctx, ctx.t("This group is now linked to {network}. Announcements and summaries "
+                                                "will arrive here. Parents: tap Register to join.",
+                                                network=network.name), network.name),
+                         buttons=[[consent_register_button(ctx)]]))
 
 
 @router.command("unlinkgroup", "เลิกเชื่อมกลุ่ม", roles=COORDINATOR, where=Where.GROUP,
@@ -361,11 +373,15 @@ async def register_parent(ctx: Context) -> Member | None:
         await say(ctx.t("You were removed from {network}. To register again, please ask a coordinator "
                         "for an invite code.", network=ctx.network.name))
         return None
+    consent = await registration_consent(ctx, ctx.network.name)  # PDPA: no consent, no registration
+    if consent is None:
+        return None
     member = await ctx.repo(MemberRepo).add(
         ctx.network.id, platform=ctx.event.platform, platform_user_id=ctx.event.sender.user_id,
         display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=Role.PARENT.value,
         language=ctx.lang, now=ctx.now)
     ctx.member = member
+    await consent.record(ctx, member)
     await ctx.audit("register", "member", member.id, role=Role.PARENT.value, via_chat=ctx.chat.id)
     ctx.toast = ctx.t("Registered as a parent.")
     await ctx.reply(ctx.t("{name} is now registered as a parent of {network}. Welcome!",

@@ -18,3 +18,4 @@ import storage.goals.rollups  # noqa: F401
 import storage.counters  # noqa: F401
 import storage.knowledge  # noqa: F401
 import storage.plc  # noqa: F401
+import storage.privacy  # noqa: F401

@@ -8,6 +8,7 @@ so two writers queue on the busy timeout instead of failing half-way.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+# aiosqlite logs every SQL statement *with its parameters* at DEBUG: personal data (names, answers,
+# the member lookups beside anonymous answers) would reach the logs. Whatever EDUNET_LOG_LEVEL says,
+# it logs at INFO at most, for every feature.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 BUSY_TIMEOUT_MS = 15_000
 

@@ -1,5 +1,7 @@
 """What operators' tools ask of the database: is it reachable, which migrations are applied,
-does it hold data, and (SQLite) a consistent copy of the file while the bot runs.
+does it hold data, and (SQLite) a consistent copy of the file while the bot runs; and the
+retention sweep (:class:`RetentionRepo`), which deletes what is kept no longer than a
+network's retention setting says (the daily job is in ``handlers/privacy/``).
 
 PostgreSQL copies are pg_dump's job; see ``edunet/backup.py``.
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,7 +20,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database, normalise_url
+from storage.inbox import inbox
+from storage.media import media_files
+from storage.membership import Member, _member
 from storage.migrations.runner import alembic_config
+from storage.repo import Repo
+from storage.tables import audit_log, members, processed_events
 
 VERSION_TABLE = "alembic_version"
 
@@ -112,3 +120,38 @@ def sqlite_copy(source: Path, target: Path) -> None:
             dst.close()
     finally:
         src.close()
+
+
+class RetentionRepo(Repo):
+    """Deletes what has been kept long enough. Each method returns how many rows went."""
+
+    async def prune_processed_events(self, older_than: datetime) -> int:
+        result = await self.conn.execute(processed_events.delete().where(processed_events.c.processed_at < older_than))
+        return result.rowcount or 0
+
+    async def prune_inbox(self, older_than: datetime) -> int:
+        """Finished and dead-lettered webhook events of every platform (their bodies hold ids and names)."""
+        result = await self.conn.execute(inbox.delete().where(inbox.c.status.in_(("done", "failed")),
+                                                              inbox.c.received_at < older_than))
+        return result.rowcount or 0
+
+    async def prune_media(self, network_id: int | None, created_before: datetime) -> int:
+        """Charts and download links (exports, a member's data) of a network (None: of no network)."""
+        owner = media_files.c.network_id.is_(None) if network_id is None else media_files.c.network_id == network_id
+        result = await self.conn.execute(media_files.delete().where(owner, media_files.c.created_at < created_before))
+        return result.rowcount or 0
+
+    async def removed_before(self, network_id: int, cutoff: datetime) -> list[Member]:
+        """Removed members of a network whose removal is older than ``cutoff`` (the audit log's
+        "remove" entry; a removal without one counts from joining)."""
+        removed_at = (
+            sa.select(sa.func.max(audit_log.c.at))
+            .where(audit_log.c.network_id == network_id, audit_log.c.action == "remove",
+                   audit_log.c.entity == "member", audit_log.c.entity_id == sa.cast(members.c.id, sa.String))
+            .scalar_subquery()
+        )
+        rows = (await self.conn.execute(
+            sa.select(members).where(members.c.network_id == network_id, members.c.status == "removed",
+                                     sa.func.coalesce(removed_at, members.c.joined_at) < cutoff)
+            .order_by(members.c.number))).all()
+        return [_member(r) for r in rows]

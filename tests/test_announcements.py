@@ -59,7 +59,7 @@ async def test_all_groups_means_both_platforms(line_bot: Conversation) -> None:
     await bot.setup_network()
     await bot("alice@dm: /invite coordinator")
     code = bot.last_code()
-    await bot(":platform telegram", f"somchai@dm: /join {code}", "somchai@staffroom: /linkgroup", ":platform line")
+    await bot(":platform telegram", f"somchai@dm: /join {code}", "somchai@dm: [Agree and register]", "somchai@staffroom: /linkgroup", ":platform line")
     await bot("alice@dm: /announce ปิดเทอม", "alice@dm: [ไม่มีภาพ]")
     out = await bot("alice@dm: [ทุกกลุ่ม]")
     assert "จะส่งถึง 2 กลุ่ม: teachers [LINE] และ staffroom [Telegram]" in out
@@ -221,7 +221,7 @@ async def test_mixed_platforms_estimate_only_the_line_groups(line_bot: Conversat
     await bot.setup_network()
     await bot("alice@dm: /invite coordinator")
     code = bot.last_code()
-    await bot(":platform telegram", f"somchai@dm: /join {code}", "somchai@staffroom: /linkgroup", ":platform line")
+    await bot(":platform telegram", f"somchai@dm: /join {code}", "somchai@dm: [Agree and register]", "somchai@staffroom: /linkgroup", ":platform line")
     await set_line_group_size(bot, "teachers", 7)
     await bot("alice@dm: /announce ปิดเทอม", "alice@dm: [ไม่มีภาพ]")
     out = await bot("alice@dm: [ทุกกลุ่ม]")

@@ -121,6 +121,11 @@ EXPECTED: list[Row] = [
     Row("/plan", MEMBER), Row("/แผนงาน 1", MEMBER), Row("/tasks", MEMBER), Row("/tasks all", MEMBER),
     Row("/รายการงาน org", MEMBER), Row("/minutes", COORDINATOR, "private"),
     Row("/บันทึกการประชุม 2", COORDINATOR, "private"),
+    # Personal data (PDPA): the notice for anyone; a member's own data privately; the log for coordinators.
+    Row("/privacy", ANYONE), Row("/ความเป็นส่วนตัว", ANYONE), Row("/consent", MEMBER, "private"),
+    Row("/mydata", MEMBER, "private"), Row("/ข้อมูลของฉัน", MEMBER, "private"), Row("/forget", MEMBER, "private"),
+    Row("/privacyrequests", COORDINATOR, "private"), Row("/retention", COORDINATOR),
+    Row("/ระยะเก็บข้อมูล", COORDINATOR),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]
 
@@ -147,7 +152,8 @@ async def two_networks(bot: Conversation) -> None:
     """Network A and B with people, a linked group each, and one of every item; B's come second."""
     for name, coordinator, group in ((A_NAME, "alice", A_GROUP), (B_NAME, "zed", B_GROUP)):
         await bot(f"root@dm: /newnetwork {name}")
-        await bot(f"{coordinator}@dm: /join {bot.last_code()}", f"{coordinator}@{group}: /linkgroup")
+        await bot(f"{coordinator}@dm: /join {bot.last_code()}", f"{coordinator}@dm: [Agree and register]",
+                  f"{coordinator}@{group}: /linkgroup")
     await bot.add_member("tina", "teacher")
     await bot.add_member("pat", "partner")
     await bot(f"pim@{A_GROUP}: [Register]", "pim@dm: /start")

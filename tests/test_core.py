@@ -100,7 +100,8 @@ async def test_concurrent_events_for_one_user_are_processed_one_at_a_time(sqlite
     await conversation("alice@dm: /invite teacher 10")
     code = conversation.last_code()
     chat = ChatRef("line", "bob", ChatKind.PRIVATE)
-    events = [Event("line", f"e{i}", chat, Sender("bob", "Bob"), EventKind.TEXT, text=f"/join {code}")
+    # Five presses of the Join button shown with the privacy notice (the consent), all at once.
+    events = [Event("line", f"e{i}", chat, Sender("bob", "Bob"), EventKind.BUTTON, payload=f"1|joincode|{code}|n1")
               for i in range(5)]
     outcomes = await asyncio.gather(*(app.handle(e) for e in events))
     texts = [r.text for o in outcomes for r in o.replies]  # type: ignore[union-attr]

@@ -16,7 +16,7 @@ async def test_coordinator_creates_network_and_invites_a_teacher(bot: Conversati
     out = await bot("alice@dm: /invite ครู 5 14")
     assert "รหัสเชิญสำหรับครู" in out
     assert "หมดอายุ 5 ธ.ค. 2569" in out  # 14 days after 21 Nov 2569, Buddhist Era
-    out = await bot(f"bob@dm: /join {bot.last_code().lower()}")
+    out = await bot(f"bob@dm: /join {bot.last_code().lower()}", "bob@dm: [Agree and register]")
     assert "คุณลงทะเบียนเป็นครูแล้ว" in out
     out = await bot("bob@dm: /me")
     assert "บทบาท: ครู" in out and "เครือข่ายพัฒนาการศึกษาอำเภอเมือง" in out
@@ -25,7 +25,7 @@ async def test_coordinator_creates_network_and_invites_a_teacher(bot: Conversati
 async def test_thai_alias_without_slash_works_in_private_chat(bot: Conversation) -> None:
     await bot.setup_network()
     await bot("alice@dm: เชิญ ผู้ปกครอง")
-    out = await bot(f"pim@dm: เข้าร่วม {bot.last_code()}")
+    out = await bot(f"pim@dm: เข้าร่วม {bot.last_code()}", "pim@dm: [Agree and register]")
     assert "ลงทะเบียนเป็นผู้ปกครองแล้ว" in out
 
 
@@ -35,7 +35,7 @@ async def test_join_refuses_unknown_expired_and_used_up_codes(bot: Conversation)
 
     await bot("alice@dm: /invite teacher 1 1")
     one_use = bot.last_code()
-    assert "ลงทะเบียนเป็นครู" in await bot(f"bob@dm: /join {one_use}")
+    assert "ลงทะเบียนเป็นครู" in await bot(f"bob@dm: /join {one_use}", "bob@dm: [Agree and register]")
     assert "ถูกใช้ครบจำนวนแล้ว" in await bot(f"carol@dm: /join {one_use}")
 
     await bot("alice@dm: /invite teacher 3 1")
@@ -49,7 +49,7 @@ async def test_join_only_in_private_and_not_twice(bot: Conversation) -> None:
     await bot("alice@dm: /invite teacher 2")
     code = bot.last_code()
     assert "แชตส่วนตัว" in await bot(f"bob@teachers: /join {code}")
-    await bot(f"bob@dm: /join {code}")
+    await bot(f"bob@dm: /join {code}", "bob@dm: [Agree and register]")
     assert "ลงทะเบียนใน" in await bot(f"bob@dm: /join {code}")  # already registered
 
 
@@ -60,7 +60,7 @@ async def test_join_flow_asks_for_the_code_and_cancel_leaves_it(bot: Conversatio
     assert "ไม่มีรายการที่ต้องยกเลิก" in await bot("bob@dm: /cancel")
     await bot("alice@dm: /invite teacher")
     await bot("bob@dm: /join")
-    assert "ลงทะเบียนเป็นครู" in await bot(f"bob@dm: {bot.last_code()}")
+    assert "ลงทะเบียนเป็นครู" in await bot(f"bob@dm: {bot.last_code()}", "bob@dm: [Agree and register]")
 
 
 async def test_parent_registers_with_one_tap_in_a_linked_group(bot: Conversation) -> None:
@@ -166,7 +166,8 @@ async def test_flow_expires_after_its_time(bot: Conversation) -> None:
 async def test_a_redelivered_event_changes_nothing(bot: Conversation) -> None:
     await bot.setup_network()
     await bot("alice@dm: /invite teacher 1")
-    assert "ลงทะเบียนเป็นครู" in await bot(f"bob@dm: /join {bot.last_code()}")
+    await bot(f"bob@dm: /join {bot.last_code()}")
+    assert "ลงทะเบียนเป็นครู" in await bot("bob@dm: [Agree and register]")
     assert await bot(":redeliver") == ""
     assert await bot("alice@dm: [Join as coordinator]") != ""  # fresh events still answered
 

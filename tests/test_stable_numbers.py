@@ -46,7 +46,7 @@ async def test_each_network_counts_its_own_items_from_one(bot: Conversation) -> 
     # A second network: its first activity, need and pledge are #1, not the next row's id.
     await bot("zed@dm: /newnetwork เครือข่ายใต้", "zed@dm: [Join as coordinator]", "zed@south: /linkgroup")
     await bot("zed@dm: /invite teacher")
-    await bot(f"ben@dm: /join {bot.last_code()}", "ben@dm: /org โรงเรียนบูรพา")
+    await bot(f"ben@dm: /join {bot.last_code()}", "ben@dm: [Agree and register]", "ben@dm: /org โรงเรียนบูรพา")
     await bot('bob@dm: /log อบรม วันนี้ "อบรมครั้งที่สอง" 10 คน')
     assert "✅ บันทึกกิจกรรม #1 แล้ว" in await bot('ben@dm: /log อบรม วันนี้ "อบรมบูรพา" 10 คน')
     out = await bot("ben@dm: /need", "ben@dm: [materials/equipment]", "ben@dm: แท็บเล็ต",

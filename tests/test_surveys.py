@@ -74,8 +74,11 @@ async def test_coordinator_builds_a_survey_parents_answer_remind_close_results_e
     assert "bot@dm:noi → 📋 แบบสำรวจใหม่: ความพึงพอใจของผู้ปกครอง 2569" in out
     assert "bot@parents → 📋 ความพึงพอใจของผู้ปกครอง 2569\n    3/3" not in out  # free text is private only
 
-    # pim is not registered: tapping in the group registers him as a parent and counts his answers.
+    # pim is not registered: a tap in the group shows the privacy notice first (PDPA: no consent, no
+    # registration, no answer); once he taps Register under it, his taps count.
     out = await bot("pim@parents: [มากที่สุด]")
+    assert "ประกาศเรื่องข้อมูลส่วนบุคคล" in out and "ลงทะเบียนเป็นผู้ปกครองของ" not in out
+    out = await bot("pim@parents: [Register]", "pim@parents: [มากที่สุด]")
     assert "Pim ลงทะเบียนเป็นผู้ปกครองของเครือข่าย “เครือข่ายทดสอบ” แล้ว" in out
     out = await bot("pim@parents: [วันอาทิตย์]")
     assert "(only pim sees) → บันทึกแล้ว: วันอาทิตย์ (ข้อ 2/3)" in out
@@ -143,7 +146,7 @@ async def test_results_any_time_and_export_are_for_coordinators_only(bot: Conver
     await bot.setup_network("alice", "parents")
     await bot.add_member("bob", "teacher")
     await create_survey(bot)
-    await bot("pim@parents: [มาก]")
+    await bot("pim@parents: [Register]", "pim@parents: [มาก]")
     out = await bot("alice@dm: /results 1")
     assert "ผลสำรวจถึงขณะนี้: ความพึงพอใจของผู้ปกครอง 2569" in out and "ค่าเฉลี่ย 4.00 S.D. 0.00" in out
     assert "1. ความพึงพอใจของผู้ปกครอง 2569 (แบบสำรวจ, เปิดรับถึง 28 พ.ย. 2569 18:00 น.)" in await bot(
@@ -211,8 +214,8 @@ async def anonymous_survey_with_answers(bot: Conversation) -> str:
     await bot("ploy@parents: [Register]", "som@parents: [Register]")
     await create_survey(bot, anonymous=True)
     transcript = ""
-    # In the group (pim registers by tapping; he changes his rating once).
-    for line in ("pim@parents: [มากที่สุด]", "pim@parents: [วันเสาร์]", "pim@parents: [น้อย]",
+    # In the group (pim registers under the notice; he changes his rating once).
+    for line in ("pim@parents: [Register]", "pim@parents: [มากที่สุด]", "pim@parents: [วันเสาร์]", "pim@parents: [น้อย]",
                  "ploy@parents: [มาก]", "ploy@parents: [วันอาทิตย์]"):
         transcript += await bot(line)
     # Privately, with free text.
@@ -357,12 +360,14 @@ async def test_a_quick_poll_counts_votes_throttles_updates_and_closes_at_its_dea
     out = await bot('bob@parents: /poll "ไปทัศนศึกษาที่ไหนดี" สวนสัตว์ | พิพิธภัณฑ์ | ทะเล | ปิด 22/11/2569 12:00')
     assert "bot@parents → 📊 ไปทัศนศึกษาที่ไหนดี" in out and "โพลหมายเลข: 1" in out
     assert "[สวนสัตว์]" in out and "[ทะเล]" in out and "เปิดรับถึง 22 พ.ย. 2569 12:00 น." in out
-    # Unregistered parents vote with one tap; a vote can change; a double tap changes nothing.
+    # Unregistered parents get the privacy notice first, then vote with one tap; a vote can change; a
+    # double tap changes nothing.
+    assert "ประกาศเรื่องข้อมูลส่วนบุคคล" in await bot("pim@parents: [ทะเล]")
+    assert "Pim ลงทะเบียนเป็นผู้ปกครอง" in await bot("pim@parents: [Register]")
     out = await bot("pim@parents: [ทะเล]")
-    assert "Pim ลงทะเบียนเป็นผู้ปกครอง" in out
     assert "บันทึกการโหวตแล้ว: สวนสัตว์" in await bot("pim@parents: [สวนสัตว์]")
     assert "บันทึกไว้แล้ว ไม่มีการเปลี่ยนแปลง" in await bot("pim@parents: [สวนสัตว์]")
-    await bot("noi@parents: [Register]", "noi@parents: [ทะเล]", "bob@parents: [ทะเล]")
+    await bot("noi@parents: [Register]", "bob@parents: [Register]", "noi@parents: [ทะเล]", "bob@parents: [ทะเล]")
     cards_before = sum(1 for chat, r in shown if chat == "parents" and getattr(r, "update_key", None) == "poll:1")
     out = await bot(":clock +1m")
     updates = [r for chat, r in shown if chat == "parents" and getattr(r, "update_key", None) == "poll:1"]
@@ -373,7 +378,7 @@ async def test_a_quick_poll_counts_votes_throttles_updates_and_closes_at_its_dea
     assert "bot@parents → ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3 คน" in out
     assert "• ทะเล: 2 (67%)" in out and "• สวนสัตว์: 1 (33%)" in out
     assert "ปิดรับคำตอบแล้ว" in await bot("noi@parents: [สวนสัตว์]")
-    assert "Dao ลงทะเบียน" in await bot("dao@parents: [ทะเล]")  # registered, but the closed poll records nothing
+    assert "ประกาศเรื่องข้อมูลส่วนบุคคล" in await bot("dao@parents: [ทะเล]")  # the closed poll records nothing
     out = await bot("alice@dm: /results 1")
     assert "ผลสำรวจ: ไปทัศนศึกษาที่ไหนดี" in out and "จำนวนผู้โหวต: 3 คน" in out and "• ทะเล: 2 (67%)" in out
 

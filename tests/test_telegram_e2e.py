@@ -53,6 +53,9 @@ async def opening(running: Served) -> None:
     await said(fake, ALICE, "เครือข่ายโรงเรียนริมน้ำ")
     [code] = codes(fake, ALICE)
     fake.user_sends_text(ALICE, ALICE, f"/join {code}")
+    await said(fake, ALICE, "ก่อนเข้าร่วม")  # PDPA: the notice, then the consent button
+    message_id, data = button(fake, ALICE, "ยินยอมและลงทะเบียน")
+    fake.user_presses_button(ALICE, ALICE, message_id, data)
     await said(fake, ALICE, "ยินดีต้อนรับสู่")
     fake.bot_added_to_group(GROUP, ALICE)
     assert "/linkgroup" in await said(fake, GROUP, "สวัสดีทุกคน")
@@ -141,6 +144,9 @@ async def test_outbox_push_is_retried_after_429(tmp_path: Path) -> None:
         fake.user_sends_text(ALICE, ALICE, "/invite teacher")
         await said(fake, ALICE, "/join")
         fake.user_sends_text(CAROL, CAROL, f"/join {codes(fake, ALICE)[-1]}")
+        await said(fake, CAROL, "Before you join")
+        message_id, data = button(fake, CAROL, "Agree and register")
+        fake.user_presses_button(CAROL, CAROL, message_id, data)
         await said(fake, CAROL, "Welcome to")
         # Both first sends get 429: Alice's answer waits it out inline; Carol's push is
         # handed back to the outbox with retry_after and delivered on a later round.
@@ -289,9 +295,12 @@ async def test_scenario_from_invite_code_to_weekly_summary_over_telegram(tmp_pat
         poll_id, bob_vote, _ = await taps(fake, BOB, GROUP, "ทะเล")
         voted_at = time.monotonic()
         assert "บันทึกการโหวตแล้ว: ทะเล" in await answered(fake, BOB, bob_vote)
-        # Carol (English) is not registered: her tap registers her as a parent, said in the group, and counts.
-        _, carol_vote, registered = await taps(fake, CAROL, GROUP, "สวนสัตว์", "Carol")
+        # Carol (English) is not registered: her tap gets the privacy notice in the group (PDPA: no consent,
+        # no registration, no vote); she taps Register under it, and then her tap counts.
+        await taps(fake, CAROL, GROUP, "สวนสัตว์", "To register as a parent")
+        _, _, registered = await taps(fake, CAROL, GROUP, "Register", "Carol")
         assert "registered as a parent" in registered
+        _, carol_vote, _ = await taps(fake, CAROL, GROUP, "สวนสัตว์")
         assert await answered(fake, CAROL, carol_vote)
         assert button(fake, GROUP, "ทะเล")[0] == poll_id and edits(fake, GROUP, poll_id) == []  # throttled
 

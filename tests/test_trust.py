@@ -39,7 +39,7 @@ async def test_invite_in_a_group_is_sent_privately_and_never_posted(bot: Convers
     assert not CODE.search(in_group), in_group
     private = group_lines(out, "dm:alice")
     assert "รหัสเชิญสำหรับผู้ประสานงาน" in private and CODE.search(private)
-    assert "ลงทะเบียนเป็นผู้ประสานงาน" in await bot(f"bob@dm: /join {bot.last_code()}")
+    assert "ลงทะเบียนเป็นผู้ประสานงาน" in await bot(f"bob@dm: /join {bot.last_code()}", "bob@dm: [Agree and register]")
 
 
 async def test_invite_in_a_group_without_a_private_chat_creates_no_code(bot: Conversation) -> None:
@@ -54,7 +54,7 @@ async def test_invite_in_a_group_without_a_private_chat_creates_no_code(bot: Con
     out = await bot("pim@teachers: /invite teacher")
     assert "ส่งให้คุณทางแชตส่วนตัวแล้ว" in group_lines(out, "teachers")
     assert "รหัสเชิญสำหรับครู" in group_lines(out, "dm:pim")
-    assert "ลงทะเบียนเป็นครู" in await bot(f"bob@dm: /join {bot.last_code()}")
+    assert "ลงทะเบียนเป็นครู" in await bot(f"bob@dm: /join {bot.last_code()}", "bob@dm: [Agree and register]")
 
 
 async def test_invite_in_a_private_chat_is_answered_there(bot: Conversation) -> None:
@@ -102,7 +102,7 @@ async def test_a_fresh_invite_lets_a_removed_member_back(bot: Conversation) -> N
     await bot.add_member("bob", "parent")  # /join with a fresh code works and lifts the block
     await bot("alice@dm: /remove 3")
     await bot("alice@dm: /invite teacher")
-    await bot(f"bob@dm: /join {bot.last_code()}")
+    await bot(f"bob@dm: /join {bot.last_code()}", "bob@dm: [Agree and register]")
     assert "ถูกลบและบล็อก" not in await bot("alice@dm: /members")
 
 
@@ -198,8 +198,8 @@ async def test_display_names_and_group_titles_from_the_platform_are_cleaned(bot:
     platform = bot.console.platform
     event = Event(platform=platform, event_id="evil-1",
                   chat=ChatRef(platform, "group-teachers", ChatKind.GROUP, f"ครู{RLO}ม.1{PDF}"),
-                  sender=Sender("mallory", display_name=f"Mal{RLO}lory{ZWSP}\nAdmin"), kind=EventKind.TEXT,
-                  text="/register")
+                  sender=Sender("mallory", display_name=f"Mal{RLO}lory{ZWSP}\nAdmin"), kind=EventKind.BUTTON,
+                  payload="1|reg|n1")  # the Register button shown with the privacy notice
     outcome = await bot.app.handle(event)
     assert any("Mallory Admin ลงทะเบียนเป็นผู้ปกครอง" in str(r) for r in outcome.replies), outcome.replies
     out = await bot("alice@dm: /members")

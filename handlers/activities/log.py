@@ -16,6 +16,7 @@ from bot.i18n import N_
 from bot.model import Button, EventKind, Text
 from bot.roles import Role
 from bot.router import Router
+from handlers.privacy import checked_text, sensitive_warning
 from handlers._common.buttons import grid
 from handlers._common.flows import confirm, skippable
 from handlers._common.parsing import PHOTO_MAX_BYTES, date_error, parse_count
@@ -180,6 +181,11 @@ async def log_one_line(ctx: MemberContext, text: str) -> None:
         await ctx.reply(error)
         return
     assert data is not None
+    problem = sensitive_warning(ctx, text)
+    if problem:  # nothing stored; the step-by-step /log asks to edit or keep it
+        await ctx.reply(ctx.t("{problem} Nothing was saved. Please send it again without it, or log it step by "
+                              "step with /log to keep it as it is.", problem=problem))
+        return
     data["organisation_id"] = ctx.member.organisation_id
     data["plan"] = plan_ref
     await save_activity(ctx, data)
@@ -226,7 +232,8 @@ async def ask_title(ctx: MemberContext) -> None:
 async def read_title(ctx: MemberContext, value: str) -> Data | Retry:
     if not value or len(value) > MAX_TITLE:
         return Retry(ctx.t("Please send a title of 1 to {max} characters.", max=MAX_TITLE))
-    return {"title": value}
+    checked = await checked_text(ctx, value)  # PDPA: an ID or phone number is confirmed or edited first
+    return checked if isinstance(checked, Retry) else {"title": checked}
 
 
 async def ask_category(ctx: MemberContext) -> None:
@@ -313,7 +320,8 @@ async def ask_notes(ctx: MemberContext) -> None:
 async def read_notes(ctx: MemberContext, value: str) -> Data | Retry:
     if len(value) > MAX_NOTES:
         return Retry(ctx.t("Please keep notes to {max} characters.", max=MAX_NOTES))
-    return {"notes": value}
+    checked = await checked_text(ctx, value)
+    return checked if isinstance(checked, Retry) else {"notes": checked}
 
 
 async def ask_photo(ctx: MemberContext) -> None:

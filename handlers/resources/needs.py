@@ -11,6 +11,7 @@ from bot.i18n import N_
 from bot.model import Button, Card, Text
 from bot.roles import Role
 from bot.router import Router, Where
+from handlers.privacy import checked_text
 from handlers._common.buttons import grid
 from handlers._common.flows import confirm
 from handlers._common.formatting import amount_text, example_date
@@ -89,7 +90,8 @@ async def ask_description(ctx: MemberContext) -> None:
 async def read_description(ctx: MemberContext, value: str) -> Data | Retry:
     if not value or len(value) > MAX_DESCRIPTION:
         return Retry(ctx.t("Please describe it in 1 to {max} characters.", max=MAX_DESCRIPTION))
-    return {"description": value}
+    checked = await checked_text(ctx, value)  # PDPA: an ID or phone number is confirmed or edited first
+    return checked if isinstance(checked, Retry) else {"description": checked}
 
 
 async def ask_amount(ctx: MemberContext) -> None:

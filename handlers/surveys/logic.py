@@ -34,9 +34,8 @@ from storage.membership import Member, MemberRepo, OrganisationRepo
 from storage.surveys import TEXT_CHOICE, Answer, Question, Survey, SurveyRepo
 
 log = logging.getLogger(__name__)
-# aiosqlite logs every SQL statement *with its parameters* at DEBUG: answers next to the member
-# lookups of the same transaction. Anonymous answers must not reach the logs, even at DEBUG.
-logging.getLogger("aiosqlite").setLevel(logging.INFO)
+# aiosqlite's DEBUG log (SQL with its parameters) is kept off for every feature in storage/db.py,
+# so anonymous answers never reach the logs.
 
 # The standard Thai 5-level scale, highest first: choice index 0 = 5 points … 4 = 1 point.
 RATING_LABELS = (N_("Very high"), N_("High"), N_("Moderate"), N_("Low"), N_("Very low"))

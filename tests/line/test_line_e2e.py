@@ -255,13 +255,16 @@ async def test_the_network_scenario_over_line(line: LineBot) -> None:
     created = all_text(await say(ADMIN, "/newnetwork เครือข่ายทดสอบ"))
     code = re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}", created)
     assert code, created
-    assert "ผู้ประสานงาน" in all_text(await say(ADMIN, f"/join {code.group(0)}"))
+    notice = await say(ADMIN, f"/join {code.group(0)}")  # PDPA: the notice, then the consent button
+    assert "ประกาศเรื่องข้อมูลส่วนบุคคล" in all_text(notice)
+    assert "ผู้ประสานงาน" in all_text(await tap(ADMIN, postback(notice, "ยินยอมและลงทะเบียน")))
     # A teacher invite; Bob adds the bot as a friend and joins with that code.
     invited = all_text(await say(ADMIN, "/invite teacher"))
     teacher_code = re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}", invited)
     assert teacher_code, invited
     await answer(follow_event(PARENT, fake=fake))
-    joined = all_text(await say(PARENT, f"/join {teacher_code.group(0)}"))
+    notice = await say(PARENT, f"/join {teacher_code.group(0)}")
+    joined = all_text(await tap(PARENT, postback(notice, "ยินยอมและลงทะเบียน")))
     assert "เครือข่ายทดสอบ" in joined and "ครู" in joined, joined
     assert "โรงเรียนบ้านหนองบัว" in all_text(await say(PARENT, "/org โรงเรียนบ้านหนองบัว"))
 

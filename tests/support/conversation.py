@@ -106,7 +106,7 @@ class Conversation:
 
     async def add_member(self, user: str, role: str, coordinator: str = "alice") -> None:
         await self(f"{coordinator}@dm: /invite {role}")
-        out = await self(f"{user}@dm: /join {self.last_code()}")
+        out = await self(f"{user}@dm: /join {self.last_code()}", f"{user}@dm: [Agree and register]")
         assert "ลงทะเบียน" in out or "registered" in out, out
 
 
