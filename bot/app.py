@@ -277,8 +277,8 @@ class App:
         switched networks meanwhile) is kept, but not continued here: True after saying so."""
         assert ctx.flow is not None
         owner = ctx.flow.data.get(FLOW_NETWORK)
-        if owner is None or (ctx.network is not None and ctx.network.id == owner):
-            return False
+        if owner is None or ctx.network is None or ctx.network.id == owner:
+            return False  # (no network at all: the route's refusal says why)
         network = await NetworkRepo(ctx.conn).get(int(owner))
         await ctx.reply(ctx.t("Your unfinished draft belongs to {network}. Switch back with /network to continue it, "
                               "or send /cancel to drop it.", network=network.name if network else "-"))
