@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.flows import DISCARD, RESUME, offer_resume, resume
-from bot.context import FLOW_BUTTON, Context, MemberContext, TaskContext
+from bot.context import FLOW_BUTTON, FLOW_NETWORK, Context, MemberContext, TaskContext, label_cards
 from bot.delivery_policy import QuotaReading
 from bot.i18n import Translator, normalise_language
 from bot.model import ChatKind, Event, EventKind, Reply, Text
@@ -148,6 +148,7 @@ class App:
                     ctx = await self._context(conn, event)
                     lang = ctx.lang
                     await self._dispatch(ctx)
+                    await label_cards(ctx)
                 self._after_commit(ctx)
                 return Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked)
             except Exception:
@@ -178,17 +179,24 @@ class App:
         if not chat.active and event.kind not in (EventKind.BOT_REMOVED, EventKind.UNFOLLOW):
             await chats.set_active(chat.id, True)  # they wrote to us: reachable again
             chat = await chats.get(chat.id) or chat
+        # The network the chat resolves to, and the sender's membership of that network (the one
+        # Router.refusal checks): a linked group acts on its network; a private chat (or a group not
+        # linked yet) on the sender's current network (/network switches it).
         member: Member | None = None
-        if event.sender.user_id:
-            member = await MemberRepo(conn).active_by_identity(event.platform, event.sender.user_id)
         network = None
         foreign = False
+        members = MemberRepo(conn)
+        user_id = event.sender.user_id
         if event.chat.kind is ChatKind.GROUP and chat.network_id is not None:
             network = await NetworkRepo(conn).get(chat.network_id)
-            if member is not None and member.network_id != chat.network_id:
-                member, foreign = None, True  # networks never see each other's members
-        elif member is not None:
-            network = await NetworkRepo(conn).get(member.network_id)
+            if user_id:
+                member = await members.active_in(chat.network_id, event.platform, user_id)
+                # A member of other networks only: networks never see each other's members.
+                foreign = member is None and await members.count_memberships(event.platform, user_id) > 0
+        elif user_id:
+            member = await members.current(event.platform, user_id)
+            if member is not None:
+                network = await NetworkRepo(conn).get(member.network_id)
         if member is not None:
             lang = member.language
         elif event.sender.language_hint:
@@ -253,6 +261,8 @@ class App:
             await ctx.end_flow()
             await ctx.reply(ctx.t("That conversation has expired. Please start again."))
             return
+        if await self._draft_elsewhere(ctx):
+            return
         refusal = self.router.refusal(route.rule, ctx)
         if refusal:
             await ctx.end_flow()
@@ -261,6 +271,18 @@ class App:
         assert not route.rule.member or isinstance(ctx, MemberContext)
         ctx.input = value
         await route.handler(ctx)
+
+    async def _draft_elsewhere(self, ctx: Context) -> bool:
+        """A draft started in another network than the one this chat acts on now (the person
+        switched networks meanwhile) is kept, but not continued here: True after saying so."""
+        assert ctx.flow is not None
+        owner = ctx.flow.data.get(FLOW_NETWORK)
+        if owner is None or ctx.network is None or ctx.network.id == owner:
+            return False  # (no network at all: the route's refusal says why)
+        network = await NetworkRepo(ctx.conn).get(int(owner))
+        await ctx.reply(ctx.t("Your unfinished draft belongs to {network}. Switch back with /network to continue it, "
+                              "or send /cancel to drop it.", network=network.name if network else "-"))
+        return True
 
     async def _dispatch_button(self, ctx: Context) -> None:
         payload = decode(ctx.event.payload)
@@ -276,7 +298,8 @@ class App:
                 await ctx.end_flow()
                 await ctx.reply(ctx.t("Cancelled. Nothing was saved."))
             elif value == RESUME:
-                await resume(ctx)
+                if not await self._draft_elsewhere(ctx):
+                    await resume(ctx)
             else:
                 await self._run_flow(ctx, value)
             return

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery_policy import QuietHours, Urgency, WaitReason, deadline_for, push_time, quiet_hours_of
 from bot.i18n import Translator
-from bot.model import Button, Event, EventKind, Reply, Text, reply_to_dict
+from bot.model import Button, Card, Event, EventKind, Reply, Text, reply_to_dict
 from bot.payload import Payload, encode
 from bot.platforms import DeliveryCost
 from storage.deliveries import DeliveryRepo
@@ -31,6 +31,27 @@ R = TypeVar("R")
 Render = Callable[[Translator], Sequence[Reply]] | Sequence[Reply]
 
 FLOW_BUTTON = "f"
+# The key in a flow's data naming the network the flow was started in.
+FLOW_NETWORK = "_network"
+
+
+async def labelled(members: MemberRepo, platform: str, user_id: str, network: Network,
+                   replies: Sequence[Reply]) -> list[Reply]:
+    """``replies`` for a private chat: when the person belongs to several networks, every card
+    names the network it belongs to above its title (copies; the originals may go elsewhere)."""
+    out = list(replies)
+    if not any(isinstance(r, Card) and not r.network for r in out):
+        return out
+    if await members.count_memberships(platform, user_id) < 2:
+        return out
+    return [replace(r, network=network.name) if isinstance(r, Card) and not r.network else r for r in out]
+
+
+async def label_cards(ctx: Context) -> None:
+    """The app's last step for an event: its private answers' cards name the network they came from."""
+    if ctx.event.is_private and ctx.network is not None and ctx.event.sender.user_id:
+        ctx.replies = await labelled(ctx.repo(MemberRepo), ctx.event.platform, ctx.event.sender.user_id,
+                                     ctx.network, ctx.replies)
 
 
 class BaseContext:
@@ -96,6 +117,8 @@ class BaseContext:
             lang = await self._chat_language(chat)
         replies = render(Translator(lang)) if callable(render) else render
         network = await self._network_of(chat)
+        if chat.kind == "private" and network is not None:
+            replies = await labelled(self.repo(MemberRepo), chat.platform, chat.platform_chat_id, network, replies)
         tz = ZoneInfo(network.timezone) if network else self.tz
         quiet = self.quiet_hours(network)
         due = due or self.now
@@ -289,7 +312,10 @@ class Context(BaseContext):
     async def start_flow(self, name: str, step: str, data: dict[str, Any] | None = None) -> None:
         route = self.app.router.flows[name]
         ttl = route.ttl or timedelta(minutes=self.app.settings.flow_ttl_minutes)
-        self.flow = FlowState(flow=name, step=step, data=data or {}, expires_at=self.now + ttl)
+        data = dict(data or {})
+        if self.network is not None:  # a draft belongs to the network it was started in (see App._run_flow)
+            data.setdefault(FLOW_NETWORK, self.network.id)
+        self.flow = FlowState(flow=name, step=step, data=data, expires_at=self.now + ttl)
         await self.repo(FlowRepo).save(self.flow_key, self.flow, self.now)
 
     async def goto(self, step: str, **data: Any) -> None:

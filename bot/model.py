@@ -128,6 +128,9 @@ class Card:
     buttons: list[list[Button]] = field(default_factory=list)
     alt_text: str = ""
     update_key: str | None = None
+    # The network the card belongs to, shown above its title in the private chat of a person who
+    # belongs to several networks (the app sets it; features leave it empty).
+    network: str = ""
 
     def all_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]

@@ -15,7 +15,7 @@ def progress_bar(bar: ProgressBar, width: int = BAR_WIDTH) -> str:
 
 
 def card_lines(card: Card) -> list[str]:
-    lines = [card.title]
+    lines = [f"[{card.network}]", card.title] if card.network else [card.title]
     lines += [f"{label}: {value}" for label, value in card.fields]
     if card.body:
         lines.append(card.body)

@@ -1,5 +1,9 @@
 """``edunet serve``: run the configured platforms, the outbox dispatcher and the
-scheduler until SIGINT/SIGTERM."""
+scheduler until SIGINT/SIGTERM.
+
+A platform whose credentials are refused at start-up stops the process with one line and exit
+status 1; one that cannot be reached is retried in the background while the rest runs
+(:mod:`bot.startup`)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from bot.adapters import Adapter, AdapterSpec, discover
 from bot.app import App
 from bot.config import Settings
 from bot.outbox import OutboxDispatcher
+from bot.startup import CredentialsRejected
 from bot.web import WebServer
 from edunet import build_app
 from scheduler.service import SchedulerService
@@ -71,7 +76,11 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
         await scheduler.start()
         await web.start()
         for adapter in adapters:
-            await adapter.start()
+            try:
+                await adapter.start()
+            except CredentialsRejected as exc:  # one clear line, no traceback: nothing works until it is fixed
+                print(f"edunet: {exc}", file=sys.stderr)
+                return 1
         log.info("EduNet is running (%s)", ", ".join(a.platform for a in adapters))
         await stop.wait()
     finally:

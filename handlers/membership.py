@@ -148,12 +148,13 @@ async def create_network(ctx: Context, name: str) -> None:
     await ctx.repo(InviteRepo).create(network.id, code=code, role=Role.COORDINATOR.value, max_uses=1,
                                       expires_at=ctx.now + timedelta(days=7), created_by=None, now=ctx.now)
     await ctx.audit("create", "network", network.id, name=name)
-    buttons = []
     text = ctx.t("Network “{name}” created. Coordinator invite code: {code} (one use, valid 7 days).",
                  name=name, code=show_code(code))
     if ctx.member is None:  # the button is shown with the privacy notice: pressing it is consent
         text = with_notice(ctx, text, name)
         buttons = [[ctx.button(ctx.t("Join as coordinator"), "joincode", code, NOTICE_TAG)]]
+    else:  # a member of another network adds this one; the notice comes with the join
+        buttons = [[ctx.button(ctx.t("Join as coordinator"), "joincode", code)]]
     await ctx.reply(Text(text, buttons=buttons))
 
 
@@ -226,10 +227,6 @@ async def redeem(ctx: Context, raw_code: str) -> None:
     if not ctx.event.sender.user_id:
         await ctx.reply(ctx.t("I cannot see your account id. Please add me as a friend and try again."))
         return
-    if ctx.member is not None:
-        await ctx.reply(ctx.t("You are already registered in {network} as a {role}.",
-                              network=ctx.network.name if ctx.network else "-", role=role_label(ctx, ctx.member.role)))
-        return
     code = normalise_code(raw_code)
     invites = ctx.repo(InviteRepo)
     invite = await invites.by_code(code) if code else None
@@ -239,6 +236,17 @@ async def redeem(ctx: Context, raw_code: str) -> None:
         return
     if invite.expires_at <= ctx.now:
         await ctx.reply(ctx.t("This invite code has expired. Please ask your coordinator for a new one."))
+        return
+    members = ctx.repo(MemberRepo)
+    platform, user_id = ctx.event.platform, ctx.event.sender.user_id
+    already = await members.active_in(invite.network_id, platform, user_id)
+    if already is not None:  # the code is not used up: it is theirs to pass on
+        network = await ctx.repo(NetworkRepo).get(invite.network_id)
+        assert network is not None
+        await members.set_current(platform, user_id, network.id, now=ctx.now)
+        ctx.member, ctx.network = already, network
+        await ctx.reply(ctx.t("You are already registered in {network} as a {role}.",
+                              network=network.name, role=role_label(ctx, already.role)))
         return
     if invite.uses >= invite.max_uses:
         await ctx.reply(ctx.t("This invite code has been used up. Please ask your coordinator for a new one."))
@@ -251,18 +259,26 @@ async def redeem(ctx: Context, raw_code: str) -> None:
     if not await invites.consume(invite.id):
         await ctx.reply(ctx.t("This invite code has been used up. Please ask your coordinator for a new one."))
         return
-    member = await ctx.repo(MemberRepo).add(
-        network.id, platform=ctx.event.platform, platform_user_id=ctx.event.sender.user_id,
-        display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=invite.role, language=ctx.lang,
+    others = [n for _m, n in await members.memberships(platform, user_id)]
+    # An invite to another network adds it beside theirs (nothing of the others changes) and makes it current.
+    member = await members.add(
+        network.id, platform=platform, platform_user_id=user_id,
+        display_name=ctx.event.sender.display_name or user_id, role=invite.role, language=ctx.lang,
         now=ctx.now)
+    await members.set_current(platform, user_id, network.id, now=ctx.now)
     ctx.member, ctx.network = member, network
     await consent.record(ctx, member)
     await ctx.repo(BlockRepo).unblock(network.id, member.platform, member.platform_user_id)  # re-invited
     await ctx.audit("join", "member", member.id, role=invite.role, invite=invite.code)
-    await ctx.reply(Text(ctx.t("Welcome to {network}! You are registered as a {role}.\n"
-                               "Tell me your organisation with /org NAME, e.g. /org โรงเรียนบ้านหนองบัว.",
-                               network=network.name, role=role_label(ctx, member.role)),
-                         buttons=[[ctx.button(ctx.t("Help"), "help")]], quick_replies=True))
+    welcome = ctx.t("Welcome to {network}! You are registered as a {role}.\n"
+                    "Tell me your organisation with /org NAME, e.g. /org โรงเรียนบ้านหนองบัว.",
+                    network=network.name, role=role_label(ctx, member.role))
+    buttons = [ctx.button(ctx.t("Help"), "help")]
+    if others:
+        welcome += "\n" + ctx.t("You are in {count} networks now. I work in {network} until you switch with "
+                                "/network.", count=len(others) + 1, network=network.name)
+        buttons.insert(0, ctx.button(ctx.t("My networks"), "nets"))
+    await ctx.reply(Text(welcome, buttons=[buttons], quick_replies=True))
 
 
 # ------------------------------------------------------------------ groups
@@ -363,9 +379,6 @@ async def register_parent(ctx: Context) -> Member | None:
         await say(ctx.t("{name}, you are already registered as a {role}.", name=ctx.member.display_name,
                         role=role_label(ctx, ctx.member.role)))
         return ctx.member
-    if ctx.foreign_member:
-        await say(ctx.t("This group belongs to another network; your membership is elsewhere."))
-        return None
     if not ctx.event.sender.user_id:
         await say(ctx.t("I cannot see your account. Please add me as a friend first, then tap Register again."))
         return None
@@ -419,7 +432,7 @@ async def lang(ctx: MemberContext) -> None:
     if choice not in LANGUAGES:
         await ctx.reply(ctx.t("Please choose th or en, e.g. /lang en."))
         return
-    await ctx.repo(MemberRepo).update(ctx.member.id, language=choice)
+    await ctx.repo(MemberRepo).set_language_by_identity(ctx.member.platform, ctx.member.platform_user_id, choice)
     await ctx.audit("update", "member", ctx.member.id, language=choice)
     from bot.i18n import Translator
 

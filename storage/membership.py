@@ -1,4 +1,9 @@
-"""Networks, organisations, members, chats and invites."""
+"""Networks, organisations, members, chats and invites.
+
+A member row is one person's membership of one network (their number and role there). One
+platform identity may hold an active membership in several networks; ``current_networks``
+says which one their private chat acts on (group chats act on the network they are linked to).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.repo import Repo
-from storage.tables import chats, invites, members, networks, organisations
+from storage.tables import chats, current_networks, invites, members, networks, organisations
 
 
 @dataclass(frozen=True)
@@ -145,20 +150,89 @@ class OrganisationRepo(Repo):
 
 class MemberRepo(Repo):
     async def active_by_identity(self, platform: str, platform_user_id: str) -> Member | None:
+        """The membership this identity's private chat acts on: the current network's, or (when
+        that one ended) the earliest of their other active memberships."""
+        return await self.current(platform, platform_user_id)
+
+    async def current(self, platform: str, platform_user_id: str) -> Member | None:
+        chosen = (
+            sa.select(current_networks.c.network_id)
+            .where(current_networks.c.platform == platform, current_networks.c.platform_user_id == platform_user_id)
+            .scalar_subquery()
+        )
         row = (
             await self.conn.execute(
-                sa.select(members).where(
-                    members.c.platform == platform,
-                    members.c.platform_user_id == platform_user_id,
-                    members.c.status == "active",
-                )
+                sa.select(members)
+                .where(members.c.platform == platform, members.c.platform_user_id == platform_user_id,
+                       members.c.status == "active")
+                .order_by(sa.case((members.c.network_id == chosen, 0), else_=1), members.c.id)
+                .limit(1)
             )
         ).first()
         return _member(row) if row else None
 
+    async def active_in(self, network_id: int, platform: str, platform_user_id: str) -> Member | None:
+        """This identity's active membership of one network."""
+        row = (
+            await self.conn.execute(
+                sa.select(members).where(members.c.network_id == network_id, members.c.platform == platform,
+                                         members.c.platform_user_id == platform_user_id,
+                                         members.c.status == "active")
+            )
+        ).first()
+        return _member(row) if row else None
+
+    async def memberships(self, platform: str, platform_user_id: str) -> list[tuple[Member, Network]]:
+        """Every active membership of this identity with its network, oldest first."""
+        rows = (
+            await self.conn.execute(
+                sa.select(members, networks.c.name.label("network_name"), networks.c.timezone.label("network_tz"),
+                          networks.c.language.label("network_language"), networks.c.settings.label("network_settings"))
+                .join(networks, networks.c.id == members.c.network_id)
+                .where(members.c.platform == platform, members.c.platform_user_id == platform_user_id,
+                       members.c.status == "active")
+                .order_by(members.c.id)
+            )
+        ).all()
+        return [(_member(r), Network(id=r.network_id, name=r.network_name, timezone=r.network_tz,
+                                     language=r.network_language, settings=dict(r.network_settings or {})))
+                for r in rows]
+
+    async def count_memberships(self, platform: str, platform_user_id: str) -> int:
+        return int((
+            await self.conn.execute(
+                sa.select(sa.func.count()).select_from(members).where(
+                    members.c.platform == platform, members.c.platform_user_id == platform_user_id,
+                    members.c.status == "active")
+            )
+        ).scalar_one())
+
+    async def set_current(self, platform: str, platform_user_id: str, network_id: int, *, now: datetime) -> None:
+        """Make ``network_id`` the network this identity's private chat acts on."""
+        inserted = await self.insert_ignore(
+            current_networks,
+            {"platform": platform, "platform_user_id": platform_user_id, "network_id": network_id, "chosen_at": now},
+            ["platform", "platform_user_id"],
+        )
+        if not inserted:
+            await self.conn.execute(
+                current_networks.update()
+                .where(current_networks.c.platform == platform, current_networks.c.platform_user_id == platform_user_id)
+                .values(network_id=network_id, chosen_at=now)
+            )
+
+    async def set_language_by_identity(self, platform: str, platform_user_id: str, language: str) -> None:
+        """A person's language, in every network they belong to (one private chat, one language)."""
+        await self.conn.execute(
+            members.update()
+            .where(members.c.platform == platform, members.c.platform_user_id == platform_user_id)
+            .values(language=language)
+        )
+
     async def add(self, network_id: int, *, platform: str, platform_user_id: str, display_name: str,
                   role: str, language: str, now: datetime) -> Member:
-        """Register an identity in a network, numbering members 1, 2, 3… within it."""
+        """Register an identity in a network, numbering members 1, 2, 3… within it (the caller
+        checks that the identity is not an active member there already)."""
         # Serialise numbering per network on PostgreSQL (SQLite's BEGIN IMMEDIATE already does).
         await self.conn.execute(sa.select(networks.c.id).where(networks.c.id == network_id).with_for_update())
         next_number = (
@@ -174,6 +248,12 @@ class MemberRepo(Repo):
                     platform_user_id=platform_user_id, display_name=display_name, role=role,
                     language=language, status="active", reachable=True, joined_at=now)
             .returning(*members.c)
+        )
+        # A first membership is the current one; later ones are added beside it (the caller may switch).
+        await self.insert_ignore(
+            current_networks,
+            {"platform": platform, "platform_user_id": platform_user_id, "network_id": network_id, "chosen_at": now},
+            ["platform", "platform_user_id"],
         )
         return _member(result.one())
 

@@ -59,8 +59,10 @@ members = sa.Table(
     sa.Column("reachable", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("joined_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("network_id", "number", name="uq_members_network_number"),
+    # One active membership per identity and network (0010_multinet); a person may be in several networks.
     sa.Index(
-        "uq_members_active_identity",
+        "uq_members_network_active_identity",
+        "network_id",
         "platform",
         "platform_user_id",
         unique=True,
@@ -68,6 +70,17 @@ members = sa.Table(
         postgresql_where=sa.text("status = 'active'"),
     ),
     sa.Index("ix_members_network_role", "network_id", "role"),
+    sa.Index("ix_members_identity", "platform", "platform_user_id"),
+)
+
+# The network a person's private chat acts on, among their active memberships (/network switches it).
+current_networks = sa.Table(
+    "current_networks",
+    metadata,
+    sa.Column("platform", sa.String(16), primary_key=True),
+    sa.Column("platform_user_id", sa.String(128), primary_key=True),
+    sa.Column("network_id", sa.ForeignKey("networks.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("chosen_at", UTCDateTime, nullable=False),
 )
 
 chats = sa.Table(

@@ -6,6 +6,11 @@ The expected table below is written from the README's "who" column, not read fro
 router's rules, so a route declared too loosely (or too tightly) fails here. Each answer is
 also checked for cross-network reads: nothing of network B (item titles, member names, the
 network's name) in an answer to network A's people, and nothing of A in B's coordinator's.
+
+A member of both networks (dan: a teacher in A, a parent in B) acts with the role of the network
+the chat resolves to: A's group, or his private chat while A is his current network, as A's
+teacher; B's group, or his private chat after switching to B, as B's parent; and nothing of the
+other network shows either way.
 """
 
 from __future__ import annotations
@@ -27,18 +32,20 @@ from tests.support.conversation import Conversation, make_conversation
 A_NAME, B_NAME = "เครือข่ายเหนือ", "เครือข่ายใต้"
 A_MARK, B_MARK = "อรุณ", "บูรพา"
 A_PEOPLE = {"coordinator": "alice", "teacher": "tina", "partner": "pat", "parent": "pim"}
-B_PEOPLE = ["zed", "ben", "bud", "bea", "bob", "bax", "bon"]  # zed coordinates B; 7 members
+B_PEOPLE = ["zed", "ben", "bud", "bea", "bob", "bax", "bon", "bim"]  # zed coordinates B; 8 members
+DUAL = "dan"  # a teacher in A (5th member) and a parent in B (9th member)
 A_GROUP, B_GROUP = "north", "south"
 # Ids (what buttons carry) that exist only in network B (A's items were created first: ids 1). Typed numbers
 # are per network: B_ONLY["survey"] is B's second poll (A has one), B_ONLY["need"] a need number neither has.
-B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 7,
+# A's members: 5, a stranger and B's coordinator registering in A's group: 7; B's member 8 is bim, only in B.
+B_ONLY = {"activity": 2, "need": 2, "pledge": 2, "survey_id": 3, "survey": 2, "meeting": 2, "member": 8,
           "plc_group": 2, "plc_session_id": 3, "plc_session": 2, "goal": 2, "target": 2, "project": 2, "task": 2,
           "practice_id": 2, "practice": 2}  # B shares two practices (ids 2 and 3, numbers 1 and 2), A one
 A_ONLY = {"activity": 1, "need": 1, "pledge": 1, "survey_id": 1, "meeting": 1, "plc_group": 1, "plc_session_id": 1,
           "practice_id": 1, "goal": 1, "target": 1, "project": 1, "task": 1}
 
 # The coordinator of A goes last: some answers change the group (/unlinkgroup unlinks it).
-ROLES = ("stranger", "parent", "partner", "teacher", "other coordinator", "coordinator")
+ROLES = ("stranger", "parent", "partner", "teacher", "both networks", "other coordinator", "coordinator")
 ANYONE = frozenset(ROLES)
 MEMBER = frozenset({"parent", "partner", "teacher", "coordinator", "other coordinator"})
 COORDINATOR = frozenset({"coordinator", "other coordinator"})
@@ -70,8 +77,8 @@ EXPECTED: list[Row] = [
     Row("/invite teacher", COORDINATOR), Row("/เชิญ ครู", COORDINATOR),
     Row("/join ABCD-EFGH", ANYONE, "private"), Row("/เข้าร่วม ABCD-EFGH", ANYONE, "private"),
     Row("/linkgroup", COORDINATOR, "group"),
-    # "anyone, in a linked group"; a member of another network stays there (one identity, one network).
-    Row("/register", ANYONE - {"other coordinator"}, "group"),
+    # "anyone, in a linked group": a member of another network adds this one, as a parent.
+    Row("/register", ANYONE, "group"),
     Row("/me", MEMBER), Row("/ฉัน", MEMBER), Row("/lang th", MEMBER), Row("/org โรงเรียนกลาง", MEMBER),
     Row("/members", COORDINATOR), Row("/สมาชิก", COORDINATOR),
     Row("/role {member} teacher", COORDINATOR), Row("/remove {member}", COORDINATOR),
@@ -159,6 +166,9 @@ async def two_networks(bot: Conversation) -> None:
     await bot(f"pim@{A_GROUP}: [Register]", "pim@dm: /start")
     for name in B_PEOPLE[1:]:
         await bot.add_member(name, "teacher" if name == "ben" else "parent", coordinator="zed")
+    await bot.add_member(DUAL, "teacher")
+    await bot.add_member(DUAL, "parent", coordinator="zed")
+    await switch(bot, DUAL, A_NAME)
     for staff, teacher, group, mark in (("alice", "tina", A_GROUP, A_MARK), ("zed", "ben", B_GROUP, B_MARK)):
         await bot(f'{teacher}@dm: /log อบรม 20/11/2569 "อบรม{mark}" 10 คน 2 ชม.')
         await bot(f"{teacher}@dm: /org โรงเรียน{mark}")
@@ -194,17 +204,30 @@ async def two_networks(bot: Conversation) -> None:
         assert text in transcript, text
 
 
+async def switch(bot: Conversation, user: str, network: str) -> None:
+    """The member's private chat acts on ``network`` from now on (/network and its button)."""
+    out = await bot(f"{user}@dm: /network", f"{user}@dm: [ใช้ “{network}”]")
+    assert f"สลับไปใช้เครือข่าย “{network}” แล้ว" in out, out
+
+
 def person(role: str, index: int) -> tuple[str, str]:
     """(console user, the other network's marker) for a role; strangers are new each time."""
     if role == "stranger":
         return f"stranger{index}", ""
     if role == "other coordinator":
         return "zed", A_MARK
+    if role == "both networks":
+        return DUAL, B_MARK
     return A_PEOPLE[role], B_MARK
 
 
-def leaks(out: str, role: str, private: bool) -> list[str]:
-    """What of the other network an answer shows."""
+def leaks(out: str, role: str, private: bool, *, member_of_a: bool = False) -> list[str]:
+    """What of the other network an answer shows (``member_of_a``: B's coordinator registered in A's
+    group, a parent of A since: A's things are his to see there, and he is one of A's people)."""
+    if role == "other coordinator" and member_of_a and not private:
+        return [word for word in (B_MARK, B_NAME, *(n.capitalize() for n in B_PEOPLE[1:])) if word in out]
+    if member_of_a and role != "other coordinator":
+        return [word for word in (B_MARK, B_NAME, *(n.capitalize() for n in B_PEOPLE[1:])) if word in out]
     if role == "other coordinator":
         foreign = [A_MARK, *(n.capitalize() for n in A_PEOPLE.values())]
         if private:
@@ -227,6 +250,7 @@ async def test_every_command_by_every_role_in_every_chat(bot: Conversation) -> N
     await two_networks(bot)
     violations: list[str] = []
     cell = 0
+    zed_in_a = False  # B's coordinator becomes a parent of A when he registers in A's group
     for row in EXPECTED:
         for chat in (c if c == "dm" else A_GROUP for c in row.chats):
             for role in ROLES:
@@ -234,10 +258,15 @@ async def test_every_command_by_every_role_in_every_chat(bot: Conversation) -> N
                 user, _ = person(role, cell)
                 text = row.text.format(**arguments(role))
                 out = await bot(f"{user}@{chat}: {text}")
-                # In network A's group, B's coordinator is nobody's member: only "anyone" rows are his.
-                as_who = "stranger" if chat != "dm" and role == "other coordinator" else role
-                allowed = (role in row.who and as_who in row.who
+                # In network A's group, B's coordinator is nobody's member until he registers there (a
+                # parent of A then); the member of both acts as A's teacher (his private chat is on A).
+                as_who = ("parent" if zed_in_a else "stranger") if chat != "dm" and role == "other coordinator" \
+                    else "teacher" if role == "both networks" else role
+                who = "teacher" if role == "both networks" else role
+                allowed = (who in row.who and as_who in row.who
                            and row.where in ("any", "private" if chat == "dm" else "group"))
+                if role == "both networks" and row.text.startswith("/closesurvey"):
+                    allowed = False  # A's poll #2 is tina's (the /poll row), and he is not its creator
                 refused = bool(REFUSALS.search(out))
                 where = f"{text!r} by {role} in {'a private chat' if chat == 'dm' else 'the group'}"
                 if APOLOGY in out:
@@ -246,9 +275,36 @@ async def test_every_command_by_every_role_in_every_chat(bot: Conversation) -> N
                     violations.append(f"{where}: refused, README allows it:\n{out}")
                 elif not allowed and not refused:
                     violations.append(f"{where}: answered, README does not allow it:\n{out}")
-                if role != "stranger" and (found := leaks(out, role, chat == "dm")):
+                if role != "stranger" and (found := leaks(out, role, chat == "dm", member_of_a=zed_in_a)):
                     violations.append(f"{where}: shows the other network's {found}:\n{out}")
+                if row.text == "/register" and role == "other coordinator" and chat != "dm" and not refused:
+                    zed_in_a = True
     assert not violations, f"{len(violations)} violations in {cell} cells:\n\n" + "\n\n".join(violations)
+
+
+async def test_the_member_of_both_networks_acts_in_b_as_bs_parent_and_sees_nothing_of_a(bot: Conversation) -> None:
+    await two_networks(bot)
+    await switch(bot, DUAL, B_NAME)
+    violations: list[str] = []
+    cells = 0
+    for row in EXPECTED:
+        for chat in (c if c == "dm" else B_GROUP for c in row.chats):
+            cells += 1
+            # A's numbers: B has items with the same numbers (his own network's), A-only member numbers none.
+            text = row.text.format(member=5, need=A_ONLY["need"], survey=1)
+            out = await bot(f"{DUAL}@{chat}: {text}")
+            allowed = "parent" in row.who and row.where in ("any", "private" if chat == "dm" else "group")
+            refused = bool(REFUSALS.search(out))
+            where = f"{text!r} by the member of both in {'his private chat' if chat == 'dm' else 'B’s group'}"
+            if APOLOGY in out:
+                violations.append(f"{where}: crashed")
+            elif allowed and (refused or not out.strip()):
+                violations.append(f"{where}: refused, README allows a parent:\n{out}")
+            elif not allowed and not refused:
+                violations.append(f"{where}: answered, README does not allow a parent:\n{out}")
+            if found := [w for w in (A_MARK, A_NAME, *(n.capitalize() for n in A_PEOPLE.values())) if w in out]:
+                violations.append(f"{where}: shows network A's {found}:\n{out}")
+    assert not violations, f"{len(violations)} violations in {cells} cells:\n\n" + "\n\n".join(violations)
 
 
 # ------------------------------------------------------------------ forged buttons
@@ -276,7 +332,7 @@ async def test_forged_buttons_never_reach_the_other_networks_items(bot: Conversa
     violations: list[str] = []
     presses = 0
     for action, item, extra in BUTTONS:
-        for role in ("parent", "teacher", "coordinator", "other coordinator"):
+        for role in ("parent", "teacher", "both networks", "coordinator", "other coordinator"):
             user, _ = person(role, 0)
             ids = A_ONLY if role == "other coordinator" else B_ONLY
             for group in (None, A_GROUP if role != "other coordinator" else B_GROUP):
@@ -288,6 +344,18 @@ async def test_forged_buttons_never_reach_the_other_networks_items(bot: Conversa
                     violations.append(f"{where}: crashed")
                 if found := leaks(out, role, group is None):
                     violations.append(f"{where}: shows the other network's {found}:\n{out}")
+    # The member of both, his private chat switched to B: A's items stay out of reach from B's side too.
+    await switch(bot, DUAL, B_NAME)
+    for action, item, extra in BUTTONS:
+        for group in (None, B_GROUP):
+            presses += 1
+            outcome = await send(bot, DUAL, payload=encode(action, A_ONLY[item], *extra), group=group)
+            out = said(outcome)
+            where = f"button {action} on network A's {item} by the member of both in {group or 'his private chat'} (B)"
+            if outcome.failed:
+                violations.append(f"{where}: crashed")
+            if found := [w for w in (A_MARK, A_NAME, *(n.capitalize() for n in A_PEOPLE.values())) if w in out]:
+                violations.append(f"{where}: shows network A's {found}:\n{out}")
     assert not violations, f"{len(violations)} violations in {presses} presses:\n\n" + "\n\n".join(violations)
     # Nothing of either network changed: the activities, pledges and meetings are all still there.
     async with bot.app.db.transaction() as conn:

@@ -68,7 +68,7 @@ async def test_a_duplicate_outbox_key_is_a_no_op_and_keeps_the_transaction_usabl
         assert len(row.retry_key) == 36
 
 
-async def test_one_active_membership_per_identity_but_rejoining_after_removal(db: Database) -> None:
+async def test_one_active_membership_per_identity_and_network_and_rejoining_after_removal(db: Database) -> None:
     async with db.transaction() as conn:
         a = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=NOW)
         b = await NetworkRepo(conn).create("B", timezone="Asia/Bangkok", language="th", now=NOW)
@@ -81,10 +81,14 @@ async def test_one_active_membership_per_identity_but_rejoining_after_removal(db
         assert second.number == 1 and first.number == 1  # numbered within each network
     from sqlalchemy.exc import IntegrityError
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError):  # active in B already (several networks, one membership in each)
         async with db.transaction() as conn:
-            await MemberRepo(conn).add(a.id, platform="line", platform_user_id="U1", display_name="Pim",
+            await MemberRepo(conn).add(b.id, platform="line", platform_user_id="U1", display_name="Pim",
                                        role="parent", language="th", now=NOW)
+    async with db.transaction() as conn:  # back in A beside B
+        await MemberRepo(conn).add(a.id, platform="line", platform_user_id="U1", display_name="Pim",
+                                   role="parent", language="th", now=NOW)
+        assert [n.name for _m, n in await MemberRepo(conn).memberships("line", "U1")] == ["B", "A"]
 
 
 async def test_invite_uses_cannot_exceed_the_limit(db: Database) -> None:

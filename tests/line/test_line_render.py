@@ -144,3 +144,17 @@ def test_pack_fills_requests_up_to_five_messages() -> None:
     groups = pack([Text(str(i)) for i in range(7)])
     assert [len(g) for g in groups] == [5, 2]
     assert [len(g) for g in pack([Text("x" * 12_000), Text("a"), Text("b"), Text("c")])] == [3, 1]
+
+
+async def test_a_card_names_its_network_above_the_title_when_it_has_one(spec: LineSpec) -> None:
+    from bot.adapters.telegram.render import card_lines
+
+    card = Card(title="#1 อบรมสื่อ", fields=[("วันที่", "20 พ.ย. 2569")], network="เครือข่ายอำเภอเมือง")
+    [[message]] = await render_requests([card], options())
+    header = message["contents"]["header"]["contents"]
+    assert [part["text"] for part in header] == ["เครือข่ายอำเภอเมือง", "#1 อบรมสื่อ"]
+    assert message["altText"].startswith("เครือข่ายอำเภอเมือง · #1 อบรมสื่อ")
+    assert_valid(spec, [[message]])
+    assert [line.html for line in card_lines(card)][:2] == ["<i>เครือข่ายอำเภอเมือง</i>", "<b>#1 อบรมสื่อ</b>"]
+    [[plain]] = await render_requests([Card(title="#1 อบรมสื่อ")], options())
+    assert [part["text"] for part in plain["contents"]["header"]["contents"]] == ["#1 อบรมสื่อ"]

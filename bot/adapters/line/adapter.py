@@ -32,7 +32,9 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import aiohttp
 from aiohttp import web
+from linebot.v3.messaging import ApiException
 
 from bot.adapters.line.api import LineApi, LineSender, publisher
 from bot.adapters.line.events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
@@ -43,6 +45,7 @@ from bot.i18n import Translator
 from bot.inbox import InboxWorker
 from bot.media import MediaStore, PublicURLError, check_public_url
 from bot.model import Button, Event, EventKind, Reply, Sender, Text
+from bot.startup import Connector, CredentialsRejected, Unreachable
 from storage.delivery_stats import DeliveryStatsRepo
 from storage.inbox import InboxRow
 from storage.membership import Chat
@@ -80,6 +83,8 @@ class LineAdapter:
         web_server.add_route("POST", WEBHOOK_PATH, self.webhook)
         web_server.add_route("GET", "/media/{name}", self.media.handle)
         self.inbox = InboxWorker(app, self.platform, self._process, housekeeping=self.media.prune)
+        self.connector = Connector(self.platform, settings.api_base_url.strip().rstrip("/"), self._bot_info,
+                                   self._connected)
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._friend_url: str | None = None
         self._friend_url_known = False
@@ -87,12 +92,33 @@ class LineAdapter:
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        """Ask LINE for the bot's info first: a refused access token stops the start-up
+        (:class:`CredentialsRejected`); an unreachable API is retried in the background while
+        webhooks are received and worked (their answers wait in the outbox until LINE answers)."""
+        await self.connector.start()
         self.inbox.start()
+
+    async def _bot_info(self) -> None:
+        try:
+            await self.api.bot_info()
+        except ApiException as exc:
+            if exc.status == 401:
+                raise CredentialsRejected(
+                    "LINE rejected LINE_CHANNEL_ACCESS_TOKEN (bot info answered 401 Unauthorized): issue a "
+                    "long-lived channel access token in the LINE Developers console (Messaging API tab) and set "
+                    "it again") from None
+            raise Unreachable(f"HTTP {exc.status}") from exc
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise Unreachable(str(exc)) from exc
+
+    async def _connected(self) -> None:
+        log.info("line: the channel access token is accepted")
 
     async def stop(self, grace: float = STOP_GRACE) -> None:
         """Finish the event in hand (cancelling a task mid-transaction can wedge the database
         driver), then stop; events not started stay in the inbox for the next start."""
         deadline = time.monotonic() + grace
+        await self.connector.stop()
         await self.inbox.stop(grace)
         tasks = set(self._side_tasks)
         if tasks:

@@ -271,6 +271,11 @@ class LineApi:
         value = int(limit.value) if getattr(limit, "type", "none") == "limited" and limit.value is not None else None
         return value, int(used.total_usage or 0)
 
+    async def bot_info(self) -> Any:
+        """The bot's info (``GET /v2/bot/info``); raises ApiException (401: a refused token) or a
+        connection error."""
+        return await self.messaging.get_bot_info(_request_timeout=REQUEST_TIMEOUT)
+
     async def add_friend_url(self) -> str | None:
         """``https://line.me/R/ti/p/@basicid`` for the bot, or None."""
         try:

@@ -184,7 +184,8 @@ def card_bubble(card: Card, tr: Translator, *, private: bool, rows: Sequence[Seq
     bubble: dict[str, Any] = {
         "type": "bubble",
         "header": {"type": "box", "layout": "vertical",
-                   "contents": [_text(card.title, weight="bold", size="lg")]},
+                   "contents": ([_text(card.network, size="xs", color=GREY)] if card.network else [])
+                   + [_text(card.title, weight="bold", size="lg")]},
     }
     if body:
         bubble["body"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body}
@@ -211,7 +212,8 @@ def flex(alt: str, bubbles: list[dict[str, Any]]) -> Message:
 def card_alt_text(card: Card) -> str:
     if card.alt_text:
         return card.alt_text
-    parts = [card.title] + [f"{label}: {value}" for label, value in card.fields]
+    parts = ([card.network] if card.network else []) + [card.title]
+    parts += [f"{label}: {value}" for label, value in card.fields]
     if card.body:
         parts.append(card.body)
     parts += [f"{bar.label} {round(bar.fraction * 100)}%" for bar in card.progress]

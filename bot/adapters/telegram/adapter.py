@@ -49,6 +49,7 @@ from bot.inbox import InboxWorker
 from bot.model import Event, EventKind
 from bot.ratelimit import Pacer, RateProfile
 from bot.router import Where
+from bot.startup import Connector, CredentialsRejected, Unreachable
 from bot.web import WebServer
 from storage.inbox import InboxRow
 from storage.repo import serialise_on
@@ -117,11 +118,28 @@ class TelegramAdapter:
         self.inbox = InboxWorker(app, self.platform, self._process_stored)
         if self.webhook_url:
             web_server.add_route("POST", WEBHOOK_PATH, self._webhook)
+        self.connector = Connector(self.platform, settings.api_base_url.strip().rstrip("/"), self._get_me,
+                                   self._start_receiving)
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        await self._initialize()
+        """getMe first: a refused token stops the start-up (:class:`CredentialsRejected`); an
+        unreachable API is retried in the background (:class:`bot.startup.Connector`) and the
+        rest of the start-up (command menu, webhook or polling, the inbox) runs once it answers."""
+        await self.connector.start()
+
+    async def _get_me(self) -> None:
+        try:
+            await self.bot.initialize()
+        except InvalidToken:
+            raise CredentialsRejected(
+                "Telegram rejected TELEGRAM_BOT_TOKEN (getMe answered 401 Unauthorized): copy the token from "
+                "@BotFather (/mybots → API Token) again") from None  # PTB's message holds the token
+        except (TelegramError, OSError) as exc:
+            raise Unreachable(str(exc)) from exc
+
+    async def _start_receiving(self) -> None:
         self.app.bot_usernames[self.platform] = self.bot.username
         try:
             await self.register_commands()
@@ -139,23 +157,8 @@ class TelegramAdapter:
             log.info("telegram: long polling as @%s", self.bot.username)
         self.inbox.start()  # in polling mode too: updates a webhook stored before a restart
 
-    async def _initialize(self) -> None:
-        """getMe, retried while the API is unreachable (a wrong token fails at once)."""
-        delay = 1.0
-        for attempt in range(6):
-            try:
-                await self.bot.initialize()
-                return
-            except InvalidToken:
-                raise
-            except TelegramError as exc:
-                if attempt == 5:
-                    raise
-                log.warning("telegram: getMe failed (%s); retrying in %.0f s", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(30.0, delay * 2)
-
     async def stop(self) -> None:
+        await self.connector.stop()
         self._stop_polling.set()
         if self._poller is not None:
             await asyncio.gather(self._poller, return_exceptions=True)

@@ -157,6 +157,8 @@ def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
 def card_lines(card: Card) -> list[_Line]:
     """A card as lines: bold title, ``label: value`` fields, body, text progress bars."""
     lines = [_Line(card.title, f"<b>{escape(card.title)}</b>")]
+    if card.network:  # whose card it is, for a person in several networks
+        lines.insert(0, _Line(card.network, f"<i>{escape(card.network)}</i>"))
     for label, value in card.fields:
         lines.append(_Line(f"{label}: {value}", f"<b>{escape(label)}:</b> {escape(value)}"))
     if card.body:
