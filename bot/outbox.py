@@ -36,7 +36,7 @@ import asyncio
 import logging
 import random
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -70,11 +70,13 @@ MONTHLY_LIMIT_TASK = "outbox.monthly_limit"
 
 class DeliveryError(Exception):
     """A failed send. ``chat_gone``: the bot was blocked/removed; don't retry this chat.
-    ``wait_reason`` (e.g. ``monthly_limit``): not a failure of this row; it waits, no attempt counted."""
+    ``wait_reason`` (e.g. ``monthly_limit``): not a failure of this row; it waits, no attempt counted.
+    ``rate_limited``: the platform answered "too many requests" (HTTP 429); counted in /metrics."""
 
     def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None,
-                 chat_gone: bool = False, wait_reason: str | None = None) -> None:
+                 chat_gone: bool = False, wait_reason: str | None = None, rate_limited: bool = False) -> None:
         super().__init__(message)
+        self.rate_limited = rate_limited
         self.retryable = retryable and not chat_gone
         self.retry_after = retry_after
         self.chat_gone = chat_gone
@@ -208,6 +210,8 @@ class OutboxDispatcher:
         self._room = asyncio.Event()
         self._skip: set[int] = set()  # rows dead-lettered while waiting in memory (their chat is gone)
         self.stats = {"sent": 0, "retried": 0, "dead": 0, "batches": 0}
+        # (platform, result) -> how many, for /metrics (bot/metrics.py): sent, retried, dead, rate_limited, parked
+        self.counters: Counter[tuple[str, str]] = Counter()
 
     # ------------------------------------------------------------ driving
 
@@ -439,6 +443,7 @@ class OutboxDispatcher:
                 for row in rows[:delivered]:
                     await repo.sent(row.id, now)
             self.stats["sent"] += delivered
+            self.counters[head.platform, "sent"] += delivered
         self.stats["batches"] += 1
         if delivered < len(rows):
             error = error or DeliveryError("the batch sender did not deliver every row")
@@ -446,6 +451,7 @@ class OutboxDispatcher:
                 if row.id in self._skip:  # dead-lettered with its chat a moment ago
                     self._skip.discard(row.id)
                     self.stats["dead"] += 1
+                    self.counters[row.platform, "dead"] += 1
                     continue
                 await self._failed(row, error, sent_count=0, pacer=pacer if index == 0 else None)
         return delivered
@@ -462,6 +468,7 @@ class OutboxDispatcher:
             await self._settle(DeliveryRepo.dead, row.id, error="chat inactive: the bot cannot reach it",
                                now=self.app.clock.now(), count_attempt=False)
             self.stats["dead"] += 1
+            self.counters[row.platform, "dead"] += 1
             return 0
         sender = self.senders[row.platform]
         pacer = self.pacers.get(row.platform)
@@ -483,6 +490,7 @@ class OutboxDispatcher:
                 await self._settle(DeliveryRepo.progress, row.id, (index + 1) * size)
         await self._settle(DeliveryRepo.sent, row.id, self.app.clock.now())
         self.stats["sent"] += 1
+        self.counters[row.platform, "sent"] += 1
         return 1
 
     async def _send(self, sender: Sender, chat: Chat, replies: list[Reply], retry_key: str) -> None:
@@ -499,6 +507,8 @@ class OutboxDispatcher:
     async def _failed(self, row: ClaimedRow, exc: DeliveryError, *, sent_count: int, pacer: Pacer | None) -> None:
         now = self.app.clock.now()
         attempt = row.attempts + 1
+        if exc.rate_limited:
+            self.counters[row.platform, "rate_limited"] += 1
         if pacer is not None and exc.retry_after:
             scope = row.platform_chat_id if pacer.profile.retry_after_scope == "chat" else None
             pacer.pause(exc.retry_after, scope, is_group=row.chat_kind == "group")
@@ -510,19 +520,23 @@ class OutboxDispatcher:
                 await repo.dead(row.id, error=f"chat gone: {exc}", now=now)
                 self._skip.update(await repo.dead_for_chat(row.chat_id, error=f"chat gone: {exc}", now=now))
                 self.stats["dead"] += 1
+                self.counters[row.platform, "dead"] += 1
             elif exc.wait_reason is not None:
                 await repo.park(row.id, reason=exc.wait_reason, error=str(exc), until=now + PARK_FOR)
                 if exc.wait_reason == WaitReason.MONTHLY_LIMIT.value and row.network_id is not None:
                     await self._tell_monthly_limit(conn, row.network_id)
+                self.counters[row.platform, "parked"] += 1
                 log.info("outbox row %s waits (%s): %s", row.key, exc.wait_reason, exc)
                 return
             elif exc.retryable and attempt < self.retry.max_attempts:
                 await repo.retry(row.id, error=str(exc), retry_at=now + self.retry.delay(attempt, exc.retry_after),
                                  sent_count=sent_count)
                 self.stats["retried"] += 1
+                self.counters[row.platform, "retried"] += 1
             else:
                 await repo.dead(row.id, error=str(exc), now=now)
                 self.stats["dead"] += 1
+                self.counters[row.platform, "dead"] += 1
         log.warning("delivery of %s to chat %s failed (attempt %d): %s", row.key, row.chat_id, attempt, exc)
 
     async def _tell_monthly_limit(self, conn: AsyncConnection, network_id: int) -> None:

@@ -9,6 +9,7 @@ import signal
 import sys
 
 from bot.adapters import Adapter, AdapterSpec, discover
+from bot import metrics
 from bot.app import App
 from bot.config import Settings
 from bot.outbox import OutboxDispatcher
@@ -46,6 +47,7 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
     await app.start()
     dispatcher = OutboxDispatcher(app, {a.platform: a.sender for a in adapters})
     scheduler = SchedulerService(app)
+    web.add_route("GET", "/metrics", metrics.handler(app, dispatcher))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
