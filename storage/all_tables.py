@@ -15,3 +15,4 @@ import storage.blocks  # noqa: F401
 import storage.goals.tables  # noqa: F401
 import storage.counters  # noqa: F401
 import storage.knowledge  # noqa: F401
+import storage.ops  # noqa: F401
