@@ -97,6 +97,10 @@ class App:
         self.locks = KeyedLocks()
         self._outbox_listeners: list[Callable[[], None]] = []
         self._scheduler_listeners: list[Callable[[], None]] = []
+        self._inbox_listeners: list[Callable[[], None]] = []
+        # This process's instance id when it heartbeats (edunet serve; bot/heartbeat.py): what it leases
+        # carries it, so survivors can hand its work back when it dies.
+        self.instance: str | None = None
 
     async def start(self) -> None:
         """Bring the database schema up to date."""
@@ -123,6 +127,14 @@ class App:
 
     def notify_scheduler(self) -> None:
         for listener in self._scheduler_listeners:
+            listener()
+
+    def on_inbox(self, listener: Callable[[], None]) -> None:
+        self._inbox_listeners.append(listener)
+
+    def notify_inbox(self) -> None:
+        """Wake the inbox workers: events were handed back (a dead instance's)."""
+        for listener in self._inbox_listeners:
             listener()
 
     def _after_commit(self, ctx: Any) -> None:

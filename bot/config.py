@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     # Quiet hours of networks that have not set their own (/settings quiet): "21:00-07:00" or "off".
     quiet_hours: str = "21:00-07:00"
     log_level: str = "INFO"
+    # "text" (one line per record) or "json" (one JSON object per line, for a log collector)
+    log_format: str = "text"
     # Server secret for keyed hashes (anonymous surveys). Keep it OUT of the database and its backups;
     # every instance must share it. Empty: a generated key file (secret_key_file, or ~/.config/edunet/secret.key).
     secret_key: str = ""
@@ -42,6 +44,14 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (expected e.g. Asia/Bangkok)") from exc
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError(f"unknown log format {value!r} (expected text or json)")
         return value
 
     @field_validator("quiet_hours")

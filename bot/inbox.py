@@ -75,6 +75,7 @@ class InboxWorker:
         self._wake = asyncio.Event()
         self._wake.set()  # events left over from a previous run
         self._task = asyncio.create_task(self._run(), name=f"{self.platform}-inbox")
+        self.app.on_inbox(self.wake)
 
     async def stop(self, grace: float) -> None:
         """Finish the event in hand (cancelling a task mid-transaction can wedge the database
@@ -123,7 +124,7 @@ class InboxWorker:
                 if self.stopping:
                     break
                 async with self.app.db.transaction() as conn:
-                    row = await InboxRepo(conn, self.platform).claim(row_id, now, LEASE)
+                    row = await InboxRepo(conn, self.platform).claim(row_id, now, LEASE, owner=self.app.instance)
                 if row is not None:
                     by_chat[row.chat_id].append(row)
             if not by_chat:

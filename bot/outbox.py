@@ -7,8 +7,15 @@ platform's :class:`Sender`:
 * **Claiming with leases.** A dispatcher takes a time-limited lease on a row before
   sending it (:class:`storage.deliveries.DeliveryRepo`), so two dispatcher processes on
   one database never send the same row at once. A crash at any point loses nothing:
-  the lease runs out and the row is picked up again. LINE pushes carry the row's stable
-  retry key (``X-Line-Retry-Key``), so a resend after a crash is never delivered twice.
+  under ``edunet serve`` the owner is the instance, and when its heartbeat stops the
+  survivors hand its rows back within seconds (bot/heartbeat.py); otherwise the lease
+  runs out and the row is picked up again. LINE pushes carry the row's stable retry key
+  (``X-Line-Retry-Key``), so a resend after a crash is never delivered twice.
+* **Marked sent at once, in group commits.** A row is marked sent in a short transaction
+  right after the platform answered; marks that arrive while one is being written go
+  together in the next (:class:`SentMarks`), so no chat's next send waits behind another
+  chat's transaction, and a crash leaves at most the rows whose answer came in during
+  the last commit unmarked (Telegram has no idempotency key: those few are sent again).
 * **Pacing.** Each sender may declare ``rate_profile`` (its adapter's, e.g.
   ``bot.adapters.telegram.rate.RATE_PROFILE``); the dispatcher then never bursts beyond it.
   A sender that also paces its own direct replies exposes that :class:`bot.ratelimit.Pacer`
@@ -36,8 +43,8 @@ import asyncio
 import logging
 import random
 import uuid
-from collections import deque
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -70,11 +77,13 @@ MONTHLY_LIMIT_TASK = "outbox.monthly_limit"
 
 class DeliveryError(Exception):
     """A failed send. ``chat_gone``: the bot was blocked/removed; don't retry this chat.
-    ``wait_reason`` (e.g. ``monthly_limit``): not a failure of this row; it waits, no attempt counted."""
+    ``wait_reason`` (e.g. ``monthly_limit``): not a failure of this row; it waits, no attempt counted.
+    ``rate_limited``: the platform answered "too many requests" (HTTP 429); counted in /metrics."""
 
     def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None,
-                 chat_gone: bool = False, wait_reason: str | None = None) -> None:
+                 chat_gone: bool = False, wait_reason: str | None = None, rate_limited: bool = False) -> None:
         super().__init__(message)
+        self.rate_limited = rate_limited
         self.retryable = retryable and not chat_gone
         self.retry_after = retry_after
         self.chat_gone = chat_gone
@@ -167,6 +176,47 @@ def _chat_of(row: ClaimedRow) -> Chat:
                 title=row.chat_title, network_id=row.chat_network_id, active=row.chat_active)
 
 
+class SentMarks:
+    """Group commit of "sent" marks: :meth:`mark` returns once the row's mark is committed; marks
+    arriving while a commit is under way are written together in the next one."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._pending: list[tuple[int, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.commits = 0
+        self.largest = 0
+
+    async def mark(self, row_id: int) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((row_id, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        await asyncio.shield(future)
+
+    async def _write(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                now = self.app.clock.now()
+                async with self.app.db.transaction() as conn:
+                    repo = DeliveryRepo(conn)
+                    for row_id, _future in batch:
+                        await repo.sent(row_id, now)
+            except BaseException as exc:
+                for _row_id, future in batch:
+                    if not future.done():
+                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            self.commits += 1
+            self.largest = max(self.largest, len(batch))
+            for _row_id, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+
 class OutboxDispatcher:
     """Delivers due outbox rows through the platform senders.
 
@@ -178,8 +228,12 @@ class OutboxDispatcher:
                  lease_seconds: float = 60.0, lease_clock: Clock | None = None,
                  retry: RetryPolicy | None = None, send_timeout: float = 30.0, batch_size: int = 200,
                  max_in_flight: int = 1000, idle_poll_seconds: float = 2.0,
-                 pacers: dict[str, Pacer] | None = None, shutdown_grace: float = 10.0) -> None:
+                 pacers: dict[str, Pacer] | None = None, shutdown_grace: float = 10.0,
+                 fence: Callable[[], bool] | None = None) -> None:
         self.app = app
+        # Whether this instance may start a send (bot/heartbeat.py: its heartbeat is fresh); None: always.
+        self.fence = fence
+        self.marks = SentMarks(app)
         self.senders = senders
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.lease = timedelta(seconds=lease_seconds)
@@ -208,12 +262,34 @@ class OutboxDispatcher:
         self._room = asyncio.Event()
         self._skip: set[int] = set()  # rows dead-lettered while waiting in memory (their chat is gone)
         self.stats = {"sent": 0, "retried": 0, "dead": 0, "batches": 0}
+        # (platform, result) -> how many, for /metrics (bot/metrics.py): sent, retried, dead, rate_limited, parked
+        self.counters: Counter[tuple[str, str]] = Counter()
 
     # ------------------------------------------------------------ driving
 
     def wake(self) -> None:
         """Something was queued: look for due rows now (safe to call from listeners)."""
         self._wake.set()
+
+    def forget(self) -> None:
+        """This instance was taken for dead and its leases handed to others: drop the rows held
+        in memory and not started (they are the survivors' now)."""
+        for queue in self._queues.values():
+            self._in_flight -= len(queue)
+            queue.clear()
+        self._room.set()
+
+    async def _may_send(self, row_id: int) -> bool:
+        """True at once while this instance's heartbeat is fresh. While it is stale, survivors may be
+        taking its rows: wait, then send only if the row is still ours (False when stopping)."""
+        if self.fence is None or self.fence():
+            return True
+        while not self.fence():
+            if self._stopping:
+                return False
+            await asyncio.sleep(0.1)
+        async with self.app.db.transaction() as conn:
+            return await DeliveryRepo(conn).holds(row_id, self.owner)
 
     def stop(self) -> None:
         """Stop claiming; sends under way finish, rows not started go back to the outbox."""
@@ -416,7 +492,7 @@ class OutboxDispatcher:
         pacer = self.pacers.get(head.platform)
         if pacer is not None:
             await pacer.acquire(head.platform_chat_id, is_group=head.chat_kind == "group")
-        if self._stopping:
+        if self._stopping or not await self._may_send(head.id):
             return 0  # shutting down: not started, the rows go back with our leases
         batch = [([reply_from_dict(m) for m in row.messages], row.retry_key) for row in rows]
         delivered, error = 0, None
@@ -433,12 +509,9 @@ class OutboxDispatcher:
             log.exception("batch sender for %s raised", chat.platform)
             error = DeliveryError(f"{type(exc).__name__}: {exc}")
         if delivered:
-            now = self.app.clock.now()
-            async with self.app.db.transaction() as conn:
-                repo = DeliveryRepo(conn)
-                for row in rows[:delivered]:
-                    await repo.sent(row.id, now)
+            await asyncio.gather(*(self.marks.mark(row.id) for row in rows[:delivered]))
             self.stats["sent"] += delivered
+            self.counters[head.platform, "sent"] += delivered
         self.stats["batches"] += 1
         if delivered < len(rows):
             error = error or DeliveryError("the batch sender did not deliver every row")
@@ -446,6 +519,7 @@ class OutboxDispatcher:
                 if row.id in self._skip:  # dead-lettered with its chat a moment ago
                     self._skip.discard(row.id)
                     self.stats["dead"] += 1
+                    self.counters[row.platform, "dead"] += 1
                     continue
                 await self._failed(row, error, sent_count=0, pacer=pacer if index == 0 else None)
         return delivered
@@ -462,6 +536,7 @@ class OutboxDispatcher:
             await self._settle(DeliveryRepo.dead, row.id, error="chat inactive: the bot cannot reach it",
                                now=self.app.clock.now(), count_attempt=False)
             self.stats["dead"] += 1
+            self.counters[row.platform, "dead"] += 1
             return 0
         sender = self.senders[row.platform]
         pacer = self.pacers.get(row.platform)
@@ -474,6 +549,8 @@ class OutboxDispatcher:
                 await pacer.acquire(row.platform_chat_id, is_group=row.chat_kind == "group")
             if self._stopping and index == row.sent_count // size:
                 return 0  # shutting down: not started, the row goes back with our leases
+            if not await self._may_send(row.id):
+                return 0  # stopping while our heartbeat was stale: the row goes back with our leases
             try:
                 await self._send(sender, chat, chunks[index], chunk_retry_key(row.retry_key, index))
             except DeliveryError as exc:
@@ -481,8 +558,9 @@ class OutboxDispatcher:
                 return 0
             if index < len(chunks) - 1:
                 await self._settle(DeliveryRepo.progress, row.id, (index + 1) * size)
-        await self._settle(DeliveryRepo.sent, row.id, self.app.clock.now())
+        await self.marks.mark(row.id)
         self.stats["sent"] += 1
+        self.counters[row.platform, "sent"] += 1
         return 1
 
     async def _send(self, sender: Sender, chat: Chat, replies: list[Reply], retry_key: str) -> None:
@@ -499,6 +577,8 @@ class OutboxDispatcher:
     async def _failed(self, row: ClaimedRow, exc: DeliveryError, *, sent_count: int, pacer: Pacer | None) -> None:
         now = self.app.clock.now()
         attempt = row.attempts + 1
+        if exc.rate_limited:
+            self.counters[row.platform, "rate_limited"] += 1
         if pacer is not None and exc.retry_after:
             scope = row.platform_chat_id if pacer.profile.retry_after_scope == "chat" else None
             pacer.pause(exc.retry_after, scope, is_group=row.chat_kind == "group")
@@ -510,19 +590,23 @@ class OutboxDispatcher:
                 await repo.dead(row.id, error=f"chat gone: {exc}", now=now)
                 self._skip.update(await repo.dead_for_chat(row.chat_id, error=f"chat gone: {exc}", now=now))
                 self.stats["dead"] += 1
+                self.counters[row.platform, "dead"] += 1
             elif exc.wait_reason is not None:
                 await repo.park(row.id, reason=exc.wait_reason, error=str(exc), until=now + PARK_FOR)
                 if exc.wait_reason == WaitReason.MONTHLY_LIMIT.value and row.network_id is not None:
                     await self._tell_monthly_limit(conn, row.network_id)
+                self.counters[row.platform, "parked"] += 1
                 log.info("outbox row %s waits (%s): %s", row.key, exc.wait_reason, exc)
                 return
             elif exc.retryable and attempt < self.retry.max_attempts:
                 await repo.retry(row.id, error=str(exc), retry_at=now + self.retry.delay(attempt, exc.retry_after),
                                  sent_count=sent_count)
                 self.stats["retried"] += 1
+                self.counters[row.platform, "retried"] += 1
             else:
                 await repo.dead(row.id, error=str(exc), now=now)
                 self.stats["dead"] += 1
+                self.counters[row.platform, "dead"] += 1
         log.warning("delivery of %s to chat %s failed (attempt %d): %s", row.key, row.chat_id, attempt, exc)
 
     async def _tell_monthly_limit(self, conn: AsyncConnection, network_id: int) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import tempfile
@@ -75,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     level = settings.log_level
     if args.command == "console" and "EDUNET_LOG_LEVEL" not in os.environ:
         level = "WARNING"  # the console's screen is the conversation; keep start-up quiet
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings, level, specs)
     try:
         if args.command == "console":
             if args.script and not args.database:
@@ -122,6 +120,31 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def configure_logging(settings: Settings, level: str, specs: list[AdapterSpec]) -> None:
+    """Text or JSON lines on stderr, with every secret setting's value redacted (bot/logs.py)."""
+    from bot import logs
+
+    platform_settings = []
+    for spec in specs:
+        try:
+            platform_settings.append(spec.settings())
+        except Exception:  # a platform's invalid settings are reported by serve/doctor, not here
+            continue
+    secrets = logs.secrets_from(os.environ, [*logs.secret_settings(settings, *platform_settings),
+                                             sa_password(settings.database_url)])
+    logs.configure(level, settings.log_format, secrets)
+
+
+def sa_password(url: str) -> str:
+    """The password in a database URL ('' when none)."""
+    import sqlalchemy as sa
+
+    try:
+        return sa.make_url(url).password or ""
+    except Exception:
+        return ""
 
 
 async def create_network(settings: Settings, name: str) -> int:

@@ -13,8 +13,10 @@ import signal
 import sys
 
 from bot.adapters import Adapter, AdapterSpec, discover
+from bot import metrics
 from bot.app import App
 from bot.config import Settings
+from bot.heartbeat import Heartbeat
 from bot.outbox import OutboxDispatcher
 from bot.startup import CredentialsRejected
 from bot.web import WebServer
@@ -65,8 +67,16 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
               file=sys.stderr)
         return 2
     await app.start()
-    dispatcher = OutboxDispatcher(app, {a.platform: a.sender for a in adapters})
+    # This process is one instance among any number on the database: it heartbeats, and takes over
+    # a dead one's outbox rows and inbox events within seconds (bot/heartbeat.py).
+    heartbeat = Heartbeat(app)
+    app.instance = heartbeat.instance
+    await heartbeat.start()
+    dispatcher = OutboxDispatcher(app, {a.platform: a.sender for a in adapters}, owner=heartbeat.instance,
+                                  fence=heartbeat.fresh)
+    heartbeat.on_fenced.append(dispatcher.forget)
     scheduler = SchedulerService(app)
+    web.add_route("GET", "/metrics", metrics.handler(app, dispatcher, heartbeat.alive))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -81,7 +91,8 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
             except CredentialsRejected as exc:  # one clear line, no traceback: nothing works until it is fixed
                 print(f"edunet: {exc}", file=sys.stderr)
                 return 1
-        log.info("EduNet is running (%s)", ", ".join(a.platform for a in adapters))
+        log.info("EduNet is running (%s) as instance %s", ", ".join(a.platform for a in adapters),
+                 heartbeat.instance)
         await stop.wait()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -97,6 +108,7 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
             await asyncio.wait_for(delivery, timeout=10)
         except (asyncio.TimeoutError, asyncio.CancelledError):
             delivery.cancel()
+        await heartbeat.stop()  # after the dispatcher and the inbox workers gave their work back
         await web.stop()
         await app.close()
     return 0

@@ -14,6 +14,13 @@ the *task handler* decides what lateness means (a reminder whose meeting has sta
 dropped with a note; a weekly summary reports the latest period once). The reconcile job
 has a short grace and coalesces: a missed reconcile is simply replaced by the next.
 
+Failover: every ``overdue_seconds`` each instance also runs the pending tasks that are more
+than ``overdue_grace`` late and that no transaction is running (:class:`storage.ops.OverdueRepo`):
+a task whose job only a killed instance held (scheduled there less than a reconcile ago), or
+whose run died with it, runs on a survivor within seconds. Lateness is then the task
+handler's business (a meeting reminder is sent late, marked as late, unless its meeting has
+started).
+
 The application's clock may be simulated (:class:`bot.clock.ManualClock`): job times are
 translated to real time as ``real_now + (run_at - app_now)``; after moving a manual clock
 call :meth:`SchedulerService.clock_moved`. The console does not use this service: it runs
@@ -33,6 +40,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from storage.ops import OverdueRepo
 from storage.runtime import ScheduledTask, TaskRepo
 
 if TYPE_CHECKING:
@@ -41,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RECONCILE_JOB = "__reconcile__"
+OVERDUE_JOB = "__overdue__"
 
 
 def task_job_options() -> dict[str, object]:
@@ -51,10 +60,12 @@ def task_job_options() -> dict[str, object]:
 class SchedulerService:
     """Keeps one APScheduler job per pending scheduled task."""
 
-    def __init__(self, app: App, *, reconcile_seconds: float = 60.0,
-                 scheduler: AsyncIOScheduler | None = None) -> None:
+    def __init__(self, app: App, *, reconcile_seconds: float = 60.0, overdue_seconds: float = 2.0,
+                 overdue_grace: float = 3.0, scheduler: AsyncIOScheduler | None = None) -> None:
         self.app = app
         self.reconcile_seconds = reconcile_seconds
+        self.overdue_seconds = overdue_seconds
+        self.overdue_grace = timedelta(seconds=overdue_grace)
         self.scheduler = scheduler or AsyncIOScheduler(timezone=timezone.utc)
         self._pending_sync: asyncio.Task[None] | None = None
         self._resync = False
@@ -69,6 +80,9 @@ class SchedulerService:
         self.scheduler.add_job(self.reconcile, IntervalTrigger(seconds=self.reconcile_seconds), id=RECONCILE_JOB,
                                misfire_grace_time=max(1, int(self.reconcile_seconds // 2)), coalesce=True,
                                max_instances=1, replace_existing=True)
+        if self.overdue_seconds > 0:
+            self.scheduler.add_job(self.run_overdue, IntervalTrigger(seconds=self.overdue_seconds), id=OVERDUE_JOB,
+                                   misfire_grace_time=1, coalesce=True, max_instances=1, replace_existing=True)
         self.app.on_scheduler(self.poke)
         await self.app.ensure_periodic()  # the routers' periodic jobs, re-created if lost
         await self.reconcile()
@@ -90,7 +104,7 @@ class SchedulerService:
     # ------------------------------------------------------------ jobs
 
     def job_ids(self) -> set[str]:
-        return {job.id for job in self.scheduler.get_jobs() if job.id != RECONCILE_JOB}
+        return {job.id for job in self.scheduler.get_jobs() if job.id not in (RECONCILE_JOB, OVERDUE_JOB)}
 
     def _fire_time(self, run_at: datetime) -> datetime:
         """The real time at which a task due at ``run_at`` (application time) should fire."""
@@ -115,6 +129,19 @@ class SchedulerService:
             self.scheduler.add_job(self._fire, DateTrigger(run_date=fire_at), id=task.key, name=task.kind,
                                    kwargs={"key": task.key, "run_at": task.run_at.isoformat()},
                                    **task_job_options())
+
+    async def run_overdue(self) -> int:
+        """Run the tasks more than ``overdue_grace`` late that nobody is running; how many ran here."""
+        ran = 0
+        try:
+            async with self.app.db.transaction() as conn:
+                late = await OverdueRepo(conn).tasks(self.app.clock.now() - self.overdue_grace)
+            for task in late:
+                ran += await self.app.run_task(task)
+        except Exception:
+            log.exception("running overdue tasks failed; the next round retries")
+        self.ran += ran
+        return ran
 
     def poke(self) -> None:
         """A transaction changed tasks: reconcile soon (coalescing bursts of changes)."""

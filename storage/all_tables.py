@@ -19,3 +19,4 @@ import storage.counters  # noqa: F401
 import storage.knowledge  # noqa: F401
 import storage.plc  # noqa: F401
 import storage.privacy  # noqa: F401
+import storage.ops  # noqa: F401

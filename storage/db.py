@@ -43,7 +43,7 @@ def _make_sqlite_dir(url: sa.URL) -> None:
 class Database:
     """One engine per process; hands out transactions."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int | None = None) -> None:
         self.url = normalise_url(url)
         parsed = sa.make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -53,6 +53,8 @@ class Database:
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True
+            if pool_size is not None:  # a small engine of its own (the heartbeat thread's)
+                kwargs.update(pool_size=pool_size, max_overflow=1)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             self._configure_sqlite()

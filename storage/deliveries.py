@@ -180,6 +180,13 @@ class DeliveryRepo(Repo):
             .values(claimed_until=lease_until))
         return result.rowcount or 0
 
+    async def holds(self, row_id: int, owner: str) -> bool:
+        """Whether ``owner`` still holds the lease on a pending row (it may have been taken over)."""
+        held = (await self.conn.execute(
+            sa.select(outbox.c.id).where(outbox.c.id == row_id, outbox.c.status == "pending",
+                                         outbox.c.claimed_by == owner))).first()
+        return held is not None
+
     async def release(self, owner: str) -> int:
         """Give back every lease ``owner`` holds (clean shutdown)."""
         result = await self.conn.execute(

@@ -34,6 +34,8 @@ inbox = sa.Table(
     sa.Column("received_at", UTCDateTime, nullable=False),
     sa.Column("processed_at", UTCDateTime),
     sa.Column("error", sa.Text),
+    # The instance processing it (migration 0010_ops): a survivor hands a dead instance's events back.
+    sa.Column("claimed_by", sa.String(64), index=True),
     sa.UniqueConstraint("platform", "event_id", name="uq_inbox_platform_event_id"),
     sa.Index("ix_inbox_platform_status_id", "platform", "status", "id"),
 )
@@ -85,12 +87,12 @@ class InboxRepo(Repo):
             sa.select(inbox.c.id).where(self._waiting(now)).order_by(inbox.c.id).limit(limit))
         return [r.id for r in rows]
 
-    async def claim(self, row_id: int, now: datetime, lease: timedelta) -> InboxRow | None:
-        """Take one event for processing; None if another worker has it."""
+    async def claim(self, row_id: int, now: datetime, lease: timedelta, owner: str | None = None) -> InboxRow | None:
+        """Take one event for processing (``owner``: this instance); None if another worker has it."""
         result = await self.conn.execute(
             inbox.update()
             .where(inbox.c.id == row_id, self._waiting(now))
-            .values(status="processing", lease_until=now + lease, attempts=inbox.c.attempts + 1)
+            .values(status="processing", lease_until=now + lease, attempts=inbox.c.attempts + 1, claimed_by=owner)
         )
         if not result.rowcount:
             return None
@@ -101,14 +103,15 @@ class InboxRepo(Repo):
     async def finish(self, row_id: int, now: datetime, *, status: str = "done", error: str | None = None) -> None:
         await self.conn.execute(
             inbox.update().where(inbox.c.id == row_id)
-            .values(status=status, processed_at=now, lease_until=None, error=error[:2000] if error else None)
+            .values(status=status, processed_at=now, lease_until=None, claimed_by=None,
+                    error=error[:2000] if error else None)
         )
 
     async def release(self, row_id: int, *, error: str) -> None:
         """Give an event back for another attempt."""
         await self.conn.execute(
             inbox.update().where(inbox.c.id == row_id)
-            .values(status="pending", lease_until=None, error=error[:2000])
+            .values(status="pending", lease_until=None, claimed_by=None, error=error[:2000])
         )
 
     async def status(self, event_id: str) -> str | None:

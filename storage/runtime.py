@@ -182,11 +182,12 @@ class ScheduledTask:
     run_at: datetime
     payload: dict[str, Any]
     status: str
+    done_at: datetime | None = None
 
 
 def _task(row: Any) -> ScheduledTask:
     return ScheduledTask(id=row.id, key=row.key, kind=row.kind, network_id=row.network_id, run_at=row.run_at,
-                         payload=dict(row.payload), status=row.status)
+                         payload=dict(row.payload), status=row.status, done_at=row.done_at)
 
 
 class TaskRepo(Repo):

@@ -3,7 +3,7 @@ reschedule and cancel, the calendar file."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from icalendar import Calendar
 
@@ -82,11 +82,27 @@ async def test_reminders_fire_once_at_the_right_local_time_to_groups_and_attende
 async def test_downtime_before_the_meeting_sends_late_and_a_superseded_reminder_is_dropped(bot: Conversation) -> None:
     await create_meeting(bot)
     # The bot was down from Saturday until Monday 13:30: both reminder times passed,
-    # the meeting (14:00) has not started. Send the latest one now, drop the other.
+    # the meeting (14:00) has not started. One reminder goes now, saying it is late and how
+    # long is left; the other, due meanwhile, is dropped as told already.
     out = await bot(":clock 2026-11-23 13:30")
-    assert reminders(out, "teachers") == 1 and "จะเริ่มในอีก 30 นาที" in out
+    assert reminders(out, "teachers") == 1
+    assert "เตือนความจำ (ส่งช้ากว่ากำหนด):" in out and "จะเริ่มในอีก 30 นาที" in out
     day_before = await task(bot, "meeting:1:remind:-1440m")
-    assert day_before.status == "dropped" and "superseded" in (await note(bot, day_before.id))
+    assert day_before.status == "done" and "late" in (await note(bot, day_before.id))
+    hour_before = await task(bot, "meeting:1:remind:-60m")
+    assert hour_before.status == "dropped" and "superseded" in (await note(bot, hour_before.id))
+
+
+async def test_a_reminder_a_few_seconds_late_is_sent_and_its_lateness_recorded(bot: Conversation) -> None:
+    await create_meeting(bot)
+    # An instance died holding the hour-before reminder; a survivor ran it 8 s late.
+    await bot(":clock 2026-11-23 12:59")
+    bot.app.clock.advance(timedelta(seconds=68))  # 13:00:08
+    out = await bot(":clock +0m")
+    assert reminders(out, "teachers") == 1 and "จะเริ่มในอีก 1 ชั่วโมง" in out
+    assert "ส่งช้ากว่ากำหนด" not in out  # seconds late: the text is still true as it stands
+    hour_before = await task(bot, "meeting:1:remind:-60m")
+    assert hour_before.status == "done" and "8 s late" in (await note(bot, hour_before.id))
 
 
 async def test_downtime_past_the_start_drops_reminders_and_records_why(bot: Conversation) -> None:

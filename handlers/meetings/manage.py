@@ -20,6 +20,8 @@ from handlers.meetings.cards import (ANSWER_CODES, COORDINATOR, REMINDER_KIND, c
                                      rsvp_buttons, schedule_reminders, tell_everyone)
 from storage.deliveries import TaskOutcomeRepo
 from storage.meetings import MeetingRepo
+from storage.repo import serialise_on
+from storage.runtime import TaskRepo
 
 router = Router()
 
@@ -185,9 +187,18 @@ async def cancel_confirmed(ctx: MemberContext) -> None:
 # ------------------------------------------------------------------ reminders
 
 
+# A reminder this much later than planned says so (a crashed instance, the bot down for a while);
+# lateness above LATE_NOTE is recorded on the task.
+LATE_TEXT = timedelta(minutes=1)
+LATE_NOTE = timedelta(seconds=2)
+
+
 @router.task(REMINDER_KIND)
 async def send_reminder(ctx: TaskContext) -> None:
-    """Send one reminder, or drop it (and record why) when it no longer makes sense."""
+    """Send one reminder, or drop it (and record why) when it no longer makes sense: the meeting
+    was cancelled or has started, or another reminder of it went out after this one was due (it
+    told the same, later). A reminder that runs late (a crash, a restart) is sent late, saying so
+    when it is a minute late or more, and its lateness is recorded on the task."""
     meeting = await get_meeting(ctx, int(ctx.payload["meeting_id"]))
     offset = int(ctx.payload["offset"])
     outcome = ctx.repo(TaskOutcomeRepo)
@@ -199,21 +210,37 @@ async def send_reminder(ctx: TaskContext) -> None:
                              f"meeting already started at {meeting.starts_at.isoformat()}; reminder was due "
                              f"{ctx.task.run_at.isoformat()}, ran {ctx.now.isoformat()} (the bot was down)")
         return
-    for later in reminder_offsets(ctx.network):
-        if later < offset and meeting.starts_at - timedelta(minutes=later) <= ctx.now:
-            await outcome.record(ctx.task.id, "dropped", f"superseded by the -{later}m reminder (ran late)")
+    # Two reminders of one meeting due together (after downtime) run one after the other, so the
+    # second sees the first and is dropped.
+    await serialise_on(ctx.conn, f"meeting:{meeting.id}:reminders")
+    tasks = ctx.repo(TaskRepo)
+    for other in reminder_offsets(ctx.network):
+        if other == offset:
+            continue
+        sent = await tasks.get(f"meeting:{meeting.id}:remind:-{other}m")
+        if sent is not None and sent.status == "done" and sent.done_at is not None and sent.done_at >= ctx.task.run_at:
+            await outcome.record(ctx.task.id, "dropped",
+                                 f"superseded: the -{other}m reminder went out at {sent.done_at.isoformat()}, "
+                                 f"after this one was due ({ctx.task.run_at.isoformat()})")
             return
     tz = ctx.tz
     left = max(1, round((meeting.starts_at - ctx.now).total_seconds() / 60))
+    late = ctx.now - ctx.task.run_at
 
     def reminder(t: Translator) -> list:  # type: ignore[type-arg]
-        return [Text(t("⏰ Reminder: “{title}” starts in {left} ({when})\nPlace: {place}", title=meeting.title,
-                       left=duration_text(t, left), when=t.datetime(meeting.starts_at.astimezone(tz)),
-                       place=meeting.place or "-"),
-                     buttons=[rsvp_buttons(t, meeting.id)])]
+        fields = dict(title=meeting.title, left=duration_text(t, left),
+                      when=t.datetime(meeting.starts_at.astimezone(tz)), place=meeting.place or "-")
+        if late >= LATE_TEXT:
+            text = t("⏰ Reminder (sent late): “{title}” starts in {left} ({when})\nPlace: {place}", **fields)
+        else:
+            text = t("⏰ Reminder: “{title}” starts in {left} ({when})\nPlace: {place}", **fields)
+        return [Text(text, buttons=[rsvp_buttons(t, meeting.id)])]
 
     await tell_everyone(ctx, meeting, f"meeting:{meeting.id}:v{meeting.version}:remind:-{offset}m", reminder,
                         urgency=Urgency.TIMELY, deliver_by=meeting.starts_at)
+    if late >= LATE_NOTE:
+        await outcome.record(ctx.task.id, "done", f"sent {late.total_seconds():.0f} s late (due "
+                                                  f"{ctx.task.run_at.isoformat()}, ran {ctx.now.isoformat()})")
 
 
 # ------------------------------------------------------------------ the summary's meetings section

@@ -115,7 +115,7 @@ def classify(exc: BaseException) -> DeliveryError | None:
                 # for a free reply or the next month.
                 return DeliveryError(message, retryable=True, retry_after=MONTHLY_LIMIT_RETRY,
                                      wait_reason="monthly_limit")
-            return DeliveryError(message, retryable=True, retry_after=retry_after)
+            return DeliveryError(message, retryable=True, retry_after=retry_after, rate_limited=True)
         if status in (403, 404):
             return DeliveryError(message, retryable=False, chat_gone=True)
         if status == 401:

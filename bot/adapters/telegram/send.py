@@ -62,7 +62,7 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
     """Classify a PTB error for the outbox."""
     text = str(exc)
     if isinstance(exc, RetryAfter):
-        return DeliveryError(f"flood control: {text}", retry_after=retry_seconds(exc))
+        return DeliveryError(f"flood control: {text}", retry_after=retry_seconds(exc), rate_limited=True)
     if isinstance(exc, Forbidden):
         return DeliveryError(text, retryable=False, chat_gone=True)
     if isinstance(exc, BadRequest):
