@@ -45,6 +45,11 @@ DIGEST_PATIENCE = timedelta(hours=24)
 TIMELY_MARGIN = timedelta(minutes=10)
 DEFAULT_QUIET = "21:00-07:00"
 DEFAULT_URGENT_RESERVE = 0.20
+# The urgent reserve holds at least this many pushes to the network's largest group (a month has a late
+# cancellation and an urgent announcement or two).
+URGENT_PUSHES_RESERVED = 2
+# The share of the month's budget that only pushes to one person may use (see :class:`Budget`).
+PEOPLE_SHARE = 0.50
 
 _QUIET_RE = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*[-–]\s*(\d{1,2})[:.](\d{2})\s*$")
 
@@ -190,11 +195,28 @@ LINE_PLANS = (Plan("Basic", 1280, 15_000, 0.10), Plan("Pro", 1780, 35_000, 0.06)
 
 @dataclass(frozen=True)
 class Budget:
-    """A month's push budget on a billed platform, in billed messages (recipients)."""
+    """A month's push budget on a billed platform, in billed messages (recipients).
+
+    Three parts, so that what must go out still can late in the month:
+
+    * the **urgent reserve**: ``urgent_reserve`` of the limit, and at least enough for
+      :data:`URGENT_PUSHES_RESERVED` pushes to the network's largest group (``largest_push``), but never
+      more than half the limit. A 300-message month of a network with 40-member groups keeps 80
+      (a late cancellation and an urgent announcement). What urgent pushes spent this month comes off it:
+      once they have had it, what is left of the month serves the others;
+    * the **people's cushion**: :data:`PEOPLE_SHARE` of the limit that pushes to one person (1 message)
+      may use and pushes to a group may not: a reminder to the ten members going to a meeting costs 10,
+      the same reminder to their group 40, so the group's waits for a free reply first;
+    * the rest, spent in order of need: timely rows as they come, digests only while more than half of
+      the month's pool is left (early in the month; later it is kept for timely rows).
+    """
 
     limit: int
     used: int
     urgent_reserve: float = DEFAULT_URGENT_RESERVE
+    largest_push: int = 0
+    # What urgent pushes already cost this month: the reserve is theirs, so it shrinks by it.
+    urgent_spent: int = 0
 
     @property
     def remaining(self) -> int:
@@ -202,20 +224,28 @@ class Budget:
 
     @property
     def reserve(self) -> int:
-        return int(round(self.limit * self.urgent_reserve))
+        share = int(round(self.limit * self.urgent_reserve))
+        return max(0, max(share, min(self.limit // 2, URGENT_PUSHES_RESERVED * self.largest_push))
+                   - self.urgent_spent)
+
+    @property
+    def cushion(self) -> int:
+        return int(round(self.limit * PEOPLE_SHARE))
 
     def allows(self, urgency: Urgency, cost: int) -> bool:
-        """May a push costing ``cost`` go out now? Urgent rows may spend the reserve; timely rows
-        everything above it; digest rows only what leaves the reserve and a cushion for the timely
-        rows still to come (half of what is above the reserve)."""
+        """May a push costing ``cost`` go out now? Urgent rows may spend everything; timely and digest
+        rows leave the urgent reserve, and a push to more than one person also the people's cushion;
+        digest rows only the part of that above half of the month's pool (a cushion for the timely
+        rows to come)."""
         if cost <= 0:
             return True
         if urgency is Urgency.URGENT:
             return cost <= self.remaining
-        above_reserve = self.remaining - self.reserve
+        spare = self.remaining - self.reserve - (self.cushion if cost > 1 else 0)
         if urgency is Urgency.TIMELY:
-            return cost <= above_reserve
-        return cost <= above_reserve // 2
+            return cost <= spare
+        pool = self.limit - self.reserve - (self.cushion if cost > 1 else 0)
+        return cost <= spare - max(0, pool) // 2
 
     def forecast(self, day_of_month: int, days_in_month: int) -> int:
         """Billed messages at month end if spending goes on at this month's pace."""

@@ -218,6 +218,21 @@ class DeliveryRepo(Repo):
             .values(wait_reason=reason, last_error=error[:2000], not_before=until, claimed_by=None,
                     claimed_until=None))
 
+    async def urgent_billed_since(self, platform: str, since: datetime) -> int:
+        """Roughly what urgent pushes on ``platform`` cost since ``since``: one push per chat and sending
+        time (rows sent together share it), billed per recipient (a group's known size, else 1)."""
+        from storage.delivery_stats import group_sizes
+
+        rows = (await self.conn.execute(
+            sa.select(outbox.c.chat_id, outbox.c.sent_at, sa.func.max(group_sizes.c.member_count).label("size"))
+            .join(chats, chats.c.id == outbox.c.chat_id)
+            .outerjoin(group_sizes, sa.and_(group_sizes.c.platform == chats.c.platform,
+                                            group_sizes.c.platform_chat_id == chats.c.platform_chat_id))
+            .where(chats.c.platform == platform, outbox.c.urgency == "urgent", outbox.c.status == "sent",
+                   outbox.c.via == "push", outbox.c.sent_at >= since)
+            .group_by(outbox.c.chat_id, outbox.c.sent_at))).all()
+        return sum(max(1, r.size or 1) for r in rows)
+
     async def waiting(self, network_id: int) -> dict[str, int]:
         """Pending rows of a network by why they wait (``due``: nothing holds them)."""
         rows = (await self.conn.execute(

@@ -126,6 +126,16 @@ class DeliveryStatsRepo(Repo):
                                          group_sizes.c.platform_chat_id == platform_chat_id))).first()
         return (row.member_count, row.updated_at) if row else None
 
+    async def largest_group(self, network_id: int) -> int:
+        """The member count of the network's largest active group on this platform (0: none known)."""
+        size = (await self.conn.execute(
+            sa.select(sa.func.max(group_sizes.c.member_count))
+            .select_from(chats.join(group_sizes, sa.and_(group_sizes.c.platform == chats.c.platform,
+                                                         group_sizes.c.platform_chat_id == chats.c.platform_chat_id)))
+            .where(chats.c.network_id == network_id, chats.c.platform == self.platform, chats.c.kind == "group",
+                   chats.c.active.is_(True)))).scalar_one_or_none()
+        return int(size or 0)
+
     async def estimate(self, network_id: int, *, groups: bool = True, members_privately: bool = False,
                        chat_ids: Collection[int] | None = None, member_ids: Collection[int] | None = None
                        ) -> Estimate:

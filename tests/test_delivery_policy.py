@@ -94,10 +94,25 @@ def test_deadlines_by_class() -> None:
 
 
 def test_the_budget_keeps_a_reserve_for_urgent_pushes() -> None:
-    budget = Budget(limit=300, used=200)  # 100 left, 60 reserved for urgent
-    assert budget.remaining == 100 and budget.reserve == 60
-    assert budget.allows(Urgency.URGENT, 100) and not budget.allows(Urgency.URGENT, 101)
-    assert budget.allows(Urgency.TIMELY, 40) and not budget.allows(Urgency.TIMELY, 41)
-    assert budget.allows(Urgency.DIGEST, 20) and not budget.allows(Urgency.DIGEST, 21)
+    budget = Budget(limit=300, used=50)  # 250 left; 60 reserved for urgent, 150 only for single people
+    assert budget.remaining == 250 and budget.reserve == 60 and budget.cushion == 150
+    assert budget.allows(Urgency.URGENT, 250) and not budget.allows(Urgency.URGENT, 251)
+    assert budget.allows(Urgency.TIMELY, 40) and not budget.allows(Urgency.TIMELY, 41)  # to a group
+    assert budget.allows(Urgency.TIMELY, 1) and budget.allows(Urgency.DIGEST, 1)  # to a person
+    # A digest to a group only from the part above half of the month's pool (300 - 60 - 150 = 90)
+    assert not budget.allows(Urgency.DIGEST, 40) and Budget(limit=300, used=0).allows(Urgency.DIGEST, 45)
+    late = Budget(limit=300, used=230)  # 70 left: a person still gets a reminder, a group does not
+    assert late.allows(Urgency.TIMELY, 1) and not late.allows(Urgency.TIMELY, 2)
     assert Budget(limit=300, used=300).allows(Urgency.DIGEST, 0)  # a free reply costs nothing
     assert Budget(limit=300, used=100).forecast(10, 30) == 300
+
+
+def test_the_urgent_reserve_holds_two_pushes_to_the_largest_group() -> None:
+    assert Budget(limit=300, used=0, largest_push=40).reserve == 80  # a cancellation and an urgent notice
+    assert Budget(limit=300, used=0, largest_push=200).reserve == 150  # never more than half the month
+    assert Budget(limit=15_000, used=0, largest_push=40).reserve == 3000  # a paid plan: 20 % is plenty
+    month_end = Budget(limit=300, used=220, largest_push=40)  # what is left is the reserve
+    assert month_end.allows(Urgency.URGENT, 40) and not month_end.allows(Urgency.TIMELY, 40)
+    assert not month_end.allows(Urgency.TIMELY, 1) and not month_end.allows(Urgency.DIGEST, 1)
+    spent = Budget(limit=300, used=220, largest_push=40, urgent_spent=80)  # the month's urgent pushes went
+    assert spent.reserve == 0 and spent.allows(Urgency.TIMELY, 1) and spent.allows(Urgency.URGENT, 80)

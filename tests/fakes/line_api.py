@@ -17,6 +17,12 @@ Every request is recorded (:attr:`FakeLineAPI.requests`) and validated with
 Response order: injected error > 401 bad token > 404 unknown path >
 429 rate limit > 400 contract violation > endpoint behaviour.
 
+Billing is LINE's: a push costs one message per recipient (every member of a group or room,
+one for a user) however many message objects it holds, a multicast one per user, replies
+nothing; past the month's ``quota`` a push is refused with 429 "You have reached your
+monthly limit." Months follow ``clock`` (a callable giving the current aware datetime; the
+wall clock by default), so a simulated term can run month after month.
+
 Webhook helpers (:func:`sign`, :func:`text_event`, ..., :func:`webhook_body`)
 build bodies in the v3 shape of ``../shared/contracts/line-webhook-samples``.
 Pass ``fake=`` to an event builder to get a reply token the fake will accept
@@ -40,6 +46,7 @@ import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http import HTTPStatus
 from typing import Any
 
@@ -131,6 +138,10 @@ class RecordedRequest:
     violations: list[str] = field(default_factory=list)
     #: chat IDs that received the messages (push/reply/multicast that succeeded)
     delivered_to: list[str] = field(default_factory=list)
+    #: messages LINE counted against the month's quota (recipients of a push or multicast)
+    billed: int = 0
+    #: the month (``YYYY-MM`` by the fake's clock) the request was made in
+    month: str = ""
 
     def header(self, name: str) -> str | None:
         """Case-insensitive header lookup."""
@@ -188,6 +199,7 @@ class FakeLineAPI:
         auto_create: bool = True,
         quota: int | None = None,
         bot_user_id: str = DEFAULT_BOT_USER_ID,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         """
         :param spec: the LINE spec to validate against (default: load it;
@@ -200,7 +212,9 @@ class FakeLineAPI:
         :param auto_create: unknown users/groups get generated profiles
             instead of 404.
         :param quota: monthly message limit (None: ``type: none``).
+        :param clock: the current time (aware datetime) that decides the billing month.
         """
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
         self.access_token = access_token
         self.spec: LineSpec | None = load_line_spec() if spec is _AUTO else spec
         self.reply_token_ttl = reply_token_ttl
@@ -419,6 +433,7 @@ class FakeLineAPI:
             json=parsed,
             body=raw,
             time=time.time(),
+            month=self._month(),
         )
         self.requests.append(rec)
 
@@ -543,12 +558,29 @@ class FakeLineAPI:
             return []
         return [i for i in ids if not (ID_PATTERN.match(i) and i[0] in prefixes)]
 
+    def recipients(self, to: str) -> int:
+        """What a push to ``to`` costs: a group's or room's member count (at least 1), 1 for a user."""
+        group = self.groups.get(to) if to[:1] in ("C", "R") else None
+        return max(1, len(group.members)) if group is not None else 1
+
+    def _month(self) -> str:
+        return f"{self.clock().astimezone(timezone.utc):%Y-%m}"
+
     def _over_quota(self, recipients: int) -> bool:
         return self.quota is not None and self._usage() + recipients > self.quota
 
-    def _usage(self) -> int:
-        push_like = ("/v2/bot/message/push", "/v2/bot/message/multicast")
-        return sum(len(r.delivered_to) for r in self.requests if r.ok and r.template in push_like)
+    def _usage(self, month: str | None = None) -> int:
+        """Messages billed in ``month`` (default: the current one)."""
+        month = month or self._month()
+        return sum(r.billed for r in self.requests if r.ok and r.month == month)
+
+    def billed_by_month(self) -> dict[str, int]:
+        """Billed messages per month, in order."""
+        months: dict[str, int] = {}
+        for r in self.requests:
+            if r.ok and r.billed:
+                months[r.month] = months.get(r.month, 0) + r.billed
+        return dict(sorted(months.items()))
 
     async def _reply(self, rec: RecordedRequest, params: dict[str, str]) -> _Response:
         token = self._reply_tokens.get(rec.json["replyToken"])
@@ -580,9 +612,11 @@ class FakeLineAPI:
         to = rec.json["to"]
         if self._bad_ids([to], "UCR"):
             return self._invalid_to(rec, f"'to' must be a user, group or room ID, got {to!r}")
-        if self._over_quota(1):
+        recipients = self.recipients(to)
+        if self._over_quota(recipients):
             return 429, {"message": MSG_MONTHLY_LIMIT}, {}
         rec.delivered_to = [to]
+        rec.billed = recipients
         self._remember_retry_key(rec)
         return 200, {"sentMessages": self._sent_messages(rec.json["messages"])}, {}
 
@@ -596,6 +630,7 @@ class FakeLineAPI:
         if self._over_quota(len(rec.json["to"])):
             return 429, {"message": MSG_MONTHLY_LIMIT}, {}
         rec.delivered_to = list(rec.json["to"])
+        rec.billed = len(rec.delivered_to)
         self._remember_retry_key(rec)
         return 200, {}, {}
 

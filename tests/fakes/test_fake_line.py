@@ -192,6 +192,28 @@ async def test_invalid_bodies_are_recorded_and_rejected_like_line(fake: FakeLine
     assert "unknown path" in fake.violations[-1]
 
 
+async def test_a_group_push_is_billed_per_member_and_the_quota_resets_each_month(spec: LineSpec) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    now = [datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)]
+    async with FakeLineAPI(TOKEN, spec, quota=100, clock=lambda: now[0]) as fake:
+        fake.add_group(GROUP, members=[f"U{i:032x}" for i in range(40)])
+        async with AsyncApiClient(Configuration(host=fake.url, access_token=TOKEN)) as client:
+            api = AsyncMessagingApi(client)
+            await api.push_message(PushMessageRequest(to=GROUP, messages=[_text("a"), _text("b")]))
+            await api.push_message(PushMessageRequest(to=GROUP, messages=[_text("c")]))
+            await api.reply_message(ReplyMessageRequest(reply_token=fake.issue_reply_token(GROUP),
+                                                        messages=[_text("free")]))
+            assert (await api.get_message_quota_consumption()).total_usage == 80  # 2 pushes × 40, reply free
+            with pytest.raises(ApiException) as info:
+                await api.push_message(PushMessageRequest(to=GROUP, messages=[_text("d")]))
+            assert info.value.status == 429 and "monthly limit" in str(info.value.body)
+            now[0] += timedelta(days=1)  # December: a fresh quota
+            await api.push_message(PushMessageRequest(to=GROUP, messages=[_text("d")]))
+            assert (await api.get_message_quota_consumption()).total_usage == 40
+    assert fake.billed_by_month() == {"2026-11": 80, "2026-12": 40}
+
+
 async def test_push_to_malformed_id_is_rejected(fake: FakeLineAPI, api: AsyncMessagingApi) -> None:
     with pytest.raises(ApiException) as info:
         await api.push_message(PushMessageRequest(to="12345", messages=[_text("x")]))

@@ -18,6 +18,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -45,6 +46,7 @@ from bot.delivery_policy import Budget, QuotaReading, Urgency, WaitReason
 from bot.i18n import Translator
 from bot.model import Reply
 from bot.outbox import DeliveryError
+from storage.deliveries import DeliveryRepo
 from storage.delivery_stats import DeliveryStatsRepo
 from storage.membership import Chat, MemberRepo, NetworkRepo
 
@@ -61,6 +63,8 @@ PROFILE_TIMEOUT = 3.0
 MONTHLY_LIMIT_RETRY = 3600.0
 GROUP_SIZE_MAX_AGE = 24 * 3600.0
 QUOTA_MAX_AGE = 3600.0
+# After this many pushes the quota is read again (LINE's own count wins over ours).
+QUOTA_REFRESH_PUSHES = 10
 
 
 def part_key(retry_key: str, index: int) -> str:
@@ -298,21 +302,31 @@ class LineSender:
         self.api = api
         # publish_for(network_id) -> Publisher | None
         self.publish_for = publish_for
-        # (fetched at, monotonic; limit or None; used): LINE's quota, refreshed hourly; pushes in
-        # between are added to "used" as they go.
-        self._quota: tuple[float, int | None, int] | None = None
+        # (fetched at, by the app's clock; limit or None; used): LINE's quota. Pushes in between are
+        # added to "used" as they go; it is read again after an hour, in a new month, or after a run
+        # of QUOTA_REFRESH_PUSHES pushes (what LINE counted may differ from our estimate).
+        self._quota: tuple[datetime, int | None, int] | None = None
+        self._pushes_since_quota = 0
+
+    def _quota_stale(self, now: datetime) -> bool:
+        if self._quota is None or self._pushes_since_quota >= QUOTA_REFRESH_PUSHES:
+            return True
+        fetched = self._quota[0]
+        return now - fetched > timedelta(seconds=QUOTA_MAX_AGE) or f"{fetched:%Y-%m}" != f"{now:%Y-%m}"
 
     async def quota(self) -> tuple[int | None, int] | None:
-        """The account's monthly limit and use (cached for an hour); None when LINE does not say."""
-        now = time.monotonic()
-        if self._quota is None or now - self._quota[0] > QUOTA_MAX_AGE:
+        """The account's monthly limit and use (cached, see above); None when LINE does not say."""
+        now = self.app.clock.now()
+        if self._quota_stale(now):
             try:
                 limit, used = await self.api.quota()
             except Exception as exc:  # the budget is a saving, not a gate on delivery: fail open
                 log.info("LINE quota unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
                 return None if self._quota is None else self._quota[1:]
             self._quota = (now, limit, used)
-        self.app.quotas["line"] = QuotaReading(limit=self._quota[1], used=self._quota[2], at=self.app.clock.now())
+            self._pushes_since_quota = 0
+        assert self._quota is not None
+        self.app.quotas["line"] = QuotaReading(limit=self._quota[1], used=self._quota[2], at=self._quota[0])
         return self._quota[1], self._quota[2]
 
     async def admit(self, chat: Chat, urgency: str) -> str | None:
@@ -322,13 +336,24 @@ class LineSender:
             return None
         quota = await self.quota()
         async with self.app.db.transaction() as conn:
-            network = await NetworkRepo(conn).get(chat.network_id) if chat.network_id else None
+            network_id = chat.network_id
+            if network_id is None and chat.kind == "private":  # a member's private chat: their network's
+                member = await MemberRepo(conn).active_by_identity("line", chat.platform_chat_id)
+                network_id = member.network_id if member else None
+            network = await NetworkRepo(conn).get(network_id) if network_id else None
         own = (network.settings or {}).get("line_budget") if network else None
         limits = [v for v in (quota[0] if quota else None, own if isinstance(own, int) else None) if v is not None]
         if not limits:
             return None
-        budget = Budget(limit=min(limits), used=quota[1] if quota else 0)
-        if budget.allows(Urgency(urgency), await self.recipients(chat)):
+        cost = await self.recipients(chat)
+        now = self.app.clock.now().astimezone(timezone.utc)
+        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        async with self.app.db.transaction() as conn:
+            largest = await DeliveryStatsRepo(conn, "line").largest_group(network.id) if network else 0
+            urgent_spent = await DeliveryRepo(conn).urgent_billed_since("line", month_start)
+        budget = Budget(limit=min(limits), used=quota[1] if quota else 0, largest_push=max(largest, cost),
+                        urgent_spent=urgent_spent)
+        if budget.allows(Urgency(urgency), cost):
             return None
         return WaitReason.BUDGET.value
 
@@ -417,6 +442,7 @@ class LineSender:
         """Count one delivered push (and what it costs: one message per recipient)."""
         try:
             recipients = await self.recipients(chat)
+            self._pushes_since_quota += 1
             if self._quota is not None:
                 self._quota = (self._quota[0], self._quota[1], self._quota[2] + recipients)
                 self.app.quotas["line"] = QuotaReading(limit=self._quota[1], used=self._quota[2],
