@@ -263,7 +263,8 @@ async def test_invitations_by_tapping_names_and_joining(bot: Conversation) -> No
     assert "เชิญ Ben เข้ากลุ่ม PLC 1 แล้ว" in await bot("tina@dm: [3 Ben]")
     assert "อยู่ในกลุ่มหรือได้รับเชิญแล้ว: Ben" in await bot("tina@dm: /plc invite 3")
     assert "เฉพาะครูที่ผู้อำนวยความสะดวกเชิญเท่านั้น" in await bot("kai@dm: /plc join 1")
-    assert "คุณเข้าร่วมกลุ่ม PLC 1 “วงPLCวิทย์” แล้ว" in await bot("ben@dm: /plc join")
+    assert "กรุณาส่งหมายเลขกลุ่ม" in await bot("ben@dm: /plc join สาม")
+    assert "คุณเข้าร่วมกลุ่ม PLC 1 “วงPLCวิทย์” แล้ว" in await bot("ben@dm: /plc join กลุ่ม 1")
     assert "คุณอยู่ในกลุ่ม PLC 1 “วงPLCวิทย์” แล้ว" in await bot("ben@dm: [เข้าร่วมกลุ่ม]")
     out = await bot("ben@dm: /plc")
     assert "1 “วงPLCวิทย์” (ผู้อำนวยความสะดวก: Tina)" in out
