@@ -101,6 +101,7 @@ EXPECTED: list[Row] = [
     Row("/plc", STAFF), Row("/พีแอลซี", STAFF), Row("ชุมชนการเรียนรู้", STAFF, chats=("dm",)),
     Row("/plc hours", STAFF, "private"), Row("/plc checkin {plc_session}", STAFF), Row("/plc present {plc_session}", STAFF),
     Row("/plc export", STAFF, "private"), Row("/plc target 40", COORDINATOR),
+    Row("/plchours", STAFF, "private"), Row("/plcexport csv", STAFF, "private"), Row("/plctarget 40", COORDINATOR),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]
 
