@@ -12,7 +12,7 @@ from bot.context import MemberContext
 from bot.i18n import N_
 from bot.roles import Role
 from bot.router import Router, Where
-from handlers.plc import export, groups, hours, sessions
+from handlers.plc import attendance, export, groups, hours, sessions
 from handlers.plc.common import PLC_ROLES
 
 router = Router()
@@ -20,8 +20,8 @@ router = Router()
 Action = Callable[[MemberContext, str], Awaitable[None]]
 ACTIONS: dict[str, Action] = {
     "new": groups.create_group, "invite": groups.invite, "join": groups.join_command, "log": sessions.log_command,
-    "checkin": sessions.checkin_command, "present": sessions.present_command, "hours": hours.hours_command,
-    "export": export.export_command, "target": hours.target_command, "reflect": sessions.reflect_command,
+    "checkin": attendance.checkin_command, "present": attendance.present_command, "hours": hours.hours_command,
+    "export": export.export_command, "target": hours.target_command, "reflect": attendance.reflect_command,
 }
 WORDS = {
     "new": "new", "create": "new", "สร้าง": "new", "สร้างกลุ่ม": "new",
