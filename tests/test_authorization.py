@@ -133,6 +133,7 @@ EXPECTED: list[Row] = [
     Row("/mydata", MEMBER, "private"), Row("/ข้อมูลของฉัน", MEMBER, "private"), Row("/forget", MEMBER, "private"),
     Row("/privacyrequests", COORDINATOR, "private"), Row("/retention", COORDINATOR),
     Row("/ระยะเก็บข้อมูล", COORDINATOR),
+    Row("/plchours", STAFF, "private"), Row("/plcexport csv", STAFF, "private"), Row("/plctarget 40", COORDINATOR),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]
 

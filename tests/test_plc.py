@@ -263,7 +263,8 @@ async def test_invitations_by_tapping_names_and_joining(bot: Conversation) -> No
     assert "เชิญ Ben เข้ากลุ่ม PLC 1 แล้ว" in await bot("tina@dm: [3 Ben]")
     assert "อยู่ในกลุ่มหรือได้รับเชิญแล้ว: Ben" in await bot("tina@dm: /plc invite 3")
     assert "เฉพาะครูที่ผู้อำนวยความสะดวกเชิญเท่านั้น" in await bot("kai@dm: /plc join 1")
-    assert "คุณเข้าร่วมกลุ่ม PLC 1 “วงPLCวิทย์” แล้ว" in await bot("ben@dm: /plc join")
+    assert "กรุณาส่งหมายเลขกลุ่ม" in await bot("ben@dm: /plc join สาม")
+    assert "คุณเข้าร่วมกลุ่ม PLC 1 “วงPLCวิทย์” แล้ว" in await bot("ben@dm: /plc join กลุ่ม 1")
     assert "คุณอยู่ในกลุ่ม PLC 1 “วงPLCวิทย์” แล้ว" in await bot("ben@dm: [เข้าร่วมกลุ่ม]")
     out = await bot("ben@dm: /plc")
     assert "1 “วงPLCวิทย์” (ผู้อำนวยความสะดวก: Tina)" in out
@@ -378,3 +379,30 @@ async def test_a_session_logged_afterwards_takes_ticks_not_check_ins(bot: Conver
     assert "การเช็กอินกิจกรรม PLC #1 ปิดแล้ว" in await bot("ben@dm: /plc checkin 1")
     assert "ผู้เข้าร่วมกิจกรรม PLC #1: Ben" in await bot("tina@dm: /plc present 1 3")
     assert "ชั่วโมง: 1 ชั่วโมง" in await bot("ben@dm: /plc hours")
+
+
+async def test_every_plc_message_is_a_valid_line_request(line_bot: Conversation) -> None:
+    """The cards, lists and files above as LINE renders them, checked against LINE's API description."""
+    from bot.adapters.line.render import RenderOptions, render_requests
+    from bot.i18n import Translator
+    from tests.contracts.line_openapi import require_line_spec
+
+    spec = require_line_spec()
+    bot = line_bot
+    await school_network(bot)
+    await bot("tina@dm: /plc new ชุมชนการเรียนรู้ภาษาไทย ป.4")
+    outcomes = [await send(bot, "tina", text=text) for text in (
+        "/plc invite", "/plc invite 3 4 5", '/plc log 21/11/2569 08:30 2 ชม. วางแผน "การอ่านจับใจความ ป.4"',
+        "/plc present 1", "/plc present 1 3", "/plc hours", "/plc export", "/plc export csv", "/plc log", "/plc")]
+    outcomes.append(await send(bot, "ben", text="/plc"))
+    outcomes.append(await send(bot, "ben", text="/plc checkin 1", group="teachers"))
+
+    async def publish(content: bytes, mime: str, filename: str, kind: str) -> str:
+        return f"https://edunet.example/media/{kind}-{len(content)}.bin"
+
+    for outcome in outcomes:
+        assert outcome.replies, outcome
+        for private in (True, False):
+            requests = await render_requests(outcome.replies, RenderOptions(Translator("th"), private, publish))
+            for messages in requests:
+                assert spec.schema_errors("PushMessageRequest", {"to": "U" + "a1" * 16, "messages": messages}) == []

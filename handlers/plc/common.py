@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from bot.args import parse_whole
 from bot.academic import AcademicCalendar, AcademicInputError, Span
 from bot.context import BaseContext, Context, MemberContext
 from bot.i18n import Translator
@@ -16,7 +17,7 @@ from bot.payload import encode
 from bot.roles import Role
 from handlers._common.groups import duration_text
 from handlers.plc.vocabulary import step_text
-from storage.membership import Member, MemberRepo, Network
+from storage.membership import Member, Network
 from storage.plc import Attendee, PlcGroup, PlcGroupRepo, PlcSession, PlcSessionRepo
 
 DEFAULT_TARGET_HOURS = 50
@@ -70,8 +71,6 @@ def is_staff(member: Member) -> bool:
 
 def take_group_word(text: str) -> tuple[int | None, str, bool]:
     """``กลุ่ม 2``/``group 2`` out of ``text``: (number, the rest, whether a group word was there)."""
-    from bot.args import parse_whole
-
     match = _GROUP_WORD.search(text)
     if not match:
         return None, text, False
@@ -157,13 +156,3 @@ async def card_for(ctx: Context, session: PlcSession) -> Card | None:
     attendees = await ctx.repo(PlcSessionRepo).attendees(ctx.network.id, session.id)
     facilitator = ctx.member is not None and group.facilitator_id == ctx.member.id
     return session_card(ctx, session, group, attendees, facilitator=facilitator)
-
-
-async def member_names(ctx: MemberContext, member_ids: list[int]) -> dict[int, Member]:
-    repo = ctx.repo(MemberRepo)
-    found = {}
-    for member_id in member_ids:
-        member = await repo.get(ctx.network.id, member_id)
-        if member is not None:
-            found[member_id] = member
-    return found

@@ -156,9 +156,6 @@ def parse_request(ctx: MemberContext, args: str) -> tuple[Request | None, str | 
 
 async def export_command(ctx: MemberContext, args: str) -> None:
     t = ctx.t
-    if not ctx.event.is_private:
-        await ctx.reply(t("Please send this to me in a private chat."))
-        return
     request, error = parse_request(ctx, args)
     if error or request is None:
         await ctx.reply(error or "")

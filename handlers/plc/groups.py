@@ -188,10 +188,11 @@ async def join_button(ctx: MemberContext) -> None:
 
 
 async def join_command(ctx: MemberContext, args: str) -> None:
-    number = parse_whole(take_group_word(args)[1] or args) if args.strip() else None
+    named_number, rest, named = take_group_word(args)  # "/plc join 2" or "/plc join กลุ่ม 2"
+    number = named_number if named else parse_whole(rest) if rest else None
     groups = await ctx.repo(PlcGroupRepo).of_member(ctx.network.id, ctx.member.id)
     invited = [g for g, status in groups if status == "invited"]
-    if number is None and len(invited) == 1:
+    if number is None and not named and not rest and len(invited) == 1:  # "/plc join" with one invitation
         await join(ctx, invited[0])
         return
     group = await ctx.repo(PlcGroupRepo).by_number(ctx.network.id, number) if number is not None else None
