@@ -63,7 +63,7 @@ def test_every_push_a_feature_queues_declares_its_urgency() -> None:
     # The features that queue pushes (a new one shows up here and must be thought about).
     assert {path for path, _, _ in calls} == {
         "handlers/_private.py", "handlers/announcements.py", "handlers/knowledge/offers.py",
-        "handlers/knowledge/practices.py", "handlers/meetings.py", "handlers/membership.py",
+        "handlers/knowledge/questions.py", "handlers/meetings.py", "handlers/membership.py",
         "handlers/resources/delivery.py", "handlers/resources/pledges.py", "handlers/summary.py",
         "handlers/surveys/routes.py", "handlers/surveys/service.py"}
 
