@@ -63,7 +63,7 @@ def test_every_push_a_feature_queues_declares_its_urgency() -> None:
     # The features that queue pushes (a new one shows up here and must be thought about).
     assert {path for path, _, _ in calls} == {
         "handlers/_private.py", "handlers/announcements.py", "handlers/knowledge/offers.py",
-        "handlers/knowledge/practices.py", "handlers/meetings/cards.py", "handlers/meetings/create.py",
+        "handlers/knowledge/questions.py", "handlers/meetings/cards.py", "handlers/meetings/create.py",
         "handlers/meetings/manage.py", "handlers/meetings/minutes.py", "handlers/membership.py",
         "handlers/plan/cards.py", "handlers/plan/tasks.py", "handlers/plc/groups.py",
         "handlers/resources/delivery.py", "handlers/resources/pledges.py", "handlers/summary.py",
