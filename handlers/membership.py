@@ -393,7 +393,7 @@ async def register_parent(ctx: Context) -> Member | None:
         ctx.network.id, platform=ctx.event.platform, platform_user_id=ctx.event.sender.user_id,
         display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=Role.PARENT.value,
         language=ctx.lang, now=ctx.now)
-    ctx.member = member
+    ctx.member, ctx.foreign_member = member, False  # a member of other networks adds this one
     await consent.record(ctx, member)
     await ctx.audit("register", "member", member.id, role=Role.PARENT.value, via_chat=ctx.chat.id)
     ctx.toast = ctx.t("Registered as a parent.")

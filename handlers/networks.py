@@ -38,7 +38,7 @@ async def networks_list(ctx: MemberContext) -> Text:
         line = ctx.t("{network}: {role}", network=network.name, role=ctx.t(member.role))
         lines.append(("▶ " if here else "• ") + line + (" " + ctx.t("(now)") if here else ""))
         if not here:
-            buttons.append([ctx.button(ctx.t("Work in {network}", network=network.name)[:40], "netsw", network.id)])
+            buttons.append([ctx.button(ctx.t("Work in {network}", network=network.name), "netsw", network.id)])
     if buttons:
         lines.append(ctx.t("I work in {network} now. To work in another network, tap its button.",
                            network=ctx.network.name))

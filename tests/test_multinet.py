@@ -134,12 +134,18 @@ async def test_a_draft_stays_with_the_network_it_was_started_in(bot: Conversatio
 
 async def test_each_networks_pushes_reach_its_own_people(bot: Conversation) -> None:
     await two_networks(bot)
+    await bot('zed@dm: /log อบรม 20/11/2569 "อบรมบูรพา" 10 คน 2 ชม.')
+    await bot('tina@north: /log อบรม 20/11/2569 "อบรมอรุณ" 10 คน 2 ชม.')
     await bot("zed@south: /meeting ประชุมบูรพา", "zed@south: 23/11/2569 14:00", "zed@south: [1.5 ชั่วโมง]",
               "zed@south: ห้องประชุม", "zed@south: [ไม่มีวาระ]", "zed@south: [ทุกกลุ่ม]", "zed@south: [สร้าง]")
     await bot("tina@south: [ไป]")  # a parent in B
     out = await bot(":clock 2026-11-22 14:00")
     assert "bot@dm:tina → ⏰ เตือนความจำ: “ประชุมบูรพา”" in out
     assert "bot@south → ⏰ เตือนความจำ" in out and "bot@north → ⏰" not in out
+    out = await bot(":clock 2026-11-23 08:00")  # Monday: each group gets its own network's week
+    assert f"bot@north → 📊 สรุปความคืบหน้า: {A}" in out and f"bot@south → 📊 สรุปความคืบหน้า: {B}" in out
+    assert f"bot@north → 📊 สรุปความคืบหน้า: {B}" not in out and f"bot@south → 📊 สรุปความคืบหน้า: {A}" not in out
+    assert "bot@dm:tina → 📊" not in out  # summaries go to groups
     out = await bot("zed@dm: /role 2 teacher")
     assert f"bot@dm:tina → บทบาทของคุณในเครือข่าย “{B}” ตอนนี้คือ: ครู" in out
     # Her private chat still acts on B (the push did not move her), and A still sees her as a teacher.

@@ -116,7 +116,8 @@ class LineBot:
                 raise AssertionError(f"edunet serve exited with {self.process.returncode}:\n{self.log}")
             try:
                 async with self.session.get(f"{self.url}/healthz") as response:
-                    if response.status == 200:
+                    # Ready once it also asked LINE who it is (the start-up check of the access token).
+                    if response.status == 200 and any(r.path == "/v2/bot/info" for r in self.fake.requests):
                         return
             except aiohttp.ClientError:
                 pass
