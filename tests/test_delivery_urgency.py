@@ -200,7 +200,7 @@ async def test_send_pushes_an_announcement_at_once(bot: Conversation) -> None:
 async def test_live_poll_counts_are_digests_one_topic_per_card(bot: Conversation) -> None:
     await bot.setup_network()
     await bot('alice@teachers: /poll "ไปทัศนศึกษาที่ไหนดี" สวนสัตว์ | พิพิธภัณฑ์ | ปิด 22/11/2569 12:00')
-    await bot("pim@teachers: [สวนสัตว์]")
+    await bot("pim@teachers: [Register]", "pim@teachers: [สวนสัตว์]")  # registered under the privacy notice
     await bot(":clock +1m")
     counts = [r for r in await rows(bot, "poll:1:") if ":counts:" in r.key]
     assert counts and {(r.urgency, r.topic) for r in counts} == {("digest", "survey:1:counts:chat:2")}

@@ -34,12 +34,14 @@ async def test_the_school_is_told_of_a_delivery_and_of_its_need_being_fulfilled(
     assert "ความต้องการ #1 ได้รับครบแล้ว" in out.split("bot@dm:bob →", 1)[1]
 
 
-async def test_a_poll_voter_registered_by_the_tap_hears_that_the_vote_counted(bot: Conversation) -> None:
+async def test_a_poll_voter_who_registers_under_the_notice_hears_that_the_vote_counted(bot: Conversation) -> None:
     await bot.setup_network("alice", "parents")
     await bot('alice@parents: /poll "ไปไหนดี" ทะเล | ภูเขา')
-    out = await bot("noi@parents: [ทะเล]")  # not registered yet: the tap registers her as a parent
-    assert "Noi ลงทะเบียนเป็นผู้ปกครอง" in out and "บันทึกคำตอบของ Noi แล้ว" in out
-    assert "ทะเล" not in out.split("บันทึกคำตอบของ Noi", 1)[1]  # the group is not told what she chose
+    out = await bot("noi@parents: [ทะเล]")  # not registered yet: the privacy notice first (PDPA), no vote
+    assert "ประกาศเรื่องข้อมูลส่วนบุคคล" in out and "บันทึกคำตอบ" not in out
+    assert "จำนวนผู้โหวต: 0" in await bot("alice@parents: /results 1")
+    assert "Noi ลงทะเบียนเป็นผู้ปกครอง" in await bot("noi@parents: [Register]")
+    assert "บันทึกการโหวตแล้ว: ทะเล" in await bot("noi@parents: [ทะเล]")  # her toast says it counted
     assert "จำนวนผู้โหวต: 1" in await bot("alice@parents: /results 1")
 
 

@@ -118,7 +118,12 @@ async def test_group_migration_keeps_the_link_under_the_new_id(sqlite_url: str) 
         moved = await chat_row(bot, new_id)
         assert moved is not None and moved.id == old.id and moved.network_id == old.network_id
         assert await chat_row(bot, GROUP) is None
-        fake.user_sends_text(BOB, new_id, "/register")
+        fake.user_sends_text(BOB, new_id, "/register")  # PDPA: the notice and its Register button first
+        await said(fake, new_id, "ประกาศเรื่องข้อมูลส่วนบุคคล", "Personal data notice")
+        message_id, data = next((m["message_id"], key["callback_data"]) for m in reversed(fake.messages_to(new_id))
+                                for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
+                                for key in row if key.get("callback_data", "").endswith("|reg|n1"))
+        fake.user_presses_button(BOB, new_id, message_id, data)
         await said(fake, new_id, "Bob")
 
 
