@@ -102,7 +102,7 @@ EXPECTED: list[Row] = [
     Row("/setgoal", COORDINATOR), Row('/ตั้งเป้าหมาย ด้านนวัตกรรม "เป้ากลาง" ประชุม 3', COORDINATOR),
     Row("/setgoal target 1 ประชุม 4", COORDINATOR),
     Row("/review", COORDINATOR), Row("/ทบทวน 2569/1", COORDINATOR),
-    Row("/export review 2569/1", COORDINATOR, "private"),
+    Row("/export review 2569/1", COORDINATOR, "private"), Row("/export goals", COORDINATOR, "private"),
     Row("/announce report 1", COORDINATOR, "private"),
     Row("/unlinkgroup", COORDINATOR, "group"),  # last: it unlinks network A's group
 ]
