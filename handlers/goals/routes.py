@@ -24,7 +24,7 @@ from handlers.activities import AIMS, aim_label, csv_date, to_csv
 from handlers.goals.progress import calendar, goal_card, measure, pace_text, ref, year_progress
 from handlers.goals.vocabulary import (KINDS, MAX_TARGET, SpecError, TargetSpec, example, kind_label, parse_aim,
                                        parse_spec, rounded, target_title, unit_of, value_text)
-from storage.goals import Goal, GoalRepo, Target, TargetError
+from storage.goals import Goal, GoalRepo, Target
 from storage.membership import MemberRepo
 
 router = Router()
@@ -542,4 +542,4 @@ def _plain(value: Decimal | None) -> str:
     return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
 
 
-__all__ = ["TargetError", "router"]
+__all__ = ["router"]
