@@ -113,7 +113,7 @@ EXPECTED: list[Row] = [
     Row("/setgoal", COORDINATOR), Row('/ตั้งเป้าหมาย ด้านนวัตกรรม "เป้ากลาง" ประชุม 3', COORDINATOR),
     Row("/setgoal target 1 ประชุม 4", COORDINATOR),
     Row("/review", COORDINATOR), Row("/ทบทวน 2569/1", COORDINATOR),
-    Row("/export review 2569/1", COORDINATOR, "private"),
+    Row("/export review 2569/1", COORDINATOR, "private"), Row("/export goals", COORDINATOR, "private"),
     Row("/announce report 1", COORDINATOR, "private"),
     # The PLC logbook: teachers and coordinators; exports privately; the yearly target is a coordinator's.
     Row("/plc", STAFF), Row("/พีแอลซี", STAFF), Row("ชุมชนการเรียนรู้", STAFF, chats=("dm",)),

@@ -79,6 +79,14 @@ async def test_goals_with_three_kinds_of_target_move_with_the_data_nobody_types(
         kinds = (await conn.execute(sa.select(goal_targets.c.kind).order_by(goal_targets.c.position))).scalars().all()
     assert kinds == ["activities", "resources", "manual"]
 
+    # The goals as CSV: the progress as it stands, computed the same way.
+    outcome = await send(bot, "alice", text="/export goals")
+    (document,) = [r for r in outcome.replies if isinstance(r, Document)]
+    rows = list(csv.reader(io.StringIO(document.content.decode("utf-8-sig"))))
+    assert document.filename == "goals-2569.csv" and rows[0][:3] == ["เป้าหมาย", "เป้าหมายความร่วมมือ", "ตัวชี้วัด"]
+    assert rows[2] == ["1 ครูได้รับการพัฒนา", "การพัฒนาบุคลากร", "1.2 ทรัพยากรที่รับมอบ", "200000", "บาท", "60000", "30",
+                       "104110", "ช้ากว่าแผน", "21/11/2569"]
+
 
 async def test_a_goal_step_by_step_and_bad_input_get_clear_thai_answers(bot: Conversation) -> None:
     await network(bot)

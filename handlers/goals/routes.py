@@ -12,7 +12,7 @@ from bot.academic import AcademicInputError, parse_year
 from bot.context import Context, MemberContext
 from bot.flows import Data, Retry, Step, begin
 from bot.i18n import N_
-from bot.model import Button, Card, Text
+from bot.model import Button, Card, Document, Text
 from bot.numbers import AmountInputError, parse_amount
 from bot.roles import Role
 from bot.router import Router
@@ -20,11 +20,11 @@ from handlers._common.buttons import grid, load_or_expire
 from handlers._common.flows import confirm
 from handlers._common.members import is_coordinator
 from handlers._common.parsing import amount_error, words_key
-from handlers.activities import AIMS, aim_label
-from handlers.goals.progress import calendar, goal_card, measure, ref, year_progress
+from handlers.activities import AIMS, aim_label, csv_date, to_csv
+from handlers.goals.progress import calendar, goal_card, measure, pace_text, ref, year_progress
 from handlers.goals.vocabulary import (KINDS, MAX_TARGET, SpecError, TargetSpec, example, kind_label, parse_aim,
-                                       parse_spec, target_title, value_text)
-from storage.goals import Goal, GoalRepo, Target, TargetError
+                                       parse_spec, rounded, target_title, unit_of, value_text)
+from storage.goals import Goal, GoalRepo, Target
 from storage.membership import MemberRepo
 
 router = Router()
@@ -506,4 +506,40 @@ async def report_flow(ctx: MemberContext) -> None:
     await save_report(ctx, goal, target, value, note)
 
 
-__all__ = ["TargetError", "router"]
+# ------------------------------------------------------------------ CSV
+
+
+@router.exporter("goals", "เป้าหมาย")
+async def export_goals(ctx: MemberContext, args: str) -> None:
+    """``/export goals [2569]``: every target with its progress as it stands today."""
+    t = ctx.t
+    year = current_year(ctx)
+    if args.strip():
+        try:
+            year = parse_year(args)
+        except AcademicInputError:
+            await ctx.reply(t("Please give an academic year in Buddhist Era, e.g. /goals 2569."))
+            return
+    header = [t("Goal"), t("Aim"), t("Target"), t("Value aimed at"), t("Unit"), t("So far this year"),
+              t("Percent"), t("Expected by now"), t("Status"), t("As of")]
+    rows = []
+    for item in await year_progress(ctx, year):
+        for p in item.targets:
+            target = p.target
+            rows.append([f"{item.goal.number} {item.goal.title}", aim_label(t, item.goal.aim),
+                         f"{ref(item.goal, target)} {target_title(t, target.kind, target.params)}",
+                         _plain(target.value), unit_of(t, target.kind, target.unit).replace("THB", t("baht")),
+                         _plain(p.actual), f"{p.ratio * 100:.0f}" if p.ratio is not None else "",
+                         _plain(rounded(p.expected, target.value) if p.expected is not None else None), pace_text(t, p),
+                         csv_date(t, ctx.today)])
+    await ctx.reply(Document(filename=f"goals-{year}.csv", content=to_csv(header, rows), mime_type="text/csv",
+                             caption=t("Goals of academic year {year}", year=year)))
+
+
+def _plain(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
+
+
+__all__ = ["router"]

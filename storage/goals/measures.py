@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from storage.activities import activities, needs
+from storage.activities import activities, needs, pledges
 from storage.goals.goal_repo import Target, TargetError
 from storage.goals.rollups import MONTH, goal_activity_days, goal_pledge_days
 from storage.goals.tables import indicator_reports, plan_projects, plan_tasks
 from storage.meetings import meetings
 from storage.repo import Repo
-from storage.resource_repo import PledgeRepo, PledgeTotal, from_x100
+from storage.resource_repo import LIVE, PledgeRepo, PledgeTotal, from_x100
 from storage.surveys import survey_answers, survey_questions, survey_responses, surveys
 
 # The surveys' rule: figures from fewer answers than this are hidden for anonymous surveys.
@@ -154,42 +154,43 @@ class MeasureRepo(Repo):
         return [ActivityGroup(r.category, r.aim, int(r.n), int(r.people), int(r.minutes)) for r in rows if r.n]
 
     async def pledge_totals(self, network_id: int, stage: str, start: datetime, end: datetime) -> list[PledgeTotal]:
-        """What PledgeRepo.totals_pledged / totals_delivered give for [start, end), from the per-UTC-day totals
-        for the whole UTC days inside the period and from ``pledges`` for the partial days at its edges."""
-        repo = PledgeRepo(self.conn)
-        direct = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
+        """What PledgeRepo.totals_pledged / totals_delivered give for [start, end), in one query: whole UTC
+        months from the month totals, the other whole UTC days from the day totals, and the partial days
+        at the period's edges from ``pledges`` itself."""
         first = start.astimezone(timezone.utc)
         first_day = first.date() + (timedelta(days=1) if first.time() != time.min else timedelta(0))
         last_day = end.astimezone(timezone.utc).date()
         if first_day >= last_day:
-            return await direct(network_id, start, end)
-        parts = await direct(network_id, start, datetime.combine(first_day, time.min, timezone.utc))
-        parts += await direct(network_id, datetime.combine(last_day, time.min, timezone.utc), end)
-        # Whole months from the month totals, the days before and after them from the day totals.
+            return await self._pledges_direct(network_id, stage, start, end)
         month_start = first_day if first_day.day == 1 else (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
         month_end = last_day.replace(day=1)
-        if month_start < month_end:
-            grains = [(stage, first_day, month_start), (stage + MONTH, month_start, month_end),
-                      (stage, month_end, last_day)]
-        else:
-            grains = [(stage, first_day, last_day)]
-        d = goal_pledge_days.c
-        keys = (d.resource_type, d.source_sector, d.unit)
-        for grain, since, until in grains:
-            if since >= until:
-                continue
-            rows = (await self.conn.execute(
-                sa.select(*keys, sa.func.sum(d.n).label("n"), sa.func.sum(d.amount_x100).label("x100"))
-                .where(d.network_id == network_id, d.stage == grain, d.day >= since, d.day < until)
-                .group_by(*keys))).all()
-            parts += [PledgeTotal(r.resource_type, r.source_sector, r.unit, int(r.n), from_x100(int(r.x100)))
-                      for r in rows if r.n]
-        merged: dict[tuple[str, str, str], PledgeTotal] = {}
-        for p in parts:
-            key = (p.resource_type, p.source_sector, p.unit)
-            old = merged.get(key)
-            merged[key] = p if old is None else PledgeTotal(*key, old.count + p.count, old.amount + p.amount)
-        return [merged[k] for k in sorted(merged)]
+        grains = ([(stage, first_day, month_start), (stage + MONTH, month_start, month_end), (stage, month_end, last_day)]
+                  if month_start < month_end else [(stage, first_day, last_day)])
+        p, d = pledges.c, goal_pledge_days.c
+        when = p.created_at if stage == "pledged" else p.delivered_at
+        live = p.status.in_(LIVE) if stage == "pledged" else sa.true()
+        parts: list[sa.Select[Any]] = [
+            sa.select(p.resource_type, p.source_sector, p.unit, sa.literal(1, sa.BigInteger).label("n"),
+                      p.amount_x100.label("x100"))
+            .where(p.network_id == network_id, when >= since, when < until, live)
+            for since, until in ((start, datetime.combine(first_day, time.min, timezone.utc)),
+                                 (datetime.combine(last_day, time.min, timezone.utc), end))]
+        parts += [sa.select(d.resource_type, d.source_sector, d.unit, d.n.label("n"), d.amount_x100.label("x100"))
+                  .where(d.network_id == network_id, d.stage == grain, d.day >= since, d.day < until)
+                  for grain, since, until in grains if since < until]
+        both = sa.union_all(*parts).subquery()
+        rows = (await self.conn.execute(
+            sa.select(both.c.resource_type, both.c.source_sector, both.c.unit, sa.func.sum(both.c.n).label("n"),
+                      sa.func.sum(both.c.x100).label("x100"))
+            .group_by(both.c.resource_type, both.c.source_sector, both.c.unit)
+            .order_by(both.c.resource_type, both.c.source_sector, both.c.unit))).all()
+        return [PledgeTotal(r.resource_type, r.source_sector, r.unit, int(r.n), from_x100(int(r.x100)))
+                for r in rows if r.n]
+
+    async def _pledges_direct(self, network_id: int, stage: str, start: datetime, end: datetime) -> list[PledgeTotal]:
+        repo = PledgeRepo(self.conn)
+        read = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
+        return await read(network_id, start, end)
 
     async def activity_groups_direct(self, network_id: int, start: date, end: date) -> list[ActivityGroup]:
         """The same as :meth:`activity_groups`, read from every activity (the benchmark's baseline): an
