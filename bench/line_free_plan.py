@@ -26,7 +26,7 @@ The naive baseline is the same run's workload pushed when due: every notificatio
 (including those later superseded), batched per chat when queued together, billed per recipient and
 without a monthly cap (LINE would refuse everything past 300). Lateness is against the time the
 feature queued the row; "on time" is: urgent within a minute, timely by its deadline, digest within
-24 hours. Lost: rows dead-lettered, or still waiting at the end; duplicated: a notification delivered to
+24 hours. Lost: rows dead-lettered (a row still waiting at the end is shown apart); duplicated: a notification delivered to
 a chat twice (a message object, other than a direct answer to a command, seen twice in one chat).
 
 Speed: chatter in a chat with nothing waiting and nothing to answer does nothing in the product (no
@@ -441,7 +441,7 @@ class Term:
             "on_time_share": {u: (sum(v) / len(v) if v else 1.0) for u, v in on_time.items()},
             "rows": len(rows), "sent": status["sent"], "via_reply": sum(1 for r in rows if r.via == "reply"),
             "superseded": status["superseded"], "waiting_at_end": status["pending"], "dead": status["dead"],
-            "lost": status["dead"] + status["pending"], "duplicated": duplicated,
+            "lost": status["dead"], "duplicated": duplicated,
             "violations": len(self.fake.violations), "skipped_chatter": self.skipped,
             "failed_actions": self.failures,
         }
