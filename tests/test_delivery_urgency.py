@@ -177,12 +177,25 @@ async def test_the_announcement_preview_offers_free_delivery_on_a_billed_platfor
     await bot("alice@dm: /announce", "alice@dm: ประชุมผู้ปกครองวันศุกร์", "alice@dm: [ไม่มีภาพ]")
     out = await bot("alice@dm: [ทุกกลุ่ม]")
     assert "ส่งฟรีเมื่อกลุ่มมีการสนทนา (ภายใน 22 พ.ย. 2569 09:00 น.)" in out
+    assert "[ส่งทันที (ใช้ประมาณ 1 ข้อความ)]" in out and "[ยกเลิก]" in out  # LINE has not told the quota yet
     out = await bot("alice@dm: [ส่งฟรีเมื่อกลุ่มมีการสนทนา (ภายใน 22 พ.ย. 2569 09:00 น.)]")
     assert "bot@teachers → 📢" not in out  # it waits for the group's next message
     row = (await rows(bot, "announce:1:"))[0]
     assert row.urgency == "timely" and row.deliver_by == local(2026, 11, 22, 9, 0)
     assert row.wait_reason == "free_chance" and row.not_before == local(2026, 11, 22, 8, 50)
     assert "bot@teachers → 📢" in await bot(":clock 2026-11-22 08:50")  # no free chance came: pushed in time
+
+
+async def test_the_push_now_choice_says_what_it_uses_of_what_is_left(billed_bot: Conversation) -> None:
+    from bot.delivery_policy import QuotaReading
+
+    bot = billed_bot
+    await bot.setup_network()
+    bot.app.quotas["line"] = QuotaReading(limit=300, used=120, at=bot.app.clock.now())  # as LineSender records it
+    await bot("alice@dm: /announce", "alice@dm: ประชุมผู้ปกครองวันศุกร์", "alice@dm: [ไม่มีภาพ]")
+    assert "[ส่งทันที (ใช้ 1 จาก 180 ข้อความที่เหลือ)]" in await bot("alice@dm: [ทุกกลุ่ม]")
+    assert "bot@teachers → 📢" in await bot("alice@dm: [ส่งทันที (ใช้ 1 จาก 180 ข้อความที่เหลือ)]")
+    assert {r.urgency for r in await rows(bot, "announce:1:")} == {"urgent"}
 
 
 async def test_send_pushes_an_announcement_at_once(bot: Conversation) -> None:
