@@ -80,6 +80,21 @@ async def test_meeting_rows_are_timely_until_the_meeting_and_a_late_cancellation
     assert {r.urgency for r in await rows(bot, "meeting:1:cancelled:")} == {"urgent"}  # within 24 h
 
 
+async def test_a_cancelled_meetings_reminders_still_waiting_for_a_free_reply_are_not_sent(
+        billed_bot: Conversation) -> None:
+    bot = billed_bot
+    await bot.setup_network()
+    await bot("alice@parents: /linkgroup")
+    await bot(*MEETING)
+    await bot(":clock 2026-11-22 14:00")  # the 1-day reminder waits for the groups' next message
+    assert {r.status for r in await rows(bot, "meeting:1:v1:remind:-1440m:chat:")} == {"pending"}
+    await bot("alice@dm: /meetings", "alice@dm: [1]", "alice@dm: [ยกเลิกประชุม]", "alice@dm: [ยืนยันยกเลิก]")
+    assert {r.status for r in await rows(bot, "meeting:1:v1:remind:")} == {"superseded"}
+    out = await bot("pim@parents: สวัสดีค่ะ")
+    assert "⏰" not in out and "📅 วางแผนภาคเรียน" not in out  # neither the reminder nor the card
+    assert "ถูกแทนที่ด้วยฉบับใหม่กว่าก่อนส่ง (ไม่ได้ส่ง)" in await bot("alice@dm: /deliveries")
+
+
 async def test_moving_a_meeting_days_ahead_is_timely(bot: Conversation) -> None:
     await bot.setup_network()
     await bot(*MEETING)
