@@ -46,6 +46,8 @@ class FreeReply:
 
     objects: int
     size: Callable[[Reply], int]
+    # How many objects a whole reply becomes once packed (LINE: cards share a carousel); None: the sum of sizes.
+    measure: Callable[[Sequence[Reply]], int] | None = None
 
 
 async def answer(app: App, event: Event, replies: Sequence[Reply], reply_now: ReplyNow, *,
@@ -63,7 +65,8 @@ async def answer(app: App, event: Event, replies: Sequence[Reply], reply_now: Re
     caught = None
     if free is not None:
         room = free.objects - sum(free.size(r) for r in replies)
-        caught = await catchup.claim(app, chat, room=room, size=free.size, asked=asked)
+        caught = await catchup.claim(app, chat, room=room, size=free.size, asked=asked, measure=free.measure,
+                                     base=replies, objects=free.objects)
     sending = list(replies) + (caught.replies if caught else [])
     if not sending:
         return

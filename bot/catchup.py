@@ -4,7 +4,7 @@ On a platform that bills pushes (LINE), a reply to an inbound event is free. So 
 fresh reply handle arrives from a chat (a member's message in a group, a button press, a follow, a
 private message), the adapter answers it and, in the same reply, delivers what is pending for that
 chat (urgent, timely and digest rows alike, due or not): :func:`claim` leases as many whole rows as
-the reply has room for, the adapter sends one reply, and :func:`settle` marks them sent ``via=reply``
+the reply has room for (on LINE several cards share one carousel message), the adapter sends one reply, and :func:`settle` marks them sent ``via=reply``
 or, when the reply failed, gives them back (still pending). At most one catch-up per chat per
 ``catchup_minutes`` (a network setting, default 30) unless the member asked (/news); never on a
 redelivered event (the app drops those before any of this). The adapter only says whether its reply
@@ -14,7 +14,7 @@ handle is fresh and how many message objects a reply holds.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
@@ -48,11 +48,14 @@ def catchup_minutes(settings: dict[str, object]) -> int:
 
 
 async def claim(app: App, chat: Chat, *, room: int, size: Callable[[Reply], int],
-                asked: bool = False) -> CatchUp | None:
+                asked: bool = False, measure: Callable[[Sequence[Reply]], int] | None = None,
+                base: Sequence[Reply] = (), objects: int = 0) -> CatchUp | None:
     """Lease the chat's pending rows that fit in ``room`` message objects (``size`` counts a reply's
     objects); None when the chat's platform does not bill pushes, nothing fits or is pending, or the
-    last catch-up was less than the interval ago (unless the member ``asked``)."""
-    if chat.platform not in app.billed_platforms or room <= 0:
+    last catch-up was less than the interval ago (unless the member ``asked``). With ``measure`` (what a
+    whole reply becomes once packed, e.g. cards sharing a carousel), rows fit while the ``base`` replies
+    and the rows together measure at most ``objects``."""
+    if chat.platform not in app.billed_platforms or (room <= 0 and measure is None):
         return None
     now = app.clock.now()
     lease_now = datetime.now(timezone.utc)  # leases use the wall clock (storage/deliveries.py)
@@ -66,12 +69,18 @@ async def claim(app: App, chat: Chat, *, room: int, size: Callable[[Reply], int]
                 return None
         taken: list[tuple[int, list[Reply]]] = []
         used = 0
+        carried: list[Reply] = list(base)
         for row in await repo.pending(chat.id, lease_now=lease_now):
             row_replies = [reply_from_dict(m) for m in row.messages]
-            cost = sum(size(r) for r in row_replies)
-            if used + cost > room:
-                break  # a notification is never split, and they keep their order
-            used += cost
+            if measure is not None:
+                if measure(carried + row_replies) > objects:
+                    break  # a notification is never split, and they keep their order
+                carried += row_replies
+            else:
+                cost = sum(size(r) for r in row_replies)
+                if used + cost > room:
+                    break
+                used += cost
             taken.append((row.id, row_replies))
         claimed = set(await repo.claim([row_id for row_id, _ in taken], owner=owner, lease_now=lease_now,
                                        lease_until=lease_now + CATCHUP_LEASE))

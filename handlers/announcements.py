@@ -75,6 +75,20 @@ async def cost_text(ctx: Context, groups: list[Chat], people: list[Member]) -> s
     return "\n".join(texts) or None
 
 
+async def push_now_label(ctx: MemberContext, groups: list[Chat], people: list[Member], billed: list[str]) -> str:
+    """"Push now (uses N of your M remaining)": N the estimate on the billed platforms, M what is left of
+    the month's budget (the network's /settings line-budget, capped by the account's limit) when known."""
+    costs = await ctx.delivery_cost([c for c in groups if c.platform in billed],
+                                    [m for m in people if m.platform in billed])
+    n = sum(c.messages for c in costs)
+    reading = ctx.app.quotas.get(billed[0])
+    own = ctx.network.settings.get("line_budget")
+    limits = [v for v in (reading.limit if reading else None, own if isinstance(own, int) else None) if v is not None]
+    if reading is None or not limits:
+        return ctx.t("Push now (uses about {n} messages)", n=n)
+    return ctx.t("Push now (uses {n} of your {m} remaining)", n=n, m=max(0, min(limits) - reading.used))
+
+
 # ------------------------------------------------------------------ /announce
 
 
@@ -267,10 +281,12 @@ async def preview(ctx: MemberContext, announcement_id: int) -> None:
                                                                               ctx.platform_label))
     cost = await cost_text(ctx, groups, people)
     choices = [[ctx.flow_button(ctx.t("Send"), "send"), ctx.flow_button(ctx.t("Cancel"), "cancel")]]
-    if any(c.platform in ctx.app.billed_platforms for c in groups) or any(
-            m.platform in ctx.app.billed_platforms for m in people):
+    billed = sorted(({c.platform for c in groups} | {m.platform for m in people}) & ctx.app.billed_platforms)
+    if billed:
         by = ctx.t.datetime(ctx.local(ctx.now + FREE_DELIVERY_WINDOW))
-        choices.insert(0, [ctx.flow_button(ctx.t("Deliver free as groups talk (by {when})", when=by), "free")])
+        choices = [[ctx.flow_button(ctx.t("Deliver free as groups talk (by {when})", when=by), "free")],
+                   [ctx.flow_button(await push_now_label(ctx, groups, people, billed), "send")],
+                   [ctx.flow_button(ctx.t("Cancel"), "cancel")]]
     await ctx.reply(Text(f"{cost}\n\n{question}" if cost else question, buttons=choices))
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.args import parse_whole
+from bot.catchup import catchup_minutes
 from bot.charts import GoalRow, activities_by_aim, goal_progress, resources_by_channel
 from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.dates import DateInputError, from_thai_digits, parse_period, parse_time
@@ -40,6 +41,8 @@ router = Router()
 COORDINATOR = {Role.COORDINATOR}
 # LINE's largest plan (Pro) holds 35,000 messages a month before overage; a budget is at most a few times that.
 MAX_LINE_BUDGET = 1_000_000
+# The catch-up interval (bot/catchup.py): at most one free catch-up reply per chat this often.
+MAX_CATCHUP_MINUTES = 24 * 60
 WEEKLY_KIND = "summary_weekly"
 DEFAULT_SCHEDULE = {"enabled": True, "weekday": 0, "time": "08:00"}
 WEEKDAYS: dict[str, int] = {}
@@ -273,6 +276,8 @@ def settings_text(t: Translator, network: Network, quiet: QuietHours) -> str:
           "(or off).", quiet=t("off") if quiet.off else quiet.text()),
         t("LINE monthly budget: {budget}. Change with /settings line-budget 300 (or default).",
           budget=t("the account's monthly limit") if budget is None else t("{n} messages", n=budget)),
+        t("Waiting notifications ride on a chat's replies at most once every {interval}. Change with "
+          "/settings catchup 30m (or default).", interval=duration_text(t, catchup_minutes(dict(network.settings or {})))),
     ])
 
 
@@ -337,13 +342,23 @@ async def settings_command(ctx: MemberContext) -> None:
                                       max=MAX_LINE_BUDGET))
                 return
             settings["line_budget"] = budget
+    elif what in ("catchup", "ส่งตามรอบ"):
+        if rest in (["default"], ["ค่าเริ่มต้น"]):
+            settings.pop("catchup_minutes", None)
+        else:
+            minutes = parse_offset(rest[0]) if len(rest) == 1 else None
+            if minutes is None or minutes > MAX_CATCHUP_MINUTES:
+                await ctx.reply(ctx.t("Usage: /settings catchup 30m (how often at most a chat's waiting notifications "
+                                      "ride on a reply: 5m to 24h; or default)."))
+                return
+            settings["catchup_minutes"] = minutes
     else:
         await ctx.reply(settings_text(ctx.t, network, ctx.quiet_hours(network)))
         return
     await ctx.repo(NetworkRepo).update_settings(network.id, settings)
     await ctx.audit("update", "network_settings", network.id, summary=settings.get("summary"),
                     meeting_reminders=settings.get("meeting_reminders"), quiet=settings.get("quiet"),
-                    line_budget=settings.get("line_budget"))
+                    line_budget=settings.get("line_budget"), catchup_minutes=settings.get("catchup_minutes"))
     updated = await ctx.repo(NetworkRepo).get(network.id)
     assert updated is not None
     ctx.network = updated

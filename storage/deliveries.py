@@ -218,6 +218,16 @@ class DeliveryRepo(Repo):
             .values(wait_reason=reason, last_error=error[:2000], not_before=until, claimed_by=None,
                     claimed_until=None))
 
+    async def withdraw(self, network_id: int, key_prefix: str, *, reason: str) -> int:
+        """Pending rows of a network under ``key_prefix`` that nothing is sending are not sent any more (a
+        reminder of a meeting that was cancelled); /deliveries counts them with the superseded ones."""
+        result = await self.conn.execute(
+            outbox.update()
+            .where(outbox.c.network_id == network_id, outbox.c.key.startswith(key_prefix, autoescape=True),
+                   outbox.c.status == "pending", outbox.c.sent_count == 0, outbox.c.claimed_by.is_(None))
+            .values(status="superseded", wait_reason="superseded", last_error=reason[:2000]))
+        return result.rowcount or 0
+
     async def urgent_billed_since(self, platform: str, since: datetime) -> int:
         """Roughly what urgent pushes on ``platform`` cost since ``since``: one push per chat and sending
         time (rows sent together share it), billed per recipient (a group's known size, else 1)."""

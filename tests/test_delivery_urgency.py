@@ -83,6 +83,21 @@ async def test_meeting_rows_are_timely_until_the_meeting_and_a_late_cancellation
     assert {r.urgency for r in await rows(bot, "meeting:1:cancelled:")} == {"urgent"}  # within 24 h
 
 
+async def test_a_cancelled_meetings_reminders_still_waiting_for_a_free_reply_are_not_sent(
+        billed_bot: Conversation) -> None:
+    bot = billed_bot
+    await bot.setup_network()
+    await bot("alice@parents: /linkgroup")
+    await bot(*MEETING)
+    await bot(":clock 2026-11-22 14:00")  # the 1-day reminder waits for the groups' next message
+    assert {r.status for r in await rows(bot, "meeting:1:v1:remind:-1440m:chat:")} == {"pending"}
+    await bot("alice@dm: /meetings", "alice@dm: [1]", "alice@dm: [ยกเลิกประชุม]", "alice@dm: [ยืนยันยกเลิก]")
+    assert {r.status for r in await rows(bot, "meeting:1:v1:remind:")} == {"superseded"}
+    out = await bot("pim@parents: สวัสดีค่ะ")
+    assert "⏰" not in out and "📅 วางแผนภาคเรียน" not in out  # neither the reminder nor the card
+    assert "ถูกแทนที่ด้วยฉบับใหม่กว่าก่อนส่ง (ไม่ได้ส่ง)" in await bot("alice@dm: /deliveries")
+
+
 async def test_moving_a_meeting_days_ahead_is_timely(bot: Conversation) -> None:
     await bot.setup_network()
     await bot(*MEETING)
@@ -180,12 +195,25 @@ async def test_the_announcement_preview_offers_free_delivery_on_a_billed_platfor
     await bot("alice@dm: /announce", "alice@dm: ประชุมผู้ปกครองวันศุกร์", "alice@dm: [ไม่มีภาพ]")
     out = await bot("alice@dm: [ทุกกลุ่ม]")
     assert "ส่งฟรีเมื่อกลุ่มมีการสนทนา (ภายใน 22 พ.ย. 2569 09:00 น.)" in out
+    assert "[ส่งทันที (ใช้ประมาณ 1 ข้อความ)]" in out and "[ยกเลิก]" in out  # LINE has not told the quota yet
     out = await bot("alice@dm: [ส่งฟรีเมื่อกลุ่มมีการสนทนา (ภายใน 22 พ.ย. 2569 09:00 น.)]")
     assert "bot@teachers → 📢" not in out  # it waits for the group's next message
     row = (await rows(bot, "announce:1:"))[0]
     assert row.urgency == "timely" and row.deliver_by == local(2026, 11, 22, 9, 0)
     assert row.wait_reason == "free_chance" and row.not_before == local(2026, 11, 22, 8, 50)
     assert "bot@teachers → 📢" in await bot(":clock 2026-11-22 08:50")  # no free chance came: pushed in time
+
+
+async def test_the_push_now_choice_says_what_it_uses_of_what_is_left(billed_bot: Conversation) -> None:
+    from bot.delivery_policy import QuotaReading
+
+    bot = billed_bot
+    await bot.setup_network()
+    bot.app.quotas["line"] = QuotaReading(limit=300, used=120, at=bot.app.clock.now())  # as LineSender records it
+    await bot("alice@dm: /announce", "alice@dm: ประชุมผู้ปกครองวันศุกร์", "alice@dm: [ไม่มีภาพ]")
+    assert "[ส่งทันที (ใช้ 1 จาก 180 ข้อความที่เหลือ)]" in await bot("alice@dm: [ทุกกลุ่ม]")
+    assert "bot@teachers → 📢" in await bot("alice@dm: [ส่งทันที (ใช้ 1 จาก 180 ข้อความที่เหลือ)]")
+    assert {r.urgency for r in await rows(bot, "announce:1:")} == {"urgent"}
 
 
 async def test_send_pushes_an_announcement_at_once(bot: Conversation) -> None:

@@ -118,3 +118,21 @@ async def test_quota_shows_used_left_waiting_forecast_and_paid_plan_costs(billed
     await bot("alice@dm: /settings line-budget 250")
     assert "ใช้ไป 210 จาก 250 คงเหลือ 40" in await bot("alice@dm: /quota")
     assert "ยังไม่ได้ลงทะเบียน" in await bot("pim@teachers: /quota")  # coordinators only (the matrix checks roles)
+
+
+async def test_the_catch_up_interval_is_a_network_setting(billed_bot: Conversation) -> None:
+    bot = billed_bot
+    await bot.setup_network()
+    assert "ไม่เกินหนึ่งครั้งทุก 30 นาที" in await bot("alice@dm: /settings")  # the default
+    assert "วิธีใช้: /settings catchup 30m" in await bot("alice@dm: /settings catchup 3d")  # at most 24 h
+    assert "วิธีใช้: /settings catchup 30m" in await bot("alice@dm: /settings catchup 2m")  # at least 5 minutes
+    assert "ไม่เกินหนึ่งครั้งทุก 2 ชั่วโมง" in await bot("alice@dm: /settings catchup 2h")
+    await announce_free(bot, "ประชุมผู้ปกครองวันศุกร์")
+    assert "ประชุมผู้ปกครองวันศุกร์" in await bot("pim@teachers: สวัสดีค่ะ")
+    await announce_free(bot, "งดเรียนวันจันทร์")
+    await bot(":clock +1h")
+    assert "งดเรียนวันจันทร์" not in await bot("noi@teachers: รับทราบค่ะ")  # an hour: within the 2 hours
+    await bot(":clock +1h")
+    assert "งดเรียนวันจันทร์" in await bot("noi@teachers: ขอบคุณค่ะ")
+    assert await delivered(bot, "announce:2:") == [("sent", "reply")]
+    assert "ไม่เกินหนึ่งครั้งทุก 30 นาที" in await bot("alice@dm: /settings catchup default")

@@ -18,7 +18,7 @@ from handlers._common.groups import duration_text, short
 from handlers.meetings.cards import (ANSWER_CODES, COORDINATOR, REMINDER_KIND, card_counts, change_urgency, date_error,
                                      get_meeting, ics_file, meeting_card, reminder_offsets, reminders_text,
                                      rsvp_buttons, schedule_reminders, tell_everyone)
-from storage.deliveries import TaskOutcomeRepo
+from storage.deliveries import DeliveryRepo, TaskOutcomeRepo
 from storage.meetings import MeetingRepo
 from storage.repo import serialise_on
 from storage.runtime import TaskRepo
@@ -152,6 +152,9 @@ async def reschedule_flow(ctx: MemberContext) -> None:
 
     told = await tell_everyone(ctx, moved, f"meeting:{moved.id}:v{moved.version}:moved", notice,
                                urgency=change_urgency(ctx, old, starts), deliver_by=min(old, starts))
+    # Reminders of the old time still waiting for a free reply would now mislead: they are not sent.
+    await ctx.repo(DeliveryRepo).withdraw(ctx.network.id, f"meeting:{moved.id}:v{meeting.version}:remind:",
+                                          reason="meeting moved")
     kept = await schedule_reminders(ctx, moved)
     await ctx.reply(ctx.t("Meeting #{id} moved to {when}. {count} chat(s) will be told. Reminders: {reminders}.",
                           id=moved.number, when=ctx.t.datetime(ctx.local(starts)), count=told,
@@ -176,6 +179,9 @@ async def cancel_confirmed(ctx: MemberContext) -> None:
         return
     await ctx.audit("cancel", "meeting", meeting.id)
     await ctx.unschedule(f"meeting:{meeting.id}:remind:", prefix=True)
+    # Reminders and cards still waiting for a free reply would now mislead: they are not sent.
+    for waiting in (f"meeting:{meeting.id}:v", f"meeting:{meeting.id}:card:"):
+        await ctx.repo(DeliveryRepo).withdraw(ctx.network.id, waiting, reason="meeting cancelled")
     tz = ctx.tz
     told = await tell_everyone(ctx, meeting, f"meeting:{meeting.id}:cancelled", lambda t: [
         Text(t("❌ Meeting cancelled: {title} ({when})", title=meeting.title,

@@ -38,7 +38,8 @@ from linebot.v3.messaging import ApiException
 
 from bot.adapters.line.api import LineApi, LineSender, publisher
 from bot.adapters.line.events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
-from bot.adapters.line.render import MAX_MESSAGES, RenderOptions, message_count, pack, render_group
+from bot.adapters.line.render import (MAX_MESSAGES, Message, RenderOptions, carousel, message_count, pack,
+                                      packed_count, render_reply)
 from bot.answer import FreeReply, answer
 from bot.app import Outcome
 from bot.i18n import Translator
@@ -207,7 +208,8 @@ class LineAdapter:
             return await self._reply_now(event, chat, replies)
 
         # A fresh reply token also carries what waits for the chat, free (bot/catchup.py).
-        free = FreeReply(MAX_MESSAGES, message_count) if self.reply_usable(event) and not outcome.failed else None
+        free = (FreeReply(MAX_MESSAGES, message_count, measure=packed_count)
+                if self.reply_usable(event) and not outcome.failed else None)
         await answer(self.app, event, await self.answers(event, outcome), reply_now, free=free,
                      asked=outcome.catch_up_asked)
 
@@ -218,11 +220,16 @@ class LineAdapter:
         groups = pack(replies)
         options = RenderOptions(Translator(await self.sender.language_of(chat)), private=event.is_private,
                                 publish=publisher(self.media, chat.network_id))
-        requests = await render_group(groups[0], options)
-        if len(requests) != 1:
+        if len(groups) > 1 and packed_count(replies) <= MAX_MESSAGES:
+            groups = [list(replies)]  # cards share a carousel: everything fits one free reply
+        messages: list[Message] = []
+        for index, reply in enumerate(groups[0]):
+            messages += await render_reply(reply, options, last=index == len(groups[0]) - 1)
+        messages = carousel(messages)
+        if len(messages) > MAX_MESSAGES:
             return replies
         try:
-            await self.api.reply(event.reply_handle, requests[0])
+            await self.api.reply(event.reply_handle, messages)
         except Exception as exc:  # noqa: BLE001 - any failure: push instead
             log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

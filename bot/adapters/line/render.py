@@ -9,7 +9,9 @@
 * Images are published by :class:`bot.media.MediaStore` and sent by URL; documents
   (LINE bots cannot send files) become a text with an expiring download link.
 
-A request carries at most 5 messages: :func:`pack` groups replies into requests.
+A request carries at most 5 messages: :func:`pack` groups replies into requests, and
+:func:`carousel` puts consecutive Flex bubbles (cards) into one carousel message (≤ 12 bubbles), so a
+free reply can carry several notifications (:func:`packed_count` sizes that without rendering).
 """
 
 from __future__ import annotations
@@ -345,3 +347,73 @@ async def render_requests(replies: Sequence[Reply], options: RenderOptions) -> l
     for group in pack(replies):
         requests += await render_group(group, options)
     return requests
+
+
+# ------------------------------------------------------------------ carousels
+
+
+def _bubbles(message: Message) -> list[dict[str, Any]] | None:
+    """The bubbles of a Flex message that may join a carousel (None for any other message)."""
+    if message.get("type") != "flex" or "quickReply" in message:
+        return None
+    contents = message.get("contents") or {}
+    if contents.get("type") == "bubble":
+        return [contents]
+    if contents.get("type") == "carousel":
+        return list(contents.get("contents") or [])
+    return None
+
+
+def carousel(messages: Sequence[Message]) -> list[Message]:
+    """Consecutive Flex messages merged into carousels of at most 12 bubbles (a message's bubbles stay
+    together); the alt text lists each one's. Other messages keep their place and order."""
+    merged: list[Message] = []
+    group: list[tuple[Message, list[dict[str, Any]]]] = []
+
+    def close() -> None:
+        if len(group) == 1:
+            merged.append(group[0][0])
+        elif group:
+            alt = " · ".join(str(m.get("altText", "")) for m, _b in group)
+            merged.append({"type": "flex", "altText": alt_text(alt),
+                           "contents": {"type": "carousel", "contents": [x for _m, b in group for x in b]}})
+        group.clear()
+
+    for message in messages:
+        bubbles = _bubbles(message)
+        if bubbles is None or len(bubbles) > MAX_BUBBLES:
+            close()
+            merged.append(message)
+            continue
+        if sum(len(b) for _m, b in group) + len(bubbles) > MAX_BUBBLES:
+            close()
+        group.append((message, bubbles))
+    close()
+    return merged
+
+
+def _shape(reply: Reply) -> list[int]:
+    """What ``reply`` becomes, without rendering: per message, its bubble count (0: not a bubble)."""
+    count = message_count(reply)
+    if isinstance(reply, Card):
+        return [len(_chunk_rows(reply.buttons)) or 1]
+    if isinstance(reply, Text) and reply.all_buttons() and not (reply.quick_replies and can_quick_reply(reply)):
+        rows = [[b] for b in reply.all_buttons()] if reply.quick_replies else [row for row in reply.buttons if row]
+        return [0] * (count - 1) + [len(_chunk_rows(rows)) or 1]
+    return [0] * count
+
+
+def packed_count(replies: Sequence[Reply]) -> int:
+    """How many messages ``replies`` become at most once their bubbles share carousels (see :func:`carousel`)."""
+    count, run = 0, 0
+    for reply in replies:
+        for bubbles in _shape(reply):
+            if bubbles == 0 or bubbles > MAX_BUBBLES:
+                count += (run > 0) + 1
+                run = 0
+            elif run + bubbles > MAX_BUBBLES:
+                count += 1
+                run = bubbles
+            else:
+                run += bubbles
+    return count + (run > 0)
