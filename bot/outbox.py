@@ -11,6 +11,10 @@ platform's :class:`Sender`:
   survivors hand its rows back within seconds (bot/heartbeat.py); otherwise the lease
   runs out and the row is picked up again. LINE pushes carry the row's stable retry key
   (``X-Line-Retry-Key``), so a resend after a crash is never delivered twice.
+* **Sends in flight.** A sender may declare ``concurrent_sends`` (Telegram: 1, since a resend
+  after a crash cannot be recognised there): at most that many of its pushes are between
+  "request sent" and "marked sent" at once in this process, so a crash repeats at most that
+  many messages.
 * **Marked sent at once, in group commits.** A row is marked sent in a short transaction
   right after the platform answered; marks that arrive while one is being written go
   together in the next (:class:`SentMarks`), so no chat's next send waits behind another
@@ -40,6 +44,7 @@ Clocks: ``not_before`` and every stored time use the application's clock (a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -234,6 +239,9 @@ class OutboxDispatcher:
         # Whether this instance may start a send (bot/heartbeat.py: its heartbeat is fresh); None: always.
         self.fence = fence
         self.marks = SentMarks(app)
+        self._slots: dict[str, asyncio.Semaphore] = {
+            platform: asyncio.Semaphore(int(limit)) for platform, sender in senders.items()
+            if isinstance(limit := getattr(sender, "concurrent_sends", None), int) and limit > 0}
         self.senders = senders
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.lease = timedelta(seconds=lease_seconds)
@@ -496,20 +504,22 @@ class OutboxDispatcher:
             return 0  # shutting down: not started, the rows go back with our leases
         batch = [([reply_from_dict(m) for m in row.messages], row.retry_key) for row in rows]
         delivered, error = 0, None
-        try:
-            result = await asyncio.wait_for(sender.send_batch(chat, batch),  # type: ignore[attr-defined]
-                                            self.send_timeout)
-            delivered = max(0, min(len(rows), int(result.delivered)))
-            error = result.error
-        except DeliveryError as exc:
-            error = exc
-        except TimeoutError:
-            error = DeliveryError(f"timed out after {self.send_timeout:g} s")
-        except Exception as exc:  # a sender bug or a network error it did not wrap
-            log.exception("batch sender for %s raised", chat.platform)
-            error = DeliveryError(f"{type(exc).__name__}: {exc}")
+        async with self._slot(head.platform):  # held until what went out is written down
+            try:
+                result = await asyncio.wait_for(sender.send_batch(chat, batch),  # type: ignore[attr-defined]
+                                                self.send_timeout)
+                delivered = max(0, min(len(rows), int(result.delivered)))
+                error = result.error
+            except DeliveryError as exc:
+                error = exc
+            except TimeoutError:
+                error = DeliveryError(f"timed out after {self.send_timeout:g} s")
+            except Exception as exc:  # a sender bug or a network error it did not wrap
+                log.exception("batch sender for %s raised", chat.platform)
+                error = DeliveryError(f"{type(exc).__name__}: {exc}")
+            if delivered:
+                await asyncio.gather(*(self.marks.mark(row.id) for row in rows[:delivered]))
         if delivered:
-            await asyncio.gather(*(self.marks.mark(row.id) for row in rows[:delivered]))
             self.stats["sent"] += delivered
             self.counters[head.platform, "sent"] += delivered
         self.stats["batches"] += 1
@@ -551,14 +561,20 @@ class OutboxDispatcher:
                 return 0  # shutting down: not started, the row goes back with our leases
             if not await self._may_send(row.id):
                 return 0  # stopping while our heartbeat was stale: the row goes back with our leases
-            try:
-                await self._send(sender, chat, chunks[index], chunk_retry_key(row.retry_key, index))
-            except DeliveryError as exc:
-                await self._failed(row, exc, sent_count=index * size, pacer=pacer)
+            failure: DeliveryError | None = None
+            async with self._slot(row.platform):  # held until what went out is written down
+                try:
+                    await self._send(sender, chat, chunks[index], chunk_retry_key(row.retry_key, index))
+                except DeliveryError as exc:
+                    failure = exc
+                else:
+                    if index < len(chunks) - 1:
+                        await self._settle(DeliveryRepo.progress, row.id, (index + 1) * size)
+                    else:
+                        await self.marks.mark(row.id)
+            if failure is not None:
+                await self._failed(row, failure, sent_count=index * size, pacer=pacer)
                 return 0
-            if index < len(chunks) - 1:
-                await self._settle(DeliveryRepo.progress, row.id, (index + 1) * size)
-        await self.marks.mark(row.id)
         self.stats["sent"] += 1
         self.counters[row.platform, "sent"] += 1
         return 1
@@ -573,6 +589,10 @@ class OutboxDispatcher:
         except Exception as exc:  # a sender bug or a network error it did not wrap
             log.exception("sender for %s raised", chat.platform)
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _slot(self, platform: str) -> asyncio.Semaphore | contextlib.nullcontext[None]:
+        """The platform's limit on requests in flight (``concurrent_sends``), if it has one."""
+        return self._slots.get(platform) or contextlib.nullcontext()
 
     async def _failed(self, row: ClaimedRow, exc: DeliveryError, *, sent_count: int, pacer: Pacer | None) -> None:
         now = self.app.clock.now()
