@@ -182,19 +182,21 @@ def _chat_of(row: ClaimedRow) -> Chat:
 
 
 class SentMarks:
-    """Group commit of "sent" marks: :meth:`mark` returns once the row's mark is committed; marks
-    arriving while a commit is under way are written together in the next one."""
+    """Group commit of "sent" marks: :meth:`mark` returns once the rows' marks are committed; marks
+    arriving while a commit is under way are written together in the next one. The rows of one
+    call (one request's rows) are always in the same commit: a crash never leaves half a LINE
+    batch marked, whose rest would go again under another row's retry key."""
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self._pending: list[tuple[int, asyncio.Future[None]]] = []
+        self._pending: list[tuple[tuple[int, ...], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self.commits = 0
         self.largest = 0
 
-    async def mark(self, row_id: int) -> None:
+    async def mark(self, *row_ids: int) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((row_id, future))
+        self._pending.append((row_ids, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
         await asyncio.shield(future)
@@ -206,10 +208,11 @@ class SentMarks:
                 now = self.app.clock.now()
                 async with self.app.db.transaction() as conn:
                     repo = DeliveryRepo(conn)
-                    for row_id, _future in batch:
-                        await repo.sent(row_id, now)
+                    for row_ids, _future in batch:
+                        for row_id in row_ids:
+                            await repo.sent(row_id, now)
             except BaseException as exc:
-                for _row_id, future in batch:
+                for _row_ids, future in batch:
                     if not future.done():
                         future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
                 if not isinstance(exc, Exception):
@@ -217,7 +220,7 @@ class SentMarks:
                 continue
             self.commits += 1
             self.largest = max(self.largest, len(batch))
-            for _row_id, future in batch:
+            for _row_ids, future in batch:
                 if not future.done():
                     future.set_result(None)
 
@@ -518,7 +521,7 @@ class OutboxDispatcher:
                 log.exception("batch sender for %s raised", chat.platform)
                 error = DeliveryError(f"{type(exc).__name__}: {exc}")
             if delivered:
-                await asyncio.gather(*(self.marks.mark(row.id) for row in rows[:delivered]))
+                await self.marks.mark(*(row.id for row in rows[:delivered]))
         if delivered:
             self.stats["sent"] += delivered
             self.counters[head.platform, "sent"] += delivered
