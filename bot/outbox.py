@@ -11,6 +11,10 @@ platform's :class:`Sender`:
   survivors hand its rows back within seconds (bot/heartbeat.py); otherwise the lease
   runs out and the row is picked up again. LINE pushes carry the row's stable retry key
   (``X-Line-Retry-Key``), so a resend after a crash is never delivered twice.
+* **Sends in flight.** A sender may declare ``concurrent_sends`` (Telegram: 1, since a resend
+  after a crash cannot be recognised there): at most that many of its pushes are between
+  "request sent" and "marked sent" at once in this process, so a crash repeats at most that
+  many messages.
 * **Marked sent at once, in group commits.** A row is marked sent in a short transaction
   right after the platform answered; marks that arrive while one is being written go
   together in the next (:class:`SentMarks`), so no chat's next send waits behind another
@@ -40,6 +44,7 @@ Clocks: ``not_before`` and every stored time use the application's clock (a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -177,19 +182,21 @@ def _chat_of(row: ClaimedRow) -> Chat:
 
 
 class SentMarks:
-    """Group commit of "sent" marks: :meth:`mark` returns once the row's mark is committed; marks
-    arriving while a commit is under way are written together in the next one."""
+    """Group commit of "sent" marks: :meth:`mark` returns once the rows' marks are committed; marks
+    arriving while a commit is under way are written together in the next one. The rows of one
+    call (one request's rows) are always in the same commit: a crash never leaves half a LINE
+    batch marked, whose rest would go again under another row's retry key."""
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self._pending: list[tuple[int, asyncio.Future[None]]] = []
+        self._pending: list[tuple[tuple[int, ...], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
         self.commits = 0
         self.largest = 0
 
-    async def mark(self, row_id: int) -> None:
+    async def mark(self, *row_ids: int) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((row_id, future))
+        self._pending.append((row_ids, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
         await asyncio.shield(future)
@@ -201,10 +208,11 @@ class SentMarks:
                 now = self.app.clock.now()
                 async with self.app.db.transaction() as conn:
                     repo = DeliveryRepo(conn)
-                    for row_id, _future in batch:
-                        await repo.sent(row_id, now)
+                    for row_ids, _future in batch:
+                        for row_id in row_ids:
+                            await repo.sent(row_id, now)
             except BaseException as exc:
-                for _row_id, future in batch:
+                for _row_ids, future in batch:
                     if not future.done():
                         future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
                 if not isinstance(exc, Exception):
@@ -212,7 +220,7 @@ class SentMarks:
                 continue
             self.commits += 1
             self.largest = max(self.largest, len(batch))
-            for _row_id, future in batch:
+            for _row_ids, future in batch:
                 if not future.done():
                     future.set_result(None)
 
@@ -234,6 +242,9 @@ class OutboxDispatcher:
         # Whether this instance may start a send (bot/heartbeat.py: its heartbeat is fresh); None: always.
         self.fence = fence
         self.marks = SentMarks(app)
+        self._slots: dict[str, asyncio.Semaphore] = {
+            platform: asyncio.Semaphore(int(limit)) for platform, sender in senders.items()
+            if isinstance(limit := getattr(sender, "concurrent_sends", None), int) and limit > 0}
         self.senders = senders
         self.owner = owner or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.lease = timedelta(seconds=lease_seconds)
@@ -496,20 +507,22 @@ class OutboxDispatcher:
             return 0  # shutting down: not started, the rows go back with our leases
         batch = [([reply_from_dict(m) for m in row.messages], row.retry_key) for row in rows]
         delivered, error = 0, None
-        try:
-            result = await asyncio.wait_for(sender.send_batch(chat, batch),  # type: ignore[attr-defined]
-                                            self.send_timeout)
-            delivered = max(0, min(len(rows), int(result.delivered)))
-            error = result.error
-        except DeliveryError as exc:
-            error = exc
-        except TimeoutError:
-            error = DeliveryError(f"timed out after {self.send_timeout:g} s")
-        except Exception as exc:  # a sender bug or a network error it did not wrap
-            log.exception("batch sender for %s raised", chat.platform)
-            error = DeliveryError(f"{type(exc).__name__}: {exc}")
+        async with self._slot(head.platform):  # held until what went out is written down
+            try:
+                result = await asyncio.wait_for(sender.send_batch(chat, batch),  # type: ignore[attr-defined]
+                                                self.send_timeout)
+                delivered = max(0, min(len(rows), int(result.delivered)))
+                error = result.error
+            except DeliveryError as exc:
+                error = exc
+            except TimeoutError:
+                error = DeliveryError(f"timed out after {self.send_timeout:g} s")
+            except Exception as exc:  # a sender bug or a network error it did not wrap
+                log.exception("batch sender for %s raised", chat.platform)
+                error = DeliveryError(f"{type(exc).__name__}: {exc}")
+            if delivered:
+                await self.marks.mark(*(row.id for row in rows[:delivered]))
         if delivered:
-            await asyncio.gather(*(self.marks.mark(row.id) for row in rows[:delivered]))
             self.stats["sent"] += delivered
             self.counters[head.platform, "sent"] += delivered
         self.stats["batches"] += 1
@@ -551,14 +564,20 @@ class OutboxDispatcher:
                 return 0  # shutting down: not started, the row goes back with our leases
             if not await self._may_send(row.id):
                 return 0  # stopping while our heartbeat was stale: the row goes back with our leases
-            try:
-                await self._send(sender, chat, chunks[index], chunk_retry_key(row.retry_key, index))
-            except DeliveryError as exc:
-                await self._failed(row, exc, sent_count=index * size, pacer=pacer)
+            failure: DeliveryError | None = None
+            async with self._slot(row.platform):  # held until what went out is written down
+                try:
+                    await self._send(sender, chat, chunks[index], chunk_retry_key(row.retry_key, index))
+                except DeliveryError as exc:
+                    failure = exc
+                else:
+                    if index < len(chunks) - 1:
+                        await self._settle(DeliveryRepo.progress, row.id, (index + 1) * size)
+                    else:
+                        await self.marks.mark(row.id)
+            if failure is not None:
+                await self._failed(row, failure, sent_count=index * size, pacer=pacer)
                 return 0
-            if index < len(chunks) - 1:
-                await self._settle(DeliveryRepo.progress, row.id, (index + 1) * size)
-        await self.marks.mark(row.id)
         self.stats["sent"] += 1
         self.counters[row.platform, "sent"] += 1
         return 1
@@ -573,6 +592,10 @@ class OutboxDispatcher:
         except Exception as exc:  # a sender bug or a network error it did not wrap
             log.exception("sender for %s raised", chat.platform)
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _slot(self, platform: str) -> asyncio.Semaphore | contextlib.nullcontext[None]:
+        """The platform's limit on requests in flight (``concurrent_sends``), if it has one."""
+        return self._slots.get(platform) or contextlib.nullcontext()
 
     async def _failed(self, row: ClaimedRow, exc: DeliveryError, *, sent_count: int, pacer: Pacer | None) -> None:
         now = self.app.clock.now()

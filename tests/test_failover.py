@@ -6,6 +6,7 @@ real ``edunet serve`` processes are tests/test_kill9.py."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -108,3 +109,45 @@ async def test_a_task_only_a_dead_instance_had_armed_runs_on_a_survivor(two: tup
         assert ran == ["t:1"]
     finally:
         del survivor.router.tasks["nothing"]
+
+
+class OneAtATime(FakeSender):
+    """A platform without an idempotency key: the dispatcher may have one push of it between
+    request and "sent" mark at a time."""
+
+    concurrent_sends = 1
+
+    def __init__(self) -> None:
+        super().__init__(latency=0.02)
+        self.busy = 0
+        self.most = 0
+
+    async def send(self, chat, replies, *, retry_key):  # type: ignore[no-untyped-def]
+        self.busy += 1
+        self.most = max(self.most, self.busy)
+        try:
+            await super().send(chat, replies, retry_key=retry_key)
+        finally:
+            self.busy -= 1
+
+
+async def test_a_platform_without_retry_keys_has_one_push_in_flight_and_all_are_marked(two: tuple[App, App]) -> None:
+    app, _other = two
+    network, chats = await setup_chats(app, 6)
+    for i, chat in enumerate(chats):
+        await enqueue(app, network, chat, f"k:{i}", Text(f"m{i}"))
+    sender = OneAtATime()
+    dispatcher = OutboxDispatcher(app, {"telegram": sender}, idle_poll_seconds=0.05)
+    run = asyncio.create_task(dispatcher.run())
+    try:
+        for _ in range(200):
+            if len(sender.sent) == 6:
+                break
+            await asyncio.sleep(0.02)
+        await dispatcher.drain(5)
+    finally:
+        dispatcher.stop()
+        await run
+    assert sorted(s.chat for s in sender.sent) == [f"g{i}" for i in range(6)]
+    assert sender.most == 1  # six chats, yet never two pushes in flight
+    assert {(await row(app, f"k:{i}")).status for i in range(6)} == {"sent"}

@@ -77,6 +77,11 @@ def delivery_error(exc: TelegramError) -> DeliveryError:
 class TelegramSender:
     """The outbox's Telegram :class:`bot.outbox.Sender`, also used for direct replies."""
 
+    # Telegram has no idempotency key: a push the API accepted but the outbox had not marked sent
+    # when the process died is sent again. One outbox push at a time between its request and its
+    # "sent" mark (a short transaction right after the answer) keeps that to one message per crash.
+    concurrent_sends = 1
+
     def __init__(self, bot: Bot, app: App, pacer: Pacer) -> None:
         self.bot = bot
         self.app = app
