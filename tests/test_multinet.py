@@ -26,7 +26,7 @@ async def two_networks(bot: Conversation) -> None:
                   f"{coordinator}@{group}: /linkgroup")
     await bot.add_member("tina", "teacher")
     await bot("zed@dm: /invite parent")
-    out = await bot(f"tina@dm: /join {bot.last_code()}")
+    out = await bot(f"tina@dm: /join {bot.last_code()}", "tina@dm: [Agree and register]")  # the notice's consent
     assert f"ยินดีต้อนรับสู่เครือข่าย “{B}” คุณลงทะเบียนเป็นผู้ปกครองแล้ว" in out
     assert f"ตอนนี้คุณเป็นสมาชิก 2 เครือข่าย บอตจะใช้งานเครือข่าย “{B}”" in out
 
@@ -49,7 +49,7 @@ async def test_an_invite_to_another_network_adds_it_and_network_switches(bot: Co
     await bot("alice@dm: /invite teacher 2")
     code = bot.last_code()
     assert f"คุณลงทะเบียนในเครือข่าย “{A}” แล้ว ในบทบาทครู" in await bot(f"tina@dm: /join {code}")
-    assert "ลงทะเบียนเป็นครูแล้ว" in await bot(f"bob@dm: /join {code}")
+    assert "ลงทะเบียนเป็นครูแล้ว" in await bot(f"bob@dm: /join {code}", "bob@dm: [Agree and register]")
 
 
 async def test_group_commands_act_on_the_groups_network_with_the_role_there(bot: Conversation) -> None:
