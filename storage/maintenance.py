@@ -92,12 +92,19 @@ async def _tables_with_rows(conn: AsyncConnection) -> list[str]:
 
 
 async def drop_tables(db: Database) -> None:
-    """Drop every table, so a PostgreSQL dump restores into an empty schema (restore only)."""
+    """Drop every table (and on PostgreSQL our functions), so a dump restores into an empty schema (restore only)."""
     async with db.transaction() as conn:
         names = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
         for name in names:
             quoted = conn.dialect.identifier_preparer.quote(name)
             await conn.execute(sa.text(f"DROP TABLE IF EXISTS {quoted} CASCADE"))
+        if conn.dialect.name == "postgresql":  # the rollups' trigger functions are in the dump too
+            functions = (await conn.execute(sa.text(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = current_schema() AND NOT EXISTS "
+                "(SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"))).scalars().all()
+            for signature in functions:
+                await conn.execute(sa.text(f"DROP FUNCTION IF EXISTS {signature} CASCADE"))
 
 
 def sqlite_copy(source: Path, target: Path) -> None:

@@ -153,6 +153,10 @@ async def test_no_secret_reaches_the_log_of_a_conversation_over_webhooks(sqlite_
             teacher_code = re.findall(r"[A-Z2-9]{4}-[A-Z2-9]{4}", said)[0]
             said = all_text(await bot.send(text_event(teacher, f"/join {teacher_code.replace('-', '').lower()}",
                                                       fake=fake)))
+            assert "ก่อนเข้าร่วม" in said, said  # PDPA: the notice first; its button consents and registers
+            notice = fake.replies[-1]["messages"]
+            consent = next(d for d in re.findall(r"'data': '([^']*)'", str(notice)) if "joincode" in d)
+            said = all_text(await bot.send(postback_event(teacher, consent, fake=fake)))
             assert "Tom" in said or "ยินดีต้อนรับ" in said, said
             assert await bot.post([text_event(ADMIN, "/help")], signature="forged") in (400, 401, 403)
             # Telegram (long polling) in the same process: its client calls URLs that hold the bot token.
@@ -160,6 +164,9 @@ async def test_no_secret_reaches_the_log_of_a_conversation_over_webhooks(sqlite_
             said = await telegram.said(tg, telegram.ALICE, "เครือข่ายสอง")
             tg_code = re.findall(r"[A-Z2-9]{4}-[A-Z2-9]{4}", said)[0]
             tg.user_sends_text(telegram.BOB, telegram.BOB, f"/join {tg_code}")
+            await telegram.said(tg, telegram.BOB, "ก่อนเข้าร่วม", "Before you join")
+            message_id, data = telegram.button(tg, telegram.BOB, "ยินยอมและลงทะเบียน")
+            tg.user_presses_button(telegram.BOB, telegram.BOB, message_id, data)
             await telegram.said(tg, telegram.BOB, "ยินดีต้อนรับ", "Welcome")
             async with aiohttp.ClientSession() as session:
                 async with session.get(f"{bot.url}/metrics") as response:
