@@ -236,11 +236,12 @@ class Term:
         for i in range(GROUPS):
             await self.run_lines([f"alice@g{i}: /linkgroup"])
         await self.run_lines(["alice@dm: /invite teacher"])
-        await self.run_lines([f"bob@dm: /join {self.last_code()}", "bob@dm: /org โรงเรียนบ้านหนองบัว"])
+        await self.run_lines([f"bob@dm: /join {self.last_code()}", "bob@dm: [Agree and register]",
+                              "bob@dm: /org โรงเรียนบ้านหนองบัว"])
         await self.run_lines([f"alice@dm: /invite parent {PRIVATE} 30"])
         code = self.last_code()
         for p in range(PRIVATE):
-            await self.run_lines([f"p{p}@dm: /join {code}"])
+            await self.run_lines([f"p{p}@dm: /join {code}", f"p{p}@dm: [Agree and register]"])
         await self.app.ensure_periodic()
 
     # ------------------------------------------------------------ the workload
