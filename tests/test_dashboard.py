@@ -170,6 +170,53 @@ async def test_every_route_refuses_without_a_session(web_bot: tuple[Conversation
         assert response.status == 401, route
 
 
+async def needs_and_pledges(bot: Conversation) -> None:
+    """bob's school needs 40 tablets; pat pledges 10 (delivered), pim 5 (waiting)."""
+    await bot.setup_network()
+    await bot.add_member("bob", "teacher")
+    await bot.add_member("pat", "partner")
+    await bot.add_member("pim", "parent")
+    await bot("bob@dm: /org โรงเรียนบ้านหนองบัว")
+    await bot("bob@dm: /need", "bob@dm: [materials/equipment]", "bob@dm: แท็บเล็ตสำหรับชั้น ป.6",
+              "bob@dm: 40 เครื่อง", "bob@dm: 15/1/2570", "bob@dm: [Post]")
+    await bot("pat@dm: /pledge 1", "pat@dm: 10 เครื่อง", "pat@dm: [private sector]", "pat@dm: [Today]",
+              "pat@dm: [Confirm pledge]")
+    if "ข้าม" in await bot("bob@dm: /pledges", "bob@dm: [#1]", "bob@dm: [Mark delivered]"):
+        await bot("bob@dm: [Skip]")  # no note or photo
+    await bot("pim@dm: /pledge 1", "pim@dm: 5", "pim@dm: [community]", "pim@dm: [Today]", "pim@dm: [Confirm pledge]")
+
+
+async def test_the_needs_board_shows_progress_bars(web_bot: tuple[Conversation, TestClient]) -> None:
+    bot, client = web_bot
+    await needs_and_pledges(bot)
+    await sign_in(client, link_in(await bot("alice@dm: /dashboard")))
+    page = await (await client.get("/dashboard/n/1/needs")).text()
+    assert "แท็บเล็ตสำหรับชั้น ป.6" in page and "15 ม.ค. 2570" in page
+    assert 'aria-label="25%"' in page and 'aria-label="38%"' in page  # 10 of 40 delivered, 15 pledged
+
+
+async def test_the_pledge_ledger_filters_by_status_and_sector(web_bot: tuple[Conversation, TestClient]) -> None:
+    bot, client = web_bot
+    await needs_and_pledges(bot)
+    await sign_in(client, link_in(await bot("alice@dm: /dashboard")))
+    everything = await (await client.get("/dashboard/n/1/pledges")).text()
+    assert everything.count("data-pledge=") == 2 and "21 พ.ย. 2569" in everything
+    waiting = await (await client.get("/dashboard/n/1/pledges?status=pledged")).text()
+    assert 'data-pledge="2"' in waiting and 'data-pledge="1"' not in waiting and "รอส่งมอบ" in waiting
+    private = await (await client.get("/dashboard/n/1/pledges?sector=private")).text()
+    assert 'data-pledge="1"' in private and 'data-pledge="2"' not in private
+
+
+async def test_the_overview_chart_is_a_png(web_bot: tuple[Conversation, TestClient]) -> None:
+    bot, client = web_bot
+    await bot.setup_network()
+    await bot('alice@dm: /log อบรม 20/11/2569 "สื่อการสอนด้วย AI" 35 คน 3 ชม.')
+    page = await sign_in(client, link_in(await bot("alice@dm: /dashboard")))
+    assert 'src="/dashboard/n/1/charts/aims.png"' in page and "ผู้เข้าร่วม 35 คน" in page
+    chart = await client.get("/dashboard/n/1/charts/aims.png")
+    assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+
+
 def test_every_route_declares_who_may_use_it() -> None:
     for route in ROUTES:
         assert route.roles, route

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,12 +23,15 @@ from bot.academic import AcademicCalendar
 from bot.app import App
 from bot.i18n import Translator
 from bot.roles import ROLE_LABELS, Role, parse_role
+from bot.charts.bars import activities_by_aim
+from bot.i18n import N_
 from handlers.activities import AIMS, aim_label
+from handlers.resources import sector_label, type_label
 from handlers.dashboard.auth import COOKIE, IDLE_MINUTES, LOGIN_PATH, Viewer, csrf_ok, digest, open_session, viewer
 from storage.activity_repo import ActivityRepo
 from storage.membership import Member, MemberRepo, Network, NetworkRepo, OrganisationRepo
 from storage.repo import Repo
-from storage.resource_repo import NeedRepo
+from storage.resource_repo import NeedRepo, PledgeRepo
 from storage.runtime import AuditRepo
 from storage.webview import WebAuthRepo
 
@@ -67,7 +71,7 @@ class PageRequest:
 
     def render(self, template: str, **values: Any) -> web.Response:
         page = self.env.get_template(template).render(
-            t=self.t, network=self.network, viewer=self.member, manages=self.manages, csrf=self.viewer.csrf,
+            page=values.pop("page_name", template.removesuffix(".html")), t=self.t, network=self.network, viewer=self.member, manages=self.manages, csrf=self.viewer.csrf,
             base=self.base, role_label=lambda code: self.t(ROLE_LABELS[Role(code)]) if code in Role._value2member_map_
             else code, **values)
         return html_response(page)
@@ -162,9 +166,89 @@ async def change_role(page: PageRequest) -> web.StreamResponse:
     return redirect(f"{page.base}/members?done={member.number}")
 
 
+def _today(page: PageRequest) -> Any:
+    return page.app.clock.now().astimezone(ZoneInfo(page.network.timezone)).date()
+
+
+async def aims_chart(page: PageRequest) -> web.StreamResponse:
+    """The overview's chart (bot/charts, as in /summary): activities by aim, this academic year and the last."""
+    t, network = page.t, page.network
+    calendar = AcademicCalendar.from_settings(network.settings)
+    year = calendar.year_of(_today(page))
+    organisation = None if page.manages else page.member.organisation_id
+    counts: dict[str, list[int]] = {code: [0, 0] for code in AIMS}
+    for slot, be_year in enumerate((year, year - 1)):
+        span = calendar.year(be_year)
+        for row in await ActivityRepo(page.conn).totals(network.id, span.start, span.end, by="aim",
+                                                        organisation_id=organisation):
+            if row.key in counts:
+                counts[row.key][slot] = row.count
+    png = activities_by_aim(f"{network.name} · {t('Academic year {year}', year=year)}",
+                            {aim_label(t, code): (now, before) for code, (now, before) in counts.items()},
+                            this_period=t("Academic year {year}", year=year),
+                            previous_period=t("Academic year {year}", year=year - 1), unit=t("activities"),
+                            subtitle=t("Activities by aim"))
+    return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "private, max-age=300"})
+
+
+async def needs_board(page: PageRequest) -> web.StreamResponse:
+    repo = NeedRepo(page.conn)
+    today = _today(page)
+    shown = await repo.open_needs(page.network.id, limit=200)
+    if not page.manages:
+        shown = [n for n in shown if n.organisation_id == page.member.organisation_id]
+    rows = []
+    for item in await repo.with_progress(shown):
+        target = float(item.need.target) or 1.0
+        rows.append({"need": item.need, "type": type_label(page.t, item.need.resource_type),
+                     "pledged": item.pledged, "delivered": item.delivered,
+                     "pledged_pct": min(100, round(100 * float(item.pledged) / target)),
+                     "delivered_pct": min(100, round(100 * float(item.delivered) / target)),
+                     "needed_by": page.t.date(item.need.needed_by), "overdue": item.need.needed_by < today})
+    return page.render("needs.html", page_name="needs", rows=rows, number=page.t.number)
+
+
+PLEDGE_STATUSES = {"pledged": N_("awaiting delivery"), "delivered": N_("delivered"), "cancelled": N_("cancelled")}
+
+
+async def pledge_ledger(page: PageRequest) -> web.StreamResponse:
+    t, network = page.t, page.network
+    calendar = AcademicCalendar.from_settings(network.settings)
+    year = calendar.year_of(_today(page))
+    span = calendar.year(year)
+    tz = ZoneInfo(network.timezone)
+    start = datetime.combine(span.start, time(), tz)
+    end = datetime.combine(span.end, time(), tz)
+    rows = await PledgeRepo(page.conn).export_rows(network.id, start, end)
+    if not page.manages:
+        own = {o.id: o.name for o in await OrganisationRepo(page.conn).list(network.id)}.get(
+            page.member.organisation_id or -1)
+        rows = [r for r in rows if (own is not None and r["need_organisation"] == own)
+                or r["pledger_id"] == page.member.id]
+    query = page.request.query
+    chosen = {key: query.get(key, "") for key in ("status", "type", "sector")}
+    options = {"status": [(code, t(label)) for code, label in PLEDGE_STATUSES.items()],
+               "type": sorted({(r["resource_type"], type_label(t, r["resource_type"])) for r in rows}),
+               "sector": sorted({(r["source_sector"], sector_label(t, r["source_sector"])) for r in rows})}
+    column = {"status": "status", "type": "resource_type", "sector": "source_sector"}
+    for key, value in chosen.items():
+        if value:
+            rows = [r for r in rows if r[column[key]] == value]
+    shown = [{"number": r["number"], "pledger": r["pledger_name"] or "", "type": type_label(t, r["resource_type"]),
+              "sector": sector_label(t, r["source_sector"]), "amount": t.number(float(r["amount"]), 2
+                                                                                 if r["amount"] % 1 else 0),
+              "unit": r["unit"], "expected": t.date(r["expected_date"]),
+              "status": t(PLEDGE_STATUSES.get(r["status"], r["status"])), "need": r["need_number"],
+              "organisation": r["need_organisation"] or ""} for r in rows]
+    return page.render("pledges.html", page_name="pledges", rows=shown, options=options, chosen=chosen, year=year)
+
+
 # Every page of the web view and who may open it: the one place permissions are declared.
 ROUTES: tuple[Route, ...] = (
     Route("GET", "", overview, STAFF_VIEW),
+    Route("GET", "/charts/aims.png", aims_chart, STAFF_VIEW),
+    Route("GET", "/needs", needs_board, STAFF_VIEW),
+    Route("GET", "/pledges", pledge_ledger, STAFF_VIEW),
     Route("GET", "/members", members_page, STAFF_VIEW),
     Route("POST", "/members/{number}/role", change_role, MANAGE),
 )
