@@ -154,7 +154,7 @@ async def test_another_networks_pages_are_refused(web_bot: tuple[Conversation, T
     await bot("zed@dm: /newnetwork เครือข่ายปลายน้ำ", "zed@dm: [Join as coordinator]")
     page = await sign_in(client, link_in(await bot("alice@dm: /dashboard")))
     for route in ROUTES:
-        path = "/dashboard/n/2" + route.path.replace("{number}", "1")
+        path = "/dashboard/n/2" + route.path.replace("{number}", "1").replace("{kind}", "activities")
         response = await (client.get(path) if route.method == "GET"
                           else client.post(path, data={"role": "teacher", "csrf": csrf_of(page)}))
         assert response.status == 403, (route, response.status)
@@ -165,7 +165,7 @@ async def test_another_networks_pages_are_refused(web_bot: tuple[Conversation, T
 async def test_every_route_refuses_without_a_session(web_bot: tuple[Conversation, TestClient]) -> None:
     _bot, client = web_bot
     for route in ROUTES:
-        path = "/dashboard/n/1" + route.path.replace("{number}", "1")
+        path = "/dashboard/n/1" + route.path.replace("{number}", "1").replace("{kind}", "activities")
         response = await (client.get(path) if route.method == "GET" else client.post(path, data={}))
         assert response.status == 401, route
 
@@ -215,6 +215,71 @@ async def test_the_overview_chart_is_a_png(web_bot: tuple[Conversation, TestClie
     assert 'src="/dashboard/n/1/charts/aims.png"' in page and "ผู้เข้าร่วม 35 คน" in page
     chart = await client.get("/dashboard/n/1/charts/aims.png")
     assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+
+
+def read_xlsx(content: bytes) -> dict[str, list[list[object]]]:
+    import io
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(content))
+    return {sheet.title: [list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets}
+
+
+async def test_the_coordinator_downloads_the_pledges_as_xlsx(web_bot: tuple[Conversation, TestClient]) -> None:
+    bot, client = web_bot
+    await needs_and_pledges(bot)
+    await sign_in(client, link_in(await bot("alice@dm: /dashboard")))
+    response = await client.get("/dashboard/n/1/export/pledges.xlsx")
+    assert response.status == 200 and "pledges-2569.xlsx" in response.headers["Content-Disposition"]
+    sheets = read_xlsx(await response.read())
+    assert list(sheets) == ["สรุป", "รายการสนับสนุน"]
+    assert sheets["สรุป"][0][0] == "การสนับสนุนของ เครือข่ายทดสอบ"
+    ledger = sheets["รายการสนับสนุน"]
+    assert ledger[0][:3] == ["ลำดับ", "เวลาที่แจ้งสนับสนุน", "โดย"]
+    assert ledger[1][2] == "Pat" and ledger[1][5] == 10 and ledger[1][7] == "21/11/2569"
+    assert ledger[1][8] == "รับมอบแล้ว" and ledger[2][4] == "ชุมชน"
+
+
+async def test_a_teacher_cannot_download_the_network_s_file(web_bot: tuple[Conversation, TestClient]) -> None:
+    bot, client = web_bot
+    await bot.setup_network()
+    await bot.add_member("bob", "teacher")
+    await sign_in(client, link_in(await bot("bob@dm: /dashboard")))
+    assert (await client.get("/dashboard/n/1/export/activities.xlsx")).status == 403
+
+
+async def test_activities_xlsx_from_the_cli_keeps_thai_and_be_dates(sqlite_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from handlers.activities import run_cli_export
+
+    bot, app = await make_conversation(sqlite_url, "telegram")
+    try:
+        await bot.setup_network()
+        await bot('alice@dm: /log อบรม 20/11/2569 "สื่อการสอนด้วย AI" 35 คน 3 ชม.')
+    finally:
+        await app.close()
+    out = tmp_path / "activities.xlsx"
+    assert await run_cli_export(sqlite_url, "activities", period="all", network_id=None, out=str(out), lang=None,
+                                fmt="xlsx") == 0
+    from openpyxl import load_workbook
+
+    book = load_workbook(out)
+    sheet = book["กิจกรรม"]
+    assert sheet.freeze_panes == "A2"
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[1][1] == "20/11/2569" and rows[1][2] == "สื่อการสอนด้วย AI" and rows[1][6] == 35 and rows[1][7] == 3
+    assert sheet.cell(2, 7).number_format == "#,##0"
+    summary = book["สรุป"]
+    assert summary._charts, "the summary sheet has its chart"
+    assert [r for r in summary.iter_rows(values_only=True) if r[0] == "การพัฒนาบุคลากร" or (r[1] == 1)]
+
+
+async def test_export_xlsx_in_the_chat(bot: Conversation) -> None:
+    await bot.setup_network()
+    await bot('alice@dm: /log อบรม 20/11/2569 "สื่อการสอนด้วย AI" 35 คน 3 ชม.')
+    out = await bot("alice@dm: /export activities this month xlsx")
+    assert "activities-20261101-20261130.xlsx" in out, out
+    assert "1 รายการ" in out
 
 
 def test_every_route_declares_who_may_use_it() -> None:

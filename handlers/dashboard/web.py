@@ -25,7 +25,7 @@ from bot.i18n import Translator
 from bot.roles import ROLE_LABELS, Role, parse_role
 from bot.charts.bars import activities_by_aim
 from bot.i18n import N_
-from handlers.activities import AIMS, aim_label
+from handlers.activities import AIMS, XLSX_MIME, aim_label, build_export
 from handlers.resources import sector_label, type_label
 from handlers.dashboard.auth import COOKIE, IDLE_MINUTES, LOGIN_PATH, Viewer, csrf_ok, digest, open_session, viewer
 from storage.activity_repo import ActivityRepo
@@ -243,6 +243,27 @@ async def pledge_ledger(page: PageRequest) -> web.StreamResponse:
     return page.render("pledges.html", page_name="pledges", rows=shown, options=options, chosen=chosen, year=year)
 
 
+EXPORT_KINDS = ("activities", "pledges")
+
+
+async def export_xlsx(page: PageRequest) -> web.StreamResponse:
+    """The academic year's activities or pledges as XLSX (the same file as /export … xlsx)."""
+    kind = page.request.match_info.get("kind", "")
+    if kind not in EXPORT_KINDS:
+        return page.render("message.html", title=page.t("Not found"), text=page.t("There is no such export."))
+    network = page.network
+    calendar = AcademicCalendar.from_settings(network.settings)
+    year = calendar.year_of(_today(page))
+    span = calendar.year(year)
+    content, count = await build_export(page.conn, network.id, kind, span.start, span.end, page.t,
+                                        ZoneInfo(network.timezone), fmt="xlsx", network_name=network.name)
+    await AuditRepo(page.conn).record(network_id=network.id, member_id=page.member.id, action="export", entity=kind,
+                                      details={"year": year, "rows": count, "format": "xlsx", "via": "web"},
+                                      now=page.app.clock.now())
+    return web.Response(body=content, content_type=XLSX_MIME, headers={
+        "Content-Disposition": f'attachment; filename="{kind}-{year}.xlsx"', "Cache-Control": "no-store"})
+
+
 # Every page of the web view and who may open it: the one place permissions are declared.
 ROUTES: tuple[Route, ...] = (
     Route("GET", "", overview, STAFF_VIEW),
@@ -250,6 +271,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/needs", needs_board, STAFF_VIEW),
     Route("GET", "/pledges", pledge_ledger, STAFF_VIEW),
     Route("GET", "/members", members_page, STAFF_VIEW),
+    Route("GET", "/export/{kind}.xlsx", export_xlsx, MANAGE),
     Route("POST", "/members/{number}/role", change_role, MANAGE),
 )
 
