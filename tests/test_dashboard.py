@@ -154,7 +154,7 @@ async def test_another_networks_pages_are_refused(web_bot: tuple[Conversation, T
     await bot("zed@dm: /newnetwork เครือข่ายปลายน้ำ", "zed@dm: [Join as coordinator]")
     page = await sign_in(client, link_in(await bot("alice@dm: /dashboard")))
     for route in ROUTES:
-        path = "/dashboard/n/2" + route.path.replace("{number}", "1").replace("{kind}", "activities")
+        path = "/dashboard/n/2" + route.path.replace("{number}", "1").replace("{kind}", "activities").replace("{id}", "1")
         response = await (client.get(path) if route.method == "GET"
                           else client.post(path, data={"role": "teacher", "csrf": csrf_of(page)}))
         assert response.status == 403, (route, response.status)
@@ -165,7 +165,7 @@ async def test_another_networks_pages_are_refused(web_bot: tuple[Conversation, T
 async def test_every_route_refuses_without_a_session(web_bot: tuple[Conversation, TestClient]) -> None:
     _bot, client = web_bot
     for route in ROUTES:
-        path = "/dashboard/n/1" + route.path.replace("{number}", "1").replace("{kind}", "activities")
+        path = "/dashboard/n/1" + route.path.replace("{number}", "1").replace("{kind}", "activities").replace("{id}", "1")
         response = await (client.get(path) if route.method == "GET" else client.post(path, data={}))
         assert response.status == 401, route
 
@@ -215,6 +215,35 @@ async def test_the_overview_chart_is_a_png(web_bot: tuple[Conversation, TestClie
     assert 'src="/dashboard/n/1/charts/aims.png"' in page and "ผู้เข้าร่วม 35 คน" in page
     chart = await client.get("/dashboard/n/1/charts/aims.png")
     assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+
+
+async def test_the_activities_list_shows_photos_and_keeps_to_the_organisation(
+        web_bot: tuple[Conversation, TestClient]) -> None:
+    from tests.support.activities import send
+
+    bot, client = web_bot
+    await bot.setup_network()
+    await bot.add_member("bob", "teacher")
+    await bot.add_member("cat", "teacher")
+    await bot("bob@dm: /org โรงเรียนบ้านหนองบัว", "cat@dm: /org โรงเรียนวัดใหม่")
+    await bot("bob@dm: /log", "bob@dm: เยี่ยมชมโรงเรียนต้นแบบ", "bob@dm: [joint academic activity]",
+              "bob@dm: [Today]", "bob@dm: [Skip]", "bob@dm: 20", "bob@dm: 3", "bob@dm: [Skip]")
+    photo = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    await send(bot, "bob", photo=photo)
+    assert "บันทึกกิจกรรม #1 แล้ว" in await bot("bob@dm: บันทึก")
+    await bot('cat@dm: /log อบรม 20/11/2569 "สื่อการสอนด้วย AI" 35 คน 3 ชม.')
+    await sign_in(client, link_in(await bot("alice@dm: /dashboard")))
+    page = await (await client.get("/dashboard/n/1/activities")).text()
+    assert "เยี่ยมชมโรงเรียนต้นแบบ" in page and "สื่อการสอนด้วย AI" in page and "21 พ.ย. 2569" in page
+    assert page.count('class="photo"') == 1
+    shown = await client.get("/dashboard/n/1/activities/1/photo")
+    assert shown.status == 200 and await shown.read() == photo
+    await client.post("/dashboard/logout", data={"csrf": csrf_of(page)})
+    assert (await client.get("/dashboard/n/1/activities")).status == 401  # signed out
+    await sign_in(client, link_in(await bot("cat@dm: /dashboard")))
+    page = await (await client.get("/dashboard/n/1/activities")).text()
+    assert "สื่อการสอนด้วย AI" in page and "เยี่ยมชมโรงเรียนต้นแบบ" not in page
+    assert (await client.get("/dashboard/n/1/activities/1/photo")).status == 404  # bob's school's photo
 
 
 def read_xlsx(content: bytes) -> dict[str, list[list[object]]]:

@@ -25,10 +25,10 @@ from bot.i18n import Translator
 from bot.roles import ROLE_LABELS, Role, parse_role
 from bot.charts.bars import activities_by_aim
 from bot.i18n import N_
-from handlers.activities import AIMS, XLSX_MIME, aim_label, build_export
+from handlers.activities import AIMS, XLSX_MIME, aim_label, build_export, category_label
 from handlers.resources import sector_label, type_label
 from handlers.dashboard.auth import COOKIE, IDLE_MINUTES, LOGIN_PATH, Viewer, csrf_ok, digest, open_session, viewer
-from storage.activity_repo import ActivityRepo
+from storage.activity_repo import ActivityRepo, PhotoRepo
 from storage.membership import Member, MemberRepo, Network, NetworkRepo, OrganisationRepo
 from storage.repo import Repo
 from storage.resource_repo import NeedRepo, PledgeRepo
@@ -243,6 +243,37 @@ async def pledge_ledger(page: PageRequest) -> web.StreamResponse:
     return page.render("pledges.html", page_name="pledges", rows=shown, options=options, chosen=chosen, year=year)
 
 
+async def activities_page(page: PageRequest) -> web.StreamResponse:
+    """The academic year's activities, newest first, with their photos (coordinators: the network's; others:
+    their organisation's)."""
+    t, network = page.t, page.network
+    calendar = AcademicCalendar.from_settings(network.settings)
+    year = calendar.year_of(_today(page))
+    span = calendar.year(year)
+    rows = list(reversed(await ActivityRepo(page.conn).export_rows(network.id, span.start, span.end)))
+    if not page.manages:
+        rows = [r for r in rows if r["organisation_id"] is not None
+                and r["organisation_id"] == page.member.organisation_id]
+    shown = [{"id": r["id"], "number": r["number"], "title": r["title"], "date": t.date(r["activity_date"]),
+              "kind": category_label(t, r["category"]), "aim": aim_label(t, r["aim"]),
+              "organisation": r["organisation_name"] or "", "participants": r["participants"],
+              "hours": t.number(r["minutes"] / 60, 1) if r["minutes"] else "", "photo": bool(r["has_photo"]),
+              "author": r["author_name"] or ""} for r in rows[:300]]
+    return page.render("activities.html", page_name="activities", rows=shown, year=year, more=len(rows) > 300)
+
+
+async def activity_photo(page: PageRequest) -> web.StreamResponse:
+    raw = page.request.match_info.get("id", "")
+    activity = await ActivityRepo(page.conn).get(page.network.id, int(raw)) if raw.isdigit() else None
+    if activity is None or (not page.manages and activity.organisation_id != page.member.organisation_id):
+        raise web.HTTPNotFound()
+    photos = await PhotoRepo(page.conn).for_entity(page.network.id, "activity", activity.id)
+    if not photos:
+        raise web.HTTPNotFound()
+    kind = "image/png" if photos[0].startswith(b"\x89PNG") else "image/jpeg"
+    return web.Response(body=photos[0], content_type=kind, headers={"Cache-Control": "private, max-age=3600"})
+
+
 EXPORT_KINDS = ("activities", "pledges")
 
 
@@ -268,6 +299,8 @@ async def export_xlsx(page: PageRequest) -> web.StreamResponse:
 ROUTES: tuple[Route, ...] = (
     Route("GET", "", overview, STAFF_VIEW),
     Route("GET", "/charts/aims.png", aims_chart, STAFF_VIEW),
+    Route("GET", "/activities", activities_page, STAFF_VIEW),
+    Route("GET", "/activities/{id}/photo", activity_photo, STAFF_VIEW),
     Route("GET", "/needs", needs_board, STAFF_VIEW),
     Route("GET", "/pledges", pledge_ledger, STAFF_VIEW),
     Route("GET", "/members", members_page, STAFF_VIEW),
