@@ -246,6 +246,28 @@ async def test_the_activities_list_shows_photos_and_keeps_to_the_organisation(
     assert (await client.get("/dashboard/n/1/activities/1/photo")).status == 404  # bob's school's photo
 
 
+async def test_deliveries_show_what_waits_for_a_free_chance(sqlite_url: str) -> None:
+    bot, app = await make_conversation(sqlite_url, "line", billed_platforms=frozenset({"line"}), public_url=PUBLIC,
+                                       secret_key="test-secret")
+    server = WebServer(app.settings)
+    add_routes(server, app)
+    client = TestClient(TestServer(server.app))
+    await client.start_server()
+    try:
+        await bot.setup_network()
+        await bot.add_member("bob", "teacher")
+        await bot("alice@dm: /role 2 partner")  # bob is told with digest urgency: it waits for a free chance
+        await sign_in(client, link_in(await bot("alice@dm: /dashboard")))
+        page = await (await client.get("/dashboard/n/1/deliveries")).text()
+        free = re.search(r'class="reason">([^<]*ถัดไป[^<]*|[^<]*ฟรี[^<]*): (\d+)<', page)
+        assert free and int(free.group(2)) >= 1, page
+        await sign_in(client, link_in(await bot("bob@dm: /dashboard")))
+        assert (await client.get("/dashboard/n/1/deliveries")).status == 403
+    finally:
+        await client.close()
+        await app.close()
+
+
 def read_xlsx(content: bytes) -> dict[str, list[list[object]]]:
     import io
 

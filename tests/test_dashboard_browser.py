@@ -156,7 +156,7 @@ async def test_phone_width_screenshots_of_every_page(site: tuple[Conversation, s
                                 has_touch=True)
     folder = shots_dir(tmp_path)
     for name, path in (("overview", ""), ("activities", "/activities"), ("needs", "/needs"), ("pledges", "/pledges"),
-                       ("members", "/members")):
+                       ("members", "/members"), ("deliveries", "/deliveries")):
         await page.goto(f"{base}/dashboard/n/1{path}")
         await page.wait_for_load_state("networkidle")
         await page.screenshot(path=str(folder / f"phone-{name}.png"), full_page=True)

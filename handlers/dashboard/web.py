@@ -28,7 +28,9 @@ from bot.i18n import N_
 from handlers.activities import AIMS, XLSX_MIME, aim_label, build_export, category_label
 from handlers.resources import sector_label, type_label
 from handlers.dashboard.auth import COOKIE, IDLE_MINUTES, LOGIN_PATH, Viewer, csrf_ok, digest, open_session, viewer
+from handlers.announcements import WAIT_REASONS
 from storage.activity_repo import ActivityRepo, PhotoRepo
+from storage.deliveries import DeliveryRepo
 from storage.membership import Member, MemberRepo, Network, NetworkRepo, OrganisationRepo
 from storage.repo import Repo
 from storage.resource_repo import NeedRepo, PledgeRepo
@@ -123,7 +125,11 @@ async def overview(page: PageRequest) -> web.StreamResponse:
     open_needs, overdue = await NeedRepo(page.conn).count_open(network.id, today)
     members = await MemberRepo(page.conn).list(network.id)
     by_role = [(t(ROLE_LABELS[role]), sum(1 for m in members if m.role == role.value)) for role in Role]
-    return page.render("overview.html", year=year, aims=aims, most=max([n for _, n, _ in aims] + [1]),
+    quota = None
+    billed = sorted(page.app.billed_platforms)
+    if page.manages and billed and (reading := page.app.quotas.get(billed[0])) is not None:
+        quota = {"used": reading.used, "limit": reading.limit}
+    return page.render("overview.html", quota=quota, year=year, aims=aims, most=max([n for _, n, _ in aims] + [1]),
                        open_needs=open_needs, overdue=overdue, by_role=by_role, today=t.date(today),
                        own_organisation=organisation is not None)
 
@@ -274,6 +280,19 @@ async def activity_photo(page: PageRequest) -> web.StreamResponse:
     return web.Response(body=photos[0], content_type=kind, headers={"Cache-Control": "private, max-age=3600"})
 
 
+async def deliveries_page(page: PageRequest) -> web.StreamResponse:
+    """What the bot is sending for the network: pending (and why it waits), failed, per chat."""
+    t, repo = page.t, DeliveryRepo(page.conn)
+    waiting = await repo.waiting(page.network.id)
+    reasons = [(t(label), waiting.get(reason.value, 0)) for reason, label in WAIT_REASONS.items()]
+    reasons.insert(0, (t("due now"), waiting.get("due", 0)))
+    chats = await repo.by_chat(page.network.id)
+    failed = [{"title": d.title or t("private chat"), "error": d.error or "",
+               "at": t.datetime(d.dead_at.astimezone(ZoneInfo(page.network.timezone))) if d.dead_at else ""} for d in await repo.dead_letters(page.network.id, 20)]
+    return page.render("deliveries.html", page_name="deliveries", reasons=reasons, chats=chats, failed=failed,
+                       counts=await repo.status_counts(page.network.id))
+
+
 EXPORT_KINDS = ("activities", "pledges")
 
 
@@ -304,6 +323,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/needs", needs_board, STAFF_VIEW),
     Route("GET", "/pledges", pledge_ledger, STAFF_VIEW),
     Route("GET", "/members", members_page, STAFF_VIEW),
+    Route("GET", "/deliveries", deliveries_page, MANAGE),
     Route("GET", "/export/{kind}.xlsx", export_xlsx, MANAGE),
     Route("POST", "/members/{number}/role", change_role, MANAGE),
 )
