@@ -44,12 +44,14 @@ def build_parser(specs: list[AdapterSpec] | None = None) -> argparse.ArgumentPar
     create = network_commands.add_parser("create", help="create a network and print a coordinator invite code")
     create.add_argument("name")
 
-    export = commands.add_parser("export", help="write activities or pledges as CSV (UTF-8 with BOM, for Excel)")
+    export = commands.add_parser("export", help="write activities or pledges as CSV (UTF-8 with BOM, for Excel) or XLSX")
     export.add_argument("kind", choices=["activities", "pledges"])
     export.add_argument("--period", default="all", help="e.g. 'this month', 'this term', 2569, 1/11/2569-30/11/2569")
     export.add_argument("--network", type=int, help="network id (needed when there are several)")
     export.add_argument("--out", help="file to write (default: standard output)")
     export.add_argument("--lang", choices=["th", "en"], help="language of the headings (default: the network's)")
+    export.add_argument("--format", choices=["csv", "xlsx"], default="csv",
+                        help="csv (default) or xlsx: one sheet per table, a summary sheet, Buddhist-Era dates")
 
     commands.add_parser("doctor", help="check settings, database, secret key and platform credentials")
     backup = commands.add_parser("backup", help="back up the database (SQLite online backup; PostgreSQL pg_dump)")
@@ -101,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             from handlers.activities import run_cli_export
 
             return asyncio.run(run_cli_export(settings.database_url, args.kind, period=args.period,
-                                              network_id=args.network, out=args.out, lang=args.lang))
+                                              network_id=args.network, out=args.out, lang=args.lang,
+                                              fmt=args.format))
         platform = next((s for s in specs if s.name == args.command and s.commands is not None), None)
         if platform is not None and platform.commands is not None:
             from handlers import build_router

@@ -60,6 +60,9 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
     app = build_app(settings, specs=specs, billed_platforms=billed)
     web = WebServer(settings)
     add_privacy_page(web, settings)
+    from handlers.dashboard import add_routes as add_dashboard_routes  # the coordinator's web view (issue 16)
+
+    add_dashboard_routes(web, app)
     adapters = configured_adapters(app, web, specs)
     if not adapters:
         needed = ", or ".join(spec.required for spec in specs)

@@ -20,3 +20,4 @@ import storage.knowledge  # noqa: F401
 import storage.plc  # noqa: F401
 import storage.privacy  # noqa: F401
 import storage.ops  # noqa: F401
+import storage.webview  # noqa: F401

@@ -90,6 +90,8 @@ EXPECTED: list[Row] = [
     Row("ผลสำรวจ {survey}", COORDINATOR, chats=("dm",)), Row("เข้าร่วม ABCD-EFGH", ANYONE, chats=("dm",)),
     Row("/cancel", ANYONE), Row("/ยกเลิก", ANYONE),
     Row("/news", ANYONE), Row("/ข่าวล่าสุด", ANYONE), Row("/quota", COORDINATOR), Row("/โควตา", COORDINATOR),
+    Row("/dashboard", people({"coordinator", "other coordinator", "teacher", "partner"})),
+    Row("/แดชบอร์ด", people({"coordinator", "other coordinator", "teacher", "partner"})),
     Row('/log อบรม 20/11/2569 "งานกลาง" 5 คน 1 ชม.', people({"coordinator", "other coordinator", "teacher",
                                                             "partner"})),
     Row("/activities", MEMBER), Row("/กิจกรรม", MEMBER),

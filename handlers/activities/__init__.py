@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from bot.router import Router
 from handlers.activities import export, listing, log, summary
-from handlers.activities.export import csv_date, to_csv, run_cli_export
+from handlers.activities.export import build_export, to_csv, run_cli_export
+from handlers.activities.formats import csv_date
+from handlers.activities.xlsx import XLSX_MIME
 from handlers.activities.vocabulary import AIMS, aim_label, category_label, parse_category
 
-__all__ = ["AIMS", "ORDER", "aim_label", "category_label", "csv_date", "parse_category", "router", "run_cli_export",
+__all__ = ["AIMS", "ORDER", "XLSX_MIME", "aim_label", "build_export", "category_label", "csv_date", "parse_category", "router", "run_cli_export",
            "to_csv"]
 
 ORDER = 20

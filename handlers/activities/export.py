@@ -13,7 +13,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.context import MemberContext
-from bot.academic import BE_OFFSET
 from bot.dates import DateInputError, parse_period
 from bot.i18n import N_, Translator
 from bot.model import Document
@@ -21,6 +20,7 @@ from bot.numbers import unit_name
 from bot.roles import Role
 from bot.router import Router, Where
 from handlers._common.parsing import date_error
+from handlers.activities.formats import _local, csv_date, status_name
 from handlers.activities.vocabulary import aim_label, category_label
 from handlers.resources import sector_label, type_label
 from storage.activity_repo import ActivityRepo
@@ -31,7 +31,6 @@ router = Router()
 KINDS = {"activities": "activities", "กิจกรรม": "activities", "pledges": "pledges", "การสนับสนุน": "pledges",
          "สนับสนุน": "pledges"}
 BOM = "\ufeff"
-_STATUS_NAMES = {"pledged": N_("pledged"), "delivered": N_("delivered"), "cancelled": N_("cancelled")}
 
 
 def to_csv(header: list[str], rows: list[list[Any]]) -> bytes:
@@ -41,18 +40,6 @@ def to_csv(header: list[str], rows: list[list[Any]]) -> bytes:
     writer.writerow(header)
     writer.writerows(rows)
     return (BOM + buffer.getvalue()).encode("utf-8")
-
-
-def csv_date(t: Translator, day: date) -> str:
-    """A date as a Thai spreadsheet reads it (20/11/2569, Buddhist Era); ISO in English."""
-    return f"{day.day}/{day.month}/{day.year + BE_OFFSET}" if t.lang == "th" else day.isoformat()
-
-
-def _local(t: Translator, value: datetime | None, tz: ZoneInfo) -> str:
-    if value is None:
-        return ""
-    local = value.astimezone(tz)
-    return f"{csv_date(t, local.date())} {local:%H:%M}"
 
 
 def _number(value: Decimal | None) -> str:
@@ -70,10 +57,6 @@ def activities_csv(t: Translator, rows: list[dict[str, Any]], tz: ZoneInfo) -> b
              f"{r['minutes'] / 60:.2f}".rstrip("0").rstrip(".") if r["minutes"] else "", r["notes"] or "",
              r["author_name"] or "", _local(t, r["created_at"], tz)] for r in rows]
     return to_csv(header, body)
-
-
-def status_name(t: Translator, status: str) -> str:
-    return t(_STATUS_NAMES[status]) if status in _STATUS_NAMES else status
 
 
 def pledges_csv(t: Translator, rows: list[dict[str, Any]], tz: ZoneInfo) -> bytes:
@@ -95,13 +78,31 @@ def utc_bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime
 
 
 async def build_export(conn: Any, network_id: int, kind: str, start: date, end: date, t: Translator,
-                       tz: ZoneInfo) -> tuple[bytes, int]:
-    """The CSV bytes for ``kind`` ("activities" or "pledges") and its number of rows."""
+                       tz: ZoneInfo, *, fmt: str = "csv", network_name: str = "") -> tuple[bytes, int]:
+    """The CSV (or XLSX) bytes for ``kind`` ("activities" or "pledges") and its number of rows."""
+    from handlers.activities import xlsx
+
+    span = t.date_range(start, end - timedelta(days=1)) if end - start < timedelta(days=3660) else ""
     if kind == "activities":
         rows = await ActivityRepo(conn).export_rows(network_id, start, end)
+        if fmt == "xlsx":
+            return xlsx.activities_xlsx(t, rows, tz, network=network_name, span=span), len(rows)
         return activities_csv(t, rows, tz), len(rows)
     rows = await PledgeRepo(conn).export_rows(network_id, *utc_bounds(start, end, tz))
+    if fmt == "xlsx":
+        return xlsx.pledges_xlsx(t, rows, tz, network=network_name, span=span), len(rows)
     return pledges_csv(t, rows, tz), len(rows)
+
+
+def split_format(rest: str) -> tuple[str, str]:
+    """``"this term xlsx"`` → ("this term", "xlsx"); the format word may come first or last."""
+    words = rest.split()
+    for index in (-1, 0):
+        if words and words[index].lower() in ("xlsx", "csv", "excel"):
+            fmt = "csv" if words[index].lower() == "csv" else "xlsx"
+            del words[index]
+            return " ".join(words), fmt
+    return rest, "csv"
 
 
 @router.command("export", "ส่งออก", roles={Role.COORDINATOR}, where=Where.PRIVATE,
@@ -117,22 +118,26 @@ async def export_command(ctx: MemberContext) -> None:
         await ctx.reply(ctx.t("Usage: /export activities [period], /export pledges [period] or /export survey N, "
                               "e.g. /export activities this term."))
         return
+    rest, fmt = split_format(rest)
     try:
         start, end = parse_period(rest or "all", ctx.today)
     except DateInputError as exc:
         await ctx.reply(date_error(ctx.t, exc))
         return
-    content, count = await build_export(ctx.conn, ctx.network.id, kind, start, end, ctx.t, ctx.tz)
-    await ctx.audit("export", kind, None, start=start.isoformat(), end=end.isoformat(), rows=count)
-    name = f"{kind}-{start:%Y%m%d}-{end - timedelta(days=1):%Y%m%d}.csv" if rest else f"{kind}-all.csv"
+    content, count = await build_export(ctx.conn, ctx.network.id, kind, start, end, ctx.t, ctx.tz, fmt=fmt,
+                                        network_name=ctx.network.name)
+    await ctx.audit("export", kind, None, start=start.isoformat(), end=end.isoformat(), rows=count, format=fmt)
+    name = f"{kind}-{start:%Y%m%d}-{end - timedelta(days=1):%Y%m%d}.{fmt}" if rest else f"{kind}-all.{fmt}"
+    from handlers.activities.xlsx import XLSX_MIME
+
     await ctx.reply(Document(filename=name, content=content,
-                             mime_type="text/csv",
+                             mime_type=XLSX_MIME if fmt == "xlsx" else "text/csv",
                              caption=ctx.t("{count} rows. The file opens in Excel with Thai text intact.",
                                            count=count)))
 
 
 async def run_cli_export(database_url: str, kind: str, *, period: str, network_id: int | None,
-                         out: str | None, lang: str | None) -> int:
+                         out: str | None, lang: str | None, fmt: str = "csv") -> int:
     """``edunet export``: write the CSV to a file (or stdout); returns the exit code."""
     import sys
 
@@ -159,7 +164,8 @@ async def run_cli_export(database_url: str, kind: str, *, period: str, network_i
                       "'1/11/2569-30/11/2569'", file=sys.stderr)
                 return 2
             content, count = await build_export(conn, network.id, kind, start, end,
-                                                Translator(lang or network.language), tz)
+                                                Translator(lang or network.language), tz, fmt=fmt,
+                                                network_name=network.name)
     finally:
         await db.dispose()
     if out:
