@@ -171,7 +171,7 @@ async def postgres_database() -> str | None:
 
 
 async def run_target(target: str, engine: str, *, rate: float, seconds: float, flood: bool,
-                     workdir: Path, drain_timeout: float) -> Result:
+                     workdir: Path, drain_timeout: float, profile: Path | None = None) -> Result:
     from tests.fakes.line_api import FakeLineAPI, sign, text_event, webhook_body
 
     result = Result(target, engine)
@@ -193,6 +193,8 @@ async def run_target(target: str, engine: str, *, rate: float, seconds: float, f
                        LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE_URL=fake.url,
                        PYTHONPATH=str(ROOT))
             cmd = [sys.executable, "-m", "edunet", "serve"]
+            if profile:  # pyinstrument's text report of the whole run, written when the server stops
+                cmd = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(profile), "-m", "edunet", "serve"]
         env["PYTHONPATH"] = str(ROOT)
         log = open(workdir / f"{target}-{engine}.log", "wb")
         process = await asyncio.create_subprocess_exec(*cmd, cwd=workdir, env=env, stdout=log, stderr=log)
@@ -331,7 +333,7 @@ def load_average() -> str:
 
 
 async def run_benchmark(*, rate: float, seconds: float, engines: list[str], flood: bool = False,
-                        drain_timeout: float = 120.0) -> list[Result]:
+                        drain_timeout: float = 120.0, profile: Path | None = None) -> list[Result]:
     _patch_fake()
     results = []
     with tempfile.TemporaryDirectory(prefix="edunet-bench-") as tmp:
@@ -340,7 +342,8 @@ async def run_benchmark(*, rate: float, seconds: float, engines: list[str], floo
                                         drain_timeout=drain_timeout))
         for engine in engines:
             results.append(await run_target("edunet", engine, rate=rate, seconds=seconds, flood=flood,
-                                            workdir=workdir, drain_timeout=drain_timeout))
+                                            workdir=workdir, drain_timeout=drain_timeout,
+                                            profile=profile.with_suffix(f".{engine}.txt") if profile else None))
     return results
 
 
@@ -351,6 +354,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="sqlite")
     parser.add_argument("--flood", action="store_true", help="strangers flood while a member asks /help")
     parser.add_argument("--drain-timeout", type=float, default=120.0)
+    parser.add_argument("--profile", type=Path, help="run edunet under pyinstrument, report to PROFILE.<engine>.txt")
     args = parser.parse_args(argv)
     rate = args.rate or (16000 / 120 if args.flood else 500)
     seconds = args.seconds or (120 if args.flood else 60)
@@ -360,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s{' (flood of strangers)' if args.flood else ''}; "
           f"load average before: {load_average()}; {os.cpu_count()} CPUs")
     results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, engines=engines, flood=args.flood,
-                                        drain_timeout=args.drain_timeout))
+                                        drain_timeout=args.drain_timeout, profile=args.profile))
     print_table(results)
     print(f"load average after: {load_average()}")
 

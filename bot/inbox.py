@@ -211,6 +211,8 @@ class InboxWorker:
                 return done
             limit = asyncio.Semaphore(PARALLEL_CHATS)
 
+            finished: list[int] = []
+
             async def run_chat(rows: list[InboxRow]) -> None:
                 async with limit:
                     for row in rows:
@@ -218,13 +220,23 @@ class InboxWorker:
                             async with self.app.db.transaction() as conn:
                                 await InboxRepo(conn, self.platform).release(row.id, error="shutting down")
                             continue
-                        await self._process(row)
+                        if await self._process(row):
+                            finished.append(row.id)
 
-            await asyncio.gather(*(run_chat(rows) for rows in by_chat.values()))
+            try:
+                await asyncio.gather(*(run_chat(rows) for rows in by_chat.values()))
+            finally:
+                # One statement for the batch's successes (an event run again after a crash here is
+                # dropped by the pipeline's event de-duplication, not answered twice).
+                if finished:
+                    async with self.app.db.transaction() as conn:
+                        await InboxRepo(conn, self.platform).finish_many(finished, self.app.clock.now())
             done += sum(len(rows) for rows in by_chat.values())
         return done
 
-    async def _process(self, row: InboxRow) -> None:
+    async def _process(self, row: InboxRow) -> bool:
+        """Run one event; True when it succeeded (the caller marks it done), False when it failed
+        (given back for another attempt, or dead-lettered after the last)."""
         try:
             await self._process_row(row)
         except Exception as exc:
@@ -235,9 +247,8 @@ class InboxWorker:
                                                                 error=repr(exc))
                 else:
                     await InboxRepo(conn, self.platform).release(row.id, error=repr(exc))
-            return
-        async with self.app.db.transaction() as conn:
-            await InboxRepo(conn, self.platform).finish(row.id, self.app.clock.now())
+            return False
+        return True
 
     async def _housekeeping(self) -> None:
         try:

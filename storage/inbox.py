@@ -144,6 +144,12 @@ class InboxRepo(Repo):
                     error=error[:2000] if error else None)
         )
 
+    async def finish_many(self, row_ids: list[int], now: datetime) -> None:
+        """Mark several events done in one statement."""
+        await self.conn.execute(
+            inbox.update().where(inbox.c.id.in_(row_ids))
+            .values(status="done", processed_at=now, lease_until=None, claimed_by=None, error=None))
+
     async def release(self, row_id: int, *, error: str) -> None:
         """Give an event back for another attempt."""
         await self.conn.execute(
