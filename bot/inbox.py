@@ -108,8 +108,13 @@ class InboxWorker:
                 try:
                     now = self.app.clock.now()
                     async with self._store_database().transaction(urgent=True) as conn:
-                        inbox = InboxRepo(conn, self.platform)
-                        counts = [sum(await inbox.add_many(events, now)) for events, _future in taken]
+                        new = await InboxRepo(conn, self.platform).add_many(
+                            [event for events, _future in taken for event in events], now)
+                    counts = []
+                    for events, _future in taken:  # each webhook counts its own new events, once
+                        mine = {event_id for event_id, _chat, _body in events} & new
+                        new -= mine
+                        counts.append(len(mine))
                 except asyncio.CancelledError:
                     for _events, future in taken:
                         if not future.done():

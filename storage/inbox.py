@@ -81,9 +81,23 @@ class InboxRepo(Repo):
                        sa.or_(inbox.c.status == "pending",
                               sa.and_(inbox.c.status == "processing", inbox.c.lease_until < now)))
 
-    async def add_many(self, events: list[tuple[str, str, dict[str, Any]]], now: datetime) -> list[bool]:
-        """Store several webhook events (one group commit); for each, False when already stored."""
-        return [await self.add(event_id, chat_id, body, now) for event_id, chat_id, body in events]
+    async def add_many(self, events: list[tuple[str, str, dict[str, Any]]], now: datetime) -> set[str]:
+        """Store several webhook events in one statement; returns the event ids that were new
+        (the others were stored already: redeliveries)."""
+        unique: dict[str, dict[str, Any]] = {}
+        for event_id, chat_id, body in events:
+            unique.setdefault(event_id, {"platform": self.platform, "event_id": event_id, "chat_id": chat_id,
+                                         "body": body, "status": "pending", "attempts": 0, "received_at": now})
+        if not unique:
+            return set()
+        insert: Any
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = (insert(inbox).values(list(unique.values()))
+                .on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(inbox.c.event_id))
+        return {row.event_id for row in await self.conn.execute(stmt)}
 
     async def candidates(self, now: datetime, limit: int, *, members_first: bool = False) -> list[int]:
         """Ids of events waiting to run (pending, or processing with an expired lease), oldest first.
