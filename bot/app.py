@@ -379,5 +379,5 @@ class App:
     # ------------------------------------------------------------ helpers for adapters
 
     async def chat_by_platform_id(self, platform: str, chat_id: str) -> Chat | None:
-        async with self.db.transaction() as conn:
+        async with self.db.read() as conn:  # no write lock: it runs for every answer
             return await ChatRepo(conn).by_platform_id(platform, chat_id)

@@ -5,6 +5,13 @@ One worker per platform. Events of one chat run in order, chats in parallel; an 
 is leased while it runs (another instance, or this one after a restart, takes it over
 when the lease expires) and retried up to :data:`MAX_ATTEMPTS` times before it is
 marked ``failed``. Finished events are kept for :data:`KEEP_INBOX`, then pruned.
+
+Storing never waits for processing: webhooks hand their events to one writer task that
+commits everything waiting in one transaction (group commit), as an *urgent* writer (on
+SQLite it goes before the worker's transactions; on PostgreSQL it has a small pool of its
+own, so a busy worker cannot exhaust the webhook's connections). The worker reads its
+candidates without the write lock, claims a batch in one statement, and takes the events of
+known chats (members, linked groups) first, so a flood of strangers cannot starve members.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from storage.db import Database
 from storage.inbox import InboxRepo, InboxRow
 
 if TYPE_CHECKING:
@@ -28,6 +36,8 @@ LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 5.0
 PARALLEL_CHATS = 8
+BATCH = 48  # events claimed at a time: small enough that a member's event waits for one batch at most
+STORE_BATCH = 500  # events per group commit
 HOUSEKEEPING_SECONDS = 3600.0
 KEEP_INBOX = timedelta(days=7)
 
@@ -44,20 +54,80 @@ class InboxWorker:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self.stopping = False
+        self._store_queue: list[tuple[list[tuple[str, str, dict[str, Any]]], asyncio.Future[int]]] = []
+        self._store_wake: asyncio.Event | None = None
+        self._store_task: asyncio.Task[None] | None = None
+        self._store_db: Database | None = None
 
     # ------------------------------------------------------------ storing
 
     async def store(self, events: Iterable[tuple[str, str, dict[str, Any]]]) -> int:
-        """Store (event id, chat id, body) events in one transaction; returns how many were new."""
-        stored = 0
-        now = self.app.clock.now()
-        async with self.app.db.transaction() as conn:
-            inbox = InboxRepo(conn, self.platform)
-            for event_id, chat_id, body in events:
-                stored += await inbox.add(event_id, chat_id, body, now)
+        """Store (event id, chat id, body) events durably; returns how many were new.
+
+        The events join the next group commit; this returns once it is committed (and raises
+        if it failed, so the platform gets a 500 and redelivers)."""
+        batch = list(events)
+        if not batch:
+            return 0
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._store_queue.append((batch, future))
+        self._ensure_store_task()
+        assert self._store_wake is not None
+        self._store_wake.set()
+        stored = await asyncio.shield(future)
         if stored:
             self.wake()
         return stored
+
+    def _ensure_store_task(self) -> None:
+        if self._store_task is None or self._store_task.done():
+            self._store_wake = asyncio.Event()
+            self._store_task = asyncio.create_task(self._store_loop(), name=f"{self.platform}-inbox-store")
+
+    def _store_database(self) -> Database:
+        """The database the webhook writes through: the app's on SQLite (its gate lets the inbox
+        go first), a small engine of its own on PostgreSQL (the worker cannot exhaust it)."""
+        if self.app.db.is_sqlite:
+            return self.app.db
+        if self._store_db is None:
+            self._store_db = Database(self.app.db.url, pool_size=2)
+        return self._store_db
+
+    async def _store_loop(self) -> None:
+        assert self._store_wake is not None
+        while True:
+            await self._store_wake.wait()
+            self._store_wake.clear()
+            while self._store_queue:
+                taken: list[tuple[list[tuple[str, str, dict[str, Any]]], asyncio.Future[int]]] = []
+                size = 0
+                while self._store_queue and size < STORE_BATCH:
+                    item = self._store_queue.pop(0)
+                    taken.append(item)
+                    size += len(item[0])
+                try:
+                    now = self.app.clock.now()
+                    async with self._store_database().transaction(urgent=True) as conn:
+                        new = await InboxRepo(conn, self.platform).add_many(
+                            [event for events, _future in taken for event in events], now)
+                    counts = []
+                    for events, _future in taken:  # each webhook counts its own new events, once
+                        mine = {event_id for event_id, _chat, _body in events} & new
+                        new -= mine
+                        counts.append(len(mine))
+                except asyncio.CancelledError:
+                    for _events, future in taken:
+                        if not future.done():
+                            future.cancel()
+                    raise
+                except Exception as exc:  # noqa: BLE001 - every webhook of the batch learns it failed
+                    for _events, future in taken:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                for (_events, future), count in zip(taken, counts):
+                    if not future.done():
+                        future.set_result(count)
 
     async def dead_letter(self, event_id: str, chat_id: str, body: dict[str, Any], *, error: str) -> None:
         """Keep an event that can never be processed, for a person to look at; it is not retried."""
@@ -83,11 +153,26 @@ class InboxWorker:
         self.stopping = True
         self.wake()
         if self._task is None:
+            await self._stop_store()
             return
         _done, pending = await asyncio.wait({self._task}, timeout=grace)
         for task in pending:
             task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
+        await self._stop_store()
+
+    async def _stop_store(self) -> None:
+        if self._store_task is not None:
+            if not self._store_queue:
+                self._store_task.cancel()
+            else:  # webhooks still waiting for their commit: let it finish
+                while self._store_queue and not self._store_task.done():
+                    await asyncio.sleep(0.01)
+                self._store_task.cancel()
+            await asyncio.gather(self._store_task, return_exceptions=True)
+        if self._store_db is not None:
+            await self._store_db.dispose()
+            self._store_db = None
 
     # ------------------------------------------------------------ processing
 
@@ -117,19 +202,21 @@ class InboxWorker:
         done = 0
         while not self.stopping:
             now = self.app.clock.now()
-            async with self.app.db.transaction() as conn:
-                candidates = await InboxRepo(conn, self.platform).candidates(now, limit=100)
+            async with self.app.db.read() as conn:
+                candidates = await InboxRepo(conn, self.platform).candidates(now, limit=BATCH, members_first=True)
+            if not candidates:
+                return done
             by_chat: dict[str, list[InboxRow]] = defaultdict(list)
-            for row_id in candidates:
-                if self.stopping:
-                    break
-                async with self.app.db.transaction() as conn:
-                    row = await InboxRepo(conn, self.platform).claim(row_id, now, LEASE, owner=self.app.instance)
-                if row is not None:
-                    by_chat[row.chat_id].append(row)
+            async with self.app.db.transaction() as conn:
+                rows = await InboxRepo(conn, self.platform).claim_many(candidates, now, LEASE,
+                                                                       owner=self.app.instance)
+            for row in rows:
+                by_chat[row.chat_id].append(row)
             if not by_chat:
                 return done
             limit = asyncio.Semaphore(PARALLEL_CHATS)
+
+            finished: list[int] = []
 
             async def run_chat(rows: list[InboxRow]) -> None:
                 async with limit:
@@ -138,13 +225,23 @@ class InboxWorker:
                             async with self.app.db.transaction() as conn:
                                 await InboxRepo(conn, self.platform).release(row.id, error="shutting down")
                             continue
-                        await self._process(row)
+                        if await self._process(row):
+                            finished.append(row.id)
 
-            await asyncio.gather(*(run_chat(rows) for rows in by_chat.values()))
+            try:
+                await asyncio.gather(*(run_chat(rows) for rows in by_chat.values()))
+            finally:
+                # One statement for the batch's successes (an event run again after a crash here is
+                # dropped by the pipeline's event de-duplication, not answered twice).
+                if finished:
+                    async with self.app.db.transaction() as conn:
+                        await InboxRepo(conn, self.platform).finish_many(finished, self.app.clock.now())
             done += sum(len(rows) for rows in by_chat.values())
         return done
 
-    async def _process(self, row: InboxRow) -> None:
+    async def _process(self, row: InboxRow) -> bool:
+        """Run one event; True when it succeeded (the caller marks it done), False when it failed
+        (given back for another attempt, or dead-lettered after the last)."""
         try:
             await self._process_row(row)
         except Exception as exc:
@@ -155,9 +252,8 @@ class InboxWorker:
                                                                 error=repr(exc))
                 else:
                     await InboxRepo(conn, self.platform).release(row.id, error=repr(exc))
-            return
-        async with self.app.db.transaction() as conn:
-            await InboxRepo(conn, self.platform).finish(row.id, self.app.clock.now())
+            return False
+        return True
 
     async def _housekeeping(self) -> None:
         try:

@@ -2,13 +2,18 @@
 
 SQLite (aiosqlite) is the embedded default; PostgreSQL (asyncpg) runs the same code.
 On SQLite every write transaction takes the write lock up front (``BEGIN IMMEDIATE``)
-so two writers queue on the busy timeout instead of failing half-way.
+so two writers queue on the busy timeout instead of failing half-way. Within one process the
+writers queue on an asyncio gate first (:class:`WriteGate`), so they never sleep in SQLite's
+busy handler, and an *urgent* writer (the webhook inbox) goes before the others: storing a
+webhook never waits behind a queue of handler transactions, only behind the one running.
+Read-only work uses :meth:`Database.read` (a plain deferred ``BEGIN``: no write lock, no gate).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,6 +29,61 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 BUSY_TIMEOUT_MS = 15_000
+_READ_ONLY = "edunet_read_only"
+
+
+class WriteGate:
+    """One SQLite writer at a time within the process; urgent writers go first.
+
+    A task that already holds the gate (a nested transaction) passes straight through, as it
+    did before the gate existed (SQLite's own lock then decides)."""
+
+    def __init__(self) -> None:
+        self._holder: asyncio.Task[Any] | None = None
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._normal: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def hold(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and task is self._holder:
+            yield
+            return
+        if self._holder is not None or self._urgent or self._normal:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            queue = self._urgent if urgent else self._normal
+            queue.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():  # handed to us as we were cancelled: pass it on
+                    self._holder = None
+                    self._wake_next()
+                elif waiter in queue:
+                    queue.remove(waiter)
+                raise
+        self._holder = task
+        try:
+            yield
+        finally:
+            self._holder = None
+            self._wake_next()
+
+    def _wake_next(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    self._holder = _HANDED_OVER  # reserved until the woken task runs
+                    waiter.set_result(None)
+                    return
+
+    @property
+    def waiting(self) -> int:
+        return len(self._urgent) + len(self._normal)
+
+
+_HANDED_OVER: Any = object()
 
 
 def normalise_url(url: str) -> str:
@@ -56,6 +116,7 @@ class Database:
             if pool_size is not None:  # a small engine of its own (the heartbeat thread's)
                 kwargs.update(pool_size=pool_size, max_overflow=1)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        self.gate = WriteGate()
         if self.is_sqlite:
             self._configure_sqlite()
 
@@ -75,13 +136,30 @@ class Database:
 
         @event.listens_for(sync_engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: committed on success, rolled back on any exception."""
-        async with self.engine.begin() as conn:
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed on success, rolled back on any exception.
+
+        ``urgent``: on SQLite, go before the other writers of this process waiting for the lock
+        (the webhook inbox, whose platform waits for the answer)."""
+        if not self.is_sqlite:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self.gate.hold(urgent=urgent), self.engine.begin() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read-only transaction: on SQLite a deferred ``BEGIN`` (WAL readers never wait for
+        the writer and take no write lock), on PostgreSQL an ordinary transaction."""
+        async with self.engine.connect() as conn:
+            if self.is_sqlite:
+                await conn.execution_options(**{_READ_ONLY: True})
+            async with conn.begin():
+                yield conn
 
     async def upgrade(self) -> None:
         """Apply every Alembic migration (all feature branches) up to the heads."""

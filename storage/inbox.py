@@ -81,11 +81,62 @@ class InboxRepo(Repo):
                        sa.or_(inbox.c.status == "pending",
                               sa.and_(inbox.c.status == "processing", inbox.c.lease_until < now)))
 
-    async def candidates(self, now: datetime, limit: int) -> list[int]:
-        """Ids of events waiting to run (pending, or processing with an expired lease)."""
-        rows = await self.conn.execute(
-            sa.select(inbox.c.id).where(self._waiting(now)).order_by(inbox.c.id).limit(limit))
+    async def add_many(self, events: list[tuple[str, str, dict[str, Any]]], now: datetime) -> set[str]:
+        """Store several webhook events in one statement; returns the event ids that were new
+        (the others were stored already: redeliveries)."""
+        unique: dict[str, dict[str, Any]] = {}
+        for event_id, chat_id, body in events:
+            unique.setdefault(event_id, {"platform": self.platform, "event_id": event_id, "chat_id": chat_id,
+                                         "body": body, "status": "pending", "attempts": 0, "received_at": now})
+        if not unique:
+            return set()
+        insert: Any
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = (insert(inbox).values(list(unique.values()))
+                .on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(inbox.c.event_id))
+        return {row.event_id for row in await self.conn.execute(stmt)}
+
+    async def candidates(self, now: datetime, limit: int, *, members_first: bool = False) -> list[int]:
+        """Ids of events waiting to run (pending, or processing with an expired lease), oldest first.
+
+        ``members_first``: events of chats the bot knows (a member's private chat, a group linked to
+        a network) before the rest, so a flood of strangers cannot starve the members; a chat's own
+        events keep their order (the priority is the chat's)."""
+        query = sa.select(inbox.c.id).where(self._waiting(now))
+        if members_first:
+            from storage.tables import chats, members
+
+            known = sa.or_(
+                inbox.c.chat_id.in_(sa.select(members.c.platform_user_id).where(
+                    members.c.platform == self.platform, members.c.status == "active")),
+                inbox.c.chat_id.in_(sa.select(chats.c.platform_chat_id).where(
+                    chats.c.platform == self.platform, chats.c.network_id.is_not(None))))
+            query = query.order_by(sa.case((known, 0), else_=1), inbox.c.id)
+        else:
+            query = query.order_by(inbox.c.id)
+        rows = await self.conn.execute(query.limit(limit))
         return [r.id for r in rows]
+
+    async def claim_many(self, row_ids: list[int], now: datetime, lease: timedelta,
+                         owner: str | None = None) -> list[InboxRow]:
+        """Take several events for processing in one statement; those another worker has are left out."""
+        if not row_ids:
+            return []
+        await self.conn.execute(
+            inbox.update()
+            .where(inbox.c.id.in_(row_ids), self._waiting(now))
+            .values(status="processing", lease_until=now + lease, attempts=inbox.c.attempts + 1, claimed_by=owner)
+        )
+        rows = await self.conn.execute(
+            sa.select(inbox).where(inbox.c.id.in_(row_ids), inbox.c.status == "processing",
+                                   inbox.c.lease_until == now + lease,
+                                   (inbox.c.claimed_by == owner) if owner is not None else inbox.c.claimed_by.is_(None)))
+        by_id = {row.id: InboxRow(id=row.id, event_id=row.event_id, chat_id=row.chat_id, body=dict(row.body),
+                                  attempts=row.attempts) for row in rows}
+        return [by_id[i] for i in row_ids if i in by_id]
 
     async def claim(self, row_id: int, now: datetime, lease: timedelta, owner: str | None = None) -> InboxRow | None:
         """Take one event for processing (``owner``: this instance); None if another worker has it."""
@@ -106,6 +157,12 @@ class InboxRepo(Repo):
             .values(status=status, processed_at=now, lease_until=None, claimed_by=None,
                     error=error[:2000] if error else None)
         )
+
+    async def finish_many(self, row_ids: list[int], now: datetime) -> None:
+        """Mark several events done in one statement."""
+        await self.conn.execute(
+            inbox.update().where(inbox.c.id.in_(row_ids))
+            .values(status="done", processed_at=now, lease_until=None, claimed_by=None, error=None))
 
     async def release(self, row_id: int, *, error: str) -> None:
         """Give an event back for another attempt."""

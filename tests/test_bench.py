@@ -15,3 +15,23 @@ async def test_a_small_broadcast_against_the_fake_platform() -> None:
     assert result["lost"] == 0 and result["duplicated"] == 0
     assert result["delivered"] == 150 and result["outbox_status"] == {"sent": 150}
     assert result["busiest_1s_window"] <= result["allowed_rate_per_s"]
+
+
+async def test_the_webhook_load_benchmark_runs_and_prints(capsys) -> None:  # type: ignore[no-untyped-def]
+    from bench.webhook_load import print_table, run_benchmark
+
+    results = await run_benchmark(rate=20, seconds=1, engines=["sqlite"], flood=True, drain_timeout=60)
+    print_table(results)
+    out = capsys.readouterr().out
+    assert "bare (-)" in out and "edunet (sqlite)" in out and "flood: member /help answered" in out
+    bare, edunet = results
+    assert bare.sent == edunet.sent == 21 and bare.errors == 0 and edunet.errors == 0  # 20 strangers + the member
+    assert edunet.answered >= edunet.sent and edunet.member_unanswered == 0
+
+
+async def test_the_event_path_benchmark_runs() -> None:
+    from bench.event_path import run_benchmark
+
+    results = await run_benchmark(6)
+    assert set(results) == {"floor (HMAC + PTB echo)", "edunet (LINE adapter, SQLite)"}
+    assert all(rate > 0 for rate, _cpu in results.values())

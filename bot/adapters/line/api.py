@@ -472,7 +472,7 @@ class LineSender:
 
     async def language_of(self, chat: Chat) -> str:
         """The chat's language: its member's own in private, the network's in groups."""
-        async with self.app.db.transaction() as conn:
+        async with self.app.db.read() as conn:  # no write lock: it runs for every answer
             if chat.kind == "private":
                 member = await MemberRepo(conn).active_by_identity("line", chat.platform_chat_id)
                 if member is not None:

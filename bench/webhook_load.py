@@ -1,0 +1,373 @@
+"""Inbound load: signed LINE webhooks at a steady rate against ``edunet serve``, and a flood.
+
+``python -m bench.webhook_load [--rate 500] [--seconds 60] [--engine sqlite|postgresql|both] [--flood]``
+
+Each run starts a fake LINE Messaging API (tests/fakes/line_api.py, in this process) and, as
+separate processes on 127.0.0.1:
+
+* **bare**: the floor, an aiohttp server that checks the same HMAC signature and answers 200;
+* **edunet**: ``python -m edunet serve`` on a fresh database (SQLite file, or a fresh PostgreSQL
+  database when ``EDUNET_TEST_POSTGRES_URL`` is set).
+
+It offers ``rate`` events/s (open loop: a request is sent at its time whatever the earlier ones
+did) for ``seconds`` seconds — new users sending ``/start`` and ``/help``, and one registered
+member sending ``/help`` — and prints, per target: acks p50/p99/max, errors (non-200 or timeouts),
+peak RSS of the server process, and the processing lag (how long after the load ended the last
+event was answered at the fake API) with the events/s answered.
+
+``--flood``: issue 12 hole 8: 16,000 webhooks from strangers in 2 minutes (scaled by ``--seconds``)
+while the member sends ``/help`` every 2 s; prints how long the member waited for each answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+SECRET = "bench-channel-secret-0123456789abcdef"
+TOKEN = "bench-channel-access-token"
+ROOT = Path(__file__).resolve().parents[1]
+MEMBER = "U" + "ee" * 16
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ------------------------------------------------------------------ the floor (a process of its own)
+
+def bare_server(port: int) -> None:
+    """aiohttp + the same constant-time HMAC check, answering 200 at once."""
+    from aiohttp import web
+
+    from bot.adapters.line.events import signature_ok
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.read()
+        if not signature_ok(SECRET, body, request.headers.get("x-line-signature")):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        return web.json_response({"stored": 1})
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/webhooks/line", webhook)
+    app.router.add_get("/healthz", healthz)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+# ------------------------------------------------------------------ measuring
+
+@dataclass
+class Result:
+    target: str
+    engine: str
+    sent: int = 0
+    acks: list[float] = field(default_factory=list)
+    errors: int = 0
+    rss_peak_mb: float = 0.0
+    answered: int = 0
+    lag_s: float | None = None
+    processed_per_s: float | None = None
+    member_waits: list[float] = field(default_factory=list)
+    member_unanswered: int = 0
+
+    def row(self) -> list[str]:
+        acks = sorted(self.acks)
+
+        def pct(p: float) -> str:
+            return f"{acks[min(len(acks) - 1, int(p * len(acks)))] * 1000:.1f}" if acks else "-"
+
+        lag = "-" if self.lag_s is None else f"{self.lag_s:.1f}"
+        rate = "-" if self.processed_per_s is None else f"{self.processed_per_s:.0f}"
+        return [f"{self.target} ({self.engine})", str(self.sent), pct(0.5), pct(0.99),
+                f"{acks[-1] * 1000:.0f}" if acks else "-", str(self.errors), f"{self.rss_peak_mb:.0f}",
+                str(self.answered) if self.target != "bare" else "-", lag, rate]
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+async def wait_healthy(port: int, process: asyncio.subprocess.Process) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(1200):
+            if process.returncode is not None:
+                raise RuntimeError(f"the server exited with {process.returncode}")
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the server never answered /healthz")
+
+
+def events_for(n: int, *, strangers_only: bool) -> list[tuple[str, str]]:
+    """(user id, text): new users' /start and /help (and the member's /help, unless a flood)."""
+    out = []
+    for i in range(n):
+        if not strangers_only and i % 10 == 9:
+            out.append((MEMBER, "/help"))
+        else:
+            out.append(("U" + uuid.uuid4().hex, "/start" if i % 2 else "/help"))
+    return out
+
+
+async def seed_member(database_url: str) -> None:
+    """A network with one member (``MEMBER``), written before the server starts."""
+    from datetime import datetime, timezone
+
+    from storage.db import Database
+    from storage.membership import MemberRepo, NetworkRepo
+
+    db = Database(database_url)
+    try:
+        await db.upgrade()
+        now = datetime.now(timezone.utc)
+        async with db.transaction() as conn:
+            network = await NetworkRepo(conn).create("Bench network", timezone="Asia/Bangkok", language="th", now=now)
+            await MemberRepo(conn).add(network.id, platform="line", platform_user_id=MEMBER, display_name="Member",
+                                       role="coordinator", language="th", now=now)
+    finally:
+        await db.dispose()
+
+
+async def postgres_database() -> str | None:
+    base = os.environ.get("EDUNET_TEST_POSTGRES_URL")
+    if not base:
+        return None
+    import asyncpg  # type: ignore[import-untyped]
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(base.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+async def run_target(target: str, engine: str, *, rate: float, seconds: float, flood: bool,
+                     workdir: Path, drain_timeout: float, profile: Path | None = None) -> Result:
+    from tests.fakes.line_api import FakeLineAPI, sign, text_event, webhook_body
+
+    result = Result(target, engine)
+    port = free_port()
+    async with FakeLineAPI(access_token=TOKEN, spec=None, default_rate_limit=1_000_000,
+                           reply_token_ttl=3600) as fake:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("EDUNET_", "TELEGRAM_", "LINE_"))}
+        if target == "bare":
+            cmd = [sys.executable, "-c", f"from bench.webhook_load import bare_server; bare_server({port})"]
+        else:
+            if engine == "postgresql":
+                url = await postgres_database()
+                assert url is not None
+            else:
+                url = f"sqlite+aiosqlite:///{workdir}/edunet-{uuid.uuid4().hex[:6]}.db"
+            await seed_member(url)
+            env.update(EDUNET_DATABASE_URL=url, EDUNET_PORT=str(port), EDUNET_SECRET_KEY="k" * 64,
+                       EDUNET_LOG_LEVEL="WARNING", HOME=str(workdir), LINE_CHANNEL_SECRET=SECRET,
+                       LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE_URL=fake.url,
+                       PYTHONPATH=str(ROOT))
+            cmd = [sys.executable, "-m", "edunet", "serve"]
+            if profile:  # pyinstrument's text report of the whole run, written when the server stops
+                cmd = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(profile), "-m", "edunet", "serve"]
+        env["PYTHONPATH"] = str(ROOT)
+        log = open(workdir / f"{target}-{engine}.log", "wb")
+        process = await asyncio.create_subprocess_exec(*cmd, cwd=workdir, env=env, stdout=log, stderr=log)
+        try:
+            await wait_healthy(port, process)
+            total = int(rate * seconds)
+            plan = events_for(total, strangers_only=flood)
+            bodies = []
+            for user, text in plan:
+                body = webhook_body([text_event(user, text, fake=fake)])
+                bodies.append((user, body, sign(body, SECRET)))
+            member_times: dict[str, float] = {}
+            stop_sampling = asyncio.Event()
+
+            async def sample_rss() -> None:
+                while not stop_sampling.is_set():
+                    result.rss_peak_mb = max(result.rss_peak_mb, rss_mb(process.pid))
+                    await asyncio.sleep(0.25)
+
+            sampler = asyncio.create_task(sample_rss())
+            url = f"http://127.0.0.1:{port}/webhooks/line"
+            connector = aiohttp.TCPConnector(limit=400)
+            timeout = aiohttp.ClientTimeout(total=30)
+            async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+                async def post(body: bytes, signature: str) -> None:
+                    started = time.perf_counter()
+                    try:
+                        async with session.post(url, data=body, headers={
+                                "x-line-signature": signature, "content-type": "application/json"}) as response:
+                            await response.read()
+                            ok = response.status == 200
+                    except (aiohttp.ClientError, asyncio.TimeoutError):
+                        ok = False
+                    result.acks.append(time.perf_counter() - started)
+                    if not ok:
+                        result.errors += 1
+
+                async def member_help() -> None:
+                    token = fake.issue_reply_token(MEMBER)
+                    body = webhook_body([text_event(MEMBER, "/help", reply_token=token)])
+                    member_times[token] = time.time()
+                    await post(body, sign(body, SECRET))
+
+                tasks: list[asyncio.Task[None]] = []
+                start = time.perf_counter()
+                next_member = 0.0
+                for i, (_user, body, signature) in enumerate(bodies):
+                    due = start + i / rate
+                    delay = due - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    tasks.append(asyncio.create_task(post(body, signature)))
+                    if flood and time.perf_counter() - start >= next_member:
+                        tasks.append(asyncio.create_task(member_help()))
+                        next_member += 2.0
+                result.sent = len(tasks)
+                await asyncio.gather(*tasks)
+                load_end = time.perf_counter()
+                if target != "bare":
+                    expected = result.sent
+                    deadline = load_end + drain_timeout
+                    while time.perf_counter() < deadline:
+                        answered = len(fake.requests_to_messages())
+                        if answered >= expected:
+                            break
+                        await asyncio.sleep(0.1)
+                    answered_at = time.perf_counter()
+                    result.answered = len(fake.requests_to_messages())
+                    result.lag_s = answered_at - load_end
+                    result.processed_per_s = result.answered / (answered_at - start)
+                    if flood:
+                        replies = fake.member_replies()
+                        for token, sent_at in member_times.items():
+                            if token in replies:
+                                result.member_waits.append(replies[token] - sent_at)
+                            else:
+                                result.member_unanswered += 1
+            stop_sampling.set()
+            await sampler
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), timeout=20)
+                except asyncio.TimeoutError:
+                    process.kill()
+                    await process.wait()
+            log.close()
+    return result
+
+
+def _patch_fake() -> None:
+    """Count answered events at the fake: replies and pushes, and when the member's replies came."""
+    from tests.fakes.line_api import FakeLineAPI
+
+    def requests_to_messages(self: FakeLineAPI) -> list[Any]:
+        return [r for r in self.requests
+                if r.ok and r.path in ("/v2/bot/message/reply", "/v2/bot/message/push")]
+
+    def member_replies(self: FakeLineAPI) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for r in self.requests:
+            if r.ok and r.path == "/v2/bot/message/reply" and isinstance(r.json, dict):
+                out.setdefault(str(r.json.get("replyToken", "")), r.time)
+        return out
+
+    FakeLineAPI.requests_to_messages = requests_to_messages  # type: ignore[attr-defined]
+    FakeLineAPI.member_replies = member_replies  # type: ignore[attr-defined]
+
+
+HEADER = ["target", "sent", "ack p50 ms", "ack p99 ms", "ack max ms", "errors", "RSS peak MB", "answered",
+          "lag s", "answered/s"]
+
+
+def print_table(results: list[Result]) -> None:
+    rows = [HEADER] + [r.row() for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    for n, row in enumerate(rows):
+        print("  ".join(cell.rjust(widths[i]) if i else cell.ljust(widths[i]) for i, cell in enumerate(row)))
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    for r in results:
+        if r.member_waits or r.member_unanswered:
+            waits = sorted(r.member_waits)
+            print(f"{r.target} ({r.engine}) flood: member /help answered {len(waits)}, unanswered "
+                  f"{r.member_unanswered}; wait p50 {statistics.median(waits) if waits else float('nan'):.2f} s, "
+                  f"max {waits[-1] if waits else float('nan'):.2f} s")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+async def run_benchmark(*, rate: float, seconds: float, engines: list[str], flood: bool = False,
+                        drain_timeout: float = 120.0, profile: Path | None = None) -> list[Result]:
+    _patch_fake()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="edunet-bench-") as tmp:
+        workdir = Path(tmp)
+        results.append(await run_target("bare", "-", rate=rate, seconds=seconds, flood=flood, workdir=workdir,
+                                        drain_timeout=drain_timeout))
+        for engine in engines:
+            results.append(await run_target("edunet", engine, rate=rate, seconds=seconds, flood=flood,
+                                            workdir=workdir, drain_timeout=drain_timeout,
+                                            profile=profile.with_suffix(f".{engine}.txt") if profile else None))
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=None, help="events per second (500; flood: 133)")
+    parser.add_argument("--seconds", type=float, default=None, help="how long (60; flood: 120)")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--flood", action="store_true", help="strangers flood while a member asks /help")
+    parser.add_argument("--drain-timeout", type=float, default=120.0)
+    parser.add_argument("--profile", type=Path, help="run edunet under pyinstrument, report to PROFILE.<engine>.txt")
+    args = parser.parse_args(argv)
+    rate = args.rate or (16000 / 120 if args.flood else 500)
+    seconds = args.seconds or (120 if args.flood else 60)
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    if "postgresql" in engines and not os.environ.get("EDUNET_TEST_POSTGRES_URL"):
+        parser.error("set EDUNET_TEST_POSTGRES_URL for the PostgreSQL run")
+    print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s{' (flood of strangers)' if args.flood else ''}; "
+          f"load average before: {load_average()}; {os.cpu_count()} CPUs")
+    results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, engines=engines, flood=args.flood,
+                                        drain_timeout=args.drain_timeout, profile=args.profile))
+    print_table(results)
+    print(f"load average after: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""The webhook inbox under load (issue 18 target 1, issue 12 hole 8): storing an event never
+waits behind the worker's queue of transactions, and a flood of strangers does not starve a
+member's event. The load figures themselves are bench/webhook_load.py."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+
+from bot.app import App
+from bot.inbox import BATCH, InboxWorker
+from storage.inbox import InboxRepo, InboxRow
+from storage.membership import MemberRepo, NetworkRepo
+from tests.support.conversation import START
+from tests.test_outbox import make_app
+
+MEMBER = "U" + "ee" * 16
+
+
+@pytest.fixture
+async def app(db_url: str):  # type: ignore[no-untyped-def]
+    app = await make_app(db_url)
+    await app.start()
+    yield app
+    await app.close()
+
+
+async def add_member(app: App) -> None:
+    async with app.db.transaction() as conn:
+        network = await NetworkRepo(conn).create("n", timezone="Asia/Bangkok", language="th", now=START)
+        await MemberRepo(conn).add(network.id, platform="line", platform_user_id=MEMBER, display_name="m",
+                                   role="member", language="th", now=START)
+
+
+async def test_a_members_event_is_taken_before_a_flood_of_strangers(app: App) -> None:
+    await add_member(app)
+    processed: list[InboxRow] = []
+
+    async def process(row: InboxRow) -> None:
+        processed.append(row)
+
+    worker = InboxWorker(app, "line", process)
+    strangers = [("U" + uuid.uuid4().hex, n) for n in range(300)]
+    # 300 webhooks at once: they share group commits, and each learns how many of its events were new
+    counts = await asyncio.gather(*(worker.store([(f"s{n}", user, {"n": n})]) for user, n in strangers))
+    assert counts == [1] * 300
+    assert await worker.store([(f"m{k}", MEMBER, {"k": k}) for k in range(3)]) == 3
+    assert await worker.store([("s0", strangers[0][0], {"n": 0})]) == 0  # a redelivery changes nothing
+
+    assert await worker.drain() == 303
+    order = [row.event_id for row in processed]
+    # The member's three events ran in the first batch, in their order, though they arrived last
+    # (chats run in parallel, so strangers of the same batch interleave)
+    member = [i for i, e in enumerate(order) if e.startswith("m")]
+    assert [order[i] for i in member] == ["m0", "m1", "m2"] and member[-1] < BATCH
+    assert order.index("s0") < BATCH and order.index("s299") >= 300 - BATCH  # the strangers oldest first
+    assert sorted(e for e in order if e.startswith("s")) == sorted(f"s{n}" for n in range(300))
+    async with app.db.read() as conn:
+        assert await InboxRepo(conn, "line").candidates(app.clock.now(), 10) == []
+    await worker.stop(1)
+
+
+async def test_storing_a_webhook_goes_before_the_workers_waiting_transactions(sqlite_url: str) -> None:
+    app = await make_app(sqlite_url)
+    await app.start()
+    try:
+        worker = InboxWorker(app, "line", lambda row: asyncio.sleep(0))
+        order: list[str] = []
+        release = asyncio.Event()
+
+        async def handler_transaction(name: str, hold: bool = False) -> None:
+            async with app.db.transaction() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+                if hold:
+                    await release.wait()  # a handler busy inside its transaction
+                order.append(name)
+
+        running = asyncio.create_task(handler_transaction("running", hold=True))
+        await asyncio.sleep(0.05)
+        queued = [asyncio.create_task(handler_transaction(f"queued{i}")) for i in range(3)]
+        await asyncio.sleep(0.05)
+
+        async def store() -> None:
+            await worker.store([("e1", "U1", {"x": 1})])
+            order.append("webhook")
+
+        webhook = asyncio.create_task(store())
+        await asyncio.sleep(0.05)
+        assert app.db.gate.waiting == 4  # nobody sleeps in SQLite's busy handler
+        release.set()
+        await asyncio.gather(running, webhook, *queued)
+        assert order[:2] == ["running", "webhook"]
+        assert order[2:] == ["queued0", "queued1", "queued2"]
+        await worker.stop(1)
+    finally:
+        await app.close()
+
+
+async def test_reads_take_no_write_lock(sqlite_url: str) -> None:
+    app = await make_app(sqlite_url)
+    await app.start()
+    try:
+        release = asyncio.Event()
+
+        async def writer() -> None:
+            async with app.db.transaction() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+                await release.wait()
+
+        holding = asyncio.create_task(writer())
+        await asyncio.sleep(0.05)
+        async with app.db.read() as conn:  # would wait 15 s for the lock under BEGIN IMMEDIATE
+            assert await InboxRepo(conn, "line").candidates(app.clock.now(), 5, members_first=True) == []
+        release.set()
+        await holding
+    finally:
+        await app.close()
