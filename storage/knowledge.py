@@ -224,23 +224,56 @@ class PracticeRepo(Repo):
         terms = query_terms(query)[:MAX_QUERY_TERMS]
         if not terms:
             return []
-        found = sa.select(practice_terms.c.practice_id).where(practice_terms.c.network_id == network_id)
-        newest = practice_terms.c.practice_id.desc()  # ids grow with time: the larger id is the newer practice
+        want = limit + offset
         if len(terms) == 1:
             # Every hit matches the one term: newest first straight off the index, nothing to count.
-            ranked = (found.add_columns(sa.literal(1).label("matched"))
-                      .where(practice_terms.c.term == terms[0]).order_by(newest))
+            page_rows = (await self.conn.execute(
+                sa.select(practice_terms.c.practice_id)
+                .where(practice_terms.c.network_id == network_id, practice_terms.c.term == terms[0])
+                .order_by(practice_terms.c.practice_id.desc()).limit(limit).offset(offset))).scalars().all()
+            ranked = [(int(pid), 1) for pid in page_rows]
         else:
-            matched = sa.func.count().label("matched")
-            ranked = (found.add_columns(matched).where(practice_terms.c.term.in_(terms))
-                      .group_by(practice_terms.c.practice_id).order_by(matched.desc(), newest))
-        page = ranked.limit(limit).offset(offset).subquery()
+            ranked = (await self._most_matched(network_id, terms, want))[offset:want]
+        if not ranked:
+            return []
+        matched = dict(ranked)
         rows = (await self.conn.execute(
-            _practice_select().add_columns(page.c.matched)
-            .join(page, page.c.practice_id == practices.c.id)
-            .where(practices.c.network_id == network_id, practices.c.deleted_at.is_(None))
-            .order_by(page.c.matched.desc(), practices.c.id.desc()))).all()
-        return [PracticeHit(_practice(r), int(r.matched)) for r in rows]
+            _practice_select().where(practices.c.network_id == network_id, practices.c.deleted_at.is_(None),
+                                     practices.c.id.in_(list(matched))))).all()
+        hits = [PracticeHit(_practice(r), matched[r.id]) for r in rows]
+        hits.sort(key=lambda h: (-h.matched, -h.practice.id))
+        return hits
+
+    async def _most_matched(self, network_id: int, terms: list[str], want: int) -> list[tuple[int, int]]:
+        """The ``want`` practices with most of ``terms``, newest first among equals, as (id, matched).
+
+        Counting every posting of common words ("นักเรียน ครู ใบงาน") over a large library is the slow
+        part, so the index is read in windows of practice ids, newest first, each window giving only its
+        own best ``want``: their union holds the overall best. Once ``want`` practices match every term,
+        nothing older can rank above them and the reading stops."""
+        t = practice_terms.c
+        tops = [(await self.conn.execute(sa.select(sa.func.max(t.practice_id))
+                                         .where(t.network_id == network_id, t.term == term))).scalar()
+                for term in terms]
+        newest = max((top for top in tops if top is not None), default=None)
+        if newest is None:
+            return []
+        matched = sa.func.count().label("matched")
+        best: dict[int, int] = {}
+        every = len(set(terms))
+        high, window = int(newest) + 1, 4096
+        while high > 0:
+            low = max(0, high - window)
+            rows = (await self.conn.execute(
+                sa.select(t.practice_id, matched)
+                .where(t.network_id == network_id, t.term.in_(terms), t.practice_id >= low, t.practice_id < high)
+                .group_by(t.practice_id).order_by(matched.desc(), t.practice_id.desc()).limit(want))).all()
+            best.update((int(r.practice_id), int(r.matched)) for r in rows)
+            if sum(1 for n in best.values() if n == every) >= want:
+                break
+            high, window = low, window * 2
+        return sorted(best.items(), key=lambda item: (-item[1], -item[0]))[:want]
+
 
     async def recent(self, network_id: int, *, limit: int = 5, offset: int = 0,
                      author_id: int | None = None) -> list[Practice]:

@@ -139,6 +139,33 @@ async def test_mixed_thai_and_english_rank_by_words_matched_then_newest(db: Data
         assert await titles(repo, a.id, "สื่อการสอน AI", limit=1, offset=1) == ["สื่อการสอนวิทยาศาสตร์"]
 
 
+async def test_an_old_practice_with_every_word_outranks_thousands_of_newer_ones_with_one(db: Database) -> None:
+    """The search reads the index in windows of ids, newest first: an old practice that has every
+    word must still come before 6,000 newer ones that have one word of the query."""
+    import sqlalchemy as sa
+
+    from storage.knowledge import practice_terms, practices
+
+    async with db.transaction() as conn:
+        a, b, school, kru, pim, zed = await two_networks(conn)
+        repo = PracticeRepo(conn)
+        old = await share(repo, a.id, "ใบงานนักเรียน")
+        words = (await conn.execute(sa.select(practice_terms.c.term)
+                                    .where(practice_terms.c.practice_id == old.id))).scalars().all()
+        assert len(words) >= 2, words
+        common = sorted(words)[0]
+        await conn.execute(practices.insert(), [
+            {"network_id": a.id, "number": 100 + i, "title": f"เรื่องที่ {i}", "description": "", "aim": "",
+             "subjects": [], "grades": [], "created_at": NOW, "updated_at": NOW} for i in range(6000)])
+        newer = (await conn.execute(sa.select(practices.c.id).where(practices.c.number >= 100))).scalars().all()
+        await conn.execute(practice_terms.insert(), [
+            {"practice_id": i, "term": common, "network_id": a.id} for i in newer])
+        hits = await repo.search(a.id, "ใบงานนักเรียน", limit=3)
+        assert [h.practice.title for h in hits][0] == "ใบงานนักเรียน"
+        assert hits[0].matched >= 2 and [h.matched for h in hits[1:]] == [1, 1]
+        assert [h.practice.id for h in hits[1:]] == sorted(newer, reverse=True)[:2]  # then the newest
+
+
 async def test_search_sees_one_network_and_no_deleted_practice(db: Database) -> None:
     async with db.transaction() as conn:
         a, b, school, kru, pim, zed = await two_networks(conn)
