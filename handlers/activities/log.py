@@ -18,8 +18,8 @@ from bot.roles import Role
 from bot.router import Router
 from handlers.privacy import checked_text, sensitive_warning
 from handlers._common.buttons import grid
-from handlers._common.flows import confirm, skippable
-from handlers._common.parsing import PHOTO_MAX_BYTES, date_error, parse_count
+from handlers._common.flows import confirm, skippable, take_photo
+from handlers._common.parsing import date_error, parse_count
 from handlers.activities.cards import activity_card, draft_card
 from handlers.activities.vocabulary import CATEGORIES, category_label, parse_category
 from storage.activity_repo import ActivityRepo, PhotoRepo
@@ -357,17 +357,4 @@ router.steps("log", LOG_STEPS, roles=LOGGERS)
 @router.on(EventKind.PHOTO)
 async def photo_received(ctx: Context) -> None:
     """A photo during /log is the activity's photo (at any step; at the photo step it moves on)."""
-    if ctx.flow is None or ctx.flow.flow != "log" or ctx.member is None or not ctx.event.photo:
-        return
-    if len(ctx.event.photo) > PHOTO_MAX_BYTES:
-        await ctx.reply(ctx.t("That photo is too large (at most 10 MB). Please send a smaller one."))
-        return
-    photo = base64.b64encode(ctx.event.photo).decode("ascii")
-    if ctx.flow.step == "photo":
-        await ctx.goto("confirm", photo=photo)
-        await ctx.reply(ctx.t("Photo received."))
-        await LOG_STEPS["confirm"].ask(ctx)
-        return
-    await ctx.goto(ctx.flow.step, photo=photo)
-    await ctx.reply(ctx.t("Photo received."))
-    await LOG_STEPS[ctx.flow.step].ask(ctx)
+    await take_photo(ctx, "log", LOG_STEPS, moves_on_at="photo")

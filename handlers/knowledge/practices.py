@@ -15,8 +15,7 @@ from bot.i18n import N_, Translator
 from bot.model import Button, Card, EventKind, Image, Reply, Text
 from bot.roles import Role
 from bot.router import Router
-from handlers._common.flows import confirm, skippable
-from handlers._common.parsing import PHOTO_MAX_BYTES
+from handlers._common.flows import confirm, skippable, take_photo
 from storage.activity_repo import PhotoRepo
 from storage.knowledge import Practice, PracticeRepo
 from storage.membership import OrganisationRepo
@@ -280,16 +279,7 @@ router.steps("share", SHARE_STEPS, roles=SHARERS)
 @router.on(EventKind.PHOTO)
 async def photo_received(ctx: Context) -> None:
     """A photo during /share is the practice's photo (LINE files arrive as links, photos as photos)."""
-    if ctx.flow is None or ctx.flow.flow != "share" or ctx.member is None or not ctx.event.photo:
-        return
-    if len(ctx.event.photo) > PHOTO_MAX_BYTES:
-        await ctx.reply(ctx.t("That photo is too large (at most 10 MB). Please send a smaller one."))
-        return
-    photo = base64.b64encode(ctx.event.photo).decode("ascii")
-    step = "confirm" if ctx.flow.step == "link" else ctx.flow.step
-    await ctx.goto(step, photo=photo)
-    await ctx.reply(ctx.t("Photo received."))
-    await SHARE_STEPS[step].ask(ctx)
+    await take_photo(ctx, "share", SHARE_STEPS, moves_on_at="link")
 
 
 # ------------------------------------------------------------------ the card

@@ -18,9 +18,9 @@ from bot.i18n import N_
 from bot.model import Button, Card, EventKind, Text
 from bot.router import Router
 from handlers._common.buttons import grid
-from handlers._common.flows import confirm, skippable
+from handlers._common.flows import confirm, skippable, take_photo
 from handlers._common.groups import duration_text, short
-from handlers._common.parsing import PHOTO_MAX_BYTES, date_error
+from handlers._common.parsing import date_error
 from handlers.plc.common import (
     PLC_ROLES, checkin_window, facilitated_group, session_card, take_group_word, window_text,
 )
@@ -365,13 +365,4 @@ router.steps("plclog", LOG_STEPS, roles=PLC_ROLES)
 @router.on(EventKind.PHOTO)
 async def photo_received(ctx: Context) -> None:
     """A photo while logging a session is the session's photo (at the photo step it moves on)."""
-    if ctx.flow is None or ctx.flow.flow != "plclog" or ctx.member is None or not ctx.event.photo:
-        return
-    if len(ctx.event.photo) > PHOTO_MAX_BYTES:
-        await ctx.reply(ctx.t("That photo is too large (at most 10 MB). Please send a smaller one."))
-        return
-    photo = base64.b64encode(ctx.event.photo).decode("ascii")
-    step = "confirm" if ctx.flow.step == "photo" else ctx.flow.step
-    await ctx.goto(step, photo=photo)
-    await ctx.reply(ctx.t("Photo received."))
-    await LOG_STEPS[step].ask(ctx)
+    await take_photo(ctx, "plclog", LOG_STEPS, moves_on_at="photo")
