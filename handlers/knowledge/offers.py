@@ -32,13 +32,14 @@ from handlers._common.parsing import parse_future_date
 from handlers.resources import (
     RESOURCE_TYPES,
     amount_question,
+    ask_sector,
     need_card,
     need_progress,
     parse_resource_amount,
     parse_resource_type,
-    parse_sector,
+    read_sector,
+    read_type,
     record_pledge,
-    sector_buttons,
     sector_label,
     type_buttons,
     type_label,
@@ -107,13 +108,6 @@ async def ask_type(ctx: MemberContext) -> None:
     await ctx.reply(Text(ctx.t("What can you offer?"), buttons=type_buttons(ctx)))
 
 
-async def read_type(ctx: MemberContext, value: str) -> Data | Retry:
-    code = parse_resource_type(value)
-    if code is None:
-        return Retry(Text(ctx.t("Please tap one of the resource types."), buttons=type_buttons(ctx)))
-    return {"type": code}
-
-
 async def ask_description(ctx: MemberContext) -> None:
     await ctx.reply(ctx.t("Describe the offer in a sentence, e.g. Two teachers can tutor English on Saturdays."))
 
@@ -146,17 +140,6 @@ async def read_amount(ctx: MemberContext, value: str) -> Data | Retry:
     if error or parsed is None:
         return Retry(error or "")
     return {"amount": str(parsed[0]), "unit": parsed[1]}
-
-
-async def ask_sector(ctx: MemberContext) -> None:
-    await ctx.reply(Text(ctx.t("Where does it come from? (the source sector)"), buttons=sector_buttons(ctx)))
-
-
-async def read_sector(ctx: MemberContext, value: str) -> Data | Retry:
-    code = parse_sector(value)
-    if code is None:
-        return Retry(Text(ctx.t("Please tap one of the source sectors."), buttons=sector_buttons(ctx)))
-    return {"sector": code}
 
 
 async def ask_place(ctx: MemberContext) -> None:

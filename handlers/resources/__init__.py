@@ -12,8 +12,8 @@ from __future__ import annotations
 from bot.router import Router
 from handlers.resources import delivery, needs, pledges, summary
 from handlers.resources.cards import need_card, need_progress
-from handlers.resources.needs import amount_question, type_buttons
-from handlers.resources.pledges import record_pledge, sector_buttons
+from handlers.resources.needs import amount_question, read_type, type_buttons
+from handlers.resources.pledges import ask_sector, read_sector, record_pledge, sector_buttons
 from handlers.resources.vocabulary import (
     RESOURCE_TYPES,
     parse_resource_amount,
@@ -23,9 +23,9 @@ from handlers.resources.vocabulary import (
     type_label,
 )
 
-__all__ = ["ORDER", "RESOURCE_TYPES", "amount_question", "need_card", "need_progress", "parse_resource_amount",
-           "parse_resource_type", "parse_sector", "record_pledge", "router", "sector_buttons", "sector_label",
-           "type_buttons", "type_label"]
+__all__ = ["ORDER", "RESOURCE_TYPES", "amount_question", "ask_sector", "need_card", "need_progress",
+           "parse_resource_amount", "parse_resource_type", "parse_sector", "read_sector", "read_type", "record_pledge",
+           "router", "sector_buttons", "sector_label", "type_buttons", "type_label"]
 
 ORDER = 20
 router = Router()
