@@ -3,7 +3,9 @@ words, counts, dates in the future, and the messages for input that cannot be re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from bot.args import parse_whole
 from bot.context import Context
@@ -78,3 +80,18 @@ MAX_COUNT = 999_999_999  # participants, hours: far beyond any real figure, well
 def parse_count(text: str) -> int | None:
     """A whole number (Thai digits and thousands separators allowed), or None."""
     return parse_whole(text.replace(",", ""), low=0, high=MAX_COUNT)
+
+
+def take_tokens(tokens: list[str], parse: Callable[[str], Any], *, widths: tuple[int, ...]
+                ) -> tuple[Any, list[str]]:
+    """The leftmost (then longest, in the order of ``widths``) run of tokens that ``parse`` accepts
+    (returns not None): its value and the other tokens; (None, tokens) when no run is accepted.
+    One-line forms use it to find a date or a category wherever the user put it."""
+    for start in range(len(tokens)):
+        for width in widths:
+            if start + width > len(tokens):
+                continue
+            value = parse(" ".join(tokens[start:start + width]))
+            if value is not None:
+                return value, tokens[:start] + tokens[start + width:]
+    return None, tokens

@@ -19,7 +19,7 @@ from bot.router import Router
 from handlers.privacy import checked_text, sensitive_warning
 from handlers._common.buttons import grid
 from handlers._common.flows import confirm, skippable, take_photo
-from handlers._common.parsing import date_error, parse_count
+from handlers._common.parsing import date_error, parse_count, take_tokens
 from handlers.activities.cards import activity_card, draft_card
 from handlers.activities.vocabulary import CATEGORIES, category_label, parse_category
 from storage.activity_repo import ActivityRepo, PhotoRepo
@@ -122,7 +122,7 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
             return None, error
         plain = plain[:hours.start()] + " " + plain[hours.end():]
     tokens = plain.split()
-    category, tokens = _take(tokens, parse_category, widths=(3, 2, 1))
+    category, tokens = take_tokens(tokens, parse_category, widths=(3, 2, 1))
     if category is None:
         labels = ctx.t.join(category_label(ctx.t, c) for c in CATEGORIES)
         return None, ctx.t("Please start with the kind of activity ({kinds}), e.g. {example}", kinds=labels,
@@ -138,7 +138,7 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
                 date_error_found = exc
             return None
 
-    day, tokens = _take(tokens, as_date, widths=(4, 3, 2, 1))
+    day, tokens = take_tokens(tokens, as_date, widths=(4, 3, 2, 1))
     if day is None:
         if date_error_found is not None:
             return None, date_error(ctx.t, date_error_found)
@@ -155,18 +155,6 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
         return None, ctx.t("Please keep the title to {max} characters.", max=MAX_TITLE)
     data.update(title=title, category=category, date=day.isoformat())
     return data, None
-
-
-def _take(tokens: list[str], parse: Any, *, widths: tuple[int, ...]) -> tuple[Any, list[str]]:
-    """Find the leftmost (then longest) run of tokens that ``parse`` accepts; return its value and the rest."""
-    for start in range(len(tokens)):
-        for width in widths:
-            if start + width > len(tokens):
-                continue
-            value = parse(" ".join(tokens[start:start + width]))
-            if value is not None:
-                return value, tokens[:start] + tokens[start + width:]
-    return None, tokens
 
 
 async def log_one_line(ctx: MemberContext, text: str) -> None:

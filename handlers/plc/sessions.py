@@ -20,7 +20,7 @@ from bot.router import Router
 from handlers._common.buttons import grid
 from handlers._common.flows import confirm, skippable, take_photo
 from handlers._common.groups import duration_text, short
-from handlers._common.parsing import date_error
+from handlers._common.parsing import date_error, take_tokens
 from handlers.plc.common import (
     PLC_ROLES, checkin_window, facilitated_group, session_card, take_group_word, window_text,
 )
@@ -133,7 +133,7 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
         return None, error
     plain = plain[:duration.start()] + " " + plain[duration.end():]
     tokens = plain.split()
-    step, tokens = _take(tokens, parse_step, widths=tuple(range(LONGEST_STEP_WORDS, 0, -1)))
+    step, tokens = take_tokens(tokens, parse_step, widths=tuple(range(LONGEST_STEP_WORDS, 0, -1)))
     if step is None:
         return None, t("Please include the PLC step ({steps}), e.g. {example}", steps=steps_hint(ctx),
                        example=t(EXAMPLE))
@@ -147,7 +147,7 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
                 found_error.append(exc)
             return None
 
-    local, tokens = _take(tokens, as_datetime, widths=(6, 5, 4, 3, 2, 1))
+    local, tokens = take_tokens(tokens, as_datetime, widths=(6, 5, 4, 3, 2, 1))
     if local is None:
         if found_error:
             return None, when_error(ctx, found_error[0])
@@ -166,18 +166,6 @@ def parse_one_line(ctx: Context, text: str) -> tuple[dict[str, Any] | None, str 
         return None, error
     data.update(topic=topic, plc_step=step, starts=data["starts"].isoformat())
     return data, None
-
-
-def _take(tokens: list[str], parse: Any, *, widths: tuple[int, ...]) -> tuple[Any, list[str]]:
-    """The leftmost (then longest) run of tokens ``parse`` accepts: its value and the other tokens."""
-    for start in range(len(tokens)):
-        for width in widths:
-            if start + width > len(tokens):
-                continue
-            value = parse(" ".join(tokens[start:start + width]))
-            if value is not None:
-                return value, tokens[:start] + tokens[start + width:]
-    return None, tokens
 
 
 async def log_command(ctx: MemberContext, args: str) -> None:
