@@ -149,8 +149,10 @@ async def test_outbox_push_is_retried_after_429(tmp_path: Path) -> None:
         fake.user_presses_button(CAROL, CAROL, message_id, data)
         await said(fake, CAROL, "Welcome to")
         # Both first sends get 429: Alice's answer waits it out inline; Carol's push is
-        # handed back to the outbox with retry_after and delivered on a later round.
-        fake.inject_error("sendMessage", 429, retry_after=1, times=2)
+        # handed back to the outbox with retry_after and delivered on a later round. Each chat's
+        # 429 is its own, so Alice's inline retry cannot take Carol's (whichever is sent first).
+        fake.inject_error("sendMessage", 429, retry_after=1, chat_id=ALICE)
+        fake.inject_error("sendMessage", 429, retry_after=1, chat_id=CAROL)
         fake.user_sends_text(ALICE, ALICE, "/role 3 partner")
         await said(fake, ALICE, "Carol")
         await said(fake, CAROL, "partner", timeout=15)

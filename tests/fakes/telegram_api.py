@@ -1919,6 +1919,7 @@ class BotApiMethods:
 class _InjectedError:
     error: ApiError
     remaining: int
+    chat_id: int | str | None = None  # only calls addressed to this chat, when set
 
 
 class FakeTelegramAPI:
@@ -2064,7 +2065,7 @@ class FakeTelegramAPI:
         try:
             if handler is None:
                 raise ApiError(404, "Not Found")
-            injected = self._take_injected(method.lower())
+            injected = self._take_injected(method.lower(), params.get("chat_id"))
             if injected is not None:
                 raise injected
             result = await handler(ApiRequest(method, params, files))
@@ -2096,14 +2097,15 @@ class FakeTelegramAPI:
         method = str(params.pop("method"))
         await self.call(method, _normalize_params(params))
 
-    def _take_injected(self, method: str) -> ApiError | None:
+    def _take_injected(self, method: str, chat_id: Any = None) -> ApiError | None:
         for key in (method, "*"):
-            queue = self._injected.get(key)
-            if queue:
-                entry = queue[0]
+            queue = self._injected.get(key, [])
+            for entry in queue:
+                if entry.chat_id is not None and str(entry.chat_id) != str(chat_id):
+                    continue
                 entry.remaining -= 1
                 if entry.remaining <= 0:
-                    queue.pop(0)
+                    queue.remove(entry)
                 return entry.error
         return None
 
@@ -2159,13 +2161,15 @@ class FakeTelegramAPI:
     def inject_error(
         self, method: str, status: int, description: str | None = None,
         retry_after: int | None = None, times: int = 1, *, migrate_to_chat_id: int | None = None,
+        chat_id: int | str | None = None,
     ) -> None:  # fmt: skip
-        """Fail the next ``times`` calls of ``method`` ("*" = any method) with this error."""
+        """Fail the next ``times`` calls of ``method`` ("*" = any method) with this error; with
+        ``chat_id``, only calls addressed to that chat (so a test does not race on which send comes first)."""
         if description is None:
             base = _STATUS_DESCRIPTIONS.get(status, "Error")
             description = f"{base}: retry after {retry_after}" if status == 429 and retry_after else base
         error = ApiError(status, description, retry_after=retry_after, migrate_to_chat_id=migrate_to_chat_id)
-        self._injected.setdefault(method.lower(), []).append(_InjectedError(error, times))
+        self._injected.setdefault(method.lower(), []).append(_InjectedError(error, times, chat_id))
 
     def reset_rate_limits(self) -> None:
         self.rate_limiter.reset()
