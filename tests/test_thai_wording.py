@@ -55,7 +55,20 @@ def test_no_thai_is_glued_to_a_latin_word() -> None:
 
 
 def test_one_neutral_persona() -> None:
-    assert [(name, text) for name, _, text in entries() if any(p in text for p in POLITE_PARTICLES)] == []
+    """No gendered polite particle as a word ("คะ" inside "คะแนน" is not one)."""
+    from pythainlp.tokenize import word_tokenize
+
+    def gendered(text: str) -> bool:
+        return any(word in POLITE_PARTICLES for word in word_tokenize(text))
+
+    assert [(name, text) for name, _, text in entries() if gendered(text)] == []
+
+
+def test_the_persona_check_sees_a_particle_but_not_a_score() -> None:
+    from pythainlp.tokenize import word_tokenize
+
+    assert "คะ" not in word_tokenize("คะแนนเฉลี่ย 4.2")
+    assert "ค่ะ" in word_tokenize("บันทึกแล้วค่ะ")
 
 
 def test_buttons_named_in_text_are_quoted_after_one_verb() -> None:
