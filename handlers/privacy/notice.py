@@ -49,6 +49,7 @@ _PAGE = """<!doctype html>
 <html lang="th"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ประกาศความเป็นส่วนตัว EduNet · Privacy notice</title>
+<link rel="stylesheet" href="/fonts/sarabun.css">
 <style>
 body{{font-family:"Noto Sans Thai","Sarabun",system-ui,sans-serif;max-width:40rem;margin:0 auto;padding:1rem;
 line-height:1.7;color:#1d2430;font-size:17px}}
