@@ -143,6 +143,10 @@ async def test_goals_appear_in_the_summary_with_a_goals_panel(bot: Conversation,
     # The goals alone are no news: a quiet period stays one line (and a quiet week is not pushed).
     out = await bot("alice@dm: /summary 1/10/2569-7/10/2569")
     assert "ช่วงนี้ยังไม่มีความเคลื่อนไหวใหม่" in out and "เป้าหมายปีการศึกษา" not in out
+    # The weekly summary, pushed to the group on Monday 08:00, carries the same line per goal.
+    out = await bot(":clock 2026-11-23 08:00")
+    assert "bot@teachers → 📊" in out and "เป้าหมายปีการศึกษา 2569" in out
+    assert "• 1 ครูได้รับการพัฒนา: 1.1 1/24 ครั้ง (ช้ากว่าแผน) · 1.2 0/200,000 บาท (ช้ากว่าแผน)" in out
 
 
 async def test_a_term_review_compares_two_terms_and_stays_readable(bot: Conversation) -> None:
@@ -246,6 +250,8 @@ async def test_taps_on_came_move_an_attendance_target_and_the_review_shows_it_te
     out = await bot("alice@dm: /setgoal target 1 ผู้เข้าประชุม ประชุมใหญ่ 5")
     assert "“ประชุมใหญ่” ไม่ใช่ประเภทการประชุม" in out and "ประชุมมอบหมายงาน" in out
     assert "จำนวนจำนวนผู้เข้าประชุมต้องเป็นจำนวนเต็ม" in await bot("alice@dm: /setgoal target 1 เข้าประชุม 2.5")
+    out = await bot("alice@dm: /setgoal target 1 ประชุม มอบหมายงาน 4")  # meetings held, of one kind
+    assert "1.3 จำนวนการประชุม (ประชุมมอบหมายงาน): 0 จาก 4 ครั้ง" in out
 
     # A members' meeting in term 1: three members tap [มาแล้ว]; nobody types a number into the goals.
     await bot(*meeting("ประชุมสมาชิกภาคเรียนที่ 1", "8/9/2569 14:00"), "alice@teachers: [สร้าง]")
@@ -269,6 +275,7 @@ async def test_taps_on_came_move_an_attendance_target_and_the_review_shows_it_te
     assert "1.1 จำนวนผู้เข้าประชุม: 5 จาก 60 คน-ครั้ง" in out
     assert "1.2 จำนวนผู้เข้าประชุม (ประชุมมอบหมายงาน): 2 จาก 20 คน-ครั้ง" in out
     assert "1.1 จำนวนผู้เข้าประชุม ▓░░░░░░░░░ 8%" in out
+    assert "1.3 จำนวนการประชุม (ประชุมมอบหมายงาน): 1 จาก 4 ครั้ง" in out
 
     # The review shows it term by term: term 2 against term 1, and term 1 against the year before.
     out = await bot("alice@dm: /review")
@@ -292,4 +299,5 @@ async def test_taps_on_came_move_an_attendance_target_and_the_review_shows_it_te
     async with bot.app.db.transaction() as conn:
         kinds = (await conn.execute(sa.select(goal_targets.c.kind, goal_targets.c.params)
                                     .order_by(goal_targets.c.position))).all()
-    assert [(k, dict(p)) for k, p in kinds] == [("attendance", {}), ("attendance", {"meeting_kind": "assignment"})]
+    assert [(k, dict(p)) for k, p in kinds] == [("attendance", {}), ("attendance", {"meeting_kind": "assignment"}),
+                                                ("meetings", {"meeting_kind": "assignment"})]
