@@ -131,6 +131,8 @@ EXPECTED: list[Row] = [
     Row("/plan", MEMBER), Row("/แผนงาน 1", MEMBER), Row("/tasks", MEMBER), Row("/tasks all", MEMBER),
     Row("/รายการงาน org", MEMBER), Row("/minutes", COORDINATOR, "private"),
     Row("/บันทึกการประชุม 2", COORDINATOR, "private"),
+    # Where the plan shows too: the summary's goal lines, the meetings' roll, the network's academic terms.
+    Row("/summary", MEMBER), Row("/meetings", MEMBER), Row("/settings", COORDINATOR),
     # Personal data (PDPA): the notice for anyone; a member's own data privately; the log for coordinators.
     Row("/privacy", ANYONE), Row("/ความเป็นส่วนตัว", ANYONE), Row("/consent", MEMBER, "private"),
     Row("/mydata", MEMBER, "private"), Row("/ข้อมูลของฉัน", MEMBER, "private"), Row("/forget", MEMBER, "private"),

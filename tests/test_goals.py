@@ -301,3 +301,20 @@ async def test_taps_on_came_move_an_attendance_target_and_the_review_shows_it_te
                                     .order_by(goal_targets.c.position))).all()
     assert [(k, dict(p)) for k, p in kinds] == [("attendance", {}), ("attendance", {"meeting_kind": "assignment"}),
                                                 ("meetings", {"meeting_kind": "assignment"})]
+
+
+async def test_a_network_sets_its_own_academic_terms_and_goals_and_reviews_follow(bot: Conversation) -> None:
+    await network(bot)
+    await bot(f"alice@dm: {GOAL}")
+    assert "16/5–15/10, 1/11–31/3" in await bot("alice@dm: /settings")
+    assert "บทบาทของคุณ: ครู" in await bot("bob@dm: /settings terms 1/6-30/9 1/11-15/3")
+    for bad in ("1/6", "31/2-15/3", "1/11-15/3 1/6-30/9 1/4-1/5", "ภาคแรก"):
+        assert "วิธีใช้: /settings terms" in await bot(f"alice@dm: /settings terms {bad}"), bad
+    out = await bot("alice@dm: /settings ภาคเรียน ๑/๖-๓๐/๙ 1/11-15/3")
+    assert "บันทึกแล้ว" in out and "ภาคเรียนของปีการศึกษา (วัน/เดือน): 1/6–30/9, 1/11–15/3" in out
+    assert "ปีการศึกษา 2569 (1 มิ.ย. 2569 – 31 พ.ค. 2570)" in await bot("pim@dm: /goals")
+    out = await bot("alice@dm: /review")
+    assert "ภาคเรียน 2569/2 (1 พ.ย. 2569 – 15 มี.ค. 2570) เทียบกับภาคเรียน 2569/1" in out
+    assert "2569/1 (1 มิ.ย. 2569 – 30 ก.ย. 2569)" in await bot("alice@dm: /review 2569/1")
+    await bot("alice@dm: /settings terms default")
+    assert "ปีการศึกษา 2569 (16 พ.ค. 2569 – 15 พ.ค. 2570)" in await bot("pim@dm: /goals")
