@@ -5,8 +5,8 @@
 Seeds a temporary SQLite database (and, when EDUNET_TEST_POSTGRES_URL is set, a temporary
 PostgreSQL database of its own, dropped afterwards) with the activities, needs and pledges
 of :mod:`bench.queries` (same generator, same loaders), then, for network 1, a plan for
-ปีการศึกษา 2569: goals with one target of every kind, projects and tasks, meetings, a rated
-survey with its answers and manual indicator reports. It times each target's measure over the
+ปีการศึกษา 2569: goals with one target of every kind, projects and tasks, meetings of the three
+kinds with their attendance, a rated survey with its answers and manual indicator reports. It times each target's measure over the
 academic year, the whole /goals screen, and what /review reads for term 2569/1 (every target
 over the term, activities by aim, resources by channel, tasks done / late / blocked / overdue).
 Figures are medians of ``--repeats`` runs after one warm-up. Nothing here is used by the bot.
@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 from bench.queries import (REFERENCE_DAY, REFERENCE_NOW, Seed, analyze, load_postgres, load_sqlite, median_times,
                            with_postgres_database)
 from bot.academic import DEFAULT_CALENDAR
@@ -40,7 +42,7 @@ from storage.activity_repo import ActivityRepo
 from storage.membership import NetworkRepo
 from storage.db import Database
 from storage.goals import GoalRepo, MeasureRepo, PlanRepo, Target, local_midnight, plan_tasks
-from storage.meetings import meetings
+from storage.meetings import MEETING_KINDS, meeting_attendance, meetings
 from storage.migrations.runner import upgrade_to_heads
 from storage.resource_repo import PledgeRepo
 from storage.surveys import SurveyRepo, survey_answers, survey_responses
@@ -63,6 +65,8 @@ PLAN: list[tuple[str, str, list[tuple[str, dict[str, Any], int, str]]]] = [
     ("equity", "ความพึงพอใจและการมีส่วนร่วม", [("survey_mean", {"survey": 1, "question": 1}, 4, "คะแนน"),
                                               ("survey_response_rate", {"survey": 1}, 80, "%"),
                                               ("meetings", {}, 12, "ครั้ง"),
+                                              ("attendance", {}, 600, "คน-ครั้ง"),
+                                              ("attendance", {"meeting_kind": "leaders"}, 100, "คน-ครั้ง"),
                                               ("tasks_on_time", {}, 100, "งาน"),
                                               ("manual", {}, 40, "โรงเรียน")]),
 ]
@@ -73,8 +77,9 @@ Timing = Callable[[], Awaitable[Any]]
 # ------------------------------------------------------------------ the plan's data
 
 
-async def seed_plan(db: Database, *, tasks: int, meetings_count: int, responses: int) -> None:
-    """Goals, projects, tasks, meetings, one rated survey and indicator reports for network 1."""
+async def seed_plan(db: Database, *, tasks: int, meetings_count: int, attendance: int, responses: int) -> None:
+    """Goals, projects, tasks, meetings (up to ``attendance`` members present at each), one rated survey and
+    indicator reports for network 1."""
     rng = random.Random(14)
     year = DEFAULT_CALENDAR.year(YEAR)
     async with db.transaction() as conn:
@@ -110,8 +115,16 @@ async def seed_plan(db: Database, *, tasks: int, meetings_count: int, responses:
                 {"network_id": NETWORK, "number": number, "title": "ประชุมเครือข่าย", "duration_minutes": 90, "place": "", "agenda": "",
                  "target_chat_ids": [], "status": rng.choice(("scheduled", "scheduled", "cancelled")), "version": 1,
                  "created_by": 1, "created_at": REFERENCE_NOW, "updated_at": REFERENCE_NOW,
+                 "kind": rng.choice(MEETING_KINDS),
                  "starts_at": REFERENCE_NOW - timedelta(days=rng.randint(-60, 3 * 365), hours=rng.randint(0, 23))}
                 for number in range(1, meetings_count + 1)])
+            ids = (await conn.execute(sa.select(meetings.c.id, meetings.c.starts_at)
+                                      .where(meetings.c.network_id == NETWORK))).all()
+            present = [{"meeting_id": row.id, "member_id": member, "network_id": NETWORK, "marked_by": member,
+                        "marked_at": row.starts_at}
+                       for row in ids for member in rng.sample(range(1, 301), rng.randint(0, attendance))]
+            for start in range(0, len(present), 10_000):
+                await conn.execute(meeting_attendance.insert(), present[start:start + 10_000])
         survey = await SurveyRepo(conn).create(
             NETWORK, kind="survey", title="ความพึงพอใจต่อเครือข่าย", anonymous=True, roles=[], organisations=[],
             chats=[], chat_id=None, created_by=1, closes_at=None, now=REFERENCE_NOW,
@@ -224,8 +237,8 @@ def queries(db: Database, targets: list[Target]) -> dict[str, Timing]:
 # ------------------------------------------------------------------ one engine
 
 
-async def bench_engine(label_: str, url: str, seed: Seed, *, tasks: int, meetings_count: int, responses: int,
-                       repeats: int, sqlite_path: Path | None, out: Callable[[str], None] = print
+async def bench_engine(label_: str, url: str, seed: Seed, *, tasks: int, meetings_count: int, attendance: int,
+                       responses: int, repeats: int, sqlite_path: Path | None, out: Callable[[str], None] = print
                        ) -> dict[str, float]:
     await asyncio.to_thread(upgrade_to_heads, url)
     db = Database(url)
@@ -236,14 +249,15 @@ async def bench_engine(label_: str, url: str, seed: Seed, *, tasks: int, meeting
             await asyncio.to_thread(load_sqlite, sqlite_path, seed)
         else:
             await load_postgres(url, seed)
-        await seed_plan(db, tasks=tasks, meetings_count=meetings_count, responses=responses)
+        await seed_plan(db, tasks=tasks, meetings_count=meetings_count, attendance=attendance, responses=responses)
         loaded = time.perf_counter() - started
         await analyze(db)
         results = await median_times(queries(db, await targets_of_year(db)), repeats)
     finally:
         await db.dispose()
     out(f"\n== {label_}: {seed.activities:,} activities, {seed.needs:,} needs, {seed.pledges:,} pledges, "
-        f"{tasks:,} tasks, {meetings_count:,} meetings, {responses:,} survey responses (loaded in {loaded:.1f} s)")
+        f"{tasks:,} tasks, {meetings_count:,} meetings (up to {attendance} present at each), {responses:,} survey "
+        f"responses (loaded in {loaded:.1f} s)")
     width = max(len(name) for name in results)
     for name, ms in results.items():
         out(f"   {name:<{width}}  {ms:>8.1f} ms{'  (over 100 ms)' if ms > 100 else ''}")
@@ -258,6 +272,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--networks", type=int, default=1, help="networks sharing the rows (default 1: worst case)")
     parser.add_argument("--tasks", type=int, default=20_000, help="work-plan tasks of network 1")
     parser.add_argument("--meetings", type=int, default=2_000)
+    parser.add_argument("--attendance", type=int, default=60, help="at most this many members present per meeting")
     parser.add_argument("--responses", type=int, default=2_000, help="answers to the rated survey")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--engine", choices=["all", "sqlite", "postgres"], default="all")
@@ -266,7 +281,8 @@ async def main(argv: list[str] | None = None) -> int:
     def seed() -> Seed:
         return Seed(args.activities, args.pledges, args.needs or max(1, args.pledges // 20), max(1, args.networks))
 
-    sizes = {"tasks": args.tasks, "meetings_count": args.meetings, "responses": args.responses,
+    sizes = {"tasks": args.tasks, "meetings_count": args.meetings, "attendance": args.attendance,
+             "responses": args.responses,
              "repeats": args.repeats}
     if args.engine in ("all", "sqlite"):
         with tempfile.TemporaryDirectory(prefix="edunet-bench-") as folder:

@@ -27,6 +27,8 @@ __all__ = [
     "Span",
     "Term",
     "TermSpec",
+    "calendar_text",
+    "parse_calendar",
     "parse_term",
     "parse_year",
 ]
@@ -227,3 +229,23 @@ def parse_term(text: str, calendar: AcademicCalendar = DEFAULT_CALENDAR) -> Term
     if m is None:
         raise AcademicInputError("unrecognised")
     return calendar.term(_be(int(m["y"])), int(m["t"]))
+
+
+_TERM_RANGE_RE: Final = re.compile(r"^(\d{1,2})/(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})$")
+
+
+def parse_calendar(text: str) -> AcademicCalendar:
+    """A network's terms as a coordinator writes them, day/month: ``16/5-15/10 1/11-31/3`` (Thai digits too);
+    the year starts on the first term's first day. Raises AcademicInputError("bad_calendar")."""
+    specs = []
+    for word in _clean(text).replace(" - ", "-").replace(" – ", "-").split():
+        m = _TERM_RANGE_RE.match(word)
+        if m is None:
+            raise AcademicInputError("bad_calendar")
+        specs.append(TermSpec(_check_month_day((int(m[2]), int(m[1]))), _check_month_day((int(m[4]), int(m[3])))))
+    return AcademicCalendar(tuple(specs))
+
+
+def calendar_text(calendar: AcademicCalendar) -> str:
+    """``16/5–15/10, 1/11–31/3``: the terms, day/month, as :func:`parse_calendar` reads them."""
+    return ", ".join(f"{s.first[1]}/{s.first[0]}–{s.last[1]}/{s.last[0]}" for s in calendar.terms)

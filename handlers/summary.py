@@ -15,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.academic import AcademicCalendar, AcademicInputError, calendar_text, parse_calendar
 from bot.args import parse_whole
 from bot.catchup import catchup_minutes
 from bot.charts import GoalRow, activities_by_aim, goal_progress, resources_by_channel
@@ -278,6 +279,8 @@ def settings_text(t: Translator, network: Network, quiet: QuietHours) -> str:
           budget=t("the account's monthly limit") if budget is None else t("{n} messages", n=budget)),
         t("Waiting notifications ride on a chat's replies at most once every {interval}. Change with "
           "/settings catchup 30m (or default).", interval=duration_text(t, catchup_minutes(dict(network.settings or {})))),
+        t("Academic year terms (day/month): {terms}. Change with /settings terms 16/5-15/10 1/11-31/3 (or default).",
+          terms=calendar_text(AcademicCalendar.from_settings(network.settings))),
     ])
 
 
@@ -342,6 +345,16 @@ async def settings_command(ctx: MemberContext) -> None:
                                       max=MAX_LINE_BUDGET))
                 return
             settings["line_budget"] = budget
+    elif what in ("terms", "ภาคเรียน", "ปีการศึกษา"):
+        if rest in (["default"], ["ค่าเริ่มต้น"]):
+            settings.pop("academic_terms", None)
+        else:
+            try:
+                settings.update(parse_calendar(" ".join(rest)).to_settings())
+            except AcademicInputError:
+                await ctx.reply(ctx.t("Usage: /settings terms 16/5-15/10 1/11-31/3 (each term's first and last day, "
+                                      "day/month, in order; the academic year starts on the first; or default)."))
+                return
     elif what in ("catchup", "ส่งตามรอบ"):
         if rest in (["default"], ["ค่าเริ่มต้น"]):
             settings.pop("catchup_minutes", None)
@@ -358,7 +371,8 @@ async def settings_command(ctx: MemberContext) -> None:
     await ctx.repo(NetworkRepo).update_settings(network.id, settings)
     await ctx.audit("update", "network_settings", network.id, summary=settings.get("summary"),
                     meeting_reminders=settings.get("meeting_reminders"), quiet=settings.get("quiet"),
-                    line_budget=settings.get("line_budget"), catchup_minutes=settings.get("catchup_minutes"))
+                    line_budget=settings.get("line_budget"), catchup_minutes=settings.get("catchup_minutes"),
+                    academic_terms=settings.get("academic_terms"))
     updated = await ctx.repo(NetworkRepo).get(network.id)
     assert updated is not None
     ctx.network = updated

@@ -12,6 +12,8 @@ from bot.academic import (
     AcademicInputError,
     Span,
     TermSpec,
+    calendar_text,
+    parse_calendar,
     parse_term,
     parse_year,
 )
@@ -108,3 +110,20 @@ def test_the_share_of_a_span_elapsed() -> None:
     assert year.elapsed_share(D(2030, 1, 1)) == 1.0
     term = DEFAULT_CALENDAR.term(2569, 2)  # 151 days
     assert term.span.elapsed_share(D(2026, 11, 30)) == pytest.approx(30 / 151)
+
+
+def test_terms_written_day_slash_month_make_a_calendar_and_read_back_the_same() -> None:
+    assert parse_calendar("16/5-15/10 1/11-31/3") == DEFAULT_CALENDAR
+    own = parse_calendar("๑/๖ - ๓๐/๙  1/11–15/3")  # Thai digits, spaces and an en dash
+    assert own.terms == (TermSpec((6, 1), (9, 30)), TermSpec((11, 1), (3, 15)))
+    assert calendar_text(own) == "1/6–30/9, 1/11–15/3" and parse_calendar(calendar_text(own).replace(",", "")) == own
+    assert own.year(2569) == Span(D(2026, 6, 1), D(2027, 6, 1))
+    assert AcademicCalendar.from_settings(own.to_settings()) == own
+
+
+@pytest.mark.parametrize("text", ["", "16/5", "16/5-15/10 x", "30/2-15/10", "16/5-15/10 1/10-31/3",
+                                  "1/1-1/2 1/3-1/4 1/5-1/6 1/7-1/8 1/9-1/10"])
+def test_terms_that_make_no_calendar_are_refused(text: str) -> None:
+    with pytest.raises(AcademicInputError) as caught:
+        parse_calendar(text)
+    assert caught.value.code == "bad_calendar"

@@ -131,6 +131,8 @@ EXPECTED: list[Row] = [
     Row("/plan", MEMBER), Row("/แผนงาน 1", MEMBER), Row("/tasks", MEMBER), Row("/tasks all", MEMBER),
     Row("/รายการงาน org", MEMBER), Row("/minutes", COORDINATOR, "private"),
     Row("/บันทึกการประชุม 2", COORDINATOR, "private"),
+    # Where the plan shows too: the summary's goal lines, the meetings' roll, the network's academic terms.
+    Row("/summary", MEMBER), Row("/meetings", MEMBER), Row("/settings", COORDINATOR),
     # Personal data (PDPA): the notice for anyone; a member's own data privately; the log for coordinators.
     Row("/privacy", ANYONE), Row("/ความเป็นส่วนตัว", ANYONE), Row("/consent", MEMBER, "private"),
     Row("/mydata", MEMBER, "private"), Row("/ข้อมูลของฉัน", MEMBER, "private"), Row("/forget", MEMBER, "private"),
@@ -431,3 +433,50 @@ async def test_an_offer_never_pledges_toward_the_other_network_s_need(bot: Conve
 async def test_a_teacher_cannot_close_a_survey_someone_else_created(bot: Conversation) -> None:
     await two_networks(bot)
     assert "เฉพาะผู้สร้าง" in await bot("tina@dm: /closesurvey 1")
+
+
+# ------------------------------------------------------------------ buttons kept for some roles
+
+# Arguments a real card would carry, for the buttons above and those that carry no item id.
+BUTTON_ARGS: dict[str, tuple[object, ...]] = {action: (A_ONLY[item], *extra) for action, item, extra in BUTTONS}
+BUTTON_ARGS.update({"rvc": (2569, 2), "pjn": ()})
+
+
+async def test_buttons_kept_for_some_roles_refuse_the_others_of_the_same_network(bot: Conversation) -> None:
+    """Every button whose route names roles (read from the router, so a new one is covered too) refuses the
+    network's own parent, partner and teacher when the role is not among them, in a private chat and in the
+    group, and changes nothing."""
+    from bot.roles import Role
+
+    await two_networks(bot)
+    limited = {action: route.rule.roles for action, route in bot.app.router.buttons.items() if route.rule.roles}
+    # The plan's (issue 14) at least: a goal's target, the review's Act and close, a project, the roll, minutes.
+    assert {"ggt", "rva", "rvc", "pjn", "pjt", "mtroll", "mttick", "mtmin"} <= set(limited)
+    violations: list[str] = []
+    presses = 0
+    for action, roles in sorted(limited.items()):
+        for role in ("parent", "partner", "teacher"):
+            if Role(role) in roles:
+                continue
+            for group in (None, A_GROUP):
+                presses += 1
+                outcome = await send(bot, A_PEOPLE[role], payload=encode(action, *BUTTON_ARGS.get(action, (1,))),
+                                     group=group)
+                out = said(outcome)
+                where = f"button {action} by network A's {role} in {group or 'a private chat'}"
+                if outcome.failed or APOLOGY in out:
+                    violations.append(f"{where}: crashed")
+                elif not REFUSALS.search(out):
+                    violations.append(f"{where}: not refused:\n{out}")
+    assert not violations, f"{len(violations)} violations in {presses} presses:\n\n" + "\n\n".join(violations)
+    async with bot.app.db.transaction() as conn:
+        from storage.goals import goal_targets, plan_projects, plan_tasks
+        from storage.goals.reviews import goal_review_acts, goal_reviews
+        from storage.meetings import meeting_attendance
+
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(goal_targets))).scalar_one() == 2
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(goal_review_acts))).scalar_one() == 0
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(goal_reviews))).scalar_one() == 0
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(plan_projects))).scalar_one() == 2
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(plan_tasks))).scalar_one() == 2
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(meeting_attendance))).scalar_one() == 0

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -141,6 +143,10 @@ async def test_goals_appear_in_the_summary_with_a_goals_panel(bot: Conversation,
     # The goals alone are no news: a quiet period stays one line (and a quiet week is not pushed).
     out = await bot("alice@dm: /summary 1/10/2569-7/10/2569")
     assert "ช่วงนี้ยังไม่มีความเคลื่อนไหวใหม่" in out and "เป้าหมายปีการศึกษา" not in out
+    # The weekly summary, pushed to the group on Monday 08:00, carries the same line per goal.
+    out = await bot(":clock 2026-11-23 08:00")
+    assert "bot@teachers → 📊" in out and "เป้าหมายปีการศึกษา 2569" in out
+    assert "• 1 ครูได้รับการพัฒนา: 1.1 1/24 ครั้ง (ช้ากว่าแผน) · 1.2 0/200,000 บาท (ช้ากว่าแผน)" in out
 
 
 async def test_a_term_review_compares_two_terms_and_stays_readable(bot: Conversation) -> None:
@@ -225,3 +231,90 @@ async def test_buttons_of_another_network_change_nothing(bot: Conversation) -> N
         assert "ครูได้รับการพัฒนา" not in out and "โรงเรียนที่ใช้สื่อ AI" not in out
     async with bot.app.db.transaction() as conn:
         assert (await conn.execute(sa.select(goals.c.status))).scalars().all() == ["active"]
+
+
+def meeting(title: str, when: str) -> list[str]:
+    """alice calls a meeting in the teachers' group (a members' meeting unless a kind is tapped next)."""
+    return [f"alice@teachers: /meeting {title}", f"alice@teachers: {when}", "alice@teachers: [1.5 ชั่วโมง]",
+            "alice@teachers: ห้องประชุม 3", "alice@teachers: [ไม่มีวาระ]", "alice@teachers: [กลุ่มนี้]"]
+
+
+async def test_taps_on_came_move_an_attendance_target_and_the_review_shows_it_term_by_term(bot: Conversation) -> None:
+    bot.clock.set(datetime(2026, 9, 1, 9, 0, tzinfo=ZoneInfo("Asia/Bangkok")))  # before anything: term 2569/1
+    await network(bot)
+    out = await bot('alice@dm: /setgoal ด้านประสิทธิภาพ "สมาชิกร่วมประชุมเครือข่าย" ปี 2569 ผู้เข้าประชุม 60; '
+                    'ผู้เข้าประชุม มอบหมายงาน 20')
+    assert "บันทึกเป้าหมาย 1 ของปีการศึกษา 2569 แล้ว" in out
+    assert "1.1 จำนวนผู้เข้าประชุม: 0 จาก 60 คน-ครั้ง" in out
+    assert "1.2 จำนวนผู้เข้าประชุม (ประชุมมอบหมายงาน): 0 จาก 20 คน-ครั้ง" in out
+    out = await bot("alice@dm: /setgoal target 1 ผู้เข้าประชุม ประชุมใหญ่ 5")
+    assert "“ประชุมใหญ่” ไม่ใช่ประเภทการประชุม" in out and "ประชุมมอบหมายงาน" in out
+    assert "จำนวนจำนวนผู้เข้าประชุมต้องเป็นจำนวนเต็ม" in await bot("alice@dm: /setgoal target 1 เข้าประชุม 2.5")
+    out = await bot("alice@dm: /setgoal target 1 ประชุม มอบหมายงาน 4")  # meetings held, of one kind
+    assert "1.3 จำนวนการประชุม (ประชุมมอบหมายงาน): 0 จาก 4 ครั้ง" in out
+
+    # A members' meeting in term 1: three members tap [มาแล้ว]; nobody types a number into the goals.
+    await bot(*meeting("ประชุมสมาชิกภาคเรียนที่ 1", "8/9/2569 14:00"), "alice@teachers: [สร้าง]")
+    await bot(":clock 2026-09-08 13:45")
+    for present, user in enumerate(("bob", "pat", "pim"), start=1):
+        assert f"มาประชุม {present} คน" in await bot(f"{user}@teachers: [มาแล้ว]")
+    assert "บันทึกไว้แล้ว" in await bot("bob@teachers: [มาแล้ว]")  # twice is once
+    out = await bot("pim@dm: /goals")
+    assert "1.1 จำนวนผู้เข้าประชุม: 3 จาก 60 คน-ครั้ง" in out
+    assert "1.2 จำนวนผู้เข้าประชุม (ประชุมมอบหมายงาน): 0 จาก 20 คน-ครั้ง" in out
+
+    # An assignment meeting in term 2: bob taps, the coordinator ticks pat on the list; both targets move.
+    await bot(":clock 2026-11-20 09:00")
+    await bot(*meeting("มอบหมายงานภาคเรียนที่ 2", "23/11/2569 14:00"), "alice@teachers: [ประชุมมอบหมายงาน]",
+              "alice@teachers: [สร้าง]")
+    await bot(":clock 2026-11-23 14:05")
+    await bot("bob@teachers: [มาแล้ว]")
+    await bot("alice@dm: /meetings", "alice@dm: [#2 มอบหมายงานภาคเรี…]", "alice@dm: [เช็กชื่อผู้มาประชุม]")
+    assert "2 คน" in await bot("alice@dm: [Pat]")
+    out = await bot("bob@dm: /goals")
+    assert "1.1 จำนวนผู้เข้าประชุม: 5 จาก 60 คน-ครั้ง" in out
+    assert "1.2 จำนวนผู้เข้าประชุม (ประชุมมอบหมายงาน): 2 จาก 20 คน-ครั้ง" in out
+    assert "1.1 จำนวนผู้เข้าประชุม ▓░░░░░░░░░ 8%" in out
+    assert "1.3 จำนวนการประชุม (ประชุมมอบหมายงาน): 1 จาก 4 ครั้ง" in out
+
+    # The review shows it term by term: term 2 against term 1, and term 1 against the year before.
+    out = await bot("alice@dm: /review")
+    assert "ภาคเรียน 2569/2 (1 พ.ย. 2569 – 31 มี.ค. 2570) เทียบกับภาคเรียน 2569/1" in out
+    assert ("1.1 จำนวนผู้เข้าประชุม: 5 จาก 60 คน-ครั้ง ในปีนี้ · ช้ากว่าแผน; ภาคเรียนนี้ 2 "
+            "(ภาคเรียนก่อน 3 เปลี่ยนแปลง -1)") in out
+    assert ("1.2 จำนวนผู้เข้าประชุม (ประชุมมอบหมายงาน): 2 จาก 20 คน-ครั้ง ในปีนี้ · ช้ากว่าแผน; ภาคเรียนนี้ 2 "
+            "(ภาคเรียนก่อน 0 เปลี่ยนแปลง +2)") in out
+    out = await bot("alice@dm: /review 2569/1")
+    assert "1.1 จำนวนผู้เข้าประชุม: 3 จาก 60 คน-ครั้ง ในปีนี้" in out and "ภาคเรียนนี้ 3" in out
+
+    # The same figures in the goals' CSV, and in the summary's line for the goal.
+    outcome = await send(bot, "alice", text="/export goals")
+    (document,) = [r for r in outcome.replies if isinstance(r, Document)]
+    rows = list(csv.reader(io.StringIO(document.content.decode("utf-8-sig"))))
+    assert rows[1][2:6] == ["1.1 จำนวนผู้เข้าประชุม", "60", "คน-ครั้ง", "5"]
+    assert rows[2][2:6] == ["1.2 จำนวนผู้เข้าประชุม (ประชุมมอบหมายงาน)", "20", "คน-ครั้ง", "2"]
+    await bot('bob@dm: /log อบรม 23/11/2569 "สื่อการสอน AI" 30 คน 3 ชม.')  # something new this week
+    out = await bot("alice@dm: /summary")
+    assert "• 1 สมาชิกร่วมประชุมเครือข่าย: 1.1 5/60 คน-ครั้ง (ช้ากว่าแผน) · 1.2 2/20 คน-ครั้ง (ช้ากว่าแผน)" in out
+    async with bot.app.db.transaction() as conn:
+        kinds = (await conn.execute(sa.select(goal_targets.c.kind, goal_targets.c.params)
+                                    .order_by(goal_targets.c.position))).all()
+    assert [(k, dict(p)) for k, p in kinds] == [("attendance", {}), ("attendance", {"meeting_kind": "assignment"}),
+                                                ("meetings", {"meeting_kind": "assignment"})]
+
+
+async def test_a_network_sets_its_own_academic_terms_and_goals_and_reviews_follow(bot: Conversation) -> None:
+    await network(bot)
+    await bot(f"alice@dm: {GOAL}")
+    assert "16/5–15/10, 1/11–31/3" in await bot("alice@dm: /settings")
+    assert "บทบาทของคุณ: ครู" in await bot("bob@dm: /settings terms 1/6-30/9 1/11-15/3")
+    for bad in ("1/6", "31/2-15/3", "1/11-15/3 1/6-30/9 1/4-1/5", "ภาคแรก"):
+        assert "วิธีใช้: /settings terms" in await bot(f"alice@dm: /settings terms {bad}"), bad
+    out = await bot("alice@dm: /settings ภาคเรียน ๑/๖-๓๐/๙ 1/11-15/3")
+    assert "บันทึกแล้ว" in out and "ภาคเรียนของปีการศึกษา (วัน/เดือน): 1/6–30/9, 1/11–15/3" in out
+    assert "ปีการศึกษา 2569 (1 มิ.ย. 2569 – 31 พ.ค. 2570)" in await bot("pim@dm: /goals")
+    out = await bot("alice@dm: /review")
+    assert "ภาคเรียน 2569/2 (1 พ.ย. 2569 – 15 มี.ค. 2570) เทียบกับภาคเรียน 2569/1" in out
+    assert "2569/1 (1 มิ.ย. 2569 – 30 ก.ย. 2569)" in await bot("alice@dm: /review 2569/1")
+    await bot("alice@dm: /settings terms default")
+    assert "ปีการศึกษา 2569 (16 พ.ค. 2569 – 15 พ.ค. 2570)" in await bot("pim@dm: /goals")

@@ -91,7 +91,9 @@ async def test_goals_are_numbered_per_network_and_a_number_is_never_reused(db: D
                                     ("resources", {"stage": "pledged", "measure": "quantity"}, 1),
                                     ("survey_mean", {"survey": 1}, 4),
                                     ("survey_response_rate", {"survey": 1, "question": "1"}, 80),
-                                    ("meetings", {"kind": "leaders"}, 1)]:
+                                    ("meetings", {"kind": "leaders"}, 1),
+                                    ("attendance", {"meeting_kind": "picnic"}, 1),
+                                    ("attendance", {"meeting_kind": "leaders", "project": 1}, 1)]:
             with pytest.raises(TargetError):
                 await repo.add_target(first, kind=kind, params=params, value=Decimal(value), unit="", owner_id=None,
                                       now=NOW)
@@ -309,3 +311,43 @@ async def test_meetings_held_tasks_on_time_and_manual_indicators(db: Database) -
         await goals.report(manual, value=Decimal(150), reported_by=bob.id, note=None, now=NOW + timedelta(days=1))
         assert await actual(conn, manual) == 150
         assert [r.value for r in await goals.reports(manual)] == [150, 120]
+
+
+async def test_attendance_targets_count_who_came_to_the_network_s_meetings_of_a_kind(db: Database) -> None:
+    async with db.transaction() as conn:
+        a, b, _school, bob, zed = await setting(conn)
+        cara = await MemberRepo(conn).add(a.id, platform="telegram", platform_user_id="T3", display_name="Cara",
+                                          role="teacher", language="th", now=NOW)
+        goal = await GoalRepo(conn).create(a.id, academic_year=2569, aim="efficiency", title="g", created_by=None,
+                                           now=NOW)
+        add = GoalRepo(conn).add_target
+        every = await add(goal, kind="attendance", params={}, value=Decimal(60), unit="", owner_id=None, now=NOW)
+        leaders = await add(goal, kind="attendance", params={"meeting_kind": "leaders"}, value=Decimal(10), unit="",
+                            owner_id=None, now=NOW)
+        leaders_held = await add(goal, kind="meetings", params={"meeting_kind": "leaders"}, value=Decimal(4),
+                                 unit="", owner_id=None, now=NOW)
+        meetings = MeetingRepo(conn)
+
+        async def held(network, kind: str, starts: datetime, *present):  # type: ignore[no-untyped-def]
+            meeting = await meetings.create(network.id, title="ประชุม", starts_at=starts, duration_minutes=90,
+                                            place="", agenda="", target_chat_ids=[], created_by=None, now=NOW,
+                                            kind=kind)
+            for member in present:
+                await meetings.attend(network.id, meeting.id, member.id, by=member.id, now=starts)
+            return meeting
+
+        await held(a, "members", NOW - timedelta(days=60), bob, cara)
+        await held(a, "leaders", NOW - timedelta(days=3), bob)
+        cancelled = await held(a, "leaders", NOW - timedelta(days=2), bob, cara)
+        assert await meetings.cancel(a.id, cancelled.id, NOW)
+        await held(a, "assignment", datetime(2026, 5, 14, 3, 0, tzinfo=timezone.utc), bob, cara)  # the year before
+        await held(b, "leaders", NOW - timedelta(days=3), zed)  # another network
+        # Taken from 30 minutes before the start: an attendance at a meeting about to begin counts already.
+        await held(a, "leaders", NOW + timedelta(minutes=20), cara)
+        assert await actual(conn, every) == 4
+        assert await actual(conn, leaders) == 2
+        assert await actual(conn, leaders_held) == 1  # the one in 20 minutes has not started yet
+        assert await actual(conn, leaders_held, now=NOW + timedelta(hours=1)) == 2
+        term = DEFAULT_CALENDAR.term(2569, 2).span  # 1 Nov 2569 -
+        measured = await MeasureRepo(conn).actual(every, term.start, term.end, tz=BANGKOK, now=NOW)
+        assert measured.value == 2

@@ -5,6 +5,7 @@ Every test runs on LINE and on Telegram (the ``bot`` fixture)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
@@ -319,3 +320,22 @@ async def test_a_project_and_a_task_owned_by_an_organisation_and_what_was_done_f
     assert "สิ่งที่ทำแล้ว: กิจกรรม #3 กิจกรรม #1 และการส่งมอบตามรายการสนับสนุน #1" in out
     out = await bot("bob@dm: /plan 99")
     assert "ไม่มีโครงการ #99" in out
+
+
+async def test_tasks_lists_overdue_first_mine_and_all(bot: Conversation) -> None:
+    await meeting_with_bob(bot)
+    await bot(":clock 2026-11-23 15:00")
+    await minutes(bot, "ส่งรายงานภาคเรียน | 2 | 20/12/2569; จองห้องอบรม | 2 | 30/11/2569")
+    await bot("alice@dm: /plan", "alice@dm: [สร้างโครงการ]", "alice@dm: ห้องสมุด", "alice@dm: [ข้าม]",
+              "alice@dm: [ข้าม]", "alice@dm: [ข้าม]", "alice@dm: [บันทึก]", "alice@dm: [เพิ่มงาน]",
+              "alice@dm: จัดหนังสือ", "alice@dm: 1", "alice@dm: 5/12/2569", "alice@dm: [บันทึก]")
+    await bot(":clock 2026-12-02 10:00")  # task 2 is overdue; 1 and 3 are not yet due
+    out = await bot("bob@dm: /tasks")
+    assert "งานที่ยังไม่เสร็จของคุณ (2 งาน เลยกำหนด 1)" in out
+    mine = [line.strip() for line in out.splitlines() if "— Bob —" in line]
+    assert [re.search(r"#\d+", line)[0] for line in mine] == ["#2", "#1"], mine  # type: ignore[index]
+    assert mine[0].startswith("⚠️ #2 จองห้องอบรม") and "เลยกำหนด 2 วัน" in mine[0]
+    out = await bot("alice@dm: /tasks all")
+    everyone = [line.strip() for line in out.splitlines() if "กำหนดส่ง" in line]
+    assert [re.search(r"#\d+", line)[0] for line in everyone] == ["#2", "#3", "#1"], everyone  # type: ignore[index]
+    assert everyone[0].startswith("⚠️") and not any(line.startswith("⚠️") for line in everyone[1:])

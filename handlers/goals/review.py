@@ -47,7 +47,7 @@ DECISION_WORDS = {
 }
 DECISION_NAMES = {"continue": N_("continue"), "adjust": N_("adjust"), "stop": N_("stop")}
 TERM_KINDS = frozenset({"activities", "participants", "hours", "resources", "needs_fulfilled", "meetings",
-                        "tasks_on_time"})
+                        "attendance", "tasks_on_time"})
 ADJUST_RE = re.compile(r"(?:^|\s)#?(\d{1,6})\.(\d{1,3})\s*=\s*(\S+)")
 
 

@@ -9,7 +9,8 @@ A target on one line is a kind word, its details and the value aimed at::
     รับมอบ เทคโนโลยี 100 เครื่อง
     ความต้องการ 50                  needs fulfilled
     ค่าเฉลี่ย 1 ข้อ 1 4              a rating question's mean (1-5) | อัตราตอบ 1 80: a survey's response rate (%)
-    ประชุม 12 | งานตรงเวลา 100
+    ประชุม 12 | งานตรงเวลา 100       meetings held (ประชุม ผู้บริหาร 4: of one kind) | tasks done on time
+    ผู้เข้าประชุม 60                 attendances at meetings (มาแล้ว or ticked; ผู้เข้าประชุม มอบหมายงาน 30: of one kind)
     ตัวชี้วัด "โรงเรียนที่ใช้สื่อ AI" 40 โรงเรียน   a manual indicator its owner reports
 """
 
@@ -25,6 +26,7 @@ from bot.i18n import N_, Translator
 from bot.numbers import AmountInputError, format_amount, parse_quantity_with_unit
 from handlers._common.parsing import amount_error, words_key
 from handlers.activities import AIMS, aim_label, category_label, parse_category
+from handlers.meetings import KIND_LABELS as MEETING_KIND_LABELS
 from handlers.resources import parse_resource_type, parse_sector, sector_label, type_label
 
 # kind code -> (label, words typed, default unit label)
@@ -38,10 +40,13 @@ KINDS: Final[dict[str, tuple[str, tuple[str, ...], str]]] = {
     "survey_mean": (N_("survey mean score"), ("ค่าเฉลี่ย", "คะแนนสำรวจ", "คะแนน", "survey-mean", "mean"), ""),
     "survey_response_rate": (N_("survey response rate"), ("อัตราตอบ", "อัตราการตอบ", "response-rate"), "%"),
     "meetings": (N_("meetings held"), ("ประชุม", "meetings"), N_("times")),
+    "attendance": (N_("meeting attendance"), ("ผู้เข้าประชุม", "การเข้าประชุม", "เข้าประชุม", "ผู้เข้าร่วมประชุม",
+                                             "การเข้าร่วมประชุม", "attendance", "attendances"), N_("attendances")),
     "tasks_on_time": (N_("tasks done on time"), ("งานตรงเวลา", "งาน", "tasks"), N_("tasks")),
     "manual": (N_("indicator reported by its owner"), ("ตัวชี้วัด", "indicator", "manual"), ""),
 }
-WHOLE_KINDS: Final = frozenset({"activities", "participants", "needs_fulfilled", "meetings", "tasks_on_time"})
+WHOLE_KINDS: Final = frozenset({"activities", "participants", "needs_fulfilled", "meetings", "attendance",
+                                "tasks_on_time"})
 MAX_TARGET: Final = Decimal("1000000000")
 MAX_LABEL: Final = 120
 AIM_WORDS: Final[dict[str, tuple[str, ...]]] = {
@@ -49,6 +54,12 @@ AIM_WORDS: Final[dict[str, tuple[str, ...]]] = {
     "equity": ("equity", "เสมอภาค", "ความเสมอภาค", "ความเสมอภาคทางการศึกษา"),
     "innovation": ("innovation", "นวัตกรรม", "นวัตกรรมการเรียนรู้"),
     "personnel": ("personnel", "บุคลากร", "พัฒนาบุคลากร", "การพัฒนาบุคลากร"),
+}
+# The meetings' three kinds (storage.meetings.MEETING_KINDS), as a coordinator would write them.
+MEETING_KIND_WORDS: Final[dict[str, tuple[str, ...]]] = {
+    "leaders": ("leaders", "ประชุมผู้บริหาร", "ผู้บริหาร"),
+    "members": ("members", "ประชุมสมาชิก", "สมาชิก"),
+    "assignment": ("assignment", "ประชุมมอบหมายงาน", "มอบหมายงาน"),
 }
 _QUOTED: Final = re.compile(r"[\"“”]([^\"“”]+)[\"“”]")
 
@@ -65,6 +76,11 @@ def parse_aim(word: str) -> str | None:
     if key in AIMS:
         return key
     return next((code for code, words in AIM_WORDS.items() if key in words), None)
+
+
+def parse_meeting_kind(word: str) -> str | None:
+    key = words_key(word)
+    return next((code for code, words in MEETING_KIND_WORDS.items() if key in words), None)
 
 
 def kind_label(t: Translator, kind: str) -> str:
@@ -181,7 +197,17 @@ def parse_spec(t: Translator, text: str) -> TargetSpec:
             rest = rest[:-2]
         spec.value, unit = _number(t, " ".join(rest), kind)
         spec.params, spec.unit = {"label": label}, unit or ""
-    else:  # needs, meetings, tasks
+    elif kind in ("meetings", "attendance"):
+        if len(rest) > 1 and not re.match(r"^[\d,.]", rest[0]):
+            meeting_kind = parse_meeting_kind(rest[0])
+            if meeting_kind is None:
+                raise SpecError(t("“{word}” is not a kind of meeting. Write ประชุมผู้บริหาร, ประชุมสมาชิก or "
+                                  "ประชุมมอบหมายงาน.", word=rest[0][:30]))
+            spec.params = {"meeting_kind": meeting_kind}
+            rest = rest[1:]
+        spec.value, unit = _number(t, " ".join(rest), kind)
+        spec.unit = unit or ""
+    else:  # needs, tasks
         spec.value, unit = _number(t, " ".join(rest), kind)
         spec.unit = unit or ""
     if len(spec.unit) > 32:
@@ -193,7 +219,8 @@ EXAMPLES: Final = {
     "activities": "กิจกรรม อบรม 24", "participants": "ผู้เข้าร่วม 300", "hours": "ชั่วโมง อบรม 500",
     "pledged": "แจ้งสนับสนุน 500,000 บาท", "delivered": "รับมอบ เอกชน 200,000 บาท",
     "needs_fulfilled": "ความต้องการ 50", "survey_mean": "ค่าเฉลี่ย 1 ข้อ 1 4",
-    "survey_response_rate": "อัตราตอบ 1 80", "meetings": "ประชุม 12", "tasks_on_time": "งานตรงเวลา 100",
+    "survey_response_rate": "อัตราตอบ 1 80", "meetings": "ประชุม 12", "attendance": "ผู้เข้าประชุม ประชุมสมาชิก 60",
+    "tasks_on_time": "งานตรงเวลา 100",
     "manual": "ตัวชี้วัด \"โรงเรียนที่ใช้สื่อ AI\" 40 โรงเรียน",
 }
 
@@ -223,6 +250,8 @@ def target_title(t: Translator, kind: str, params: dict[str, Any]) -> str:
             details.append(t("survey #{n}", n=params["survey"]))
         if "question" in params:
             details.append(t("question {n}", n=params["question"]))
+        if "meeting_kind" in params:
+            details.append(t(MEETING_KIND_LABELS.get(params["meeting_kind"], params["meeting_kind"])))
     return f"{title} ({' · '.join(details)})" if details else title
 
 

@@ -5,16 +5,17 @@ decisions and action items, each of which becomes a task of the work plan (handl
 
 Inside: ``cards`` (settings, the card, who is told) <- ``create`` (/meeting), ``manage`` (RSVPs,
 /meetings, reschedule, cancel, reminders, the summary section), ``attendance``, ``minutes``.
-Other features use ``reminder_offsets`` through this package (the settings).
+Other features use ``reminder_offsets`` (the settings) and ``KIND_LABELS`` (the three kinds' names, for the
+goals' attendance and meetings targets) through this package.
 """
 
 from __future__ import annotations
 
 from bot.router import Router
 from handlers.meetings import attendance, create, manage, minutes
-from handlers.meetings.cards import reminder_offsets
+from handlers.meetings.cards import KIND_LABELS, reminder_offsets
 
-__all__ = ["ORDER", "reminder_offsets", "router"]
+__all__ = ["KIND_LABELS", "ORDER", "reminder_offsets", "router"]
 
 ORDER = 40
 router = Router()

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from storage.goals.tables import (AIMS, CUMULATIVE_KINDS, LEVEL_KINDS, TARGET_KINDS, goal_targets, goals,
                                   indicator_reports, next_number)
+from storage.meetings import MEETING_KINDS
 from storage.repo import Repo
 from storage.resource_repo import from_x100, to_x100
 
@@ -45,6 +46,9 @@ def check_target(kind: str, params: dict[str, Any], value: Decimal) -> None:
     elif kind in LEVEL_KINDS:
         if not isinstance(params.get("survey"), int) or set(params) - {"survey", "question"} or (
                 not isinstance(params.get("question", 0 if kind == "survey_response_rate" else None), int)):
+            raise TargetError("params")
+    elif kind in ("meetings", "attendance"):
+        if set(params) - {"meeting_kind"} or params.get("meeting_kind", MEETING_KINDS[0]) not in MEETING_KINDS:
             raise TargetError("params")
     elif kind == "tasks_on_time":
         if set(params) - {"project"}:

@@ -1,5 +1,5 @@
 """A target's actual value, computed from the tables the bot already keeps (activities, pledges,
-needs, surveys, meetings, tasks, indicator reports): progress is never typed in."""
+needs, surveys, meetings and their attendance, tasks, indicator reports): progress is never typed in."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from storage.activities import activities, needs, pledges
 from storage.goals.goal_repo import Target, TargetError
 from storage.goals.rollups import MONTH, goal_activity_days, goal_pledge_days
 from storage.goals.tables import indicator_reports, plan_projects, plan_tasks
-from storage.meetings import meetings
+from storage.meetings import MeetingRepo, meetings
 from storage.repo import Repo
 from storage.resource_repo import LIVE, PledgeRepo, PledgeTotal, from_x100
 from storage.surveys import survey_answers, survey_questions, survey_responses, surveys
@@ -135,7 +135,10 @@ class MeasureRepo(Repo):
         if kind == "survey_response_rate":
             return await self.survey_response_rate(network, p["survey"], p.get("question"))
         if kind == "meetings":
-            return Measured(await self.meetings_held(network, totals.start, min(totals.end, now)))
+            return Measured(await self.meetings_held(network, totals.start, min(totals.end, now),
+                                                     kind=p.get("meeting_kind")))
+        if kind == "attendance":  # taken from 30 minutes before the start: what is recorded has happened
+            return Measured(await self.attendances(network, totals.start, totals.end, kind=p.get("meeting_kind")))
         if kind == "tasks_on_time":
             return Measured(await self.tasks_on_time(network, *totals.days, project=p.get("project")))
         if kind == "manual":
@@ -268,14 +271,27 @@ class MeasureRepo(Repo):
                        survey_answers.c.question_id == question))).scalar_one()
         return Measured((Decimal(100) * int(answered) / size).quantize(Decimal("0.01")))
 
-    async def meetings_held(self, network_id: int, start: datetime, end: datetime) -> Decimal:
-        """Meetings (not cancelled) that started in [start, end)."""
+    async def meetings_held(self, network_id: int, start: datetime, end: datetime, *,
+                            kind: str | None = None) -> Decimal:
+        """Meetings (not cancelled) that started in [start, end), optionally of one kind (leaders | members |
+        assignment)."""
         if end <= start:
             return Decimal(0)
-        return Decimal(int((await self.conn.execute(
-            sa.select(sa.func.count()).select_from(meetings)
-            .where(meetings.c.network_id == network_id, meetings.c.status == "scheduled",
-                   meetings.c.starts_at >= start, meetings.c.starts_at < end))).scalar_one()))
+        query = (sa.select(sa.func.count()).select_from(meetings)
+                 .where(meetings.c.network_id == network_id, meetings.c.status == "scheduled",
+                        meetings.c.starts_at >= start, meetings.c.starts_at < end))
+        if kind is not None:
+            query = query.where(meetings.c.kind == kind)
+        return Decimal(int((await self.conn.execute(query)).scalar_one()))
+
+    async def attendances(self, network_id: int, start: datetime, end: datetime, *,
+                          kind: str | None = None) -> Decimal:
+        """Attendances (one per member present, by a tap on “มาแล้ว” or the coordinator's tick) at the meetings
+        (not cancelled, optionally of one kind) that started in [start, end): what the meetings record, read
+        where they keep it (MeetingRepo)."""
+        if end <= start:
+            return Decimal(0)
+        return Decimal((await MeetingRepo(self.conn).attendance_between(network_id, start, end, kind=kind)).attendances)
 
     async def tasks_on_time(self, network_id: int, start: date, end: date, *, project: int | None = None) -> Decimal:
         """Tasks done in [start, end) no later than their due date (optionally of one project, by number)."""

@@ -120,7 +120,7 @@ AIMS: Final = ("efficiency", "equity", "innovation", "personnel")
 # Kinds whose actual value accumulates over the year (compared with the share of it elapsed);
 # the others are levels (a mean, a rate), compared with the target as they stand.
 CUMULATIVE_KINDS: Final = frozenset({"activities", "participants", "hours", "resources", "needs_fulfilled",
-                                     "meetings", "tasks_on_time", "manual"})
+                                     "meetings", "attendance", "tasks_on_time", "manual"})
 LEVEL_KINDS: Final = frozenset({"survey_mean", "survey_response_rate"})
 TARGET_KINDS: Final = CUMULATIVE_KINDS | LEVEL_KINDS
 TASK_STATUSES: Final = ("todo", "started", "done", "blocked")
