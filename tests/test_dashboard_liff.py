@@ -203,6 +203,8 @@ async def test_the_bot_can_still_send_a_composed_draft(liff: Liff) -> None:
     await liff.client.post("/dashboard/n/1/announce", data={"csrf": csrf, "text": "ประชุมครู", "audience": "all"})
     sent = await liff.client.post("/dashboard/n/1/announce/1/send", data={"csrf": csrf, "how": "now"})
     assert sent.status == 200 and "บอตกำลังส่งประกาศนี้" in await sent.text()
+    out = await liff.bot("alice@dm: /deliveries")  # the console delivers what is due after each line
+    assert "bot@parents → 📢" in out and "bot@teachers → 📢" in out
     assert "ส่งแล้ว 2 · รอส่ง 0" in await liff.bot("alice@dm: /announce report 1")
 
 
