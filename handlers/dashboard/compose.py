@@ -16,26 +16,49 @@ A closed picker records nothing, and the draft stays a draft.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.app import App
 from bot.context import BaseContext
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.roles import Role, parse_role
 from handlers.announcements import (FREE_DELIVERY_WINDOW, MAX_TEXT, announcement_card, audience, audience_text,
                                     cost_text, queue, share_lines)
+from handlers.dashboard.auth import Viewer
 from handlers.dashboard.inapp import config_json, content_security_policy, in_app_platform, sdk_tag_type
 from storage.announcement_shares import AnnouncementShareRepo
 from storage.meetings import Announcement, AnnouncementRepo
-from storage.membership import Chat, ChatRepo, OrganisationRepo
-
-if TYPE_CHECKING:
-    from handlers.dashboard.web import PageRequest
+from storage.membership import Chat, ChatRepo, Member, Network, OrganisationRepo
 
 AUDIENCES = {"all": N_("All linked groups"), "groups": N_("Chosen groups"), "role": N_("Members of a role, privately"),
              "org": N_("Members of an organisation, privately")}
 ROLES = (Role.COORDINATOR, Role.TEACHER, Role.PARENT, Role.PARTNER)
+
+
+class PageRequest(Protocol):
+    """What these pages use of :class:`handlers.dashboard.web.PageRequest` (the guard has checked the
+    session, the network, the role and the form's CSRF token before a page runs)."""
+
+    request: web.Request
+    app: App
+    conn: AsyncConnection
+    viewer: Viewer
+    network: Network
+    t: Translator
+    form: dict[str, str]
+    after_commit: list[Callable[[], None]]
+
+    @property
+    def member(self) -> Member: ...
+
+    @property
+    def base(self) -> str: ...
+
+    def render(self, template: str, **values: Any) -> web.Response: ...
 
 
 class WebContext(BaseContext):
@@ -92,7 +115,7 @@ async def compose(page: PageRequest) -> web.StreamResponse:
     if not 1 <= len(text) <= MAX_TEXT:
         error = t("Please send a text of 1 to {max} characters.", max=MAX_TEXT)
     elif kind == "groups":
-        picked = sorted({int(v) for v in posted.getall("group", []) if str(v).isdigit()} & groups)
+        picked = sorted({int(str(v)) for v in posted.getall("group", []) if str(v).isdigit()} & groups)
         if not picked:
             error = t("Please choose at least one group.")
         chosen_audience = {"kind": "groups", "values": picked}
@@ -208,7 +231,7 @@ async def cover_rest(page: PageRequest) -> web.StreamResponse:
     ctx = WebContext(page)
     groups, people = await audience(ctx, ann)
     posted = await page.request.post()
-    ticked = {int(v) for v in posted.getall("chat", []) if str(v).isdigit()}
+    ticked = {int(str(v)) for v in posted.getall("chat", []) if str(v).isdigit()}
     chosen_groups = [c for c in groups if c.id in ticked]
     chosen_people = people if page.form.get("people") == "1" else []
     queued, unreachable = await queue(ctx, ann, chosen_groups, chosen_people, free=True)

@@ -2,7 +2,7 @@
 // LINE's CDN: a page of the web view runs as if inside the LINE app, signed in. The test sets what the mock
 // answers in window.__liffMock (e.g. getIDToken: a token the fake LINE Login server issued, or
 // shareTargetPicker: {status: "success"}) before the page loads; every shareTargetPicker call is kept in
-// window.__liffShared so the test can check the messages against LINE's OpenAPI spec.
+// sessionStorage ("liffShared") so the test can check the messages against LINE's OpenAPI spec.
 import liff from "@line/liff";
 import { LiffMockPlugin } from "@line/liff-mock";
 
@@ -16,7 +16,10 @@ liff.init = async function (config) {
   liff.login(); // inside the LINE app the user is signed in; the mock wants login() before the picker
   const pick = liff.shareTargetPicker;
   liff.shareTargetPicker = function (messages, options) {
-    (window.__liffShared = window.__liffShared || []).push({ messages: messages, options: options });
+    // kept in sessionStorage: the page moves on once the share is recorded
+    const shared = JSON.parse(sessionStorage.getItem("liffShared") || "[]");
+    shared.push({ messages: messages, options: options });
+    sessionStorage.setItem("liffShared", JSON.stringify(shared));
     return pick(messages, options);
   };
   window.__liffInit = config;
