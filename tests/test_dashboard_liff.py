@@ -217,3 +217,21 @@ async def test_the_shared_card_is_a_flex_message_line_accepts(liff: Liff) -> Non
     for message in messages:
         assert spec.schema_errors("Message", message) == []
         assert not re.search(r'"type":\s*"postback"', json.dumps(message))  # the picker takes URI actions only
+
+
+async def test_a_teacher_signed_in_through_line_cannot_announce(liff: Liff) -> None:
+    await liff.bot.setup_network()
+    await liff.bot.add_member("bob", "teacher")
+    status, _body = await open_in_line(liff.client, liff.login.issue("bob"))
+    assert status == 200
+    page = await liff.client.get("/dashboard/n/1/announce")
+    assert page.status == 403 and "เฉพาะผู้ประสานงาน" in await page.text()
+    assert "/announce" not in await (await liff.client.get("/dashboard/n/1")).text()  # no link to it either
+
+
+async def test_a_member_of_two_networks_opens_the_one_the_link_names(liff: Liff) -> None:
+    await liff.bot.setup_network()
+    await liff.bot("alice@dm: /newnetwork เครือข่ายปลายน้ำ", "alice@dm: [Join as coordinator]")
+    status, body = await open_in_line(liff.client, liff.login.issue("alice"), next="/dashboard/n/1/announce")
+    assert status == 200 and body["next"] == "/dashboard/n/1/announce"
+    assert (await liff.client.get("/dashboard/n/1/announce")).status == 200
