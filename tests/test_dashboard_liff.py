@@ -235,3 +235,30 @@ async def test_a_member_of_two_networks_opens_the_one_the_link_names(liff: Liff)
     status, body = await open_in_line(liff.client, liff.login.issue("alice"), next="/dashboard/n/1/announce")
     assert status == 200 and body["next"] == "/dashboard/n/1/announce"
     assert (await liff.client.get("/dashboard/n/1/announce")).status == 200
+
+
+async def test_shares_are_stored_per_network_on_each_engine(db_url: str) -> None:
+    from datetime import datetime, timezone
+
+    from storage.announcement_shares import AnnouncementShareRepo
+    from storage.db import Database
+    from storage.meetings import AnnouncementRepo
+    from storage.membership import MemberRepo, NetworkRepo
+
+    now = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+    db = Database(db_url)
+    try:
+        async with db.transaction() as conn:
+            ours = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=now)
+            other = await NetworkRepo(conn).create("B", timezone="Asia/Bangkok", language="th", now=now)
+            alice = await MemberRepo(conn).add(ours.id, platform="line", platform_user_id="U1", display_name="Alice",
+                                               role="coordinator", language="th", now=now)
+            ann = await AnnouncementRepo(conn).create(ours.id, text="x", created_by=alice.id, now=now)
+            repo = AnnouncementShareRepo(conn)
+            await repo.record(ours.id, ann.id, member_id=alice.id, platform="line", now=now)
+        async with db.transaction() as conn:
+            shares = await AnnouncementShareRepo(conn).of(ours.id, ann.id)
+            assert [(s.member_id, s.platform, s.via, s.shared_at) for s in shares] == [(alice.id, "line", "share", now)]
+            assert await AnnouncementShareRepo(conn).of(other.id, ann.id) == []
+    finally:
+        await db.dispose()

@@ -137,24 +137,30 @@ async def test_sign_in_inside_line_with_the_liff_mock(site: Site) -> None:
     assert page.errors == []
 
 
-async def test_a_token_for_another_channel_is_refused_in_the_browser(site: Site) -> None:
+async def test_a_token_for_another_channel_is_refused_in_the_browser(site: Site, tmp_path: Path) -> None:
     await site.bot.setup_network()
-    page = await in_line(site, {"getIDToken": site.login.issue("alice", audience="1999999999")})
+    page = await in_line(site, {"getIDToken": site.login.issue("alice", audience="1999999999")}, viewport=PHONE,
+                         device_scale_factor=1, is_mobile=True, has_touch=True)
     await page.goto(site.base + "/dashboard")
     status = page.locator("#inapp-status")
     await status.filter(has_text="แอป LINE อื่น").wait_for()
+    await page.screenshot(path=str(shots_dir(tmp_path) / "phone-liff-refused.png"), full_page=True)
+    await no_sideways_scroll(page)
     assert page.url.endswith("/dashboard")
     assert not [c for c in await page.context.cookies() if c["name"] == "edunet_dashboard"]
 
 
-async def test_the_coordinator_shares_an_announcement_and_nothing_is_billed(site: Site) -> None:
+async def test_the_coordinator_shares_an_announcement_and_nothing_is_billed(site: Site, tmp_path: Path) -> None:
     await site.bot.setup_network()
     await site.bot("alice@parents: /linkgroup")
-    page = await signed_in(site, {"shareTargetPicker": {"status": "success"}})
+    page = await signed_in(site, {"shareTargetPicker": {"status": "success"}}, viewport=PHONE, device_scale_factor=1,
+                           is_mobile=True, has_touch=True)
     await compose(page, site, "งดการเรียนการสอนวันศุกร์นี้ เนื่องจากน้ำท่วม")
     await page.get_by_role("button", name="ส่งเข้ากลุ่มด้วยตัวฉันเอง").click()
     await page.wait_for_url(re.compile(r"done=shared"))
     assert await page.get_by_text("ส่งเข้ากลุ่มแล้ว บอตไม่ได้ส่งและไม่เสียโควตาข้อความ").is_visible()
+    await page.screenshot(path=str(shots_dir(tmp_path) / "phone-announce-shared.png"), full_page=True)
+    await no_sideways_scroll(page)
     shared = json.loads(await page.evaluate("sessionStorage.getItem('liffShared')"))
     assert len(shared) == 1 and shared[0]["options"] == {"isMultiple": True}
     messages = shared[0]["messages"]
