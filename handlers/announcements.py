@@ -7,15 +7,16 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from bot.args import parse_whole
-from bot.context import Context, MemberContext, TaskContext
+from bot.context import BaseContext, Context, MemberContext, TaskContext
 from bot.delivery_policy import Urgency, WaitReason
 from bot.i18n import N_, Translator
-from bot.model import EventKind, Image, Reply, Text
+from bot.model import Card, EventKind, Image, Reply, Text
 from bot.outbox import MONTHLY_LIMIT_TASK
 from bot.roles import Role, parse_role
 from bot.flows import Data, Retry, Step, begin
 from bot.router import Router, Where
-from handlers._common.groups import chat_name, group_picker, linked_groups, short, toggle
+from handlers._common.groups import chat_name, group_picker, short, toggle
+from storage.announcement_shares import AnnouncementShareRepo
 from storage.deliveries import ChatDeliveries, DeliveryRepo
 from storage.meetings import Announcement, AnnouncementRepo
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, OrganisationRepo
@@ -37,14 +38,19 @@ def announcement_replies(t: Translator, ann: Announcement, network_name: str) ->
     return replies
 
 
-async def audience(ctx: MemberContext, ann: Announcement) -> tuple[list[Chat], list[Member]]:
+def announcement_card(t: Translator, ann: Announcement, network_name: str) -> Card:
+    """The announcement as one card (what a coordinator shares into chats themselves; no buttons)."""
+    return Card(title=t("📢 Announcement from {network}", network=network_name), body=ann.text)
+
+
+async def audience(ctx: BaseContext, ann: Announcement) -> tuple[list[Chat], list[Member]]:
     """Groups and members an announcement goes to (scoped to the network)."""
+    assert ctx.network is not None
     kind = ann.audience.get("kind", "all")
     values = ann.audience.get("values", [])
-    if kind == "all":
-        return await linked_groups(ctx), []
-    if kind == "groups":
-        return [c for c in await linked_groups(ctx) if c.id in values], []
+    if kind in ("all", "groups"):
+        groups = await ctx.repo(ChatRepo).linked_groups(ctx.network.id)
+        return (groups if kind == "all" else [c for c in groups if c.id in values]), []
     members = ctx.repo(MemberRepo)
     if kind == "role":
         return [], await members.list(ctx.network.id, roles=[str(v) for v in values])
@@ -60,7 +66,7 @@ def audience_text(t: Translator, groups: list[Chat], people: list[Member], label
     return t("{n} member(s), privately", n=len(people))
 
 
-async def cost_text(ctx: Context, groups: list[Chat], people: list[Member]) -> str | None:
+async def cost_text(ctx: BaseContext, groups: list[Chat], people: list[Member]) -> str | None:
     """The estimated cost of sending to this audience on the platforms that bill pushes (None if free)."""
     t = ctx.t
     texts = []
@@ -294,13 +300,28 @@ async def send(ctx: MemberContext, ann: Announcement, *, free: bool) -> None:
     """Queue the announcement: pushed now (urgent), or, by the coordinator's choice on a billed
     platform, delivered free with the chats' next replies and pushed only if none came in time."""
     groups, people = await audience(ctx, ann)
-    urgency = Urgency.TIMELY if free else Urgency.URGENT
-    deliver_by = ctx.now + FREE_DELIVERY_WINDOW if free else None
-    network_name = ctx.network.name
     if not await ctx.repo(AnnouncementRepo).mark_sent(ctx.network.id, ann.id, len(groups) + len(people), ctx.now):
         await ctx.end_flow()
         await ctx.reply(ctx.t("This announcement was already sent."))
         return
+    queued, unreachable = await queue(ctx, ann, groups, people, free=free)
+    await ctx.audit("send", "announcement", ann.id, audience=ann.audience, queued=queued, unreachable=unreachable)
+    await ctx.end_flow()
+    text = ctx.t("Announcement #{id} is on its way to {n} chat(s).", id=ann.number, n=queued)
+    if unreachable:
+        text += "\n" + ctx.t("{n} member(s) cannot be reached privately (they have not added the bot).",
+                             n=unreachable)
+    await ctx.reply(Text(text, buttons=[[ctx.button(ctx.t("Delivery report"), "annrep", ann.id)]]))
+
+
+async def queue(ctx: BaseContext, ann: Announcement, groups: list[Chat], people: list[Member], *,
+                free: bool) -> tuple[int, int]:
+    """Outbox rows for ``groups`` and ``people`` (urgent, or free with the chats' next replies within
+    :data:`FREE_DELIVERY_WINDOW`); (queued, unreachable members). A chat queued before is not queued again."""
+    assert ctx.network is not None
+    urgency = Urgency.TIMELY if free else Urgency.URGENT
+    deliver_by = ctx.now + FREE_DELIVERY_WINDOW if free else None
+    network_name = ctx.network.name
     queued = 0
     for chat in groups:
         queued += await ctx.push(chat, lambda t: announcement_replies(t, ann, network_name),
@@ -313,13 +334,7 @@ async def send(ctx: MemberContext, ann: Announcement, *, free: bool) -> None:
             queued += 1
         else:
             unreachable += 1
-    await ctx.audit("send", "announcement", ann.id, audience=ann.audience, queued=queued, unreachable=unreachable)
-    await ctx.end_flow()
-    text = ctx.t("Announcement #{id} is on its way to {n} chat(s).", id=ann.number, n=queued)
-    if unreachable:
-        text += "\n" + ctx.t("{n} member(s) cannot be reached privately (they have not added the bot).",
-                             n=unreachable)
-    await ctx.reply(Text(text, buttons=[[ctx.button(ctx.t("Delivery report"), "annrep", ann.id)]]))
+    return queued, unreachable
 
 
 async def ask_confirm(ctx: MemberContext) -> None:
@@ -381,6 +396,7 @@ async def report(ctx: MemberContext, ann: Announcement | None) -> None:
     lines = [t("Delivery report for announcement #{id} ({when}):", id=ann.number,
                when=t.datetime(ctx.local(ann.sent_at or ann.created_at))),
              t("Sent {sent} · Pending {pending} · Failed {failed}", sent=sent, pending=pending, failed=dead)]
+    lines += await share_lines(ctx, ann)
     lines += [delivery_line(t, r, ctx.platform_label(r.platform)) for r in rows if r.kind == "group"]
     private = [r for r in rows if r.kind != "group"]
     if private:
@@ -388,6 +404,19 @@ async def report(ctx: MemberContext, ann: Announcement | None) -> None:
         lines.append(t("Private messages: sent {sent} · pending {pending} · failed {failed}", sent=p_sent,
                        pending=p_pending, failed=p_dead))
     await ctx.reply(Text("\n".join(lines), buttons=[[ctx.button(t("Refresh"), "annrep", ann.id)]]))
+
+
+async def share_lines(ctx: BaseContext, ann: Announcement) -> list[str]:
+    """What is known of an announcement a coordinator shared into chats themselves: who, when, how."""
+    assert ctx.network is not None
+    lines = []
+    for share in await ctx.repo(AnnouncementShareRepo).of(ctx.network.id, ann.id):
+        member = await ctx.repo(MemberRepo).get(ctx.network.id, share.member_id) if share.member_id else None
+        lines.append(ctx.t("Shared by {name} on {when} with {platform}'s share picker, into chats they chose "
+                           "({platform} does not tell the bot which ones); nothing was pushed or billed for it.",
+                           name=member.display_name if member else ctx.t("a coordinator"),
+                           when=ctx.t.datetime(ctx.local(share.shared_at)), platform=ctx.platform_label(share.platform)))
+    return lines
 
 
 @router.button("annrep", roles=COORDINATOR)

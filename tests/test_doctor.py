@@ -197,3 +197,12 @@ def test_the_command_reports_invalid_settings_in_one_line(capsys: pytest.Capture
     assert main(["doctor"]) == 1
     assert capsys.readouterr().out == ("✗ settings: EDUNET_TIMEZONE: unknown time zone 'Mars/Olympus' "
                                        "(expected e.g. Asia/Bangkok)\n")
+
+
+async def test_half_of_the_liff_settings_is_reported(capsys: pytest.CaptureFixture[str], healthy: dict[str, Any]) -> None:
+    _, lines = await doctor(capsys, {**healthy, "line_liff_id": "1650000001-AbCdEfGh"})
+    assert lines["settings"] == ("✗ settings: the web view inside LINE needs both LINE_LOGIN_CHANNEL_ID and "
+                                 "LINE_LIFF_ID: set LINE_LOGIN_CHANNEL_ID")
+    _, lines = await doctor(capsys, {**healthy, "line_liff_id": "1650000001-AbCdEfGh",
+                                     "line_login_channel_id": "1650000001"})
+    assert lines["settings"].startswith("✓ settings")

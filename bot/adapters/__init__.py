@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic_settings import BaseSettings
 
-from bot.platforms import CostEstimator, PlatformInfo
+from bot.platforms import CostEstimator, InAppWeb, PlatformInfo
 
 if TYPE_CHECKING:  # `edunet --help` discovers the specs: keep this module light
     import aiohttp
@@ -99,6 +99,9 @@ class AdapterSpec:
     # Whether pushes cost money under these platform settings (LINE: one message per recipient):
     # the composition root then lets what can wait ride on free replies (bot/catchup.py).
     billed: Callable[[Any], bool] | None = None
+    # The platform's web apps inside its chat app under these settings (LINE: LIFF sign-in and
+    # the share picker), or None when they are not configured.
+    in_app: Callable[[Any], InAppWeb | None] | None = None
 
     def settings(self, **values: Any) -> BaseSettings:
         """The platform's settings from the environment (``values`` override it)."""
@@ -107,7 +110,8 @@ class AdapterSpec:
     @property
     def info(self) -> PlatformInfo:
         """What the core may know of this platform (handed to the App)."""
-        return PlatformInfo(name=self.name, display_name=self.display_name, delivery_cost=self.delivery_cost)
+        return PlatformInfo(name=self.name, display_name=self.display_name, delivery_cost=self.delivery_cost,
+                            in_app=self.in_app(self.settings()) if self.in_app is not None else None)
 
 
 def discover(package: str = __name__) -> list[AdapterSpec]:

@@ -50,6 +50,12 @@ async def open_session(repo: WebAuthRepo, settings: Settings, token: str, now: d
     if used is None:
         return None
     network_id, member_id = used
+    return await start_session(repo, settings, network_id, member_id, now)
+
+
+async def start_session(repo: WebAuthRepo, settings: Settings, network_id: int, member_id: int, now: datetime) -> str:
+    """A new session for a member the caller has identified (a link, or an in-app sign-in token the
+    platform vouched for); its token is the cookie's value."""
     session_token = secrets.token_urlsafe(32)
     await repo.add_session(digest(settings, session_token), csrf_token=secrets.token_urlsafe(24),
                            network_id=network_id, member_id=member_id, now=now)

@@ -9,7 +9,7 @@ network; teachers and partners see their own organisation's pages, read-only.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,8 @@ from bot.i18n import N_
 from handlers.activities import AIMS, XLSX_MIME, aim_label, build_export, category_label
 from handlers.resources import sector_label, type_label
 from handlers.dashboard.auth import COOKIE, IDLE_MINUTES, LOGIN_PATH, Viewer, csrf_ok, digest, open_session, viewer
+from handlers.dashboard import compose
+from handlers.dashboard.inapp import add_inapp_routes
 from handlers.announcements import WAIT_REASONS
 from storage.activity_repo import ActivityRepo, PhotoRepo
 from storage.deliveries import DeliveryRepo
@@ -55,6 +57,8 @@ class PageRequest:
     t: Translator
     env: jinja2.Environment
     form: dict[str, str]
+    # Run after the page's transaction commits (e.g. wake the outbox dispatcher for rows it wrote).
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def member(self) -> Member:
@@ -326,6 +330,12 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/deliveries", deliveries_page, MANAGE),
     Route("GET", "/export/{kind}.xlsx", export_xlsx, MANAGE),
     Route("POST", "/members/{number}/role", change_role, MANAGE),
+    Route("GET", "/announce", compose.compose_form, MANAGE),
+    Route("POST", "/announce", compose.compose, MANAGE),
+    Route("GET", "/announce/{number}", compose.announcement_page, MANAGE),
+    Route("POST", "/announce/{number}/send", compose.send_by_bot, MANAGE),
+    Route("POST", "/announce/{number}/shared", compose.shared, MANAGE),
+    Route("POST", "/announce/{number}/rest", compose.cover_rest, MANAGE),
 )
 
 
@@ -363,8 +373,12 @@ def guard(app: App, env: jinja2.Environment, route: Route) -> Callable[[web.Requ
                 return refusal(env, t, 403, t("Only the network's coordinators can do this."))
             if request.method == "POST" and not csrf_ok(who.csrf, form.get("csrf")):
                 return refusal(env, t, 403, t("This form has expired. Please open the page again and retry."))
-            return await route.handler(PageRequest(request=request, app=app, conn=conn, viewer=who, network=network,
-                                                   t=t, env=env, form=form))
+            page = PageRequest(request=request, app=app, conn=conn, viewer=who, network=network, t=t, env=env,
+                               form=form)
+            response = await route.handler(page)
+        for callback in page.after_commit:
+            callback()
+        return response
     return handle
 
 
@@ -416,6 +430,7 @@ def add_routes(server: Any, app: App) -> None:
         response.del_cookie(COOKIE, path="/dashboard")
         return response
 
+    add_inapp_routes(server, app, env)  # the web view inside LINE (LIFF): handlers/dashboard/inapp.py
     server.add_route("GET", LOGIN_PATH, login_form)
     server.add_route("POST", LOGIN_PATH, login)
     server.add_route("POST", "/dashboard/logout", logout)

@@ -11,6 +11,7 @@ from bot.adapters.line.cli import add_commands, run_line_command
 from bot.adapters.line.cost import estimate
 from bot.adapters.line.rate import RATE_PROFILE
 from bot.adapters.line import doctor
+from bot.adapters.line.liff import in_app
 from bot.adapters.line.settings import LineSettings
 
 if TYPE_CHECKING:
@@ -46,4 +47,5 @@ SPEC = AdapterSpec(
     commands=Commands(help="LINE Official Account set-up", add=add_commands, run=run_line_command),
     delivery_cost=estimate,
     billed=billed,
+    in_app=in_app,
 )

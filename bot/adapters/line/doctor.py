@@ -21,6 +21,10 @@ def settings_problems(core: Settings, settings: LineSettings) -> list[str]:
     if any(parts) and not all(parts):
         missing = "LINE_CHANNEL_SECRET" if not parts[0] else "LINE_CHANNEL_ACCESS_TOKEN"
         return [f"LINE needs both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN: set {missing}"]
+    liff = (bool(settings.login_channel_id.strip()), bool(settings.liff_id.strip()))
+    if any(liff) and not all(liff):
+        missing = "LINE_LOGIN_CHANNEL_ID" if not liff[0] else "LINE_LIFF_ID"
+        return [f"the web view inside LINE needs both LINE_LOGIN_CHANNEL_ID and LINE_LIFF_ID: set {missing}"]
     return []
 
 
