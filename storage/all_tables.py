@@ -21,3 +21,4 @@ import storage.plc  # noqa: F401
 import storage.privacy  # noqa: F401
 import storage.ops  # noqa: F401
 import storage.webview  # noqa: F401
+import storage.activity_rollups  # noqa: F401
