@@ -395,6 +395,9 @@ def queries(db: Database, network_id: int, picked: dict[str, int] | None = None)
     app = build_app(Settings(database_url=db.url, secret_key=BENCH_SECRET), db=db, clock=ManualClock(REFERENCE_NOW))
     week = Period(start=utc(date(2026, 11, 16)), end=utc(date(2026, 11, 23)), previous_start=utc(date(2026, 11, 9)),
                   previous_end=utc(date(2026, 11, 16)))
+    this_year = Period(start=datetime(2025, 12, 31, 17, tzinfo=timezone.utc), end=datetime(2026, 12, 31, 17, tzinfo=timezone.utc),
+                       previous_start=datetime(2024, 12, 31, 17, tzinfo=timezone.utc),
+                       previous_end=datetime(2025, 12, 31, 17, tzinfo=timezone.utc))  # Bangkok midnights
     calendar = AcademicCalendar.from_settings({})
     academic = calendar.year(calendar.year_of(REFERENCE_DAY))
     tz = ZoneInfo(app.settings.timezone)
@@ -416,6 +419,9 @@ def queries(db: Database, network_id: int, picked: dict[str, int] | None = None)
 
     async def whole_summary(conn: Any) -> Any:
         return await collect_sections(await context(conn), week)
+
+    async def whole_summary_year(conn: Any) -> Any:
+        return await collect_sections(await context(conn), this_year)
 
     async def needs_screen(conn: Any) -> Any:
         repo = NeedRepo(conn)
@@ -468,11 +474,16 @@ def queries(db: Database, network_id: int, picked: dict[str, int] | None = None)
         "/export pledges, this week": run(lambda c: PledgeRepo(c).export_rows(
             network_id, *utc_bounds(date(2026, 11, 16), date(2026, 11, 23), tz))),
         "web view overview (academic year)": run(overview),
+        "web view activities page (newest 301 of the year)": run(lambda c: ActivityRepo(c).export_rows(
+            network_id, academic.start, academic.end, newest_first=True, limit=301)),
+        "web view pledge ledger (the year's pledges)": run(lambda c: PledgeRepo(c).export_rows(
+            network_id, *utc_bounds(academic.start, academic.end, tz))),
     }
     for route in app.router.sections():  # every feature's @router.summary_section, in card order
         feature = route.name.split(".")[1]
         timed[f"summary section: {SECTION_NAMES.get(feature, feature)}"] = section(route)
     timed["/summary, every section"] = run(whole_summary)
+    timed["/summary this year, every section"] = run(whole_summary_year)
     if picked:
         timed["/results (list, last 90 days)"] = run(results_list)
         for which in ("named", "anonymous"):

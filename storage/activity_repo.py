@@ -183,8 +183,11 @@ class ActivityRepo(Repo):
         return [ActivityTotal(key=None if by == "organisation" and r.key == NO_ORGANISATION else r.key,
                               count=int(r.n), participants=int(r.people), minutes=int(r.minutes)) for r in rows]
 
-    async def export_rows(self, network_id: int, start: date, end: date) -> list[dict[str, Any]]:
-        """Every activity in [start, end) with its author's and organisation's names, oldest first."""
+    async def export_rows(self, network_id: int, start: date, end: date, *, newest_first: bool = False,
+                          limit: int | None = None, organisation_id: int | None = None) -> list[dict[str, Any]]:
+        """Every activity in [start, end) with its author's and organisation's names, oldest first (or the
+        newest ``limit``: a page, read through the index in date order instead of the whole period)."""
+        order = (activities.c.activity_date, activities.c.id)
         query = (
             sa.select(activities, members.c.display_name.label("author_name"),
                       organisations.c.name.label("organisation_name"))
@@ -192,8 +195,11 @@ class ActivityRepo(Repo):
                          .outerjoin(organisations, organisations.c.id == activities.c.organisation_id))
             .where(activities.c.network_id == network_id, activities.c.activity_date >= start,
                    activities.c.activity_date < end)
-            .order_by(activities.c.activity_date, activities.c.id)
+            .order_by(*(column.desc() for column in order) if newest_first else order)
+            .limit(limit)
         )
+        if organisation_id is not None:
+            query = query.where(activities.c.organisation_id == organisation_id)
         return [dict(r._mapping) for r in (await self.conn.execute(query)).all()]
 
 

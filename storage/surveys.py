@@ -269,6 +269,17 @@ class SurveyRepo(Repo):
             .where(survey_responses.c.network_id == survey.network_id,
                    survey_responses.c.survey_id == survey.id))).scalar_one())
 
+    async def response_counts(self, network_id: int, survey_ids: list[int]) -> dict[int, int]:
+        """:meth:`response_count` of many surveys in one query (surveys without responses: 0)."""
+        counts = dict.fromkeys(survey_ids, 0)
+        if survey_ids:
+            rows = (await self.conn.execute(
+                sa.select(survey_responses.c.survey_id, sa.func.count().label("n"))
+                .where(survey_responses.c.network_id == network_id, survey_responses.c.survey_id.in_(survey_ids))
+                .group_by(survey_responses.c.survey_id))).all()
+            counts.update({r.survey_id: int(r.n) for r in rows})
+        return counts
+
     async def voter_keys(self, survey: Survey) -> set[str]:
         rows = (await self.conn.execute(
             sa.select(survey_responses.c.voter_key).where(survey_responses.c.network_id == survey.network_id,
