@@ -319,9 +319,9 @@ async def load_postgres(url: str, seed: Seed) -> None:
 
 def bench_indexes() -> tuple[sa.Index, ...]:
     """The indexes dropped for the baseline: the activities' and mobilisation's, and the surveys' own."""
-    from storage.surveys import survey_answers, surveys
+    from storage.surveys import survey_answers, survey_responses, surveys
 
-    return FEATURE_INDEXES + tuple(surveys.indexes) + tuple(survey_answers.indexes)
+    return FEATURE_INDEXES + tuple(surveys.indexes) + tuple(survey_responses.indexes) + tuple(survey_answers.indexes)
 
 
 async def drop_indexes(db: Database) -> None:

@@ -71,6 +71,9 @@ survey_responses = sa.Table(
     sa.Column("voter_key", sa.String(64), nullable=False),
     sa.Column("member_id", sa.ForeignKey("members.id", ondelete="SET NULL")),  # NULL when anonymous
     sa.UniqueConstraint("survey_id", "voter_key", name="uq_survey_responses_survey_voter"),
+    # A network's surveys' answer counts and voter keys, read from the index alone (the rows are keyed by
+    # their random id: without it, each response is a lookup).
+    sa.Index("ix_survey_responses_network_survey_voter", "network_id", "survey_id", "voter_key"),
     sqlite_with_rowid=False,
 )
 

@@ -1,5 +1,6 @@
 """queries: per-day and per-month totals of activities by organisation, category and aim, kept by
-triggers (storage/activity_rollups.py) and filled here from the activities already logged
+triggers (storage/activity_rollups.py) and filled here from the activities already logged; an index for
+the surveys' answer counts
 
 Revision ID: 0011_queries
 Revises: 0008_numbers (the last migration to rebuild the activities table, which would drop the triggers)
@@ -32,6 +33,8 @@ def upgrade() -> None:
                                 name=op.f("pk_activity_totals")),
         sqlite_with_rowid=False,
     )
+    op.create_index("ix_survey_responses_network_survey_voter", "survey_responses",
+                    ["network_id", "survey_id", "voter_key"])
     dialect = op.get_bind().dialect.name
     for statement in backfill(dialect) + (SQLITE_TRIGGERS if dialect == "sqlite" else POSTGRES_TRIGGERS):
         op.execute(statement)
@@ -42,4 +45,5 @@ def downgrade() -> None:
 
     for statement in DROP_SQLITE if op.get_bind().dialect.name == "sqlite" else DROP_POSTGRES:
         op.execute(statement)
+    op.drop_index("ix_survey_responses_network_survey_voter", table_name="survey_responses")
     op.drop_table("activity_totals")
