@@ -440,8 +440,8 @@ def queries(db: Database, network_id: int, picked: dict[str, int] | None = None)
     async def results_list(conn: Any) -> Any:  # /results without a number: the last 90 days
         repo = SurveyRepo(conn)
         recent = await repo.active_between(network_id, REFERENCE_NOW - timedelta(days=90),
-                                           REFERENCE_NOW + timedelta(days=1))
-        return [await repo.response_count(s) for s in recent[-20:]]
+                                           REFERENCE_NOW + timedelta(days=1), with_questions=False)
+        return await repo.response_counts(network_id, [s.id for s in recent[-20:]])
 
     timed: dict[str, Timing] = {
         "activities by aim, this month": run(lambda c: ActivityRepo(c).totals(network_id, *month)),

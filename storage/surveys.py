@@ -204,9 +204,9 @@ class SurveyRepo(Repo):
             found.setdefault(r.survey_id, []).append(_question(r))
         return {k: tuple(v) for k, v in found.items()}
 
-    async def _many(self, query: sa.Select[Any]) -> list[Survey]:
+    async def _many(self, query: sa.Select[Any], *, with_questions: bool = True) -> list[Survey]:
         rows = (await self.conn.execute(query)).all()
-        questions = await self._questions([r.id for r in rows])
+        questions = await self._questions([r.id for r in rows]) if with_questions else {}
         return [_survey(r, questions.get(r.id, ())) for r in rows]
 
     async def get(self, network_id: int, survey_id: int) -> Survey | None:
@@ -223,13 +223,15 @@ class SurveyRepo(Repo):
         return await self._many(sa.select(surveys).where(surveys.c.network_id == network_id,
                                                          surveys.c.status == "open").order_by(surveys.c.number))
 
-    async def active_between(self, network_id: int, start: datetime, end: datetime) -> list[Survey]:
-        """Surveys open at some moment of [start, end): opened before the end, not closed before the start."""
+    async def active_between(self, network_id: int, start: datetime, end: datetime, *,
+                             with_questions: bool = True) -> list[Survey]:
+        """Surveys open at some moment of [start, end): opened before the end, not closed before the start
+        (``with_questions=False``: without their questions, for lists and counts over many surveys)."""
         return await self._many(
             sa.select(surveys).where(
                 surveys.c.network_id == network_id, surveys.c.opened_at < end,
                 sa.or_(surveys.c.closed_at.is_(None), surveys.c.closed_at >= start))
-            .order_by(surveys.c.number))
+            .order_by(surveys.c.number), with_questions=with_questions)
 
     async def close(self, network_id: int, survey_id: int, *, audience_size: int | None, now: datetime) -> bool:
         """Close an open survey; False if it was already closed (a second close changes nothing)."""

@@ -434,17 +434,19 @@ async def results_command(ctx: MemberContext) -> None:
 
 async def list_surveys(ctx: MemberContext) -> None:
     repo = ctx.repo(SurveyRepo)
-    recent = await repo.active_between(ctx.network.id, ctx.now - timedelta(days=90), ctx.now + timedelta(days=1))
+    recent = await repo.active_between(ctx.network.id, ctx.now - timedelta(days=90), ctx.now + timedelta(days=1),
+                                       with_questions=False)
     if not recent:
         await ctx.reply(ctx.t("No surveys or polls in the last 90 days. Create one with /survey or /poll."))
         return
     lines = [ctx.t("Surveys and polls (send /results N for one):")]
+    answered = await repo.response_counts(ctx.network.id, [s.id for s in recent[-20:]])
     for s in recent[-20:]:
         state = (ctx.t("open until {when}", when=when(ctx.t, ctx.tz, s.closes_at)) if s.is_open
                  else ctx.t("closed"))
         kind = ctx.t("poll") if s.is_poll else ctx.t("survey")
         lines.append(f"{s.number}. {s.title} ({kind}, {state}) — "
-                     + ctx.t("{n} answered", n=await repo.response_count(s)))
+                     + ctx.t("{n} answered", n=answered[s.id]))
     await ctx.reply("\n".join(lines))
 
 
@@ -552,13 +554,14 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
     if ctx.network is None:
         return None
     repo = ctx.repo(SurveyRepo)
-    current = await repo.active_between(ctx.network.id, period.start, period.end)
+    current = await repo.active_between(ctx.network.id, period.start, period.end, with_questions=False)
     if not current:
         return None
     t = ctx.t
     lines: list[str] = []
     progress: list[tuple[str, float, float]] = []
-    previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end)
+    previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end,
+                                         with_questions=False)
     # Each survey counted once, in one query for all (a year's summary holds many surveys).
     answers = await repo.response_counts(ctx.network.id, sorted({s.id for s in current + previous}))
     audiences: dict[int, int] = {}
