@@ -1,19 +1,25 @@
 """Benchmark of the activities and mobilisation queries at scale, with and without their indexes.
 
-    python -m bench.queries --activities 1000000 --pledges 300000
+    python -m bench.queries --activities 1000000 --pledges 300000 --answers 500000
 
 Seeds a temporary SQLite database (and, when EDUNET_TEST_POSTGRES_URL is set, a temporary
 PostgreSQL database of its own, dropped afterwards) through the real migrations, loads the
 rows with bulk inserts (executemany on SQLite, COPY on PostgreSQL) with the feature's
-indexes dropped, builds the indexes, then times every query the product runs (the repository
-methods themselves, and the two summary sections end to end). Then it drops the indexes and
-times everything again in the same run: the baseline. Nothing here is used by the bot.
+indexes dropped, builds the indexes, then times every query a user's screen runs (the repository
+methods themselves, every summary section and the whole /summary, survey results and exports,
+/needs, /pledges, the exports and the web view's overview), median and p95. Then it drops the
+indexes and times everything again in the same run: the baseline. Survey answers are loaded
+into the real tables of :mod:`storage.surveys` (named and anonymous surveys, with Likert,
+single-choice, multiple-choice and free-text questions). Nothing here is used by the bot.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
+import hmac
+import json
 import os
 import random
 import sqlite3
@@ -26,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -52,11 +59,37 @@ Timing = Callable[[], Awaitable[Any]]
 # ------------------------------------------------------------------ data
 
 
+BENCH_SECRET = "bench-queries-secret"  # the server key of the anonymous surveys' voter keys (bench only)
+SURVEY_QUESTIONS = [  # (kind, options): four Likert ratings, two single choices, one multiple, one free text
+    ("rating", []), ("rating", []), ("rating", []), ("rating", []),
+    ("single", ["ใช่", "ไม่ใช่", "ไม่แน่ใจ"]), ("single", ["ประถม", "มัธยมต้น", "มัธยมปลาย", "อาชีวะ"]),
+    ("multi", ["ภาษาไทย", "คณิตศาสตร์", "วิทยาศาสตร์", "สังคมศึกษา", "ภาษาอังกฤษ", "ศิลปะ"]), ("text", []),
+]
+SURVEY_COLUMNS = ["id", "network_id", "number", "kind", "title", "anonymous", "status", "audience", "chat_id",
+                  "created_by", "opened_at", "closes_at", "closed_at", "audience_size", "created_at"]
+QUESTION_COLUMNS = ["id", "network_id", "survey_id", "position", "kind", "text", "options"]
+RESPONSE_COLUMNS = ["id", "network_id", "survey_id", "voter_key", "member_id"]
+ANSWER_COLUMNS = ["response_id", "question_id", "choice", "network_id", "survey_id", "text"]
+
+
+def bench_voter_key(network_id: int, survey_id: int, member_id: int, anonymous: bool) -> str:
+    """What :func:`handlers.surveys.logic.voter_key` computes with ``Settings(secret_key=BENCH_SECRET)``."""
+    if not anonymous:
+        return f"m{member_id}"
+    from bot.config import Settings
+    from handlers.surveys.logic import server_key
+
+    key = server_key(Settings(secret_key=BENCH_SECRET))
+    return hmac.new(key, f"edunet-survey-voter|{network_id}|{survey_id}|{member_id}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
 class Seed:
     """Deterministic synthetic rows (same seed, same data on both engines)."""
 
-    def __init__(self, activities: int, pledges: int, needs: int, networks: int) -> None:
+    def __init__(self, activities: int, pledges: int, needs: int, networks: int, answers: int = 0) -> None:
         self.activities, self.pledges, self.needs, self.networks = activities, pledges, needs, networks
+        self.answers = answers
         self.rng = random.Random(2569)
 
     def org(self, network: int) -> int:
@@ -104,6 +137,59 @@ class Seed:
             yield (network, number, need_id, self.member(network), kind, rng.choice(SECTORS), amount * 100, UNITS[kind],
                    created.date() + timedelta(days=rng.randint(1, 60)), None, status, created, delivered, None, None,
                    False, created + timedelta(days=2) if status == "cancelled" else None, None)
+
+
+    def survey_rows(self) -> tuple[list[tuple[Any, ...]], ...]:
+        """Surveys (every second one anonymous), their questions, responses and answers, until
+        ``answers`` answers: each survey answered by 60 to all 300 of its network's members. The
+        newest surveys are open in the benchmark's week and the week before (the summary's)."""
+        rng = random.Random(2570)
+        surveys: list[tuple[Any, ...]] = []
+        questions: list[tuple[Any, ...]] = []
+        responses: list[tuple[Any, ...]] = []
+        answers: list[tuple[Any, ...]] = []
+        numbers: dict[int, int] = {}
+        question_id = 0
+        while len(answers) < self.answers:
+            survey_id = len(surveys) + 1
+            network = rng.randint(1, self.networks)
+            numbers[network] = numbers.get(network, 0) + 1
+            anonymous = survey_id % 2 == 0
+            age = rng.randint(0, 3 * 365) if survey_id > 6 else survey_id  # the first six: this week's and last
+            opened = REFERENCE_NOW - timedelta(days=age, hours=rng.randint(0, 23))
+            closes = opened + timedelta(days=14)
+            closed = closes if closes < REFERENCE_NOW else None
+            surveys.append((survey_id, network, numbers[network], "survey", f"แบบสำรวจ {survey_id}", anonymous,
+                            "closed" if closed else "open", {"roles": [], "organisations": [], "chats": []}, None,
+                            (network - 1) * MEMBERS_PER_NETWORK + 1, opened, closes, closed,
+                            MEMBERS_PER_NETWORK if closed else None, opened))
+            mine = []
+            for position, (kind, options) in enumerate(SURVEY_QUESTIONS, start=1):
+                question_id += 1
+                mine.append((question_id, kind, options))
+                questions.append((question_id, network, survey_id, position, kind, f"คำถาม {position}", options))
+            voters = rng.sample(range(1, MEMBERS_PER_NETWORK + 1), rng.randint(60, MEMBERS_PER_NETWORK))
+            for voter in voters:
+                member = (network - 1) * MEMBERS_PER_NETWORK + voter
+                response = "%032x" % rng.getrandbits(128)
+                responses.append((response, network, survey_id, bench_voter_key(network, survey_id, member, anonymous),
+                                  None if anonymous else member))
+                for qid, kind, options in mine:
+                    if rng.random() < 0.05:
+                        continue  # a question left unanswered
+                    if kind == "rating":
+                        picked = [min(4, max(0, int(rng.gauss(1.5, 1.0) + 0.5)))]
+                    elif kind == "single":
+                        picked = [rng.randrange(len(options))]
+                    elif kind == "multi":
+                        picked = rng.sample(range(len(options)), rng.randint(1, 3))
+                    elif rng.random() < 0.4:
+                        answers.append((response, qid, -1, network, survey_id, f"ความเห็น {rng.randint(1, 10**6)}"))
+                        continue
+                    else:
+                        continue
+                    answers.extend((response, qid, choice, network, survey_id, None) for choice in picked)
+        return surveys, questions, responses, answers
 
 
 ACTIVITY_COLUMNS = ["network_id", "number", "organisation_id", "author_id", "title", "category", "aim", "activity_date",
@@ -173,6 +259,13 @@ def load_sqlite(path: Path, seed: Seed) -> None:
         insert("needs", NEED_COLUMNS, seed.need_rows())
         need_list = conn.execute("SELECT id, network_id, resource_type FROM needs").fetchall()
         insert("pledges", PLEDGE_COLUMNS, seed.pledge_rows(need_list))
+        if seed.answers:
+            rows = seed.survey_rows()
+            for table, columns, found in zip(("surveys", "survey_questions", "survey_responses", "survey_answers"),
+                                             (SURVEY_COLUMNS, QUESTION_COLUMNS, RESPONSE_COLUMNS, ANSWER_COLUMNS),
+                                             rows):
+                insert(table, columns, ([json.dumps(v) if isinstance(v, (dict, list)) else v for v in row]
+                                        for row in found))
         for statement in rollups.backfill("sqlite") + rollups.SQLITE_TRIGGERS:
             conn.execute(statement)
     conn.close()
@@ -205,7 +298,15 @@ async def load_postgres(url: str, seed: Seed) -> None:
         need_list = [tuple(r) for r in await conn.fetch("SELECT id, network_id, resource_type FROM needs")]
         for chunk in _chunks(seed.pledge_rows(need_list), 200_000):
             await conn.copy_records_to_table("pledges", records=chunk, columns=PLEDGE_COLUMNS)
-        for table in ("networks", "organisations", "members"):
+        if seed.answers:
+            rows = seed.survey_rows()
+            for table, columns, found in zip(("surveys", "survey_questions", "survey_responses", "survey_answers"),
+                                             (SURVEY_COLUMNS, QUESTION_COLUMNS, RESPONSE_COLUMNS, ANSWER_COLUMNS),
+                                             rows):
+                for chunk in _chunks(([json.dumps(v) if isinstance(v, (dict, list)) else v for v in row]
+                                      for row in found), 200_000):
+                    await conn.copy_records_to_table(table, records=[tuple(r) for r in chunk], columns=columns)
+        for table in ("networks", "organisations", "members", "surveys", "survey_questions"):
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         for statement in rollups.backfill("postgresql") + rollups.POSTGRES_TRIGGERS:
             await conn.execute(statement)
@@ -216,16 +317,23 @@ async def load_postgres(url: str, seed: Seed) -> None:
 # ------------------------------------------------------------------ indexes
 
 
+def bench_indexes() -> tuple[sa.Index, ...]:
+    """The indexes dropped for the baseline: the activities' and mobilisation's, and the surveys' own."""
+    from storage.surveys import survey_answers, survey_responses, surveys
+
+    return FEATURE_INDEXES + tuple(surveys.indexes) + tuple(survey_responses.indexes) + tuple(survey_answers.indexes)
+
+
 async def drop_indexes(db: Database) -> None:
     async with db.transaction() as conn:
-        for index in FEATURE_INDEXES:
+        for index in bench_indexes():
             await conn.execute(sa.text(f"DROP INDEX IF EXISTS {index.name}"))
 
 
 async def create_indexes(db: Database) -> float:
     started = time.perf_counter()
     async with db.transaction() as conn:
-        for index in FEATURE_INDEXES:
+        for index in bench_indexes():
             await conn.run_sync(lambda sync, ix=index: ix.create(sync, checkfirst=True))
     return time.perf_counter() - started
 
@@ -243,44 +351,99 @@ async def analyze(db: Database) -> None:
 # ------------------------------------------------------------------ the queries
 
 
-def queries(db: Database, network_id: int) -> dict[str, Callable[[], Awaitable[Any]]]:
-    """Every query the product runs on these tables, as the handlers call them."""
-    from bot.app import App
-    from edunet import build_app
+async def pick_surveys(db: Database, network_id: int) -> dict[str, int]:
+    """The network's most answered named and anonymous surveys (the /results and exports timed)."""
+    from storage.surveys import survey_responses, surveys
+
+    picked: dict[str, int] = {}
+    async with db.transaction() as conn:
+        for label, anonymous in (("named", False), ("anonymous", True)):
+            count = sa.func.count(survey_responses.c.id)
+            row = (await conn.execute(
+                sa.select(surveys.c.number).select_from(surveys.join(survey_responses,
+                                                                     survey_responses.c.survey_id == surveys.c.id))
+                .where(surveys.c.network_id == network_id, surveys.c.anonymous == anonymous)
+                .group_by(surveys.c.number).order_by(count.desc(), surveys.c.number).limit(1))).first()
+            if row is not None:
+                picked[label] = int(row.number)
+    return picked
+
+
+SECTION_NAMES = {"resources": "mobilisation"}  # the name earlier runs reported it under
+
+
+def queries(db: Database, network_id: int, picked: dict[str, int] | None = None) -> dict[str, Timing]:
+    """Every query a user's screen runs on these tables, as the handlers call them."""
+    from bot.academic import AcademicCalendar
     from bot.clock import ManualClock
     from bot.config import Settings
     from bot.context import BaseContext
     from bot.summary import Period
-    from handlers import activities as activity_handlers
-    from handlers import resources as resource_handlers
+    from edunet import build_app
+    from handlers.activities.export import utc_bounds
+    from handlers.summary import collect_sections
+    from handlers.surveys import logic as survey_logic
     from storage.activity_repo import ActivityRepo
-    from storage.membership import NetworkRepo
+    from storage.membership import MemberRepo, NetworkRepo
     from storage.resource_repo import NeedRepo, PledgeRepo
+    from storage.surveys import SurveyRepo
 
     month = (REFERENCE_DAY.replace(day=1), date(2026, 12, 1))
     year = (date(2026, 1, 1), date(2027, 1, 1))
     term = (date(2026, 11, 1), date(2027, 4, 1))
     utc = lambda d: datetime.combine(d, datetime.min.time(), timezone.utc)  # noqa: E731
-    app = build_app(Settings(database_url=db.url), db=db, clock=ManualClock(REFERENCE_NOW))
+    app = build_app(Settings(database_url=db.url, secret_key=BENCH_SECRET), db=db, clock=ManualClock(REFERENCE_NOW))
     week = Period(start=utc(date(2026, 11, 16)), end=utc(date(2026, 11, 23)), previous_start=utc(date(2026, 11, 9)),
                   previous_end=utc(date(2026, 11, 16)))
+    this_year = Period(start=datetime(2025, 12, 31, 17, tzinfo=timezone.utc), end=datetime(2026, 12, 31, 17, tzinfo=timezone.utc),
+                       previous_start=datetime(2024, 12, 31, 17, tzinfo=timezone.utc),
+                       previous_end=datetime(2025, 12, 31, 17, tzinfo=timezone.utc))  # Bangkok midnights
+    calendar = AcademicCalendar.from_settings({})
+    academic = calendar.year(calendar.year_of(REFERENCE_DAY))
+    tz = ZoneInfo(app.settings.timezone)
 
-    def run(body: Callable[[Any], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    def run(body: Callable[[Any], Awaitable[Any]]) -> Timing:
         async def timed() -> Any:
             async with db.transaction() as conn:
                 return await body(conn)
         return timed
 
-    async def summary(conn: Any, feature: Any) -> Any:
-        (section,) = feature.router.summary_sections
-        network = await NetworkRepo(conn).get(network_id)
-        return await section.provider(BaseContext(app, conn, network, "th"), week)
+    async def context(conn: Any) -> BaseContext:
+        return BaseContext(app, conn, await NetworkRepo(conn).get(network_id), "th")
+
+    def section(route: Any) -> Timing:
+        return run(lambda c: _section(c, route))
+
+    async def _section(conn: Any, route: Any) -> Any:
+        return await route.provider(await context(conn), week)
+
+    async def whole_summary(conn: Any) -> Any:
+        return await collect_sections(await context(conn), week)
+
+    async def whole_summary_year(conn: Any) -> Any:
+        return await collect_sections(await context(conn), this_year)
 
     async def needs_screen(conn: Any) -> Any:
         repo = NeedRepo(conn)
         return await repo.with_progress(await repo.open_needs(network_id, limit=6))
 
-    return {
+    async def overview(conn: Any) -> Any:  # handlers.dashboard.web.overview, a coordinator's
+        totals = await ActivityRepo(conn).totals(network_id, academic.start, academic.end, by="aim")
+        needs = await NeedRepo(conn).count_open(network_id, REFERENCE_DAY)
+        return totals, needs, await MemberRepo(conn).list(network_id)
+
+    async def survey(conn: Any, which: str, body: Callable[[BaseContext, Any], Awaitable[Any]]) -> Any:
+        ctx = await context(conn)
+        found = await SurveyRepo(conn).by_number(network_id, (picked or {})[which])
+        return await body(ctx, found)
+
+    async def results_list(conn: Any) -> Any:  # /results without a number: the last 90 days
+        repo = SurveyRepo(conn)
+        recent = await repo.active_between(network_id, REFERENCE_NOW - timedelta(days=90),
+                                           REFERENCE_NOW + timedelta(days=1), with_questions=False)
+        return await repo.response_counts(network_id, [s.id for s in recent[-20:]])
+
+    timed: dict[str, Timing] = {
         "activities by aim, this month": run(lambda c: ActivityRepo(c).totals(network_id, *month)),
         "activities by aim, this year": run(lambda c: ActivityRepo(c).totals(network_id, *year)),
         "activities by category, this term": run(lambda c: ActivityRepo(c).totals(network_id, *term, by="category")),
@@ -303,19 +466,46 @@ def queries(db: Database, network_id: int) -> dict[str, Callable[[], Awaitable[A
         "overdue pledges (count)": run(lambda c: PledgeRepo(c).count_overdue(network_id, REFERENCE_DAY)),
         "/needs screen (open needs + progress)": run(needs_screen),
         "/pledges awaiting delivery (coordinator)": run(lambda c: PledgeRepo(c).awaiting(network_id)),
+        "/pledges awaiting delivery (one organisation)": run(
+            lambda c: PledgeRepo(c).awaiting(network_id, organisation_id=1)),
         "/pledges mine": run(lambda c: PledgeRepo(c).of_member(network_id, 1)),
-        "summary section: activities": run(lambda c: summary(c, activity_handlers)),
-        "summary section: mobilisation": run(lambda c: summary(c, resource_handlers)),
+        "/export activities, this week": run(lambda c: ActivityRepo(c).export_rows(network_id, date(2026, 11, 16),
+                                                                                   date(2026, 11, 23))),
+        "/export pledges, this week": run(lambda c: PledgeRepo(c).export_rows(
+            network_id, *utc_bounds(date(2026, 11, 16), date(2026, 11, 23), tz))),
+        "web view overview (academic year)": run(overview),
+        "web view activities page (newest 301 of the year)": run(lambda c: ActivityRepo(c).export_rows(
+            network_id, academic.start, academic.end, newest_first=True, limit=301)),
+        "web view pledge ledger (the year's pledges)": run(lambda c: PledgeRepo(c).export_rows(
+            network_id, *utc_bounds(academic.start, academic.end, tz))),
     }
+    for route in app.router.sections():  # every feature's @router.summary_section, in card order
+        feature = route.name.split(".")[1]
+        timed[f"summary section: {SECTION_NAMES.get(feature, feature)}"] = section(route)
+    timed["/summary, every section"] = run(whole_summary)
+    timed["/summary this year, every section"] = run(whole_summary_year)
+    if picked:
+        timed["/results (list, last 90 days)"] = run(results_list)
+        for which in ("named", "anonymous"):
+            if which in picked:
+                timed[f"/results N, {which}"] = run(lambda c, w=which: survey(c, w, survey_logic.survey_stats))
+                timed[f"/exportsurvey N, {which}"] = run(lambda c, w=which: survey(c, w, survey_logic.export_csv))
+    return timed
 
 
-async def time_all(db: Database, network_id: int, repeats: int) -> dict[str, float]:
-    """Median wall time (ms) of each summary query after one warm-up run."""
-    return await median_times(queries(db, network_id), repeats)
+async def time_all(db: Database, network_id: int, repeats: int, picked: dict[str, int] | None = None
+                   ) -> dict[str, tuple[float, float]]:
+    """Median and p95 wall time (ms) of each query after one warm-up run."""
+    return await sample_times(queries(db, network_id, picked), repeats)
 
 
-async def median_times(timed: dict[str, Callable[[], Awaitable[Any]]], repeats: int) -> dict[str, float]:
-    """Median wall time (ms) of each query after one warm-up run (the other benchmarks use it too)."""
+def p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered) + 0.5) - 1))]
+
+
+async def sample_times(timed: dict[str, Timing], repeats: int) -> dict[str, tuple[float, float]]:
+    """(median, p95) wall time (ms) of each query after one warm-up run."""
     results = {}
     for name, query in timed.items():
         await query()
@@ -324,14 +514,19 @@ async def median_times(timed: dict[str, Callable[[], Awaitable[Any]]], repeats: 
             started = time.perf_counter()
             await query()
             samples.append((time.perf_counter() - started) * 1000)
-        results[name] = statistics.median(samples)
+        results[name] = (statistics.median(samples), p95(samples))
     return results
+
+
+async def median_times(timed: dict[str, Callable[[], Awaitable[Any]]], repeats: int) -> dict[str, float]:
+    """Median wall time (ms) of each query after one warm-up run (the other benchmarks use it too)."""
+    return {name: median for name, (median, _) in (await sample_times(timed, repeats)).items()}
 
 
 # ------------------------------------------------------------------ one engine
 
 
-async def bench_engine(label: str, url: str, seed_args: tuple[int, int, int, int], repeats: int,
+async def bench_engine(label: str, url: str, seed_args: tuple[int, ...], repeats: int,
                        sqlite_path: Path | None) -> None:
     await asyncio.to_thread(upgrade_to_heads, url)
     db = Database(url)
@@ -347,20 +542,27 @@ async def bench_engine(label: str, url: str, seed_args: tuple[int, int, int, int
         loaded = time.perf_counter() - started
         built = await create_indexes(db)
         await analyze(db)
-        print(f"\n== {label}: {seed.activities:,} activities, {seed.needs:,} needs, {seed.pledges:,} pledges in "
-              f"{seed.networks} networks (querying network 1, about 1/{seed.networks} of the rows)")
+        answers = f", {seed.answers:,} survey answers" if seed.answers else ""
+        print(f"\n== {label}: {seed.activities:,} activities, {seed.needs:,} needs, {seed.pledges:,} pledges{answers} "
+              f"in {seed.networks} networks (querying network 1, about 1/{seed.networks} of the rows)")
         print(f"   bulk load {loaded:.1f} s, building the indexes {built:.1f} s")
-        indexed = await time_all(db, 1, repeats)
+        picked = await pick_surveys(db, 1) if seed.answers else None
+        load_before = os.getloadavg()[0]
+        indexed = await time_all(db, 1, repeats, picked)
         await drop_indexes(db)
         await analyze(db)
-        baseline = await time_all(db, 1, repeats)
+        baseline = await time_all(db, 1, repeats, picked)
+        load_after = os.getloadavg()[0]
     finally:
         await db.dispose()
     width = max(len(name) for name in indexed)
-    print(f"   {'query':<{width}}  {'indexed ms':>10}  {'no index ms':>11}  {'speed-up':>8}")
-    for name, fast in indexed.items():
-        slow = baseline[name]
-        print(f"   {name:<{width}}  {fast:>10.1f}  {slow:>11.1f}  {slow / fast if fast else 0:>7.1f}x")
+    print(f"   machine load (1-min average, {os.cpu_count()} cores): {load_before:.1f} before, {load_after:.1f} after")
+    print(f"   {'query':<{width}}  {'median ms':>9}  {'p95 ms':>7}  {'no index':>8}  {'no ix p95':>9}  {'speed-up':>8}")
+    for name, (fast, fast95) in indexed.items():
+        slow, slow95 = baseline[name]
+        flag = "  over 100 ms" if fast95 >= 100 else ""
+        print(f"   {name:<{width}}  {fast:>9.1f}  {fast95:>7.1f}  {slow:>8.1f}  {slow95:>9.1f}  "
+              f"{slow / fast if fast else 0:>7.1f}x{flag}")
 
 
 async def with_postgres_database(base: str, body: Callable[[str], Awaitable[None]]) -> None:
@@ -387,11 +589,13 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--activities", type=int, default=200_000)
     parser.add_argument("--pledges", type=int, default=60_000)
     parser.add_argument("--needs", type=int, help="default: pledges / 20")
+    parser.add_argument("--answers", type=int, default=100_000, help="survey answers (default 100,000)")
     parser.add_argument("--networks", type=int, default=1, help="networks sharing the rows (default 1: worst case)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--engine", choices=["all", "sqlite", "postgres"], default="all")
     args = parser.parse_args(argv)
-    seed_args = (args.activities, args.pledges, args.needs or max(1, args.pledges // 20), max(1, args.networks))
+    seed_args = (args.activities, args.pledges, args.needs or max(1, args.pledges // 20), max(1, args.networks),
+                 args.answers)
     if args.engine in ("all", "sqlite"):
         with tempfile.TemporaryDirectory(prefix="edunet-bench-") as folder:
             path = Path(folder) / "bench.db"

@@ -4,12 +4,15 @@
 
 Each command runs ``--runs`` times in a fresh interpreter; the table prints the median wall time and
 its ratio to the bare interpreter measured in the same run (targets: --help < 0.5 s, script < 2 s on an
-idle machine). Heavy libraries (matplotlib, the platform SDKs) must be imported where they are used.
+idle machine), and the median CPU time (user + system) of the child, which a loaded machine inflates far
+less than the wall time. Heavy libraries (matplotlib, the platform SDKs) must be imported where they are used.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,14 +26,17 @@ alice@dm: /me
 """
 
 
-def timed(command: list[str], runs: int) -> float:
-    """Median wall time of ``command`` over ``runs`` runs, in seconds."""
-    times = []
+def timed(command: list[str], runs: int) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system) of ``command`` over ``runs`` runs, in seconds."""
+    walls, cpus = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         began = time.perf_counter()
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - began)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,11 +52,14 @@ def main(argv: list[str] | None = None) -> int:
             ("edunet console --script (3 lines)", [sys.executable, "-m", "edunet", "console", "--script",
                                                    str(script)], 2.0),
         ]
-        results = [(name, timed(command, args.runs), target) for name, command, target in rows]
-    baseline = results[0][1]
-    print(f"{'command':<36} {'median s':>9} {'× baseline':>11} {'target s':>9}")
-    for name, seconds, target in results:
-        print(f"{name:<36} {seconds:>9.3f} {seconds / baseline:>11.1f} {target if target else '':>9}")
+        load = os.getloadavg()[0]
+        results = [(name, *timed(command, args.runs), target) for name, command, target in rows]
+    baseline, baseline_cpu = results[0][1], results[0][2]
+    print(f"machine load (1-min average, {os.cpu_count()} cores): {load:.1f} before, {os.getloadavg()[0]:.1f} after")
+    print(f"{'command':<36} {'median s':>9} {'× baseline':>11} {'CPU s':>7} {'× baseline':>11} {'target s':>9}")
+    for name, seconds, cpu, target in results:
+        print(f"{name:<36} {seconds:>9.3f} {seconds / baseline:>11.1f} {cpu:>7.3f} {cpu / baseline_cpu:>11.1f} "
+              f"{target if target else '':>9}")
     return 0
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from storage.activities import activities, activity_photos
+from storage.activity_rollups import NO_ORGANISATION, activity_totals
 from storage.counters import next_number
 from storage.tables import members, organisations
 from storage.repo import Repo
@@ -134,9 +135,40 @@ class ActivityRepo(Repo):
 
     async def totals(self, network_id: int, start: date, end: date, *, by: str = "aim",
                      organisation_id: int | None = None) -> list[ActivityTotal]:
-        """Count, participants and minutes in [start, end), grouped by aim, category or organisation."""
+        """Count, participants and minutes in [start, end), grouped by aim, category or organisation
+        (key None: no organisation), in key order: read from the totals the database keeps
+        (:mod:`storage.activity_rollups`), whole months from the month rows and the edges from the day rows."""
+        t = activity_totals.c
+        column = {"aim": t.aim, "category": t.category, "organisation": t.organisation_id}[by]
+        month_start = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        month_end = end.replace(day=1)
+        grains = ([("d", start, month_start), ("m", month_start, month_end), ("d", month_end, end)]
+                  if month_start < month_end else [("d", start, end)])
+        parts = []
+        for grain, since, until in grains:
+            if since >= until:
+                continue
+            part = sa.select(column.label("key"), t.n, t.participants, t.minutes).where(
+                t.network_id == network_id, t.grain == grain, t.day >= since, t.day < until)
+            if organisation_id is not None:
+                part = part.where(t.organisation_id == organisation_id)
+            parts.append(part)
+        if not parts:
+            return []
+        both = sa.union_all(*parts).subquery()
+        rows = (await self.conn.execute(
+            sa.select(both.c.key, sa.func.sum(both.c.n).label("n"), sa.func.sum(both.c.participants).label("people"),
+                      sa.func.sum(both.c.minutes).label("minutes"))
+            .group_by(both.c.key).having(sa.func.sum(both.c.n) > 0).order_by(both.c.key))).all()
+        return [ActivityTotal(key=None if by == "organisation" and r.key == NO_ORGANISATION else r.key,
+                              count=int(r.n), participants=int(r.people), minutes=int(r.minutes)) for r in rows]
+
+    async def totals_direct(self, network_id: int, start: date, end: date, *, by: str = "aim",
+                            organisation_id: int | None = None) -> list[ActivityTotal]:
+        """What :meth:`totals` gives, counted from every activity of the period (the tests' and the
+        benchmark's reference)."""
         column = {"aim": activities.c.aim, "category": activities.c.category,
-                  "organisation": activities.c.organisation_id}[by]
+                  "organisation": sa.func.coalesce(activities.c.organisation_id, NO_ORGANISATION)}[by]
         query = (
             sa.select(column.label("key"), sa.func.count().label("n"),
                       sa.func.coalesce(sa.func.sum(activities.c.participants), 0).label("people"),
@@ -148,11 +180,14 @@ class ActivityRepo(Repo):
         if organisation_id is not None:
             query = query.where(activities.c.organisation_id == organisation_id)
         rows = (await self.conn.execute(query)).all()
-        return [ActivityTotal(key=r.key, count=int(r.n), participants=int(r.people), minutes=int(r.minutes))
-                for r in rows]
+        return [ActivityTotal(key=None if by == "organisation" and r.key == NO_ORGANISATION else r.key,
+                              count=int(r.n), participants=int(r.people), minutes=int(r.minutes)) for r in rows]
 
-    async def export_rows(self, network_id: int, start: date, end: date) -> list[dict[str, Any]]:
-        """Every activity in [start, end) with its author's and organisation's names, oldest first."""
+    async def export_rows(self, network_id: int, start: date, end: date, *, newest_first: bool = False,
+                          limit: int | None = None, organisation_id: int | None = None) -> list[dict[str, Any]]:
+        """Every activity in [start, end) with its author's and organisation's names, oldest first (or the
+        newest ``limit``: a page, read through the index in date order instead of the whole period)."""
+        order = (activities.c.activity_date, activities.c.id)
         query = (
             sa.select(activities, members.c.display_name.label("author_name"),
                       organisations.c.name.label("organisation_name"))
@@ -160,8 +195,11 @@ class ActivityRepo(Repo):
                          .outerjoin(organisations, organisations.c.id == activities.c.organisation_id))
             .where(activities.c.network_id == network_id, activities.c.activity_date >= start,
                    activities.c.activity_date < end)
-            .order_by(activities.c.activity_date, activities.c.id)
+            .order_by(*(column.desc() for column in order) if newest_first else order)
+            .limit(limit)
         )
+        if organisation_id is not None:
+            query = query.where(activities.c.organisation_id == organisation_id)
         return [dict(r._mapping) for r in (await self.conn.execute(query)).all()]
 
 

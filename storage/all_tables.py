@@ -22,3 +22,4 @@ import storage.privacy  # noqa: F401
 import storage.ops  # noqa: F401
 import storage.webview  # noqa: F401
 import storage.announcement_shares  # noqa: F401
+import storage.activity_rollups  # noqa: F401

@@ -274,6 +274,17 @@ class MemberRepo(Repo):
         ).first()
         return _member(row) if row else None
 
+    async def count(self, network_id: int, *, roles: list[str] | None = None,
+                    organisation_ids: list[int] | None = None) -> int:
+        """How many :meth:`list` would give, counted in the database."""
+        query = sa.select(sa.func.count()).select_from(members).where(members.c.network_id == network_id,
+                                                                      members.c.status == "active")
+        if roles:
+            query = query.where(members.c.role.in_(roles))
+        if organisation_ids:
+            query = query.where(members.c.organisation_id.in_(organisation_ids))
+        return int((await self.conn.execute(query)).scalar_one())
+
     async def list(self, network_id: int, *, roles: list[str] | None = None,
                    organisation_ids: list[int] | None = None) -> list[Member]:
         query = sa.select(members).where(members.c.network_id == network_id, members.c.status == "active")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -191,6 +191,14 @@ class NeedRepo(Repo):
         return True
 
 
+def _holds_a_whole_day(start: datetime, end: datetime) -> bool:
+    """Whether [start, end) holds a whole UTC day (what the kept per-day totals can answer; shorter
+    periods are counted directly, which :meth:`MeasureRepo.pledge_totals` does too)."""
+    first = start.astimezone(timezone.utc)
+    first_day = first.date() + (timedelta(days=1) if first.time() != time.min else timedelta(0))
+    return first_day < end.astimezone(timezone.utc).date()
+
+
 class PledgeRepo(Repo):
     async def add(self, network_id: int, *, need_id: int | None, pledger_id: int, resource_type: str,
                   source_sector: str, amount: Decimal, unit: str, expected_date: date, note: str | None,
@@ -257,11 +265,28 @@ class PledgeRepo(Repo):
                 pledges.c.expected_date < today))).scalar_one())
 
     async def totals_pledged(self, network_id: int, start: datetime, end: datetime) -> list[PledgeTotal]:
-        """Pledges made in [start, end) and not cancelled, by type, sector and unit."""
-        return await self._totals(pledges.c.created_at, network_id, start, end, pledges.c.status.in_(LIVE))
+        """Pledges made in [start, end) and not cancelled, by type, sector and unit (a period holding a
+        whole UTC day reads the totals the database keeps, :mod:`storage.goals.rollups`)."""
+        if _holds_a_whole_day(start, end):
+            from storage.goals.measures import MeasureRepo
+
+            return await MeasureRepo(self.conn).pledge_totals(network_id, "pledged", start, end)
+        return await self.totals_pledged_direct(network_id, start, end)
 
     async def totals_delivered(self, network_id: int, start: datetime, end: datetime) -> list[PledgeTotal]:
-        """Pledges delivered in [start, end), by type, sector and unit."""
+        """Pledges delivered in [start, end), by type, sector and unit (as :meth:`totals_pledged`)."""
+        if _holds_a_whole_day(start, end):
+            from storage.goals.measures import MeasureRepo
+
+            return await MeasureRepo(self.conn).pledge_totals(network_id, "delivered", start, end)
+        return await self.totals_delivered_direct(network_id, start, end)
+
+    async def totals_pledged_direct(self, network_id: int, start: datetime, end: datetime) -> list[PledgeTotal]:
+        """:meth:`totals_pledged` counted from every pledge of the period (short periods; the reference)."""
+        return await self._totals(pledges.c.created_at, network_id, start, end, pledges.c.status.in_(LIVE))
+
+    async def totals_delivered_direct(self, network_id: int, start: datetime, end: datetime) -> list[PledgeTotal]:
+        """:meth:`totals_delivered` counted from every delivered pledge of the period."""
         return await self._totals(pledges.c.delivered_at, network_id, start, end, sa.true())
 
     async def _totals(self, when: Any, network_id: int, start: datetime, end: datetime,

@@ -71,6 +71,9 @@ survey_responses = sa.Table(
     sa.Column("voter_key", sa.String(64), nullable=False),
     sa.Column("member_id", sa.ForeignKey("members.id", ondelete="SET NULL")),  # NULL when anonymous
     sa.UniqueConstraint("survey_id", "voter_key", name="uq_survey_responses_survey_voter"),
+    # A network's surveys' answer counts and voter keys, read from the index alone (the rows are keyed by
+    # their random id: without it, each response is a lookup).
+    sa.Index("ix_survey_responses_network_survey_voter", "network_id", "survey_id", "voter_key"),
     sqlite_with_rowid=False,
 )
 
@@ -201,9 +204,9 @@ class SurveyRepo(Repo):
             found.setdefault(r.survey_id, []).append(_question(r))
         return {k: tuple(v) for k, v in found.items()}
 
-    async def _many(self, query: sa.Select[Any]) -> list[Survey]:
+    async def _many(self, query: sa.Select[Any], *, with_questions: bool = True) -> list[Survey]:
         rows = (await self.conn.execute(query)).all()
-        questions = await self._questions([r.id for r in rows])
+        questions = await self._questions([r.id for r in rows]) if with_questions else {}
         return [_survey(r, questions.get(r.id, ())) for r in rows]
 
     async def get(self, network_id: int, survey_id: int) -> Survey | None:
@@ -220,13 +223,15 @@ class SurveyRepo(Repo):
         return await self._many(sa.select(surveys).where(surveys.c.network_id == network_id,
                                                          surveys.c.status == "open").order_by(surveys.c.number))
 
-    async def active_between(self, network_id: int, start: datetime, end: datetime) -> list[Survey]:
-        """Surveys open at some moment of [start, end): opened before the end, not closed before the start."""
+    async def active_between(self, network_id: int, start: datetime, end: datetime, *,
+                             with_questions: bool = True) -> list[Survey]:
+        """Surveys open at some moment of [start, end): opened before the end, not closed before the start
+        (``with_questions=False``: without their questions, for lists and counts over many surveys)."""
         return await self._many(
             sa.select(surveys).where(
                 surveys.c.network_id == network_id, surveys.c.opened_at < end,
                 sa.or_(surveys.c.closed_at.is_(None), surveys.c.closed_at >= start))
-            .order_by(surveys.c.number))
+            .order_by(surveys.c.number), with_questions=with_questions)
 
     async def close(self, network_id: int, survey_id: int, *, audience_size: int | None, now: datetime) -> bool:
         """Close an open survey; False if it was already closed (a second close changes nothing)."""
@@ -268,6 +273,17 @@ class SurveyRepo(Repo):
             sa.select(sa.func.count()).select_from(survey_responses)
             .where(survey_responses.c.network_id == survey.network_id,
                    survey_responses.c.survey_id == survey.id))).scalar_one())
+
+    async def response_counts(self, network_id: int, survey_ids: list[int]) -> dict[int, int]:
+        """:meth:`response_count` of many surveys in one query (surveys without responses: 0)."""
+        counts = dict.fromkeys(survey_ids, 0)
+        if survey_ids:
+            rows = (await self.conn.execute(
+                sa.select(survey_responses.c.survey_id, sa.func.count().label("n"))
+                .where(survey_responses.c.network_id == network_id, survey_responses.c.survey_id.in_(survey_ids))
+                .group_by(survey_responses.c.survey_id))).all()
+            counts.update({r.survey_id: int(r.n) for r in rows})
+        return counts
 
     async def voter_keys(self, survey: Survey) -> set[str]:
         rows = (await self.conn.execute(

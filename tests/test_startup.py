@@ -13,9 +13,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def loaded_after(statement: str, modules: list[str]) -> dict[str, bool]:
-    probe = f"import sys; {statement}; print(' '.join(str(m in sys.modules) for m in {modules!r}))"
+    probe = f"import sys\n{statement}\nprint(' '.join(str(m in sys.modules) for m in {modules!r}))"
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
-    return dict(zip(modules, (word == "True" for word in done.stdout.split())))
+    last = done.stdout.splitlines()[-1]  # the probe's line comes after anything the statement printed
+    return dict(zip(modules, (word == "True" for word in last.split())))
 
 
 def test_the_edunet_command_imports_neither_the_database_nor_charts_to_show_its_help() -> None:
@@ -27,6 +28,26 @@ def test_the_edunet_command_imports_neither_the_database_nor_charts_to_show_its_
 def test_the_app_and_every_feature_load_without_matplotlib() -> None:
     loaded = loaded_after("import bot.app, handlers; handlers.build_router()", ["matplotlib", "bot.app"])
     assert loaded == {"matplotlib": False, "bot.app": True}
+
+
+# The libraries this month's features brought (charts, Thai word segmentation, Excel files, the browser of
+# the web view's tests, metrics): each is imported where it is used, never on the way to --help or the console.
+HEAVY = ["matplotlib", "pythainlp", "openpyxl", "playwright", "prometheus_client"]
+
+
+def test_edunet_help_imports_none_of_the_heavy_libraries() -> None:
+    loaded = loaded_after("from edunet.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass",
+                          HEAVY + ["sqlalchemy", "handlers"])
+    assert not any(loaded.values()), loaded
+
+
+def test_a_console_script_runs_without_the_heavy_libraries(tmp_path: Path) -> None:
+    script = tmp_path / "three_lines.txt"
+    script.write_text("alice@dm: /newnetwork เครือข่ายทดสอบ\nalice@dm: [Join as coordinator]\nalice@dm: /me\n",
+                      encoding="utf-8")
+    loaded = loaded_after(f"from edunet.cli import main\nassert main(['console', '--script', {str(script)!r}]) == 0",
+                          HEAVY + ["handlers.surveys", "handlers.knowledge"])
+    assert loaded == {**{name: False for name in HEAVY}, "handlers.surveys": True, "handlers.knowledge": True}
 
 
 def test_the_startup_benchmark_prints_its_table(capsys) -> None:  # type: ignore[no-untyped-def]

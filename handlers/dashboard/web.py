@@ -260,10 +260,9 @@ async def activities_page(page: PageRequest) -> web.StreamResponse:
     calendar = AcademicCalendar.from_settings(network.settings)
     year = calendar.year_of(_today(page))
     span = calendar.year(year)
-    rows = list(reversed(await ActivityRepo(page.conn).export_rows(network.id, span.start, span.end)))
-    if not page.manages:
-        rows = [r for r in rows if r["organisation_id"] is not None
-                and r["organisation_id"] == page.member.organisation_id]
+    own = None if page.manages else page.member.organisation_id
+    rows = [] if own is None and not page.manages else await ActivityRepo(page.conn).export_rows(
+        network.id, span.start, span.end, newest_first=True, limit=301, organisation_id=own)
     shown = [{"id": r["id"], "number": r["number"], "title": r["title"], "date": t.date(r["activity_date"]),
               "kind": category_label(t, r["category"]), "aim": aim_label(t, r["aim"]),
               "organisation": r["organisation_name"] or "", "participants": r["participants"],

@@ -54,10 +54,14 @@ BUTTON_LABEL_CHARS = 20  # LINE's action label limit; longer options get numbere
 
 def voter_key(settings: Settings, survey: Survey, member_id: int) -> str:
     """The key of a member's response: plain for named surveys, a keyed hash for anonymous ones."""
+    return _voter_key(server_key(settings) if survey.anonymous else b"", survey, member_id)
+
+
+def _voter_key(key: bytes, survey: Survey, member_id: int) -> str:
     if not survey.anonymous:
         return f"m{member_id}"
     message = f"edunet-survey-voter|{survey.network_id}|{survey.id}|{member_id}".encode()
-    return hmac.new(server_key(settings), message, hashlib.sha256).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 # ------------------------------------------------------------------ audience
@@ -81,10 +85,19 @@ async def audience_members(ctx: BaseContext, survey: Survey) -> list[Member]:
                                            organisation_ids=list(survey.organisations) or None)
 
 
+async def audience_count(ctx: BaseContext, survey: Survey) -> int:
+    """How many members :func:`audience_members` gives, counted in the database."""
+    if survey.is_poll:
+        return 0
+    return await ctx.repo(MemberRepo).count(survey.network_id, roles=list(survey.roles) or None,
+                                            organisation_ids=list(survey.organisations) or None)
+
+
 async def responders(ctx: BaseContext, survey: Survey, members: list[Member]) -> set[int]:
     """Which of ``members`` have answered (computed with the server secret for anonymous surveys)."""
     keys = await ctx.repo(SurveyRepo).voter_keys(survey)
-    return {m.id for m in members if voter_key(ctx.app.settings, survey, m.id) in keys}
+    key = server_key(ctx.app.settings) if survey.anonymous else b""  # once, not once per member
+    return {m.id for m in members if _voter_key(key, survey, m.id) in keys}
 
 
 # ------------------------------------------------------------------ answers

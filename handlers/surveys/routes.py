@@ -25,6 +25,7 @@ from handlers.surveys import create as survey_create
 from handlers.surveys.logic import (
     MIN_CELL,
     AnswerError,
+    audience_count,
     audience_members,
     clear_choices,
     export_comments_csv,
@@ -433,17 +434,19 @@ async def results_command(ctx: MemberContext) -> None:
 
 async def list_surveys(ctx: MemberContext) -> None:
     repo = ctx.repo(SurveyRepo)
-    recent = await repo.active_between(ctx.network.id, ctx.now - timedelta(days=90), ctx.now + timedelta(days=1))
+    recent = await repo.active_between(ctx.network.id, ctx.now - timedelta(days=90), ctx.now + timedelta(days=1),
+                                       with_questions=False)
     if not recent:
         await ctx.reply(ctx.t("No surveys or polls in the last 90 days. Create one with /survey or /poll."))
         return
     lines = [ctx.t("Surveys and polls (send /results N for one):")]
+    answered = await repo.response_counts(ctx.network.id, [s.id for s in recent[-20:]])
     for s in recent[-20:]:
         state = (ctx.t("open until {when}", when=when(ctx.t, ctx.tz, s.closes_at)) if s.is_open
                  else ctx.t("closed"))
         kind = ctx.t("poll") if s.is_poll else ctx.t("survey")
         lines.append(f"{s.number}. {s.title} ({kind}, {state}) — "
-                     + ctx.t("{n} answered", n=await repo.response_count(s)))
+                     + ctx.t("{n} answered", n=answered[s.id]))
     await ctx.reply("\n".join(lines))
 
 
@@ -551,42 +554,45 @@ async def summary_section(ctx: BaseContext, period: Period) -> SummarySection | 
     if ctx.network is None:
         return None
     repo = ctx.repo(SurveyRepo)
-    current = await repo.active_between(ctx.network.id, period.start, period.end)
+    current = await repo.active_between(ctx.network.id, period.start, period.end, with_questions=False)
     if not current:
         return None
     t = ctx.t
     lines: list[str] = []
     progress: list[tuple[str, float, float]] = []
+    previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end,
+                                         with_questions=False)
+    # Each survey counted once, in one query for all (a year's summary holds many surveys).
+    answers = await repo.response_counts(ctx.network.id, sorted({s.id for s in current + previous}))
+    audiences: dict[int, int] = {}
+
+    async def figures_of(survey: Survey) -> tuple[int, int]:
+        if survey.id not in audiences:
+            audiences[survey.id] = (survey.audience_size if survey.audience_size is not None
+                                    else await audience_count(ctx, survey))
+        return answers[survey.id], audiences[survey.id]
+
+    async def mean_rate(surveys: list[Survey]) -> float:
+        rates = []
+        for survey in surveys:
+            if not survey.is_poll:
+                answered, audience = await figures_of(survey)
+                if audience:
+                    rates.append(100 * answered / audience)
+        return round(sum(rates) / len(rates), 1) if rates else 0.0
+
     for survey in current:
-        answered = await repo.response_count(survey)
         if survey.is_poll:
-            lines.append(t("Poll “{title}”: {n} vote(s)", title=survey.title, n=answered))
+            lines.append(t("Poll “{title}”: {n} vote(s)", title=survey.title, n=answers[survey.id]))
             continue
-        audience = await _audience_size(ctx, survey)
+        answered, audience = await figures_of(survey)
         rate = round(100 * answered / audience) if audience else 0
         state = t("closed") if not survey.is_open else t("open until {when}", when=when(t, ctx.tz, survey.closes_at))
         lines.append(t("Survey “{title}”: {answered}/{audience} answered ({rate}%), {state}", title=survey.title,
                        answered=answered, audience=audience, rate=rate, state=state))
         progress.append((survey.title, float(answered), float(audience)))
     if progress:
-        previous = await repo.active_between(ctx.network.id, period.previous_start, period.previous_end)
         lines.append(t("Mean response rate: {rate}% (previous period: {previous}%)",
-                       rate=f"{await _mean_rate(ctx, current):.0f}", previous=f"{await _mean_rate(ctx, previous):.0f}"))
+                       rate=f"{await mean_rate(current):.0f}", previous=f"{await mean_rate(previous):.0f}"))
     return SummarySection(title=t("Surveys and polls"), lines=lines, progress=progress)
 
-
-async def _audience_size(ctx: BaseContext, survey: Survey) -> int:
-    if survey.audience_size is not None:
-        return survey.audience_size
-    return len(await audience_members(ctx, survey))
-
-
-async def _mean_rate(ctx: BaseContext, surveys: list[Survey]) -> float:
-    rates = []
-    for survey in surveys:
-        if survey.is_poll:
-            continue
-        audience = await _audience_size(ctx, survey)
-        if audience:
-            rates.append(100 * await ctx.repo(SurveyRepo).response_count(survey) / audience)
-    return round(sum(rates) / len(rates), 1) if rates else 0.0
