@@ -90,7 +90,7 @@ class PeriodTotals:
         if stage not in self._pledges:
             if self.direct:
                 repo = PledgeRepo(self.repo.conn)
-                read = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
+                read = repo.totals_pledged_direct if stage == "pledged" else repo.totals_delivered_direct
                 self._pledges[stage] = await read(self.network_id, self.start, self.end)
             else:
                 self._pledges[stage] = await self.repo.pledge_totals(self.network_id, stage, self.start, self.end)
@@ -192,7 +192,7 @@ class MeasureRepo(Repo):
 
     async def _pledges_direct(self, network_id: int, stage: str, start: datetime, end: datetime) -> list[PledgeTotal]:
         repo = PledgeRepo(self.conn)
-        read = repo.totals_pledged if stage == "pledged" else repo.totals_delivered
+        read = repo.totals_pledged_direct if stage == "pledged" else repo.totals_delivered_direct
         return await read(network_id, start, end)
 
     async def activity_groups_direct(self, network_id: int, start: date, end: date) -> list[ActivityGroup]:
