@@ -30,6 +30,7 @@ from handlers.resources import sector_label, type_label
 from handlers.dashboard.auth import COOKIE, IDLE_MINUTES, LOGIN_PATH, Viewer, csrf_ok, digest, open_session, viewer
 from handlers.announcements import WAIT_REASONS
 from storage.activity_repo import ActivityRepo, PhotoRepo
+from storage.blocks import BlockRepo
 from storage.deliveries import DeliveryRepo
 from storage.membership import Member, MemberRepo, Network, NetworkRepo, OrganisationRepo
 from storage.repo import Repo
@@ -144,8 +145,9 @@ async def members_page(page: PageRequest) -> web.StreamResponse:
         shown = [page.member]
     organisations = {o.id: o.name for o in await OrganisationRepo(page.conn).list(page.network.id)}
     notice = page.request.query.get("done", "")
+    removed = await BlockRepo(page.conn).blocked_members(page.network.id) if page.manages else []
     return page.render("members.html", members=shown, organisations=organisations, roles=list(Role),
-                       notice=notice)
+                       notice=notice, removed=removed, removed_notice=page.request.query.get("removed", ""))
 
 
 async def change_role(page: PageRequest) -> web.StreamResponse:
@@ -372,8 +374,9 @@ def secure_cookie(app: App) -> bool:
     return app.settings.public_url.strip().lower().startswith("https://")
 
 
-def add_routes(server: Any, app: App) -> None:
-    """Mount the web view on the bot's web server (:class:`bot.web.WebServer`)."""
+def add_routes(server: Any, app: App, routes: tuple[Route, ...] = ROUTES) -> None:
+    """Mount the web view on the bot's web server (:class:`bot.web.WebServer`); ``routes``: every page
+    (the package's ``ROUTES``: these and the other page modules')."""
     env = environment()
 
     async def login_form(request: web.Request) -> web.StreamResponse:
@@ -419,5 +422,5 @@ def add_routes(server: Any, app: App) -> None:
     server.add_route("GET", LOGIN_PATH, login_form)
     server.add_route("POST", LOGIN_PATH, login)
     server.add_route("POST", "/dashboard/logout", logout)
-    for route in ROUTES:
+    for route in routes:
         server.add_route(route.method, f"/dashboard/n/{{{PARAM_NETWORK}}}{route.path}", guard(app, env, route))

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from bot.router import Router
 from handlers.meetings import attendance, create, manage, minutes
-from handlers.meetings.cards import reminder_offsets
+from handlers.meetings.cards import KIND_LABELS, reminder_offsets
 
-__all__ = ["ORDER", "reminder_offsets", "router"]
+__all__ = ["KIND_LABELS", "ORDER", "reminder_offsets", "router"]
 
 ORDER = 40
 router = Router()
