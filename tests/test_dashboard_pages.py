@@ -65,6 +65,9 @@ async def test_a_named_survey_shows_counts_and_teachers_cannot_open_surveys(web_
     page = await (await client.get("/dashboard/n/1/surveys/1")).text()
     assert "วันเสาร์: 1 (100%)" in page and "มาก: 1 (100%)" in page
     assert "ภาพรวม" in page  # inside the site's frame
+    overview = await (await client.get("/dashboard/n/1")).text()
+    rates = re.search(r'<section class="card surveys">(.*?)</section>', overview, re.S)
+    assert rates and "ความพึงพอใจของผู้ปกครอง 2569" in rates.group(1) and "1/1 (100%)" in rates.group(1)
     await client.post("/dashboard/logout", data={"csrf": csrf_of(page)})
     await sign_in(client, link_in(await bot("bob@dm: /dashboard")))
     refused = await client.get("/dashboard/n/1/surveys/1")

@@ -7,15 +7,16 @@ served by ``edunet serve`` on the same aiohttp server as the webhooks (:func:`ad
 from typing import Any
 
 from bot.app import App
-from handlers.dashboard import meetings_view, members_manage, surveys_view, web
+from handlers.dashboard import meetings_view, members_manage, panels, reports_view, surveys_view, web
 from handlers.dashboard.command import router
 
 ORDER = 44
-ROUTES: tuple[web.Route, ...] = web.ROUTES + surveys_view.ROUTES + meetings_view.ROUTES + members_manage.ROUTES
+ROUTES: tuple[web.Route, ...] = (web.ROUTES + surveys_view.ROUTES + meetings_view.ROUTES + members_manage.ROUTES
+                                 + reports_view.ROUTES)
 
 
 def add_routes(server: Any, app: App) -> None:
     web.add_routes(server, app, ROUTES)
 
 
-__all__ = ["ORDER", "ROUTES", "add_routes", "router"]
+__all__ = ["ORDER", "ROUTES", "add_routes", "panels", "router"]

@@ -111,6 +111,9 @@ def environment() -> jinja2.Environment:
 
 # ------------------------------------------------------------------ pages
 
+# More of the overview's panels: functions of the page giving values for overview.html (panels.py adds its own).
+OVERVIEW_PANELS: list[Callable[[PageRequest], Awaitable[dict[str, Any]]]] = []
+
 
 async def overview(page: PageRequest) -> web.StreamResponse:
     network, t = page.network, page.t
@@ -130,9 +133,12 @@ async def overview(page: PageRequest) -> web.StreamResponse:
     billed = sorted(page.app.billed_platforms)
     if page.manages and billed and (reading := page.app.quotas.get(billed[0])) is not None:
         quota = {"used": reading.used, "limit": reading.limit}
+    more: dict[str, Any] = {}
+    for panel in OVERVIEW_PANELS:
+        more.update(await panel(page))
     return page.render("overview.html", quota=quota, year=year, aims=aims, most=max([n for _, n, _ in aims] + [1]),
                        open_needs=open_needs, overdue=overdue, by_role=by_role, today=t.date(today),
-                       own_organisation=organisation is not None)
+                       own_organisation=organisation is not None, **more)
 
 
 async def members_page(page: PageRequest) -> web.StreamResponse:
