@@ -13,9 +13,10 @@ from bot.academic import AcademicCalendar, AcademicInputError, parse_term
 from handlers._common.xlsx import XLSX_MIME
 from handlers.dashboard.web import MANAGE, STAFF_VIEW, PageRequest, Route, redirect
 from handlers.dashboard.webctx import web_context, year_of
-from handlers.goals import build_check, review_rows, review_xlsx
+from handlers.goals import build_check, review_rows, term_review_xlsx
 from handlers.meetings import year_meetings_xlsx
-from handlers.reports import KINDS, PDCA, STANDARDS, changed, mapping, school_pack, standard_label, step_label
+from handlers.reports import (KINDS, PDCA, STANDARDS, changed, current_mapping, school_pack, standard_label,
+                              step_label)
 from handlers.surveys import exportable, survey_xlsx
 from storage.goals.reviews import ReviewRepo
 from storage.membership import NetworkRepo, OrganisationRepo
@@ -54,7 +55,7 @@ async def report_xlsx(page: PageRequest) -> web.StreamResponse:
         review = await ReviewRepo(page.conn).get(network.id, term.year, term.number)
         check = review.check if review is not None and review.check is not None else await build_check(ctx, term)
         await _audit(page, "review", None, term=term.label)
-        return xlsx_response(review_xlsx(t, check, review_rows(t, check, review), network=network.name),
+        return xlsx_response(term_review_xlsx(t, check, review_rows(t, check, review), network=network.name),
                              f"review-{term.year}-{term.number}.xlsx")
     number = kind.removeprefix("survey-")
     survey = (await SurveyRepo(page.conn).by_number(network.id, int(number))
@@ -75,7 +76,7 @@ async def sar_page(page: PageRequest) -> web.StreamResponse:
     if not page.manages:
         schools = [o for o in schools if o.id == page.member.organisation_id]
     t = page.t
-    current = mapping(page.network.settings)
+    current = current_mapping(page.network.settings)
     rows = [{"kind": kind, "label": t(label), "standard": current[kind][0], "step": current[kind][1],
              "default": (standard, step) == current[kind]} for kind, (label, standard, step) in KINDS.items()]
     return page.render("sar.html", page_name="sar", year=year, years=[year, year - 1], schools=schools, rows=rows,

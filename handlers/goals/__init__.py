@@ -12,9 +12,9 @@ from bot.router import Router
 from handlers.goals import progress, review, routes
 from handlers.goals.progress import target_line, year_progress
 from handlers.goals.review import build_check, review_rows
-from handlers.goals.review_xlsx import review_xlsx
+from handlers.goals.review_xlsx import term_review_xlsx
 
-__all__ = ["ORDER", "build_check", "review_rows", "review_xlsx", "router", "target_line", "year_progress"]
+__all__ = ["ORDER", "build_check", "review_rows", "term_review_xlsx", "router", "target_line", "year_progress"]
 
 ORDER = 35
 router = Router()

@@ -554,10 +554,10 @@ async def export_review(ctx: MemberContext, args: str) -> None:
     review = await ctx.repo(ReviewRepo).get(ctx.network.id, term.year, term.number)
     check = review.check if review is not None and review.check is not None else await build_check(ctx, term)
     if xlsx:
-        from handlers.goals.review_xlsx import XLSX_MIME, review_xlsx
+        from handlers.goals.review_xlsx import XLSX_MIME, term_review_xlsx
 
         await ctx.reply(Document(filename=f"review-{term.year}-{term.number}.xlsx", mime_type=XLSX_MIME,
-                                 content=review_xlsx(ctx.t, check, review_rows(ctx.t, check, review),
+                                 content=term_review_xlsx(ctx.t, check, review_rows(ctx.t, check, review),
                                                      network=ctx.network.name),
                                  caption=ctx.t("Term review {term} (Excel workbook)", term=term.label)))
         return

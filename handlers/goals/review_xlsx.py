@@ -14,7 +14,7 @@ from handlers.activities import AIMS, aim_label, csv_date
 from handlers.goals.progress import PACE_NAMES
 from handlers.goals.vocabulary import target_title
 
-__all__ = ["XLSX_MIME", "review_xlsx"]
+__all__ = ["XLSX_MIME", "term_review_xlsx"]
 
 
 def _value(text: Any) -> Any:
@@ -28,7 +28,7 @@ def _value(text: Any) -> Any:
     return int(number) if number == number.to_integral_value() else float(number)
 
 
-def review_xlsx(t: Translator, check: dict[str, Any], table: tuple[list[str], list[list[Any]]], *,
+def term_review_xlsx(t: Translator, check: dict[str, Any], table: tuple[list[str], list[list[Any]]], *,
                 network: str) -> bytes:
     """``table``: the review's rows (``review.review_rows``)."""
     from openpyxl import Workbook

@@ -10,9 +10,9 @@ from __future__ import annotations
 from bot.router import Router
 from handlers.reports import export
 from handlers.reports.export import find_school, run_cli_report, school_pack
-from handlers.reports.mapping import KINDS, PDCA, STANDARDS, changed, mapping, standard_label, step_label
+from handlers.reports.mapping import KINDS, PDCA, STANDARDS, changed, current_mapping, standard_label, step_label
 
-__all__ = ["KINDS", "ORDER", "find_school", "PDCA", "STANDARDS", "changed", "mapping", "router", "run_cli_report", "school_pack",
+__all__ = ["KINDS", "ORDER", "find_school", "PDCA", "STANDARDS", "changed", "current_mapping", "router", "run_cli_report", "school_pack",
            "standard_label", "step_label"]
 
 ORDER = 47

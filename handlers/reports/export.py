@@ -61,7 +61,7 @@ async def run_cli_report(settings: Any, kind: str, *, network_id: int | None, ou
     from bot.academic import AcademicInputError, parse_term
     from bot.app import App
     from bot.router import Router as BareRouter
-    from handlers.goals import build_check, review_rows, review_xlsx
+    from handlers.goals import build_check, review_rows, term_review_xlsx
     from handlers.meetings import year_meetings_xlsx
     from handlers.surveys import exportable, survey_xlsx
     from storage.goals.reviews import ReviewRepo
@@ -109,7 +109,7 @@ async def run_cli_report(settings: Any, kind: str, *, network_id: int | None, ou
                 review = await ReviewRepo(conn).get(network.id, the_term.year, the_term.number)
                 check = (review.check if review is not None and review.check is not None
                          else await build_check(ctx, the_term))
-                content = review_xlsx(ctx.t, check, review_rows(ctx.t, check, review), network=network.name)
+                content = term_review_xlsx(ctx.t, check, review_rows(ctx.t, check, review), network=network.name)
     finally:
         await app.db.dispose()
     if out:

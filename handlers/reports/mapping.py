@@ -38,9 +38,10 @@ KINDS: dict[str, tuple[str, int, str]] = {
 }
 
 
-def mapping(settings: dict[str, Any]) -> dict[str, tuple[int, str]]:
+def current_mapping(settings: dict[str, Any]) -> dict[str, tuple[int, str]]:
     """kind -> (standard, PDCA step): the default, with the network's changes over it."""
-    chosen = settings.get(SETTING) if isinstance(settings.get(SETTING), dict) else {}
+    stored = settings.get(SETTING)
+    chosen: dict[str, Any] = stored if isinstance(stored, dict) else {}
     found: dict[str, tuple[int, str]] = {}
     for kind, (_label, standard, step) in KINDS.items():
         value = chosen.get(kind)

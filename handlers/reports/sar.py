@@ -22,7 +22,7 @@ from bot.i18n import Translator
 from bot.numbers import unit_name
 from handlers._common.xlsx import DECIMAL, HOURS, PERCENT, WHOLE, add_sheet, add_summary, save
 from handlers.activities import aim_label, category_label, csv_date
-from handlers.reports.mapping import PDCA, STANDARDS, mapping, order_key, standard_label, step_label
+from handlers.reports.mapping import PDCA, STANDARDS, current_mapping, order_key, standard_label, step_label
 from handlers.resources import sector_label, type_label
 from handlers.surveys import MIN_CELL, describe, survey_stats
 from storage.activity_repo import ActivityRepo
@@ -64,7 +64,7 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
     tz = ZoneInfo(network.timezone)
     span = AcademicCalendar.from_settings(network.settings).year(year)
     start, end = datetime.combine(span.start, time(), tz), datetime.combine(span.end, time(), tz)
-    mapped = mapping(network.settings)
+    mapped = current_mapping(network.settings)
     evidence: list[Evidence] = []
     sheets: list[tuple[str, list[str], list[list[Any]], dict[int, str]]] = []
 
