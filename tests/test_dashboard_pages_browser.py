@@ -42,6 +42,16 @@ async def a_term_of_work(bot: Conversation) -> None:
     await bot(":clock 2026-11-23 13:40", "bob@parents: [มาแล้ว]", ":clock 2026-11-23 16:00")
     await bot("alice@dm: /minutes 1", "alice@dm: จัดอบรมครูเรื่องสื่อ AI ให้ครบทุกโรงเรียนภายในเดือนมกราคม; ใช้งบกลาง",
               "alice@dm: [ข้าม]", "alice@dm: [บันทึก]")
+    await bot.add_member("pat", "partner")
+    await bot("pat@dm: /pledge 1", "pat@dm: 10 เครื่อง", "pat@dm: [private sector]", "pat@dm: [Today]",
+              "pat@dm: [Confirm pledge]")
+    if "ข้าม" in await bot("bob@dm: /pledges", "bob@dm: [#1]", "bob@dm: [Mark delivered]"):
+        await bot("bob@dm: [Skip]")
+    await bot('alice@dm: /setgoal ด้านบุคลากร "ครูได้รับการพัฒนาด้านการใช้สื่อดิจิทัลในการจัดการเรียนรู้" '
+              'กิจกรรม อบรม 24; รับมอบ 200,000 บาท')
+    await bot("alice@parents: /meeting ประชุมติดตามผลการดำเนินงานเครือข่าย", "alice@parents: 30/11/2569 09:00",
+              "alice@parents: [1 ชั่วโมง]", "alice@parents: ออนไลน์", "alice@parents: [ไม่มีวาระ]",
+              "alice@parents: [กลุ่มนี้]", "alice@parents: [สร้าง]")
 
 
 async def no_sideways_scroll(page: Any, width: int) -> None:
