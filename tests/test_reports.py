@@ -175,7 +175,7 @@ async def test_the_sar_pack_from_the_chat_and_the_cli(sqlite_url: str, tmp_path:
         await school_year(bot)
         shown = capture(bot)
         out = await bot("alice@dm: /export sar หนองบัว 2569")
-        assert "หลักฐานประกอบ SAR ของโรงเรียนบ้านหนองบัว ปีการศึกษา 2569" in out
+        assert "หลักฐานประกอบ SAR ของ โรงเรียนบ้านหนองบัว ปีการศึกษา 2569" in out
         (document,) = documents(shown)
         assert "สื่อการสอนด้วย AI" in str(evidence_rows(document.content))
         assert "ต้องการของโรงเรียนใด" in await bot("alice@dm: /export sar")  # alice has no organisation
