@@ -109,6 +109,8 @@ async def school_year(bot: Conversation) -> None:
     await bot("cara@dm: /org โรงเรียนวัดป่า", 'cara@dm: /log อบรม 19/11/2569 "กิจกรรมของโรงเรียนอื่น" 10 คน 1 ชม.')
     await bot(*MEETING)
     await bot(":clock 2026-11-23 13:40", "bob@teachers: [มาแล้ว]", ":clock 2026-11-23 15:00")
+    await bot("bob@dm: /plc new กลุ่มวิทยาศาสตร์", 'bob@dm: /plc log 20/11/2569 15:30 2 ชม. วางแผน "การอ่านจับใจความ ป.4"',
+              "bob@dm: /plc present 1 2")
 
 
 def evidence_rows(content: bytes) -> list[list[object]]:
@@ -137,6 +139,8 @@ async def test_the_sar_pack_of_a_school_in_the_order_of_the_report(web_bot: Site
     assert activity[0].startswith("มาตรฐานที่ 3") and activity[2] == "20/11/2569"
     meeting = next(r for r in rows if r[3] == "วางแผนภาคเรียน")
     assert meeting[1] == "P · วางแผน" and "1 คน" in meeting[4]
+    plc = next(r for r in rows if r[3] == "การอ่านจับใจความ ป.4")  # the PLC step "plan" → standard 3, Plan
+    assert plc[0].startswith("มาตรฐานที่ 3") and plc[1] == "P · วางแผน" and "ผู้เข้าร่วม 1 คน" in plc[4]
     order = [(r[0][:12], "PDCA".index(r[1][0])) for r in rows]
     assert order == sorted(order)  # standard 1, 2, 3; Plan, Do, Check, Act within each
     assert load_workbook(io.BytesIO(content))["สรุป"]._charts

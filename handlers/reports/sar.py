@@ -159,8 +159,9 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
     body = []
     for r in await PlcSessionRepo(ctx.conn).export_rows(network.id, span.start, span.end, organisation_id=school.id):
         kind = f"plc:{r['step']}" if f"plc:{r['step']}" in mapped else "plc:plan"
+        present = t("{n} present", n=len(r["attendees"]))
         evidence.append(Evidence(kind, t("PLC sessions"), r["session_date"], r["topic"],
-                                 f"{r['group_name']} · {t('{n} present', n=len(r['attendees']))}"))
+                                 f"{r['group_name']} · {present}"))
         body.append([r["number"], csv_date(t, r["session_date"]), r["group_name"], r["topic"],
                      round(r["minutes"] / 60, 2), len(r["attendees"]), r["reflection"] or ""] + place(kind))
     sheets.append((t("PLC sessions"), [t("No."), t("Date"), t("PLC group"), t("Topic"), t("Hours"), t("Present"),
