@@ -45,13 +45,18 @@ def build_parser(specs: list[AdapterSpec] | None = None) -> argparse.ArgumentPar
     create.add_argument("name")
 
     export = commands.add_parser("export", help="write activities or pledges as CSV (UTF-8 with BOM, for Excel) or XLSX")
-    export.add_argument("kind", choices=["activities", "pledges"])
+    export.add_argument("kind", choices=["activities", "pledges", "meetings", "survey", "review", "sar"],
+                        help="meetings, survey, review and sar are always XLSX")
     export.add_argument("--period", default="all", help="e.g. 'this month', 'this term', 2569, 1/11/2569-30/11/2569")
     export.add_argument("--network", type=int, help="network id (needed when there are several)")
     export.add_argument("--out", help="file to write (default: standard output)")
     export.add_argument("--lang", choices=["th", "en"], help="language of the headings (default: the network's)")
     export.add_argument("--format", choices=["csv", "xlsx"], default="csv",
                         help="csv (default) or xlsx: one sheet per table, a summary sheet, Buddhist-Era dates")
+    export.add_argument("--year", type=int, help="academic year, Buddhist Era (meetings, sar; default: this one)")
+    export.add_argument("--term", help="the review's term, e.g. 2569/1 (default: this term)")
+    export.add_argument("--number", type=int, help="the survey's number")
+    export.add_argument("--school", help="the school (organisation) of the SAR evidence pack")
 
     commands.add_parser("doctor", help="check settings, database, secret key and platform credentials")
     backup = commands.add_parser("backup", help="back up the database (SQLite online backup; PostgreSQL pg_dump)")
@@ -99,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "network":
             return asyncio.run(create_network(settings, args.name))
+        if args.command == "export" and args.kind in ("meetings", "survey", "review", "sar"):
+            from handlers.reports import run_cli_report
+
+            return asyncio.run(run_cli_report(settings, args.kind, network_id=args.network, out=args.out,
+                                              lang=args.lang, year=args.year, term=args.term, number=args.number,
+                                              school=args.school))
         if args.command == "export":
             from handlers.activities import run_cli_export
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.args import is_whole, parse_whole
-from bot.context import Context, MemberContext
+from bot.context import BaseContext, Context, MemberContext
 from bot.delivery_policy import Urgency
 from bot.i18n import LANGUAGES, N_
 from bot.model import EventKind, Text
@@ -45,7 +45,7 @@ def normalise_code(text: str) -> str:
     return re.sub(r"[\s\-]", "", from_thai_digits(text)).upper()
 
 
-async def unique_code(ctx: Context) -> str:
+async def unique_code(ctx: BaseContext) -> str:
     repo = ctx.repo(InviteRepo)
     while True:
         code = new_code()
@@ -189,17 +189,23 @@ async def invite(ctx: MemberContext) -> None:
     if not ctx.event.is_private and not await reachable_privately(ctx, ctx.member):
         await ask_for_private_chat(ctx)  # a code is a secret: never posted in a group
         return
-    code = await unique_code(ctx)
-    expires = ctx.now + timedelta(days=days)
-    await ctx.repo(InviteRepo).create(ctx.network.id, code=code, role=role.value, max_uses=uses, expires_at=expires,
-                                      created_by=ctx.member.id, now=ctx.now)
-    await ctx.audit("create", "invite", code, role=role.value, uses=uses, days=days)
+    code, expires = await create_invite(ctx, ctx.member, role, uses, days)
     expiry = ctx.local(expires).date()
     await answer_privately(ctx, lambda t: [Text(t(
         "Invite code for a {role}: {code}\nUses: {uses} · valid until {date}\n"
         "Send it to the person; they send /join {code} to me in a private chat.",
         role=t(role.value), code=show_code(code), uses=uses, date=t.date(expiry)))],
         key=f"invite:{code}")
+
+
+async def create_invite(ctx: BaseContext, by: Member, role: Role, uses: int, days: int) -> tuple[str, datetime]:
+    """A new invite code of ``by``'s network (the rules of /invite; the web view's re-invite too)."""
+    code = await unique_code(ctx)
+    expires = ctx.now + timedelta(days=days)
+    await ctx.repo(InviteRepo).create(by.network_id, code=code, role=role.value, max_uses=uses, expires_at=expires,
+                                      created_by=by.id, now=ctx.now)
+    await ctx.audit("create", "invite", code, role=role.value, uses=uses, days=days)
+    return code, expires
 
 
 @router.command("join", "เข้าร่วม", member=False, where=Where.PRIVATE,
@@ -506,11 +512,22 @@ async def member_by_number(ctx: MemberContext, text: str) -> Member | None:
     return member
 
 
-async def would_leave_no_coordinator(ctx: MemberContext, member: Member) -> bool:
+async def would_leave_no_coordinator(ctx: BaseContext, member: Member) -> bool:
     if member.role != Role.COORDINATOR.value:
         return False
-    coordinators = await ctx.repo(MemberRepo).list(ctx.network.id, roles=[Role.COORDINATOR.value])
+    coordinators = await ctx.repo(MemberRepo).list(member.network_id, roles=[Role.COORDINATOR.value])
     return len(coordinators) <= 1
+
+
+async def remove_membership(ctx: BaseContext, member: Member, *, by: Member) -> bool:
+    """Remove ``member`` and block them from registering again from a group (/remove, and the web
+    view's button); False, and nothing changed, when they are the network's last coordinator."""
+    if await would_leave_no_coordinator(ctx, member):
+        return False
+    await ctx.repo(MemberRepo).update(member.id, status="removed")
+    await ctx.repo(BlockRepo).block(member, by_member_id=by.id, now=ctx.now)
+    await ctx.audit("remove", "member", member.id, name=member.display_name)
+    return True
 
 
 @router.command("role", "บทบาท", roles=COORDINATOR, help=N_("Change a member's role: /role N ROLE"))
@@ -543,13 +560,9 @@ async def remove_member(ctx: MemberContext) -> None:
     member = await member_by_number(ctx, ctx.args)
     if member is None:
         return
-    if await would_leave_no_coordinator(ctx, member):
+    if not await remove_membership(ctx, member, by=ctx.member):
         await ctx.reply(ctx.t("The network needs at least one coordinator. Promote someone else first."))
         return
-    assert ctx.member is not None
-    await ctx.repo(MemberRepo).update(member.id, status="removed")
-    await ctx.repo(BlockRepo).block(member, by_member_id=ctx.member.id, now=ctx.now)
-    await ctx.audit("remove", "member", member.id, name=member.display_name)
     await ctx.reply(ctx.t("{name} was removed from the network. They cannot register again from a group "
                           "until you invite them again or send /unblock {n}.", name=member.display_name,
                           n=member.number))

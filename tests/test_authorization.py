@@ -116,6 +116,9 @@ EXPECTED: list[Row] = [
     Row("/setgoal target 1 ประชุม 4", COORDINATOR),
     Row("/review", COORDINATOR), Row("/ทบทวน 2569/1", COORDINATOR),
     Row("/export review 2569/1", COORDINATOR, "private"), Row("/export goals", COORDINATOR, "private"),
+    # XLSX reports of issue 16: meetings, a survey and the review as workbooks, the SAR evidence pack.
+    Row("/export meetings", COORDINATOR, "private"), Row("/export survey {survey} xlsx", COORDINATOR, "private"),
+    Row("/export review 2569/1 xlsx", COORDINATOR, "private"), Row("/export sar 2569", COORDINATOR, "private"),
     Row("/announce report 1", COORDINATOR, "private"),
     # The PLC logbook: teachers and coordinators; exports privately; the yearly target is a coordinator's.
     Row("/plc", STAFF), Row("/พีแอลซี", STAFF), Row("ชุมชนการเรียนรู้", STAFF, chats=("dm",)),

@@ -32,6 +32,7 @@ from handlers.dashboard import compose
 from handlers.dashboard.inapp import add_inapp_routes
 from handlers.announcements import WAIT_REASONS
 from storage.activity_repo import ActivityRepo, PhotoRepo
+from storage.blocks import BlockRepo
 from storage.deliveries import DeliveryRepo
 from storage.membership import Member, MemberRepo, Network, NetworkRepo, OrganisationRepo
 from storage.repo import Repo
@@ -114,6 +115,9 @@ def environment() -> jinja2.Environment:
 
 # ------------------------------------------------------------------ pages
 
+# More of the overview's panels: functions of the page giving values for overview.html (panels.py adds its own).
+OVERVIEW_PANELS: list[Callable[[PageRequest], Awaitable[dict[str, Any]]]] = []
+
 
 async def overview(page: PageRequest) -> web.StreamResponse:
     network, t = page.network, page.t
@@ -133,9 +137,12 @@ async def overview(page: PageRequest) -> web.StreamResponse:
     billed = sorted(page.app.billed_platforms)
     if page.manages and billed and (reading := page.app.quotas.get(billed[0])) is not None:
         quota = {"used": reading.used, "limit": reading.limit}
+    more: dict[str, Any] = {}
+    for panel in OVERVIEW_PANELS:
+        more.update(await panel(page))
     return page.render("overview.html", quota=quota, year=year, aims=aims, most=max([n for _, n, _ in aims] + [1]),
                        open_needs=open_needs, overdue=overdue, by_role=by_role, today=t.date(today),
-                       own_organisation=organisation is not None)
+                       own_organisation=organisation is not None, **more)
 
 
 async def members_page(page: PageRequest) -> web.StreamResponse:
@@ -148,8 +155,9 @@ async def members_page(page: PageRequest) -> web.StreamResponse:
         shown = [page.member]
     organisations = {o.id: o.name for o in await OrganisationRepo(page.conn).list(page.network.id)}
     notice = page.request.query.get("done", "")
+    removed = await BlockRepo(page.conn).blocked_members(page.network.id) if page.manages else []
     return page.render("members.html", members=shown, organisations=organisations, roles=list(Role),
-                       notice=notice)
+                       notice=notice, removed=removed, removed_notice=page.request.query.get("removed", ""))
 
 
 async def change_role(page: PageRequest) -> web.StreamResponse:
@@ -385,8 +393,9 @@ def secure_cookie(app: App) -> bool:
     return app.settings.public_url.strip().lower().startswith("https://")
 
 
-def add_routes(server: Any, app: App) -> None:
-    """Mount the web view on the bot's web server (:class:`bot.web.WebServer`)."""
+def add_routes(server: Any, app: App, routes: tuple[Route, ...] = ROUTES) -> None:
+    """Mount the web view on the bot's web server (:class:`bot.web.WebServer`); ``routes``: every page
+    (the package's ``ROUTES``: these and the other page modules')."""
     env = environment()
 
     async def login_form(request: web.Request) -> web.StreamResponse:
@@ -433,5 +442,5 @@ def add_routes(server: Any, app: App) -> None:
     server.add_route("GET", LOGIN_PATH, login_form)
     server.add_route("POST", LOGIN_PATH, login)
     server.add_route("POST", "/dashboard/logout", logout)
-    for route in ROUTES:
+    for route in routes:
         server.add_route(route.method, f"/dashboard/n/{{{PARAM_NETWORK}}}{route.path}", guard(app, env, route))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from bot.router import Router
 from handlers.goals import progress, review, routes
-from handlers.goals.progress import year_progress
-from handlers.goals.review import build_check
+from handlers.goals.progress import target_line, year_progress
+from handlers.goals.review import build_check, review_rows
+from handlers.goals.review_xlsx import term_review_xlsx
 
-__all__ = ["ORDER", "build_check", "router", "year_progress"]
+__all__ = ["ORDER", "build_check", "review_rows", "term_review_xlsx", "router", "target_line", "year_progress"]
 
 ORDER = 35
 router = Router()

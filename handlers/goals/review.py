@@ -503,6 +503,11 @@ async def seed_next_term(ctx: MemberContext, term: Term, review: Review) -> list
 
 
 def review_csv(t: Translator, check: dict[str, Any], review: Review | None) -> bytes:
+    return to_csv(*review_rows(t, check, review))
+
+
+def review_rows(t: Translator, check: dict[str, Any], review: Review | None) -> tuple[list[str], list[list[Any]]]:
+    """The review's table (the CSV's rows; the XLSX writes the same)."""
     header = [t("Section"), t("Item"), t("This term"), t("Previous term"), t("Target for the year"),
               t("So far this year"), t("Status"), t("Decision"), t("Note")]
     start, end = date.fromisoformat(check["start"]), date.fromisoformat(check["end"])
@@ -536,17 +541,26 @@ def review_csv(t: Translator, check: dict[str, Any], review: Review | None) -> b
     for key, name in (("done_on_time", t("done on time")), ("done_late", t("done late")), ("blocked", t("blocked")),
                       ("overdue", t("overdue"))):
         rows.append([t("Tasks"), name, now["tasks"][key], before["tasks"][key], "", "", "", "", ""])
-    return to_csv(header, rows)
+    return header, rows
 
 
 @router.exporter("review", "ทบทวน")
 async def export_review(ctx: MemberContext, args: str) -> None:
-    term = resolve_term(ctx, args)
+    xlsx = bool(re.search(r"\b(xlsx|excel)\b", args, flags=re.IGNORECASE))
+    term = resolve_term(ctx, re.sub(r"\b(xlsx|excel|csv)\b", "", args, flags=re.IGNORECASE))
     if term is None:
         await ctx.reply(ctx.t("I could not read that term. Write it like /export review 2569/1."))
         return
     review = await ctx.repo(ReviewRepo).get(ctx.network.id, term.year, term.number)
     check = review.check if review is not None and review.check is not None else await build_check(ctx, term)
+    if xlsx:
+        from handlers.goals.review_xlsx import XLSX_MIME, term_review_xlsx
+
+        await ctx.reply(Document(filename=f"review-{term.year}-{term.number}.xlsx", mime_type=XLSX_MIME,
+                                 content=term_review_xlsx(ctx.t, check, review_rows(ctx.t, check, review),
+                                                     network=ctx.network.name),
+                                 caption=ctx.t("Term review {term} (Excel workbook)", term=term.label)))
+        return
     await ctx.reply(Document(filename=f"review-{term.year}-{term.number}.csv", content=review_csv(ctx.t, check, review),
                              mime_type="text/csv",
                              caption=ctx.t("Term review {term} (CSV for Excel)", term=term.label)))

@@ -12,12 +12,13 @@ goals' attendance and meetings targets) through this package.
 from __future__ import annotations
 
 from bot.router import Router
-from handlers.meetings import attendance, create, manage, minutes
+from handlers.meetings import attendance, create, export, manage, minutes
 from handlers.meetings.cards import KIND_LABELS, reminder_offsets
+from handlers.meetings.export import meeting_rows, year_meetings_xlsx
 
-__all__ = ["KIND_LABELS", "ORDER", "reminder_offsets", "router"]
+__all__ = ["KIND_LABELS", "ORDER", "meeting_rows", "reminder_offsets", "router", "year_meetings_xlsx"]
 
 ORDER = 40
 router = Router()
-for _part in (create, manage, attendance, minutes):
+for _part in (create, manage, attendance, minutes, export):
     router.include(_part.router)

@@ -280,6 +280,16 @@ async def export_csv(ctx: BaseContext, survey: Survey) -> bytes:
     free-text questions are left out of the rows (see :func:`export_comments_csv`). Named: member
     number, name, role and organisation, and every answer.
     """
+    header, rows = await response_table(ctx, survey)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+async def response_table(ctx: BaseContext, survey: Survey) -> tuple[list[str], list[list[object]]]:
+    """The rows of :func:`export_csv` (the XLSX export writes the same table)."""
     t = ctx.t
     repo = ctx.repo(SurveyRepo)
     responses = await repo.responses(survey)  # ordered by voter key
@@ -298,14 +308,12 @@ async def export_csv(ctx: BaseContext, survey: Survey) -> bytes:
     if survey.anonymous:
         answered = {q.id: sum(1 for mine in by_response.values() if mine.get(q.id)) for q in questions}
         hidden = {q.id for q in questions if answered[q.id] < MIN_CELL}
-    out = io.StringIO()
-    writer = csv.writer(out)
     header = [t("Response")]
     if not survey.anonymous:
         header += [t("Member number"), t("Name"), t("Role"), t("Organisation")]
     header += [f"{q.position}. {q.text}" + (" " + t("(hidden: fewer than {n} answers)", n=MIN_CELL)
                                            if q.id in hidden else "") for q in questions]
-    writer.writerow(header)
+    rows: list[list[object]] = []
     for index, response in enumerate(responses, start=1):
         row: list[object] = [index]
         if not survey.anonymous:
@@ -315,14 +323,27 @@ async def export_csv(ctx: BaseContext, survey: Survey) -> bytes:
         mine = by_response.get(response.id, {})
         for q in questions:
             row.append("" if q.id in hidden else cell(q, mine.get(q.id, [])))
-        writer.writerow(row)
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+        rows.append(row)
+    return header, rows
 
 
 async def export_comments_csv(ctx: BaseContext, survey: Survey) -> bytes | None:
     """An anonymous survey's free-text answers as a table of their own: question and answer, shuffled,
     never in a respondent's row; questions with fewer than MIN_CELL answers are left out. None when
     there is nothing to export (a named survey's texts are in its rows)."""
+    rows = await comment_rows(ctx, survey)
+    if rows is None:
+        return None
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([ctx.t("Question"), ctx.t("Answer given")])
+    writer.writerows(rows)
+    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+async def comment_rows(ctx: BaseContext, survey: Survey) -> list[tuple[str, str]] | None:
+    """The rows of :func:`export_comments_csv`: (question, answer), grouped by question and shuffled
+    within one; None when there is nothing to show."""
     if not survey.anonymous:
         return None
     texts = {q.id: q for q in survey.questions if q.kind == "text"}
@@ -338,11 +359,7 @@ async def export_comments_csv(ctx: BaseContext, survey: Survey) -> bytes | None:
         return None
     random.SystemRandom().shuffle(rows)  # the stored order would follow the order of answering
     rows.sort(key=lambda r: r[0])  # grouped by question; within one, shuffled (sort is stable)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([ctx.t("Question"), ctx.t("Answer given")])
-    writer.writerows(rows)
-    return "\ufeff".encode() + out.getvalue().encode("utf-8")
+    return rows
 
 
 def cell(question: Question, answers: list[Answer]) -> object:

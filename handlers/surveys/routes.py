@@ -460,8 +460,13 @@ async def export_command(ctx: MemberContext) -> None:
 async def export_survey(ctx: MemberContext, args: str) -> None:
     """``/export survey ID`` (the shared /export dispatches here with ``args`` = "ID")."""
     args = re.sub(r"^\s*(survey|แบบสำรวจ)\b", "", args.strip(), flags=re.IGNORECASE)
+    args, fmt = re.sub(r"\b(xlsx|excel)\b", "", args, flags=re.IGNORECASE), ("xlsx" if re.search(
+        r"\b(xlsx|excel)\b", args, flags=re.IGNORECASE) else "csv")
     survey = await survey_by_args(ctx, args, usage=ctx.t("Usage: /exportsurvey N (the number on the card)."))
     if survey is None:
+        return
+    if fmt == "xlsx":
+        await export_survey_xlsx(ctx, survey)
         return
     if survey.anonymous and await ctx.repo(SurveyRepo).response_count(survey) < 5:
         await ctx.reply(ctx.t("This anonymous survey has fewer than {n} answers; its answers cannot be exported "
@@ -482,6 +487,20 @@ async def export_survey(ctx: MemberContext, args: str) -> None:
                              mime_type="text/csv",
                              caption=ctx.t("Free-text answers to “{title}”, shuffled and apart from the other "
                                            "answers (CSV, UTF-8).", title=survey.title)))
+
+
+async def export_survey_xlsx(ctx: MemberContext, survey: Survey) -> None:
+    from handlers._common.xlsx import XLSX_MIME
+    from handlers.surveys.xlsx import exportable, survey_xlsx
+
+    if not await exportable(ctx, survey):
+        await ctx.reply(ctx.t("This anonymous survey has fewer than {n} answers; its answers cannot be exported "
+                              "without risking that someone is recognised.", n=5))
+        return
+    await ctx.audit("export", "survey", survey.id, format="xlsx")
+    await ctx.reply(Document(filename=f"survey-{survey.number}.xlsx", content=await survey_xlsx(ctx, survey, ctx.tz),
+                             mime_type=XLSX_MIME, caption=ctx.t("“{title}” as an Excel workbook: results, response "
+                                                                "rates and answers.", title=survey.title)))
 
 
 # ------------------------------------------------------------------ scheduled tasks
