@@ -337,22 +337,21 @@ class OutboxDispatcher:
         were delivered. The console's synchronous path."""
         rows = await self._claim(limit)
         by_chat: dict[int, deque[ClaimedRow]] = {}
-        for row in rows:
+        for row in sorted(rows, key=lambda r: r.id):  # a chat's rows in the order they were queued
             by_chat.setdefault(row.chat_id, deque()).append(row)
-        done: set[int] = set()
         held_back: list[int] = []
         delivered = 0
         try:
-            for row in rows:
-                if row.id in done:
+            for row in rows:  # one turn per row, taking its chat's oldest row not handled yet
+                queue = by_chat[row.chat_id]
+                if not queue:
                     continue  # went out earlier, in a batch with a row before it
                 if row.chat_id in self._retried:
-                    held_back.append(row.id)  # an earlier row of this chat waits for its retry: this one follows it
+                    held_back.extend(r.id for r in queue)  # an earlier row waits for its retry: these follow it
+                    queue.clear()
                     continue
-                queue = by_chat[row.chat_id]
-                queue.popleft()  # ``row`` is its chat's oldest row not handled yet
-                batch = self._batch(row, queue)
-                done.update(r.id for r in batch)
+                head = queue.popleft()
+                batch = self._batch(head, queue)
                 delivered += await self._deliver_rows(batch)
         except Exception:
             await self._release()  # rows we did not get to go back at once
