@@ -610,6 +610,8 @@ class OutboxDispatcher:
         if pacer is not None:
             await pacer.acquire(head.platform_chat_id, is_group=head.chat_kind == "group")
         if self._stopping or not await self._may_send(head.id):
+            if pacer is not None:
+                pacer.done(head.platform_chat_id)  # the grant goes unused
             return 0  # shutting down: not started, the rows go back with our leases
         batch = [([reply_from_dict(m) for m in row.messages], row.retry_key) for row in rows]
         delivered, error = 0, None
@@ -667,10 +669,12 @@ class OutboxDispatcher:
         for index in range(done // size if size else 0, len(chunks)):
             if pacer is not None:
                 await pacer.acquire(row.platform_chat_id, is_group=row.chat_kind == "group")
-            if self._stopping and index == row.sent_count // size:
-                return 0  # shutting down: not started, the row goes back with our leases
-            if not await self._may_send(row.id):
-                return 0  # stopping while our heartbeat was stale: the row goes back with our leases
+            if (self._stopping and index == row.sent_count // size) or not await self._may_send(row.id):
+                # Shutting down (or stopping while our heartbeat was stale): not started, the row goes
+                # back with our leases, and the grant goes unused.
+                if pacer is not None:
+                    pacer.done(row.platform_chat_id)
+                return 0
             failure: DeliveryError | None = None
             async with self._slot(row.platform):  # held until what went out is written down
                 try:

@@ -87,35 +87,47 @@ class RateProfile:
         return max(1, min(int(w.limit * max(1.0, seconds / w.period)) for w in windows))
 
 
-class SlidingWindow:
-    """A log of recent grant times; answers how long until one more fits.
+# A grant whose answer never came (a send abandoned without :meth:`Pacer.done`) stops holding its
+# windows open this long after it was granted.
+OPEN_GRANT_SECONDS = 60.0
 
-    Each entry is a one-item list shared by every window that recorded the grant, so
-    :meth:`Pacer.done` can move it to the time the platform answered (never earlier)."""
+
+class SlidingWindow:
+    """A log of recent grants; answers how long until one more fits.
+
+    Each entry is a ``[time, open]`` list shared by every window that recorded the grant. While
+    ``open`` (the request may not have reached the platform yet: it can wait for a connection or
+    for another request to be answered) the entry counts as sent *now*; :meth:`Pacer.done` closes it
+    at the time the platform answered, which is never earlier than the platform saw it."""
 
     def __init__(self, window: Window, margin: float = 0.0, slack: float = 0.0) -> None:
         self.limit = window.limit
         self.period = window.period * (1 + margin) + slack
         self.grants: deque[list[float]] = deque()
 
+    @staticmethod
+    def at(cell: list[float], now: float) -> float:
+        """When the platform may have seen this grant, as late as we can tell now."""
+        return min(now, cell[0] + OPEN_GRANT_SECONDS) if cell[1] else cell[0]
+
     def wait(self, now: float) -> float:
         horizon = now - self.period
-        while self.grants and self.grants[0][0] <= horizon:
+        while self.grants and self.at(self.grants[0], now) <= horizon:
             self.grants.popleft()
         if len(self.grants) < self.limit:
             return 0.0
-        # Entries moved to their answer times may be slightly out of order: the window has room
-        # once all but limit - 1 of the recent ones have left it.
-        recent = sorted(cell[0] for cell in self.grants if cell[0] > horizon)
+        # Entries closed at their answer times may be out of order: the window has room once all
+        # but limit - 1 of the recent ones have left it.
+        recent = sorted(t for cell in self.grants if (t := self.at(cell, now)) > horizon)
         if len(recent) < self.limit:
             return 0.0
         return recent[len(recent) - self.limit] + self.period - now
 
     def record(self, now: float | list[float]) -> None:
-        self.grants.append(now if isinstance(now, list) else [now])
+        self.grants.append(now if isinstance(now, list) else [now, 0.0])
 
     def idle(self, now: float) -> bool:
-        return not self.grants or max(cell[0] for cell in self.grants) <= now - self.period
+        return not self.grants or max(self.at(cell, now) for cell in self.grants) <= now - self.period
 
 
 class _ChatPace:
@@ -173,7 +185,7 @@ class Pacer:
                 if delay <= 0:
                     break
                 await self.sleep(delay)
-            cell = [now]
+            cell = [now, 1.0]  # open until done()
             for window in (*self._shared, *pace.windows):
                 window.record(cell)
             for window in self._smooth:
@@ -187,11 +199,12 @@ class Pacer:
     def done(self, chat_key: object) -> None:
         """The request of this chat's oldest open grant was answered (or failed): from now on its
         windows count it from this moment. Sends to one chat go one at a time, so the oldest open
-        grant is the one that was answered. A grant never declared done counts from its grant time."""
+        grant is the one that was answered. A grant never declared done holds its windows as if sent
+        at every moment, for at most :data:`OPEN_GRANT_SECONDS`."""
         pace = self._chats.get(chat_key)
         if pace is not None and pace.open:
             cell = pace.open.popleft()
-            cell[0] = max(cell[0], self.clock())
+            cell[0], cell[1] = max(cell[0], self.clock()), 0.0
 
     def delay(self, chat_key: object, *, is_group: bool) -> float:
         """How long a send to this chat would wait now (without taking a grant)."""
