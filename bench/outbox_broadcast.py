@@ -203,8 +203,8 @@ async def enqueue(app: App, case: Case) -> int:
             chat = await chats.upsert("telegram", chat_id, kind, f"chat {chat_id}", now=now)
             await chats.link(chat.id, network.id, by_member_id=None, now=now)
             for seq in range(count):
-                await outbox.enqueue(key=f"announce:bench:{chat.id}:{seq}", network_id=network.id, chat_id=chat.id,
-                                     messages=[reply_to_dict(Text(text_of(seq, chat_id)))], now=now)
+                await outbox.enqueue(key=f"announce:bench:{network.id}:{chat.id}:{seq}", network_id=network.id,
+                                     chat_id=chat.id, messages=[reply_to_dict(Text(text_of(seq, chat_id)))], now=now)
     return network.id
 
 

@@ -51,7 +51,7 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -201,6 +201,32 @@ class SentMarks:
         self.commits = 0
         self.largest = 0
         self.failures = 0  # commits that failed and were tried again
+        # A connection of its own while a dispatcher runs: a mark is BEGIN, one UPDATE, COMMIT, with no
+        # pool checkout, ping or reset around it (the Telegram slot waits for it at every push).
+        self._conn: AsyncConnection | None = None
+        self.keep_connection = False
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def _commit(self, row_ids: list[int], now: datetime) -> None:
+        db = self.app.db
+        if not self.keep_connection:
+            async with db.transaction(urgent=True) as conn:
+                await DeliveryRepo(conn).sent_many(row_ids, now)
+            return
+        if self._conn is None:
+            self._conn = await db.engine.connect()
+        gate = db.gate.hold(urgent=True) if db.is_sqlite else contextlib.nullcontext()
+        try:
+            async with gate, self._conn.begin():
+                await DeliveryRepo(self._conn).sent_many(row_ids, now)
+        except Exception:
+            await self.close()  # a fresh one next time
+            raise
 
     async def mark(self, *row_ids: int) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -215,12 +241,7 @@ class SentMarks:
             failures = 0
             while True:
                 try:
-                    now = self.app.clock.now()
-                    async with self.app.db.transaction() as conn:
-                        repo = DeliveryRepo(conn)
-                        for row_ids, _future in batch:
-                            for row_id in row_ids:
-                                await repo.sent(row_id, now)
+                    await self._commit([i for row_ids, _future in batch for i in row_ids], self.app.clock.now())
                     break
                 except Exception:
                     # The platform took these messages: the mark is retried until it is written (a lease
@@ -367,6 +388,7 @@ class OutboxDispatcher:
         chat's pushes keep their order), paced per platform; sleep until woken or the next
         row is due."""
         self.app.on_outbox(self.wake)
+        self.marks.keep_connection = True
         heartbeat = asyncio.create_task(self._heartbeat(), name=f"{self.owner}-lease")
         try:
             while not self._stopping:
@@ -396,6 +418,8 @@ class OutboxDispatcher:
             for task in workers:
                 task.cancel()
             await asyncio.gather(heartbeat, *workers, return_exceptions=True)
+            self.marks.keep_connection = False
+            await self.marks.close()
             await self._release()
 
     async def drain(self, timeout: float | None = None) -> None:

@@ -472,15 +472,15 @@ async def test_a_row_accepted_whose_sent_mark_fails_is_marked_again_not_resent(a
 
     network, (chat,) = await setup_chats(app, 1)
     await enqueue(app, network, chat, "m:1", Text("accepted once"))
-    real_sent = DeliveryRepo.sent
+    real_sent = DeliveryRepo.sent_many
     failures = [OperationalError("UPDATE outbox", {}, Exception("database is locked"))] * 2
 
-    async def flaky_sent(self, row_id, now):  # type: ignore[no-untyped-def]
+    async def flaky_sent(self, row_ids, now):  # type: ignore[no-untyped-def]
         if failures:
             raise failures.pop()
-        return await real_sent(self, row_id, now)
+        return await real_sent(self, row_ids, now)
 
-    monkeypatch.setattr(DeliveryRepo, "sent", flaky_sent)
+    monkeypatch.setattr(DeliveryRepo, "sent_many", flaky_sent)
     sender = FakeSender(dedupe_retry_keys=False)  # like Telegram: a resend would be a second message
     dispatcher = OutboxDispatcher(app, {"telegram": sender})
     assert await dispatcher.deliver_due() == 1
