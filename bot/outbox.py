@@ -314,6 +314,9 @@ class OutboxDispatcher:
         self._retried: set[int] = set()  # chats whose head row went back for a retry: their later rows follow it
         self.claim_ahead = claim_ahead
         self.claims = 0
+        self._more: dict[str, bool] = {}  # per platform: its last claim took all it asked for
+        self._capped: set[int] = set()  # chats held up to their per-chat room: look again when done
+        self._full_in_flight = False
         self._skip: set[int] = set()  # rows dead-lettered while waiting in memory (their chat is gone)
         self.stats = {"sent": 0, "retried": 0, "dead": 0, "batches": 0}
         # (platform, result) -> how many, for /metrics (bot/metrics.py): sent, retried, dead, rate_limited, parked
@@ -395,6 +398,7 @@ class OutboxDispatcher:
                 self._wake.clear()
                 self._room.clear()
                 rooms = self._rooms()
+                self._full_in_flight = self._in_flight >= self.max_in_flight
                 if not any(rooms.values()):  # every platform holds what it can send soon
                     await self._wait(self.idle_poll_seconds)
                     continue
@@ -405,6 +409,7 @@ class OutboxDispatcher:
                     rows = await self._claim(room, [platform])
                     for row in rows:
                         self._queue(row)
+                    self._more[platform] = len(rows) == room
                     full = full or len(rows) == room
                 if full:
                     await asyncio.sleep(0)
@@ -499,6 +504,10 @@ class OutboxDispatcher:
             queue.insert(at, row)
         else:
             queue.append(row)
+        per_chat, per_group = self._per_chat(row.platform)
+        cap = per_group if row.chat_kind == "group" else per_chat
+        if cap is not None and len(queue) >= cap:
+            self._capped.add(row.chat_id)
         if row.chat_id not in self._workers:
             self._workers[row.chat_id] = asyncio.create_task(self._chat_worker(row.chat_id))
 
@@ -516,7 +525,7 @@ class OutboxDispatcher:
                 finally:
                     self._in_flight -= len(batch)
                     self._held[row.platform] -= len(batch)
-                    self._room.set()
+                    self._freed(row.platform)
                 if chat_id in self._retried:  # its later rows go back and follow the retried row, in order
                     self._retried.discard(chat_id)
                     rest = list(queue)
@@ -528,6 +537,18 @@ class OutboxDispatcher:
             del self._workers[chat_id]
             if not queue:
                 self._queues.pop(chat_id, None)
+            if chat_id in self._capped:  # it held all it could of its chat: the chat's next rows may be due
+                self._capped.discard(chat_id)
+                self._room.set()
+
+    def _freed(self, platform: str) -> None:
+        """A send finished: look for more rows once half the platform's room is free, if the last
+        claim suggested there are more (otherwise new rows wake the loop, retries are timed)."""
+        if self._more.get(platform) and self._held[platform] <= self._capacity(platform) // 2:
+            self._room.set()
+        elif self._in_flight < self.max_in_flight and self._full_in_flight:
+            self._full_in_flight = False
+            self._room.set()
 
     # ------------------------------------------------------------ claiming
 
