@@ -14,17 +14,29 @@ platform's :class:`Sender`:
 * **Sends in flight.** A sender may declare ``concurrent_sends`` (Telegram: 1, since a resend
   after a crash cannot be recognised there): at most that many of its pushes are between
   "request sent" and "marked sent" at once in this process, so a crash repeats at most that
-  many messages.
+  many messages. Such a send is never cancelled (its request may have left): past
+  ``send_timeout`` it is waited for, with a warning.
 * **Marked sent at once, in group commits.** A row is marked sent in a short transaction
   right after the platform answered; marks that arrive while one is being written go
   together in the next (:class:`SentMarks`), so no chat's next send waits behind another
   chat's transaction, and a crash leaves at most the rows whose answer came in during
-  the last commit unmarked (Telegram has no idempotency key: those few are sent again).
+  the last commit unmarked (Telegram has no idempotency key: those few are sent again). A mark
+  that fails (a locked database, a lost connection) is written again until it is, holding the
+  sender's slot meanwhile; it is never left to the lease, which the heartbeat would keep renewing.
+* **Order.** A chat's rows go oldest first. When one must be retried (a 429, a timeout, a 5xx)
+  the chat's later rows held in memory go back with it and the claim takes none of them while
+  an earlier row of the chat waits for its retry, so they follow it.
+* **Claims.** A dispatcher holds at most what its pacer can send in ``claim_ahead`` seconds,
+  per platform and per chat, so no claimed row waits in memory long enough to time out; it
+  looks for more when half of that is free (or a chat it held to its share is done), and its
+  idle check counts only rows no dispatcher holds, so it never spins on its own rows.
 * **Pacing.** Each sender may declare ``rate_profile`` (its adapter's, e.g.
   ``bot.adapters.telegram.rate.RATE_PROFILE``); the dispatcher then never bursts beyond it.
   A sender that also paces its own direct replies exposes that :class:`bot.ratelimit.Pacer`
   as ``pacer``, and the dispatcher uses it, so replies and pushes share one set of windows.
-  A sender without either (the console) is not paced.
+  A sender without either (the console) is not paced. A grant counts in the windows as sent
+  until its request is answered, then from the answer (:meth:`bot.ratelimit.Pacer.done`): the
+  platform saw it between the two, so no queueing on our side can make a burst on its side.
 * **Retries.** Timeouts, 5xx and 429 are retried with exponential backoff and jitter,
   honouring ``retry_after``; a chat that blocked or removed the bot is marked inactive;
   after the last attempt a row is dead-lettered (``/deliveries`` shows it).
