@@ -490,10 +490,12 @@ class OutboxDispatcher:
         for a retry or is at its pace, another dispatcher holds it) are looked at again when a send
         finishes or at the next poll."""
         timeout = self.idle_poll_seconds
+        now = self.app.clock.now()
         async with self.app.db.read() as conn:
-            next_due = await DeliveryRepo(conn).next_due(platforms or list(self.senders), self.lease_clock.now())
+            next_due = await DeliveryRepo(conn).next_due(platforms or list(self.senders), self.lease_clock.now(),
+                                                         after=now)
         if next_due is not None:
-            ahead = (next_due - self.app.clock.now()).total_seconds()
+            ahead = (next_due - now).total_seconds()
             if ahead > 0:
                 timeout = min(timeout, ahead)
         await self._wait(timeout)

@@ -327,14 +327,19 @@ class DeliveryRepo(Repo):
             .values(status="pending", attempts=0, not_before=now, dead_at=None, claimed_by=None, claimed_until=None))
         return result.rowcount or 0
 
-    async def next_due(self, platforms: list[str], lease_now: datetime | None = None) -> datetime | None:
+    async def next_due(self, platforms: list[str], lease_now: datetime | None = None,
+                       after: datetime | None = None) -> datetime | None:
         """The earliest ``not_before`` among pending rows (to know how long to sleep); with
-        ``lease_now``, among those no dispatcher holds (rows held in memory are not "due")."""
+        ``lease_now``, among those no dispatcher holds (rows held in memory are not "due"); with
+        ``after``, among those due later than that (a row due now that a claim left waits for a
+        change, not for the clock)."""
         query = (sa.select(sa.func.min(outbox.c.not_before))
                  .join(chats, chats.c.id == outbox.c.chat_id)
                  .where(outbox.c.status == "pending", chats.c.platform.in_(platforms)))
         if lease_now is not None:
             query = query.where(_lease_free(lease_now))
+        if after is not None:
+            query = query.where(outbox.c.not_before > after)
         due: datetime | None = (await self.conn.execute(query)).scalar_one_or_none()
         return due
 
