@@ -92,6 +92,8 @@ class Trial:
     held: dict[tuple[str, str, str], int] = field(default_factory=dict)
     crash_line_duplicates: int = 0
     crash_telegram_duplicates: int = 0
+    # Rows held sent-but-unmarked, left so by an earlier crash and not sent again by this victim
+    inherited_repeats: int = 0
 
 
 @dataclass
@@ -109,6 +111,13 @@ class Report:
     @property
     def max_crash_telegram(self) -> int:
         return max((t.crash_telegram_duplicates for t in self.trials), default=0)
+
+    def crash_distribution(self) -> dict[int, int]:
+        """How many crashes repeated 0, 1, 2 … Telegram pushes."""
+        counts: dict[int, int] = {}
+        for t in self.trials:
+            counts[t.crash_telegram_duplicates] = counts.get(t.crash_telegram_duplicates, 0) + 1
+        return dict(sorted(counts.items()))
 
     @property
     def max_takeover_s(self) -> float:
@@ -133,7 +142,9 @@ class Report:
             f"pushes without X-Line-Retry-Key {self.line_pushes_without_retry_key}",
             f"Telegram: expected {self.total('telegram_expected')}, lost {self.total('telegram_lost')}, duplicated "
             f"{self.total('telegram_duplicated')}; repeated by a crash (sent, not yet marked, sent again): "
-            f"{self.total('crash_telegram_duplicates')} (max {self.max_crash_telegram} per crash)",
+            f"{self.total('crash_telegram_duplicates')} (max {self.max_crash_telegram} per crash; per-crash counts "
+            f"{self.crash_distribution()}); held again by a later victim before being resent, counted for the "
+            f"crash that left them: {self.total('inherited_repeats')}",
             f"takeover: max {self.max_takeover_s:.1f} s, mean "
             f"{sum(t.takeover_s for t in self.trials) / max(1, len(self.trials)):.1f} s; reminders late by at most "
             f"{max((t.reminders_late_s for t in self.trials), default=0.0):.1f} s",
@@ -480,10 +491,20 @@ def count(report: Report, plan: Plan, line: FakeLineAPI, telegram: FakeTelegramA
                 result.telegram_expected += 1
                 result.telegram_lost += got == 0
                 result.telegram_duplicated += max(0, got - 1)
-    for result in report.trials:  # what each crash repeated: a row it had sent and not yet marked, sent again
-        for (platform, chat, needle), before in result.held.items():
+    # What each crash repeated: a row it had sent and not yet marked, sent again. A row an earlier crash
+    # had left sent-but-unmarked, taken over by this victim and not sent again before it died in turn,
+    # is the earlier crash's repeat (one resend in all), not this one's: it is counted once.
+    counted: dict[tuple[str, str, str], int] = {}
+    for result in report.trials:
+        for row, before in result.held.items():
+            platform, chat, needle = row
             after = delivered(line, telegram, platform, chat, needle)
-            repeated = int(before >= 1 and after > before)
+            again = before >= 1 and after > before
+            repeated = int(again and counted.get(row) != before)
+            if repeated:
+                counted[row] = before
+            elif again:
+                result.inherited_repeats += 1
             if platform == "line":
                 result.crash_line_duplicates += repeated
             else:

@@ -14,17 +14,29 @@ platform's :class:`Sender`:
 * **Sends in flight.** A sender may declare ``concurrent_sends`` (Telegram: 1, since a resend
   after a crash cannot be recognised there): at most that many of its pushes are between
   "request sent" and "marked sent" at once in this process, so a crash repeats at most that
-  many messages.
+  many messages. Such a send is never cancelled (its request may have left): past
+  ``send_timeout`` it is waited for, with a warning.
 * **Marked sent at once, in group commits.** A row is marked sent in a short transaction
   right after the platform answered; marks that arrive while one is being written go
   together in the next (:class:`SentMarks`), so no chat's next send waits behind another
   chat's transaction, and a crash leaves at most the rows whose answer came in during
-  the last commit unmarked (Telegram has no idempotency key: those few are sent again).
+  the last commit unmarked (Telegram has no idempotency key: those few are sent again). A mark
+  that fails (a locked database, a lost connection) is written again until it is, holding the
+  sender's slot meanwhile; it is never left to the lease, which the heartbeat would keep renewing.
+* **Order.** A chat's rows go oldest first. When one must be retried (a 429, a timeout, a 5xx)
+  the chat's later rows held in memory go back with it and the claim takes none of them while
+  an earlier row of the chat waits for its retry, so they follow it.
+* **Claims.** A dispatcher holds at most what its pacer can send in ``claim_ahead`` seconds,
+  per platform and per chat, so no claimed row waits in memory long enough to time out; it
+  looks for more when half of that is free (or a chat it held to its share is done), and its
+  idle check counts only rows no dispatcher holds, so it never spins on its own rows.
 * **Pacing.** Each sender may declare ``rate_profile`` (its adapter's, e.g.
   ``bot.adapters.telegram.rate.RATE_PROFILE``); the dispatcher then never bursts beyond it.
   A sender that also paces its own direct replies exposes that :class:`bot.ratelimit.Pacer`
   as ``pacer``, and the dispatcher uses it, so replies and pushes share one set of windows.
-  A sender without either (the console) is not paced.
+  A sender without either (the console) is not paced. A grant counts in the windows as sent
+  until its request is answered, then from the answer (:meth:`bot.ratelimit.Pacer.done`): the
+  platform saw it between the two, so no queueing on our side can make a burst on its side.
 * **Retries.** Timeouts, 5xx and 429 are retried with exponential backoff and jitter,
   honouring ``retry_after``; a chat that blocked or removed the bot is marked inactive;
   after the last attempt a row is dead-lettered (``/deliveries`` shows it).
@@ -49,10 +61,10 @@ import logging
 import random
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -68,8 +80,15 @@ if TYPE_CHECKING:
     from bot.app import App
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_ATTEMPTS = 6
+# A "sent" mark that could not be written is tried again after 0.05 s, 0.1 s … at most 2 s apart.
+MARK_RETRY_FIRST = 0.05
+MARK_RETRY_CAP = 2.0
+# The dispatcher holds at most what its pacer can send in this many seconds (per platform and per
+# chat), so a claimed row never waits in memory long enough to time out or to block a takeover.
+CLAIM_AHEAD_SECONDS = 2.0
 
 
 # A row the platform refused for the month's quota waits this long before it is tried again (or a
@@ -193,6 +212,33 @@ class SentMarks:
         self._writer: asyncio.Task[None] | None = None
         self.commits = 0
         self.largest = 0
+        self.failures = 0  # commits that failed and were tried again
+        # A connection of its own while a dispatcher runs: a mark is BEGIN, one UPDATE, COMMIT, with no
+        # pool checkout, ping or reset around it (the Telegram slot waits for it at every push).
+        self._conn: AsyncConnection | None = None
+        self.keep_connection = False
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def _commit(self, row_ids: list[int], now: datetime) -> None:
+        db = self.app.db
+        if not self.keep_connection:
+            async with db.transaction(urgent=True) as conn:
+                await DeliveryRepo(conn).sent_many(row_ids, now)
+            return
+        if self._conn is None:
+            self._conn = await db.engine.connect()
+        gate = db.gate.hold(urgent=True) if db.is_sqlite else contextlib.nullcontext()
+        try:
+            async with gate, self._conn.begin():
+                await DeliveryRepo(self._conn).sent_many(row_ids, now)
+        except Exception:
+            await self.close()  # a fresh one next time
+            raise
 
     async def mark(self, *row_ids: int) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -204,20 +250,25 @@ class SentMarks:
     async def _write(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
-            try:
-                now = self.app.clock.now()
-                async with self.app.db.transaction() as conn:
-                    repo = DeliveryRepo(conn)
-                    for row_ids, _future in batch:
-                        for row_id in row_ids:
-                            await repo.sent(row_id, now)
-            except BaseException as exc:
-                for _row_ids, future in batch:
-                    if not future.done():
-                        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
-                if not isinstance(exc, Exception):
+            failures = 0
+            while True:
+                try:
+                    await self._commit([i for row_ids, _future in batch for i in row_ids], self.app.clock.now())
+                    break
+                except Exception:
+                    # The platform took these messages: the mark is retried until it is written (a lease
+                    # left to run out, or renewed by the heartbeat, would have them sent again). The
+                    # sender's slot stays taken meanwhile, so no other push starts unmarked behind it.
+                    failures += 1
+                    self.failures += 1
+                    log.exception("could not mark outbox row(s) %s sent (attempt %d); retrying",
+                                  ", ".join(str(i) for ids, _f in batch for i in ids), failures)
+                    await asyncio.sleep(min(MARK_RETRY_CAP, MARK_RETRY_FIRST * 2 ** (failures - 1)))
+                except BaseException as exc:  # cancelled: the process is going down
+                    for _row_ids, future in batch:
+                        if not future.done():
+                            future.set_exception(RuntimeError(repr(exc)))
                     raise
-                continue
             self.commits += 1
             self.largest = max(self.largest, len(batch))
             for _row_ids, future in batch:
@@ -237,7 +288,7 @@ class OutboxDispatcher:
                  retry: RetryPolicy | None = None, send_timeout: float = 30.0, batch_size: int = 200,
                  max_in_flight: int = 1000, idle_poll_seconds: float = 2.0,
                  pacers: dict[str, Pacer] | None = None, shutdown_grace: float = 10.0,
-                 fence: Callable[[], bool] | None = None) -> None:
+                 fence: Callable[[], bool] | None = None, claim_ahead: float = CLAIM_AHEAD_SECONDS) -> None:
         self.app = app
         # Whether this instance may start a send (bot/heartbeat.py: its heartbeat is fresh); None: always.
         self.fence = fence
@@ -270,7 +321,14 @@ class OutboxDispatcher:
         self._queues: dict[int, deque[ClaimedRow]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._in_flight = 0
+        self._held: Counter[str] = Counter()  # rows held in memory (queued or being sent) per platform
         self._room = asyncio.Event()
+        self._retried: set[int] = set()  # chats whose head row went back for a retry: their later rows follow it
+        self.claim_ahead = claim_ahead
+        self.claims = 0
+        self._more: dict[str, bool] = {}  # per platform: its last claim took all it asked for
+        self._capped: set[int] = set()  # chats held up to their per-chat room: look again when done
+        self._full_in_flight = False
         self._skip: set[int] = set()  # rows dead-lettered while waiting in memory (their chat is gone)
         self.stats = {"sent": 0, "retried": 0, "dead": 0, "batches": 0}
         # (platform, result) -> how many, for /metrics (bot/metrics.py): sent, retried, dead, rate_limited, parked
@@ -287,6 +345,8 @@ class OutboxDispatcher:
         in memory and not started (they are the survivors' now)."""
         for queue in self._queues.values():
             self._in_flight -= len(queue)
+            for row in queue:
+                self._held[row.platform] -= 1
             queue.clear()
         self._room.set()
 
@@ -313,22 +373,29 @@ class OutboxDispatcher:
         were delivered. The console's synchronous path."""
         rows = await self._claim(limit)
         by_chat: dict[int, deque[ClaimedRow]] = {}
-        for row in rows:
+        for row in sorted(rows, key=lambda r: r.id):  # a chat's rows in the order they were queued
             by_chat.setdefault(row.chat_id, deque()).append(row)
-        done: set[int] = set()
+        held_back: list[int] = []
         delivered = 0
         try:
-            for row in rows:
-                if row.id in done:
-                    continue  # went out earlier, in a batch with a row before it
+            for row in rows:  # one turn per row, taking its chat's oldest row not handled yet
                 queue = by_chat[row.chat_id]
-                queue.popleft()  # ``row`` is its chat's oldest row not handled yet
-                batch = self._batch(row, queue)
-                done.update(r.id for r in batch)
+                if not queue:
+                    continue  # went out earlier, in a batch with a row before it
+                if row.chat_id in self._retried:
+                    held_back.extend(r.id for r in queue)  # an earlier row waits for its retry: these follow it
+                    queue.clear()
+                    continue
+                head = queue.popleft()
+                batch = self._batch(head, queue)
                 delivered += await self._deliver_rows(batch)
         except Exception:
             await self._release()  # rows we did not get to go back at once
             raise
+        finally:
+            self._retried.difference_update(by_chat)
+        if held_back:
+            await self._release_rows(held_back)
         return delivered
 
     async def run(self) -> None:
@@ -336,22 +403,30 @@ class OutboxDispatcher:
         chat's pushes keep their order), paced per platform; sleep until woken or the next
         row is due."""
         self.app.on_outbox(self.wake)
+        self.marks.keep_connection = True
         heartbeat = asyncio.create_task(self._heartbeat(), name=f"{self.owner}-lease")
         try:
             while not self._stopping:
                 self._wake.clear()
-                room = self.max_in_flight - self._in_flight
-                if room <= 0:
-                    self._room.clear()
-                    await self._room.wait()
+                self._room.clear()
+                rooms = self._rooms()
+                self._full_in_flight = self._in_flight >= self.max_in_flight
+                if not any(rooms.values()):  # every platform holds what it can send soon
+                    await self._wait(self.idle_poll_seconds)
                     continue
-                rows = await self._claim(min(self.batch_size, room))
-                for row in rows:
-                    self._queue(row)
-                if len(rows) == min(self.batch_size, room):
+                full = False
+                for platform, room in rooms.items():
+                    if room <= 0:
+                        continue
+                    rows = await self._claim(room, [platform])
+                    for row in rows:
+                        self._queue(row)
+                    self._more[platform] = len(rows) == room
+                    full = full or len(rows) == room
+                if full:
                     await asyncio.sleep(0)
                     continue  # more may be due right now
-                await self._idle()
+                await self._idle([p for p, room in rooms.items() if room > 0])
         finally:
             workers = list(self._workers.values())
             if workers:  # let sends under way finish; a worker waiting for pacing gives up
@@ -360,6 +435,8 @@ class OutboxDispatcher:
             for task in workers:
                 task.cancel()
             await asyncio.gather(heartbeat, *workers, return_exceptions=True)
+            self.marks.keep_connection = False
+            await self.marks.close()
             await self._release()
 
     async def drain(self, timeout: float | None = None) -> None:
@@ -370,17 +447,58 @@ class OutboxDispatcher:
 
         await asyncio.wait_for(wait(), timeout)
 
-    async def _idle(self) -> None:
+    def _capacity(self, platform: str) -> int:
+        """How many rows of ``platform`` this dispatcher may hold in memory: what its pacer can send
+        in ``claim_ahead`` seconds (so none waits long enough to time out), at most ``batch_size``."""
+        pacer = self.pacers.get(platform)
+        ahead = pacer.profile.capacity(self.claim_ahead) if pacer is not None else None
+        return min(self.batch_size, ahead) if ahead is not None else self.batch_size
+
+    def _per_chat(self, platform: str) -> tuple[int | None, int | None]:
+        pacer = self.pacers.get(platform)
+        if pacer is None:
+            return None, None
+        profile = pacer.profile
+        return (profile.capacity(self.claim_ahead, profile.chat_windows(False)),
+                profile.capacity(self.claim_ahead, profile.chat_windows(True)))
+
+    def _rooms(self) -> dict[str, int]:
+        """Per platform, how many more rows to claim now: up to its capacity, and only once at most half
+        of it is held (a claim per few rows would cost more than the sends)."""
+        total = self.max_in_flight - self._in_flight
+        rooms = {}
+        for platform in self.senders:
+            capacity = self._capacity(platform)
+            held = self._held[platform]
+            rooms[platform] = max(0, min(total, capacity - held)) if held <= capacity // 2 else 0
+        return rooms
+
+    async def _wait(self, timeout: float) -> None:
+        """Until woken (rows queued, room freed) or ``timeout`` seconds."""
+        if timeout <= 0:
+            return
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._room.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _idle(self, platforms: list[str]) -> None:
+        """Sleep until the next row no dispatcher holds is due (rows held here do not count: the
+        loop would spin on them), or until woken. Rows due now that the claim left (their chat waits
+        for a retry or is at its pace, another dispatcher holds it) are looked at again when a send
+        finishes or at the next poll."""
         timeout = self.idle_poll_seconds
-        async with self.app.db.transaction() as conn:
-            next_due = await DeliveryRepo(conn).next_due(list(self.senders))
+        now = self.app.clock.now()
+        async with self.app.db.read() as conn:
+            next_due = await DeliveryRepo(conn).next_due(platforms or list(self.senders), self.lease_clock.now(),
+                                                         after=now)
         if next_due is not None:
-            timeout = min(timeout, max(0.0, (next_due - self.app.clock.now()).total_seconds()))
-        if timeout > 0:
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+            ahead = (next_due - now).total_seconds()
+            if ahead > 0:
+                timeout = min(timeout, ahead)
+        await self._wait(timeout)
 
     async def _heartbeat(self) -> None:
         while True:
@@ -393,7 +511,17 @@ class OutboxDispatcher:
 
     def _queue(self, row: ClaimedRow) -> None:
         self._in_flight += 1
-        self._queues.setdefault(row.chat_id, deque()).append(row)
+        self._held[row.platform] += 1
+        queue = self._queues.setdefault(row.chat_id, deque())
+        if queue and queue[-1].id > row.id:  # claimed later than a newer row of its chat: it goes first
+            at = next(i for i, queued in enumerate(queue) if queued.id > row.id)
+            queue.insert(at, row)
+        else:
+            queue.append(row)
+        per_chat, per_group = self._per_chat(row.platform)
+        cap = per_group if row.chat_kind == "group" else per_chat
+        if cap is not None and len(queue) >= cap:
+            self._capped.add(row.chat_id)
         if row.chat_id not in self._workers:
             self._workers[row.chat_id] = asyncio.create_task(self._chat_worker(row.chat_id))
 
@@ -410,20 +538,57 @@ class OutboxDispatcher:
                                   ", ".join(r.key for r in batch))
                 finally:
                     self._in_flight -= len(batch)
-                    self._room.set()
+                    self._held[row.platform] -= len(batch)
+                    self._freed(row.platform)
+                if chat_id in self._retried:  # its later rows go back and follow the retried row, in order
+                    self._retried.discard(chat_id)
+                    rest = list(queue)
+                    queue.clear()
+                    self._in_flight -= len(rest)
+                    self._held[row.platform] -= len(rest)
+                    await self._release_rows([r.id for r in rest])
         finally:
             del self._workers[chat_id]
             if not queue:
                 self._queues.pop(chat_id, None)
+            if chat_id in self._capped:  # it held all it could of its chat: the chat's next rows may be due
+                self._capped.discard(chat_id)
+                self._room.set()
+
+    def _freed(self, platform: str) -> None:
+        """A send finished: look for more rows once half the platform's room is free, if the last
+        claim suggested there are more (otherwise new rows wake the loop, retries are timed)."""
+        if self._more.get(platform) and self._held[platform] <= self._capacity(platform) // 2:
+            self._room.set()
+        elif self._in_flight < self.max_in_flight and self._full_in_flight:
+            self._full_in_flight = False
+            self._room.set()
 
     # ------------------------------------------------------------ claiming
 
-    async def _claim(self, limit: int) -> list[ClaimedRow]:
+    async def _claim(self, limit: int, platforms: list[str] | None = None) -> list[ClaimedRow]:
         lease_now = self.lease_clock.now()
+        platforms = platforms or list(self.senders)
+        per_chat, per_group = self._per_chat(platforms[0]) if len(platforms) == 1 else (None, None)
+        self.claims += 1
         async with self.app.db.transaction() as conn:
             return await DeliveryRepo(conn).claim(owner=self.owner, now=self.app.clock.now(), lease_now=lease_now,
-                                                  lease_until=lease_now + self.lease, platforms=list(self.senders),
-                                                  limit=limit)
+                                                  lease_until=lease_now + self.lease, platforms=platforms,
+                                                  limit=limit, per_chat=per_chat, per_group=per_group)
+
+    async def _release_rows(self, row_ids: list[int]) -> None:
+        """Give these rows back, trying again until it is written (the lease heartbeat would keep
+        renewing them otherwise)."""
+        failures = 0
+        while row_ids:
+            try:
+                async with self.app.db.transaction() as conn:
+                    await DeliveryRepo(conn).release_rows(self.owner, row_ids)
+                return
+            except Exception:
+                failures += 1
+                log.exception("could not give back outbox rows %s (attempt %d); retrying", row_ids, failures)
+                await asyncio.sleep(min(MARK_RETRY_CAP, MARK_RETRY_FIRST * 2 ** (failures - 1)))
 
     async def _release(self) -> None:
         try:
@@ -504,13 +669,14 @@ class OutboxDispatcher:
         if pacer is not None:
             await pacer.acquire(head.platform_chat_id, is_group=head.chat_kind == "group")
         if self._stopping or not await self._may_send(head.id):
+            if pacer is not None:
+                pacer.done(head.platform_chat_id)  # the grant goes unused
             return 0  # shutting down: not started, the rows go back with our leases
         batch = [([reply_from_dict(m) for m in row.messages], row.retry_key) for row in rows]
         delivered, error = 0, None
         async with self._slot(head.platform):  # held until what went out is written down
             try:
-                result = await asyncio.wait_for(sender.send_batch(chat, batch),  # type: ignore[attr-defined]
-                                                self.send_timeout)
+                result = await self._bounded(sender, sender.send_batch(chat, batch))  # type: ignore[attr-defined]
                 delivered = max(0, min(len(rows), int(result.delivered)))
                 error = result.error
             except DeliveryError as exc:
@@ -520,6 +686,8 @@ class OutboxDispatcher:
             except Exception as exc:  # a sender bug or a network error it did not wrap
                 log.exception("batch sender for %s raised", chat.platform)
                 error = DeliveryError(f"{type(exc).__name__}: {exc}")
+            if pacer is not None and getattr(sender, "pacer", None) is not pacer:
+                pacer.done(head.platform_chat_id)
             if delivered:
                 await self.marks.mark(*(row.id for row in rows[:delivered]))
         if delivered:
@@ -560,10 +728,12 @@ class OutboxDispatcher:
         for index in range(done // size if size else 0, len(chunks)):
             if pacer is not None:
                 await pacer.acquire(row.platform_chat_id, is_group=row.chat_kind == "group")
-            if self._stopping and index == row.sent_count // size:
-                return 0  # shutting down: not started, the row goes back with our leases
-            if not await self._may_send(row.id):
-                return 0  # stopping while our heartbeat was stale: the row goes back with our leases
+            if (self._stopping and index == row.sent_count // size) or not await self._may_send(row.id):
+                # Shutting down (or stopping while our heartbeat was stale): not started, the row goes
+                # back with our leases, and the grant goes unused.
+                if pacer is not None:
+                    pacer.done(row.platform_chat_id)
+                return 0
             failure: DeliveryError | None = None
             async with self._slot(row.platform):  # held until what went out is written down
                 try:
@@ -583,8 +753,9 @@ class OutboxDispatcher:
         return 1
 
     async def _send(self, sender: Sender, chat: Chat, replies: list[Reply], retry_key: str) -> None:
+        pacer = self.pacers.get(chat.platform)
         try:
-            await asyncio.wait_for(sender.send(chat, replies, retry_key=retry_key), self.send_timeout)
+            await self._bounded(sender, sender.send(chat, replies, retry_key=retry_key))
         except DeliveryError:
             raise
         except TimeoutError:
@@ -592,6 +763,24 @@ class OutboxDispatcher:
         except Exception as exc:  # a sender bug or a network error it did not wrap
             log.exception("sender for %s raised", chat.platform)
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            if pacer is not None and getattr(sender, "pacer", None) is not pacer:
+                pacer.done(chat.platform_chat_id)  # (a sender with the pacer says so per request itself)
+
+    async def _bounded(self, sender: Sender, call: Awaitable[T]) -> T:
+        """``call`` within ``send_timeout``. A sender whose resends the platform cannot recognise
+        (it declares ``concurrent_sends``: Telegram) is never cancelled, since its request may have
+        left: past the timeout it is waited for (its HTTP client has timeouts of its own) and a
+        warning says so. One with retry keys (LINE) is cancelled and retried under the same key."""
+        if getattr(sender, "concurrent_sends", None) is None:
+            return await asyncio.wait_for(call, self.send_timeout)
+        task = asyncio.ensure_future(call)
+        done, _pending = await asyncio.wait({task}, timeout=self.send_timeout)
+        if not done:
+            log.warning("a %s send is taking over %g s; waiting for its answer (a resend could double it)",
+                        getattr(sender, "platform", type(sender).__name__), self.send_timeout)
+            self.counters[getattr(sender, "platform", "?"), "slow"] += 1
+        return await asyncio.shield(task) if not done else task.result()
 
     def _slot(self, platform: str) -> asyncio.Semaphore | contextlib.nullcontext[None]:
         """The platform's limit on requests in flight (``concurrent_sends``), if it has one."""
@@ -624,6 +813,7 @@ class OutboxDispatcher:
             elif exc.retryable and attempt < self.retry.max_attempts:
                 await repo.retry(row.id, error=str(exc), retry_at=now + self.retry.delay(attempt, exc.retry_after),
                                  sent_count=sent_count)
+                self._retried.add(row.chat_id)  # the chat's later rows wait behind this one
                 self.stats["retried"] += 1
                 self.counters[row.platform, "retried"] += 1
             else:

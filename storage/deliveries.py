@@ -122,10 +122,16 @@ class DeliveryRepo(Repo):
     """Claims and settles outbox rows; reports for coordinators."""
 
     async def claim(self, *, owner: str, now: datetime, lease_now: datetime, lease_until: datetime,
-                    platforms: list[str], limit: int) -> list[ClaimedRow]:
+                    platforms: list[str], limit: int, per_chat: int | None = None,
+                    per_group: int | None = None) -> list[ClaimedRow]:
         """Take the lease on up to ``limit`` due, unleased rows for chats on ``platforms``.
 
-        Pick candidates, then a conditional UPDATE that re-checks status and lease per
+        A chat's rows go in order: a row is taken only when no earlier row of its chat waits for a
+        retry (or is held by another dispatcher), and rows of one chat are taken oldest first, so
+        a claim cut off by ``limit`` never takes a later row without the earlier ones. ``per_chat``
+        / ``per_group``: how many rows of one private chat / group this owner may hold at once
+        (counting those it already holds), what their windows let it send before the rows' time runs
+        out. Pick candidates, then a conditional UPDATE that re-checks status and lease per
         row, so a row is only ever claimed by one owner at a time.
         """
         if not platforms or limit <= 0:
@@ -134,15 +140,41 @@ class DeliveryRepo(Repo):
         # advisory lock), so the chat-affinity check below cannot race.
         await serialise_on(self.conn, "outbox-claim")
         other = outbox.alias("other")
-        # A chat whose rows another live dispatcher holds stays with it: pushes keep their order.
-        held_elsewhere = sa.exists().where(other.c.chat_id == outbox.c.chat_id, other.c.status == "pending",
-                                           other.c.claimed_by != owner, other.c.claimed_until > lease_now)
-        candidates = (
-            sa.select(outbox.c.id)
+        free = _lease_free(lease_now)
+        # (IS NOT NULL first: a NULL would make the whole test NULL, and NOT NULL is no "true")
+        mine = sa.and_(outbox.c.claimed_by.is_not(None), outbox.c.claimed_until.is_not(None),
+                       outbox.c.claimed_by == owner, outbox.c.claimed_until > lease_now)
+        eligible = sa.and_(outbox.c.not_before <= now, free)
+        # An earlier row waiting for its retry keeps the chat's later rows back (rows parked by the
+        # delivery policy, with a wait_reason, do not: they wait on purpose, the others may pass).
+        retry_wait = sa.and_(~eligible, ~mine, outbox.c.wait_reason.is_(None), outbox.c.attempts > 0)
+
+        def in_chat(flag: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+            """How many rows of the chat up to this one (in order) have ``flag``."""
+            return sa.func.sum(sa.case((flag, 1), else_=0)).over(partition_by=outbox.c.chat_id,
+                                                                  order_by=outbox.c.id, rows=(None, 0))
+
+        ranked = (
+            sa.select(outbox.c.id, outbox.c.chat_id, outbox.c.not_before, chats.c.kind,
+                      sa.case((eligible, 1), else_=0).label("eligible"),
+                      in_chat(retry_wait).label("held_back"), in_chat(sa.or_(eligible, mine)).label("rank"))
             .join(chats, chats.c.id == outbox.c.chat_id)
-            .where(outbox.c.status == "pending", outbox.c.not_before <= now, _lease_free(lease_now),
-                   chats.c.platform.in_(platforms), ~held_elsewhere)
-            .order_by(outbox.c.not_before, outbox.c.id)
+            .where(outbox.c.status == "pending", chats.c.platform.in_(platforms))
+            .subquery("ranked")
+        )
+        # A chat whose rows another live dispatcher holds stays with it: pushes keep their order.
+        held_elsewhere = sa.exists().where(other.c.chat_id == ranked.c.chat_id, other.c.status == "pending",
+                                           other.c.claimed_by != owner, other.c.claimed_until > lease_now)
+        conditions = [ranked.c.eligible == 1, ranked.c.held_back == 0, ~held_elsewhere]
+        if per_chat is not None or per_group is not None:
+            big = 1 << 30
+            cap = sa.case((ranked.c.kind == "group", per_group if per_group is not None else big),
+                          else_=per_chat if per_chat is not None else big)
+            conditions.append(ranked.c.rank <= cap)
+        candidates = (
+            sa.select(ranked.c.id).where(*conditions)
+            # Round robin over chats (each chat's next row first), oldest first among equals.
+            .order_by(ranked.c.rank, ranked.c.not_before, ranked.c.id)
             .limit(limit)
         )
         ids = list((await self.conn.execute(candidates)).scalars())
@@ -180,6 +212,15 @@ class DeliveryRepo(Repo):
             .values(claimed_until=lease_until))
         return result.rowcount or 0
 
+    async def release_rows(self, owner: str, row_ids: list[int]) -> int:
+        """Give back the leases of these rows (a chat's later rows, when an earlier one must be retried)."""
+        if not row_ids:
+            return 0
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.id.in_(row_ids), outbox.c.claimed_by == owner, outbox.c.status == "pending")
+            .values(claimed_by=None, claimed_until=None))
+        return result.rowcount or 0
+
     async def holds(self, row_id: int, owner: str) -> bool:
         """Whether ``owner`` still holds the lease on a pending row (it may have been taken over)."""
         held = (await self.conn.execute(
@@ -203,6 +244,16 @@ class DeliveryRepo(Repo):
             .values(status="sent", sent_at=now, attempts=outbox.c.attempts + 1, claimed_by=None,
                     claimed_until=None, via="push", wait_reason=None))
         return bool(result.rowcount)
+
+    async def sent_many(self, row_ids: list[int], now: datetime) -> int:
+        """:meth:`sent` for several rows in one statement (a group commit of marks)."""
+        if not row_ids:
+            return 0
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.id.in_(row_ids), outbox.c.status == "pending")
+            .values(status="sent", sent_at=now, attempts=outbox.c.attempts + 1, claimed_by=None,
+                    claimed_until=None, via="push", wait_reason=None))
+        return result.rowcount or 0
 
     async def retry(self, row_id: int, *, error: str, retry_at: datetime, sent_count: int) -> None:
         await self.conn.execute(
@@ -276,14 +327,20 @@ class DeliveryRepo(Repo):
             .values(status="pending", attempts=0, not_before=now, dead_at=None, claimed_by=None, claimed_until=None))
         return result.rowcount or 0
 
-    async def next_due(self, platforms: list[str]) -> datetime | None:
-        """The earliest ``not_before`` among pending rows (to know how long to sleep)."""
-        due: datetime | None = (
-            await self.conn.execute(
-                sa.select(sa.func.min(outbox.c.not_before))
-                .join(chats, chats.c.id == outbox.c.chat_id)
-                .where(outbox.c.status == "pending", chats.c.platform.in_(platforms)))
-        ).scalar_one_or_none()
+    async def next_due(self, platforms: list[str], lease_now: datetime | None = None,
+                       after: datetime | None = None) -> datetime | None:
+        """The earliest ``not_before`` among pending rows (to know how long to sleep); with
+        ``lease_now``, among those no dispatcher holds (rows held in memory are not "due"); with
+        ``after``, among those due later than that (a row due now that a claim left waits for a
+        change, not for the clock)."""
+        query = (sa.select(sa.func.min(outbox.c.not_before))
+                 .join(chats, chats.c.id == outbox.c.chat_id)
+                 .where(outbox.c.status == "pending", chats.c.platform.in_(platforms)))
+        if lease_now is not None:
+            query = query.where(_lease_free(lease_now))
+        if after is not None:
+            query = query.where(outbox.c.not_before > after)
+        due: datetime | None = (await self.conn.execute(query)).scalar_one_or_none()
         return due
 
     # ------------------------------------------------------------ reports

@@ -17,6 +17,23 @@ async def test_a_small_broadcast_against_the_fake_platform() -> None:
     assert result["busiest_1s_window"] <= result["allowed_rate_per_s"]
 
 
+async def test_the_mixed_broadcast_keeps_every_chat_in_order_and_the_baseline_runs() -> None:
+    """Groups, private chats with two messages and chats whose requests draw injected 429s, at
+    Telegram's limits ×10; then the same through PTB's AIORateLimiter."""
+    from bench.outbox_broadcast import Platform, mixed_case, run_aioratelimiter, run_dispatchers, table
+
+    case = mixed_case(groups=60, private=30, flaky=2)
+    async with Platform(10) as platform:
+        ours = await run_dispatchers(platform, case, scale=10, timeout=120)
+        baseline = await run_aioratelimiter(platform, case, scale=10)
+    print(table([ours, baseline]))
+    assert ours["delivered"] == case.messages == 60 + 2 * 30 + 4 * 2
+    assert ours["lost"] == ours["duplicated"] == ours["out_of_order"] == 0
+    assert ours["injected_429"] == 2 * 2 and ours["rejected_429"] == 0  # the retried ones kept their place
+    assert ours["outbox_status"] == {"sent": case.messages}
+    assert baseline["lost"] == 0 and baseline["delivered"] >= case.messages
+
+
 async def test_the_webhook_load_benchmark_runs_and_prints(capsys) -> None:  # type: ignore[no-untyped-def]
     from bench.webhook_load import print_table, run_benchmark
 

@@ -46,8 +46,6 @@ async def test_kill_9_during_broadcasts_and_reminder_bursts_loses_nothing(tmp_pa
     assert report.max_takeover_s <= 10, report.table()
 
 
-@pytest.mark.xfail(strict=False, reason="issue 12 hole 6 is not closed: a crash has repeated up to 2 Telegram "
-                                        "pushes (one seen in 20 trials on CI's machine); the bound is 1")
 async def test_a_crash_repeats_at_most_one_telegram_push(tmp_path: Path) -> None:
     report = await trials(tmp_path)
     # Each crash repeats at most the one Telegram push it had between request and mark.

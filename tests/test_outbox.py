@@ -426,3 +426,105 @@ async def test_a_crash_after_a_batch_was_accepted_does_not_deliver_it_twice(app:
     assert await OutboxDispatcher(app, {"line": sender}, lease_clock=lease_clock).deliver_due() == 4
     assert [s.texts for s in sender.sent] == [["0", "1", "2"], ["3"]]
     assert sender.duplicates_suppressed == 1
+
+
+# ------------------------------------------------------------ order, marks and claims (issue 18, target 4)
+
+
+async def test_after_a_429_the_chat_waits_and_its_pushes_keep_their_order(app: App) -> None:
+    network, (chat, other) = await setup_chats(app, 2)
+    for n in range(3):
+        await enqueue(app, network, chat, f"o:{n}", Text(f"step {n}"))
+    await enqueue(app, network, other, "o:other", Text("other chat"))
+    sender = FakeSender()
+    sender.fail_next("g0", DeliveryError("429 Too Many Requests", retry_after=5, rate_limited=True))
+    dispatcher = OutboxDispatcher(app, {"telegram": sender})
+    # The first step drew a 429: steps 1 and 2 wait behind it; the other chat is not held up.
+    assert await dispatcher.deliver_due() == 1
+    assert [s.texts for s in sender.sent] == [["other chat"]]
+    app.clock.advance(timedelta(seconds=5))
+    assert await dispatcher.deliver_due() == 3
+    assert [s.texts[0] for s in sender.to("g0")] == ["step 0", "step 1", "step 2"]
+
+
+async def test_the_worker_loop_keeps_a_chats_order_after_a_429(sqlite_url: str) -> None:
+    from bot.clock import SystemClock
+
+    app = build_app(Settings(database_url=sqlite_url), clock=SystemClock())
+    try:
+        network, (chat,) = await setup_chats(app, 1)
+        for n in range(4):
+            await enqueue(app, network, chat, f"w:{n}", Text(f"step {n}"))
+        sender = FakeSender()
+        sender.fail_next("g0", DeliveryError("429 Too Many Requests", retry_after=0.3, rate_limited=True))
+        dispatcher = OutboxDispatcher(app, {"telegram": sender}, idle_poll_seconds=0.1)
+        await run_until(dispatcher, sender, 4, timeout=30)
+        assert [s.texts[0] for s in sender.to("g0")] == ["step 0", "step 1", "step 2", "step 3"]
+        assert len(sender.attempts) == 5  # the refused one, then each once
+    finally:
+        await app.close()
+
+
+async def test_a_row_accepted_whose_sent_mark_fails_is_marked_again_not_resent(app: App, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.exc import OperationalError
+
+    from storage.deliveries import DeliveryRepo
+
+    network, (chat,) = await setup_chats(app, 1)
+    await enqueue(app, network, chat, "m:1", Text("accepted once"))
+    real_sent = DeliveryRepo.sent_many
+    failures = [OperationalError("UPDATE outbox", {}, Exception("database is locked"))] * 2
+
+    async def flaky_sent(self, row_ids, now):  # type: ignore[no-untyped-def]
+        if failures:
+            raise failures.pop()
+        return await real_sent(self, row_ids, now)
+
+    monkeypatch.setattr(DeliveryRepo, "sent_many", flaky_sent)
+    sender = FakeSender(dedupe_retry_keys=False)  # like Telegram: a resend would be a second message
+    dispatcher = OutboxDispatcher(app, {"telegram": sender})
+    assert await dispatcher.deliver_due() == 1
+    assert dispatcher.marks.failures == 2
+    assert (await row(app, "m:1")).status == "sent"
+    assert await dispatcher.deliver_due() == 0
+    assert [s.texts for s in sender.sent] == [["accepted once"]]
+
+
+async def test_claims_hold_no_more_than_the_pacer_sends_before_their_time_runs_out(sqlite_url: str) -> None:
+    import sqlalchemy as sa
+
+    from bot.clock import SystemClock
+    from storage.tables import outbox
+
+    app = build_app(Settings(database_url=sqlite_url), clock=SystemClock())
+    try:
+        network, chats = await setup_chats(app, 60)
+        for chat in chats:
+            await enqueue(app, network, chat, f"c:{chat}", Text("hello"))
+        for n in range(8):  # one chat with many: its own pace (1 per 0.5 s) bounds what is held of it
+            await enqueue(app, network, chats[0], f"c:{chats[0]}:{n}", Text(f"more {n}"))
+        profile = RateProfile(name="slow", overall=(Window(10, 1.0, "overall"),),
+                              per_chat=(Window(1, 0.5, "per chat"),))
+        sender = FakeSender(profile)
+        dispatcher = OutboxDispatcher(app, {"telegram": sender}, claim_ahead=1.0, idle_poll_seconds=0.2)
+        task = asyncio.create_task(dispatcher.run())
+        most = most_of_one = 0
+        try:
+            for _ in range(30):  # about 1.5 s: 15 sent of 68, the rest waiting
+                await asyncio.sleep(0.05)
+                async with app.db.read() as conn:
+                    held = (await conn.execute(sa.select(outbox.c.chat_id).where(
+                        outbox.c.status == "pending", outbox.c.claimed_by == dispatcher.owner))).scalars().all()
+                most = max(most, len(held))
+                most_of_one = max(most_of_one, sum(1 for c in held if c == chats[0]))
+        finally:
+            dispatcher.stop()
+            await task
+        # 10/s for 1 s ahead: at most 10 rows held at once, at most 2 of the busy chat (1 per 0.5 s).
+        assert 0 < most <= 10
+        assert most_of_one <= 2
+        # It did not spin on claims for rows it already held: a claim per few sends, not per loop turn.
+        assert dispatcher.claims <= len(sender.sent) + 10
+        assert sender.violations == []
+    finally:
+        await app.close()

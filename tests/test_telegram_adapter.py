@@ -297,20 +297,48 @@ async def test_telegrams_profile_spaces_messages_per_chat_and_per_group() -> Non
     profile = RateProfile("telegram-test", overall=(Window(30, 1.0),), per_chat=(Window(2, 1.0),),
                           per_group=(Window(3, 60.0),), margin=0, slack=0, smooth=0)
     pacer = Pacer(profile, clock=lambda: now[0])
-    await pacer.acquire("1", is_group=False)
-    await pacer.acquire("1", is_group=False)
+
+    async def send(chat: str, *, is_group: bool) -> None:  # granted, sent and answered at once
+        await pacer.acquire(chat, is_group=is_group)
+        pacer.done(chat)
+
+    await send("1", is_group=False)
+    await send("1", is_group=False)
     assert pacer.delay("1", is_group=False) == pytest.approx(1.0)
     assert pacer.delay("2", is_group=False) == 0
     for _ in range(2):
-        await pacer.acquire("-5", is_group=True)
+        await send("-5", is_group=True)
     now[0] = 10.0
-    await pacer.acquire("-5", is_group=True)
+    await send("-5", is_group=True)
     now[0] = 30.0
     assert pacer.delay("-5", is_group=True) == pytest.approx(30.0)  # 3 in the last minute
     pacer.pause(5, "2")
     assert pacer.delay("2", is_group=False) == pytest.approx(5)
     assert RATE_PROFILE.chat_windows(True) == (Window(1, 1.0, "per chat"), Window(20, 60.0, "per group"))
     assert RATE_PROFILE.shared_windows() == (Window(30, 1.0, "overall"),)
+
+
+async def test_a_grant_not_yet_answered_holds_its_window_until_it_is() -> None:
+    """A request granted at 0 may reach the platform only at 0.8 s (it waited for a connection): its
+    slot in the window frees a period after the answer, not after the grant."""
+    now = [0.0]
+    profile = RateProfile("t", overall=(Window(2, 1.0),), margin=0, slack=0, smooth=0)
+    pacer = Pacer(profile, clock=lambda: now[0])
+    await pacer.acquire("a", is_group=False)
+    await pacer.acquire("b", is_group=False)
+    pacer.done("a")
+    now[0] = 0.8
+    pacer.done("b")  # answered at 0.8
+    now[0] = 1.2
+    assert pacer.delay("c", is_group=False) == 0  # a's slot is free again
+    await pacer.acquire("c", is_group=False)
+    pacer.done("c")
+    assert pacer.delay("d", is_group=False) == pytest.approx(0.6)  # b counts from 0.8
+    now[0] = 5.0
+    await pacer.acquire("e", is_group=False)
+    await pacer.acquire("f", is_group=False)
+    now[0] = 9.0  # e and f never answered yet: they still fill the window
+    assert pacer.delay("g", is_group=False) == pytest.approx(1.0)
 
 
 def test_adapter_registers_its_webhook_route_only_in_webhook_mode() -> None:
@@ -335,6 +363,7 @@ async def test_pacer_forgets_idle_chats() -> None:
     pacer = Pacer(RATE_PROFILE.scaled(10**5), clock=lambda: now[0])
     for i in range(999):  # the pacer looks for idle chats at every 1000th grant: the next one
         await pacer.acquire(str(i), is_group=i % 2 == 0)
+        pacer.done(str(i))  # answered (a grant still open keeps its chat)
     now[0] = 120.0
     await pacer.acquire("new", is_group=False)
     assert set(pacer._chats) == {"new"}

@@ -149,7 +149,10 @@ class TelegramSender:
             if attempt:  # a retry (migrated chat, short flood hold) is one more send
                 await self.pacer.acquire(chat_id, is_group=is_group)
             try:
-                await self._call(chat_id, chat_row_id, out)
+                try:
+                    await self._call(chat_id, chat_row_id, out)
+                finally:
+                    self.pacer.done(chat_id)  # the windows count this request from its answer
                 return chat_id
             except ChatMigrated as exc:
                 new_id = str(exc.new_chat_id)
@@ -184,9 +187,13 @@ class TelegramSender:
         message = await self.bot.send_message(chat_id, out.html, parse_mode=ParseMode.HTML,
                                               reply_markup=out.keyboard, link_preview_options=NO_PREVIEW)
         if out.update_key and chat_row_id is not None:
-            async with self.app.db.transaction() as conn:
-                await SentMessageRepo(conn).remember(chat_row_id, out.update_key, message.message_id,
+            try:
+                async with self.app.db.transaction() as conn:
+                    await SentMessageRepo(conn).remember(chat_row_id, out.update_key, message.message_id,
                                                          self.app.clock.now())
+            except Exception:  # the message went out: failing here would have it sent again
+                log.exception("telegram message %s to chat %s sent, but not remembered for later edits",
+                              message.message_id, platform_chat_id)
 
     async def _edit(self, chat_id: int | str, chat_row_id: int, out: OutText) -> bool:
         """Edit the live message for ``out.update_key``; False when there is none to edit."""
