@@ -7,6 +7,9 @@ writers queue on an asyncio gate first (:class:`WriteGate`), so they never sleep
 busy handler, and an *urgent* writer (the webhook inbox) goes before the others: storing a
 webhook never waits behind a queue of handler transactions, only behind the one running.
 Read-only work uses :meth:`Database.read` (a plain deferred ``BEGIN``: no write lock, no gate).
+A file database's connections run on the event loop's thread (:mod:`storage.sqlite_inline`:
+no thread hop per call); the WAL is checkpointed from a thread every :data:`CHECKPOINT_EVERY`
+write transactions instead of inside a commit.
 """
 
 from __future__ import annotations
@@ -23,12 +26,15 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage import sqlite_inline
+
 # aiosqlite logs every SQL statement *with its parameters* at DEBUG: personal data (names, answers,
 # the member lookups beside anonymous answers) would reach the logs. Whatever EDUNET_LOG_LEVEL says,
 # it logs at INFO at most, for every feature.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 BUSY_TIMEOUT_MS = 15_000
+CHECKPOINT_EVERY = 200  # write transactions between two WAL checkpoints (run in a thread)
 _READ_ONLY = "edunet_read_only"
 
 
@@ -108,20 +114,29 @@ class Database:
         parsed = sa.make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
+        self._inline_path: str | None = None
         if self.is_sqlite:
             _make_sqlite_dir(parsed)
-            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+            if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+                path = str(Path(parsed.database).expanduser())
+                self._inline_path = path
+                kwargs["async_creator"] = lambda: sqlite_inline.connect(path, busy_timeout=BUSY_TIMEOUT_MS / 1000)
+            else:
+                kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True
             if pool_size is not None:  # a small engine of its own (the heartbeat thread's)
                 kwargs.update(pool_size=pool_size, max_overflow=1)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self.gate = WriteGate()
+        self._commits = 0
+        self._checkpointing: asyncio.Future[None] | None = None
         if self.is_sqlite:
             self._configure_sqlite()
 
     def _configure_sqlite(self) -> None:
         sync_engine = self.engine.sync_engine
+        inline = self._inline_path is not None
 
         @event.listens_for(sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -129,7 +144,11 @@ class Database:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            if inline:  # busy waits sleep on the loop (sqlite_inline); checkpoints run in a thread
+                cursor.execute("PRAGMA busy_timeout=0")
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
+            else:
+                cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
@@ -150,6 +169,17 @@ class Database:
             return
         async with self.gate.hold(urgent=urgent), self.engine.begin() as conn:
             yield conn
+        self._after_write()
+
+    def _after_write(self) -> None:
+        """Every CHECKPOINT_EVERY write transactions, checkpoint the WAL from a thread."""
+        if self._inline_path is None:
+            return
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY or (self._checkpointing is not None and not self._checkpointing.done()):
+            return
+        self._checkpointing = asyncio.ensure_future(asyncio.to_thread(sqlite_inline.checkpoint, self._inline_path))
+        self._checkpointing.add_done_callback(_log_checkpoint_failure)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -168,4 +198,11 @@ class Database:
         await asyncio.to_thread(upgrade_to_heads, self.url)
 
     async def dispose(self) -> None:
+        if self._checkpointing is not None:
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
         await self.engine.dispose()
+
+
+def _log_checkpoint_failure(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logging.getLogger(__name__).warning("WAL checkpoint failed: %s", future.exception())
