@@ -15,6 +15,7 @@ write transactions instead of inside a commit.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
@@ -91,6 +92,50 @@ class WriteGate:
 
 _HANDED_OVER: Any = object()
 
+# Set while a task is inside one of this process's transactions: nested ones never wait for a turn
+# (the outer one may hold the write gate an urgent writer waits for).
+_IN_TRANSACTION: contextvars.ContextVar[bool] = contextvars.ContextVar("edunet_in_transaction", default=False)
+
+
+class Turns:
+    """Ordinary database work starts at most one unit per event-loop iteration.
+
+    Handler work runs between awaits; on SQLite inline (see :mod:`storage.sqlite_inline`) a whole
+    transaction is one such stretch. Eight chats worked in parallel would put eight of them in one
+    loop iteration, and a webhook waiting for the loop (to read its request, to commit, to answer)
+    would wait for all eight at every step. With turns, each iteration runs one of them, then the
+    loop polls its sockets again: a webhook's ack waits for one transaction's work per step, not
+    eight, while the worker loses nothing but an idle poll between its turns. Urgent writers (the
+    inbox) never take a turn."""
+
+    def __init__(self) -> None:
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._granted = False
+
+    async def turn(self) -> None:
+        loop = asyncio.get_running_loop()
+        if not self._granted:
+            self._granted = True
+            loop.call_soon(self._next)
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
+
+    def _next(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                asyncio.get_running_loop().call_soon(self._next)
+                return
+        self._granted = False
+
 
 def normalise_url(url: str) -> str:
     """Accept plain ``sqlite:///`` and ``postgresql://`` URLs and pick the async drivers."""
@@ -130,6 +175,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         self.gate = WriteGate()
         self._commits = 0
+        self.turns: Turns | None = None  # pace_work() turns them on (edunet serve's inbox workers)
         self._checkpointing: asyncio.Future[None] | None = None
         if self.is_sqlite:
             self._configure_sqlite()
@@ -163,13 +209,29 @@ class Database:
 
         ``urgent``: on SQLite, go before the other writers of this process waiting for the lock
         (the webhook inbox, whose platform waits for the answer)."""
-        if not self.is_sqlite:
-            async with self.engine.begin() as conn:
+        if not urgent:
+            await self.turn()
+        entered = _IN_TRANSACTION.set(True)
+        try:
+            if not self.is_sqlite:
+                async with self.engine.begin() as conn:
+                    yield conn
+                return
+            async with self.gate.hold(urgent=urgent), self.engine.begin() as conn:
                 yield conn
-            return
-        async with self.gate.hold(urgent=urgent), self.engine.begin() as conn:
-            yield conn
+        finally:
+            _IN_TRANSACTION.reset(entered)
         self._after_write()
+
+    def pace_work(self) -> None:
+        """From now on ordinary transactions and reads begin one per loop iteration (:class:`Turns`)."""
+        if self.turns is None:
+            self.turns = Turns()
+
+    async def turn(self) -> None:
+        """Wait for this loop iteration's turn (at once when turns are off, or inside a transaction)."""
+        if self.turns is not None and not _IN_TRANSACTION.get():
+            await self.turns.turn()
 
     def _after_write(self) -> None:
         """Every CHECKPOINT_EVERY write transactions, checkpoint the WAL from a thread."""
@@ -185,11 +247,16 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction: on SQLite a deferred ``BEGIN`` (WAL readers never wait for
         the writer and take no write lock), on PostgreSQL an ordinary transaction."""
-        async with self.engine.connect() as conn:
-            if self.is_sqlite:
-                await conn.execution_options(**{_READ_ONLY: True})
-            async with conn.begin():
-                yield conn
+        await self.turn()
+        entered = _IN_TRANSACTION.set(True)
+        try:
+            async with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    await conn.execution_options(**{_READ_ONLY: True})
+                async with conn.begin():
+                    yield conn
+        finally:
+            _IN_TRANSACTION.reset(entered)
 
     async def upgrade(self) -> None:
         """Apply every Alembic migration (all feature branches) up to the heads."""
