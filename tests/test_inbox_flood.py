@@ -118,3 +118,42 @@ async def test_reads_take_no_write_lock(sqlite_url: str) -> None:
         await holding
     finally:
         await app.close()
+
+
+async def test_a_chats_next_event_waits_while_another_instance_has_its_earlier_one(db_url: str) -> None:
+    """Issue 17: any instance may store any webhook, and a chat's events still run in order."""
+    first, second = await make_app(db_url), await make_app(db_url)
+    first.instance, second.instance = "instance-a", "instance-b"
+    await first.start()
+    ran: list[tuple[str, str]] = []
+    release = asyncio.Event()
+
+    async def slowly(row: InboxRow) -> None:  # instance a: busy with the chat's first message
+        ran.append(("a", row.event_id))
+        await release.wait()
+
+    async def quickly(row: InboxRow) -> None:
+        ran.append(("b", row.event_id))
+
+    a, b = InboxWorker(first, "line", slowly), InboxWorker(second, "line", quickly)
+    try:
+        await a.store([("x1", "UX", {"n": 1})])
+        busy = asyncio.create_task(a.drain())
+        while ("a", "x1") not in ran:
+            await asyncio.sleep(0.01)
+        # the chat's next two messages and another chat's reach the other instance meanwhile
+        await b.store([("x2", "UX", {"n": 2}), ("y1", "UY", {"n": 1}), ("x3", "UX", {"n": 3})])
+        assert await b.drain() == 1
+        assert ran == [("a", "x1"), ("b", "y1")]  # x2 and x3 wait for x1
+        release.set()
+        await busy  # instance a goes on with what waits: the chat's next two
+        await b.drain()
+        assert [event for _who, event in ran] == ["x1", "y1", "x2", "x3"]  # each once, the chat's in order
+        async with first.db.read() as conn:
+            assert await InboxRepo(conn, "line").candidates(first.clock.now(), 10) == []
+    finally:
+        release.set()
+        await a.stop(1)
+        await b.stop(1)
+        await first.close()
+        await second.close()
