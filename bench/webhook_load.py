@@ -585,9 +585,11 @@ def main(argv: list[str] | None = None) -> None:
         results, delivery = asyncio.run(run_multi(args.instances, rate=rate, seconds=seconds,
                                                   drain_timeout=args.drain_timeout))
         print_table(results)
+        drained = results[-1].answered >= results[-1].sent
         print(f"events {delivery.events}: answered {delivery.answered} ({delivery.by_push} by push, the reply "
-              f"token gone stale), lost {delivery.lost}, duplicated {delivery.duplicated}, users answered out of "
-              f"order {delivery.out_of_order_users}, answers not matched to an event {delivery.unknown_answers}")
+              f"token gone stale), {'lost' if drained else 'unanswered when the drain timeout ended'} "
+              f"{delivery.lost}, duplicated {delivery.duplicated}, users answered out of order "
+              f"{delivery.out_of_order_users}, answers not matched to an event {delivery.unknown_answers}")
         print(f"load average after: {load_average()}")
         return
     print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s{' (flood of strangers)' if args.flood else ''}; "
