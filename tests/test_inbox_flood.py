@@ -157,3 +157,85 @@ async def test_a_chats_next_event_waits_while_another_instance_has_its_earlier_o
         await b.stop(1)
         await first.close()
         await second.close()
+
+
+async def test_another_process_holding_the_write_lock_makes_a_transaction_wait_not_fail(sqlite_url: str) -> None:
+    """Issue 18 target 2 on SQLite, whose connections run on the loop's thread: a writer outside
+    this process (here: a thread with a plain sqlite3 connection, like a CLI command) holds the
+    lock for a second; the bot's transaction waits for it without failing and without stopping the
+    event loop meanwhile."""
+    import sqlite3
+    import threading
+
+    app = await make_app(sqlite_url)
+    await app.start()
+    path = sqlite_url.split("///", 1)[1]
+    locked, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        locked.set()
+        release.wait(5)
+        conn.execute("COMMIT")
+        conn.close()
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    await asyncio.to_thread(locked.wait, 5)
+    ticking = asyncio.create_task(ticker())
+    try:
+        asyncio.get_running_loop().call_later(1.0, release.set)
+        worker = InboxWorker(app, "line", lambda row: asyncio.sleep(0))
+        assert await worker.store([("e1", "U1", {"x": 1})]) == 1  # waited for the other writer
+        assert release.is_set()
+        assert ticks >= 3  # the loop ran while the transaction waited for the lock
+        await worker.stop(1)
+    finally:
+        release.set()
+        ticking.cancel()
+        thread.join()
+        await app.close()
+
+
+async def test_the_workers_transactions_take_turns_and_the_webhooks_do_not(db_url: str) -> None:
+    """With turns on (the inbox worker turns them on), eight chats' transactions begin in eight
+    loop iterations, not in one, so the loop polls its sockets (webhooks) between them; the
+    webhook's own group commit takes no turn."""
+    app = await make_app(db_url)
+    await app.start()
+    iteration = 0
+    counting = True
+
+    def count() -> None:
+        nonlocal iteration
+        iteration += 1
+        if counting:
+            asyncio.get_running_loop().call_soon(count)
+
+    began: list[int] = []
+
+    async def chat_work() -> None:
+        async with app.db.transaction() as conn:
+            began.append(iteration)
+            await conn.exec_driver_sql("SELECT 1")
+
+    try:
+        worker = InboxWorker(app, "line", lambda row: asyncio.sleep(0))
+        worker.start()  # turns on
+        await asyncio.sleep(0.1)
+        count()
+        await asyncio.gather(*(chat_work() for _ in range(8)), worker.store([("e1", "U1", {"x": 1})]))
+        assert len(set(began)) == 8  # one per loop iteration
+        await worker.stop(1)
+    finally:
+        counting = False
+        await app.close()
