@@ -7,9 +7,10 @@ writers queue on an asyncio gate first (:class:`WriteGate`), so they never sleep
 busy handler, and an *urgent* writer (the webhook inbox) goes before the others: storing a
 webhook never waits behind a queue of handler transactions, only behind the one running.
 Read-only work uses :meth:`Database.read` (a plain deferred ``BEGIN``: no write lock, no gate).
-A file database's connections run on the event loop's thread (:mod:`storage.sqlite_inline`:
-no thread hop per call); the WAL is checkpointed from a thread every :data:`CHECKPOINT_EVERY`
-write transactions instead of inside a commit.
+A file database's write connections run on the event loop's thread (:mod:`storage.sqlite_inline`:
+no thread hop per call; writes are short and the gate serialises them anyway); reads keep
+aiosqlite's thread, so a long one runs beside the loop. The WAL is checkpointed from a thread every
+:data:`CHECKPOINT_EVERY` write transactions instead of inside a commit.
 """
 
 from __future__ import annotations
@@ -173,16 +174,23 @@ class Database:
             if pool_size is not None:  # a small engine of its own (the heartbeat thread's)
                 kwargs.update(pool_size=pool_size, max_overflow=1)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # Reads on SQLite keep aiosqlite's thread: a long one (a web page, a metrics scrape over a
+        # backlog) then runs beside the loop, SQLite releasing the GIL while it works, instead of on it.
+        self.read_engine: AsyncEngine = self.engine
+        if self._inline_path is not None:
+            self.read_engine = create_async_engine(self.url, echo=echo,
+                                                   connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         self.gate = WriteGate()
         self._commits = 0
         self.turns: Turns | None = None  # pace_work() turns them on (edunet serve's inbox workers)
         self._checkpointing: asyncio.Future[None] | None = None
         if self.is_sqlite:
-            self._configure_sqlite()
+            self._configure_sqlite(self.engine, inline=self._inline_path is not None)
+            if self.read_engine is not self.engine:
+                self._configure_sqlite(self.read_engine, inline=False)
 
-    def _configure_sqlite(self) -> None:
-        sync_engine = self.engine.sync_engine
-        inline = self._inline_path is not None
+    def _configure_sqlite(self, engine: AsyncEngine, *, inline: bool) -> None:
+        sync_engine = engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -250,7 +258,7 @@ class Database:
         await self.turn()
         entered = _IN_TRANSACTION.set(True)
         try:
-            async with self.engine.connect() as conn:
+            async with self.read_engine.connect() as conn:
                 if self.is_sqlite:
                     await conn.execution_options(**{_READ_ONLY: True})
                 async with conn.begin():
@@ -267,6 +275,8 @@ class Database:
     async def dispose(self) -> None:
         if self._checkpointing is not None:
             await asyncio.gather(self._checkpointing, return_exceptions=True)
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
         await self.engine.dispose()
 
 
