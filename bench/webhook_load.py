@@ -336,8 +336,9 @@ def check_deliveries(fake: Any, sent: dict[str, tuple[str, int]], tokens: dict[s
     token; a push is told apart by its text (learnt from the replies to the same kind of event)."""
     result = Delivery(events=len(sent))
     answers: dict[str, list[tuple[float, str]]] = {}  # event id -> (time, how)
-    pushes: list[tuple[float, str, str]] = []  # (time, user, first text)
-    kind_of_text: dict[str, set[int]] = {}
+    pushes: list[tuple[float, str, list[str]]] = []  # (time, user, each message's text)
+    kind_of_text: dict[str, set[int]] = {}  # an answer's first message -> the kinds of event it answers
+    later_texts: set[str] = set()  # the other messages of answers
     for r in fake.requests:
         if not r.ok or not isinstance(r.json, dict):
             continue
@@ -347,16 +348,25 @@ def check_deliveries(fake: Any, sent: dict[str, tuple[str, int]], tokens: dict[s
                 result.unknown_answers += 1
                 continue
             answers.setdefault(event, []).append((r.time, "reply"))
-            kind_of_text.setdefault(_first_text(r.json.get("messages", [])), set()).add(sent[event][1])
-        elif r.path == "/v2/bot/message/push":
-            pushes.append((r.time, str(r.json.get("to")), _first_text(r.json.get("messages", []))))
-    for at, user, text in pushes:
-        kinds = kind_of_text.get(text, set())
-        events = [e for e in users.get(user, []) if sent[e][1] in kinds]
-        if len(kinds) != 1 or not events:
-            result.unknown_answers += 1
-            continue
-        answers.setdefault(events[0], []).append((at, "push"))
+            texts = [_first_text([m]) for m in r.json.get("messages", [])]
+            kind_of_text.setdefault(texts[0] if texts else "", set()).add(sent[event][1])
+            later_texts.update(texts[1:])
+        elif r.path == "/v2/bot/message/push":  # one push may carry several answers of its chat
+            pushes.append((r.time, str(r.json.get("to")), [_first_text([m]) for m in r.json.get("messages", [])]))
+    taken: set[str] = set()  # events a push answered already
+    for at, user, texts in pushes:
+        for text in texts:
+            kinds = kind_of_text.get(text, set())
+            if not kinds and text in later_texts:
+                continue  # the rest of an answer
+            events = [e for e in users.get(user, []) if sent[e][1] in kinds and e not in taken]
+            if len(kinds) != 1 or not events:
+                events = [e for e in users.get(user, []) if sent[e][1] in kinds]
+                if len(kinds) != 1 or not events:
+                    result.unknown_answers += 1
+                    continue
+            answers.setdefault(events[0], []).append((at, "push"))
+            taken.add(events[0])
     for user, events in users.items():
         times = []
         for event in events:
