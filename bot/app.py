@@ -50,6 +50,11 @@ class Outcome:
     failed: bool = False
     # The member asked for what is waiting (/news): the reply carries it whatever the catch-up interval.
     catch_up_asked: bool = False
+    # The chat as the handler left it, and the language its answers are rendered in (the member's own
+    # in a private chat, the network's in a group), read in the handler's transaction so the adapter
+    # does not open another one per answer.
+    chat: Chat | None = None
+    chat_language: str | None = None
 
 
 class KeyedLocks:
@@ -161,8 +166,10 @@ class App:
                     lang = ctx.lang
                     await self._dispatch(ctx)
                     await label_cards(ctx)
+                    chat, chat_language = await self._chat_after(conn, ctx)
                 self._after_commit(ctx)
-                return Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked)
+                return Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked, chat=chat,
+                               chat_language=chat_language)
             except Exception:
                 log.exception("handler failed for %s event %s in chat %s (kind=%s, text=%r, payload=%r)",
                               event.platform, event.event_id, event.chat.chat_id, event.kind.value,
@@ -182,6 +189,22 @@ class App:
                 await EventLogRepo(conn).claim(event.platform, event.event_id, self.clock.now(), status="failed")
         except Exception:  # the database itself may be what failed
             log.exception("could not record the failed event %s", event.event_id)
+
+    async def _chat_after(self, conn: AsyncConnection, ctx: Context) -> tuple[Chat | None, str]:
+        """The chat row after the handler, and its answers' language: in a private chat its member's
+        language, in a group (or without a member) the network's, else the default."""
+        chat = await ChatRepo(conn).get(ctx.chat.id)
+        if chat is None:
+            return None, self.settings.language
+        if chat.kind == "private":
+            member = await MemberRepo(conn).active_by_identity(chat.platform, chat.platform_chat_id)
+            if member is not None:
+                return chat, member.language
+        if chat.network_id is not None:
+            network = await NetworkRepo(conn).get(chat.network_id)
+            if network is not None:
+                return chat, network.language
+        return chat, self.settings.language
 
     async def _context(self, conn: Any, event: Event) -> Context:
         now = self.clock.now()

@@ -60,30 +60,37 @@ async def claim(app: App, chat: Chat, *, room: int, size: Callable[[Reply], int]
     now = app.clock.now()
     lease_now = datetime.now(timezone.utc)  # leases use the wall clock (storage/deliveries.py)
     owner = f"reply:{uuid.uuid4().hex[:24]}"
-    async with app.db.transaction() as conn:
+    # Read first, without the write lock: most events find nothing waiting for their chat.
+    async with app.db.read() as conn:
         repo = CatchUpRepo(conn)
+        pending = await repo.pending(chat.id, lease_now=lease_now)
+        if not pending:
+            return None
         if not asked:
             interval = timedelta(minutes=catchup_minutes(await _network_settings(conn, chat)))
             last = await repo.last_catch_up(chat.id)
             if last is not None and now - last < interval:
                 return None
-        taken: list[tuple[int, list[Reply]]] = []
-        used = 0
-        carried: list[Reply] = list(base)
-        for row in await repo.pending(chat.id, lease_now=lease_now):
-            row_replies = [reply_from_dict(m) for m in row.messages]
-            if measure is not None:
-                if measure(carried + row_replies) > objects:
-                    break  # a notification is never split, and they keep their order
-                carried += row_replies
-            else:
-                cost = sum(size(r) for r in row_replies)
-                if used + cost > room:
-                    break
-                used += cost
-            taken.append((row.id, row_replies))
-        claimed = set(await repo.claim([row_id for row_id, _ in taken], owner=owner, lease_now=lease_now,
-                                       lease_until=lease_now + CATCHUP_LEASE))
+    taken: list[tuple[int, list[Reply]]] = []
+    used = 0
+    carried: list[Reply] = list(base)
+    for row in pending:
+        row_replies = [reply_from_dict(m) for m in row.messages]
+        if measure is not None:
+            if measure(carried + row_replies) > objects:
+                break  # a notification is never split, and they keep their order
+            carried += row_replies
+        else:
+            cost = sum(size(r) for r in row_replies)
+            if used + cost > room:
+                break
+            used += cost
+        taken.append((row.id, row_replies))
+    if not taken:
+        return None
+    async with app.db.transaction() as conn:  # the claim re-checks each row: a dispatcher may be faster
+        claimed = set(await CatchUpRepo(conn).claim([row_id for row_id, _ in taken], owner=owner,
+                                                    lease_now=lease_now, lease_until=lease_now + CATCHUP_LEASE))
     if not claimed:
         return None
     # A dispatcher may have leased some meanwhile: carry only what we hold.

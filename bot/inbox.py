@@ -9,9 +9,15 @@ marked ``failed``. Finished events are kept for :data:`KEEP_INBOX`, then pruned.
 Storing never waits for processing: webhooks hand their events to one writer task that
 commits everything waiting in one transaction (group commit), as an *urgent* writer (on
 SQLite it goes before the worker's transactions; on PostgreSQL it has a small pool of its
-own, so a busy worker cannot exhaust the webhook's connections). The worker reads its
-candidates without the write lock, claims a batch in one statement, and takes the events of
-known chats (members, linked groups) first, so a flood of strangers cannot starve members.
+own, so a busy worker cannot exhaust the webhook's connections). The worker claims a batch in
+one short transaction, one instance at a time, and takes the events of known chats (members,
+linked groups) first, so a flood of strangers cannot starve members. A chat's events run in
+order across instances: while one instance has a chat's event in hand, no other takes the
+chat's next ones.
+
+The worker shares the event loop with the webhooks: its transactions take turns
+(:class:`storage.db.Turns`), one per loop iteration, so an ack waits for one transaction's work
+at a time, never for all the chats in hand.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from storage.db import Database
 from storage.inbox import InboxRepo, InboxRow
+from storage.repo import serialise_on
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -142,6 +149,7 @@ class InboxWorker:
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
+        self.app.db.pace_work()  # the worker's transactions take turns with the webhooks' acks
         self._wake = asyncio.Event()
         self._wake.set()  # events left over from a previous run
         self._task = asyncio.create_task(self._run(), name=f"{self.platform}-inbox")
@@ -202,14 +210,16 @@ class InboxWorker:
         done = 0
         while not self.stopping:
             now = self.app.clock.now()
-            async with self.app.db.read() as conn:
-                candidates = await InboxRepo(conn, self.platform).candidates(now, limit=BATCH, members_first=True)
+            # Claims are taken one at a time across instances (what a chat has in hand decides what
+            # its next events wait for): on PostgreSQL under an advisory lock, on SQLite the write lock.
+            async with self.app.db.transaction() as conn:
+                await serialise_on(conn, f"inbox-claims:{self.platform}")
+                repo = InboxRepo(conn, self.platform)
+                candidates = await repo.candidates(now, limit=BATCH, members_first=True)
+                rows = await repo.claim_many(candidates, now, LEASE, owner=self.app.instance) if candidates else []
             if not candidates:
                 return done
             by_chat: dict[str, list[InboxRow]] = defaultdict(list)
-            async with self.app.db.transaction() as conn:
-                rows = await InboxRepo(conn, self.platform).claim_many(candidates, now, LEASE,
-                                                                       owner=self.app.instance)
             for row in rows:
                 by_chat[row.chat_id].append(row)
             if not by_chat:
@@ -243,6 +253,7 @@ class InboxWorker:
         """Run one event; True when it succeeded (the caller marks it done), False when it failed
         (given back for another attempt, or dead-lettered after the last)."""
         try:
+            await self.app.db.turn()
             await self._process_row(row)
         except Exception as exc:
             log.exception("%s event %s failed (attempt %d)", self.platform, row.event_id, row.attempts)

@@ -124,7 +124,9 @@ class SchedulerService:
         for task in tasks:
             fire_at = self._fire_time(task.run_at)
             job = self.scheduler.get_job(task.key)
-            if job is not None and job.next_run_time is not None and job.kwargs.get("run_at") == task.run_at.isoformat():
+            # (a job added before the scheduler started has no next_run_time yet: a reconcile may run then)
+            if (job is not None and getattr(job, "next_run_time", None) is not None
+                    and job.kwargs.get("run_at") == task.run_at.isoformat()):
                 continue  # unchanged
             self.scheduler.add_job(self._fire, DateTrigger(run_date=fire_at), id=task.key, name=task.kind,
                                    kwargs={"key": task.key, "run_at": task.run_at.isoformat()},

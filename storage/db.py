@@ -7,11 +7,16 @@ writers queue on an asyncio gate first (:class:`WriteGate`), so they never sleep
 busy handler, and an *urgent* writer (the webhook inbox) goes before the others: storing a
 webhook never waits behind a queue of handler transactions, only behind the one running.
 Read-only work uses :meth:`Database.read` (a plain deferred ``BEGIN``: no write lock, no gate).
+A file database's write connections run on the event loop's thread (:mod:`storage.sqlite_inline`:
+no thread hop per call; writes are short and the gate serialises them anyway); reads keep
+aiosqlite's thread, so a long one runs beside the loop. The WAL is checkpointed from a thread every
+:data:`CHECKPOINT_EVERY` write transactions instead of inside a commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
@@ -23,12 +28,15 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from storage import sqlite_inline
+
 # aiosqlite logs every SQL statement *with its parameters* at DEBUG: personal data (names, answers,
 # the member lookups beside anonymous answers) would reach the logs. Whatever EDUNET_LOG_LEVEL says,
 # it logs at INFO at most, for every feature.
 logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 BUSY_TIMEOUT_MS = 15_000
+CHECKPOINT_EVERY = 200  # write transactions between two WAL checkpoints (run in a thread)
 _READ_ONLY = "edunet_read_only"
 
 
@@ -85,6 +93,50 @@ class WriteGate:
 
 _HANDED_OVER: Any = object()
 
+# Set while a task is inside one of this process's transactions: nested ones never wait for a turn
+# (the outer one may hold the write gate an urgent writer waits for).
+_IN_TRANSACTION: contextvars.ContextVar[bool] = contextvars.ContextVar("edunet_in_transaction", default=False)
+
+
+class Turns:
+    """Ordinary database work starts at most one unit per event-loop iteration.
+
+    Handler work runs between awaits; on SQLite inline (see :mod:`storage.sqlite_inline`) a whole
+    transaction is one such stretch. Eight chats worked in parallel would put eight of them in one
+    loop iteration, and a webhook waiting for the loop (to read its request, to commit, to answer)
+    would wait for all eight at every step. With turns, each iteration runs one of them, then the
+    loop polls its sockets again: a webhook's ack waits for one transaction's work per step, not
+    eight, while the worker loses nothing but an idle poll between its turns. Urgent writers (the
+    inbox) never take a turn."""
+
+    def __init__(self) -> None:
+        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._granted = False
+
+    async def turn(self) -> None:
+        loop = asyncio.get_running_loop()
+        if not self._granted:
+            self._granted = True
+            loop.call_soon(self._next)
+            return
+        waiter: asyncio.Future[None] = loop.create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        except BaseException:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+            raise
+
+    def _next(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                asyncio.get_running_loop().call_soon(self._next)
+                return
+        self._granted = False
+
 
 def normalise_url(url: str) -> str:
     """Accept plain ``sqlite:///`` and ``postgresql://`` URLs and pick the async drivers."""
@@ -108,20 +160,37 @@ class Database:
         parsed = sa.make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
+        self._inline_path: str | None = None
         if self.is_sqlite:
             _make_sqlite_dir(parsed)
-            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+            if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+                path = str(Path(parsed.database).expanduser())
+                self._inline_path = path
+                kwargs["async_creator"] = lambda: sqlite_inline.connect(path, busy_timeout=BUSY_TIMEOUT_MS / 1000)
+            else:
+                kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True
             if pool_size is not None:  # a small engine of its own (the heartbeat thread's)
                 kwargs.update(pool_size=pool_size, max_overflow=1)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # Reads on SQLite keep aiosqlite's thread: a long one (a web page, a metrics scrape over a
+        # backlog) then runs beside the loop, SQLite releasing the GIL while it works, instead of on it.
+        self.read_engine: AsyncEngine = self.engine
+        if self._inline_path is not None:
+            self.read_engine = create_async_engine(self.url, echo=echo,
+                                                   connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         self.gate = WriteGate()
+        self._commits = 0
+        self.turns: Turns | None = None  # pace_work() turns them on (edunet serve's inbox workers)
+        self._checkpointing: asyncio.Future[None] | None = None
         if self.is_sqlite:
-            self._configure_sqlite()
+            self._configure_sqlite(self.engine, inline=self._inline_path is not None)
+            if self.read_engine is not self.engine:
+                self._configure_sqlite(self.read_engine, inline=False)
 
-    def _configure_sqlite(self) -> None:
-        sync_engine = self.engine.sync_engine
+    def _configure_sqlite(self, engine: AsyncEngine, *, inline: bool) -> None:
+        sync_engine = engine.sync_engine
 
         @event.listens_for(sync_engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -129,7 +198,11 @@ class Database:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            if inline:  # busy waits sleep on the loop (sqlite_inline); checkpoints run in a thread
+                cursor.execute("PRAGMA busy_timeout=0")
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
+            else:
+                cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
@@ -144,22 +217,54 @@ class Database:
 
         ``urgent``: on SQLite, go before the other writers of this process waiting for the lock
         (the webhook inbox, whose platform waits for the answer)."""
-        if not self.is_sqlite:
-            async with self.engine.begin() as conn:
+        if not urgent:
+            await self.turn()
+        entered = _IN_TRANSACTION.set(True)
+        try:
+            if not self.is_sqlite:
+                async with self.engine.begin() as conn:
+                    yield conn
+                return
+            async with self.gate.hold(urgent=urgent), self.engine.begin() as conn:
                 yield conn
+        finally:
+            _IN_TRANSACTION.reset(entered)
+        self._after_write()
+
+    def pace_work(self) -> None:
+        """From now on ordinary transactions and reads begin one per loop iteration (:class:`Turns`)."""
+        if self.turns is None:
+            self.turns = Turns()
+
+    async def turn(self) -> None:
+        """Wait for this loop iteration's turn (at once when turns are off, or inside a transaction)."""
+        if self.turns is not None and not _IN_TRANSACTION.get():
+            await self.turns.turn()
+
+    def _after_write(self) -> None:
+        """Every CHECKPOINT_EVERY write transactions, checkpoint the WAL from a thread."""
+        if self._inline_path is None:
             return
-        async with self.gate.hold(urgent=urgent), self.engine.begin() as conn:
-            yield conn
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY or (self._checkpointing is not None and not self._checkpointing.done()):
+            return
+        self._checkpointing = asyncio.ensure_future(asyncio.to_thread(sqlite_inline.checkpoint, self._inline_path))
+        self._checkpointing.add_done_callback(_log_checkpoint_failure)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read-only transaction: on SQLite a deferred ``BEGIN`` (WAL readers never wait for
         the writer and take no write lock), on PostgreSQL an ordinary transaction."""
-        async with self.engine.connect() as conn:
-            if self.is_sqlite:
-                await conn.execution_options(**{_READ_ONLY: True})
-            async with conn.begin():
-                yield conn
+        await self.turn()
+        entered = _IN_TRANSACTION.set(True)
+        try:
+            async with self.read_engine.connect() as conn:
+                if self.is_sqlite:
+                    await conn.execution_options(**{_READ_ONLY: True})
+                async with conn.begin():
+                    yield conn
+        finally:
+            _IN_TRANSACTION.reset(entered)
 
     async def upgrade(self) -> None:
         """Apply every Alembic migration (all feature branches) up to the heads."""
@@ -168,4 +273,13 @@ class Database:
         await asyncio.to_thread(upgrade_to_heads, self.url)
 
     async def dispose(self) -> None:
+        if self._checkpointing is not None:
+            await asyncio.gather(self._checkpointing, return_exceptions=True)
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
         await self.engine.dispose()
+
+
+def _log_checkpoint_failure(future: asyncio.Future[None]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        logging.getLogger(__name__).warning("WAL checkpoint failed: %s", future.exception())

@@ -104,8 +104,16 @@ class InboxRepo(Repo):
 
         ``members_first``: events of chats the bot knows (a member's private chat, a group linked to
         a network) before the rest, so a flood of strangers cannot starve the members; a chat's own
-        events keep their order (the priority is the chat's)."""
-        query = sa.select(inbox.c.id).where(self._waiting(now))
+        events keep their order (the priority is the chat's).
+
+        A chat whose earlier event is in a worker's hand (processing, lease running: this instance's
+        or another's) gives none: its next events wait until that one is finished, so a chat's events
+        run in order across instances. (A chat's earlier waiting events sort before its later ones, so
+        a batch holds a prefix of each chat's events; the worker runs them in order.)"""
+        held = inbox.alias("held")
+        in_hand = sa.exists().where(held.c.platform == inbox.c.platform, held.c.chat_id == inbox.c.chat_id,
+                                    held.c.id < inbox.c.id, held.c.status == "processing", held.c.lease_until >= now)
+        query = sa.select(inbox.c.id).where(self._waiting(now), ~in_hand)
         if members_first:
             from storage.tables import chats, members
 

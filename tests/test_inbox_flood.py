@@ -75,7 +75,9 @@ async def test_storing_a_webhook_goes_before_the_workers_waiting_transactions(sq
                 await conn.exec_driver_sql("SELECT 1")
                 if hold:
                     await release.wait()  # a handler busy inside its transaction
-                order.append(name)
+                # what this transaction sees: the webhook's event committed before it ran, or not yet
+                stored = await InboxRepo(conn, "line").status("e1") is not None
+                order.append(f"{name} after webhook" if stored else name)
 
         running = asyncio.create_task(handler_transaction("running", hold=True))
         await asyncio.sleep(0.05)
@@ -84,15 +86,14 @@ async def test_storing_a_webhook_goes_before_the_workers_waiting_transactions(sq
 
         async def store() -> None:
             await worker.store([("e1", "U1", {"x": 1})])
-            order.append("webhook")
 
         webhook = asyncio.create_task(store())
         await asyncio.sleep(0.05)
         assert app.db.gate.waiting == 4  # nobody sleeps in SQLite's busy handler
         release.set()
         await asyncio.gather(running, webhook, *queued)
-        assert order[:2] == ["running", "webhook"]
-        assert order[2:] == ["queued0", "queued1", "queued2"]
+        # the webhook's commit came right after the running transaction, before every queued one
+        assert order == ["running", "queued0 after webhook", "queued1 after webhook", "queued2 after webhook"]
         await worker.stop(1)
     finally:
         await app.close()
@@ -116,4 +117,126 @@ async def test_reads_take_no_write_lock(sqlite_url: str) -> None:
         release.set()
         await holding
     finally:
+        await app.close()
+
+
+async def test_a_chats_next_event_waits_while_another_instance_has_its_earlier_one(db_url: str) -> None:
+    """Issue 17: any instance may store any webhook, and a chat's events still run in order."""
+    first, second = await make_app(db_url), await make_app(db_url)
+    first.instance, second.instance = "instance-a", "instance-b"
+    await first.start()
+    ran: list[tuple[str, str]] = []
+    release = asyncio.Event()
+
+    async def slowly(row: InboxRow) -> None:  # instance a: busy with the chat's first message
+        ran.append(("a", row.event_id))
+        await release.wait()
+
+    async def quickly(row: InboxRow) -> None:
+        ran.append(("b", row.event_id))
+
+    a, b = InboxWorker(first, "line", slowly), InboxWorker(second, "line", quickly)
+    try:
+        await a.store([("x1", "UX", {"n": 1})])
+        busy = asyncio.create_task(a.drain())
+        while ("a", "x1") not in ran:
+            await asyncio.sleep(0.01)
+        # the chat's next two messages and another chat's reach the other instance meanwhile
+        await b.store([("x2", "UX", {"n": 2}), ("y1", "UY", {"n": 1}), ("x3", "UX", {"n": 3})])
+        assert await b.drain() == 1
+        assert ran == [("a", "x1"), ("b", "y1")]  # x2 and x3 wait for x1
+        release.set()
+        await busy  # instance a goes on with what waits: the chat's next two
+        await b.drain()
+        assert [event for _who, event in ran] == ["x1", "y1", "x2", "x3"]  # each once, the chat's in order
+        async with first.db.read() as conn:
+            assert await InboxRepo(conn, "line").candidates(first.clock.now(), 10) == []
+    finally:
+        release.set()
+        await a.stop(1)
+        await b.stop(1)
+        await first.close()
+        await second.close()
+
+
+async def test_another_process_holding_the_write_lock_makes_a_transaction_wait_not_fail(sqlite_url: str) -> None:
+    """Issue 18 target 2 on SQLite, whose connections run on the loop's thread: a writer outside
+    this process (here: a thread with a plain sqlite3 connection, like a CLI command) holds the
+    lock for a second; the bot's transaction waits for it without failing and without stopping the
+    event loop meanwhile."""
+    import sqlite3
+    import threading
+
+    app = await make_app(sqlite_url)
+    await app.start()
+    path = sqlite_url.split("///", 1)[1]
+    locked, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        locked.set()
+        release.wait(5)
+        conn.execute("COMMIT")
+        conn.close()
+
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    await asyncio.to_thread(locked.wait, 5)
+    ticking = asyncio.create_task(ticker())
+    try:
+        asyncio.get_running_loop().call_later(1.0, release.set)
+        worker = InboxWorker(app, "line", lambda row: asyncio.sleep(0))
+        assert await worker.store([("e1", "U1", {"x": 1})]) == 1  # waited for the other writer
+        assert release.is_set()
+        assert ticks >= 3  # the loop ran while the transaction waited for the lock
+        await worker.stop(1)
+    finally:
+        release.set()
+        ticking.cancel()
+        thread.join()
+        await app.close()
+
+
+async def test_the_workers_transactions_take_turns_and_the_webhooks_do_not(sqlite_url: str) -> None:
+    """With turns on (the inbox worker turns them on), eight chats' transactions begin in eight
+    loop iterations, not in one, so the loop polls its sockets (webhooks) between them; the
+    webhook's own group commit takes no turn. (SQLite: there a transaction never yields on its
+    own; on PostgreSQL each statement waits for the server anyway.)"""
+    app = await make_app(sqlite_url)
+    await app.start()
+    iteration = 0
+    counting = True
+
+    def count() -> None:
+        nonlocal iteration
+        iteration += 1
+        if counting:
+            asyncio.get_running_loop().call_soon(count)
+
+    began: list[int] = []
+
+    async def chat_work() -> None:
+        async with app.db.transaction() as conn:
+            began.append(iteration)
+            await conn.exec_driver_sql("SELECT 1")
+
+    try:
+        worker = InboxWorker(app, "line", lambda row: asyncio.sleep(0))
+        worker.start()  # turns on
+        await asyncio.sleep(0.1)
+        count()
+        await asyncio.gather(*(chat_work() for _ in range(8)), worker.store([("e1", "U1", {"x": 1})]))
+        assert len(set(began)) == 8  # one per loop iteration
+        await worker.stop(1)
+    finally:
+        counting = False
         await app.close()

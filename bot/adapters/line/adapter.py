@@ -88,6 +88,9 @@ class LineAdapter:
                                    self._connected)
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._friend_url: str | None = None
+        self._reply_counts: dict[tuple[str, int | None], int] = {}  # replies waiting to be counted
+        self._counting: asyncio.Future[None] | None = None
+        self._counts_started = self._counts_done = 0
         self._friend_url_known = False
 
     # ------------------------------------------------------------ lifecycle
@@ -205,21 +208,23 @@ class LineAdapter:
             return
 
         async def reply_now(chat: Chat, replies: list[Reply]) -> list[Reply]:
-            return await self._reply_now(event, chat, replies)
+            return await self._reply_now(event, chat, replies, language=outcome.chat_language)
 
         # A fresh reply token also carries what waits for the chat, free (bot/catchup.py).
         free = (FreeReply(MAX_MESSAGES, message_count, measure=packed_count)
                 if self.reply_usable(event) and not outcome.failed else None)
         await answer(self.app, event, await self.answers(event, outcome), reply_now, free=free,
-                     asked=outcome.catch_up_asked)
+                     asked=outcome.catch_up_asked, chat=outcome.chat)
 
-    async def _reply_now(self, event: Event, chat: Chat, replies: list[Reply]) -> list[Reply]:
-        """The first push-sized group by the free reply token when it is fresh (counted); the rest is left."""
+    async def _reply_now(self, event: Event, chat: Chat, replies: list[Reply], *,
+                         language: str | None = None) -> list[Reply]:
+        """The first push-sized group by the free reply token when it is fresh (counted); the rest is left.
+        ``language``: the chat's, when the handler's transaction read it already (``Outcome.chat_language``)."""
         if not self.reply_usable(event):
             return replies
         groups = pack(replies)
-        options = RenderOptions(Translator(await self.sender.language_of(chat)), private=event.is_private,
-                                publish=publisher(self.media, chat.network_id))
+        options = RenderOptions(Translator(language or await self.sender.language_of(chat)),
+                                private=event.is_private, publish=publisher(self.media, chat.network_id))
         if len(groups) > 1 and packed_count(replies) <= MAX_MESSAGES:
             groups = [list(replies)]  # cards share a carousel: everything fits one free reply
         messages: list[Message] = []
@@ -265,9 +270,26 @@ class LineAdapter:
                        "first (tap my name, then Add), then try again here."), buttons=buttons)
 
     async def _count_reply(self, platform_chat_id: str, network_id: int | None) -> None:
-        try:
-            async with self.app.db.transaction() as conn:
-                await DeliveryStatsRepo(conn, self.platform).count(platform_chat_id, now=self.app.clock.now(),
-                                                                   network_id=network_id, replies=1)
-        except Exception:
-            log.exception("could not count a LINE reply")
+        """Count a free reply. Replies counted while a count is being written are written together
+        in the next transaction (group commit: one write per batch of replies, not one per reply)."""
+        key = (platform_chat_id, network_id)
+        self._reply_counts[key] = self._reply_counts.get(key, 0) + 1
+        mine = self._counts_started + 1  # the next write to start takes this count
+        while self._counts_done < mine:
+            if self._counting is not None:
+                await asyncio.shield(self._counting)
+                continue
+            counts, self._reply_counts = self._reply_counts, {}
+            self._counts_started += 1
+            self._counting = asyncio.get_running_loop().create_future()
+            try:
+                async with self.app.db.transaction() as conn:
+                    stats = DeliveryStatsRepo(conn, self.platform)
+                    for (chat_id, network), replies in counts.items():
+                        await stats.count(chat_id, now=self.app.clock.now(), network_id=network, replies=replies)
+            except Exception:
+                log.exception("could not count %d LINE replies", sum(counts.values()))
+            finally:
+                self._counts_done += 1
+                self._counting.set_result(None)
+                self._counting = None
