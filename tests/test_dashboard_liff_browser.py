@@ -10,6 +10,7 @@ installed); esbuild bundles them with ``liff-with-mock.mjs`` into one script the
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import shutil
@@ -45,6 +46,21 @@ def liff_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     modules = FIXTURE / "node_modules"
     needed = [modules / "@line" / "liff" / "package.json", modules / "@line" / "liff-mock" / "package.json",
               modules / ".bin" / "esbuild"]
+    with open(FIXTURE / "package.json", "rb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # test workers running side by side (pytest -n) install once
+        try:
+            _install(modules, needed)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    out = tmp_path_factory.mktemp("liff") / "liff-with-mock.js"
+    built = subprocess.run([str(modules / ".bin" / "esbuild"), "liff-with-mock.mjs", "--bundle", "--format=iife",
+                            "--log-level=warning", f"--outfile={out}"], cwd=FIXTURE, capture_output=True, text=True,
+                           timeout=120)
+    assert built.returncode == 0, built.stderr
+    return out
+
+
+def _install(modules: Path, needed: list[Path]) -> None:
     if not all(p.exists() for p in needed):
         npm = shutil.which("npm")
         if npm is None:
@@ -53,12 +69,6 @@ def liff_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
                               timeout=600)
         if done.returncode != 0 or not all(p.exists() for p in needed):
             pytest.skip(f"`npm ci` in {FIXTURE} failed (the npm registry is needed once): {done.stderr[-400:]}")
-    out = tmp_path_factory.mktemp("liff") / "liff-with-mock.js"
-    built = subprocess.run([str(modules / ".bin" / "esbuild"), "liff-with-mock.mjs", "--bundle", "--format=iife",
-                            "--log-level=warning", f"--outfile={out}"], cwd=FIXTURE, capture_output=True, text=True,
-                           timeout=120)
-    assert built.returncode == 0, built.stderr
-    return out
 
 
 @dataclass
