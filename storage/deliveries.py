@@ -243,6 +243,14 @@ class DeliveryRepo(Repo):
             .group_by(outbox.c.chat_id, outbox.c.sent_at))).all()
         return sum(max(1, r.size or 1) for r in rows)
 
+    async def people_waiting_for_push(self, platform: str, until: datetime) -> int:
+        """How many private chats on ``platform`` have a timely or digest row that will ask for its own
+        push by ``until`` (one message each: the cheaper rows a group's digest lets go first)."""
+        return int((await self.conn.execute(
+            sa.select(sa.func.count(sa.distinct(outbox.c.chat_id))).join(chats, chats.c.id == outbox.c.chat_id)
+            .where(chats.c.platform == platform, chats.c.kind == "private", outbox.c.status == "pending",
+                   outbox.c.urgency.in_(("timely", "digest")), outbox.c.not_before <= until))).scalar_one())
+
     async def waiting(self, network_id: int) -> dict[str, int]:
         """Pending rows of a network by why they wait (``due``: nothing holds them)."""
         rows = (await self.conn.execute(
