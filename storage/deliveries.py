@@ -386,6 +386,18 @@ class PendingRow:
     urgency: str
 
 
+def reply_owner(instance: str | None, reply_id: str) -> str:
+    """Who leases the rows carried by one free reply: ``<instance>:reply:<id>`` under ``edunet serve``
+    (a heartbeat take-over of that instance hands them back, storage/ops.py), else ``reply:<id>``."""
+    return f"{instance}:reply:{reply_id}" if instance else f"reply:{reply_id}"
+
+
+def leased_by_instance(instance: str) -> sa.ColumnElement[bool]:
+    """Rows an instance holds: leased by its dispatcher (its id) or by one of its free replies."""
+    return sa.or_(outbox.c.claimed_by == instance,
+                  outbox.c.claimed_by.startswith(f"{instance}:reply:", autoescape=True))
+
+
 class CatchUpRepo(Repo):
     """The outbox side of free delivery: a chat's pending rows ride on a reply to its next event."""
 
