@@ -233,9 +233,11 @@ class Budget:
       the budget only at its last call (:data:`DIGEST_LAST_CALL` before its latest acceptable delivery,
       no free chance came). It is pushed when that leaves the urgent reserve, cheapest first: the rows to
       one person waiting for their own push within :data:`CHEAPER_AHEAD` (``ahead``, 1 each) are counted
-      before a group's (its member count), and what is not urgent may have spent, by a share f of the
-      month gone (``month_gone``), at most (f + :data:`PACE_AHEAD`) of the pool, so an early-month run of
-      group digests cannot leave the last week with nothing but the reserve.
+      before a group's (its member count); a group's also leaves the part of the people's cushion the
+      rest of the month needs (the cushion times the share of the month to come), and what is not urgent
+      may have spent, by a share f of the month gone (``month_gone``), at most (f + :data:`PACE_AHEAD`) of
+      the pool, so an early-month run of group digests cannot starve the reminders and urgent pushes of
+      the last week.
     """
 
     limit: int
@@ -286,7 +288,14 @@ class Budget:
         if cost == 1:
             return cost <= spare
         not_urgent_spent = max(0, self.used - self.urgent_spent)
-        return cost + ahead <= spare and not_urgent_spent + cost + ahead <= self.paced
+        return (cost + ahead <= spare - self.people_ahead
+                and not_urgent_spent + cost + ahead <= self.paced)
+
+    @property
+    def people_ahead(self) -> int:
+        """The part of the people's cushion the rest of the month still needs (it shrinks as the month
+        goes): a group's digest leaves it to the timely reminders to come."""
+        return int(self.cushion * (1.0 - min(1.0, max(0.0, self.month_gone))))
 
     def forecast(self, day_of_month: int, days_in_month: int) -> int:
         """Billed messages at month end if spending goes on at this month's pace."""

@@ -147,3 +147,9 @@ def test_the_share_of_the_month_gone() -> None:
     from bot.delivery_policy import month_gone
 
     assert month_gone(at(1, 0), BKK) == 0 and month_gone(at(16, 12), BKK) == 0.5
+
+
+def test_a_groups_digest_leaves_the_people_what_the_rest_of_the_month_needs() -> None:
+    mid = Budget(limit=300, used=150, largest_push=40, month_gone=0.5)  # 70 above the reserve
+    assert mid.people_ahead == 75 and not mid.allows(Urgency.DIGEST, 40) and mid.allows(Urgency.TIMELY, 1)
+    assert Budget(limit=300, used=150, largest_push=40, month_gone=0.9).allows(Urgency.DIGEST, 40)
