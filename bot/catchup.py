@@ -8,7 +8,9 @@ the reply has room for (on LINE several cards share one carousel message), the a
 or, when the reply failed, gives them back (still pending). At most one catch-up per chat per
 ``catchup_minutes`` (a network setting, default 30) unless the member asked (/news); never on a
 redelivered event (the app drops those before any of this). The adapter only says whether its reply
-handle is fresh and how many message objects a reply holds.
+handle is fresh and how many message objects a reply holds. The lease carries the instance's id
+(:func:`storage.deliveries.reply_owner`), so when the instance dies mid-reply a survivor's heartbeat
+hands its rows back at once, like the dispatcher's (bot/heartbeat.py), instead of after the lease.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import Reply, reply_from_dict
-from storage.deliveries import CatchUpRepo, DeliveryRepo
+from storage.deliveries import CatchUpRepo, DeliveryRepo, reply_owner
 from storage.membership import Chat, MemberRepo, NetworkRepo
 
 if TYPE_CHECKING:
@@ -59,7 +61,7 @@ async def claim(app: App, chat: Chat, *, room: int, size: Callable[[Reply], int]
         return None
     now = app.clock.now()
     lease_now = datetime.now(timezone.utc)  # leases use the wall clock (storage/deliveries.py)
-    owner = f"reply:{uuid.uuid4().hex[:24]}"
+    owner = reply_owner(app.instance, uuid.uuid4().hex[:24])
     # Read first, without the write lock: most events find nothing waiting for their chat.
     async with app.db.read() as conn:
         repo = CatchUpRepo(conn)

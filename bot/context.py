@@ -125,9 +125,7 @@ class BaseContext:
         deadline = deadline_for(urgency, due, deliver_by)
         billed = chat.platform in self.app.billed_platforms
         at = push_time(urgency, now=self.now, due=due, deadline=deadline, quiet=quiet, tz=tz, billed=billed)
-        if at is None:  # a billed digest: a free chance delivers it, or the budget once it is due
-            not_before, wait = deadline, WaitReason.FREE_CHANCE
-        elif at > due:
+        if at > due:  # on a billed platform: a free chance delivers it first
             not_before, wait = at, WaitReason.FREE_CHANCE if billed else WaitReason.QUIET_HOURS
         else:
             not_before, wait = at, None

@@ -20,7 +20,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 
@@ -43,6 +43,15 @@ class WaitReason(str, enum.Enum):
 DIGEST_PATIENCE = timedelta(hours=24)
 # A timely row is pushed this long before its deadline when no free chance came (network jitter, pacing).
 TIMELY_MARGIN = timedelta(minutes=10)
+# A billed digest's last call: this long before its latest acceptable delivery (``deliver_by``) with no
+# free chance, it is pushed if the month's budget allows (see :meth:`Budget.allows`).
+DIGEST_LAST_CALL = timedelta(hours=1)
+# Pushes to one person waiting within this long count as "cheaper rows first" when a group's digest
+# asks for the budget at its last call.
+CHEAPER_AHEAD = timedelta(hours=1)
+# The general pool is spread over the month: by a share f of the month gone, what is not urgent may
+# have spent (f + PACE_AHEAD) of it (a week ahead of an even pace, so early-month rows are not refused).
+PACE_AHEAD = 0.25
 DEFAULT_QUIET = "21:00-07:00"
 DEFAULT_URGENT_RESERVE = 0.20
 # The urgent reserve holds at least this many pushes to the network's largest group (a month has a late
@@ -138,9 +147,18 @@ def deadline_for(urgency: Urgency, due: datetime, deadline: datetime | None) -> 
     return deadline if deadline is not None else due + DIGEST_PATIENCE
 
 
+def month_gone(now: datetime, tz: tzinfo) -> float:
+    """The share of ``now``'s calendar month (in ``tz``) already gone, 0 to 1."""
+    local = now.astimezone(tz)
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return (local - start) / (end - start)
+
+
 def push_time(urgency: Urgency, *, now: datetime, due: datetime, deadline: datetime, quiet: QuietHours,
-              tz: ZoneInfo, billed: bool) -> datetime | None:
-    """When the row may be pushed by the clock, or None: only a free chance or the budget sends it.
+              tz: ZoneInfo, billed: bool) -> datetime:
+    """When the row may be pushed by the clock (on a billed platform: when it stops waiting for a free
+    chance and asks the budget).
 
     ``now`` is when it is queued, ``due`` when the feature wants it out, ``deadline`` from
     :func:`deadline_for`.
@@ -150,20 +168,24 @@ def push_time(urgency: Urgency, *, now: datetime, due: datetime, deadline: datet
       for a free chance until then). A target inside quiet hours moves to just before they begin, so a
       survey closing at 17:00 tomorrow never reminds anyone at 01:00; if that moment has passed (the row
       was queued during the quiet hours) it goes when they end, or at once if the deadline comes first;
-    * digest: at ``due`` on a free platform, or when quiet hours end; on a billed platform never by the
-      clock (the budget check decides, see :class:`Budget`).
+    * digest: at ``due`` on a free platform, or when quiet hours end; on a billed platform at its last
+      call, :data:`DIGEST_LAST_CALL` before ``deadline`` (moved before quiet hours like a timely row):
+      until then only a free chance delivers it, and then the budget check decides (see :class:`Budget`).
     """
     if urgency is Urgency.URGENT:
         return due
-    if urgency is Urgency.DIGEST:
-        return None if billed else quiet.end_after(due, tz)
-    target = max(due, deadline - TIMELY_MARGIN) if billed else due
+    if urgency is Urgency.DIGEST and not billed:
+        return quiet.end_after(due, tz)
+    margin = DIGEST_LAST_CALL if urgency is Urgency.DIGEST else TIMELY_MARGIN
+    target = max(due, deadline - margin) if billed else due
     if not quiet.contains(target, tz):
         return target
     before = quiet.start_before(target, tz) - timedelta(minutes=1)
     if before >= now:
         return before
     after = quiet.end_after(target, tz)
+    if urgency is Urgency.DIGEST:  # never pushed in the quiet hours, even past its deadline
+        return after
     return after if after <= deadline else max(now, due)
 
 
@@ -204,11 +226,18 @@ class Budget:
       more than half the limit. A 300-message month of a network with 40-member groups keeps 80
       (a late cancellation and an urgent announcement). What urgent pushes spent this month comes off it:
       once they have had it, what is left of the month serves the others;
-    * the **people's cushion**: :data:`PEOPLE_SHARE` of the limit that pushes to one person (1 message)
-      may use and pushes to a group may not: a reminder to the ten members going to a meeting costs 10,
-      the same reminder to their group 40, so the group's waits for a free reply first;
-    * the rest, spent in order of need: timely rows as they come, digests only while more than half of
-      the month's pool is left (early in the month; later it is kept for timely rows).
+    * the **people's cushion**: :data:`PEOPLE_SHARE` of the limit that timely pushes to one person
+      (1 message) may use and timely pushes to a group may not: a reminder to the ten members going to a
+      meeting costs 10, the same reminder to their group 40, so the group's waits for a free reply first;
+    * the **general pool** (the limit less the urgent reserve), spread over the month: a digest reaches
+      the budget only at its last call (:data:`DIGEST_LAST_CALL` before its latest acceptable delivery,
+      no free chance came). It is pushed when that leaves the urgent reserve, cheapest first: the rows to
+      one person waiting for their own push within :data:`CHEAPER_AHEAD` (``ahead``, 1 each) are counted
+      before a group's (its member count); a group's also leaves the part of the people's cushion the
+      rest of the month needs (the cushion times the share of the month to come), and what is not urgent
+      may have spent, by a share f of the month gone (``month_gone``), at most (f + :data:`PACE_AHEAD`) of
+      the pool, so an early-month run of group digests cannot starve the reminders and urgent pushes of
+      the last week.
     """
 
     limit: int
@@ -217,35 +246,56 @@ class Budget:
     largest_push: int = 0
     # What urgent pushes already cost this month: the reserve is theirs, so it shrinks by it.
     urgent_spent: int = 0
+    # The share of the calendar month gone (0 at its first moment, 1 at its end).
+    month_gone: float = 1.0
 
     @property
     def remaining(self) -> int:
         return max(0, self.limit - self.used)
 
     @property
-    def reserve(self) -> int:
+    def full_reserve(self) -> int:
+        """The urgent reserve before this month's urgent pushes spent any of it."""
         share = int(round(self.limit * self.urgent_reserve))
-        return max(0, max(share, min(self.limit // 2, URGENT_PUSHES_RESERVED * self.largest_push))
-                   - self.urgent_spent)
+        return max(share, min(self.limit // 2, URGENT_PUSHES_RESERVED * self.largest_push))
+
+    @property
+    def reserve(self) -> int:
+        return max(0, self.full_reserve - self.urgent_spent)
 
     @property
     def cushion(self) -> int:
         return int(round(self.limit * PEOPLE_SHARE))
 
-    def allows(self, urgency: Urgency, cost: int) -> bool:
-        """May a push costing ``cost`` go out now? Urgent rows may spend everything; timely and digest
-        rows leave the urgent reserve, and a push to more than one person also the people's cushion;
-        digest rows only the part of that above half of the month's pool (a cushion for the timely
-        rows to come)."""
+    @property
+    def paced(self) -> int:
+        """What pushes that are not urgent may have spent by now (the pool spread over the month)."""
+        pool = max(0, self.limit - self.full_reserve)
+        return int(pool * min(1.0, max(0.0, self.month_gone) + PACE_AHEAD))
+
+    def allows(self, urgency: Urgency, cost: int, *, ahead: int = 0) -> bool:
+        """May a push costing ``cost`` go out now? Urgent rows may spend everything; timely rows leave
+        the urgent reserve, and a push to more than one person also the people's cushion; a digest (at
+        its last call) leaves the urgent reserve and, to more than one person, also the ``ahead``
+        cheaper rows and the month's pace (see the class)."""
         if cost <= 0:
             return True
         if urgency is Urgency.URGENT:
             return cost <= self.remaining
-        spare = self.remaining - self.reserve - (self.cushion if cost > 1 else 0)
+        spare = self.remaining - self.reserve
         if urgency is Urgency.TIMELY:
+            return cost <= spare - (self.cushion if cost > 1 else 0)
+        if cost == 1:
             return cost <= spare
-        pool = self.limit - self.reserve - (self.cushion if cost > 1 else 0)
-        return cost <= spare - max(0, pool) // 2
+        not_urgent_spent = max(0, self.used - self.urgent_spent)
+        return (cost + ahead <= spare - self.people_ahead
+                and not_urgent_spent + cost + ahead <= self.paced)
+
+    @property
+    def people_ahead(self) -> int:
+        """The part of the people's cushion the rest of the month still needs (it shrinks as the month
+        goes): a group's digest leaves it to the timely reminders to come."""
+        return int(self.cushion * (1.0 - min(1.0, max(0.0, self.month_gone))))
 
     def forecast(self, day_of_month: int, days_in_month: int) -> int:
         """Billed messages at month end if spending goes on at this month's pace."""

@@ -294,6 +294,14 @@ class DeliveryRepo(Repo):
             .group_by(outbox.c.chat_id, outbox.c.sent_at))).all()
         return sum(max(1, r.size or 1) for r in rows)
 
+    async def people_waiting_for_push(self, platform: str, until: datetime) -> int:
+        """How many private chats on ``platform`` have a timely or digest row that will ask for its own
+        push by ``until`` (one message each: the cheaper rows a group's digest lets go first)."""
+        return int((await self.conn.execute(
+            sa.select(sa.func.count(sa.distinct(outbox.c.chat_id))).join(chats, chats.c.id == outbox.c.chat_id)
+            .where(chats.c.platform == platform, chats.c.kind == "private", outbox.c.status == "pending",
+                   outbox.c.urgency.in_(("timely", "digest")), outbox.c.not_before <= until))).scalar_one())
+
     async def waiting(self, network_id: int) -> dict[str, int]:
         """Pending rows of a network by why they wait (``due``: nothing holds them)."""
         rows = (await self.conn.execute(
@@ -433,6 +441,18 @@ class PendingRow:
     key: str
     messages: list[dict[str, Any]]
     urgency: str
+
+
+def reply_owner(instance: str | None, reply_id: str) -> str:
+    """Who leases the rows carried by one free reply: ``<instance>:reply:<id>`` under ``edunet serve``
+    (a heartbeat take-over of that instance hands them back, storage/ops.py), else ``reply:<id>``."""
+    return f"{instance}:reply:{reply_id}" if instance else f"reply:{reply_id}"
+
+
+def leased_by_instance(instance: str) -> sa.ColumnElement[bool]:
+    """Rows an instance holds: leased by its dispatcher (its id) or by one of its free replies."""
+    return sa.or_(outbox.c.claimed_by == instance,
+                  outbox.c.claimed_by.startswith(f"{instance}:reply:", autoescape=True))
 
 
 class CatchUpRepo(Repo):

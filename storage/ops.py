@@ -19,7 +19,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-import storage.deliveries  # noqa: F401  (the outbox's lease columns)
+from storage.deliveries import leased_by_instance  # (and the outbox's lease columns)
 from storage.delivery_stats import delivery_stats
 from storage.inbox import inbox
 from storage.repo import Repo, serialise_on
@@ -86,7 +86,7 @@ class InstanceRepo(Repo):
         taken = []
         for row in dead:
             rows = await self.conn.execute(
-                outbox.update().where(outbox.c.claimed_by == row.id, outbox.c.status == "pending")
+                outbox.update().where(leased_by_instance(row.id), outbox.c.status == "pending")
                 .values(claimed_by=None, claimed_until=None))
             events = await self.conn.execute(
                 inbox.update().where(inbox.c.claimed_by == row.id, inbox.c.status == "processing")

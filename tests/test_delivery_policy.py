@@ -82,9 +82,15 @@ def test_a_billed_timely_row_waits_for_a_free_chance_until_just_before_its_deadl
     assert when == at(1, 18) - timedelta(minutes=10)
 
 
-def test_a_billed_digest_has_no_clock_time() -> None:
+def test_a_billed_digest_waits_for_a_free_chance_until_an_hour_before_its_latest_delivery() -> None:
     assert push_time(Urgency.DIGEST, now=at(1, 9), due=at(1, 9), deadline=at(2, 9), quiet=QUIET, tz=BKK,
-                     billed=True) is None
+                     billed=True) == at(2, 8)
+    # Its last call would fall in the quiet hours: it comes just before they begin, never in them.
+    assert push_time(Urgency.DIGEST, now=at(1, 22), due=at(1, 22), deadline=at(2, 22), quiet=QUIET, tz=BKK,
+                     billed=True) == at(2, 20, 59)
+    # Queued at 05:00 with a deadline at 06:00: not at night, when the quiet hours end.
+    assert push_time(Urgency.DIGEST, now=at(2, 5), due=at(2, 5), deadline=at(2, 6), quiet=QUIET, tz=BKK,
+                     billed=True) == at(2, 7)
 
 
 def test_deadlines_by_class() -> None:
@@ -99,8 +105,8 @@ def test_the_budget_keeps_a_reserve_for_urgent_pushes() -> None:
     assert budget.allows(Urgency.URGENT, 250) and not budget.allows(Urgency.URGENT, 251)
     assert budget.allows(Urgency.TIMELY, 40) and not budget.allows(Urgency.TIMELY, 41)  # to a group
     assert budget.allows(Urgency.TIMELY, 1) and budget.allows(Urgency.DIGEST, 1)  # to a person
-    # A digest to a group only from the part above half of the month's pool (300 - 60 - 150 = 90)
-    assert not budget.allows(Urgency.DIGEST, 40) and Budget(limit=300, used=0).allows(Urgency.DIGEST, 45)
+    # A digest (at its last call) to a group: from the general pool, keeping the urgent reserve.
+    assert budget.allows(Urgency.DIGEST, 40) and not Budget(limit=300, used=230).allows(Urgency.DIGEST, 40)
     late = Budget(limit=300, used=230)  # 70 left: a person still gets a reminder, a group does not
     assert late.allows(Urgency.TIMELY, 1) and not late.allows(Urgency.TIMELY, 2)
     assert Budget(limit=300, used=300).allows(Urgency.DIGEST, 0)  # a free reply costs nothing
@@ -116,3 +122,34 @@ def test_the_urgent_reserve_holds_two_pushes_to_the_largest_group() -> None:
     assert not month_end.allows(Urgency.TIMELY, 1) and not month_end.allows(Urgency.DIGEST, 1)
     spent = Budget(limit=300, used=220, largest_push=40, urgent_spent=80)  # the month's urgent pushes went
     assert spent.reserve == 0 and spent.allows(Urgency.TIMELY, 1) and spent.allows(Urgency.URGENT, 80)
+
+
+def test_a_groups_digest_at_its_last_call_lets_cheaper_rows_go_first() -> None:
+    budget = Budget(limit=300, used=150, largest_push=40)  # 150 left, 80 of them the urgent reserve
+    assert budget.allows(Urgency.DIGEST, 40) and budget.allows(Urgency.DIGEST, 40, ahead=30)
+    assert not budget.allows(Urgency.DIGEST, 40, ahead=31)  # 31 people waiting for 1 each come first
+    assert budget.allows(Urgency.DIGEST, 1)  # a person's digest: anything above the reserve
+    assert not Budget(limit=300, used=220, largest_push=40).allows(Urgency.DIGEST, 1)  # only the reserve
+
+
+def test_the_general_pool_is_spread_over_the_month() -> None:
+    # 300 a month, 80 for urgent: 220 for the rest, a quarter of it ahead of an even pace.
+    early = Budget(limit=300, used=40, largest_push=40, month_gone=0.1)  # day 3, 40 spent
+    assert early.paced == 77 and not early.allows(Urgency.DIGEST, 40)  # 80 > 77: later
+    assert Budget(limit=300, used=30, largest_push=40, month_gone=0.1).allows(Urgency.DIGEST, 40)
+    # Urgent pushes do not count against the pace: they had their reserve.
+    assert Budget(limit=300, used=110, largest_push=40, urgent_spent=80, month_gone=0.1).allows(Urgency.DIGEST, 40)
+    # Timely rows are not paced: a reminder before a meeting goes whatever the day.
+    assert Budget(limit=300, used=60, largest_push=40, month_gone=0.0).allows(Urgency.TIMELY, 10)
+
+
+def test_the_share_of_the_month_gone() -> None:
+    from bot.delivery_policy import month_gone
+
+    assert month_gone(at(1, 0), BKK) == 0 and month_gone(at(16, 12), BKK) == 0.5
+
+
+def test_a_groups_digest_leaves_the_people_what_the_rest_of_the_month_needs() -> None:
+    mid = Budget(limit=300, used=150, largest_push=40, month_gone=0.5)  # 70 above the reserve
+    assert mid.people_ahead == 75 and not mid.allows(Urgency.DIGEST, 40) and mid.allows(Urgency.TIMELY, 1)
+    assert Budget(limit=300, used=150, largest_push=40, month_gone=0.9).allows(Urgency.DIGEST, 40)

@@ -19,6 +19,8 @@ from bot.outbox import OutboxDispatcher
 from scheduler.service import SchedulerService
 from storage.inbox import InboxRepo
 from storage.runtime import TaskRepo
+from bot.config import Settings
+from edunet import build_app
 from tests.support.conversation import START
 from tests.support.fake_sender import FakeSender, SimulatedCrash
 from tests.test_outbox import enqueue, make_app, row, setup_chats
@@ -151,3 +153,37 @@ async def test_a_platform_without_retry_keys_has_one_push_in_flight_and_all_are_
     assert sorted(s.chat for s in sender.sent) == [f"g{i}" for i in range(6)]
     assert sender.most == 1  # six chats, yet never two pushes in flight
     assert {(await row(app, f"k:{i}")).status for i in range(6)} == {"sent"}
+
+
+async def test_rows_a_dead_instance_leased_for_a_free_reply_are_taken_over_like_its_outbox_rows(
+        db_url: str) -> None:
+    from bot.catchup import claim
+    from storage.membership import ChatRepo
+
+    clock = ManualClock(START)
+    dead = build_app(Settings(database_url=db_url), clock=clock, billed_platforms=frozenset({"line"}))
+    survivor = build_app(Settings(database_url=db_url), clock=clock, billed_platforms=frozenset({"line"}))
+    try:
+        network, [chat_id] = await setup_chats(dead, 1, platform="line")
+        await enqueue(dead, network, chat_id, "k:reply", Text("ประกาศ"))
+        async with dead.db.transaction() as conn:
+            chat = await ChatRepo(conn).get(chat_id)
+        assert chat is not None
+        lease_clock = ManualClock(START)
+        dead.instance = "dead-1"
+        beat_dead, beat_survivor = Heartbeat(dead, "dead-1", clock=lease_clock), Heartbeat(survivor, "survivor-1",
+                                                                                            clock=lease_clock)
+        await beat_dead.beat()
+        await beat_survivor.beat()
+        catch_up = await claim(dead, chat, room=5, size=lambda _reply: 1, asked=True)  # then the process died
+        assert catch_up is not None and catch_up.owner.startswith("dead-1:reply:")
+        survivor.instance = "survivor-1"
+        assert await claim(survivor, chat, room=5, size=lambda _reply: 1, asked=True) is None  # still leased
+        lease_clock.advance(timedelta(seconds=7))
+        [taken] = await beat_survivor.beat()  # dead: its reply's rows are handed back with the rest
+        assert (taken.instance, taken.outbox_rows) == ("dead-1", 1)
+        rescued = await claim(survivor, chat, room=5, size=lambda _reply: 1, asked=True)
+        assert rescued is not None and rescued.rows == 1 and rescued.owner.startswith("survivor-1:reply:")
+    finally:
+        await dead.close()
+        await survivor.close()

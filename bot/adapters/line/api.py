@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from linebot.v3.messaging import (
@@ -42,7 +43,8 @@ from bot.adapters.line.render import (
     render_group,
     render_requests,
 )
-from bot.delivery_policy import Budget, QuotaReading, Urgency, WaitReason
+from bot.delivery_policy import (CHEAPER_AHEAD, Budget, QuotaReading, Urgency, WaitReason, month_gone,
+                                 quiet_hours_of)
 from bot.i18n import Translator
 from bot.model import Reply
 from bot.outbox import DeliveryError
@@ -352,8 +354,17 @@ class LineSender:
             largest = await DeliveryStatsRepo(conn, "line").largest_group(network.id) if network else 0
             urgent_spent = await DeliveryRepo(conn).urgent_billed_since("line", month_start)
         budget = Budget(limit=min(limits), used=quota[1] if quota else 0, largest_push=max(largest, cost),
-                        urgent_spent=urgent_spent)
-        if budget.allows(Urgency(urgency), cost):
+                        urgent_spent=urgent_spent, month_gone=month_gone(now, timezone.utc))
+        ahead = 0
+        if urgency == Urgency.DIGEST.value:
+            # A digest asks at its last call; never pushed in the quiet hours (it waits for their end).
+            tz = ZoneInfo(network.timezone) if network else ZoneInfo("Asia/Bangkok")
+            if quiet_hours_of(network.settings if network else {}, self.app.settings.quiet_hours).contains(now, tz):
+                return WaitReason.QUIET_HOURS.value
+            if cost > 1:  # cheapest first: the people waiting for their own push in the next hour
+                async with self.app.db.transaction() as conn:
+                    ahead = await DeliveryRepo(conn).people_waiting_for_push("line", now + CHEAPER_AHEAD)
+        if budget.allows(Urgency(urgency), cost, ahead=ahead):
             return None
         return WaitReason.BUDGET.value
 
