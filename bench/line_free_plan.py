@@ -126,9 +126,9 @@ class LineConsole(Console):
         self.direct: Counter[tuple[str, str]] = Counter()  # direct answers seen per chat (not duplicates)
         original = adapter._reply_now
 
-        async def reply_now(event: Event, chat: Any, replies: list[Reply]) -> list[Reply]:
+        async def reply_now(event: Event, chat: Any, replies: list[Reply], **options: Any) -> list[Reply]:
             mark = len(fake.requests)
-            rest = await original(event, chat, replies)
+            rest = await original(event, chat, replies, **options)
             self.remember(chat.platform_chat_id, [r for r in replies if id(r) not in self._own and r not in rest])
             n_own = sum(1 for r in replies if id(r) in self._own and r not in rest)
             for request in fake.requests[mark:]:
