@@ -196,6 +196,11 @@ ACTIVITY_COLUMNS = ["network_id", "number", "organisation_id", "author_id", "tit
                     "participants", "minutes", "notes", "has_photo", "created_at"]
 NEED_COLUMNS = ["network_id", "number", "organisation_id", "posted_by", "resource_type", "description", "target_x100", "unit",
                 "needed_by", "status", "created_at", "fulfilled_at"]
+async def ledger_page(repo: Any, network_id: int, start: datetime, end: datetime) -> Any:
+    """What the web view's pledge ledger reads: one page and the filters' choices."""
+    return await repo.ledger(network_id, start, end, limit=300), await repo.ledger_choices(network_id, start, end)
+
+
 PLEDGE_COLUMNS = ["network_id", "number", "need_id", "pledger_id", "resource_type", "source_sector", "amount_x100", "unit",
                   "expected_date", "note", "status", "created_at", "delivered_at", "delivered_by", "delivery_note",
                   "has_photo", "cancelled_at", "cancelled_by"]
@@ -476,8 +481,8 @@ def queries(db: Database, network_id: int, picked: dict[str, int] | None = None)
         "web view overview (academic year)": run(overview),
         "web view activities page (newest 301 of the year)": run(lambda c: ActivityRepo(c).export_rows(
             network_id, academic.start, academic.end, newest_first=True, limit=301)),
-        "web view pledge ledger (the year's pledges)": run(lambda c: PledgeRepo(c).export_rows(
-            network_id, *utc_bounds(academic.start, academic.end, tz))),
+        "web view pledge ledger (newest 300 of the year, and its filters)": run(lambda c: ledger_page(
+            PledgeRepo(c), network_id, *utc_bounds(academic.start, academic.end, tz))),
     }
     for route in app.router.sections():  # every feature's @router.summary_section, in card order
         feature = route.name.split(".")[1]

@@ -299,6 +299,58 @@ class PledgeRepo(Repo):
         return [PledgeTotal(resource_type=r.resource_type, source_sector=r.source_sector, unit=r.unit,
                             count=int(r.n), amount=from_x100(r.x100)) for r in rows]
 
+    def _ledger_where(self, network_id: int, start: datetime, end: datetime, *, organisation_id: int | None,
+                      pledger_id: int | None) -> tuple[sa.FromClause, list[sa.ColumnElement[bool]]]:
+        """Which pledges the ledger covers: the network's, made in [start, end); for one organisation's
+        view only those toward its needs or made by the member (the need is joined only then)."""
+        source: sa.FromClause = pledges
+        where = [pledges.c.network_id == network_id, pledges.c.created_at >= start, pledges.c.created_at < end]
+        if organisation_id is not None or pledger_id is not None:
+            source = pledges.outerjoin(needs, needs.c.id == pledges.c.need_id)
+            where.append(sa.or_(needs.c.organisation_id == (organisation_id or -1),
+                                pledges.c.pledger_id == (pledger_id or -1)))
+        return source, where
+
+    async def ledger(self, network_id: int, start: datetime, end: datetime, *, status: str = "",
+                     resource_type: str = "", source_sector: str = "", organisation_id: int | None = None,
+                     pledger_id: int | None = None, limit: int = 300) -> tuple[list[dict[str, Any]], int]:
+        """The pledge ledger's page: pledges made in [start, end), filtered in SQL, newest first, at most
+        ``limit`` of them, and how many match in all. With ``organisation_id``/``pledger_id``: only pledges
+        toward that organisation's needs or made by that member."""
+        source, where = self._ledger_where(network_id, start, end, organisation_id=organisation_id,
+                                           pledger_id=pledger_id)
+        for column, value in ((pledges.c.status, status), (pledges.c.resource_type, resource_type),
+                              (pledges.c.source_sector, source_sector)):
+            if value:
+                where.append(column == value)
+        total = (await self.conn.execute(sa.select(sa.func.count()).select_from(source).where(*where))).scalar_one()
+        page = (sa.select(pledges.c.id).select_from(source).where(*where)
+                .order_by(pledges.c.created_at.desc(), pledges.c.id.desc()).limit(limit).subquery())
+        need = needs.alias("need")
+        query = (sa.select(pledges, members.c.display_name.label("pledger_name"),
+                           need.c.number.label("need_number"), organisations.c.name.label("need_organisation"))
+                 .select_from(pledges.join(page, page.c.id == pledges.c.id)
+                              .outerjoin(members, members.c.id == pledges.c.pledger_id)
+                              .outerjoin(need, need.c.id == pledges.c.need_id)
+                              .outerjoin(organisations, organisations.c.id == need.c.organisation_id))
+                 .order_by(pledges.c.created_at.desc(), pledges.c.id.desc()))
+        rows = []
+        for row in (await self.conn.execute(query)).all():
+            data = dict(row._mapping)
+            data["amount"] = from_x100(data.pop("amount_x100"))
+            rows.append(data)
+        return rows, int(total)
+
+    async def ledger_choices(self, network_id: int, start: datetime, end: datetime, *,
+                             organisation_id: int | None = None, pledger_id: int | None = None
+                             ) -> tuple[list[str], list[str]]:
+        """The resource types and source sectors the ledger's filters can offer (those present)."""
+        source, where = self._ledger_where(network_id, start, end, organisation_id=organisation_id,
+                                           pledger_id=pledger_id)
+        pairs = (await self.conn.execute(sa.select(pledges.c.resource_type, pledges.c.source_sector)
+                                         .select_from(source).where(*where).distinct())).all()
+        return sorted({p.resource_type for p in pairs}), sorted({p.source_sector for p in pairs})
+
     async def export_rows(self, network_id: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Pledges made in [start, end) with the pledger, the need and its organisation, oldest first."""
         query = (

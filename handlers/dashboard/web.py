@@ -226,6 +226,7 @@ async def needs_board(page: PageRequest) -> web.StreamResponse:
     return page.render("needs.html", page_name="needs", rows=rows, number=page.t.number)
 
 
+LEDGER_ROWS = 300  # a page a phone can hold; the XLSX file has every pledge
 PLEDGE_STATUSES = {"pledged": N_("awaiting delivery"), "delivered": N_("delivered"), "cancelled": N_("cancelled")}
 
 
@@ -237,28 +238,26 @@ async def pledge_ledger(page: PageRequest) -> web.StreamResponse:
     tz = ZoneInfo(network.timezone)
     start = datetime.combine(span.start, time(), tz)
     end = datetime.combine(span.end, time(), tz)
-    rows = await PledgeRepo(page.conn).export_rows(network.id, start, end)
-    if not page.manages:
-        own = {o.id: o.name for o in await OrganisationRepo(page.conn).list(network.id)}.get(
-            page.member.organisation_id or -1)
-        rows = [r for r in rows if (own is not None and r["need_organisation"] == own)
-                or r["pledger_id"] == page.member.id]
+    scope: dict[str, int | None] = {}
+    if not page.manages:  # an organisation's view: pledges toward its needs, and the member's own
+        scope = {"organisation_id": page.member.organisation_id, "pledger_id": page.member.id}
+    repo = PledgeRepo(page.conn)
     query = page.request.query
     chosen = {key: query.get(key, "") for key in ("status", "type", "sector")}
+    rows, total = await repo.ledger(network.id, start, end, status=chosen["status"], resource_type=chosen["type"],
+                                    source_sector=chosen["sector"], limit=LEDGER_ROWS, **scope)
+    types, sectors = await repo.ledger_choices(network.id, start, end, **scope)
     options = {"status": [(code, t(label)) for code, label in PLEDGE_STATUSES.items()],
-               "type": sorted({(r["resource_type"], type_label(t, r["resource_type"])) for r in rows}),
-               "sector": sorted({(r["source_sector"], sector_label(t, r["source_sector"])) for r in rows})}
-    column = {"status": "status", "type": "resource_type", "sector": "source_sector"}
-    for key, value in chosen.items():
-        if value:
-            rows = [r for r in rows if r[column[key]] == value]
+               "type": sorted((code, type_label(t, code)) for code in types),
+               "sector": sorted((code, sector_label(t, code)) for code in sectors)}
     shown = [{"number": r["number"], "pledger": r["pledger_name"] or "", "type": type_label(t, r["resource_type"]),
               "sector": sector_label(t, r["source_sector"]), "amount": t.number(float(r["amount"]), 2
                                                                                  if r["amount"] % 1 else 0),
               "unit": r["unit"], "expected": t.date(r["expected_date"]),
               "status": t(PLEDGE_STATUSES.get(r["status"], r["status"])), "need": r["need_number"],
               "organisation": r["need_organisation"] or ""} for r in rows]
-    return page.render("pledges.html", page_name="pledges", rows=shown, options=options, chosen=chosen, year=year)
+    return page.render("pledges.html", page_name="pledges", rows=shown, options=options, chosen=chosen, year=year,
+                       total=total, more=total > len(shown))
 
 
 async def activities_page(page: PageRequest) -> web.StreamResponse:
