@@ -98,6 +98,14 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 @pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A :class:`Database` on ``db_url`` (each engine), disposed afterwards."""
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
 async def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
     path = tmp_path / "edunet.db"
     shutil.copy(sqlite_template, path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-import pytest
 
 from storage.activity_repo import ActivityRepo
 from storage.db import Database
@@ -14,13 +13,6 @@ from storage.membership import MemberRepo, NetworkRepo, OrganisationRepo
 from storage.resource_repo import NeedRepo, PledgeRepo
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-async def db(db_url: str):  # type: ignore[no-untyped-def]
-    database = Database(db_url)
-    yield database
-    await database.dispose()
 
 
 async def two_networks(conn):  # type: ignore[no-untyped-def]

@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 
 from storage.activity_repo import ActivityRepo
@@ -27,13 +26,6 @@ PERIODS = [(date(2026, 1, 1), date(2027, 1, 1)), (date(2026, 5, 16), date(2027, 
            (date(2026, 11, 20), date(2026, 11, 21)), (date(2025, 12, 31), date(2026, 2, 2)),
            (date(2026, 2, 1), date(2026, 3, 1)), (date(2025, 1, 15), date(2025, 1, 20)),
            (date(2024, 1, 1), date(2028, 1, 1)), (date(2026, 3, 5), date(2026, 3, 5))]
-
-
-@pytest.fixture
-async def db(db_url: str):  # type: ignore[no-untyped-def]
-    database = Database(db_url)
-    yield database
-    await database.dispose()
 
 
 async def agree(conn, network_id: int, organisations: list[int]) -> int:  # type: ignore[no-untyped-def]

@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 
 from storage.activity_repo import ActivityRepo
@@ -26,13 +25,6 @@ PERIODS = [(date(2026, 5, 16), date(2027, 5, 16)), (date(2026, 11, 1), date(2026
            (date(2026, 11, 20), date(2026, 11, 21)), (date(2025, 1, 1), date(2028, 1, 1)),
            (date(2026, 1, 2), date(2026, 3, 2)), (date(2026, 2, 1), date(2026, 3, 1)),
            (date(2025, 12, 31), date(2026, 2, 2))]
-
-
-@pytest.fixture
-async def db(db_url: str):  # type: ignore[no-untyped-def]
-    database = Database(db_url)
-    yield database
-    await database.dispose()
 
 
 async def agree(conn, network_id: int) -> None:  # type: ignore[no-untyped-def]

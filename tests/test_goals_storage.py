@@ -24,13 +24,6 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 YEAR = DEFAULT_CALENDAR.year(2569)  # 16 May 2026 – 15 May 2027
 
 
-@pytest.fixture
-async def db(db_url: str):  # type: ignore[no-untyped-def]
-    database = Database(db_url)
-    yield database
-    await database.dispose()
-
-
 async def setting(conn):  # type: ignore[no-untyped-def]
     a = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=NOW)
     b = await NetworkRepo(conn).create("B", timezone="Asia/Bangkok", language="th", now=NOW)

@@ -21,13 +21,6 @@ NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 21)
 
 
-@pytest.fixture
-async def db(db_url: str):  # type: ignore[no-untyped-def]
-    database = Database(db_url)
-    yield database
-    await database.dispose()
-
-
 async def two_networks(conn: Any) -> Any:
     a = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=NOW)
     b = await NetworkRepo(conn).create("B", timezone="Asia/Bangkok", language="th", now=NOW)

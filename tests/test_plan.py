@@ -6,10 +6,8 @@ Every test runs on LINE and on Telegram (the ``bot`` fixture)."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 
-import pytest
 
 from storage.db import Database
 from storage.meetings import MeetingRepo
@@ -20,13 +18,6 @@ from tests.support.conversation import Conversation
 MEETING = ["alice@teachers: /meeting มอบหมายงานภาคเรียน", "alice@teachers: 23/11/2569 14:00",
            "alice@teachers: [1.5 ชั่วโมง]", "alice@teachers: ห้องประชุม 3", "alice@teachers: [ไม่มีวาระ]",
            "alice@teachers: [กลุ่มนี้]"]
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    database = Database(db_url)
-    yield database
-    await database.dispose()
 
 
 async def test_the_migration_creates_what_the_tables_say(db: Database) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-import pytest
 
 from storage.db import Database
 from storage.membership import MemberRepo, NetworkRepo, OrganisationRepo
@@ -14,13 +13,6 @@ from storage.resource_repo import NeedRepo, PledgeRepo
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 YEAR = (datetime(2026, 5, 15, 17, 0, tzinfo=timezone.utc), datetime(2027, 5, 15, 17, 0, tzinfo=timezone.utc))
-
-
-@pytest.fixture
-async def db(db_url: str):  # type: ignore[no-untyped-def]
-    database = Database(db_url)
-    yield database
-    await database.dispose()
 
 
 async def test_the_ledger_filters_scopes_and_pages_in_the_database(db: Database) -> None:

@@ -15,13 +15,6 @@ from storage.runtime import EventLogRepo, FlowRepo, FlowState, OutboxRepo, TaskR
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-async def db(db_url: str):  # type: ignore[no-untyped-def]
-    database = Database(db_url)
-    yield database
-    await database.dispose()
-
-
 async def test_upgrade_is_idempotent_and_reaches_every_head(db: Database) -> None:
     from storage.migrations.runner import current_heads
 
