@@ -291,7 +291,8 @@ def line_budget(network: Network) -> int | None:
 
 
 @router.command("settings", "ตั้งค่า", roles=COORDINATOR,
-                help=N_("Network settings: weekly summary time, meeting reminders, quiet hours, LINE budget"))
+                help=N_("Network settings: weekly summary time, meeting reminders, quiet hours, LINE budget, "
+                        "catch-up interval and academic terms"))
 async def settings_command(ctx: MemberContext) -> None:
     words = ctx.args.lower().split()
     network = await ctx.repo(NetworkRepo).get(ctx.network.id)

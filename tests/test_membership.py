@@ -147,6 +147,8 @@ async def test_newnetwork_flow_and_help_depends_on_role(bot: Conversation) -> No
     await bot("alice@dm: [Join as coordinator]")
     coordinator_help = await bot("alice@dm: /help")
     assert "/invite" in coordinator_help and "/members" in coordinator_help
+    # every part of /settings is named, the academic terms and the catch-up interval too
+    assert "ช่วงเวลางดส่ง งบข้อความ LINE ความถี่ในการส่งข่าวที่รอ และภาคเรียน" in coordinator_help
     stranger_help = await bot("stranger@dm: /help")
     assert "/join" in stranger_help and "/invite" not in stranger_help
 
