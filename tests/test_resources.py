@@ -299,6 +299,7 @@ def test_edunet_export_from_the_command_line(tmp_path: Path) -> None:
     done = subprocess.run([*run, "export", "activities", "--period", "all", "--out", str(out)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+    assert f"1 activities written to {out}" in done.stderr
     content = out.read_bytes()
     assert content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))

@@ -19,6 +19,7 @@ from bot.model import Document
 from bot.numbers import unit_name
 from bot.roles import Role
 from bot.router import Router, Where
+from handlers._common.cli_output import write_export
 from handlers._common.parsing import date_error
 from handlers.activities.formats import _local, csv_date, status_name
 from handlers.activities.vocabulary import aim_label, category_label
@@ -168,11 +169,5 @@ async def run_cli_export(database_url: str, kind: str, *, period: str, network_i
                                                 network_name=network.name)
     finally:
         await db.dispose()
-    if out:
-        with open(out, "wb") as fh:
-            fh.write(content)
-        print(f"{count} {kind} written to {out}", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(content)
-        sys.stdout.flush()
+    write_export(content, out, f"{count} {kind}")
     return 0

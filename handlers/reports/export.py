@@ -10,6 +10,7 @@ from bot.academic import AcademicCalendar
 from bot.context import BaseContext, MemberContext
 from bot.model import Document
 from bot.router import Router
+from handlers._common.cli_output import write_export
 from handlers._common.xlsx import XLSX_MIME
 from handlers.reports.sar import collect, sar_xlsx
 from storage.membership import Network, Organisation, OrganisationRepo
@@ -112,11 +113,5 @@ async def run_cli_report(settings: Any, kind: str, *, network_id: int | None, ou
                 content = term_review_xlsx(ctx.t, check, review_rows(ctx.t, check, review), network=network.name)
     finally:
         await app.db.dispose()
-    if out:
-        with open(out, "wb") as fh:
-            fh.write(content)
-        print(f"{kind} written to {out}", file=sys.stderr)
-    else:
-        sys.stdout.buffer.write(content)
-        sys.stdout.flush()
+    write_export(content, out, kind)
     return 0
