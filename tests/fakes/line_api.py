@@ -53,6 +53,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.contracts.line_openapi import LineSpec, Violation, load_line_spec
+from tests.fakes.local_server import LocalServer
 
 DEFAULT_BOT_USER_ID = "U" + "b0" * 16
 ID_PATTERN = re.compile(r"^[UCR][0-9a-f]{32}$")
@@ -184,7 +185,7 @@ _Response = tuple[int, Any, dict[str, str]]
 _Handler = Callable[[RecordedRequest, dict[str, str]], Awaitable[_Response]]
 
 
-class FakeLineAPI:
+class FakeLineAPI(LocalServer):
     """In-process LINE Messaging API (api.line.me and api-data.line.me)."""
 
     def __init__(
@@ -248,8 +249,6 @@ class FakeLineAPI:
         self._injected: list[_Injected] = []
         self._hits: dict[str, deque[float]] = {}
         self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self._routes: list[tuple[str, re.Pattern[str], str, _Handler]] = []
         for method, template, handler in self._endpoints():
             regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
@@ -260,35 +259,10 @@ class FakeLineAPI:
     # lifecycle
     # ------------------------------------------------------------------ #
 
-    async def start(self) -> FakeLineAPI:
-        """Start listening on 127.0.0.1 (random port)."""
+    def build_app(self) -> web.Application:
         app = web.Application(client_max_size=16 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
-        return self
-
-    async def close(self) -> None:
-        """Stop the server."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeLineAPI:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:PORT`` (use for both api and api-data hosts)."""
-        if self._port is None:
-            raise RuntimeError("FakeLineAPI is not started")
-        return f"http://127.0.0.1:{self._port}"
+        return app
 
     # ------------------------------------------------------------------ #
     # test controls

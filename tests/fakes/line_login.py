@@ -26,6 +26,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.local_server import LocalServer
+
 ISSUER = "https://access.line.me"
 
 
@@ -38,43 +40,19 @@ class _Token:
     name: str
 
 
-class FakeLineLogin:
+class FakeLineLogin(LocalServer):
     def __init__(self, *, channel_id: str, clock: Callable[[], datetime] | None = None) -> None:
         self.channel_id = channel_id
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self._tokens: dict[str, _Token] = {}
-        self._runner: web.AppRunner | None = None
-        self._port: int | None = None
         self.requests: list[dict[str, str]] = []
         # (sub, client_id) of every token LINE vouched for
         self.verified: list[tuple[str, str]] = []
 
-    async def start(self) -> FakeLineLogin:
+    def build_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/oauth2/v2.1/verify", self._verify)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = self._runner.addresses[0][1]
-        return self
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeLineLogin:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    @property
-    def url(self) -> str:
-        if self._port is None:
-            raise RuntimeError("FakeLineLogin is not started")
-        return f"http://127.0.0.1:{self._port}"
+        return app
 
     def issue(self, sub: str, *, name: str = "", audience: str | None = None,
               lifetime: timedelta = timedelta(hours=1)) -> str:
