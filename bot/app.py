@@ -27,7 +27,7 @@ from bot.delivery_policy import QuotaReading
 from bot.i18n import Translator, normalise_language
 from bot.model import ChatKind, Event, EventKind, Reply, Text
 from bot.names import clean_event
-from bot.payload import decode
+from bot.payload import Payload, PayloadError, decode
 from bot.platforms import PlatformInfo
 from bot.router import Router
 from storage.db import Database
@@ -164,7 +164,7 @@ class App:
                         return Outcome(duplicate=True)
                     ctx = await self._context(conn, event)
                     lang = ctx.lang
-                    await self._dispatch(ctx)
+                    ctx = await self._dispatch(ctx)
                     await label_cards(ctx)
                     chat, chat_language = await self._chat_after(conn, ctx)
                 self._after_commit(ctx)
@@ -243,15 +243,18 @@ class App:
             return MemberContext(self, conn, event, chat, member, network, lang, flow)
         return Context(self, conn, event, chat, member, network, lang, flow, foreign_member=foreign)
 
-    async def _dispatch(self, ctx: Context) -> None:
+    async def _dispatch(self, ctx: Context) -> Context:
+        """Run the event's route; returns the context it ran in (a button naming its network runs
+        in the sender's membership of that network)."""
         event = ctx.event
         if event.kind in (EventKind.TEXT, EventKind.COMMAND):
             await self._dispatch_text(ctx)
         elif event.kind is EventKind.BUTTON:
-            await self._dispatch_button(ctx)
+            return await self._dispatch_button(ctx)
         else:
             for handler in self.router.events.get(event.kind, []):
                 await handler(ctx)
+        return ctx
 
     async def _dispatch_text(self, ctx: Context) -> None:
         event = ctx.event
@@ -319,15 +322,15 @@ class App:
                               "or send /cancel to drop it.", network=network.name if network else "-"))
         return True
 
-    async def _dispatch_button(self, ctx: Context) -> None:
+    async def _dispatch_button(self, ctx: Context) -> Context:
         payload = decode(ctx.event.payload)
         if payload is None:
             await ctx.say(ctx.t("This button has expired. Please start again."))
-            return
+            return ctx
         if payload.action == FLOW_BUTTON:
             if ctx.flow is None or ctx.flow.flow != payload.arg(0):
                 await ctx.say(ctx.t("This button has expired. Please start again."))
-                return
+                return ctx
             value = "|".join(payload.args[1:])
             if value == DISCARD:
                 await ctx.end_flow()
@@ -337,18 +340,43 @@ class App:
                     await resume(ctx)
             else:
                 await self._run_flow(ctx, value)
-            return
+            return ctx
         route = self.router.buttons.get(payload.action)
         if route is None:
             await ctx.say(ctx.t("This button has expired. Please start again."))
-            return
+            return ctx
+        if route.rule.network_arg:
+            rebound = await self._in_named_network(ctx, payload)
+            if rebound is None:
+                await ctx.say(ctx.t("This button has expired. Please start again."))
+                return ctx
+            ctx = rebound
         refusal = self.router.refusal(route.rule, ctx)
         if refusal:
             await ctx.say(refusal)
-            return
+            return ctx
         assert not route.rule.member or isinstance(ctx, MemberContext)
         ctx.pressed = payload
         await route.handler(ctx)
+        return ctx
+
+    async def _in_named_network(self, ctx: Context, payload: Payload) -> Context | None:
+        """The context of a button that names its network: the sender's membership of that network
+        (None: a chat linked to another network, or no such network)."""
+        try:
+            network_id = payload.int_arg(0)
+        except PayloadError:
+            return None
+        if ctx.chat.network_id is not None and ctx.chat.network_id != network_id:
+            return None
+        network = await NetworkRepo(ctx.conn).get(network_id)
+        if network is None:
+            return None
+        user_id = ctx.event.sender.user_id
+        member = await MemberRepo(ctx.conn).active_in(network_id, ctx.event.platform, user_id) if user_id else None
+        if member is None:
+            return Context(self, ctx.conn, ctx.event, ctx.chat, None, None, ctx.lang, ctx.flow)
+        return MemberContext(self, ctx.conn, ctx.event, ctx.chat, member, network, member.language, ctx.flow)
 
     # ------------------------------------------------------------ scheduled tasks
 

@@ -48,11 +48,16 @@ class Rule:
     member: bool = True
     roles: frozenset[Role] | None = None
     where: Where = Where.ANY
+    # A button whose first argument names a network: the rule is checked against the sender's
+    # membership of that network (a coordinator of two networks picks one), not the chat's.
+    network_arg: bool = False
 
 
-def _rule(member: bool, roles: frozenset[Role] | set[Role] | None, where: Where = Where.ANY) -> Rule:
+def _rule(member: bool, roles: frozenset[Role] | set[Role] | None, where: Where = Where.ANY,
+          network_arg: bool = False) -> Rule:
     """A route's rule: naming roles implies being a member."""
-    return Rule(member=member or bool(roles), roles=frozenset(roles) if roles else None, where=where)
+    return Rule(member=member or bool(roles), roles=frozenset(roles) if roles else None, where=where,
+                network_arg=network_arg)
 
 
 @dataclass
@@ -155,11 +160,14 @@ class Router:
         self.commands[route.name] = route
 
     def button(self, action: str, *, member: bool = True, roles: frozenset[Role] | set[Role] | None = None,
-               where: Where = Where.ANY) -> Callable[[H], H]:
+               where: Where = Where.ANY, network_arg: bool = False) -> Callable[[H], H]:
+        """Register a button's handler. ``network_arg``: the payload's first argument is a network id,
+        and ``roles`` are checked in that network (only in a chat not linked to another network)."""
+
         def register(handler: H) -> H:
             if action in self.buttons:
                 raise ValueError(f"button action {action!r} is registered twice")
-            self.buttons[action] = ButtonRoute(action, handler, _rule(member, roles, where))
+            self.buttons[action] = ButtonRoute(action, handler, _rule(member, roles, where, network_arg))
             return handler
 
         return register

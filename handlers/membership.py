@@ -17,7 +17,7 @@ from bot.router import Router, Where
 from handlers._private import answer_privately, ask_for_private_chat, reachable_privately
 from handlers.privacy import NOTICE_TAG, consent_register_button, registration_consent, with_notice
 from storage.blocks import BlockRepo
-from storage.membership import ChatRepo, InviteRepo, Member, MemberRepo, NetworkRepo, OrganisationRepo
+from storage.membership import ChatRepo, InviteRepo, Member, MemberRepo, Network, NetworkRepo, OrganisationRepo
 
 ORDER = 10
 router = Router()
@@ -345,6 +345,26 @@ async def link_group(ctx: MemberContext) -> None:
     if ctx.chat.network_id == network.id:
         await ctx.reply(ctx.t("This group is already linked to {network}.", network=network.name))
         return
+    coordinated = [n for m, n in await ctx.repo(MemberRepo).memberships(ctx.member.platform,
+                                                                         ctx.member.platform_user_id)
+                   if m.role == Role.COORDINATOR.value]
+    if len(coordinated) > 1:  # a coordinator of several networks says which one this group belongs to
+        await ctx.reply(Text(ctx.t("Which network should this group be linked to? Tap its name."),
+                             buttons=[[ctx.button(n.name, "linkto", n.id)] for n in coordinated]))
+        return
+    await link_to(ctx, network)
+
+
+@router.button("linkto", roles=COORDINATOR, where=Where.GROUP, network_arg=True)
+async def link_to_button(ctx: MemberContext) -> None:
+    """The network chosen by a coordinator of several (the rule checked the role in that network)."""
+    if ctx.chat.network_id == ctx.network.id:
+        await ctx.say(ctx.t("This group is already linked to {network}.", network=ctx.network.name))
+        return
+    await link_to(ctx, ctx.network)
+
+
+async def link_to(ctx: MemberContext, network: Network) -> None:
     await ctx.repo(ChatRepo).link(ctx.chat.id, network.id, by_member_id=ctx.member.id, now=ctx.now)
     ctx.network = network
     await ctx.audit("link", "chat", ctx.chat.id, title=ctx.chat.title)

@@ -206,3 +206,22 @@ async def test_the_migration_makes_every_existing_membership_the_current_one(emp
             assert (await repo.current("line", "U2")).network_id == a  # type: ignore[union-attr]
     finally:
         await db.dispose()
+
+
+async def test_a_coordinator_of_two_networks_picks_the_one_a_new_group_links_to(bot: Conversation) -> None:
+    await two_networks(bot)  # tina: a teacher in A, a parent in B
+    await bot("zed@dm: /invite coordinator")
+    await bot(f"alice@dm: /join {bot.last_code()}", "alice@dm: [Agree and register]")  # alice coordinates both
+    out = await bot("alice@east: /linkgroup")
+    assert "จะเชื่อมกลุ่มนี้กับเครือข่ายใด" in out and "เชื่อมกลุ่มนี้กับเครือข่าย “" not in out  # not linked yet
+    # tina may see the buttons, but she coordinates neither network: the role is checked in the one she taps
+    assert "บทบาทของคุณ: ครู" in await bot(f"tina@east: [{A}]")
+    assert "บทบาทของคุณ: ผู้ปกครอง" in await bot(f"tina@east: [{B}]")
+    out = await bot(f"alice@east: [{B}]")
+    assert f"เชื่อมกลุ่มนี้กับเครือข่าย “{B}” แล้ว" in out
+    assert f"กลุ่มนี้เชื่อมกับเครือข่าย “{B}” อยู่แล้ว" in await bot("zed@east: /linkgroup")
+    # the other button is spent now that the group belongs to B
+    assert "ปุ่มนี้หมดอายุแล้ว" in await bot(f"alice@east: [{A}]")
+    # a coordinator of one network links at once, as before
+    out = await bot("zed@west: /linkgroup")
+    assert f"เชื่อมกลุ่มนี้กับเครือข่าย “{B}” แล้ว" in out
