@@ -135,12 +135,16 @@ class _ChatPace:
         self.windows = [SlidingWindow(w, margin, slack) for w in windows]
         self.paused_until = 0.0
         self.open: deque[list[float]] = deque()  # grants whose request has not been answered yet
+        self.waiting = 0  # acquire() calls under way for this chat
 
     def wait(self, now: float) -> float:
         return max([self.paused_until - now, *(w.wait(now) for w in self.windows)], default=0.0)
 
     def idle(self, now: float) -> bool:
-        return self.paused_until <= now and all(w.idle(now) for w in self.windows)
+        """Nothing would change if this chat were forgotten: no send waits for a grant, none is
+        unanswered, its windows are empty and it is not on hold."""
+        return (not self.waiting and not self.open and self.paused_until <= now
+                and all(w.idle(now) for w in self.windows))
 
 
 class Pacer:
@@ -175,22 +179,28 @@ class Pacer:
     async def acquire(self, chat_key: object, *, is_group: bool) -> float:
         """Wait until one send to this chat fits every window; returns the grant time."""
         pace = self._chat(chat_key, is_group)
-        while (delay := pace.wait(self.clock())) > 0:
-            await self.sleep(delay)
-        async with self._lock:
-            while True:
-                now = self.clock()
-                delay = max([self._paused_until - now, pace.wait(now),
-                             *(w.wait(now) for w in (*self._shared, *self._smooth))])
-                if delay <= 0:
-                    break
+        # While it waits, the chat is not idle: forgetting it would leave this grant with windows
+        # of a chat no longer known, and its answer (done()) would not find it to close it.
+        pace.waiting += 1
+        try:
+            while (delay := pace.wait(self.clock())) > 0:
                 await self.sleep(delay)
-            cell = [now, 1.0]  # open until done()
-            for window in (*self._shared, *pace.windows):
-                window.record(cell)
-            for window in self._smooth:
-                window.record(now)
-            pace.open.append(cell)
+            async with self._lock:
+                while True:
+                    now = self.clock()
+                    delay = max([self._paused_until - now, pace.wait(now),
+                                 *(w.wait(now) for w in (*self._shared, *self._smooth))])
+                    if delay <= 0:
+                        break
+                    await self.sleep(delay)
+                cell = [now, 1.0]  # open until done()
+                for window in (*self._shared, *pace.windows):
+                    window.record(cell)
+                for window in self._smooth:
+                    window.record(now)
+                pace.open.append(cell)
+        finally:
+            pace.waiting -= 1
         self._grants += 1
         if self._grants % 1000 == 0:
             self._forget_idle(now)

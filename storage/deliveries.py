@@ -157,7 +157,9 @@ class DeliveryRepo(Repo):
         ranked = (
             sa.select(outbox.c.id, outbox.c.chat_id, outbox.c.not_before, chats.c.kind,
                       sa.case((eligible, 1), else_=0).label("eligible"),
-                      in_chat(retry_wait).label("held_back"), in_chat(sa.or_(eligible, mine)).label("rank"))
+                      in_chat(retry_wait).label("held_back"), in_chat(sa.or_(eligible, mine)).label("rank"),
+                      sa.func.sum(sa.case((eligible, 1), else_=0)).over(partition_by=outbox.c.chat_id)
+                      .label("waiting"))
             .join(chats, chats.c.id == outbox.c.chat_id)
             .where(outbox.c.status == "pending", chats.c.platform.in_(platforms))
             .subquery("ranked")
@@ -173,8 +175,11 @@ class DeliveryRepo(Repo):
             conditions.append(ranked.c.rank <= cap)
         candidates = (
             sa.select(ranked.c.id).where(*conditions)
-            # Round robin over chats (each chat's next row first), oldest first among equals.
-            .order_by(ranked.c.rank, ranked.c.not_before, ranked.c.id)
+            # Round robin over chats (each chat's next row first); among those, the chats with the most
+            # rows due first (their rows go one after another at the chat's own pace, so they set
+            # when a broadcast ends: a chat of four rows started last would finish seconds after the
+            # rest), then oldest first.
+            .order_by(ranked.c.rank, ranked.c.waiting.desc(), ranked.c.not_before, ranked.c.id)
             .limit(limit)
         )
         ids = list((await self.conn.execute(candidates)).scalars())

@@ -528,3 +528,20 @@ async def test_claims_hold_no_more_than_the_pacer_sends_before_their_time_runs_o
         assert sender.violations == []
     finally:
         await app.close()
+
+
+async def test_a_chat_with_more_rows_waiting_is_started_first(app: App) -> None:
+    """A chat's rows go one after another at the chat's own pace, so the chat with most of them sets
+    when a broadcast ends: among every chat's next row, the claim takes it first (then oldest first)."""
+    network, (first, second, busy) = await setup_chats(app, 3)
+    await enqueue(app, network, first, "b:first", Text("to the first group"))
+    await enqueue(app, network, second, "b:second", Text("to the second group"))
+    for n in range(3):
+        await enqueue(app, network, busy, f"b:busy:{n}", Text(f"to the busy group {n}"))
+    sender = FakeSender()
+    dispatcher = OutboxDispatcher(app, {"telegram": sender})
+    assert await dispatcher.deliver_due(limit=2) == 2  # room for two: the busy group's first and the oldest
+    assert sorted(t for s in sender.sent for t in s.texts) == ["to the busy group 0", "to the first group"]
+    assert await dispatcher.deliver_due() == 3
+    assert [t for s in sender.sent[2:] for t in s.texts] == ["to the second group", "to the busy group 1",
+                                                             "to the busy group 2"]

@@ -369,6 +369,34 @@ async def test_pacer_forgets_idle_chats() -> None:
     assert set(pacer._chats) == {"new"}
 
 
+async def test_a_chat_waiting_for_its_grant_is_not_forgotten_and_its_answer_frees_the_window() -> None:
+    """A broadcast to a new group waits for the overall window when the pacer looks for idle chats
+    (every 1000th grant). The group is new, so it looks idle; forgetting it then left its grant open
+    (its answer found no chat to close it in) and that grant filled the overall window for a minute:
+    a 2,000-group broadcast stalled for about a minute after its first 1,000 messages."""
+    now = [0.0]
+
+    async def sleep(seconds: float) -> None:  # simulated time: a wait moves the clock
+        now[0] += seconds
+        await asyncio.sleep(0)
+
+    profile = RateProfile("t", overall=(Window(2, 1.0),), per_chat=(Window(1, 1.0),), margin=0, slack=0, smooth=0)
+    pacer = Pacer(profile, clock=lambda: now[0], sleep=sleep)
+
+    async def send(chat: str) -> float:  # granted, then answered at once
+        granted = await pacer.acquire(chat, is_group=False)
+        pacer.done(chat)
+        return granted
+
+    for i in range(997):
+        await send(f"group {i}")
+    # Grants 998, 999 and 1000 (which looks for idle chats) while a fourth new group waits its turn.
+    await asyncio.gather(*(send(f"new group {i}") for i in range(4)))
+    now[0] += 5.0  # every answer is more than a window old
+    first, second = await send("later 1"), await send("later 2")
+    assert second == first  # the window is empty: two sends fit at once
+
+
 async def test_webhook_answers_500_when_an_update_could_not_be_stored(sqlite_url: str) -> None:
     async with in_process(sqlite_url, webhook=True) as bot:
         url = f"http://127.0.0.1:{bot.web.port}/webhooks/telegram"
