@@ -66,6 +66,7 @@ from bot.config import Settings
 from bot.model import ChatKind, ChatRef, Event, Reply, Sender
 from bot.outbox import OutboxDispatcher
 from edunet import build_app
+from handlers._common.groups import short  # the label the bot shows (LINE: 20 characters at most)
 from storage.tables import chats, outbox, scheduled_tasks
 from tests.contracts.line_openapi import load_line_spec
 from tests.fakes.line_api import FakeLineAPI
@@ -272,7 +273,7 @@ class Term:
                     self.add(created + timedelta(minutes=5 + n), [f"p{p}@{group}: [ไป]"], "answer")
                 if j == 1:  # cancelled 20 hours before it starts: urgent
                     self.add(starts - timedelta(hours=20), ["alice@dm: /meetings",
-                                                           f"alice@dm: [#{meeting} ประชุมครั้งที่ {meeting}]",
+                                                           f"alice@dm: [{short(f'#{meeting} ประชุมครั้งที่ {meeting}')}]",
                                                            "alice@dm: [ยกเลิกประชุม]", "alice@dm: [Yes, cancel it]"], "cancel")
             for s in range(2):  # surveys: a week open
                 survey += 1
