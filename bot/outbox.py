@@ -46,6 +46,11 @@ platform's :class:`Sender`:
   (:attr:`BatchSender.batch_messages`) go in one call; a row is never split across
   requests, and a row that needs more goes alone through ``send``. Each row of a batch
   is marked sent, or goes through the retry/dead-letter policy on its own.
+* **Free riders.** On a platform that bills each push (``app.billed_platforms``), a push that goes
+  out (due rows the budget admitted) also carries the chat's other pending rows that fit the
+  request, due or not; they cost nothing more. They are leased like claimed rows, sent in the
+  chat's order and marked in the same commit; a failed batch gives every row one retry time, so
+  the retry is the same request under the same key (a 409 then covers exactly its rows).
 
 Clocks: ``not_before`` and every stored time use the application's clock (a
 :class:`bot.clock.ManualClock` in the console and tests); leases use ``lease_clock``
@@ -665,6 +670,10 @@ class OutboxDispatcher:
                 return rows
             offered = await DeliveryRepo(conn).riders(head.chat_id, exclude=[row.id for row in rows],
                                                       lease_now=lease_now)
+        if any(row.attempts for row in rows):
+            # A retry: the earlier request's rows are all here, first; a rider may only follow them, so
+            # the request starts as it did (LINE's 409 for its key then covers exactly those rows).
+            offered = [row for row in offered if row.id > max(r.id for r in rows)]
         chosen: list[ClaimedRow] = []
         for row in offered:
             count = self._batchable(sender, row, limit)
