@@ -66,6 +66,7 @@ from bot.config import Settings
 from bot.model import ChatKind, ChatRef, Event, Reply, Sender
 from bot.outbox import OutboxDispatcher
 from edunet import build_app
+from handlers._common.groups import short  # the label the bot shows (LINE: 20 characters at most)
 from storage.tables import chats, outbox, scheduled_tasks
 from tests.contracts.line_openapi import load_line_spec
 from tests.fakes.line_api import FakeLineAPI
@@ -272,7 +273,7 @@ class Term:
                     self.add(created + timedelta(minutes=5 + n), [f"p{p}@{group}: [ไป]"], "answer")
                 if j == 1:  # cancelled 20 hours before it starts: urgent
                     self.add(starts - timedelta(hours=20), ["alice@dm: /meetings",
-                                                           f"alice@dm: [#{meeting} ประชุมครั้งที่ {meeting}]",
+                                                           f"alice@dm: [{short(f'#{meeting} ประชุมครั้งที่ {meeting}')}]",
                                                            "alice@dm: [ยกเลิกประชุม]", "alice@dm: [Yes, cancel it]"], "cancel")
             for s in range(2):  # surveys: a week open
                 survey += 1
@@ -465,6 +466,7 @@ class Term:
             "lateness_minutes": {u: percentiles(v) for u, v in lateness.items()},
             "on_time_share": {u: (sum(v) / len(v) if v else 1.0) for u, v in on_time.items()},
             "rows": len(rows), "sent": status["sent"], "via_reply": sum(1 for r in rows if r.via == "reply"),
+            "riders": self.console.dispatcher.stats["riders"],
             "superseded": status["superseded"], "waiting_at_end": status["pending"], "dead": status["dead"],
             "lost": status["dead"], "duplicated": duplicated,
             "violations": len(self.fake.violations), "skipped_chatter": self.skipped,
@@ -542,7 +544,8 @@ def main() -> None:
             target = {"urgent": "within 1 min", "timely": "before deadline", "digest": "within 24 h"}[urgency]
             text = "no rows" if late is None else f"median {late[0]:.0f} min, p95 {late[1]:.0f} min"
             print(f"  {urgency:<7} lateness vs due: {text}; {share:.0%} {target}")
-        print(f"  {r['rows']} notifications: {r['sent']} sent ({r['via_reply']} free in replies), "
+        print(f"  {r['rows']} notifications: {r['sent']} sent ({r['via_reply']} free in replies, "
+              f"{r['riders']} free riders on paid pushes), "
               f"{r['superseded']} superseded, waiting at the end {r['waiting_at_end']}, dead {r['dead']}; "
               f"lost {r['lost']}, duplicated {r['duplicated']}; spec violations {r['violations']}")
         if r["failed_actions"]:

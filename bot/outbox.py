@@ -46,6 +46,11 @@ platform's :class:`Sender`:
   (:attr:`BatchSender.batch_messages`) go in one call; a row is never split across
   requests, and a row that needs more goes alone through ``send``. Each row of a batch
   is marked sent, or goes through the retry/dead-letter policy on its own.
+* **Free riders.** On a platform that bills each push (``app.billed_platforms``), a push that goes
+  out (due rows the budget admitted) also carries the chat's other pending rows that fit the
+  request, due or not; they cost nothing more. They are leased like claimed rows, sent in the
+  chat's order and marked in the same commit; a failed batch gives every row one retry time, so
+  the retry is the same request under the same key (a 409 then covers exactly its rows).
 
 Clocks: ``not_before`` and every stored time use the application's clock (a
 :class:`bot.clock.ManualClock` in the console and tests); leases use ``lease_clock``
@@ -65,15 +70,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock, SystemClock
-from bot.delivery_policy import Urgency, WaitReason
+from bot.delivery_policy import Urgency, WaitReason, quiet_hours_of
 from bot.model import Reply, reply_from_dict
 from bot.ratelimit import Pacer, RateProfile
 from storage.deliveries import ChatGoneRepo, ClaimedRow, DeliveryRepo
-from storage.membership import Chat
+from storage.membership import Chat, NetworkRepo
 from storage.runtime import TaskRepo
 
 if TYPE_CHECKING:
@@ -330,7 +336,7 @@ class OutboxDispatcher:
         self._capped: set[int] = set()  # chats held up to their per-chat room: look again when done
         self._full_in_flight = False
         self._skip: set[int] = set()  # rows dead-lettered while waiting in memory (their chat is gone)
-        self.stats = {"sent": 0, "retried": 0, "dead": 0, "batches": 0}
+        self.stats = {"sent": 0, "retried": 0, "dead": 0, "batches": 0, "riders": 0}
         # (platform, result) -> how many, for /metrics (bot/metrics.py): sent, retried, dead, rate_limited, parked
         self.counters: Counter[tuple[str, str]] = Counter()
 
@@ -634,7 +640,67 @@ class OutboxDispatcher:
     async def _deliver_rows(self, rows: list[ClaimedRow]) -> int:
         if await self._held_by_budget(rows):
             return 0
+        rows = await self._with_riders(rows)
         return await self._deliver(rows[0]) if len(rows) == 1 else await self._deliver_batch(rows)
+
+    async def _with_riders(self, rows: list[ClaimedRow]) -> list[ClaimedRow]:
+        """Free riders: on a platform that bills each push (LINE: per recipient, however many message
+        objects it holds), a push the chat pays for anyway also carries the chat's other pending rows
+        that fit the request (due or not: a digest waiting for a free reply, a reminder waiting for its
+        deadline), so they cost nothing more. They are leased like claimed rows, go in the chat's order
+        (by id) and are marked sent in the same commit as the rows they ride with; a failed push sends
+        the whole batch to one retry time, so the retry is the same request. None ride in the network's
+        quiet hours (an urgent push at night carries only itself) or on a row already half sent."""
+        head = rows[0]
+        sender = self.senders.get(head.platform)
+        if (head.platform not in self.app.billed_platforms or sender is None
+                or not callable(getattr(sender, "send_batch", None)) or not head.chat_active
+                or any(row.id in self._skip for row in rows)):
+            return rows
+        limit = max(1, int(getattr(sender, "batch_messages", DEFAULT_BATCH_MESSAGES)))
+        counts = [self._batchable(sender, row, limit) for row in rows]
+        if any(count is None for count in counts):
+            return rows  # a row that must go alone (several requests, half sent) takes nobody along
+        used = sum(count or 0 for count in counts)
+        if used >= limit:
+            return rows
+        lease_now = self.lease_clock.now()
+        async with self.app.db.read() as conn:
+            if await self._quiet_now(conn, head):
+                return rows
+            offered = await DeliveryRepo(conn).riders(head.chat_id, exclude=[row.id for row in rows],
+                                                      lease_now=lease_now)
+        if any(row.attempts for row in rows):
+            # A retry: the earlier request's rows are all here, first; a rider may only follow them, so
+            # the request starts as it did (LINE's 409 for its key then covers exactly those rows).
+            offered = [row for row in offered if row.id > max(r.id for r in rows)]
+        chosen: list[ClaimedRow] = []
+        for row in offered:
+            count = self._batchable(sender, row, limit)
+            if count is None or used + count > limit:
+                continue  # it goes another time (a notification is never split)
+            chosen.append(row)
+            used += count
+            if used >= limit:
+                break
+        if not chosen:
+            return rows
+        async with self.app.db.transaction() as conn:
+            taken = await DeliveryRepo(conn).claim_riders([row.id for row in chosen], owner=self.owner,
+                                                          lease_now=lease_now, lease_until=lease_now + self.lease)
+        riders = [row for row in chosen if row.id in taken]
+        if riders:
+            self.stats["riders"] += len(riders)
+            self.counters[head.platform, "riders"] += len(riders)
+        return sorted(rows + riders, key=lambda row: row.id)
+
+    async def _quiet_now(self, conn: AsyncConnection, row: ClaimedRow) -> bool:
+        """Is it the quiet hours of the row's network now (its settings, else the instance's default)?"""
+        network_id = row.network_id if row.network_id is not None else row.chat_network_id
+        network = await NetworkRepo(conn).get(network_id) if network_id is not None else None
+        quiet = quiet_hours_of(network.settings if network else {}, self.app.settings.quiet_hours)
+        tz = ZoneInfo(network.timezone if network else self.app.settings.timezone)
+        return quiet.contains(self.app.clock.now(), tz)
 
     async def _held_by_budget(self, rows: list[ClaimedRow]) -> bool:
         """A sender that bills pushes may offer ``admit(chat, urgency)``: asked with the most urgent
@@ -696,13 +762,21 @@ class OutboxDispatcher:
         self.stats["batches"] += 1
         if delivered < len(rows):
             error = error or DeliveryError("the batch sender did not deliver every row")
+            # The rows not delivered are tried again together, at one time: the retry is the same
+            # request (same rows, same order, the first one's retry key), free riders included.
+            now = self.app.clock.now()
+            retry_at = now + self.retry.delay(rows[delivered].attempts + 1, error.retry_after)
             for index, row in enumerate(rows[delivered:]):
                 if row.id in self._skip:  # dead-lettered with its chat a moment ago
                     self._skip.discard(row.id)
                     self.stats["dead"] += 1
                     self.counters[row.platform, "dead"] += 1
                     continue
-                await self._failed(row, error, sent_count=0, pacer=pacer if index == 0 else None)
+                if error.wait_reason is not None and row.not_before > now:
+                    # A free rider (not due yet) of a push refused for the month: it waits as it did.
+                    await self._release_rows([row.id])
+                    continue
+                await self._failed(row, error, sent_count=0, pacer=pacer if index == 0 else None, retry_at=retry_at)
         return delivered
 
     # ------------------------------------------------------------ one row
@@ -786,7 +860,8 @@ class OutboxDispatcher:
         """The platform's limit on requests in flight (``concurrent_sends``), if it has one."""
         return self._slots.get(platform) or contextlib.nullcontext()
 
-    async def _failed(self, row: ClaimedRow, exc: DeliveryError, *, sent_count: int, pacer: Pacer | None) -> None:
+    async def _failed(self, row: ClaimedRow, exc: DeliveryError, *, sent_count: int, pacer: Pacer | None,
+                      retry_at: datetime | None = None) -> None:
         now = self.app.clock.now()
         attempt = row.attempts + 1
         if exc.rate_limited:
@@ -811,8 +886,8 @@ class OutboxDispatcher:
                 log.info("outbox row %s waits (%s): %s", row.key, exc.wait_reason, exc)
                 return
             elif exc.retryable and attempt < self.retry.max_attempts:
-                await repo.retry(row.id, error=str(exc), retry_at=now + self.retry.delay(attempt, exc.retry_after),
-                                 sent_count=sent_count)
+                when = retry_at if retry_at is not None else now + self.retry.delay(attempt, exc.retry_after)
+                await repo.retry(row.id, error=str(exc), retry_at=when, sent_count=sent_count)
                 self._retried.add(row.chat_id)  # the chat's later rows wait behind this one
                 self.stats["retried"] += 1
                 self.counters[row.platform, "retried"] += 1

@@ -210,6 +210,39 @@ class DeliveryRepo(Repo):
                            chat_kind=r.chat_kind, chat_title=r.title, chat_network_id=r.chat_network_id,
                            chat_active=r.active, urgency=r.urgency) for r in rows]
 
+    async def riders(self, chat_id: int, *, exclude: list[int], lease_now: datetime,
+                     limit: int = 20) -> list[ClaimedRow]:
+        """The chat's other pending rows no one holds (due or not, nothing half-sent), oldest first:
+        what may ride free on a push the chat pays for anyway. Read only; :meth:`claim_riders` leases."""
+        rows = (
+            await self.conn.execute(
+                sa.select(*_CLAIM_COLUMNS, chats.c.platform, chats.c.platform_chat_id, chats.c.kind.label("chat_kind"),
+                          chats.c.title, chats.c.network_id.label("chat_network_id"), chats.c.active)
+                .join(chats, chats.c.id == outbox.c.chat_id)
+                .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending", outbox.c.sent_count == 0,
+                       outbox.c.id.not_in(exclude), _lease_free(lease_now))
+                .order_by(outbox.c.id).limit(limit)
+            )
+        ).all()
+        return [ClaimedRow(id=r.id, key=r.key, network_id=r.network_id, chat_id=r.chat_id, messages=list(r.messages),
+                           attempts=r.attempts, retry_key=r.retry_key, sent_count=r.sent_count,
+                           not_before=r.not_before, platform=r.platform, platform_chat_id=r.platform_chat_id,
+                           chat_kind=r.chat_kind, chat_title=r.title, chat_network_id=r.chat_network_id,
+                           chat_active=r.active, urgency=r.urgency) for r in rows]
+
+    async def claim_riders(self, row_ids: list[int], *, owner: str, lease_now: datetime,
+                           lease_until: datetime) -> set[int]:
+        """Lease the rows :meth:`riders` offered (those still pending and free: a free reply or another
+        dispatcher may have been faster); returns the ids taken."""
+        if not row_ids:
+            return set()
+        await serialise_on(self.conn, "outbox-claim")
+        result = await self.conn.execute(
+            outbox.update().where(outbox.c.id.in_(row_ids), outbox.c.status == "pending", outbox.c.sent_count == 0,
+                                  _lease_free(lease_now))
+            .values(claimed_by=owner, claimed_until=lease_until).returning(outbox.c.id))
+        return set(result.scalars())
+
     async def renew(self, owner: str, lease_until: datetime) -> int:
         """Extend every lease ``owner`` still holds (a heartbeat while rows wait for pacing)."""
         result = await self.conn.execute(

@@ -245,3 +245,32 @@ def test_the_delivery_time_of_every_class_is_after_it_was_due() -> None:
         deadline = deadline_for(urgency, now, None)
         at = push_time(urgency, now=now, due=now, deadline=deadline, quiet=quiet, tz=BANGKOK, billed=False)
         assert at is not None and now <= at <= now + timedelta(hours=9)
+
+
+async def test_a_live_count_still_waiting_when_the_poll_closes_is_replaced_by_the_results(
+        billed_bot: Conversation) -> None:
+    bot = billed_bot
+    await bot.setup_network()
+    await bot('alice@teachers: /poll "ไปทัศนศึกษาที่ไหนดี" สวนสัตว์ | พิพิธภัณฑ์ | ปิด 22/11/2569 12:00')
+    await bot("pim@teachers: [Register]", "pim@teachers: [สวนสัตว์]")
+    await bot(":clock +1m")  # the live count waits for a free reply in the group (nobody writes there)
+    assert [r.status for r in await rows(bot, "poll:1:") if ":counts:" in r.key] == ["pending"]
+    await bot(":clock 2026-11-22 12:01")  # the poll closes: its results carry the final card
+    counts = [r for r in await rows(bot, "poll:1:") if ":counts:" in r.key]
+    results = await rows(bot, "survey:1:results:chat:")
+    assert [r.status for r in counts] == ["superseded"]
+    assert [(r.urgency, r.topic) for r in results] == [("digest", "survey:1:counts:chat:2")]
+
+
+async def test_with_no_free_chance_before_the_meeting_the_groups_reminders_are_pushed_just_before_it(
+        billed_bot: Conversation) -> None:
+    bot = billed_bot
+    await bot.setup_network()
+    await bot("alice@parents: /linkgroup")
+    await bot(*MEETING)  # in the teachers' group, for every group: the parents' group never writes
+    out = await bot(":clock 2026-11-23 13:49")
+    assert "bot@parents" not in out  # the card and both reminders wait for a free reply there
+    out = await bot(":clock +1m")  # ten minutes before the meeting (its deadline): pushed
+    assert "bot@parents → 📅 วางแผนภาคเรียน" in out
+    assert "bot@parents → ⏰ เตือนความจำ (ส่งช้ากว่ากำหนด): “วางแผนภาคเรียน” จะเริ่มในอีก 11 นาที" in out
+    assert [r.status for r in await rows(bot, "meeting:1:") if r.status == "pending"] == []

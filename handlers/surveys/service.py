@@ -105,8 +105,9 @@ async def close_survey(ctx: BaseContext, survey: Survey) -> bool:
         return [*final_card(t), *render(t)]
 
     for chat in await target_chats(ctx, closed):
+        # The results carry the final card, so a live count still waiting for the chat is replaced.
         await ctx.push(chat, render_in_group, key=f"survey:{survey.id}:results:chat:{chat.id}",
-                       urgency=Urgency.DIGEST)
+                       urgency=Urgency.DIGEST, topic=f"survey:{survey.id}:counts:chat:{chat.id}")
     if not closed.is_poll and closed.created_by is not None:
         creator = await ctx.repo(MemberRepo).get(closed.network_id, closed.created_by)
         if creator is not None and creator.status == "active":
