@@ -40,8 +40,6 @@ class Settings(BaseSettings):
     # webhooks (verify, store, acknowledge) and a worker process it starts and watches processes
     # them, runs the outbox and the scheduler, so an ack never waits for an event's processing.
     processes: int = 1
-    # Set by ``edunet serve`` for the worker process it starts ("worker"); not a setting to change.
-    role: str = "all"
 
     @field_validator("timezone")
     @classmethod
@@ -57,14 +55,6 @@ class Settings(BaseSettings):
     def _processes(cls, value: int) -> int:
         if value not in (1, 2):
             raise ValueError(f"EDUNET_PROCESSES must be 1 or 2, not {value}")
-        return value
-
-    @field_validator("role")
-    @classmethod
-    def _role(cls, value: str) -> str:
-        value = value.strip().lower()
-        if value not in ("all", "receiver", "worker"):
-            raise ValueError(f"unknown role {value!r} (expected all, receiver or worker)")
         return value
 
     @field_validator("log_format")

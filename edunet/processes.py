@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+ROLE = "EDUNET_ROLE"
 WAKE_FD = "EDUNET_WAKE_FD"
 READY_FD = "EDUNET_READY_FD"
 RESTART_DELAY = 1.0
@@ -55,7 +56,7 @@ class WorkerProcess:
     async def _spawn(self) -> None:
         self.ready = False
         ready_read, ready_write = os.pipe()
-        env = {**os.environ, "EDUNET_ROLE": "worker", WAKE_FD: str(self._read_fd), READY_FD: str(ready_write)}
+        env = {**os.environ, ROLE: "worker", WAKE_FD: str(self._read_fd), READY_FD: str(ready_write)}
         try:
             self._process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "edunet", "serve", env=env, pass_fds=(self._read_fd, ready_write))

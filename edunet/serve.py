@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -22,7 +23,7 @@ from bot.outbox import OutboxDispatcher
 from bot.startup import CredentialsRejected
 from bot.web import WebServer
 from edunet import build_app
-from edunet.processes import INBOX, OUTBOX, SCHEDULER, WorkerProcess, listen_for_wakes, stop_listening, tell_ready
+from edunet.processes import INBOX, ROLE, OUTBOX, SCHEDULER, WorkerProcess, listen_for_wakes, stop_listening, tell_ready
 from scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,9 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
     app = build_app(settings, specs=specs, billed_platforms=billed)
     # EDUNET_PROCESSES=2: this process receives (stores and acknowledges), a worker process it starts
     # processes (edunet/processes.py); EDUNET_ROLE=worker is that worker.
-    worker_role = settings.role == "worker"
-    receiver_role = settings.role == "receiver" or (settings.role == "all" and settings.processes == 2)
+    role = os.environ.get(ROLE, "")  # set by the receiver for the worker it starts, not a setting
+    worker_role = role == "worker"
+    receiver_role = not worker_role and settings.processes == 2
     app.receives = not worker_role
     app.works = not receiver_role
     if worker_role or receiver_role:
