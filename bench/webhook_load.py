@@ -108,13 +108,21 @@ class Result:
 
 
 def rss_mb(pid: int) -> float:
+    """The RSS of ``pid`` and its children (``edunet serve`` with EDUNET_PROCESSES=2 is two processes)."""
+    total = 0.0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+                total += int(line.split()[1]) / 1024
     except OSError:
-        pass
-    return 0.0
+        return total
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            children = task.read_text().split()
+        except OSError:
+            continue
+        total += sum(rss_mb(int(child)) for child in children)
+    return total
 
 
 async def wait_healthy(port: int, process: asyncio.subprocess.Process) -> None:
@@ -178,7 +186,7 @@ async def postgres_database() -> str | None:
 
 
 async def run_target(target: str, engine: str, *, rate: float, seconds: float, flood: bool,
-                     workdir: Path, drain_timeout: float, profile: Path | None = None) -> Result:
+                     workdir: Path, drain_timeout: float, profile: Path | None = None, processes: int = 2) -> Result:
     from tests.fakes.line_api import FakeLineAPI, sign, text_event, webhook_body
 
     result = Result(target, engine)
@@ -198,7 +206,8 @@ async def run_target(target: str, engine: str, *, rate: float, seconds: float, f
             env.update(EDUNET_DATABASE_URL=url, EDUNET_PORT=str(port), EDUNET_SECRET_KEY="k" * 64,
                        EDUNET_LOG_LEVEL="WARNING", HOME=str(workdir), LINE_CHANNEL_SECRET=SECRET,
                        LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE_URL=fake.url,
-                       PYTHONPATH=str(ROOT))
+                       PYTHONPATH=str(ROOT), EDUNET_PROCESSES=str(processes))
+            result.target = f"edunet ×{processes}p" if processes > 1 else "edunet"
             cmd = [sys.executable, "-m", "edunet", "serve"]
             if profile:  # pyinstrument's text report of the whole run, written when the server stops
                 cmd = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", str(profile), "-m", "edunet", "serve"]
@@ -384,11 +393,12 @@ def check_deliveries(fake: Any, sent: dict[str, tuple[str, int]], tokens: dict[s
 
 
 async def run_instances(instances: int, *, rate: float, seconds: float, workdir: Path,
-                        drain_timeout: float) -> tuple[Result, Delivery]:
+                        drain_timeout: float, processes_each: int = 2) -> tuple[Result, Delivery]:
     """``instances`` × ``edunet serve`` on one PostgreSQL database behind Caddy (see the module doc)."""
     from tests.fakes.line_api import FakeLineAPI, sign, text_event, webhook_body
 
-    result = Result(f"edunet ×{instances} + Caddy", "postgresql")
+    result = Result(f"edunet ×{instances}{f' ×{processes_each}p' if processes_each > 1 else ''} + Caddy",
+                    "postgresql")
     sent: dict[str, tuple[str, int]] = {}
     tokens: dict[str, str] = {}
     users: dict[str, list[str]] = {}
@@ -400,7 +410,7 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("EDUNET_", "TELEGRAM_", "LINE_"))}
         env.update(EDUNET_DATABASE_URL=url, EDUNET_SECRET_KEY="k" * 64, EDUNET_LOG_LEVEL="WARNING",
                    HOME=str(workdir), LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN,
-                   LINE_API_BASE_URL=fake.url, PYTHONPATH=str(ROOT))
+                   LINE_API_BASE_URL=fake.url, PYTHONPATH=str(ROOT), EDUNET_PROCESSES=str(processes_each))
         ports = [free_port() for _ in range(instances)]
         processes = []
         logs = []
@@ -547,7 +557,8 @@ def load_average() -> str:
 
 
 async def run_benchmark(*, rate: float, seconds: float, engines: list[str], flood: bool = False,
-                        drain_timeout: float = 120.0, profile: Path | None = None) -> list[Result]:
+                        drain_timeout: float = 120.0, profile: Path | None = None,
+                        processes: int = 2) -> list[Result]:
     _patch_fake()
     results = []
     with tempfile.TemporaryDirectory(prefix="edunet-bench-") as tmp:
@@ -556,20 +567,20 @@ async def run_benchmark(*, rate: float, seconds: float, engines: list[str], floo
                                         drain_timeout=drain_timeout))
         for engine in engines:
             results.append(await run_target("edunet", engine, rate=rate, seconds=seconds, flood=flood,
-                                            workdir=workdir, drain_timeout=drain_timeout,
+                                            workdir=workdir, drain_timeout=drain_timeout, processes=processes,
                                             profile=profile.with_suffix(f".{engine}.txt") if profile else None))
     return results
 
 
 async def run_multi(instances: int, *, rate: float, seconds: float,
-                    drain_timeout: float = 120.0) -> tuple[list[Result], Delivery]:
+                    drain_timeout: float = 120.0, processes: int = 2) -> tuple[list[Result], Delivery]:
     _patch_fake()
     with tempfile.TemporaryDirectory(prefix="edunet-bench-") as tmp:
         workdir = Path(tmp)
         bare = await run_target("bare", "-", rate=rate, seconds=seconds, flood=False, workdir=workdir,
                                 drain_timeout=drain_timeout)
         multi, delivery = await run_instances(instances, rate=rate, seconds=seconds, workdir=workdir,
-                                              drain_timeout=drain_timeout)
+                                              drain_timeout=drain_timeout, processes_each=processes)
     return [bare, multi], delivery
 
 
@@ -583,6 +594,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path, help="run edunet under pyinstrument, report to PROFILE.<engine>.txt")
     parser.add_argument("--instances", type=int, default=1,
                         help="N edunet serve processes on one PostgreSQL database behind Caddy (N > 1)")
+    parser.add_argument("--processes", type=int, choices=[1, 2], default=2,
+                        help="EDUNET_PROCESSES of each edunet serve: 2 (receiver + worker, the default) or 1")
     args = parser.parse_args(argv)
     rate = args.rate or (16000 / 120 if args.flood else 500)
     seconds = args.seconds or (120 if args.flood else 60)
@@ -593,7 +606,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s through Caddy to {args.instances} instances on "
               f"PostgreSQL; load average before: {load_average()}; {os.cpu_count()} CPUs")
         results, delivery = asyncio.run(run_multi(args.instances, rate=rate, seconds=seconds,
-                                                  drain_timeout=args.drain_timeout))
+                                                  drain_timeout=args.drain_timeout, processes=args.processes))
         print_table(results)
         drained = results[-1].answered >= results[-1].sent
         print(f"events {delivery.events}: answered {delivery.answered} ({delivery.by_push} by push, the reply "
@@ -605,7 +618,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s{' (flood of strangers)' if args.flood else ''}; "
           f"load average before: {load_average()}; {os.cpu_count()} CPUs")
     results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, engines=engines, flood=args.flood,
-                                        drain_timeout=args.drain_timeout, profile=args.profile))
+                                        drain_timeout=args.drain_timeout, profile=args.profile,
+                                        processes=args.processes))
     print_table(results)
     print(f"load average after: {load_average()}")
 

@@ -106,6 +106,10 @@ class App:
         # This process's instance id when it heartbeats (edunet serve; bot/heartbeat.py): what it leases
         # carries it, so survivors can hand its work back when it dies.
         self.instance: str | None = None
+        # Which part of the work this process does (edunet serve with EDUNET_PROCESSES=2): the
+        # receiver stores webhooks and polls, the worker processes the inbox; one process does both.
+        self.receives = True
+        self.works = True
 
     async def start(self) -> None:
         """Bring the database schema up to date."""

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # Who answers for the members' personal data (PDPA: the data controller), shown in the privacy
     # notice: e.g. "สำนักงานเขตพื้นที่การศึกษา … โทร 02 123 4567, privacy@example.org".
     privacy_contact: str = ""
+    # ``edunet serve`` as 1 process (everything on one event loop) or 2: this process receives the
+    # webhooks (verify, store, acknowledge) and a worker process it starts and watches processes
+    # them, runs the outbox and the scheduler, so an ack never waits for an event's processing.
+    processes: int = 1
 
     @field_validator("timezone")
     @classmethod
@@ -44,6 +48,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (expected e.g. Asia/Bangkok)") from exc
+        return value
+
+    @field_validator("processes")
+    @classmethod
+    def _processes(cls, value: int) -> int:
+        if value not in (1, 2):
+            raise ValueError(f"EDUNET_PROCESSES must be 1 or 2, not {value}")
         return value
 
     @field_validator("log_format")

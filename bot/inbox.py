@@ -15,9 +15,12 @@ linked groups) first, so a flood of strangers cannot starve members. A chat's ev
 order across instances: while one instance has a chat's event in hand, no other takes the
 chat's next ones.
 
-The worker shares the event loop with the webhooks: its transactions take turns
+In one process the worker shares the event loop with the webhooks: its transactions take turns
 (:class:`storage.db.Turns`), one per loop iteration, so an ack waits for one transaction's work
-at a time, never for all the chats in hand.
+at a time, never for all the chats in hand. With ``EDUNET_PROCESSES=2`` (:mod:`edunet.processes`)
+the receiving process only stores (``app.works`` is False: :meth:`InboxWorker.start` starts no
+processing and a stored batch wakes the worker process) and the worker process only processes
+(``app.receives`` is False: no turns, nothing on its loop waits for an ack).
 """
 
 from __future__ import annotations
@@ -83,7 +86,10 @@ class InboxWorker:
         self._store_wake.set()
         stored = await asyncio.shield(future)
         if stored:
-            self.wake()
+            if self.app.works:
+                self.wake()
+            else:  # a receiver process: the worker process is told (edunet/processes.py)
+                self.app.notify_inbox()
         return stored
 
     def _ensure_store_task(self) -> None:
@@ -149,7 +155,10 @@ class InboxWorker:
     # ------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        self.app.db.pace_work()  # the worker's transactions take turns with the webhooks' acks
+        if not self.app.works:  # a receiver process stores; its worker process processes
+            return
+        if self.app.receives:  # acks on this event loop too: the worker's transactions take turns with them
+            self.app.db.pace_work()
         self._wake = asyncio.Event()
         self._wake.set()  # events left over from a previous run
         self._task = asyncio.create_task(self._run(), name=f"{self.platform}-inbox")

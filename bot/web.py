@@ -4,6 +4,7 @@ Thai web font every page of the bot links (``/fonts/sarabun.css``)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,13 @@ class WebServer:
         self.app.router.add_get("/fonts/{name}", _font_file)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        # Each returns None when healthy, else what is wrong (/healthz then answers 503 with it).
+        self.health_checks: list[Callable[[], str | None]] = []
 
     async def _healthz(self, _request: web.Request) -> web.Response:
+        problems = [problem for check in self.health_checks if (problem := check()) is not None]
+        if problems:
+            return web.json_response({"status": "unhealthy", "problems": problems}, status=503)
         return web.json_response({"status": "ok"})
 
     def add_route(self, method: str, path: str, handler) -> None:  # type: ignore[no-untyped-def]

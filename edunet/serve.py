@@ -1,5 +1,6 @@
 """``edunet serve``: run the configured platforms, the outbox dispatcher and the
-scheduler until SIGINT/SIGTERM.
+scheduler until SIGINT/SIGTERM: in one process, or (``EDUNET_PROCESSES=2``) as a receiving
+process and a worker process it starts (:mod:`edunet.processes`).
 
 A platform whose credentials are refused at start-up stops the process with one line and exit
 status 1; one that cannot be reached is retried in the background while the rest runs
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -21,6 +23,7 @@ from bot.outbox import OutboxDispatcher
 from bot.startup import CredentialsRejected
 from bot.web import WebServer
 from edunet import build_app
+from edunet.processes import INBOX, ROLE, OUTBOX, SCHEDULER, WorkerProcess, listen_for_wakes, stop_listening, tell_ready
 from scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,15 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
     # Platforms whose pushes cost money (LINE: per recipient): there, what can wait rides on free replies.
     billed = frozenset(spec.name for spec in specs if spec.billed is not None and spec.billed(spec.settings()))
     app = build_app(settings, specs=specs, billed_platforms=billed)
+    # EDUNET_PROCESSES=2: this process receives (stores and acknowledges), a worker process it starts
+    # processes (edunet/processes.py); EDUNET_ROLE=worker is that worker.
+    role = os.environ.get(ROLE, "")  # set by the receiver for the worker it starts, not a setting
+    worker_role = role == "worker"
+    receiver_role = not worker_role and settings.processes == 2
+    app.receives = not worker_role
+    app.works = not receiver_role
+    if worker_role or receiver_role:
+        app.db.share_urgency()  # SQLite: the receiver's inbox writes go before the worker's
     web = WebServer(settings)
     add_privacy_page(web, settings)
     from handlers.dashboard import add_routes as add_dashboard_routes  # the coordinator's web view (issue 16)
@@ -70,47 +82,71 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
               file=sys.stderr)
         return 2
     await app.start()
+    worker: WorkerProcess | None = None
     # This process is one instance among any number on the database: it heartbeats, and takes over
     # a dead one's outbox rows and inbox events within seconds (bot/heartbeat.py).
     heartbeat = Heartbeat(app)
     app.instance = heartbeat.instance
     await heartbeat.start()
-    dispatcher = OutboxDispatcher(app, {a.platform: a.sender for a in adapters}, owner=heartbeat.instance,
-                                  fence=heartbeat.fresh)
-    heartbeat.on_fenced.append(dispatcher.forget)
-    scheduler = SchedulerService(app)
+    dispatcher: OutboxDispatcher | None = None
+    scheduler: SchedulerService | None = None
+    if app.works:
+        dispatcher = OutboxDispatcher(app, {a.platform: a.sender for a in adapters}, owner=heartbeat.instance,
+                                      fence=heartbeat.fresh)
+        heartbeat.on_fenced.append(dispatcher.forget)
+        scheduler = SchedulerService(app)
     web.add_route("GET", "/metrics", metrics.handler(app, dispatcher, heartbeat.alive))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    delivery = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher")
+    wake_fd = listen_for_wakes({INBOX: app.notify_inbox, OUTBOX: app.notify_outbox,
+                                SCHEDULER: app.notify_scheduler}, stop.set) if worker_role else None
+    delivery = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher") if dispatcher is not None else None
     try:
-        await scheduler.start()
-        await web.start()
+        if receiver_role:
+            worker = WorkerProcess()
+            app.on_inbox(lambda: worker.tell(INBOX) if worker is not None else None)
+            app.on_outbox(lambda: worker.tell(OUTBOX) if worker is not None else None)
+            app.on_scheduler(lambda: worker.tell(SCHEDULER) if worker is not None else None)
+            await worker.start()
+            web.health_checks.append(lambda: worker.problem() if worker is not None else None)
+        if scheduler is not None:
+            await scheduler.start()
+        if not worker_role:  # the worker binds no port: its receiver serves the web
+            await web.start()
         for adapter in adapters:
             try:
                 await adapter.start()
             except CredentialsRejected as exc:  # one clear line, no traceback: nothing works until it is fixed
                 print(f"edunet: {exc}", file=sys.stderr)
                 return 1
-        log.info("EduNet is running (%s) as instance %s", ", ".join(a.platform for a in adapters),
-                 heartbeat.instance)
+        if worker_role:
+            tell_ready()
+        role = "receiver" if receiver_role else "worker" if worker_role else "receiver and worker"
+        log.info("EduNet is running (%s) as instance %s (%s)", ", ".join(a.platform for a in adapters),
+                 heartbeat.instance, role)
         await stop.wait()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        stop_listening(wake_fd)
         for adapter in adapters:
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
-        dispatcher.stop()
-        await scheduler.stop()
-        try:
-            await asyncio.wait_for(delivery, timeout=10)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
-            delivery.cancel()
+        if worker is not None:  # after the adapters stored what they received
+            await worker.stop()
+        if dispatcher is not None:
+            dispatcher.stop()
+        if scheduler is not None:
+            await scheduler.stop()
+        if delivery is not None:
+            try:
+                await asyncio.wait_for(delivery, timeout=10)
+            except (asyncio.TimeoutError, asyncio.CancelledError):
+                delivery.cancel()
         await heartbeat.stop()  # after the dispatcher and the inbox workers gave their work back
         await web.stop()
         await app.close()

@@ -18,6 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import mmap
+import os
+import struct
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -138,6 +142,50 @@ class Turns:
         self._granted = False
 
 
+class UrgentSignal:
+    """Urgent writers across processes on one SQLite file (``edunet serve`` with two processes).
+
+    The :class:`WriteGate` orders writers within a process; between a receiving process (whose
+    webhook inbox writes are urgent) and a worker process (handler transactions back to back),
+    only SQLite's lock would, and a busy ``BEGIN`` retried now and then rarely finds the gap
+    between two of the worker's transactions. So the urgent writer raises this flag (a time in
+    8 bytes of a shared file, mapped by both) while it waits for and holds the lock, and the
+    other process's ordinary writers do not begin while it is up: the webhook waits for the
+    worker's current transaction at most. A flag older than :data:`URGENT_STALE` seconds (its
+    process died mid-write) is ignored. Only the order is decided here; SQLite's lock still
+    guarantees one writer."""
+
+    def __init__(self, path: str) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < 8:
+                os.ftruncate(fd, 8)
+            self._map = mmap.mmap(fd, 8)
+        finally:
+            os.close(fd)
+
+    def raise_flag(self) -> None:
+        struct.pack_into("d", self._map, 0, time.time())
+
+    def lower_flag(self) -> None:
+        struct.pack_into("d", self._map, 0, 0.0)
+
+    def up(self) -> bool:
+        (raised,) = struct.unpack_from("d", self._map, 0)
+        return bool(raised) and 0 <= time.time() - raised < URGENT_STALE
+
+    async def wait_lowered(self) -> None:
+        while self.up():
+            await asyncio.sleep(URGENT_POLL)
+
+    def close(self) -> None:
+        self._map.close()
+
+
+URGENT_STALE = 2.0  # seconds
+URGENT_POLL = 0.0005  # seconds between two looks at a raised flag
+
+
 def normalise_url(url: str) -> str:
     """Accept plain ``sqlite:///`` and ``postgresql://`` URLs and pick the async drivers."""
     if url.startswith("sqlite:"):
@@ -184,6 +232,7 @@ class Database:
         self._commits = 0
         self.turns: Turns | None = None  # pace_work() turns them on (edunet serve's inbox workers)
         self._checkpointing: asyncio.Future[None] | None = None
+        self._urgency: UrgentSignal | None = None  # share_urgency() sets it (two processes on one file)
         if self.is_sqlite:
             self._configure_sqlite(self.engine, inline=self._inline_path is not None)
             if self.read_engine is not self.engine:
@@ -225,11 +274,30 @@ class Database:
                 async with self.engine.begin() as conn:
                     yield conn
                 return
-            async with self.gate.hold(urgent=urgent), self.engine.begin() as conn:
-                yield conn
+            async with self.gate.hold(urgent=urgent):
+                urgency = self._urgency
+                marked = sqlite_inline.URGENT.set(urgent)
+                if urgency is not None:
+                    if urgent:
+                        urgency.raise_flag()
+                    else:
+                        await urgency.wait_lowered()
+                try:
+                    async with self.engine.begin() as conn:
+                        yield conn
+                finally:
+                    if urgency is not None and urgent:
+                        urgency.lower_flag()
+                    sqlite_inline.URGENT.reset(marked)
         finally:
             _IN_TRANSACTION.reset(entered)
         self._after_write()
+
+    def share_urgency(self) -> None:
+        """Another process writes this SQLite file too (``EDUNET_PROCESSES=2``): this one's urgent
+        writers go before that one's ordinary writers, and the other way round (:class:`UrgentSignal`)."""
+        if self._inline_path is not None and self._urgency is None:
+            self._urgency = UrgentSignal(self._inline_path + "-urgent")
 
     def pace_work(self) -> None:
         """From now on ordinary transactions and reads begin one per loop iteration (:class:`Turns`)."""
@@ -273,6 +341,9 @@ class Database:
         await asyncio.to_thread(upgrade_to_heads, self.url)
 
     async def dispose(self) -> None:
+        if self._urgency is not None:
+            self._urgency.close()
+            self._urgency = None
         if self._checkpointing is not None:
             await asyncio.gather(self._checkpointing, return_exceptions=True)
         if self.read_engine is not self.engine:

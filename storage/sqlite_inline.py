@@ -24,6 +24,7 @@ What could block the loop, and why it does not:
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import time
 from collections.abc import Callable
@@ -33,6 +34,10 @@ import aiosqlite
 
 BUSY_RETRY_FIRST = 0.002  # seconds; doubles up to BUSY_RETRY_MAX
 BUSY_RETRY_MAX = 0.05
+BUSY_RETRY_URGENT = 0.0005  # an urgent writer (the webhook inbox) retries a busy BEGIN this often, without backing off
+
+# Set by storage.db.Database.transaction(urgent=True): this BEGIN is a webhook's, waiting for its ack.
+URGENT: contextvars.ContextVar[bool] = contextvars.ContextVar("edunet_sqlite_urgent", default=False)
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -68,7 +73,8 @@ class InlineConnection(aiosqlite.Connection):
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
         deadline: float | None = None
-        pause = BUSY_RETRY_FIRST
+        urgent = URGENT.get()
+        pause = BUSY_RETRY_URGENT if urgent else BUSY_RETRY_FIRST
         while True:
             try:
                 return fn(*args, **kwargs)
@@ -83,7 +89,8 @@ class InlineConnection(aiosqlite.Connection):
                 if now >= deadline:
                     raise
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, BUSY_RETRY_MAX)
+                if not urgent:
+                    pause = min(pause * 2, BUSY_RETRY_MAX)
 
     async def _connect(self) -> InlineConnection:
         if self._connection is None:

@@ -40,7 +40,7 @@ async def test_the_webhook_load_benchmark_runs_and_prints(capsys) -> None:  # ty
     results = await run_benchmark(rate=20, seconds=1, engines=["sqlite"], flood=True, drain_timeout=60)
     print_table(results)
     out = capsys.readouterr().out
-    assert "bare (-)" in out and "edunet (sqlite)" in out and "flood: member /help answered" in out
+    assert "bare (-)" in out and "edunet ×2p (sqlite)" in out and "flood: member /help answered" in out
     bare, edunet = results
     assert bare.sent == edunet.sent == 21 and bare.errors == 0 and edunet.errors == 0  # 20 strangers + the member
     assert edunet.answered >= edunet.sent and edunet.member_unanswered == 0

@@ -240,3 +240,47 @@ async def test_the_workers_transactions_take_turns_and_the_webhooks_do_not(sqlit
     finally:
         counting = False
         await app.close()
+
+
+async def test_two_processes_on_one_sqlite_file_store_the_webhook_before_the_workers_next_transaction(
+        sqlite_url: str) -> None:
+    """EDUNET_PROCESSES=2 on SQLite: the receiver and the worker are two processes, so no gate orders
+    their writers; the worker runs handler transactions back to back (each holding the write lock
+    while it works) and the receiver's busy BEGIN would rarely find the gap between two of them.
+    With the shared urgency flag (storage.db.UrgentSignal) the webhook's commit comes right after
+    the worker's current transaction. Two apps on one file stand for the two processes."""
+    receiver, worker_app = await make_app(sqlite_url), await make_app(sqlite_url)
+    await receiver.start()
+    await worker_app.start()
+    receiver.works = False  # as edunet serve sets them
+    worker_app.receives = False
+    for app in (receiver, worker_app):
+        app.db.share_urgency()
+    assert receiver.db.gate is not worker_app.db.gate
+    committed = 0
+    running = True
+
+    async def handlers() -> None:
+        nonlocal committed
+        while running:
+            async with worker_app.db.transaction() as conn:
+                await conn.exec_driver_sql("UPDATE instances SET pid = pid")  # a write: holds the lock
+                await asyncio.sleep(0.01)  # the handler works inside its transaction
+            committed += 1
+
+    busy = asyncio.create_task(handlers())
+    try:
+        await asyncio.sleep(0.1)
+        assert committed >= 3
+        inbox = InboxWorker(receiver, "line", lambda row: asyncio.sleep(0))
+        before = committed
+        assert await asyncio.wait_for(inbox.store([("e1", "U1", {"x": 1})]), 5) == 1
+        assert committed - before <= 1  # it waited for the transaction in hand at most
+        await asyncio.sleep(0.05)
+        assert committed - before >= 2  # and the worker went on afterwards
+        await inbox.stop(1)
+    finally:
+        running = False
+        await busy
+        await receiver.close()
+        await worker_app.close()

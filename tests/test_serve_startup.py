@@ -176,3 +176,52 @@ async def test_an_unreachable_line_is_retried_while_telegram_works(serve: Start)
         await fake.wait_for(lambda: fake.texts_to(42), timeout=90)
         assert await served.stop() == 0
     assert "Traceback" not in served.stderr
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+async def test_two_processes_receive_in_one_and_answer_from_the_other(serve: Start) -> None:
+    """EDUNET_PROCESSES=2: the process started receives and stores; the worker process it starts
+    answers. /healthz says 200 once the worker runs; a killed worker is started again and answers
+    what came meanwhile; SIGTERM stops both."""
+    async with FakeLineAPI(access_token=LINE_TOKEN, spec=None) as line:
+        served = await serve(EDUNET_PROCESSES="2", LINE_CHANNEL_SECRET=LINE_SECRET,
+                             LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN, LINE_API_BASE_URL=line.url,
+                             EDUNET_PUBLIC_URL="https://bot.example.org")
+        await served.wait_for("(worker)")  # the worker process runs
+        assert await healthz(served.port) == 200
+        [worker] = children(served.process.pid)
+
+        async def send(user: str) -> None:
+            body = webhook_body([text_event(user, "/start", fake=line)])
+            async with aiohttp.ClientSession() as session:
+                async with session.post(f"http://127.0.0.1:{served.port}/webhooks/line", data=body,
+                                        headers={"x-line-signature": sign(body, LINE_SECRET),
+                                                 "content-type": "application/json"}) as response:
+                    assert response.status == 200
+
+        async def answered(user: str) -> bool:
+            for _ in range(300):
+                if line.texts_to(user):
+                    return True
+                await asyncio.sleep(0.1)
+            return False
+
+        await send(USER)
+        assert await answered(USER)
+        os.kill(worker, signal.SIGKILL)
+        await asyncio.sleep(0.3)
+        other = "U" + "2b" * 16
+        await send(other)  # stored while no worker runs: acknowledged all the same
+        await served.wait_for("the worker process exited")
+        assert await answered(other)  # by the worker started in its place
+        [second] = children(served.process.pid)
+        assert second != worker
+        assert await served.stop() == 0
+        assert not Path(f"/proc/{second}").exists() or "zombie" in Path(f"/proc/{second}/status").read_text()
+    assert "Traceback" not in served.stderr

@@ -141,6 +141,9 @@ class TelegramAdapter:
 
     async def _start_receiving(self) -> None:
         self.app.bot_usernames[self.platform] = self.bot.username
+        if not self.app.receives:  # a worker process: its receiver sets the webhook or polls
+            self.inbox.start()
+            return
         try:
             await self.register_commands()
         except TelegramError:
