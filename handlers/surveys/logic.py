@@ -223,17 +223,19 @@ def rating_level(mean: float) -> int:
     return 4
 
 
-def question_stats(question: Question, answers: list[Answer], anonymous: bool) -> QuestionStats:
-    mine = [a for a in answers if a.question_id == question.id]
-    answered = len({a.response_id for a in mine})
+def question_stats(question: Question, answered: int, counts: dict[tuple[int, int], int], texts: list[str | None],
+                   anonymous: bool) -> QuestionStats:
+    """One question's figures from the database's tallies (:meth:`SurveyRepo.answer_tallies`)."""
     stats = QuestionStats(question, answered)
     if question.kind == "text":
-        stats.texts = sorted(a.text or "" for a in mine)  # sorted: never in the order of answering
+        stats.texts = sorted(text or "" for text in texts)  # sorted: never in the order of answering
     else:
         size = 5 if question.kind == "rating" else len(question.options)
-        stats.counts = [sum(1 for a in mine if a.choice == i) for i in range(size)]
+        stats.counts = [counts.get((question.id, i), 0) for i in range(size)]
         if question.kind == "rating" and answered:
-            values = [5 - a.choice for a in mine]
+            # Every answer's score, from the counts (fmean and stdev do not depend on the order).
+            values = [5 - choice for (qid, choice), n in sorted(counts.items()) if qid == question.id
+                      for _ in range(n)]
             stats.mean = statistics.fmean(values)
             stats.sd = statistics.stdev(values) if len(values) > 1 else 0.0
     stats.suppressed = anonymous and answered < MIN_CELL
@@ -243,9 +245,11 @@ def question_stats(question: Question, answers: list[Answer], anonymous: bool) -
 async def survey_stats(ctx: BaseContext, survey: Survey) -> SurveyStats:
     """Everything the results show, language-free (rendered per reader later)."""
     repo = ctx.repo(SurveyRepo)
-    answers = await repo.all_answers(survey)
+    answered, counts, texts = await repo.answer_tallies(
+        survey, [q.id for q in survey.questions if q.kind == "text"])
     responses = await repo.response_count(survey)
-    questions = [question_stats(q, answers, survey.anonymous) for q in survey.questions]
+    questions = [question_stats(q, answered.get(q.id, 0), counts, texts.get(q.id, []), survey.anonymous)
+                 for q in survey.questions]
     breakdowns: list[Breakdown] = []
     audience: int | None = None
     if not survey.is_poll:
