@@ -340,7 +340,7 @@ class SurveyRepo(Repo):
             .select_from(r.outerjoin(a, a.c.response_id == r.c.id))
             .where(r.c.network_id == survey.network_id, r.c.survey_id == survey.id)
             .order_by(r.c.voter_key, r.c.id, a.c.question_id, a.c.choice))
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
 
     async def set_answer(self, survey: Survey, response_id: str, question: Question, choice: int,
                          text: str | None = None) -> None:

@@ -245,10 +245,10 @@ def question_stats(question: Question, answered: int, counts: dict[tuple[int, in
 async def survey_stats(ctx: BaseContext, survey: Survey) -> SurveyStats:
     """Everything the results show, language-free (rendered per reader later)."""
     repo = ctx.repo(SurveyRepo)
-    answered, counts, texts = await repo.answer_tallies(
+    answered_by, counts, texts = await repo.answer_tallies(
         survey, [q.id for q in survey.questions if q.kind == "text"])
     responses = await repo.response_count(survey)
-    questions = [question_stats(q, answered.get(q.id, 0), counts, texts.get(q.id, []), survey.anonymous)
+    questions = [question_stats(q, answered_by.get(q.id, 0), counts, texts.get(q.id, []), survey.anonymous)
                  for q in survey.questions]
     breakdowns: list[Breakdown] = []
     audience: int | None = None
