@@ -27,7 +27,12 @@ alice@dm: /me
 
 
 def timed(command: list[str], runs: int) -> tuple[float, float]:
-    """Median wall time and median CPU time (user + system) of ``command`` over ``runs`` runs, in seconds."""
+    """Median wall time and median CPU time (user + system) of ``command`` over ``runs`` runs, in seconds,
+    after one run that is not timed and may write the bytecode caches (``__pycache__``), whatever
+    PYTHONDONTWRITEBYTECODE says: an installed package has them (pip compiles at install), a fresh
+    editable checkout with that variable set would compile every module on every start."""
+    warm_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=warm_env)
     walls, cpus = [], []
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

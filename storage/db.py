@@ -335,9 +335,12 @@ class Database:
             _IN_TRANSACTION.reset(entered)
 
     async def upgrade(self) -> None:
-        """Apply every Alembic migration (all feature branches) up to the heads."""
-        from storage.migrations.runner import upgrade_to_heads
+        """Apply every Alembic migration (all feature branches) up to the heads; a new, empty SQLite
+        file is built at the heads directly (:func:`storage.migrations.runner.create_fresh_sqlite`)."""
+        from storage.migrations.runner import create_fresh_sqlite, upgrade_to_heads
 
+        if self.is_sqlite and await asyncio.to_thread(create_fresh_sqlite, self.url):
+            return
         await asyncio.to_thread(upgrade_to_heads, self.url)
 
     async def dispose(self) -> None:

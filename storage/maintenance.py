@@ -14,8 +14,6 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -63,6 +61,8 @@ class MigrationState:
 
 async def migration_state(db: Database) -> MigrationState:
     """Read ``alembic_version`` without changing anything."""
+    from alembic.runtime.migration import MigrationContext  # Alembic costs ~0.2 s to import: only here
+    from alembic.script import ScriptDirectory
 
     def applied(sync: Connection) -> tuple[str, ...]:
         return MigrationContext.configure(sync).get_current_heads()

@@ -309,6 +309,39 @@ class SurveyRepo(Repo):
                       survey_answers.c.choice))).all()
         return [Answer(r.response_id, r.question_id, r.choice, r.text) for r in rows]
 
+    async def answer_tallies(self, survey: Survey, text_questions: list[int]
+                             ) -> tuple[dict[int, int], dict[tuple[int, int], int], dict[int, list[str | None]]]:
+        """What the results show, counted by the database: per question the responses that answered
+        it, per (question, choice) the answers, and the texts of ``text_questions`` (unordered)."""
+        a = survey_answers
+        mine = (a.c.network_id == survey.network_id, a.c.survey_id == survey.id)
+        answered = {int(r.question_id): int(r.n) for r in await self.conn.execute(
+            sa.select(a.c.question_id, sa.func.count(sa.distinct(a.c.response_id)).label("n"))
+            .where(*mine).group_by(a.c.question_id))}
+        counts = {(int(r.question_id), int(r.choice)): int(r.n) for r in await self.conn.execute(
+            sa.select(a.c.question_id, a.c.choice, sa.func.count().label("n"))
+            .where(*mine).group_by(a.c.question_id, a.c.choice))}
+        texts: dict[int, list[str | None]] = {}
+        if text_questions:
+            for r in await self.conn.execute(sa.select(a.c.question_id, a.c.text)
+                                             .where(*mine, a.c.question_id.in_(text_questions))):
+                texts.setdefault(int(r.question_id), []).append(r.text)
+        return answered, counts, texts
+
+    async def response_rows(self, survey: Survey) -> list[tuple[str, int | None, int | None, int | None, str | None]]:
+        """Every response with its answers, in one query, in the export's order: ``(response id,
+        member id, question id, choice, text)`` by voter key, then question and choice (a response
+        without answers: one row with ``None`` for the last three). The responses are read in voter-key
+        order from their index and each one's answers are one range of the answers' primary key, so
+        the database neither sorts nor looks up each answer; no :class:`Answer` objects are built."""
+        r, a = survey_responses, survey_answers
+        rows = await self.conn.execute(
+            sa.select(r.c.id, r.c.member_id, a.c.question_id, a.c.choice, a.c.text)
+            .select_from(r.outerjoin(a, a.c.response_id == r.c.id))
+            .where(r.c.network_id == survey.network_id, r.c.survey_id == survey.id)
+            .order_by(r.c.voter_key, r.c.id, a.c.question_id, a.c.choice))
+        return [tuple(row) for row in rows]
+
     async def set_answer(self, survey: Survey, response_id: str, question: Question, choice: int,
                          text: str | None = None) -> None:
         """Replace this response's answer to ``question`` with one choice (or a text)."""

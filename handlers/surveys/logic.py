@@ -223,17 +223,19 @@ def rating_level(mean: float) -> int:
     return 4
 
 
-def question_stats(question: Question, answers: list[Answer], anonymous: bool) -> QuestionStats:
-    mine = [a for a in answers if a.question_id == question.id]
-    answered = len({a.response_id for a in mine})
+def question_stats(question: Question, answered: int, counts: dict[tuple[int, int], int], texts: list[str | None],
+                   anonymous: bool) -> QuestionStats:
+    """One question's figures from the database's tallies (:meth:`SurveyRepo.answer_tallies`)."""
     stats = QuestionStats(question, answered)
     if question.kind == "text":
-        stats.texts = sorted(a.text or "" for a in mine)  # sorted: never in the order of answering
+        stats.texts = sorted(text or "" for text in texts)  # sorted: never in the order of answering
     else:
         size = 5 if question.kind == "rating" else len(question.options)
-        stats.counts = [sum(1 for a in mine if a.choice == i) for i in range(size)]
+        stats.counts = [counts.get((question.id, i), 0) for i in range(size)]
         if question.kind == "rating" and answered:
-            values = [5 - a.choice for a in mine]
+            # Every answer's score, from the counts (fmean and stdev do not depend on the order).
+            values = [5 - choice for (qid, choice), n in sorted(counts.items()) if qid == question.id
+                      for _ in range(n)]
             stats.mean = statistics.fmean(values)
             stats.sd = statistics.stdev(values) if len(values) > 1 else 0.0
     stats.suppressed = anonymous and answered < MIN_CELL
@@ -243,9 +245,11 @@ def question_stats(question: Question, answers: list[Answer], anonymous: bool) -
 async def survey_stats(ctx: BaseContext, survey: Survey) -> SurveyStats:
     """Everything the results show, language-free (rendered per reader later)."""
     repo = ctx.repo(SurveyRepo)
-    answers = await repo.all_answers(survey)
+    answered_by, counts, texts = await repo.answer_tallies(
+        survey, [q.id for q in survey.questions if q.kind == "text"])
     responses = await repo.response_count(survey)
-    questions = [question_stats(q, answers, survey.anonymous) for q in survey.questions]
+    questions = [question_stats(q, answered_by.get(q.id, 0), counts, texts.get(q.id, []), survey.anonymous)
+                 for q in survey.questions]
     breakdowns: list[Breakdown] = []
     audience: int | None = None
     if not survey.is_poll:
@@ -289,40 +293,55 @@ async def export_csv(ctx: BaseContext, survey: Survey) -> bytes:
 
 
 async def response_table(ctx: BaseContext, survey: Survey) -> tuple[list[str], list[list[object]]]:
-    """The rows of :func:`export_csv` (the XLSX export writes the same table)."""
+    """The rows of :func:`export_csv` (the XLSX export writes the same table), from one query that
+    returns the responses with their answers in order (:meth:`SurveyRepo.response_rows`)."""
     t = ctx.t
-    repo = ctx.repo(SurveyRepo)
-    responses = await repo.responses(survey)  # ordered by voter key
-    answers = await repo.all_answers(survey)
-    by_response: dict[str, dict[int, list[Answer]]] = {}
-    for a in answers:
-        by_response.setdefault(a.response_id, {}).setdefault(a.question_id, []).append(a)
+    questions = [q for q in survey.questions if not (survey.anonymous and q.kind == "text")]
+    wanted = {q.id: q for q in questions}
+    # Per response (in voter-key order): its member and, per question, its choices and text.
+    responses: list[tuple[int | None, dict[int, tuple[list[int], str | None]]]] = []
+    current: str | None = None
+    mine: dict[int, tuple[list[int], str | None]] = {}
+    for response_id, member_id, question_id, choice, text in await ctx.repo(SurveyRepo).response_rows(survey):
+        if response_id != current:
+            current, mine = response_id, {}
+            responses.append((member_id, mine))
+        if question_id is None or choice is None or question_id not in wanted:
+            continue  # a response without answers, or a question the export leaves out
+        found = mine.get(question_id)
+        if found is None:
+            mine[question_id] = ([choice], text)
+        else:
+            found[0].append(choice)
     members: dict[int, Member] = {}
     orgs: dict[int, str] = {}
     if not survey.anonymous:
         members = {m.id: m for m in await ctx.repo(MemberRepo).list(survey.network_id)}
         orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(survey.network_id)}
-        responses.sort(key=lambda r: members[r.member_id].number if r.member_id in members else 10**9)
-    questions = [q for q in survey.questions if not (survey.anonymous and q.kind == "text")]
+        responses.sort(key=lambda r: members[r[0]].number if r[0] in members else 10**9)
     hidden: set[int] = set()
     if survey.anonymous:
-        answered = {q.id: sum(1 for mine in by_response.values() if mine.get(q.id)) for q in questions}
+        answered = dict.fromkeys(wanted, 0)
+        for _, given in responses:
+            for qid in given:
+                answered[qid] += 1
         hidden = {q.id for q in questions if answered[q.id] < MIN_CELL}
     header = [t("Response")]
     if not survey.anonymous:
         header += [t("Member number"), t("Name"), t("Role"), t("Organisation")]
     header += [f"{q.position}. {q.text}" + (" " + t("(hidden: fewer than {n} answers)", n=MIN_CELL)
                                            if q.id in hidden else "") for q in questions]
+    shown = [(q, q.id in hidden) for q in questions]
     rows: list[list[object]] = []
-    for index, response in enumerate(responses, start=1):
+    for index, (member_id, given) in enumerate(responses, start=1):
         row: list[object] = [index]
         if not survey.anonymous:
-            m = members.get(response.member_id or 0)
+            m = members.get(member_id or 0)
             row += [m.number, m.display_name, t(m.role), orgs.get(m.organisation_id or 0, "")] if m else ["", "", "",
                                                                                                          ""]
-        mine = by_response.get(response.id, {})
-        for q in questions:
-            row.append("" if q.id in hidden else cell(q, mine.get(q.id, [])))
+        for q, is_hidden in shown:
+            answer = given.get(q.id)
+            row.append("" if is_hidden or answer is None else choices_cell(q, *answer))
         rows.append(row)
     return header, rows
 
@@ -366,8 +385,14 @@ def cell(question: Question, answers: list[Answer]) -> object:
     """One answer as a CSV cell: option text, options joined with "; ", a 1–5 score, or the text."""
     if not answers:
         return ""
+    return choices_cell(question, [a.choice for a in answers], answers[0].text)
+
+
+def choices_cell(question: Question, choices: list[int], text: str | None) -> object:
+    """:func:`cell` of one question's choices (in choice order) and the first answer's text."""
     if question.kind == "text":
-        return answers[0].text or ""
+        return text or ""
     if question.kind == "rating":
-        return 5 - answers[0].choice
-    return "; ".join(question.options[a.choice] for a in answers if 0 <= a.choice < len(question.options))
+        return 5 - choices[0]
+    return "; ".join(question.options[c] for c in choices if 0 <= c < len(question.options))
+
