@@ -118,6 +118,21 @@ def _lease_free(lease_now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= lease_now)
 
 
+def _claimed_select() -> sa.Select[Any]:
+    """An outbox row with its chat, as a dispatcher works it."""
+    return (sa.select(*_CLAIM_COLUMNS, chats.c.platform, chats.c.platform_chat_id, chats.c.kind.label("chat_kind"),
+                      chats.c.title, chats.c.network_id.label("chat_network_id"), chats.c.active)
+            .join(chats, chats.c.id == outbox.c.chat_id))
+
+
+def _claimed_row(r: Any) -> ClaimedRow:
+    return ClaimedRow(id=r.id, key=r.key, network_id=r.network_id, chat_id=r.chat_id, messages=list(r.messages),
+                      attempts=r.attempts, retry_key=r.retry_key, sent_count=r.sent_count,
+                      not_before=r.not_before, platform=r.platform, platform_chat_id=r.platform_chat_id,
+                      chat_kind=r.chat_kind, chat_title=r.title, chat_network_id=r.chat_network_id,
+                      chat_active=r.active, urgency=r.urgency)
+
+
 class DeliveryRepo(Repo):
     """Claims and settles outbox rows; reports for coordinators."""
 
@@ -197,18 +212,12 @@ class DeliveryRepo(Repo):
             return []
         rows = (
             await self.conn.execute(
-                sa.select(*_CLAIM_COLUMNS, chats.c.platform, chats.c.platform_chat_id, chats.c.kind.label("chat_kind"),
-                          chats.c.title, chats.c.network_id.label("chat_network_id"), chats.c.active)
-                .join(chats, chats.c.id == outbox.c.chat_id)
+                _claimed_select()
                 .where(outbox.c.id.in_(claimed))
                 .order_by(outbox.c.not_before, outbox.c.id)
             )
         ).all()
-        return [ClaimedRow(id=r.id, key=r.key, network_id=r.network_id, chat_id=r.chat_id, messages=list(r.messages),
-                           attempts=r.attempts, retry_key=r.retry_key, sent_count=r.sent_count,
-                           not_before=r.not_before, platform=r.platform, platform_chat_id=r.platform_chat_id,
-                           chat_kind=r.chat_kind, chat_title=r.title, chat_network_id=r.chat_network_id,
-                           chat_active=r.active, urgency=r.urgency) for r in rows]
+        return [_claimed_row(r) for r in rows]
 
     async def riders(self, chat_id: int, *, exclude: list[int], lease_now: datetime,
                      limit: int = 20) -> list[ClaimedRow]:
@@ -216,19 +225,13 @@ class DeliveryRepo(Repo):
         what may ride free on a push the chat pays for anyway. Read only; :meth:`claim_riders` leases."""
         rows = (
             await self.conn.execute(
-                sa.select(*_CLAIM_COLUMNS, chats.c.platform, chats.c.platform_chat_id, chats.c.kind.label("chat_kind"),
-                          chats.c.title, chats.c.network_id.label("chat_network_id"), chats.c.active)
-                .join(chats, chats.c.id == outbox.c.chat_id)
+                _claimed_select()
                 .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending", outbox.c.sent_count == 0,
                        outbox.c.id.not_in(exclude), _lease_free(lease_now))
                 .order_by(outbox.c.id).limit(limit)
             )
         ).all()
-        return [ClaimedRow(id=r.id, key=r.key, network_id=r.network_id, chat_id=r.chat_id, messages=list(r.messages),
-                           attempts=r.attempts, retry_key=r.retry_key, sent_count=r.sent_count,
-                           not_before=r.not_before, platform=r.platform, platform_chat_id=r.platform_chat_id,
-                           chat_kind=r.chat_kind, chat_title=r.title, chat_network_id=r.chat_network_id,
-                           chat_active=r.active, urgency=r.urgency) for r in rows]
+        return [_claimed_row(r) for r in rows]
 
     async def claim_riders(self, row_ids: list[int], *, owner: str, lease_now: datetime,
                            lease_until: datetime) -> set[int]:
