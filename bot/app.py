@@ -196,19 +196,13 @@ class App:
 
     async def _chat_after(self, conn: AsyncConnection, ctx: Context) -> tuple[Chat | None, str]:
         """The chat row after the handler, and its answers' language: in a private chat its member's
-        language, in a group (or without a member) the network's, else the default."""
-        chat = await ChatRepo(conn).get(ctx.chat.id)
-        if chat is None:
+        language, in a group (or without a member) the network's, else the default. Read again, in one
+        statement: the handler may have linked the chat or changed the member's language."""
+        found = await ChatRepo(conn).with_languages(ctx.chat.id)
+        if found is None:
             return None, self.settings.language
-        if chat.kind == "private":
-            member = await MemberRepo(conn).active_by_identity(chat.platform, chat.platform_chat_id)
-            if member is not None:
-                return chat, member.language
-        if chat.network_id is not None:
-            network = await NetworkRepo(conn).get(chat.network_id)
-            if network is not None:
-                return chat, network.language
-        return chat, self.settings.language
+        chat, member_language, network_language = found
+        return chat, member_language or network_language or self.settings.language
 
     async def _context(self, conn: Any, event: Event) -> Context:
         now = self.clock.now()

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.repo import Repo
@@ -45,6 +46,16 @@ group_sizes = sa.Table(
 )
 
 
+_COUNTS = ("pushes", "push_messages", "recipients", "replies")
+
+
+def _upsert(dialect: str) -> Any:
+    """The dialect's INSERT with ON CONFLICT (both engines have one)."""
+    if dialect == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
+
+
 @dataclass(frozen=True)
 class ChatStats:
     platform_chat_id: str
@@ -74,25 +85,15 @@ class DeliveryStatsRepo(Repo):
 
     async def count(self, platform_chat_id: str, *, now: datetime, network_id: int | None, pushes: int = 0,
                     push_messages: int = 0, recipients: int = 0, replies: int = 0) -> None:
-        month = now.strftime("%Y-%m")
-        key = (delivery_stats.c.platform == self.platform, delivery_stats.c.platform_chat_id == platform_chat_id,
-               delivery_stats.c.month == month)
-        increments = {"pushes": delivery_stats.c.pushes + pushes,
-                      "push_messages": delivery_stats.c.push_messages + push_messages,
-                      "recipients": delivery_stats.c.recipients + recipients,
-                      "replies": delivery_stats.c.replies + replies, "updated_at": now}
-        result = await self.conn.execute(delivery_stats.update().where(*key).values(**increments))
-        if result.rowcount:
-            return
-        inserted = await self.insert_ignore(
-            delivery_stats,
-            {"platform": self.platform, "platform_chat_id": platform_chat_id, "month": month,
-             "network_id": network_id, "pushes": pushes, "push_messages": push_messages, "recipients": recipients,
-             "replies": replies, "updated_at": now},
-            ["platform", "platform_chat_id", "month"],
-        )
-        if not inserted:  # a concurrent writer created the row first
-            await self.conn.execute(delivery_stats.update().where(*key).values(**increments))
+        """Add to the chat's counts for ``now``'s month: one upsert, the row created on first use."""
+        stmt = _upsert(self.dialect)(delivery_stats).values(
+            platform=self.platform, platform_chat_id=platform_chat_id, month=now.strftime("%Y-%m"),
+            network_id=network_id, pushes=pushes, push_messages=push_messages, recipients=recipients,
+            replies=replies, updated_at=now)
+        added = {name: delivery_stats.c[name] + stmt.excluded[name] for name in _COUNTS}
+        await self.conn.execute(stmt.on_conflict_do_update(
+            index_elements=["platform", "platform_chat_id", "month"],
+            set_={**added, "updated_at": stmt.excluded.updated_at}))
 
     async def for_chat(self, platform_chat_id: str, month: str) -> ChatStats | None:
         row = (await self.conn.execute(

@@ -155,20 +155,7 @@ class MemberRepo(Repo):
         return await self.current(platform, platform_user_id)
 
     async def current(self, platform: str, platform_user_id: str) -> Member | None:
-        chosen = (
-            sa.select(current_networks.c.network_id)
-            .where(current_networks.c.platform == platform, current_networks.c.platform_user_id == platform_user_id)
-            .scalar_subquery()
-        )
-        row = (
-            await self.conn.execute(
-                sa.select(members)
-                .where(members.c.platform == platform, members.c.platform_user_id == platform_user_id,
-                       members.c.status == "active")
-                .order_by(sa.case((members.c.network_id == chosen, 0), else_=1), members.c.id)
-                .limit(1)
-            )
-        ).first()
+        row = (await self.conn.execute(_current_member(sa.select(members), platform, platform_user_id))).first()
         return _member(row) if row else None
 
     async def active_in(self, network_id: int, platform: str, platform_user_id: str) -> Member | None:
@@ -310,17 +297,34 @@ class MemberRepo(Repo):
         )
 
 
+def _current_member(query: sa.Select[Any], platform: Any, platform_user_id: Any) -> sa.Select[Any]:
+    """``query`` narrowed to the membership an identity's private chat acts on (see MemberRepo.current)."""
+    chosen = (
+        sa.select(current_networks.c.network_id)
+        .where(current_networks.c.platform == platform, current_networks.c.platform_user_id == platform_user_id)
+        .scalar_subquery()
+    )
+    return (query.where(members.c.platform == platform, members.c.platform_user_id == platform_user_id,
+                        members.c.status == "active")
+            .order_by(sa.case((members.c.network_id == chosen, 0), else_=1), members.c.id)
+            .limit(1))
+
+
 class ChatRepo(Repo):
     async def upsert(self, platform: str, platform_chat_id: str, kind: str, title: str | None,
                      *, now: datetime) -> Chat:
-        """The chat row for a platform chat, created on first sight."""
-        inserted = await self.insert_ignore(
-            chats,
-            {"platform": platform, "platform_chat_id": platform_chat_id, "kind": kind, "title": title,
-             "active": True, "created_at": now},
-            ["platform", "platform_chat_id"],
-        )
+        """The chat row for a platform chat, created on first sight. Read first: nearly every
+        event comes from a chat seen before, so that is one statement, not an insert and a read."""
         chat = await self.by_platform_id(platform, platform_chat_id)
+        inserted = False
+        if chat is None:
+            inserted = await self.insert_ignore(
+                chats,
+                {"platform": platform, "platform_chat_id": platform_chat_id, "kind": kind, "title": title,
+                 "active": True, "created_at": now},
+                ["platform", "platform_chat_id"],
+            )
+            chat = await self.by_platform_id(platform, platform_chat_id)
         assert chat is not None
         if not inserted and title and chat.title != title:
             await self.conn.execute(chats.update().where(chats.c.id == chat.id).values(title=title))
@@ -339,6 +343,19 @@ class ChatRepo(Repo):
     async def get(self, chat_id: int) -> Chat | None:
         row = (await self.conn.execute(sa.select(chats).where(chats.c.id == chat_id))).first()
         return _chat(row) if row else None
+
+    async def with_languages(self, chat_id: int) -> tuple[Chat, str | None, str | None] | None:
+        """The chat, the language of the membership its private chat acts on (None: a group, or no
+        active membership) and its network's language (None: not linked), in one statement."""
+        private = chats.c.kind == "private"
+        member_language = _current_member(sa.select(members.c.language), chats.c.platform,
+                                          chats.c.platform_chat_id).scalar_subquery()
+        network_language = sa.select(networks.c.language).where(networks.c.id == chats.c.network_id).scalar_subquery()
+        row = (await self.conn.execute(
+            sa.select(chats, sa.case((private, member_language), else_=None).label("member_language"),
+                      network_language.label("network_language"))
+            .where(chats.c.id == chat_id))).first()
+        return (_chat(row), row.member_language, row.network_language) if row else None
 
     async def link(self, chat_id: int, network_id: int, *, by_member_id: int | None, now: datetime) -> None:
         await self.conn.execute(
