@@ -51,9 +51,11 @@ class FreeReply:
 
 
 async def answer(app: App, event: Event, replies: Sequence[Reply], reply_now: ReplyNow, *,
-                 free: FreeReply | None = None, asked: bool = False, chat: Chat | None = None) -> None:
+                 free: FreeReply | None = None, asked: bool = False, chat: Chat | None = None,
+                 waiting: bool = True) -> None:
     """Deliver an event's replies: now where possible, otherwise through the outbox. With ``free``,
-    the reply also carries what waits for the chat (``asked``: the member asked, whatever the interval).
+    the reply also carries what waits for the chat (``asked``: the member asked, whatever the interval;
+    ``waiting`` False: the handler's transaction saw nothing pending, ``Outcome.catch_up_possible``).
     ``chat``: the chat row as the handler's transaction left it (``Outcome.chat``); read when not given."""
     if not replies and free is None:
         return
@@ -65,7 +67,7 @@ async def answer(app: App, event: Event, replies: Sequence[Reply], reply_now: Re
                       len(replies))
         return
     caught = None
-    if free is not None:
+    if free is not None and waiting:
         room = free.objects - sum(free.size(r) for r in replies)
         caught = await catchup.claim(app, chat, room=room, size=free.size, asked=asked, measure=free.measure,
                                      base=replies, objects=free.objects)

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -31,6 +32,7 @@ from bot.payload import Payload, PayloadError, decode
 from bot.platforms import PlatformInfo
 from bot.router import Router
 from storage.db import Database
+from storage.deliveries import CatchUpRepo
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, NetworkRepo
 from storage.repo import serialise_on
 from storage.runtime import EventLogRepo, FlowRepo, ScheduledTask, TaskRepo
@@ -55,6 +57,9 @@ class Outcome:
     # does not open another one per answer.
     chat: Chat | None = None
     chat_language: str | None = None
+    # False: the handler's transaction found nothing pending for the chat on a billed platform, so the
+    # free reply has nothing to carry (bot/catchup.py) and no read is needed after the commit.
+    catch_up_possible: bool = True
 
 
 class KeyedLocks:
@@ -171,9 +176,10 @@ class App:
                     ctx = await self._dispatch(ctx)
                     await label_cards(ctx)
                     chat, chat_language = await self._chat_after(conn, ctx)
+                    catch_up_possible = chat is None or await self._anything_waiting(conn, chat)
                 self._after_commit(ctx)
                 return Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked, chat=chat,
-                               chat_language=chat_language)
+                               chat_language=chat_language, catch_up_possible=catch_up_possible)
             except Exception:
                 log.exception("handler failed for %s event %s in chat %s (kind=%s, text=%r, payload=%r)",
                               event.platform, event.event_id, event.chat.chat_id, event.kind.value,
@@ -203,6 +209,13 @@ class App:
             return None, self.settings.language
         chat, member_language, network_language = found
         return chat, member_language or network_language or self.settings.language
+
+    async def _anything_waiting(self, conn: AsyncConnection, chat: Chat) -> bool:
+        """Whether a free reply to this chat could carry pending rows (only billed platforms carry any):
+        asked here, in the open transaction, instead of in a read of its own after the commit."""
+        if chat.platform not in self.billed_platforms:
+            return False
+        return bool(await CatchUpRepo(conn).pending(chat.id, lease_now=datetime.now(timezone.utc), limit=1))
 
     async def _context(self, conn: Any, event: Event) -> Context:
         now = self.clock.now()

@@ -6,6 +6,7 @@ features read the totals through ``ctx.delivery_cost``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,11 +50,14 @@ group_sizes = sa.Table(
 _COUNTS = ("pushes", "push_messages", "recipients", "replies")
 
 
-def _upsert(dialect: str) -> Any:
-    """The dialect's INSERT with ON CONFLICT (both engines have one)."""
-    if dialect == "postgresql":
-        return postgresql.insert
-    return sqlite.insert
+@functools.cache
+def _count_statement(dialect: str) -> Any:
+    """DeliveryStatsRepo.count's upsert, built once per dialect (it runs after every free reply)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(delivery_stats).values({c.name: sa.bindparam(c.name, type_=c.type) for c in delivery_stats.c})
+    added = {name: delivery_stats.c[name] + stmt.excluded[name] for name in _COUNTS}
+    return stmt.on_conflict_do_update(index_elements=["platform", "platform_chat_id", "month"],
+                                      set_={**added, "updated_at": stmt.excluded.updated_at})
 
 
 @dataclass(frozen=True)
@@ -86,14 +90,10 @@ class DeliveryStatsRepo(Repo):
     async def count(self, platform_chat_id: str, *, now: datetime, network_id: int | None, pushes: int = 0,
                     push_messages: int = 0, recipients: int = 0, replies: int = 0) -> None:
         """Add to the chat's counts for ``now``'s month: one upsert, the row created on first use."""
-        stmt = _upsert(self.dialect)(delivery_stats).values(
-            platform=self.platform, platform_chat_id=platform_chat_id, month=now.strftime("%Y-%m"),
-            network_id=network_id, pushes=pushes, push_messages=push_messages, recipients=recipients,
-            replies=replies, updated_at=now)
-        added = {name: delivery_stats.c[name] + stmt.excluded[name] for name in _COUNTS}
-        await self.conn.execute(stmt.on_conflict_do_update(
-            index_elements=["platform", "platform_chat_id", "month"],
-            set_={**added, "updated_at": stmt.excluded.updated_at}))
+        await self.conn.execute(_count_statement(self.dialect), {
+            "platform": self.platform, "platform_chat_id": platform_chat_id, "month": now.strftime("%Y-%m"),
+            "network_id": network_id, "pushes": pushes, "push_messages": push_messages, "recipients": recipients,
+            "replies": replies, "updated_at": now})
 
     async def for_chat(self, platform_chat_id: str, month: str) -> ChatStats | None:
         row = (await self.conn.execute(

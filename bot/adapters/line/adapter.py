@@ -214,7 +214,7 @@ class LineAdapter:
         free = (FreeReply(MAX_MESSAGES, message_count, measure=packed_count)
                 if self.reply_usable(event) and not outcome.failed else None)
         await answer(self.app, event, await self.answers(event, outcome), reply_now, free=free,
-                     asked=outcome.catch_up_asked, chat=outcome.chat)
+                     asked=outcome.catch_up_asked, chat=outcome.chat, waiting=outcome.catch_up_possible)
 
     async def _reply_now(self, event: Event, chat: Chat, replies: list[Reply], *,
                          language: str | None = None) -> list[Reply]:
