@@ -1,11 +1,13 @@
 """The per-event path in one process: N stored LINE events worked by the real LINE adapter
 (against the fake LINE API), timed, and optionally profiled with pyinstrument.
 
-``python -m bench.event_path [--events 300] [--profile FILE.txt]``
+``python -m bench.event_path [--events 300] [--case simple|mix] [--profile FILE.txt]``
 
-Prints processed events/s and CPU ms per event, beside a floor measured in the same run: the same
-events through aiohttp's HMAC check and python-telegram-bot's ``Application.process_update``
-with an echo handler (no network; the echo's send is a no-op).
+Two cases: "simple" (new users' /start and /help) and "mix" (members of a network: commands,
+button presses, messages in linked groups). Prints processed events/s, CPU ms and SQL statements
+per event, beside a floor measured in the same run: the same number of events through aiohttp's
+HMAC check and python-telegram-bot's ``Application.process_update`` with an echo handler (no
+network; the echo's send is a no-op).
 """
 
 from __future__ import annotations
@@ -17,26 +19,78 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench.webhook_load import SECRET, TOKEN, load_average
 
 
-async def edunet_path(events: int, workdir: Path, profile: Path | None) -> tuple[float, float]:
+class Measured(NamedTuple):
+    rate: float  # processed events/s
+    cpu_ms: float  # CPU of this process per event (the fake LINE API it answers runs here too)
+    statements: float  # SQL statements per event, BEGIN included
+
+
+# The cases: who sends what. "simple": new users' /start and /help in private chats. "mix": members of
+# a seeded network, a third each sending a command, pressing a button (postback) and writing in one of
+# the network's linked groups.
+CASES = ("simple", "mix")
+GROUPS = 10
+
+
+async def edunet_path(events: int, workdir: Path, profile: Path | None, case: str = "simple") -> Measured:
     saved = dict(os.environ)
     try:
-        return await _edunet_path(events, workdir, profile)
+        return await _edunet_path(events, workdir, profile, case)
     finally:  # the settings are read from the environment: leave it as it was
         os.environ.clear()
         os.environ.update(saved)
 
 
-async def _edunet_path(events: int, workdir: Path, profile: Path | None) -> tuple[float, float]:
+async def _seed(app: Any, fake: Any, events: int) -> tuple[list[str], list[str]]:
+    """A network with ``events`` members and GROUPS linked groups (its members); their ids."""
+    from datetime import datetime, timezone
+
+    from storage.membership import ChatRepo, MemberRepo, NetworkRepo
+
+    now = datetime.now(timezone.utc)
+    users = ["U" + uuid.uuid4().hex for _ in range(events)]
+    groups = ["C" + uuid.uuid4().hex for _ in range(GROUPS)]
+    async with app.db.transaction() as conn:
+        network = await NetworkRepo(conn).create("Bench network", timezone="Asia/Bangkok", language="th", now=now)
+        for number, user in enumerate(users):
+            await MemberRepo(conn).add(network.id, platform="line", platform_user_id=user, display_name=f"Member {number}",
+                                       role="coordinator" if number == 0 else "teacher", language="th", now=now)
+            await MemberRepo(conn).set_current("line", user, network.id, now=now)
+        for group in groups:
+            chat = await ChatRepo(conn).upsert("line", group, "group", f"Group {group[-4:]}", now=now)
+            await ChatRepo(conn).link(chat.id, network.id, by_member_id=None, now=now)
+            fake.add_group(group, members=users)
+    return users, groups
+
+
+def _mix_events(users: list[str], groups: list[str], fake: Any) -> list[dict[str, Any]]:
+    from bot.payload import encode
+    from tests.fakes.line_api import postback_event, text_event
+
+    raw = []
+    for i, user in enumerate(users):
+        if i % 3 == 0:
+            raw.append(text_event(user, "/help" if i % 2 else "/me", fake=fake))
+        elif i % 3 == 1:
+            raw.append(postback_event(user, encode("help" if i % 2 else "me"), fake=fake))
+        else:
+            raw.append(text_event(user, f"Hello from member {i}", groups[i % len(groups)], fake=fake))
+    return raw
+
+
+async def _edunet_path(events: int, workdir: Path, profile: Path | None, case: str) -> Measured:
+    from sqlalchemy import event as sa_event
+
     from tests.fakes.line_api import FakeLineAPI, text_event
 
     async with FakeLineAPI(access_token=TOKEN, spec=None, default_rate_limit=1_000_000,
                            reply_token_ttl=3600) as fake:
-        os.environ.update(EDUNET_DATABASE_URL=f"sqlite+aiosqlite:///{workdir}/edunet.db",
+        os.environ.update(EDUNET_DATABASE_URL=f"sqlite+aiosqlite:///{workdir}/edunet-{case}.db",
                           EDUNET_SECRET_KEY="k" * 64, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN,
                           LINE_API_BASE_URL=fake.url, EDUNET_LOG_LEVEL="WARNING")
         from bot.adapters import discover
@@ -52,9 +106,22 @@ async def _edunet_path(events: int, workdir: Path, profile: Path | None) -> tupl
         [line] = adapters
         await app.start()
         try:
-            raw = [text_event("U" + uuid.uuid4().hex, "/help" if i % 2 else "/start", fake=fake)
-                   for i in range(events)]
-            await line.inbox.store((e["webhookEventId"], e["source"]["userId"], e) for e in raw)  # type: ignore[attr-defined]
+            if case == "mix":
+                users, groups = await _seed(app, fake, events)
+                raw = _mix_events(users, groups, fake)
+            else:
+                raw = [text_event("U" + uuid.uuid4().hex, "/help" if i % 2 else "/start", fake=fake)
+                       for i in range(events)]
+            await line.inbox.store((e["webhookEventId"], _chat_of(e), e) for e in raw)  # type: ignore[attr-defined]
+            statements = 0
+
+            def count(*_args: Any) -> None:
+                nonlocal statements
+                statements += 1
+
+            engines = {app.db.engine.sync_engine, app.db.read_engine.sync_engine}
+            for engine in engines:  # BEGIN counts too: it is a round trip like any other
+                sa_event.listen(engine, "before_cursor_execute", count)
             profiler = None
             if profile:
                 from pyinstrument import Profiler
@@ -64,17 +131,26 @@ async def _edunet_path(events: int, workdir: Path, profile: Path | None) -> tupl
             wall, cpu = time.perf_counter(), time.process_time()
             done = await line.inbox.drain()  # type: ignore[attr-defined]
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            for engine in engines:
+                sa_event.remove(engine, "before_cursor_execute", count)
             if profiler is not None and profile is not None:
                 profiler.stop()
                 profile.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
             assert done == events, done
-            return events / wall, cpu * 1000 / events
+            replies = len(fake.replies)
+            assert replies >= events * (2 if case == "mix" else 3) // 3, replies  # the group messages need none
+            return Measured(events / wall, cpu * 1000 / events, statements / events)
         finally:
             await line.stop()  # type: ignore[attr-defined]
             await app.close()
 
 
-async def floor_path(events: int) -> tuple[float, float]:
+def _chat_of(raw: dict[str, Any]) -> str:
+    source = raw["source"]
+    return str(source.get("groupId") or source.get("roomId") or source["userId"])
+
+
+async def floor_path(events: int) -> Measured:
     """HMAC check + PTB's process_update with an echo handler, per event."""
     from telegram import Bot, Update
     from telegram.ext import Application, MessageHandler, filters
@@ -113,27 +189,35 @@ async def floor_path(events: int) -> tuple[float, float]:
     application._initialized = False
     assert answered == events
     _ = Bot
-    return events / wall, cpu * 1000 / events
+    return Measured(events / wall, cpu * 1000 / events, 0.0)
 
 
-async def run_benchmark(events: int, profile: Path | None = None) -> dict[str, tuple[float, float]]:
+async def run_benchmark(events: int, profile: Path | None = None,
+                        cases: tuple[str, ...] = CASES) -> dict[str, Measured]:
+    """The floor and each case, in this run (``profile``: of the last case)."""
+    results = {"floor (HMAC + PTB echo)": await floor_path(events)}
     with tempfile.TemporaryDirectory(prefix="edunet-events-") as tmp:
-        floor = await floor_path(events)
-        edunet = await edunet_path(events, Path(tmp), profile)
-    return {"floor (HMAC + PTB echo)": floor, "edunet (LINE adapter, SQLite)": edunet}
+        for case in cases:
+            results[f"edunet {case} (LINE, SQLite)"] = await edunet_path(
+                events, Path(tmp), profile if case == cases[-1] else None, case)
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=300)
-    parser.add_argument("--profile", type=Path)
+    parser.add_argument("--case", choices=CASES, action="append",
+                        help="simple (new users' /start, /help) or mix (members' commands, buttons, group messages); "
+                             "default both")
+    parser.add_argument("--profile", type=Path, help="pyinstrument text profile of the last case")
     args = parser.parse_args(argv)
-    print(f"{args.events} events (new users' /start and /help); load average before: {load_average()}")
-    results = asyncio.run(run_benchmark(args.events, args.profile))
-    floor_rate = results["floor (HMAC + PTB echo)"][0]
-    print(f"{'path':<32} {'events/s':>9} {'CPU ms/event':>13} {'of floor':>9}")
-    for name, (rate, cpu_ms) in results.items():
-        print(f"{name:<32} {rate:>9.0f} {cpu_ms:>13.1f} {rate / floor_rate:>8.1%}")
+    cases = tuple(args.case or CASES)
+    print(f"{args.events} events per case; load average before: {load_average()}")
+    results = asyncio.run(run_benchmark(args.events, args.profile, cases))
+    floor_rate = results["floor (HMAC + PTB echo)"].rate
+    print(f"{'path':<32} {'events/s':>9} {'CPU ms/event':>13} {'SQL/event':>10} {'of floor':>9}")
+    for name, m in results.items():
+        print(f"{name:<32} {m.rate:>9.0f} {m.cpu_ms:>13.2f} {m.statements:>10.1f} {m.rate / floor_rate:>8.1%}")
     print(f"load average after: {load_average()}")
 
 
