@@ -299,9 +299,11 @@ class MemberRepo(Repo):
 
 def _current_member(query: sa.Select[Any], platform: Any, platform_user_id: Any) -> sa.Select[Any]:
     """``query`` narrowed to the membership an identity's private chat acts on (see MemberRepo.current)."""
+    # Correlated to the member row (same platform and user), so it also works nested in a select of chats.
     chosen = (
         sa.select(current_networks.c.network_id)
-        .where(current_networks.c.platform == platform, current_networks.c.platform_user_id == platform_user_id)
+        .where(current_networks.c.platform == members.c.platform,
+               current_networks.c.platform_user_id == members.c.platform_user_id)
         .scalar_subquery()
     )
     return (query.where(members.c.platform == platform, members.c.platform_user_id == platform_user_id,

@@ -135,3 +135,24 @@ async def test_a_failed_transaction_leaves_nothing_behind(db: Database) -> None:
             raise RuntimeError("boom")
     async with db.transaction() as conn:
         assert await NetworkRepo(conn).all() == []
+
+
+async def test_a_private_chat_answers_in_the_language_of_the_network_its_member_switched_to(db: Database) -> None:
+    async with db.transaction() as conn:
+        thai = await NetworkRepo(conn).create("Thai", timezone="Asia/Bangkok", language="th", now=NOW)
+        english = await NetworkRepo(conn).create("English", timezone="Asia/Bangkok", language="en", now=NOW)
+        members = MemberRepo(conn)
+        for user, network, language in (("U1", thai, "th"), ("U1", english, "en"), ("U2", thai, "th")):
+            await members.add(network.id, platform="line", platform_user_id=user, display_name=user, role="teacher",
+                              language=language, now=NOW)
+        chats = ChatRepo(conn)
+        private = await chats.upsert("line", "U1", "private", None, now=NOW)
+        await chats.upsert("line", "U2", "private", None, now=NOW)  # other chats must not leak in
+        group = await chats.upsert("line", "C1", "group", "Teachers", now=NOW)
+        await chats.link(group.id, english.id, by_member_id=None, now=NOW)
+        assert (await chats.with_languages(private.id))[1:] == ("th", None)  # type: ignore[index]
+        await members.set_current("line", "U1", english.id, now=NOW)
+        assert (await chats.with_languages(private.id))[1:] == ("en", None)  # type: ignore[index]
+        assert (await chats.with_languages(group.id))[1:] == (None, "en")  # type: ignore[index]
+        current = await members.current("line", "U1")
+        assert current is not None and current.network_id == english.id
