@@ -1,16 +1,25 @@
-"""Benchmark of the activities and mobilisation queries at scale, with and without their indexes.
+"""Benchmark of every summary, goal and report query at scale, against a plain count in the same run.
 
     python -m bench.queries --activities 1000000 --pledges 300000 --answers 500000
 
-Seeds a temporary SQLite database (and, when EDUNET_TEST_POSTGRES_URL is set, a temporary
-PostgreSQL database of its own, dropped afterwards) through the real migrations, loads the
-rows with bulk inserts (executemany on SQLite, COPY on PostgreSQL) with the feature's
-indexes dropped, builds the indexes, then times every query a user's screen runs (the repository
-methods themselves, every summary section and the whole /summary, survey results and exports,
-/needs, /pledges, the exports and the web view's overview), median and p95. Then it drops the
-indexes and times everything again in the same run: the baseline. Survey answers are loaded
-into the real tables of :mod:`storage.surveys` (named and anonymous surveys, with Likert,
-single-choice, multiple-choice and free-text questions). Nothing here is used by the bot.
+Seeds a SQLite database (and, when EDUNET_TEST_POSTGRES_URL is set, a PostgreSQL database of its
+own on that server) through the real migrations, loads the rows with bulk inserts (executemany on
+SQLite, COPY on PostgreSQL) with the feature's indexes and the rollups' triggers dropped, builds the
+indexes and fills the rollups once, then adds network 1's plan for the year (goals with a target of
+every kind, projects, tasks, meetings: :func:`bench.goals.seed_plan`) and a poll of the network's
+members. It times every query a user's screen runs (every summary section and the whole /summary,
+/goals and /review, the SAR report, /results, the survey and comment exports, a poll's live count,
+/needs, /pledges, the exports, the web view's overview with its panels and its pages), median and
+p95 after one warm-up, and, in the same run, the baseline: a plain count of the rows of each big
+table in network 1 (``--index-baseline`` also times everything again with the indexes dropped, and
+builds them again).
+
+Seeding takes minutes at full scale, so it can be split from the timing (which then fits a short
+exclusive run): ``--sqlite-file F --postgres-db NAME --seed-only`` seeds and keeps both databases;
+``--sqlite-file F --postgres-db NAME --reuse`` times them again (upgraded to the migrations' heads
+first), as often as needed; ``--match TEXT`` times only the queries whose name contains TEXT; ``--drop``
+with ``--reuse`` drops the kept PostgreSQL database at the end. Without ``--sqlite-file`` /
+``--postgres-db`` the databases are temporary. Nothing here is used by the bot.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+import types
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta, timezone
@@ -36,6 +46,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from storage import activity_rollups
 from storage.activities import FEATURE_INDEXES
 from storage.goals import rollups
 from storage.db import Database, normalise_url
@@ -253,8 +264,8 @@ def load_sqlite(path: Path, seed: Seed) -> None:
             conn.executemany(sql, [tuple(_sqlite_value(v) for v in row) for row in chunk])
 
     with conn:
-        # The goals' per-day totals: filled once after the bulk load, as the migration does, not row by row.
-        for statement in rollups.DROP_SQLITE:
+        # The kept totals: filled once after the bulk load, as the migrations do, not row by row.
+        for statement in rollups.DROP_SQLITE + activity_rollups.DROP_SQLITE:
             conn.execute(statement)
         insert("networks", ["id", "name", "timezone", "language", "settings", "created_at"], nets)
         insert("organisations", ["id", "network_id", "name", "kind", "created_at"], orgs)
@@ -271,7 +282,10 @@ def load_sqlite(path: Path, seed: Seed) -> None:
                                              rows):
                 insert(table, columns, ([json.dumps(v) if isinstance(v, (dict, list)) else v for v in row]
                                         for row in found))
-        for statement in rollups.backfill("sqlite") + rollups.SQLITE_TRIGGERS:
+        conn.execute("INSERT INTO network_counters (network_id, kind, last) SELECT network_id, 'survey', "
+                     "max(number) FROM surveys GROUP BY network_id")
+        for statement in (rollups.backfill("sqlite") + rollups.SQLITE_TRIGGERS + activity_rollups.backfill("sqlite")
+                          + activity_rollups.SQLITE_TRIGGERS):
             conn.execute(statement)
     conn.close()
 
@@ -293,7 +307,7 @@ async def load_postgres(url: str, seed: Seed) -> None:
 
     conn = await asyncpg.connect(sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
     try:
-        for statement in rollups.DROP_POSTGRES:  # the goals' per-day totals: filled once after the load
+        for statement in rollups.DROP_POSTGRES + activity_rollups.DROP_POSTGRES:  # kept totals: filled after the load
             await conn.execute(statement)
         await copy_base_rows(conn, seed.networks)
         for table, columns, rows in (("activities", ACTIVITY_COLUMNS, seed.activity_rows()),
@@ -313,7 +327,10 @@ async def load_postgres(url: str, seed: Seed) -> None:
                     await conn.copy_records_to_table(table, records=[tuple(r) for r in chunk], columns=columns)
         for table in ("networks", "organisations", "members", "surveys", "survey_questions"):
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        for statement in rollups.backfill("postgresql") + rollups.POSTGRES_TRIGGERS:
+        await conn.execute("INSERT INTO network_counters (network_id, kind, last) SELECT network_id, 'survey', "
+                           "max(number) FROM surveys GROUP BY network_id")
+        for statement in (rollups.backfill("postgresql") + rollups.POSTGRES_TRIGGERS
+                          + activity_rollups.backfill("postgresql") + activity_rollups.POSTGRES_TRIGGERS):
             await conn.execute(statement)
     finally:
         await conn.close()
@@ -357,27 +374,62 @@ async def analyze(db: Database) -> None:
 
 
 async def pick_surveys(db: Database, network_id: int) -> dict[str, int]:
-    """The network's most answered named and anonymous surveys (the /results and exports timed)."""
+    """The network's most answered named and anonymous surveys (the /results and exports timed), and its
+    most answered poll (the live count timed)."""
     from storage.surveys import survey_responses, surveys
 
     picked: dict[str, int] = {}
     async with db.transaction() as conn:
-        for label, anonymous in (("named", False), ("anonymous", True)):
+        for label, kind, anonymous in (("named", "survey", False), ("anonymous", "survey", True),
+                                       ("poll", "poll", None)):
             count = sa.func.count(survey_responses.c.id)
-            row = (await conn.execute(
-                sa.select(surveys.c.number).select_from(surveys.join(survey_responses,
-                                                                     survey_responses.c.survey_id == surveys.c.id))
-                .where(surveys.c.network_id == network_id, surveys.c.anonymous == anonymous)
-                .group_by(surveys.c.number).order_by(count.desc(), surveys.c.number).limit(1))).first()
+            query = (sa.select(surveys.c.number).select_from(surveys.join(survey_responses,
+                                                                          survey_responses.c.survey_id == surveys.c.id))
+                     .where(surveys.c.network_id == network_id, surveys.c.kind == kind)
+                     .group_by(surveys.c.number).order_by(count.desc(), surveys.c.number).limit(1))
+            if anonymous is not None:
+                query = query.where(surveys.c.anonymous == anonymous)
+            row = (await conn.execute(query)).first()
             if row is not None:
                 picked[label] = int(row.number)
     return picked
 
 
+POLL_OPTIONS = ["เห็นด้วย", "ไม่เห็นด้วย", "งดออกเสียง", "ขอข้อมูลเพิ่ม"]
+
+
+async def seed_extras(db: Database) -> None:
+    """Network 1's first member made coordinator (the web view's viewer), its plan for the year
+    (:func:`bench.goals.seed_plan`: goals, projects, 20,000 tasks, 2,000 meetings with attendance) and an
+    open poll every one of its members answered."""
+    from bench.goals import seed_plan
+    from storage.surveys import SurveyRepo, survey_answers, survey_responses
+    from storage.tables import members
+
+    await seed_plan(db, tasks=20_000, meetings_count=2_000, attendance=60, responses=0)
+    rng = random.Random(2571)
+    async with db.transaction() as conn:
+        await conn.execute(members.update().where(members.c.id == 1).values(role="coordinator"))
+        poll = await SurveyRepo(conn).create(
+            1, kind="poll", title="วันประชุมครั้งต่อไป", anonymous=False, roles=[], organisations=[], chats=[],
+            chat_id=None, created_by=1, closes_at=REFERENCE_NOW + timedelta(days=2), now=REFERENCE_NOW,
+            questions=[{"kind": "single", "text": "เห็นด้วยกับข้อเสนอหรือไม่", "options": POLL_OPTIONS}])
+        voters = range(1, MEMBERS_PER_NETWORK + 1)
+        await conn.execute(survey_responses.insert(), [
+            {"id": "%032x" % rng.getrandbits(128), "network_id": 1, "survey_id": poll.id, "voter_key": f"m{m}",
+             "member_id": m} for m in voters])
+        ids = (await conn.execute(sa.select(survey_responses.c.id)
+                                  .where(survey_responses.c.survey_id == poll.id))).scalars().all()
+        await conn.execute(survey_answers.insert(), [
+            {"response_id": rid, "question_id": poll.questions[0].id, "choice": rng.randrange(len(POLL_OPTIONS)),
+             "network_id": 1, "survey_id": poll.id, "text": None} for rid in ids])
+
+
 SECTION_NAMES = {"resources": "mobilisation"}  # the name earlier runs reported it under
 
 
-def queries(db: Database, network_id: int, picked: dict[str, int] | None = None) -> dict[str, Timing]:
+def queries(db: Database, network_id: int, picked: dict[str, int] | None = None,
+            targets: list[Any] | None = None) -> dict[str, Timing]:
     """Every query a user's screen runs on these tables, as the handlers call them."""
     from bot.academic import AcademicCalendar
     from bot.clock import ManualClock
@@ -495,13 +547,91 @@ def queries(db: Database, network_id: int, picked: dict[str, int] | None = None)
             if which in picked:
                 timed[f"/results N, {which}"] = run(lambda c, w=which: survey(c, w, survey_logic.survey_stats))
                 timed[f"/exportsurvey N, {which}"] = run(lambda c, w=which: survey(c, w, survey_logic.export_csv))
+        if "anonymous" in picked:
+            timed["/exportsurvey N, anonymous: comments file"] = run(
+                lambda c: survey(c, "anonymous", survey_logic.export_comments_csv))
+        if "poll" in picked:
+            timed["poll live count (the card's counts)"] = run(lambda c: survey(c, "poll", live_counts))
+    if targets is not None:
+        timed.update(extra_queries(db, app, context, run, targets))
     return timed
 
 
-async def time_all(db: Database, network_id: int, repeats: int, picked: dict[str, int] | None = None
+async def live_counts(ctx: Any, survey: Any) -> Any:
+    """What a poll's or survey's live card reads (:func:`handlers.surveys.service.live_card`), rendered."""
+    from handlers.surveys.service import live_card
+
+    return (await live_card(ctx, survey))(ctx.t)
+
+
+def extra_queries(db: Database, app: Any, context: Callable[[Any], Awaitable[Any]],
+                  run: Callable[[Callable[[Any], Awaitable[Any]]], Timing], targets: list[Any]) -> dict[str, Timing]:
+    """/goals and /review (as :mod:`bench.goals` times them, without its baselines), the SAR report of a
+    school and the web view's overview page with its panels, rendered: what network 1's plan
+    (:func:`seed_extras`) gives them to read."""
+    from bench import goals as goals_bench
+    from handlers.reports.sar import collect
+    from storage.membership import OrganisationRepo
+
+    async def sar(conn: Any) -> Any:
+        ctx = await context(conn)
+        school = (await OrganisationRepo(conn).list(1))[0]
+        return await collect(ctx, ctx.network, school, goals_bench.YEAR)
+
+    async def overview_page(conn: Any) -> Any:
+        return await dashboard_page(app, conn, "overview")
+
+    timed: dict[str, Timing] = {}
+    for name, query in goals_bench.queries(db, targets).items():
+        if "baseline" not in name:
+            timed[name] = query
+    timed["/export sar (one school, the academic year)"] = run(sar)
+    timed["web view overview page, rendered (every panel)"] = run(overview_page)
+    return timed
+
+
+async def dashboard_page(app: Any, conn: Any, which: str) -> Any:
+    """A web view page as the guard runs it for network 1's first coordinator (no HTTP)."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from handlers.dashboard import routes, web
+    from storage.membership import MemberRepo, NetworkRepo
+
+    routes()  # registers the overview's panels
+    network = await NetworkRepo(conn).get(1)
+    member = next(m for m in await MemberRepo(conn).list(1) if m.role == "coordinator")
+    viewer = types.SimpleNamespace(member=member, csrf_token="bench", csrf="bench")
+    page = web.PageRequest(request=make_mocked_request("GET", "/dashboard/n/1"), app=app, conn=conn, viewer=viewer,
+                           network=network, t=web._translator(member, network), env=web.environment(), form={})
+    return await getattr(web, which)(page)
+
+
+async def time_all(db: Database, network_id: int, repeats: int, picked: dict[str, int] | None = None,
+                   targets: list[Any] | None = None, match: list[str] | None = None
                    ) -> dict[str, tuple[float, float]]:
-    """Median and p95 wall time (ms) of each query after one warm-up run."""
-    return await sample_times(queries(db, network_id, picked), repeats)
+    """Median and p95 wall time (ms) of each query (of those whose name contains one of ``match``)
+    after one warm-up run."""
+    timed = queries(db, network_id, picked, targets)
+    if match:
+        timed = {name: q for name, q in timed.items() if any(m.casefold() in name.casefold() for m in match)}
+    return await sample_times(timed, repeats)
+
+
+def plain_counts(db: Database, network_id: int) -> dict[str, Timing]:
+    """The baseline: a plain count of network 1's rows of each big table (what any query reading them all
+    would at least cost)."""
+    from storage.activities import activities, pledges
+    from storage.surveys import survey_answers
+
+    def count(table: sa.Table) -> Timing:
+        async def timed() -> Any:
+            async with db.transaction() as conn:
+                return (await conn.execute(sa.select(sa.func.count()).select_from(table)
+                                           .where(table.c.network_id == network_id))).scalar_one()
+        return timed
+
+    return {f"baseline: count(*) of network 1's {table.name}": count(table)
+            for table in (activities, pledges, survey_answers)}
 
 
 def p95(samples: list[float]) -> float:
@@ -520,7 +650,12 @@ async def sample_times(timed: dict[str, Timing], repeats: int) -> dict[str, tupl
             await query()
             samples.append((time.perf_counter() - started) * 1000)
         results[name] = (statistics.median(samples), p95(samples))
+        if PROGRESS:
+            print(f"   ... {name}: {results[name][0]:.1f} / {results[name][1]:.1f} ms", file=sys.stderr, flush=True)
     return results
+
+
+PROGRESS = False  # main() turns it on: each figure on stderr as soon as it is measured
 
 
 async def median_times(timed: dict[str, Callable[[], Awaitable[Any]]], repeats: int) -> dict[str, float]:
@@ -531,13 +666,20 @@ async def median_times(timed: dict[str, Callable[[], Awaitable[Any]]], repeats: 
 # ------------------------------------------------------------------ one engine
 
 
-async def bench_engine(label: str, url: str, seed_args: tuple[int, ...], repeats: int,
-                       sqlite_path: Path | None) -> None:
-    await asyncio.to_thread(upgrade_to_heads, url)
+async def seeded(db: Database) -> bool:
+    """Whether the database holds a finished seed (the last thing seeding writes is the poll)."""
+    from storage.surveys import surveys
+
+    async with db.transaction() as conn:
+        return bool((await conn.execute(sa.select(sa.func.count()).select_from(surveys)
+                                        .where(surveys.c.kind == "poll"))).scalar_one())
+
+
+async def seed_engine(url: str, seed: Seed, sqlite_path: Path | None) -> tuple[float, float]:
+    """Load the rows, build the indexes, add network 1's plan and poll: (load s, index s)."""
     db = Database(url)
     try:
         await drop_indexes(db)  # bulk loads are faster without them; built afterwards
-        seed = Seed(*seed_args)
         started = time.perf_counter()
         if sqlite_path is not None:
             await db.dispose()
@@ -546,45 +688,99 @@ async def bench_engine(label: str, url: str, seed_args: tuple[int, ...], repeats
             await load_postgres(url, seed)
         loaded = time.perf_counter() - started
         built = await create_indexes(db)
+        await seed_extras(db)
         await analyze(db)
-        answers = f", {seed.answers:,} survey answers" if seed.answers else ""
+        return loaded, built
+    finally:
+        await db.dispose()
+
+
+async def bench_engine(label: str, url: str, seed_args: tuple[int, ...], repeats: int,
+                       sqlite_path: Path | None, *, reuse: bool = False, seed_only: bool = False,
+                       index_baseline: bool = False, match: list[str] | None = None) -> None:
+    from bench.goals import targets_of_year
+
+    await asyncio.to_thread(upgrade_to_heads, url)
+    seed = Seed(*seed_args)
+    answers = f", {seed.answers:,} survey answers" if seed.answers else ""
+    if reuse:
+        db = Database(url)
+        try:
+            if not await seeded(db):
+                raise SystemExit(f"{label}: --reuse, but {url} holds no finished seed (seed it with --seed-only)")
+        finally:
+            await db.dispose()
+        print(f"\n== {label}: reusing the seeded database {url.rsplit('/', 1)[-1]} (seeded with {seed.activities:,} "
+              f"activities, {seed.needs:,} needs, {seed.pledges:,} pledges{answers} in {seed.networks} networks, "
+              "if the same sizes were given)")
+    else:
+        loaded, built = await seed_engine(url, seed, sqlite_path)
         print(f"\n== {label}: {seed.activities:,} activities, {seed.needs:,} needs, {seed.pledges:,} pledges{answers} "
               f"in {seed.networks} networks (querying network 1, about 1/{seed.networks} of the rows)")
         print(f"   bulk load {loaded:.1f} s, building the indexes {built:.1f} s")
-        picked = await pick_surveys(db, 1) if seed.answers else None
+        if seed_only:
+            return
+    db = Database(url)
+    try:
+        picked = await pick_surveys(db, 1)
+        targets = await targets_of_year(db)
         load_before = os.getloadavg()[0]
-        indexed = await time_all(db, 1, repeats, picked)
-        await drop_indexes(db)
-        await analyze(db)
-        baseline = await time_all(db, 1, repeats, picked)
+        baseline = await sample_times(plain_counts(db, 1), repeats)
+        indexed = await time_all(db, 1, repeats, picked, targets, match)
+        without: dict[str, tuple[float, float]] = {}
+        if index_baseline:
+            await drop_indexes(db)
+            await analyze(db)
+            without = await time_all(db, 1, repeats, picked, targets, match)
+            await create_indexes(db)
+            await analyze(db)
         load_after = os.getloadavg()[0]
     finally:
         await db.dispose()
-    width = max(len(name) for name in indexed)
-    print(f"   machine load (1-min average, {os.cpu_count()} cores): {load_before:.1f} before, {load_after:.1f} after")
-    print(f"   {'query':<{width}}  {'median ms':>9}  {'p95 ms':>7}  {'no index':>8}  {'no ix p95':>9}  {'speed-up':>8}")
+    print_table(baseline, indexed, without, load_before, load_after, repeats)
+
+
+def print_table(baseline: dict[str, tuple[float, float]], indexed: dict[str, tuple[float, float]],
+                without: dict[str, tuple[float, float]], load_before: float, load_after: float, repeats: int) -> None:
+    width = max(len(name) for name in [*baseline, *indexed])
+    print(f"   machine load (1-min average, {os.cpu_count()} cores): {load_before:.1f} before, {load_after:.1f} after;"
+          f" {repeats} runs of each after a warm-up; target 100 ms")
+    extra = f"  {'no index':>8}  {'no ix p95':>9}  {'speed-up':>8}" if without else ""
+    print(f"   {'query':<{width}}  {'median ms':>9}  {'p95 ms':>7}{extra}")
+    for name, (median, p) in baseline.items():
+        print(f"   {name:<{width}}  {median:>9.1f}  {p:>7.1f}")
+    over = 0
     for name, (fast, fast95) in indexed.items():
-        slow, slow95 = baseline[name]
         flag = "  over 100 ms" if fast95 >= 100 else ""
-        print(f"   {name:<{width}}  {fast:>9.1f}  {fast95:>7.1f}  {slow:>8.1f}  {slow95:>9.1f}  "
-              f"{slow / fast if fast else 0:>7.1f}x{flag}")
+        over += bool(flag)
+        cells = ""
+        if name in without:
+            slow, slow95 = without[name]
+            cells = f"  {slow:>8.1f}  {slow95:>9.1f}  {slow / fast if fast else 0:>7.1f}x"
+        print(f"   {name:<{width}}  {fast:>9.1f}  {fast95:>7.1f}{cells}{flag}")
+    print(f"   {len(indexed)} queries, {over} with a p95 over 100 ms")
 
 
-async def with_postgres_database(base: str, body: Callable[[str], Awaitable[None]]) -> None:
-    """Run ``body`` against a fresh database on the server at ``base``, dropped afterwards."""
+async def with_postgres_database(base: str, body: Callable[[str], Awaitable[None]], *, name: str | None = None,
+                                 drop: bool = True) -> None:
+    """Run ``body`` against the database ``name`` on the server at ``base`` (created unless it exists; a
+    fresh uniquely named one without ``name``), dropped afterwards when ``drop``."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
     base = normalise_url(base)
-    name = f"edunet_bench_{uuid.uuid4().hex[:10]}"
+    name = name or f"edunet_bench_{uuid.uuid4().hex[:10]}"
     admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
-            await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            exists = (await conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})).first()
+            if not exists:
+                await conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         try:
             await body(sa.make_url(base).set(database=name).render_as_string(hide_password=False))
         finally:
-            async with admin.connect() as conn:
-                await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if drop:
+                async with admin.connect() as conn:
+                    await conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         await admin.dispose()
 
@@ -598,21 +794,48 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--networks", type=int, default=1, help="networks sharing the rows (default 1: worst case)")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--engine", choices=["all", "sqlite", "postgres"], default="all")
+    parser.add_argument("--sqlite-file", type=Path, help="seed (or, with --reuse, read) this file and keep it")
+    parser.add_argument("--postgres-db", help="seed (or, with --reuse, read) this database on the server and keep it")
+    parser.add_argument("--seed-only", action="store_true", help="seed and keep the databases, time nothing")
+    parser.add_argument("--reuse", action="store_true", help="time the databases an earlier --seed-only seeded")
+    parser.add_argument("--drop", action="store_true", help="drop the --postgres-db database at the end")
+    parser.add_argument("--index-baseline", action="store_true",
+                        help="also time every query with the indexes dropped (then builds them again)")
+    parser.add_argument("--match", action="append", help="only the queries whose name contains this (repeatable)")
     args = parser.parse_args(argv)
+    global PROGRESS
+    PROGRESS = True
+    if (args.seed_only or args.reuse) and not (args.sqlite_file or args.postgres_db):
+        parser.error("--seed-only and --reuse need --sqlite-file and/or --postgres-db")
     seed_args = (args.activities, args.pledges, args.needs or max(1, args.pledges // 20), max(1, args.networks),
                  args.answers)
-    if args.engine in ("all", "sqlite"):
-        with tempfile.TemporaryDirectory(prefix="edunet-bench-") as folder:
-            path = Path(folder) / "bench.db"
-            await bench_engine("SQLite", f"sqlite+aiosqlite:///{path}", seed_args, args.repeats, path)
+    options = {"reuse": args.reuse, "seed_only": args.seed_only, "index_baseline": args.index_baseline,
+               "match": args.match}
+    if args.engine in ("all", "sqlite") and (args.sqlite_file or not args.postgres_db):
+        if args.sqlite_file:
+            path = args.sqlite_file.resolve()
+            if not args.reuse and path.exists():
+                path.unlink()  # a fresh seed
+            await bench_engine("SQLite", f"sqlite+aiosqlite:///{path}", seed_args, args.repeats, path, **options)
+        else:
+            with tempfile.TemporaryDirectory(prefix="edunet-bench-") as folder:
+                path = Path(folder) / "bench.db"
+                await bench_engine("SQLite", f"sqlite+aiosqlite:///{path}", seed_args, args.repeats, path, **options)
     postgres = os.environ.get("EDUNET_TEST_POSTGRES_URL")
-    if args.engine in ("all", "postgres"):
+    if args.engine in ("all", "postgres") and (args.postgres_db or not args.sqlite_file):
         if postgres:
-            await with_postgres_database(postgres, lambda url: bench_engine("PostgreSQL", url, seed_args,
-                                                                            args.repeats, None))
+            if args.postgres_db and not args.reuse:  # a fresh seed
+                await with_postgres_database(postgres, _nothing, name=args.postgres_db, drop=True)
+            await with_postgres_database(
+                postgres, lambda url: bench_engine("PostgreSQL", url, seed_args, args.repeats, None, **options),
+                name=args.postgres_db, drop=not args.postgres_db or args.drop)
         else:
             print("\n(PostgreSQL skipped: set EDUNET_TEST_POSTGRES_URL to include it)")
     return 0
+
+
+async def _nothing(url: str) -> None:
+    return None
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from storage.activities import activities, activity_photos
-from storage.activity_rollups import NO_ORGANISATION, activity_totals
+from storage.activity_rollups import ALL_ORGANISATIONS, NO_ORGANISATION, activity_totals
 from storage.counters import next_number
 from storage.tables import members, organisations
 from storage.repo import Repo
@@ -138,8 +138,18 @@ class ActivityRepo(Repo):
         """Count, participants and minutes in [start, end), grouped by aim, category or organisation
         (key None: no organisation), in key order: read from the totals the database keeps
         (:mod:`storage.activity_rollups`), whole months from the month rows and the edges from the day rows."""
+        rows = await self.kept_totals(network_id, start, end, (by,), organisation_id=organisation_id)
+        return [ActivityTotal(key=None if by == "organisation" and key == NO_ORGANISATION else key, count=n,
+                              participants=people, minutes=minutes) for (key,), n, people, minutes in rows]
+
+    async def kept_totals(self, network_id: int, start: date, end: date, by: tuple[str, ...], *,
+                          organisation_id: int | None = None) -> list[tuple[tuple[Any, ...], int, int, int]]:
+        """``(keys, count, participants, minutes)`` in [start, end) per combination of ``by`` (``aim``,
+        ``category``, ``organisation``: 0 for none), in key order, from ``activity_totals``: whole months
+        from its month rows and the days at the edges from its day rows; the network's own rows
+        (``ALL_ORGANISATIONS``) unless organisations are asked for (a year: some hundred rows)."""
         t = activity_totals.c
-        column = {"aim": t.aim, "category": t.category, "organisation": t.organisation_id}[by]
+        columns = [{"aim": t.aim, "category": t.category, "organisation": t.organisation_id}[key] for key in by]
         month_start = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
         month_end = end.replace(day=1)
         grains = ([("d", start, month_start), ("m", month_start, month_end), ("d", month_end, end)]
@@ -148,20 +158,24 @@ class ActivityRepo(Repo):
         for grain, since, until in grains:
             if since >= until:
                 continue
-            part = sa.select(column.label("key"), t.n, t.participants, t.minutes).where(
+            part = sa.select(*(c.label(f"k{i}") for i, c in enumerate(columns)), t.n, t.participants, t.minutes).where(
                 t.network_id == network_id, t.grain == grain, t.day >= since, t.day < until)
             if organisation_id is not None:
                 part = part.where(t.organisation_id == organisation_id)
+            elif "organisation" in by:
+                part = part.where(t.organisation_id != ALL_ORGANISATIONS)
+            else:  # the whole network: its own rows, not every organisation's
+                part = part.where(t.organisation_id == ALL_ORGANISATIONS)
             parts.append(part)
         if not parts:
             return []
         both = sa.union_all(*parts).subquery()
+        keys = [both.c[f"k{i}"] for i in range(len(columns))]
         rows = (await self.conn.execute(
-            sa.select(both.c.key, sa.func.sum(both.c.n).label("n"), sa.func.sum(both.c.participants).label("people"),
+            sa.select(*keys, sa.func.sum(both.c.n).label("n"), sa.func.sum(both.c.participants).label("people"),
                       sa.func.sum(both.c.minutes).label("minutes"))
-            .group_by(both.c.key).having(sa.func.sum(both.c.n) > 0).order_by(both.c.key))).all()
-        return [ActivityTotal(key=None if by == "organisation" and r.key == NO_ORGANISATION else r.key,
-                              count=int(r.n), participants=int(r.people), minutes=int(r.minutes)) for r in rows]
+            .group_by(*keys).having(sa.func.sum(both.c.n) > 0).order_by(*keys))).all()
+        return [(tuple(r[:len(keys)]), int(r.n), int(r.people), int(r.minutes)) for r in rows]
 
     async def totals_direct(self, network_id: int, start: date, end: date, *, by: str = "aim",
                             organisation_id: int | None = None) -> list[ActivityTotal]:

@@ -301,6 +301,28 @@ class MeetingRepo(Repo):
             .order_by(meeting_attendance.c.member_id))).scalars()
         return list(rows)
 
+    async def attended_by(self, network_id: int, meeting_ids: list[int], member_ids: set[int]) -> dict[int, set[int]]:
+        """Per meeting (of ``meeting_ids``), which of ``member_ids`` attended: one query, not one per meeting."""
+        a = meeting_attendance.c
+        found: dict[int, set[int]] = {}
+        if meeting_ids and member_ids:
+            for row in await self.conn.execute(
+                    sa.select(a.meeting_id, a.member_id)
+                    .where(a.network_id == network_id, a.meeting_id.in_(meeting_ids), a.member_id.in_(member_ids))):
+                found.setdefault(int(row.meeting_id), set()).add(int(row.member_id))
+        return found
+
+    async def minutes_of(self, network_id: int, meeting_ids: list[int]) -> dict[int, Minutes]:
+        """:meth:`minutes` of many meetings in one query (meetings without minutes are absent)."""
+        found: dict[int, Minutes] = {}
+        if meeting_ids:
+            for row in await self.conn.execute(sa.select(meeting_minutes).where(
+                    meeting_minutes.c.network_id == network_id, meeting_minutes.c.meeting_id.in_(meeting_ids))):
+                found[row.meeting_id] = Minutes(meeting_id=row.meeting_id, network_id=row.network_id,
+                                                decisions=[str(d) for d in row.decisions], project_id=row.project_id,
+                                                recorded_by=row.recorded_by, recorded_at=row.recorded_at)
+        return found
+
     async def attendance_count(self, network_id: int, meeting_id: int) -> int:
         return int((await self.conn.execute(
             sa.select(sa.func.count()).select_from(meeting_attendance)

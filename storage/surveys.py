@@ -321,12 +321,27 @@ class SurveyRepo(Repo):
         counts = {(int(r.question_id), int(r.choice)): int(r.n) for r in await self.conn.execute(
             sa.select(a.c.question_id, a.c.choice, sa.func.count().label("n"))
             .where(*mine).group_by(a.c.question_id, a.c.choice))}
+        return answered, counts, await self.texts(survey, text_questions)
+
+    async def texts(self, survey: Survey, question_ids: list[int]) -> dict[int, list[str | None]]:
+        """The answers' texts of these (free-text) questions, per question, unordered."""
+        a = survey_answers
         texts: dict[int, list[str | None]] = {}
-        if text_questions:
-            for r in await self.conn.execute(sa.select(a.c.question_id, a.c.text)
-                                             .where(*mine, a.c.question_id.in_(text_questions))):
+        if question_ids:
+            for r in await self.conn.execute(
+                    sa.select(a.c.question_id, a.c.text)
+                    .where(a.c.network_id == survey.network_id, a.c.survey_id == survey.id,
+                           a.c.question_id.in_(question_ids))):
                 texts.setdefault(int(r.question_id), []).append(r.text)
-        return answered, counts, texts
+        return texts
+
+    async def choice_counts(self, survey: Survey, question_id: int) -> dict[int, int]:
+        """How many answers chose each option of one question (a poll's live count), counted by the database."""
+        a = survey_answers
+        return {int(r.choice): int(r.n) for r in await self.conn.execute(
+            sa.select(a.c.choice, sa.func.count().label("n"))
+            .where(a.c.network_id == survey.network_id, a.c.survey_id == survey.id, a.c.question_id == question_id)
+            .group_by(a.c.choice))}
 
     async def response_rows(self, survey: Survey) -> list[tuple[str, int | None, int | None, int | None, str | None]]:
         """Every response with its answers, in one query, in the export's order: ``(response id,

@@ -121,9 +121,16 @@ def test_the_benchmark_script_runs_and_reports_both_timings() -> None:
     from pathlib import Path
 
     done = subprocess.run([sys.executable, "-m", "bench.queries", "--activities", "3000", "--pledges", "600",
-                           "--repeats", "1", "--engine", "sqlite"], cwd=Path(__file__).resolve().parents[1],
-                          capture_output=True, text=True, timeout=300)
+                           "--answers", "3000", "--repeats", "1", "--engine", "sqlite"],
+                          cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "3,000 activities, 30 needs, 600 pledges" in done.stdout
-    lines = [line for line in done.stdout.splitlines() if line.strip().startswith("summary section: activities")]
-    assert len(lines) == 1 and lines[0].rstrip().endswith("x")
+    assert "3,000 activities, 30 needs, 600 pledges, 3,000 survey answers" in done.stdout
+    rows = [line.removesuffix("  over 100 ms").rstrip() for line in done.stdout.splitlines() if line.startswith("   ")]
+    figures = {row.strip().rsplit(None, 2)[0].strip(): row.split()[-2:] for row in rows if row[-1:].isdigit()}
+    # The baseline, every summary section, the goals, the review, the report and the survey queries, timed.
+    for name in ("baseline: count(*) of network 1's activities", "summary section: activities",
+                 "/summary, every section", "/goals as the handler reads it (year_progress)",
+                 "/review Check as the handler builds it (build_check)", "/export sar (one school, the academic year)",
+                 "/exportsurvey N, anonymous: comments file", "poll live count (the card's counts)",
+                 "web view overview page, rendered (every panel)"):
+        assert name in figures and all(float(v) > 0 for v in figures[name]), name

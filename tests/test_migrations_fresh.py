@@ -108,9 +108,71 @@ async def test_the_rollups_triggers_work_on_a_built_file(tmp_path: Path, rows: i
                     "minutes, has_photo, created_at) VALUES (1, :n, 't', 'workshop', 'innovation', '2026-11-20', 10, "
                     "60, 0, '2026-11-21 00:00:00')"), {"n": number})
             totals = (await conn.execute(sa.text(
-                "SELECT grain, n, participants FROM activity_totals ORDER BY grain"))).all()
-            days = (await conn.execute(sa.text("SELECT n FROM goal_activity_days"))).scalars().all()
-        assert [tuple(t) for t in totals] == [("d", rows, 10 * rows), ("m", rows, 10 * rows)]
-        assert days == [rows]
+                "SELECT grain, organisation_id, n, participants FROM activity_totals ORDER BY grain, organisation_id"
+            ))).all()
+            tables = (await conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'table'"))).scalars().all()
+        # Per day and per month: the (absent) organisation's row and the whole network's (-1).
+        assert [tuple(t) for t in totals] == [(grain, org, rows, 10 * rows) for grain in "dm" for org in (-1, 0)]
+        assert "goal_activity_days" not in tables  # the duplicate of activity_totals, dropped by 0012
     finally:
         await db.dispose()
+
+
+async def test_the_goals_duplicate_activity_totals_are_dropped_and_the_goals_read_the_kept_ones(tmp_path: Path) -> None:
+    """A database from before 0012 (goal_activity_days filled and kept by its triggers) upgraded to the heads:
+    the duplicate table and its triggers are gone, activities still log, and the goals' activity figures
+    (now read from activity_totals) are what the rows give; 0012's downgrade brings the old table back filled."""
+    import asyncio
+    from datetime import date
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from storage.goals import MeasureRepo
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    cfg = alembic_config(url)
+    for revision in ("0010_goal_reviews", "0011_queries"):  # Alembic runs its own loop: in a thread
+        await asyncio.to_thread(command.upgrade, cfg, revision)
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.execute("INSERT INTO networks (id, name, timezone, language, settings, created_at) "
+                 "VALUES (1, 'n', 'Asia/Bangkok', 'th', '{}', '2026-11-21 00:00:00')")
+    for number, (category, day) in enumerate([("workshop", "2026-11-20"), ("meeting", "2026-10-02"),
+                                              ("workshop", "2026-11-20")], start=1):
+        conn.execute("INSERT INTO activities (network_id, number, title, category, aim, activity_date, participants, "
+                     "minutes, has_photo, created_at) VALUES (1, ?, 't', ?, 'innovation', ?, 10, 60, 0, "
+                     "'2026-11-21 00:00:00')", (number, category, day))
+    conn.commit()
+    assert conn.execute("SELECT sum(n) FROM goal_activity_days").fetchone() == (3,)
+    conn.close()
+
+    await asyncio.to_thread(upgrade_to_heads, url)
+    after = schema(tmp_path / "old.db")
+    assert "goal_activity_days" not in after
+    assert not [name for name in after["triggers"] if "goal_activity_days" in name]
+    assert "0012_one_activity_rollup" in after["versions"]
+    db = Database(url)
+    try:
+        async with db.transaction() as c:
+            await c.execute(sa.text(
+                "INSERT INTO activities (network_id, number, title, category, aim, activity_date, participants, "
+                "minutes, has_photo, created_at) VALUES (1, 4, 't', 'meeting', 'equity', '2026-11-01', 5, 30, 0, "
+                "'2026-11-21 00:00:00')"))
+            measures = MeasureRepo(c)
+            for start, end in ((date(2026, 5, 16), date(2027, 5, 16)), (date(2026, 11, 1), date(2026, 11, 21))):
+                kept = sorted(await measures.activity_groups(1, start, end), key=repr)
+                assert kept == sorted(await measures.activity_groups_direct(1, start, end), key=repr)
+                assert kept
+            # The whole network's rows were filled from the activities logged before the upgrade.
+            assert (await c.execute(sa.text("SELECT sum(n) FROM activity_totals WHERE organisation_id = -1 "
+                                            "AND grain = 'm'"))).scalar() == 4
+    finally:
+        await db.dispose()
+
+    await asyncio.to_thread(command.downgrade, cfg, "0011_queries")  # 0012 only: 0010 stays a head
+    conn = sqlite3.connect(tmp_path / "old.db")
+    try:
+        assert conn.execute("SELECT sum(n) FROM goal_activity_days").fetchone() == (4,)
+        assert conn.execute("SELECT count(*) FROM activity_totals WHERE organisation_id = -1").fetchone() == (0,)
+    finally:
+        conn.close()

@@ -16,10 +16,9 @@ from handlers.dashboard.web import OVERVIEW_PANELS, PageRequest
 from handlers.dashboard.webctx import web_context, year_bounds, year_of
 from handlers.goals import target_line, year_progress
 from handlers.resources import sector_label, type_label
-from handlers.surveys import survey_stats
+from handlers.surveys import audience_count
 from storage.deliveries import DeliveryRepo
 from storage.meetings import MeetingRepo
-from storage.membership import OrganisationRepo
 from storage.resource_repo import PledgeRepo
 from storage.surveys import SurveyRepo
 
@@ -48,27 +47,25 @@ async def resources_panel(page: PageRequest, year: int) -> dict[str, list[dict[s
     their organisation's needs, or pledged by themselves."""
     t = page.t
     _year, start, end = year_bounds(page, year)
-    rows = await PledgeRepo(page.conn).export_rows(page.network.id, start, end)
-    if not page.manages:
-        own = {o.id: o.name for o in await OrganisationRepo(page.conn).list(page.network.id)}.get(
-            page.member.organisation_id or -1)
-        rows = [r for r in rows if (own is not None and r["need_organisation"] == own)
-                or r["pledger_id"] == page.member.id]
+    repo = PledgeRepo(page.conn)
+    if page.manages:
+        found = await repo.status_totals(page.network.id, start, end)
+    else:
+        found = await repo.status_totals(page.network.id, start, end,
+                                         toward_organisation=page.member.organisation_id, pledger_id=page.member.id)
     result: dict[str, list[dict[str, Any]]] = {}
     for column, label in (("resource_type", type_label), ("source_sector", sector_label)):
         groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"pledged": 0, "delivered": 0,
                                                                 "pledged_baht": Decimal(0),
                                                                 "delivered_baht": Decimal(0)})
-        for r in rows:
-            if r["status"] == "cancelled":
-                continue
-            group = groups[r[column]]
-            baht = r["unit"].upper() == "THB"
-            group["pledged"] += 1
-            group["pledged_baht"] += _baht(r["amount"]) if baht else 0
-            if r["status"] == "delivered":
-                group["delivered"] += 1
-                group["delivered_baht"] += _baht(r["amount"]) if baht else 0
+        for total, status in found:
+            group = groups[getattr(total, column)]
+            baht = total.unit.upper() == "THB"
+            group["pledged"] += total.count
+            group["pledged_baht"] += _baht(total.amount) if baht else 0
+            if status == "delivered":
+                group["delivered"] += total.count
+                group["delivered_baht"] += _baht(total.amount) if baht else 0
         result[column] = [{"label": label(t, code), "pledged": g["pledged"], "delivered": g["delivered"],
                            "pct": round(100 * g["delivered"] / g["pledged"]) if g["pledged"] else 0,
                            "pledged_baht": t.number(float(g["pledged_baht"])) if g["pledged_baht"] else "",
@@ -83,14 +80,18 @@ async def surveys_panel(page: PageRequest, year: int) -> list[dict[str, Any]]:
         return []
     _year, start, end = year_bounds(page, year)
     ctx = web_context(page)
+    repo = SurveyRepo(page.conn)
+    recent = [s for s in (await repo.active_between(page.network.id, start, end, with_questions=False))[-8:]
+              if not s.is_poll]
+    answered = await repo.response_counts(page.network.id, [s.id for s in recent])  # one query for them all
     shown = []
-    for survey in (await SurveyRepo(page.conn).active_between(page.network.id, start, end))[-8:]:
-        if survey.is_poll:
-            continue
-        stats = await survey_stats(ctx, survey)
-        rate = round(100 * stats.responses / stats.audience) if stats.audience else 0
-        shown.append({"number": survey.number, "title": survey.title, "responses": stats.responses,
-                      "audience": stats.audience or 0, "rate": rate, "open": survey.is_open})
+    for survey in recent:
+        # The audience as /results counts it: frozen at closing, else the members it is for now.
+        audience = survey.audience_size if survey.audience_size is not None else await audience_count(ctx, survey)
+        responses = answered[survey.id]
+        rate = round(100 * responses / audience) if audience else 0
+        shown.append({"number": survey.number, "title": survey.title, "responses": responses,
+                      "audience": audience or 0, "rate": rate, "open": survey.is_open})
     return shown
 
 

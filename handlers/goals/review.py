@@ -30,7 +30,7 @@ from handlers.activities import AIMS, aim_label, csv_date, to_csv
 from handlers.goals.progress import PACE_NAMES, calendar
 from handlers.goals.vocabulary import MAX_TARGET, target_title, value_text
 from handlers.resources import RESOURCE_TYPES, type_label
-from storage.goals import GoalRepo, MeasureRepo, PeriodTotals, PlanRepo, local_midnight
+from storage.goals import MIN_ANSWERS, GoalRepo, MeasureRepo, PeriodTotals, PlanRepo, local_midnight
 from storage.goals.reviews import DECISIONS, Review, ReviewRepo
 from storage.resource_repo import PledgeTotal
 from storage.surveys import SurveyRepo
@@ -129,18 +129,23 @@ async def build_check(ctx: BaseContext, term: Term) -> dict[str, Any]:
             "term": _num(in_term[target.id].value) if target.id in in_term else None,
             "previous": _num(before[target.id].value) if target.id in before else None}
     surveys = []
-    for survey in await ctx.repo(SurveyRepo).active_between(ctx.network.id, local_midnight(term.span.start, ctx.tz),
-                                                            local_midnight(term.span.end, ctx.tz)):
-        if survey.is_poll:
-            continue
-        rate = await measures.survey_response_rate(ctx.network.id, survey.number)
+    found = [s for s in await ctx.repo(SurveyRepo).active_between(ctx.network.id, local_midnight(term.span.start, ctx.tz),
+                                                                 local_midnight(term.span.end, ctx.tz))
+             if not s.is_poll]
+    # Every survey's responses and every rating question's mean in two queries, not a few per survey.
+    answered = await ctx.repo(SurveyRepo).response_counts(ctx.network.id, [s.id for s in found])
+    scored = await measures.survey_means(ctx.network.id, [s.id for s in found])
+    for survey in found:
+        size = survey.audience_size
+        rate = (Decimal(100) * answered[survey.id] / size).quantize(Decimal("0.01")) if size else None
         means = []
         for question in survey.questions:
             if question.kind == "rating":
-                mean = await measures.survey_mean(ctx.network.id, survey.number, question.position)
-                means.append({"position": question.position, "text": question.text, "mean": _num(mean.value),
-                              "suppressed": mean.suppressed})
-        surveys.append({"number": survey.number, "title": survey.title, "rate": _num(rate.value), "means": means})
+                n, mean = scored.get((survey.id, question.id), (0, None))
+                hidden = survey.anonymous and n < MIN_ANSWERS
+                means.append({"position": question.position, "text": question.text,
+                              "mean": None if hidden or not n else _num(mean), "suppressed": hidden})
+        surveys.append({"number": survey.number, "title": survey.title, "rate": _num(rate), "means": means})
     return {
         "term": term.label, "start": term.span.start.isoformat(), "end": term.span.end.isoformat(),
         "previous": previous.label, "built_on": ctx.today.isoformat(),

@@ -73,8 +73,7 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
         return [standard_label(t, standard), step_label(t, step)]
 
     # Activities of the school
-    rows = [r for r in await ActivityRepo(ctx.conn).export_rows(network.id, span.start, span.end)
-            if r["organisation_id"] == school.id]
+    rows = await ActivityRepo(ctx.conn).export_rows(network.id, span.start, span.end, organisation_id=school.id)
     body = []
     for r in rows:
         kind = f"activity:{r['aim']}" if f"activity:{r['aim']}" in mapped else "activity:efficiency"
@@ -90,10 +89,10 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
 
     # Resources received (delivered toward the school's needs) and given (pledged by its members)
     members = {m.id: m for m in await MemberRepo(ctx.conn).list(network.id)}
-    pledges = await PledgeRepo(ctx.conn).export_rows(network.id, start, end)
-    received = [r for r in pledges if r["need_organisation"] == school.name and r["status"] == "delivered"]
-    given = [r for r in pledges if r["status"] != "cancelled" and r["pledger_id"] in members
-             and members[r["pledger_id"]].organisation_id == school.id]
+    pledges = PledgeRepo(ctx.conn)
+    received = await pledges.export_rows(network.id, start, end, toward_organisation=school.id, statuses=("delivered",))
+    given = await pledges.export_rows(network.id, start, end, pledger_organisation=school.id,
+                                      statuses=("pledged", "delivered"))
     for kind, found, title in (("received", received, t("Resources received")),
                                ("given", given, t("Resources given"))):
         body = []
@@ -142,11 +141,14 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
     ours = {m.id for m in members.values() if m.organisation_id == school.id}
     meetings = MeetingRepo(ctx.conn)
     body = []
-    for m in reversed(await meetings.recent(network.id, start, end, limit=5000)):
-        came = ours & set(await meetings.attended_ids(network.id, m.id))
+    held = list(reversed(await meetings.recent(network.id, start, end, limit=5000)))
+    attended = await meetings.attended_by(network.id, [m.id for m in held], ours)
+    decided = await meetings.minutes_of(network.id, list(attended))
+    for m in held:
+        came = attended.get(m.id, set())
         if not came:
             continue
-        minutes = await meetings.minutes(network.id, m.id)
+        minutes = decided.get(m.id)
         day = m.starts_at.astimezone(tz).date()
         evidence.append(Evidence("meeting", t("Meetings"), day, m.title,
                                  t("{n} of the school attended", n=len(came))))

@@ -368,10 +368,8 @@ async def comment_rows(ctx: BaseContext, survey: Survey) -> list[tuple[str, str]
     texts = {q.id: q for q in survey.questions if q.kind == "text"}
     if not texts:
         return None
-    by_question: dict[int, list[str]] = {}
-    for a in await ctx.repo(SurveyRepo).all_answers(survey):
-        if a.question_id in texts and a.text:
-            by_question.setdefault(a.question_id, []).append(a.text)
+    by_question = {qid: [text for text in found if text]
+                   for qid, found in (await ctx.repo(SurveyRepo).texts(survey, list(texts))).items()}
     rows = [(f"{texts[qid].position}. {texts[qid].text}", text) for qid, found in by_question.items()
             if len(found) >= MIN_CELL for text in found]
     if not rows:

@@ -54,8 +54,8 @@ async def live_card(ctx: BaseContext, survey: Survey) -> Any:
     """A render function for the survey's (or poll's) card with the current counts."""
     tz = ctx.tz
     if survey.is_poll:
-        answers = await ctx.repo(SurveyRepo).all_answers(survey)
-        counts = [sum(1 for a in answers if a.choice == i) for i in range(len(survey.questions[0].options))]
+        chosen = await ctx.repo(SurveyRepo).choice_counts(survey, survey.questions[0].id)
+        counts = [chosen.get(i, 0) for i in range(len(survey.questions[0].options))]
         voters = await ctx.repo(SurveyRepo).response_count(survey)
         return lambda t: [poll_card(t, survey, tz, counts, voters)]
     members = await audience_members(ctx, survey)

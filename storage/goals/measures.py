@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from storage.activities import activities, needs, pledges
 from storage.goals.goal_repo import Target, TargetError
-from storage.goals.rollups import MONTH, goal_activity_days, goal_pledge_days
+from storage.activity_repo import ActivityRepo
+from storage.goals.rollups import MONTH, goal_pledge_days
 from storage.goals.tables import indicator_reports, plan_projects, plan_tasks
 from storage.meetings import MeetingRepo, meetings
 from storage.repo import Repo
@@ -146,15 +147,11 @@ class MeasureRepo(Repo):
         raise TargetError("kind")
 
     async def activity_groups(self, network_id: int, start: date, end: date) -> list[ActivityGroup]:
-        """Count, participants and minutes in [start, end) by category and aim, from the per-day totals the
-        database keeps (storage/goals/rollups.py): a few rows per day instead of every activity."""
-        d = goal_activity_days.c
-        rows = (await self.conn.execute(
-            sa.select(d.category, d.aim, sa.func.sum(d.n).label("n"), sa.func.sum(d.participants).label("people"),
-                      sa.func.sum(d.minutes).label("minutes"))
-            .where(d.network_id == network_id, d.activity_date >= start, d.activity_date < end)
-            .group_by(d.category, d.aim))).all()
-        return [ActivityGroup(r.category, r.aim, int(r.n), int(r.people), int(r.minutes)) for r in rows if r.n]
+        """Count, participants and minutes in [start, end) by category and aim, from the per-day and
+        per-month totals the database keeps (``activity_totals``, :mod:`storage.activity_rollups`): a few
+        hundred rows for a year instead of every activity."""
+        rows = await ActivityRepo(self.conn).kept_totals(network_id, start, end, ("category", "aim"))
+        return [ActivityGroup(category, aim, n, people, minutes) for (category, aim), n, people, minutes in rows]
 
     async def pledge_totals(self, network_id: int, stage: str, start: datetime, end: datetime) -> list[PledgeTotal]:
         """What PledgeRepo.totals_pledged / totals_delivered give for [start, end), in one query: whole UTC
@@ -245,6 +242,23 @@ class MeasureRepo(Repo):
         if not row.n:
             return Measured(None)
         return Measured(Decimal(str(row.mean)).quantize(Decimal("0.01")))
+
+    async def survey_means(self, network_id: int, survey_ids: list[int]) -> dict[tuple[int, int], tuple[int, Decimal]]:
+        """Per (survey, rating question) of ``survey_ids``: the responses that answered it and its mean score
+        (1–5), in one query over every survey (the term review's table); questions without answers are absent.
+        The caller applies the anonymity rule (:meth:`survey_mean` does)."""
+        a, q = survey_answers.c, survey_questions.c
+        found: dict[tuple[int, int], tuple[int, Decimal]] = {}
+        if survey_ids:
+            rows = await self.conn.execute(
+                sa.select(a.survey_id, a.question_id, sa.func.count(sa.distinct(a.response_id)).label("n"),
+                          sa.func.avg(5 - a.choice).label("mean"))
+                .select_from(survey_answers.join(survey_questions, q.id == a.question_id))
+                .where(a.network_id == network_id, a.survey_id.in_(survey_ids), q.kind == "rating", a.choice >= 0)
+                .group_by(a.survey_id, a.question_id))
+            for r in rows:
+                found[(int(r.survey_id), int(r.question_id))] = (int(r.n), Decimal(str(r.mean)).quantize(Decimal("0.01")))
+        return found
 
     async def survey_response_rate(self, network_id: int, number: int, position: int | None = None,
                                    audience: int | None = None) -> Measured:

@@ -1,7 +1,9 @@
-"""Per-network, per-day totals of activities and pledges, kept by the database on every write, so the
-goals and the term review read a year in a few thousand rows instead of a million.
+"""Per-network, per-day and per-month totals of pledges, kept by the database on every write, so the
+goals, the term review and the summaries read a year in a few thousand rows instead of every pledge.
+(The activities' totals are :mod:`storage.activity_rollups`' ``activity_totals``; the goals' own
+per-day activity totals, ``goal_activity_days``, duplicated them and were dropped by the migration
+``0012_one_activity_rollup``.)
 
-``goal_activity_days``: per local activity date, category and aim, the count, participants and minutes.
 ``goal_pledge_days``: per UTC day, stage (``pledged``: made and not cancelled, by ``created_at``;
 ``delivered``: by ``delivered_at``), resource type, sector and unit, the count and amount; and the same
 per UTC month (stages ``pledged_m`` and ``delivered_m``, ``day`` the month's first day), so a year is
@@ -10,7 +12,7 @@ because the pledge timestamps are; a period in a network's time zone reads its w
 the two partial days at its edges from ``pledges`` itself (see :meth:`MeasureRepo.pledge_totals`).
 
 Triggers (below, created by the migration ``0010_goal_reviews``) keep them: every insert, update and
-delete of an activity or a pledge takes its old contribution off and adds its new one, in the same
+delete of a pledge takes its old contribution off and adds its new one, in the same
 transaction, whichever code wrote it. Zero rows left by deletions are harmless (sums of zero).
 """
 
@@ -27,19 +29,6 @@ from storage.tables import metadata
 ix_needs_network_fulfilled = sa.Index("ix_needs_network_status_fulfilled", needs.c.network_id, needs.c.status,
                                       needs.c.fulfilled_at)
 
-goal_activity_days = sa.Table(
-    "goal_activity_days",
-    metadata,
-    sa.Column("network_id", sa.Integer, primary_key=True),
-    sa.Column("activity_date", sa.Date, primary_key=True),
-    sa.Column("category", sa.String(24), primary_key=True),
-    sa.Column("aim", sa.String(24), primary_key=True),
-    sa.Column("n", sa.BigInteger, nullable=False),
-    sa.Column("participants", sa.BigInteger, nullable=False),
-    sa.Column("minutes", sa.BigInteger, nullable=False),
-    sqlite_with_rowid=False,  # rows stored in key order: a period's rows are read in one range, no lookups
-)
-
 goal_pledge_days = sa.Table(
     "goal_pledge_days",
     metadata,
@@ -54,22 +43,9 @@ goal_pledge_days = sa.Table(
     sqlite_with_rowid=False,
 )
 
-_ACT_KEY = "network_id, activity_date, category, aim"
 _PLEDGE_KEY = "network_id, stage, day, resource_type, source_sector, unit"
 _LIVE = "('pledged', 'delivered')"  # storage.resource_repo.LIVE
 MONTH: Final = "_m"  # the stage of a month's totals: "pledged_m", "delivered_m" (day = the month's first day)
-
-
-def _sqlite_activity(row: str, sign: int) -> str:
-    if sign > 0:
-        return (f"INSERT INTO goal_activity_days ({_ACT_KEY}, n, participants, minutes) VALUES "
-                f"({row}.network_id, {row}.activity_date, {row}.category, {row}.aim, 1, "
-                f"COALESCE({row}.participants, 0), COALESCE({row}.minutes, 0)) "
-                f"ON CONFLICT ({_ACT_KEY}) DO UPDATE SET n = n + 1, participants = participants + "
-                f"excluded.participants, minutes = minutes + excluded.minutes;")
-    return (f"UPDATE goal_activity_days SET n = n - 1, participants = participants - COALESCE({row}.participants, 0), "
-            f"minutes = minutes - COALESCE({row}.minutes, 0) WHERE network_id = {row}.network_id AND "
-            f"activity_date = {row}.activity_date AND category = {row}.category AND aim = {row}.aim;")
 
 
 def _sqlite_pledge(row: str, sign: int, stage: str, day: str, condition: str) -> str:
@@ -95,10 +71,6 @@ def _sqlite_pledge_both(row: str, sign: int) -> str:
 
 
 SQLITE_TRIGGERS: Final = [
-    f"CREATE TRIGGER trg_goal_activity_days_ins AFTER INSERT ON activities BEGIN {_sqlite_activity('NEW', 1)} END",
-    f"CREATE TRIGGER trg_goal_activity_days_del AFTER DELETE ON activities BEGIN {_sqlite_activity('OLD', -1)} END",
-    "CREATE TRIGGER trg_goal_activity_days_upd AFTER UPDATE OF network_id, activity_date, category, aim, "
-    f"participants, minutes ON activities BEGIN {_sqlite_activity('OLD', -1)} {_sqlite_activity('NEW', 1)} END",
     f"CREATE TRIGGER trg_goal_pledge_days_ins AFTER INSERT ON pledges BEGIN {_sqlite_pledge_both('NEW', 1)} END",
     f"CREATE TRIGGER trg_goal_pledge_days_del AFTER DELETE ON pledges BEGIN {_sqlite_pledge_both('OLD', -1)} END",
     "CREATE TRIGGER trg_goal_pledge_days_upd AFTER UPDATE OF network_id, resource_type, source_sector, unit, "
@@ -110,25 +82,6 @@ _PG_UTC_DAY = "(({col}) AT TIME ZONE 'UTC')::date"
 _PG_UTC_MONTH = "date_trunc('month', ({col}) AT TIME ZONE 'UTC')::date"
 
 POSTGRES_TRIGGERS: Final = [
-    """CREATE FUNCTION goal_activity_days_keep() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE goal_activity_days SET n = n - 1, participants = participants - COALESCE(OLD.participants, 0),
-           minutes = minutes - COALESCE(OLD.minutes, 0)
-     WHERE network_id = OLD.network_id AND activity_date = OLD.activity_date AND category = OLD.category
-       AND aim = OLD.aim;
-  END IF;
-  IF TG_OP IN ('UPDATE', 'INSERT') THEN
-    INSERT INTO goal_activity_days AS d (network_id, activity_date, category, aim, n, participants, minutes)
-    VALUES (NEW.network_id, NEW.activity_date, NEW.category, NEW.aim, 1, COALESCE(NEW.participants, 0),
-            COALESCE(NEW.minutes, 0))
-    ON CONFLICT (network_id, activity_date, category, aim) DO UPDATE
-       SET n = d.n + 1, participants = d.participants + EXCLUDED.participants, minutes = d.minutes + EXCLUDED.minutes;
-  END IF;
-  RETURN NULL;
-END $$""",
-    "CREATE TRIGGER trg_goal_activity_days AFTER INSERT OR DELETE OR UPDATE OF network_id, activity_date, category, "
-    "aim, participants, minutes ON activities FOR EACH ROW EXECUTE FUNCTION goal_activity_days_keep()",
     f"""CREATE FUNCTION goal_pledge_days_add(r pledges, sign integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
   IF r.status IN {_LIVE} THEN
@@ -175,9 +128,7 @@ def backfill(dialect: str) -> list[str]:
             return f"date({col}, 'start of month')" if month else f"date({col})"
         return (_PG_UTC_MONTH if month else _PG_UTC_DAY).format(col=col)
 
-    statements = [
-        f"INSERT INTO goal_activity_days ({_ACT_KEY}, n, participants, minutes) SELECT {_ACT_KEY}, count(*), "
-        f"COALESCE(sum(participants), 0), COALESCE(sum(minutes), 0) FROM activities GROUP BY {_ACT_KEY}"]
+    statements: list[str] = []
     for stage, column, condition in (("pledged", "created_at", f"status IN {_LIVE}"),
                                      ("delivered", "delivered_at", "delivered_at IS NOT NULL")):
         for suffix, month in (("", False), (MONTH, True)):
@@ -189,11 +140,9 @@ def backfill(dialect: str) -> list[str]:
 
 
 DROP_SQLITE: Final = ["DROP TRIGGER IF EXISTS " + name for name in (
-    "trg_goal_activity_days_ins", "trg_goal_activity_days_del", "trg_goal_activity_days_upd",
     "trg_goal_pledge_days_ins", "trg_goal_pledge_days_del", "trg_goal_pledge_days_upd")]
 DROP_POSTGRES: Final = [
-    "DROP TRIGGER IF EXISTS trg_goal_activity_days ON activities",
     "DROP TRIGGER IF EXISTS trg_goal_pledge_days ON pledges",
-    "DROP FUNCTION IF EXISTS goal_activity_days_keep()", "DROP FUNCTION IF EXISTS goal_pledge_days_keep()",
+    "DROP FUNCTION IF EXISTS goal_pledge_days_keep()",
     "DROP FUNCTION IF EXISTS goal_pledge_days_add(pledges, integer)",
 ]

@@ -16,6 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     from storage.goals.rollups import POSTGRES_TRIGGERS, SQLITE_TRIGGERS, backfill
+    from storage.migrations import legacy_goal_activity_days as legacy  # dropped again by 0012_one_activity_rollup
 
     op.create_table(
         "goal_activity_days",
@@ -45,7 +46,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_needs_network_status_fulfilled", "needs", ["network_id", "status", "fulfilled_at"])
     dialect = op.get_bind().dialect.name
-    for statement in backfill(dialect) + (SQLITE_TRIGGERS if dialect == "sqlite" else POSTGRES_TRIGGERS):
+    for statement in (legacy.BACKFILL + backfill(dialect)
+                      + (legacy.SQLITE_TRIGGERS + SQLITE_TRIGGERS if dialect == "sqlite"
+                         else legacy.POSTGRES_TRIGGERS + POSTGRES_TRIGGERS)):
         op.execute(statement)
     op.create_table(
         "goal_reviews",
@@ -95,8 +98,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     from storage.goals.rollups import DROP_POSTGRES, DROP_SQLITE
+    from storage.migrations import legacy_goal_activity_days as legacy
 
-    for statement in DROP_SQLITE if op.get_bind().dialect.name == "sqlite" else DROP_POSTGRES:
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in (legacy.DROP_SQLITE + DROP_SQLITE) if sqlite else (legacy.DROP_POSTGRES + DROP_POSTGRES):
         op.execute(statement)
     op.drop_index("ix_needs_network_status_fulfilled", table_name="needs")
     op.drop_table("goal_pledge_days")

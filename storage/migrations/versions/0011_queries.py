@@ -16,7 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from storage.activity_rollups import POSTGRES_TRIGGERS, SQLITE_TRIGGERS, backfill
+    from storage.activity_rollups import backfill, postgres_triggers, sqlite_triggers
 
     op.create_table(
         "activity_totals",
@@ -36,7 +36,9 @@ def upgrade() -> None:
     op.create_index("ix_survey_responses_network_survey_voter", "survey_responses",
                     ["network_id", "survey_id", "voter_key"])
     dialect = op.get_bind().dialect.name
-    for statement in backfill(dialect) + (SQLITE_TRIGGERS if dialect == "sqlite" else POSTGRES_TRIGGERS):
+    # As they were then: each organisation's rows only (0012_one_activity_rollup adds the network's own).
+    triggers = sqlite_triggers(with_all=False) if dialect == "sqlite" else postgres_triggers(with_all=False)
+    for statement in backfill(dialect, every=False) + triggers:
         op.execute(statement)
 
 
