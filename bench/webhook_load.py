@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import statistics
 import sys
@@ -319,10 +320,21 @@ class Delivery:
     duplicated: int = 0
     out_of_order_users: int = 0
     unknown_answers: int = 0
+    waits: list[float] = field(default_factory=list)  # per event: its first answer's time minus its post's
+
+    def wait_summary(self) -> str:
+        """How long after its webhook was posted each event was answered (the processing lag)."""
+        waits = sorted(self.waits)
+        if not waits:
+            return "no event answered"
+
+        def pct(p: float) -> str:
+            return f"{waits[min(len(waits) - 1, int(p * len(waits)))]:.1f} s"
+
+        return f"answered after p50 {pct(0.5)}, p90 {pct(0.9)}, p99 {pct(0.99)}, max {waits[-1]:.1f} s"
 
 
 def caddy_binary() -> str:
-    import shutil
 
     found = shutil.which("caddy") or str(Path(sys.executable).with_name("caddy"))
     if not Path(found).exists():
@@ -339,7 +351,7 @@ def _first_text(messages: list[dict[str, Any]]) -> str:
 
 
 def check_deliveries(fake: Any, sent: dict[str, tuple[str, int]], tokens: dict[str, str],
-                     users: dict[str, list[str]]) -> Delivery:
+                     users: dict[str, list[str]], posted: dict[str, float] | None = None) -> Delivery:
     """``sent``: event id -> (user, position in SEQUENCE); ``tokens``: reply token -> event id;
     ``users``: user -> its event ids in the order sent. An answer by reply names its event by its
     token; a push is told apart by its text (learnt from the replies to the same kind of event)."""
@@ -387,6 +399,8 @@ def check_deliveries(fake: Any, sent: dict[str, tuple[str, int]], tokens: dict[s
             result.duplicated += len(got) - 1
             result.by_push += sum(1 for _at, how in got if how == "push")
             times.append(min(at for at, _how in got))
+            if posted and event in posted:
+                result.waits.append(times[-1] - posted[event])
         if times != sorted(times):
             result.out_of_order_users += 1
     return result
@@ -402,6 +416,7 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
     sent: dict[str, tuple[str, int]] = {}
     tokens: dict[str, str] = {}
     users: dict[str, list[str]] = {}
+    posted: dict[str, float] = {}  # event id -> wall-clock time its webhook was posted (the fake's clock)
     async with FakeLineAPI(access_token=TOKEN, spec=None, default_rate_limit=1_000_000,
                            reply_token_ttl=3600) as fake:
         url = await postgres_database()
@@ -468,6 +483,7 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
                         sent[event["webhookEventId"]] = (user, position)
                         tokens[event["replyToken"]] = event["webhookEventId"]
                         users[user].append(event["webhookEventId"])
+                        posted[event["webhookEventId"]] = time.time()
                         await post(webhook_body([event]))  # the next message once this one is acknowledged
 
                 start = time.perf_counter()
@@ -494,7 +510,7 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
                 result.processed_per_s = result.answered / (answered_at - start)
             stop_sampling.set()
             await sampler
-            delivery = check_deliveries(fake, sent, tokens, users)
+            delivery = check_deliveries(fake, sent, tokens, users, posted)
         finally:
             caddy.terminate()
             for process in processes:
@@ -573,14 +589,21 @@ async def run_benchmark(*, rate: float, seconds: float, engines: list[str], floo
 
 
 async def run_multi(instances: int, *, rate: float, seconds: float,
-                    drain_timeout: float = 120.0, processes: int = 2) -> tuple[list[Result], Delivery]:
+                    drain_timeout: float = 120.0, processes: int = 2,
+                    keep_logs: Path | None = None) -> tuple[list[Result], Delivery]:
     _patch_fake()
     with tempfile.TemporaryDirectory(prefix="edunet-bench-") as tmp:
         workdir = Path(tmp)
         bare = await run_target("bare", "-", rate=rate, seconds=seconds, flood=False, workdir=workdir,
                                 drain_timeout=drain_timeout)
-        multi, delivery = await run_instances(instances, rate=rate, seconds=seconds, workdir=workdir,
-                                              drain_timeout=drain_timeout, processes_each=processes)
+        try:
+            multi, delivery = await run_instances(instances, rate=rate, seconds=seconds, workdir=workdir,
+                                                  drain_timeout=drain_timeout, processes_each=processes)
+        finally:
+            if keep_logs is not None:  # the instances' logs outlive the run's temporary folder
+                keep_logs.mkdir(parents=True, exist_ok=True)
+                for log in workdir.glob("edunet-*.log"):
+                    shutil.copy(log, keep_logs / log.name)
     return [bare, multi], delivery
 
 
@@ -594,6 +617,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path, help="run edunet under pyinstrument, report to PROFILE.<engine>.txt")
     parser.add_argument("--instances", type=int, default=1,
                         help="N edunet serve processes on one PostgreSQL database behind Caddy (N > 1)")
+    parser.add_argument("--keep-logs", type=Path, help="--instances: copy each instance's log to this folder")
     parser.add_argument("--processes", type=int, choices=[1, 2], default=2,
                         help="EDUNET_PROCESSES of each edunet serve: 2 (receiver + worker, the default) or 1")
     args = parser.parse_args(argv)
@@ -606,13 +630,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s through Caddy to {args.instances} instances on "
               f"PostgreSQL; load average before: {load_average()}; {os.cpu_count()} CPUs")
         results, delivery = asyncio.run(run_multi(args.instances, rate=rate, seconds=seconds,
-                                                  drain_timeout=args.drain_timeout, processes=args.processes))
+                                                  drain_timeout=args.drain_timeout, processes=args.processes,
+                                                  keep_logs=args.keep_logs))
         print_table(results)
         drained = results[-1].answered >= results[-1].sent
         print(f"events {delivery.events}: answered {delivery.answered} ({delivery.by_push} by push, the reply "
               f"token gone stale), {'lost' if drained else 'unanswered when the drain timeout ended'} "
               f"{delivery.lost}, duplicated {delivery.duplicated}, users answered out of order "
               f"{delivery.out_of_order_users}, answers not matched to an event {delivery.unknown_answers}")
+        print(f"processing lag per event: {delivery.wait_summary()}")
         print(f"load average after: {load_average()}")
         return
     print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s{' (flood of strangers)' if args.flood else ''}; "

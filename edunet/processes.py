@@ -34,6 +34,7 @@ READY_FD = "EDUNET_READY_FD"
 RESTART_DELAY = 1.0
 STOP_TIMEOUT = 20.0
 INBOX, OUTBOX, SCHEDULER = b"i", b"o", b"s"
+WORKER_NICENESS = 10  # the worker lowers its CPU priority by this much (see edunet.serve)
 
 
 class WorkerProcess:

@@ -23,7 +23,8 @@ from bot.outbox import OutboxDispatcher
 from bot.startup import CredentialsRejected
 from bot.web import WebServer
 from edunet import build_app
-from edunet.processes import INBOX, ROLE, OUTBOX, SCHEDULER, WorkerProcess, listen_for_wakes, stop_listening, tell_ready
+from edunet.processes import (INBOX, OUTBOX, ROLE, SCHEDULER, WORKER_NICENESS, WorkerProcess, listen_for_wakes,
+                              stop_listening, tell_ready)
 from scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,10 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
     # processes (edunet/processes.py); EDUNET_ROLE=worker is that worker.
     role = os.environ.get(ROLE, "")  # set by the receiver for the worker it starts, not a setting
     worker_role = role == "worker"
+    if worker_role:
+        # When the cores are busy (several instances on one machine, PostgreSQL beside them), the
+        # receiver's acks go first and processing takes what is left: LINE and Telegram wait for the ack.
+        os.nice(WORKER_NICENESS)
     receiver_role = not worker_role and settings.processes == 2
     app.receives = not worker_role
     app.works = not receiver_role
