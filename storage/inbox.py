@@ -38,6 +38,8 @@ inbox = sa.Table(
     sa.Column("claimed_by", sa.String(64), index=True),
     sa.UniqueConstraint("platform", "event_id", name="uq_inbox_platform_event_id"),
     sa.Index("ix_inbox_platform_status_id", "platform", "status", "id"),
+    # the claim's "an earlier event of this chat is in hand" probe (0013_inbox_chat)
+    sa.Index("ix_inbox_platform_chat_status", "platform", "chat_id", "status"),
 )
 
 
