@@ -8,7 +8,26 @@ from __future__ import annotations
 
 from typing import Final
 
+import sqlalchemy as sa
+from alembic import op
+
 _ACT_KEY = "network_id, activity_date, category, aim"
+
+
+def create_table() -> None:
+    """The table, as 0010 made it (inside a migration: alembic's ``op``)."""
+    op.create_table(
+        "goal_activity_days",
+        sa.Column("network_id", sa.Integer(), nullable=False),
+        sa.Column("activity_date", sa.Date(), nullable=False),
+        sa.Column("category", sa.String(length=24), nullable=False),
+        sa.Column("aim", sa.String(length=24), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("participants", sa.BigInteger(), nullable=False),
+        sa.Column("minutes", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("network_id", "activity_date", "category", "aim", name=op.f("pk_goal_activity_days")),
+        sqlite_with_rowid=False,
+    )
 
 
 def _sqlite_activity(row: str, sign: int) -> str:

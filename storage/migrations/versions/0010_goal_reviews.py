@@ -18,18 +18,7 @@ def upgrade() -> None:
     from storage.goals.rollups import POSTGRES_TRIGGERS, SQLITE_TRIGGERS, backfill
     from storage.migrations import legacy_goal_activity_days as legacy  # dropped again by 0012_one_activity_rollup
 
-    op.create_table(
-        "goal_activity_days",
-        sa.Column("network_id", sa.Integer(), nullable=False),
-        sa.Column("activity_date", sa.Date(), nullable=False),
-        sa.Column("category", sa.String(length=24), nullable=False),
-        sa.Column("aim", sa.String(length=24), nullable=False),
-        sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.Column("participants", sa.BigInteger(), nullable=False),
-        sa.Column("minutes", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("network_id", "activity_date", "category", "aim", name=op.f("pk_goal_activity_days")),
-        sqlite_with_rowid=False,
-    )
+    legacy.create_table()
     op.create_table(
         "goal_pledge_days",
         sa.Column("network_id", sa.Integer(), nullable=False),

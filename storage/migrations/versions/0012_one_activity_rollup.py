@@ -7,7 +7,6 @@ Revision ID: 0012_one_activity_rollup
 Revises: 0010_goal_reviews (which made goal_activity_days), 0011_queries (which made activity_totals)
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = "0012_one_activity_rollup"
@@ -41,17 +40,6 @@ def downgrade() -> None:
     for statement in totals.sqlite_triggers(with_all=False) if sqlite else totals.postgres_triggers(with_all=False):
         op.execute(statement)
 
-    op.create_table(
-        "goal_activity_days",
-        sa.Column("network_id", sa.Integer(), nullable=False),
-        sa.Column("activity_date", sa.Date(), nullable=False),
-        sa.Column("category", sa.String(length=24), nullable=False),
-        sa.Column("aim", sa.String(length=24), nullable=False),
-        sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.Column("participants", sa.BigInteger(), nullable=False),
-        sa.Column("minutes", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("network_id", "activity_date", "category", "aim", name=op.f("pk_goal_activity_days")),
-        sqlite_with_rowid=False,
-    )
+    legacy.create_table()
     for statement in legacy.BACKFILL + (legacy.SQLITE_TRIGGERS if sqlite else legacy.POSTGRES_TRIGGERS):
         op.execute(statement)
