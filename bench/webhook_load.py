@@ -40,6 +40,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -320,6 +321,7 @@ class Delivery:
     duplicated: int = 0
     out_of_order_users: int = 0
     unknown_answers: int = 0
+    totals: dict[str, int] = field(default_factory=dict)  # the database's inbox/outbox by status at the end
     waits: list[float] = field(default_factory=list)  # per event: its first answer's time minus its post's
 
     def wait_summary(self) -> str:
@@ -350,32 +352,49 @@ def _first_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+@dataclass
+class AnswerTexts:
+    """What each kind of event (its position in SEQUENCE) is answered with: the first message's text
+    of its answer (``first``), and the texts of the answers' other messages (``later``)."""
+
+    first: dict[str, set[int]] = field(default_factory=dict)
+    later: set[str] = field(default_factory=set)
+
+    def learn(self, kind: int, texts: list[str]) -> None:
+        self.first.setdefault(texts[0] if texts else "", set()).add(kind)
+        self.later.update(texts[1:])
+
+
 def check_deliveries(fake: Any, sent: dict[str, tuple[str, int]], tokens: dict[str, str],
-                     users: dict[str, list[str]], posted: dict[str, float] | None = None) -> Delivery:
+                     users: dict[str, list[str]], posted: dict[str, float] | None = None,
+                     known: AnswerTexts | None = None) -> Delivery:
     """``sent``: event id -> (user, position in SEQUENCE); ``tokens``: reply token -> event id;
     ``users``: user -> its event ids in the order sent. An answer by reply names its event by its
-    token; a push is told apart by its text (learnt from the replies to the same kind of event)."""
+    token; a push is told apart by its text: ``known`` holds the answers of a calibration user who sent
+    SEQUENCE before the load (:func:`calibrate`), and the run's replies add theirs. Each user sends each
+    kind of event once, so (user, kind) names the event a push answers."""
     result = Delivery(events=len(sent))
     answers: dict[str, list[tuple[float, str]]] = {}  # event id -> (time, how)
     pushes: list[tuple[float, str, list[str]]] = []  # (time, user, each message's text)
-    kind_of_text: dict[str, set[int]] = {}  # an answer's first message -> the kinds of event it answers
-    later_texts: set[str] = set()  # the other messages of answers
+    texts_known = AnswerTexts({k: set(v) for k, v in known.first.items()}, set(known.later)) if known else AnswerTexts()
+    kind_of_text, later_texts = texts_known.first, texts_known.later
     for r in fake.requests:
         if not r.ok or not isinstance(r.json, dict):
             continue
         if r.path == "/v2/bot/message/reply":
             event = tokens.get(str(r.json.get("replyToken", "")))
-            if event is None:
-                result.unknown_answers += 1
+            if event is None or event not in sent:
+                if event is None:
+                    result.unknown_answers += 1
                 continue
             answers.setdefault(event, []).append((r.time, "reply"))
-            texts = [_first_text([m]) for m in r.json.get("messages", [])]
-            kind_of_text.setdefault(texts[0] if texts else "", set()).add(sent[event][1])
-            later_texts.update(texts[1:])
+            texts_known.learn(sent[event][1], [_first_text([m]) for m in r.json.get("messages", [])])
         elif r.path == "/v2/bot/message/push":  # one push may carry several answers of its chat
             pushes.append((r.time, str(r.json.get("to")), [_first_text([m]) for m in r.json.get("messages", [])]))
     taken: set[str] = set()  # events a push answered already
     for at, user, texts in pushes:
+        if user not in users:
+            continue  # the calibration user's
         for text in texts:
             kinds = kind_of_text.get(text, set())
             if not kinds and text in later_texts:
@@ -404,6 +423,47 @@ def check_deliveries(fake: Any, sent: dict[str, tuple[str, int]], tokens: dict[s
         if times != sorted(times):
             result.out_of_order_users += 1
     return result
+
+
+async def calibrate(fake: Any, post: Callable[[bytes], Awaitable[bool]], tokens: dict[str, str]) -> AnswerTexts:
+    """A calibration user sends SEQUENCE before the load, each message once the previous is answered; its
+    replies teach which texts answer which kind of event, so every push of the run can be matched."""
+    from tests.fakes.line_api import text_event, webhook_body
+
+    known = AnswerTexts()
+    user = "U" + "ca" * 16
+    for kind, text in enumerate(SEQUENCE):
+        event = text_event(user, text, fake=fake)
+        tokens[event["replyToken"]] = event["webhookEventId"]
+        if not await post(webhook_body([event])):
+            raise RuntimeError("the calibration webhook was refused")
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline:
+            reply = next((r for r in fake.requests if r.ok and r.path == "/v2/bot/message/reply"
+                          and isinstance(r.json, dict) and r.json.get("replyToken") == event["replyToken"]), None)
+            if reply is not None:
+                known.learn(kind, [_first_text([m]) for m in reply.json.get("messages", [])])
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise RuntimeError(f"the calibration message {text!r} was not answered within 60 s")
+    ambiguous = {text: kinds for text, kinds in known.first.items() if len(kinds) > 1}
+    if ambiguous:
+        raise RuntimeError(f"two kinds of event are answered alike, pushes could not be matched: {ambiguous}")
+    return known
+
+
+async def database_totals(database_url: str) -> dict[str, int]:
+    """What the run's database holds at the end (:meth:`storage.ops.OpsRepo.totals`)."""
+    from storage.db import Database
+    from storage.ops import OpsRepo
+
+    db = Database(database_url)
+    try:
+        async with db.transaction() as conn:
+            return await OpsRepo(conn).totals()
+    finally:
+        await db.dispose()
 
 
 async def run_instances(instances: int, *, rate: float, seconds: float, workdir: Path,
@@ -461,18 +521,23 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
             connector = aiohttp.TCPConnector(limit=400)
             async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
 
-                async def post(body: bytes) -> None:
-                    started = time.perf_counter()
+                async def send(body: bytes) -> bool:
                     try:
                         async with session.post(target, data=body, headers={
                                 "x-line-signature": sign(body, SECRET), "content-type": "application/json"}) as response:
                             await response.read()
-                            ok = response.status == 200
+                            return response.status == 200
                     except (aiohttp.ClientError, asyncio.TimeoutError):
-                        ok = False
+                        return False
+
+                async def post(body: bytes) -> None:
+                    started = time.perf_counter()
+                    ok = await send(body)
                     result.acks.append(time.perf_counter() - started)
                     if not ok:
                         result.errors += 1
+
+                known = await calibrate(fake, send, tokens)
 
                 async def user_messages(user: str, slots: list[float]) -> None:
                     for position, due in enumerate(slots):
@@ -499,18 +564,19 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
                 result.sent = len(sent)
                 load_end = time.perf_counter()
                 deadline = load_end + drain_timeout
-                while time.perf_counter() < deadline:
-                    if len(fake.requests_to_messages()) >= result.sent:  # type: ignore[attr-defined]
+                while time.perf_counter() < deadline:  # until every event is answered (or the timeout)
+                    if check_deliveries(fake, sent, tokens, users, known=known).answered >= result.sent:
                         break
-                    await asyncio.sleep(0.2)
+                    await asyncio.sleep(1.0)
                 answered_at = time.perf_counter()
-                await asyncio.sleep(2.0)  # anything sent twice arrives too
-                result.answered = len(fake.requests_to_messages())  # type: ignore[attr-defined]
+                await asyncio.sleep(5.0)  # anything sent twice arrives too
+                delivery = check_deliveries(fake, sent, tokens, users, posted, known=known)
+                result.answered = delivery.answered
                 result.lag_s = answered_at - load_end
                 result.processed_per_s = result.answered / (answered_at - start)
             stop_sampling.set()
             await sampler
-            delivery = check_deliveries(fake, sent, tokens, users, posted)
+            delivery.totals = await database_totals(url)
         finally:
             caddy.terminate()
             for process in processes:
@@ -639,6 +705,7 @@ def main(argv: list[str] | None = None) -> None:
               f"{delivery.lost}, duplicated {delivery.duplicated}, users answered out of order "
               f"{delivery.out_of_order_users}, answers not matched to an event {delivery.unknown_answers}")
         print(f"processing lag per event: {delivery.wait_summary()}")
+        print("database at the end: " + ", ".join(f"{k} {v}" for k, v in sorted(delivery.totals.items())))
         print(f"load average after: {load_average()}")
         return
     print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s{' (flood of strangers)' if args.flood else ''}; "

@@ -53,3 +53,37 @@ async def test_the_event_path_benchmark_runs() -> None:
     assert set(results) == {"floor (HMAC + PTB echo)", "edunet simple (LINE, SQLite)", "edunet mix (LINE, SQLite)"}
     assert all(m.rate > 0 and m.cpu_ms > 0 for m in results.values())
     assert all(results[f"edunet {case} (LINE, SQLite)"].statements > 1 for case in ("simple", "mix"))
+
+
+def _answer(path: str, at: float, texts: list[str], *, to: str = "", token: str = "") -> object:
+    from tests.fakes.line_api import RecordedRequest
+
+    body = {"messages": [{"type": "text", "text": t} for t in texts]}
+    body.update({"replyToken": token} if token else {"to": to})
+    return RecordedRequest(method="POST", path=path, query={}, headers={}, json=body, body=b"", time=at, status=200)
+
+
+def test_the_three_instance_check_matches_pushes_by_the_calibration_and_counts_lost_and_doubled() -> None:
+    """Issue 17's load test tells which event a push answers by the texts a calibration user's replies
+    taught, so a run where nearly every answer is a push still counts lost, doubled and out-of-order."""
+    from types import SimpleNamespace
+
+    from bench.webhook_load import AnswerTexts, check_deliveries
+
+    known = AnswerTexts()
+    for kind, texts in enumerate([["Welcome", "Menu"], ["Commands"], ["Unknown command"], ["Say /help"]]):
+        known.learn(kind, texts)
+    sent = {f"{u}{k}": (u, k) for u in ("A", "B") for k in range(4)}
+    users = {u: [f"{u}{k}" for k in range(4)] for u in ("A", "B")}
+    push, reply = "/v2/bot/message/push", "/v2/bot/message/reply"
+    fake = SimpleNamespace(requests=[
+        _answer(reply, 1.0, ["Welcome", "Menu"], token="tA0"),
+        _answer(push, 2.0, ["Commands", "Unknown command", "Say /help"], to="A"),  # three answers in one push
+        _answer(push, 1.5, ["Welcome", "Menu"], to="B"),
+        _answer(push, 3.0, ["Unknown command"], to="B"),  # B's /help is answered after its next message
+        _answer(push, 3.5, ["Commands"], to="B"),
+        _answer(push, 4.0, ["Commands"], to="B"),  # and twice
+    ])
+    result = check_deliveries(fake, sent, {"tA0": "A0"}, users, known=known)
+    assert (result.answered, result.lost, result.by_push, result.unknown_answers) == (7, 1, 7, 0)  # B's "Say /help"
+    assert result.duplicated == 1 and result.out_of_order_users == 1
