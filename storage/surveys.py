@@ -285,11 +285,15 @@ class SurveyRepo(Repo):
             counts.update({r.survey_id: int(r.n) for r in rows})
         return counts
 
-    async def voter_keys(self, survey: Survey) -> set[str]:
-        rows = (await self.conn.execute(
-            sa.select(survey_responses.c.voter_key).where(survey_responses.c.network_id == survey.network_id,
-                                                          survey_responses.c.survey_id == survey.id))).all()
-        return {r.voter_key for r in rows}
+    async def voter_keys(self, network_id: int, survey_ids: list[int]) -> dict[int, set[str]]:
+        """The voter keys of these surveys' responses, per survey (one query, whatever their number)."""
+        r = survey_responses
+        keys: dict[int, set[str]] = {survey_id: set() for survey_id in survey_ids}
+        if survey_ids:
+            for row in await self.conn.execute(sa.select(r.c.survey_id, r.c.voter_key).where(
+                    r.c.network_id == network_id, _one_of(r.c.survey_id, survey_ids))):
+                keys[int(row.survey_id)].add(row.voter_key)
+        return keys
 
     async def answers_of(self, survey: Survey, response_id: str, question_id: int | None = None) -> list[Answer]:
         query = sa.select(survey_answers).where(survey_answers.c.network_id == survey.network_id,
@@ -309,28 +313,32 @@ class SurveyRepo(Repo):
                       survey_answers.c.choice))).all()
         return [Answer(r.response_id, r.question_id, r.choice, r.text) for r in rows]
 
-    async def answer_tallies(self, survey: Survey, text_questions: list[int]
+    async def answer_tallies(self, network_id: int, survey_ids: list[int], text_questions: list[int]
                              ) -> tuple[dict[int, int], dict[tuple[int, int], int], dict[int, list[str | None]]]:
-        """What the results show, counted by the database: per question the responses that answered
-        it, per (question, choice) the answers, and the texts of ``text_questions`` (unordered)."""
+        """What the results of these surveys show, counted by the database (one query per figure, whatever
+        the number of surveys; question ids are unique across surveys): per question the responses that
+        answered it, per (question, choice) the answers, and the texts of ``text_questions`` (unordered)."""
         a = survey_answers
-        mine = (a.c.network_id == survey.network_id, a.c.survey_id == survey.id)
+        if not survey_ids:
+            return {}, {}, {}
+        mine = (a.c.network_id == network_id, _one_of(a.c.survey_id, survey_ids))
         answered = {int(r.question_id): int(r.n) for r in await self.conn.execute(
             sa.select(a.c.question_id, sa.func.count(sa.distinct(a.c.response_id)).label("n"))
             .where(*mine).group_by(a.c.question_id))}
         counts = {(int(r.question_id), int(r.choice)): int(r.n) for r in await self.conn.execute(
             sa.select(a.c.question_id, a.c.choice, sa.func.count().label("n"))
             .where(*mine).group_by(a.c.question_id, a.c.choice))}
-        return answered, counts, await self.texts(survey, text_questions)
+        return answered, counts, await self.texts(network_id, survey_ids, text_questions)
 
-    async def texts(self, survey: Survey, question_ids: list[int]) -> dict[int, list[str | None]]:
-        """The answers' texts of these (free-text) questions, per question, unordered."""
+    async def texts(self, network_id: int, survey_ids: list[int], question_ids: list[int]
+                    ) -> dict[int, list[str | None]]:
+        """The answers' texts of these (free-text) questions of these surveys, per question, unordered."""
         a = survey_answers
         texts: dict[int, list[str | None]] = {}
-        if question_ids:
+        if question_ids and survey_ids:
             for r in await self.conn.execute(
                     sa.select(a.c.question_id, a.c.text)
-                    .where(a.c.network_id == survey.network_id, a.c.survey_id == survey.id,
+                    .where(a.c.network_id == network_id, _one_of(a.c.survey_id, survey_ids),
                            a.c.question_id.in_(question_ids))):
                 texts.setdefault(int(r.question_id), []).append(r.text)
         return texts
@@ -376,3 +384,8 @@ class SurveyRepo(Repo):
         await self.conn.execute(survey_answers.delete().where(
             survey_answers.c.network_id == survey.network_id, survey_answers.c.survey_id == survey.id,
             survey_answers.c.response_id == response_id, survey_answers.c.question_id == question.id))
+
+
+def _one_of(column: sa.ColumnElement[Any], values: list[int]) -> sa.ColumnElement[bool]:
+    """``column = v`` for one value (what the single-survey screens ask), ``column IN (...)`` for more."""
+    return column == values[0] if len(values) == 1 else column.in_(values)

@@ -24,7 +24,7 @@ from handlers._common.xlsx import DECIMAL, HOURS, PERCENT, WHOLE, add_sheet, add
 from handlers.activities import aim_label, category_label, csv_date
 from handlers.reports.mapping import PDCA, STANDARDS, current_mapping, order_key, standard_label, step_label
 from handlers.resources import sector_label, type_label
-from handlers.surveys import MIN_CELL, describe, survey_stats
+from handlers.surveys import MIN_CELL, describe, surveys_stats
 from storage.activity_repo import ActivityRepo
 from storage.knowledge import PracticeRepo
 from storage.meetings import MeetingRepo
@@ -113,10 +113,10 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
 
     # Stakeholder surveys the school took part in
     body = []
-    for survey in await SurveyRepo(ctx.conn).active_between(network.id, start, end):
-        if survey.is_poll or (survey.organisations and school.id not in survey.organisations):
-            continue
-        data = describe(t, await survey_stats(ctx, survey))
+    taken = [survey for survey in await SurveyRepo(ctx.conn).active_between(network.id, start, end)
+             if not survey.is_poll and (not survey.organisations or school.id in survey.organisations)]
+    for survey, stats in zip(taken, await surveys_stats(ctx, taken)):  # the year's surveys' figures at once
+        data = describe(t, stats)
         own = next((b for b in data.breakdowns if b["kind"] == "organisation" and b["label"] == school.name), None)
         rate = None if own is None or own["suppressed"] else own["rate"] / 100
         day = survey.opened_at.astimezone(tz).date()

@@ -95,8 +95,13 @@ async def audience_count(ctx: BaseContext, survey: Survey) -> int:
 
 async def responders(ctx: BaseContext, survey: Survey, members: list[Member]) -> set[int]:
     """Which of ``members`` have answered (computed with the server secret for anonymous surveys)."""
-    keys = await ctx.repo(SurveyRepo).voter_keys(survey)
-    key = server_key(ctx.app.settings) if survey.anonymous else b""  # once, not once per member
+    keys = (await ctx.repo(SurveyRepo).voter_keys(survey.network_id, [survey.id]))[survey.id]
+    return _answered(server_key(ctx.app.settings) if survey.anonymous else b"", survey, members, keys)
+
+
+def _answered(key: bytes, survey: Survey, members: list[Member], keys: set[str]) -> set[int]:
+    """Which of ``members`` have one of the voter ``keys`` of ``survey`` (``key``: the server key)."""
+    key = key if survey.anonymous else b""  # named surveys' keys are plain
     return {m.id for m in members if _voter_key(key, survey, m.id) in keys}
 
 
@@ -244,32 +249,55 @@ def question_stats(question: Question, answered: int, counts: dict[tuple[int, in
 
 async def survey_stats(ctx: BaseContext, survey: Survey) -> SurveyStats:
     """Everything the results show, language-free (rendered per reader later)."""
+    return (await surveys_stats(ctx, [survey]))[0]
+
+
+async def surveys_stats(ctx: BaseContext, found: list[Survey]) -> list[SurveyStats]:
+    """:func:`survey_stats` of each of ``found`` (surveys of one network), with the same number of
+    queries for one survey as for a year's (the SAR pack): the tallies, response counts and voter
+    keys of them all at once, the members once per distinct audience, the organisations once."""
+    if not found:
+        return []
+    network_id = found[0].network_id
+    assert all(s.network_id == network_id for s in found)
     repo = ctx.repo(SurveyRepo)
+    ids = [s.id for s in found]
     answered_by, counts, texts = await repo.answer_tallies(
-        survey, [q.id for q in survey.questions if q.kind == "text"])
-    responses = await repo.response_count(survey)
-    questions = [question_stats(q, answered_by.get(q.id, 0), counts, texts.get(q.id, []), survey.anonymous)
-                 for q in survey.questions]
-    breakdowns: list[Breakdown] = []
-    audience: int | None = None
-    if not survey.is_poll:
-        members = await audience_members(ctx, survey)
-        audience = survey.audience_size if survey.audience_size is not None else len(members)
-        done = await responders(ctx, survey, members)
-        orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(survey.network_id)}
-        for kind, label_of in (("role", lambda m: m.role), ("organisation", lambda m: orgs.get(m.organisation_id, ""))):
-            groups: dict[str, list[Member]] = {}
-            for m in members:
-                groups.setdefault(label_of(m), []).append(m)
-            order = [r.value for r in Role] if kind == "role" else sorted(groups)
-            for label in order:
-                if label not in groups:
-                    continue
-                answered = sum(1 for m in groups[label] if m.id in done)
-                breakdowns.append(Breakdown(label, kind, answered, len(groups[label]),
-                                            suppressed=survey.anonymous and answered < MIN_CELL))
-    return SurveyStats(survey, responses, audience, questions, breakdowns,
-                       suppressed=survey.anonymous and responses < MIN_CELL)
+        network_id, ids, [q.id for s in found for q in s.questions if q.kind == "text"])
+    responses = await repo.response_counts(network_id, ids)
+    surveys = [s for s in found if not s.is_poll]
+    audiences: dict[tuple[tuple[str, ...], tuple[int, ...]], list[Member]] = {}
+    for s in surveys:
+        if (s.roles, s.organisations) not in audiences:
+            audiences[(s.roles, s.organisations)] = await audience_members(ctx, s)
+    keys = await repo.voter_keys(network_id, [s.id for s in surveys]) if surveys else {}
+    orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(network_id)} if surveys else {}
+    secret = server_key(ctx.app.settings) if any(s.anonymous for s in surveys) else b""  # once, not per member
+    result = []
+    for survey in found:
+        questions = [question_stats(q, answered_by.get(q.id, 0), counts, texts.get(q.id, []), survey.anonymous)
+                     for q in survey.questions]
+        breakdowns: list[Breakdown] = []
+        audience: int | None = None
+        if not survey.is_poll:
+            members = audiences[(survey.roles, survey.organisations)]
+            audience = survey.audience_size if survey.audience_size is not None else len(members)
+            done = _answered(secret, survey, members, keys[survey.id])
+            for kind, label_of in (("role", lambda m: m.role),
+                                   ("organisation", lambda m: orgs.get(m.organisation_id, ""))):
+                groups: dict[str, list[Member]] = {}
+                for m in members:
+                    groups.setdefault(label_of(m), []).append(m)
+                order = [r.value for r in Role] if kind == "role" else sorted(groups)
+                for label in order:
+                    if label not in groups:
+                        continue
+                    answered = sum(1 for m in groups[label] if m.id in done)
+                    breakdowns.append(Breakdown(label, kind, answered, len(groups[label]),
+                                                suppressed=survey.anonymous and answered < MIN_CELL))
+        result.append(SurveyStats(survey, responses[survey.id], audience, questions, breakdowns,
+                                  suppressed=survey.anonymous and responses[survey.id] < MIN_CELL))
+    return result
 
 
 # ------------------------------------------------------------------ export
@@ -369,7 +397,7 @@ async def comment_rows(ctx: BaseContext, survey: Survey) -> list[tuple[str, str]
     if not texts:
         return None
     by_question = {qid: [text for text in found if text]
-                   for qid, found in (await ctx.repo(SurveyRepo).texts(survey, list(texts))).items()}
+                   for qid, found in (await ctx.repo(SurveyRepo).texts(survey.network_id, [survey.id], list(texts))).items()}
     rows = [(f"{texts[qid].position}. {texts[qid].text}", text) for qid, found in by_question.items()
             if len(found) >= MIN_CELL for text in found]
     if not rows:
