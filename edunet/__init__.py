@@ -16,13 +16,21 @@ if TYPE_CHECKING:  # the package is imported by `edunet --help`, which must stay
     from bot.config import Settings
 
 
-def build_app(settings: Settings, *, specs: list[AdapterSpec] | None = None, **kwargs: Any) -> App:
+def build_app(settings: Settings, *, specs: list[AdapterSpec] | None = None, features: bool = True,
+              **kwargs: Any) -> App:
     """An App with every feature's router and every discovered platform (the one place that
-    chooses the feature set and the platforms)."""
+    chooses the feature set and the platforms). ``features=False``: no feature at all (a receiving
+    process, which stores events and handles none, need not import them)."""
     from bot.adapters import discover
     from bot.app import App
-    from handlers import build_router
 
-    kwargs.setdefault("router", build_router())
+    if features:
+        from handlers import build_router
+
+        kwargs.setdefault("router", build_router())
+    else:
+        from bot.router import Router
+
+        kwargs.setdefault("router", Router())
     kwargs.setdefault("platforms", [spec.info for spec in (discover() if specs is None else specs)])
     return App(settings, **kwargs)

@@ -35,12 +35,38 @@ RESTART_DELAY = 1.0
 STOP_TIMEOUT = 20.0
 INBOX, OUTBOX, SCHEDULER = b"i", b"o", b"s"
 WORKER_NICENESS = 10  # the worker lowers its CPU priority by this much (see edunet.serve)
+# The worker's exit status when a platform refused its credentials (sysexits' EX_CONFIG): starting
+# it again cannot help, so the receiver stops too, with status 1, after the worker's one line.
+EXIT_REFUSED = 78
+MALLOC_ARENAS = 2  # glibc's malloc arenas per process (see lean_memory)
+
+
+def lean_memory() -> None:
+    """Fewer glibc malloc arenas: by default each thread that allocates (the SQLite driver runs one per
+    connection, asyncio's executor several) may get an arena of its own, up to 8 per core, and
+    each keeps the memory it freed. Two arenas hold a server's RSS tens of MB lower under load at
+    no measurable cost (what ``MALLOC_ARENA_MAX=2`` does, set from inside). No-op off glibc."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl, macOS)
+        return
+    M_ARENA_MAX = -8
+    mallopt(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 class WorkerProcess:
     """The receiver's side: starts the worker process, restarts it if it dies, wakes it."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_refused: Callable[[], None] | None = None) -> None:
+        self._on_refused = on_refused
+        self.refused = False  # the worker exited with EXIT_REFUSED: not started again
         self._read_fd, self._write_fd = os.pipe()
         os.set_blocking(self._write_fd, False)
         self._ready_fd: int | None = None
@@ -98,6 +124,12 @@ class WorkerProcess:
             assert self._process is not None
             code = await self._process.wait()
             if self._stopping:
+                return
+            if code == EXIT_REFUSED:
+                self.refused = True
+                log.error("the worker process stopped: a platform refused its credentials")
+                if self._on_refused is not None:
+                    self._on_refused()
                 return
             self.restarts += 1
             log.error("the worker process exited with status %s; starting another in %.0f s", code, RESTART_DELAY)

@@ -13,19 +13,22 @@ import logging
 import os
 import signal
 import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.adapters import Adapter, AdapterSpec, discover
+from bot.adapters import Adapter, AdapterSpec, Receiver, discover
 from bot import metrics
 from bot.app import App
 from bot.config import Settings
 from bot.heartbeat import Heartbeat
-from bot.outbox import OutboxDispatcher
 from bot.startup import CredentialsRejected
 from bot.web import WebServer
 from edunet import build_app
-from edunet.processes import (INBOX, OUTBOX, ROLE, SCHEDULER, WORKER_NICENESS, WorkerProcess, listen_for_wakes,
-                              stop_listening, tell_ready)
-from scheduler.service import SchedulerService
+from edunet.processes import (EXIT_REFUSED, INBOX, OUTBOX, ROLE, SCHEDULER, WORKER_NICENESS, WorkerProcess,
+                              lean_memory, listen_for_wakes, stop_listening, tell_ready)
+if TYPE_CHECKING:
+    from bot.outbox import OutboxDispatcher
+    from scheduler.service import SchedulerService
 
 log = logging.getLogger(__name__)
 
@@ -55,37 +58,81 @@ def configured_adapters(app: App, web: WebServer, specs: list[AdapterSpec]) -> l
     return adapters
 
 
-async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
-                stop: asyncio.Event | None = None) -> int:
-    """Serve every configured platform until SIGINT/SIGTERM (or until ``stop`` is set)."""
-    specs = discover() if specs is None else specs
+def configured_receivers(app: App, web: WebServer, specs: list[AdapterSpec]) -> list[Receiver]:
+    """What a receiving process runs of every configured platform: its receiver, or its whole adapter
+    where it has none (:attr:`bot.adapters.AdapterSpec.build_receiver`)."""
+    receivers: list[Receiver] = []
+    for spec in specs:
+        platform_settings = spec.settings()
+        if spec.enabled(platform_settings):
+            build = spec.build_receiver or spec.build
+            receivers.append(build(app, web, platform_settings))
+    return receivers
+
+
+ONE, RECEIVER, WORKER = "receiver and worker", "receiver", "worker"
+
+
+@dataclass
+class Process:
+    """What this ``edunet serve`` process runs (:func:`compose`)."""
+
+    role: str  # ONE, RECEIVER or WORKER
+    app: App
+    web: WebServer
+    adapters: list[Adapter]  # the whole platforms (none in a receiver)
+    receivers: list[Receiver]  # what receives: the adapters, or in a receiver their receiving halves
+
+
+def role_of(settings: Settings) -> str:
+    """EDUNET_PROCESSES=2: the process started receives (stores and acknowledges), the worker process
+    it starts processes (edunet/processes.py); EDUNET_ROLE=worker is that worker."""
+    if os.environ.get(ROLE, "") == "worker":  # set by the receiver for the worker it starts, not a setting
+        return WORKER
+    return RECEIVER if settings.processes == 2 else ONE
+
+
+def compose(settings: Settings, specs: list[AdapterSpec], role: str) -> Process:
+    """The app, the web server and the platforms of a process in ``role``. A receiver handles no
+    event, so it has no features and only the platforms' receiving halves (issue 18: it stays small)."""
     # Platforms whose pushes cost money (LINE: per recipient): there, what can wait rides on free replies.
     billed = frozenset(spec.name for spec in specs if spec.billed is not None and spec.billed(spec.settings()))
-    app = build_app(settings, specs=specs, billed_platforms=billed)
-    # EDUNET_PROCESSES=2: this process receives (stores and acknowledges), a worker process it starts
-    # processes (edunet/processes.py); EDUNET_ROLE=worker is that worker.
-    role = os.environ.get(ROLE, "")  # set by the receiver for the worker it starts, not a setting
-    worker_role = role == "worker"
-    if worker_role:
-        # When the cores are busy (several instances on one machine, PostgreSQL beside them), the
-        # receiver's acks go first and processing takes what is left: LINE and Telegram wait for the ack.
-        os.nice(WORKER_NICENESS)
-    receiver_role = not worker_role and settings.processes == 2
-    app.receives = not worker_role
-    app.works = not receiver_role
-    if worker_role or receiver_role:
+    app = build_app(settings, specs=specs, billed_platforms=billed, features=role != RECEIVER)
+    app.receives = role != WORKER
+    app.works = role != RECEIVER
+    if role != ONE:
         app.db.share_urgency()  # SQLite: the receiver's inbox writes go before the worker's
     web = WebServer(settings)
     add_privacy_page(web, settings)
     from handlers.dashboard import add_routes as add_dashboard_routes  # the coordinator's web view (issue 16)
 
     add_dashboard_routes(web, app)
+    if role == RECEIVER:
+        return Process(role, app, web, [], configured_receivers(app, web, specs))
     adapters = configured_adapters(app, web, specs)
-    if not adapters:
+    return Process(role, app, web, adapters, list(adapters))
+
+
+async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
+                stop: asyncio.Event | None = None) -> int:
+    """Serve every configured platform until SIGINT/SIGTERM (or until ``stop`` is set)."""
+    specs = discover() if specs is None else specs
+    lean_memory()
+    role = role_of(settings)
+    worker_role, receiver_role = role == WORKER, role == RECEIVER
+    if worker_role:
+        # When the cores are busy (several instances on one machine, PostgreSQL beside them), the
+        # receiver's acks go first and processing takes what is left: LINE and Telegram wait for the ack.
+        os.nice(WORKER_NICENESS)
+    process = compose(settings, specs, role)
+    app, web, adapters, receivers = process.app, process.web, process.adapters, process.receivers
+    if not receivers:
         needed = ", or ".join(spec.required for spec in specs)
         print(f"no platform is configured: set {needed} (try `edunet console` to run without any)",
               file=sys.stderr)
         return 2
+    if not worker_role:  # the receiver (or the one process) brings the schema up to date before its worker starts
+        await app.db.upgrade(separate_process=True)
     await app.start()
     worker: WorkerProcess | None = None
     # This process is one instance among any number on the database: it heartbeats, and takes over
@@ -96,10 +143,13 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
     dispatcher: OutboxDispatcher | None = None
     scheduler: SchedulerService | None = None
     if app.works:
-        dispatcher = OutboxDispatcher(app, {a.platform: a.sender for a in adapters}, owner=heartbeat.instance,
-                                      fence=heartbeat.fresh)
+        from bot import outbox  # not in a receiver: it sends nothing and runs no scheduler
+        from scheduler import service
+
+        dispatcher = outbox.OutboxDispatcher(app, {a.platform: a.sender for a in adapters}, owner=heartbeat.instance,
+                                             fence=heartbeat.fresh)
         heartbeat.on_fenced.append(dispatcher.forget)
-        scheduler = SchedulerService(app)
+        scheduler = service.SchedulerService(app)
     web.add_route("GET", "/metrics", metrics.handler(app, dispatcher, heartbeat.alive))
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -110,7 +160,7 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
     delivery = asyncio.create_task(dispatcher.run(), name="outbox-dispatcher") if dispatcher is not None else None
     try:
         if receiver_role:
-            worker = WorkerProcess()
+            worker = WorkerProcess(on_refused=stop.set)
             app.on_inbox(lambda: worker.tell(INBOX) if worker is not None else None)
             app.on_outbox(lambda: worker.tell(OUTBOX) if worker is not None else None)
             app.on_scheduler(lambda: worker.tell(SCHEDULER) if worker is not None else None)
@@ -120,27 +170,28 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
             await scheduler.start()
         if not worker_role:  # the worker binds no port: its receiver serves the web
             await web.start()
-        for adapter in adapters:
+        for receiver in receivers:
             try:
-                await adapter.start()
+                await receiver.start()
             except CredentialsRejected as exc:  # one clear line, no traceback: nothing works until it is fixed
                 print(f"edunet: {exc}", file=sys.stderr)
-                return 1
+                return EXIT_REFUSED if worker_role else 1
         if worker_role:
             tell_ready()
-        role = "receiver" if receiver_role else "worker" if worker_role else "receiver and worker"
-        log.info("EduNet is running (%s) as instance %s (%s)", ", ".join(a.platform for a in adapters),
+        log.info("EduNet is running (%s) as instance %s (%s)", ", ".join(r.platform for r in receivers),
                  heartbeat.instance, role)
         await stop.wait()
+        if worker is not None and worker.refused:  # its one line (the platform refused credentials) is printed
+            return 1
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         stop_listening(wake_fd)
-        for adapter in adapters:
+        for receiver in receivers:
             try:
-                await adapter.stop()
+                await receiver.stop()
             except Exception:
-                log.exception("stopping the %s adapter failed", adapter.platform)
+                log.exception("stopping the %s adapter failed", receiver.platform)
         if worker is not None:  # after the adapters stored what they received
             await worker.stop()
         if dispatcher is not None:

@@ -344,14 +344,33 @@ class Database:
         finally:
             _IN_TRANSACTION.reset(entered)
 
-    async def upgrade(self) -> None:
+    async def upgrade(self, *, separate_process: bool = False) -> None:
         """Apply every Alembic migration (all feature branches) up to the heads; a new, empty SQLite
-        file is built at the heads directly (:func:`storage.migrations.runner.create_fresh_sqlite`)."""
-        from storage.migrations.runner import create_fresh_sqlite, upgrade_to_heads
+        file is built at the heads directly (:func:`storage.migrations.runner.create_fresh_sqlite`).
+
+        A database already at the heads is left alone without importing Alembic (its scripts' heads
+        are read from their source), so an ordinary start never loads it. ``separate_process``: run
+        Alembic in a short-lived child process (``edunet serve``), so the server never keeps its
+        modules in memory either."""
+        from storage.migrations.runner import create_fresh_sqlite, script_heads, upgrade_in_child, upgrade_to_heads
 
         if self.is_sqlite and await asyncio.to_thread(create_fresh_sqlite, self.url):
             return
-        await asyncio.to_thread(upgrade_to_heads, self.url)
+        if await self.versions() == script_heads():
+            return
+        if separate_process:
+            await upgrade_in_child(self.url)
+        else:
+            await asyncio.to_thread(upgrade_to_heads, self.url)
+
+    async def versions(self) -> set[str]:
+        """The revisions Alembic recorded in the database (empty before its first migration)."""
+        try:
+            async with self.engine.connect() as conn:
+                rows = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+                return {str(row[0]) for row in rows}
+        except sa.exc.DBAPIError:  # no version table yet
+            return set()
 
     async def dispose(self) -> None:
         if self._urgency is not None:

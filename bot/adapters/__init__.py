@@ -36,12 +36,11 @@ if TYPE_CHECKING:  # `edunet --help` discovers the specs: keep this module light
     from bot.web import WebServer
 
 
-class Adapter(Protocol):
-    @property
-    def platform(self) -> str: ...
+class Receiver(Protocol):
+    """What a receiving process runs of a platform: it stores what arrives, answers nothing."""
 
     @property
-    def sender(self) -> Sender: ...
+    def platform(self) -> str: ...
 
     async def start(self) -> None:
         """Begin receiving (register webhook routes before the web server starts, or start polling)."""
@@ -49,6 +48,13 @@ class Adapter(Protocol):
 
     async def stop(self) -> None:
         ...
+
+
+class Adapter(Receiver, Protocol):
+    """A whole platform: receives, and answers through its :class:`bot.outbox.Sender`."""
+
+    @property
+    def sender(self) -> Sender: ...
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,10 @@ class AdapterSpec:
     # The platform's web apps inside its chat app under these settings (LINE: LIFF sign-in and
     # the share picker), or None when they are not configured.
     in_app: Callable[[Any], InAppWeb | None] | None = None
+    # The adapter of a receiving process (``EDUNET_PROCESSES=2``): it stores what arrives in the
+    # inbox and answers nothing, so it may leave out the platform's API client (and the process,
+    # the features). None: the receiver runs ``build``'s adapter, whose inbox only stores there.
+    build_receiver: Callable[[App, WebServer, Any], Receiver] | None = None
 
     def settings(self, **values: Any) -> BaseSettings:
         """The platform's settings from the environment (``values`` override it)."""

@@ -50,6 +50,24 @@ def upgrade_to_heads(url: str) -> None:
         raise errors[0]
 
 
+UPGRADE_URL = "EDUNET_UPGRADE_URL"  # how upgrade_in_child hands the URL to its child (not on its command line)
+
+
+async def upgrade_in_child(url: str) -> None:
+    """:func:`upgrade_to_heads` in a short-lived child process: Alembic, Mako and the migration
+    scripts (about 8 MB) never stay in the server's memory. Raises with the child's last words."""
+    import os
+    import sys
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "storage.migrations.runner", env={**os.environ, UPGRADE_URL: url},
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    _out, err = await child.communicate()
+    if child.returncode != 0:
+        last = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {child.returncode}"]
+        raise RuntimeError(f"the schema upgrade failed: {last[0]}")
+
+
 # Objects the migrations create that the tables' metadata does not describe: the rollups' triggers.
 # ``tests/test_fresh_schema.py`` checks that a fresh file built here equals one the migrations built.
 def _sqlite_extras() -> list[str]:
@@ -129,3 +147,9 @@ def current_heads(url: str) -> set[str]:
     from alembic.script import ScriptDirectory
 
     return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+
+
+if __name__ == "__main__":  # upgrade_in_child's child
+    import os
+
+    upgrade_to_heads(os.environ[UPGRADE_URL])

@@ -15,7 +15,7 @@ from bot.adapters.line.liff import in_app
 from bot.adapters.line.settings import LineSettings
 
 if TYPE_CHECKING:
-    from bot.adapters import Adapter
+    from bot.adapters import Adapter, Receiver
     from bot.app import App
     from bot.web import WebServer
 
@@ -35,12 +35,20 @@ def build(app: App, web: WebServer, settings: LineSettings) -> Adapter:
     return LineAdapter(app, settings, web)
 
 
+def build_receiver(app: App, web: WebServer, settings: LineSettings) -> Receiver:
+    """The webhook and media only: no Messaging API client (issue 18: a small receiving process)."""
+    from bot.adapters.line.receiver import LineReceiver
+
+    return LineReceiver(app, settings, web)
+
+
 SPEC = AdapterSpec(
     name="line",
     display_name="LINE",
     settings_model=LineSettings,
     enabled=enabled,
     build=build,
+    build_receiver=build_receiver,
     required="LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN",
     rate_profile=RATE_PROFILE,
     doctor=Doctor(doctor.settings_problems, doctor.url_problems, doctor.checks, needs_public_url=True),

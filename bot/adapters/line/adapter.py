@@ -1,12 +1,8 @@
 """The LINE adapter: a signed webhook, a durable inbox, cost-aware answers.
 
-``POST /webhooks/line``
-    The ``x-line-signature`` (HMAC-SHA256 of the raw body with the channel secret) is
-    checked in constant time before anything is parsed: missing/wrong → 401, a body over
-    1 MB → 413, not a webhook body → 400; none of these touches the database. Otherwise
-    the events are stored in the inbox (de-duplicated by ``webhookEventId``, so a
-    redelivery changes nothing), LINE gets its 200 at once, and a background worker
-    processes them, in order per chat.
+``POST /webhooks/line`` and ``GET /media/…``
+    :class:`bot.adapters.line.receiver.LineReceiver` (which this adapter extends): signed webhooks
+    into the inbox, LINE's 200 at once; a background worker processes them here, in order per chat.
 
 Answers
     A reply (free) uses the reply token while it is fresh (< 50 s) and the event is not
@@ -19,7 +15,7 @@ Toasts (LINE has none)
     toasts (confirmations, refusals of a tap) stay silent so a group is not flooded.
     A tap in a group by a user whose id LINE hides is answered with "add me as a friend".
 
-``GET /media/{token}.{ext}``
+Media
     Images and downloads (see :mod:`bot.media`) under ``EDUNET_PUBLIC_URL``, which must
     be HTTPS unless ``EDUNET_ALLOW_HTTP_PUBLIC_URL`` is set (the adapter refuses to start).
 """
@@ -33,18 +29,16 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import aiohttp
-from aiohttp import web
 from linebot.v3.messaging import ApiException
 
 from bot.adapters.line.api import LineApi, LineSender, publisher
-from bot.adapters.line.events import MalformedWebhook, chat_id, event_id, parse_body, signature_ok, to_event
+from bot.adapters.line.events import to_event
+from bot.adapters.line.receiver import LineReceiver
 from bot.adapters.line.render import (MAX_MESSAGES, Message, RenderOptions, carousel, message_count, pack,
                                       packed_count, render_reply)
 from bot.answer import FreeReply, answer
 from bot.app import Outcome
 from bot.i18n import Translator
-from bot.inbox import InboxWorker
-from bot.media import MediaStore, PublicURLError, check_public_url
 from bot.model import Button, Event, EventKind, Reply, Sender, Text
 from bot.startup import Connector, CredentialsRejected, Unreachable
 from storage.delivery_stats import DeliveryStatsRepo
@@ -58,32 +52,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WEBHOOK_PATH = "/webhooks/line"
-MAX_BODY = 1024 * 1024
 REPLY_TOKEN_MAX_AGE = 50.0  # seconds; LINE's tokens last about a minute
 STOP_GRACE = 8.0
 
 
-class LineAdapter:
+class LineAdapter(LineReceiver):
     """Receives LINE webhooks on the shared web server and answers through the Messaging API."""
 
-    platform = "line"
-
     def __init__(self, app: App, settings: LineSettings, web_server: WebServer) -> None:
-        try:
-            public_url = check_public_url(app.settings.public_url, allow_http=app.settings.allow_http_public_url)
-        except PublicURLError as exc:
-            raise SystemExit(f"edunet: {exc}") from None
-        if not public_url:
-            log.warning("EDUNET_PUBLIC_URL is not set: LINE users get charts as text and no download links")
-        self.app = app
-        self.settings = settings
+        super().__init__(app, settings, web_server)
         self.api = LineApi(settings)
-        self.media = MediaStore(app, secret=settings.channel_secret, public_url=public_url)
         self.sender = LineSender(app, self.api, lambda network_id: publisher(self.media, network_id))
-        web_server.add_route("POST", WEBHOOK_PATH, self.webhook)
-        web_server.add_route("GET", "/media/{name}", self.media.handle)
-        self.inbox = InboxWorker(app, self.platform, self._process, housekeeping=self.media.prune)
         self.connector = Connector(self.platform, settings.api_base_url.strip().rstrip("/"), self._bot_info,
                                    self._connected)
         self._side_tasks: set[asyncio.Task[None]] = set()
@@ -131,33 +110,6 @@ class LineAdapter:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         await self.api.close()
-
-    # ------------------------------------------------------------ webhook
-
-    async def webhook(self, request: web.Request) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_BODY:
-            return web.json_response({"error": "body too large"}, status=413)
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async for chunk in request.content.iter_chunked(64 * 1024):
-                size += len(chunk)
-                if size > MAX_BODY:
-                    return web.json_response({"error": "body too large"}, status=413)
-                chunks.append(chunk)
-        except Exception:
-            return web.json_response({"error": "could not read the body"}, status=400)
-        body = b"".join(chunks)
-        if not signature_ok(self.settings.channel_secret, body, request.headers.get("x-line-signature")):
-            log.warning("LINE webhook with a missing or wrong signature from %s", request.remote)
-            return web.json_response({"error": "invalid signature"}, status=401)
-        try:
-            events = parse_body(body)
-        except MalformedWebhook as exc:
-            log.warning("malformed LINE webhook: %s", exc)
-            return web.json_response({"error": "malformed body"}, status=400)
-        stored = await self.inbox.store((event_id(raw), chat_id(raw), raw) for raw in events) if events else 0
-        return web.json_response({"stored": stored})
 
     # ------------------------------------------------------------ the inbox worker
 

@@ -61,7 +61,7 @@ async def checks(core: Settings, settings: LineSettings, session: aiohttp.Client
 
 
 def _webhook(core: Settings, status: int, hook: Any) -> Check:
-    from bot.adapters.line.adapter import WEBHOOK_PATH
+    from bot.adapters.line.receiver import WEBHOOK_PATH
 
     public_url = core.public_url.strip().rstrip("/")
     expected = f"{public_url}{WEBHOOK_PATH}" if public_url else None
