@@ -163,6 +163,21 @@ async def test_a_refused_line_token_stops_at_start_up_with_one_line(serve: Start
     assert "Traceback" not in served.stderr and LINE_TOKEN not in served.stderr
 
 
+async def test_two_processes_with_a_refused_line_token_stop_with_one_line_and_no_restarts(serve: Start) -> None:
+    """EDUNET_PROCESSES=2: the receiver does not call LINE (it only stores webhooks); its worker does, and
+    when LINE refuses the token the worker stops and so does the receiver, instead of restarting the worker
+    every second."""
+    async with FakeLineAPI(access_token="another-token", spec=None) as line:
+        served = await serve(EDUNET_PROCESSES="2", LINE_CHANNEL_SECRET=LINE_SECRET,
+                             LINE_CHANNEL_ACCESS_TOKEN=LINE_TOKEN, LINE_API_BASE_URL=line.url,
+                             EDUNET_PUBLIC_URL="https://bot.example.org")
+        assert await served.exit_code() == 1
+    errors = [line for line in served.stderr.splitlines() if "LINE_CHANNEL_ACCESS_TOKEN" in line]
+    assert len(errors) == 1 and errors[0].startswith("edunet: LINE rejected LINE_CHANNEL_ACCESS_TOKEN"), served.stderr
+    assert "starting another" not in served.stderr and "Traceback" not in served.stderr
+    assert LINE_TOKEN not in served.stderr
+
+
 async def test_an_unreachable_line_is_retried_while_telegram_works(serve: Start) -> None:
     line_url = closed_port_url()
     async with FakeTelegramAPI(token=TOKEN, bot_username=BOT_USERNAME) as fake:
