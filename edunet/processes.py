@@ -38,27 +38,6 @@ WORKER_NICENESS = 10  # the worker lowers its CPU priority by this much (see edu
 # The worker's exit status when a platform refused its credentials (sysexits' EX_CONFIG): starting
 # it again cannot help, so the receiver stops too, with status 1, after the worker's one line.
 EXIT_REFUSED = 78
-MALLOC_ARENAS = 2  # glibc's malloc arenas per process (see lean_memory)
-
-
-def lean_memory() -> None:
-    """Fewer glibc malloc arenas: by default each thread that allocates (the SQLite driver runs one per
-    connection, asyncio's executor several) may get an arena of its own, up to 8 per core, and
-    each keeps the memory it freed. Two arenas hold a server's RSS tens of MB lower under load at
-    no measurable cost (what ``MALLOC_ARENA_MAX=2`` does, set from inside). No-op off glibc."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
-    try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (musl, macOS)
-        return
-    M_ARENA_MAX = -8
-    mallopt(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 class WorkerProcess:

@@ -25,7 +25,7 @@ from bot.startup import CredentialsRejected
 from bot.web import WebServer
 from edunet import build_app
 from edunet.processes import (EXIT_REFUSED, INBOX, OUTBOX, ROLE, SCHEDULER, WORKER_NICENESS, WorkerProcess,
-                              lean_memory, listen_for_wakes, stop_listening, tell_ready)
+                              listen_for_wakes, stop_listening, tell_ready)
 if TYPE_CHECKING:
     from bot.outbox import OutboxDispatcher
     from scheduler.service import SchedulerService
@@ -117,7 +117,6 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
                 stop: asyncio.Event | None = None) -> int:
     """Serve every configured platform until SIGINT/SIGTERM (or until ``stop`` is set)."""
     specs = discover() if specs is None else specs
-    lean_memory()
     role = role_of(settings)
     worker_role, receiver_role = role == WORKER, role == RECEIVER
     if worker_role:
