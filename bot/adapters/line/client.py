@@ -13,11 +13,12 @@ Proxies: the session does not use ``trust_env`` (it looks up netrc and the proxy
 in a thread for every request). Instead ``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY``
 (either case) are read once, when the session is created, for the two hosts this client
 talks to; a proxy URL may carry ``user:password@`` for basic proxy auth. Changing them
-needs a restart.
+needs a restart. The access token is sent with each request, never to the proxy.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import urllib.parse
@@ -58,8 +59,9 @@ def data_host(api_base_url: str, data_api_base_url: str = "") -> str:
     return DEFAULT_DATA_API if base == DEFAULT_API else base
 
 
-def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> tuple[URL | None, aiohttp.BasicAuth | None]:
-    """The proxy (and its basic auth) the environment names for ``url``, honouring NO_PROXY."""
+def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> tuple[URL | None, dict[str, str]]:
+    """The proxy the environment names for ``url`` (honouring NO_PROXY), and the headers for it
+    (``Proxy-Authorization`` when its URL carries a user)."""
     env = os.environ if environ is None else environ
     proxies: dict[str, str] = {}
     for name, value in env.items():  # as urllib's getproxies_environment: lower case wins
@@ -70,15 +72,17 @@ def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> tuple[URL |
     target = URL(url)
     chosen = proxies.get(target.scheme or "https")
     if not chosen or not target.host:
-        return None, None
+        return None, {}
     if "no" in proxies:
         import urllib.request  # only when NO_PROXY is set
 
         if urllib.request.proxy_bypass_environment(target.host, proxies):
-            return None, None
+            return None, {}
     proxy = URL(chosen if "://" in chosen else f"http://{chosen}")
-    auth = aiohttp.BasicAuth(proxy.user or "", proxy.password or "") if proxy.user else None
-    return proxy.with_user(None), auth
+    if not proxy.user:
+        return proxy, {}
+    secret = base64.b64encode(f"{proxy.user}:{proxy.password or ''}".encode()).decode("ascii")
+    return proxy.with_user(None), {"Proxy-Authorization": f"Basic {secret}"}
 
 
 class MessagingClient:
@@ -89,14 +93,14 @@ class MessagingClient:
         self.data_base = data_host(api_base_url, data_api_base_url)
         self._auth = f"Bearer {access_token}"
         self._session: aiohttp.ClientSession | None = None
-        self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
+        self._proxies: dict[str, tuple[URL | None, dict[str, str]]] = {}
 
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._proxies = {base: proxy_for(base) for base in (self.base, self.data_base)}
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit_per_host=CONNECTIONS),
-                headers={"Authorization": self._auth, "User-Agent": USER_AGENT}, trust_env=False)
+                headers={"User-Agent": USER_AGENT}, trust_env=False)
         return self._session
 
     async def close(self) -> None:
@@ -112,14 +116,17 @@ class MessagingClient:
         raises :class:`LineApiError` for an error status, aiohttp/timeout errors as they come."""
         session = self._open()
         base = self.data_base if blob else self.base
-        proxy, proxy_auth = self._proxies.get(base, (None, None))
-        sent: dict[str, str] = dict(headers or {})
+        proxy, proxy_headers = self._proxies.get(base, (None, {}))
+        # The token per request, not as a session default: aiohttp copies session defaults into
+        # the proxy's headers (a proxy would get the token as its Proxy-Authorization).
+        sent: dict[str, str] = {"Authorization": self._auth, **(headers or {})}
         if body is not None:
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             content_type = "application/json"
         if content_type:
             sent["Content-Type"] = content_type
-        async with session.request(method, base + path, data=data, headers=sent, proxy=proxy, proxy_auth=proxy_auth,
+        async with session.request(method, base + path, data=data, headers=sent, proxy=proxy,
+                                   proxy_headers=proxy_headers or None,
                                    timeout=aiohttp.ClientTimeout(total=timeout)) as response:
             content = await response.read()
             if response.status >= 400:
