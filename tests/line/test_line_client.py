@@ -195,6 +195,10 @@ def test_proxies_come_from_the_environment_and_no_proxy_is_honoured() -> None:
     assert proxy_for("https://api.line.me", {**env, "NO_PROXY": "line.me"}) == (None, {})
     assert proxy_for("http://fake.internal:8080", {**env, "HTTP_PROXY": "http://p:1"}) == (None, {})
     assert proxy_for("http://127.0.0.1:9", {"HTTPS_PROXY": "http://p:1"}) == (None, {})  # http needs HTTP_PROXY
+    assert proxy_for("https://api.line.me", {**env, "NO_PROXY": "*"}) == (None, {})
+    assert proxy_for("https://api.line.me", {**env, "no_proxy": "api.line.me:443"}) == (None, {})
+    assert proxy_for("https://api.line.me", {**env, "NO_PROXY": "api.line.me:8443"})[0] is not None
+    assert proxy_for("https://notline.me", {**env, "NO_PROXY": "line.me"})[0] is not None
 
 
 async def test_requests_go_through_the_proxy_named_at_session_creation(monkeypatch: pytest.MonkeyPatch) -> None:

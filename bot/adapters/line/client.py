@@ -73,16 +73,29 @@ def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> tuple[URL |
     chosen = proxies.get(target.scheme or "https")
     if not chosen or not target.host:
         return None, {}
-    if "no" in proxies:
-        import urllib.request  # only when NO_PROXY is set
-
-        if urllib.request.proxy_bypass_environment(target.host, proxies):
-            return None, {}
+    if _bypassed(target.host, target.port, proxies.get("no", "")):
+        return None, {}
     proxy = URL(chosen if "://" in chosen else f"http://{chosen}")
     if not proxy.user:
         return proxy, {}
     secret = base64.b64encode(f"{proxy.user}:{proxy.password or ''}".encode()).decode("ascii")
     return proxy.with_user(None), {"Proxy-Authorization": f"Basic {secret}"}
+
+
+def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
+    """NO_PROXY as curl and urllib read it: ``*``, or hosts and domains (``.example.com`` or
+    ``example.com`` also covers its subdomains), each with an optional ``:port``."""
+    host = host.lower().rstrip(".")
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if entry == "*":
+            return True
+        name, _, wanted = entry.partition(":") if entry.count(":") == 1 else (entry, "", "")
+        name = name.lstrip(".").rstrip(".")
+        if not name or (wanted and wanted != str(port)):
+            continue
+        if host == name or host.endswith("." + name):
+            return True
+    return False
 
 
 class MessagingClient:
