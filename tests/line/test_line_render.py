@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from linebot.v3.messaging import PushMessageRequest
 
 from bot.adapters.line.render import (
     MAX_MESSAGES,
@@ -40,6 +41,8 @@ def assert_valid(spec: LineSpec, requests: list[list[dict[str, Any]]]) -> None:
         body = {"to": USER, "messages": messages}
         assert spec.schema_errors("PushMessageRequest", body) == []
         assert 1 <= len(messages) <= MAX_MESSAGES
+        # What our client sends is what line-bot-sdk's models would have sent (which add LINE's default).
+        assert PushMessageRequest.from_dict(body).to_dict() == {**body, "notificationDisabled": False}
 
 
 def buttons(n: int) -> list[list[Button]]:

@@ -8,10 +8,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from linebot.v3.messaging import ApiException
 
 from bot.adapters.line.settings import LineSettings
 from bot.adapters.line.api import LineApi, LineSender, classify, part_key, publisher
+from bot.adapters.line.client import LineApiError
 from bot.app import App
 from edunet import build_app
 from bot.config import Settings
@@ -87,7 +87,7 @@ async def test_a_long_row_uses_one_derived_key_per_request_and_resumes_after_a_f
     async def flaky_push(to: str, messages: list, *, retry_key: str) -> None:  # type: ignore[type-arg]
         if retry_key in failures:
             failures.remove(retry_key)
-            raise ApiException(status=503, reason="Service Unavailable")
+            raise LineApiError(503, "Service Unavailable")
         await real_push(to, messages, retry_key=retry_key)
 
     monkeypatch.setattr(sender.api, "push", flaky_push)
@@ -150,16 +150,14 @@ async def test_errors_are_classified(app: App, sender: LineSender, fake: FakeLin
 
 
 def test_429_honours_retry_after_and_the_monthly_limit() -> None:
-    limited = ApiException(status=429, reason="Too Many Requests")
-    limited.headers = {"Retry-After": "17"}
-    limited.body = json.dumps({"message": "The API rate limit has been exceeded. Try again later."})
+    limited = LineApiError(429, "Too Many Requests", json.dumps(
+        {"message": "The API rate limit has been exceeded. Try again later."}), {"retry-after": "17"})
     error = classify(limited)
     assert error is not None and error.retryable and error.retry_after == 17
-    monthly = ApiException(status=429, reason="Too Many Requests")
-    monthly.body = json.dumps({"message": "You have reached your monthly limit."}).encode()
+    monthly = LineApiError(429, "Too Many Requests", json.dumps({"message": "You have reached your monthly limit."}).encode())
     error = classify(monthly)
     assert error is not None and error.retry_after == 3600
-    assert classify(ApiException(status=409)) is None
+    assert classify(LineApiError(409)) is None
 
 
 async def test_an_unreachable_api_is_retryable(db_url: str) -> None:
@@ -263,10 +261,9 @@ async def test_line_stats_command_prints_the_month(app: App, sender: LineSender,
 
 
 def test_the_monthly_limit_is_told_apart_from_rate_limits() -> None:
-    limited = ApiException(status=429, reason="Too Many Requests")
-    limited.body = json.dumps({"message": "The API rate limit has been exceeded. Try again later."})
-    monthly = ApiException(status=429, reason="Too Many Requests")
-    monthly.body = json.dumps({"message": "You have reached your monthly limit."}).encode()
+    limited = LineApiError(429, "Too Many Requests", json.dumps(
+        {"message": "The API rate limit has been exceeded. Try again later."}))
+    monthly = LineApiError(429, "Too Many Requests", json.dumps({"message": "You have reached your monthly limit."}).encode())
     rate, quota = classify(limited), classify(monthly)
     assert rate is not None and rate.wait_reason is None  # retried with backoff
     assert quota is not None and quota.wait_reason == "monthly_limit"  # parked: no retry burnt

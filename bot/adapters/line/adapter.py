@@ -29,9 +29,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import aiohttp
-from linebot.v3.messaging import ApiException
 
 from bot.adapters.line.api import LineApi, LineSender, publisher
+from bot.adapters.line.client import LineApiError
 from bot.adapters.line.events import to_event
 from bot.adapters.line.receiver import LineReceiver
 from bot.adapters.line.render import (MAX_MESSAGES, Message, RenderOptions, carousel, message_count, pack,
@@ -84,7 +84,7 @@ class LineAdapter(LineReceiver):
     async def _bot_info(self) -> None:
         try:
             await self.api.bot_info()
-        except ApiException as exc:
+        except LineApiError as exc:
             if exc.status == 401:
                 raise CredentialsRejected(
                     "LINE rejected LINE_CHANNEL_ACCESS_TOKEN (bot info answered 401 Unauthorized): issue a "

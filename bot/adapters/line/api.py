@@ -1,4 +1,4 @@
-"""The LINE Messaging API through line-bot-sdk 3's async client, and the outbox
+"""The LINE Messaging API through our own client (:mod:`bot.adapters.line.client`), and the outbox
 :class:`~bot.outbox.Sender` for LINE.
 
 Pushes carry ``X-Line-Retry-Key``: the outbox row's stable UUID (further requests of a
@@ -23,16 +23,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from linebot.v3.messaging import (
-    ApiException,
-    AsyncApiClient,
-    AsyncMessagingApi,
-    AsyncMessagingApiBlob,
-    Configuration,
-    PushMessageRequest,
-    ReplyMessageRequest,
-)
 
+from bot.adapters.line.client import LineApiError, MessagingClient
 from bot.adapters.line.rate import RATE_PROFILE
 from bot.adapters.line.render import (
     MAX_MESSAGES,
@@ -59,7 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DATA_API = "https://api-data.line.me"
 REQUEST_TIMEOUT = 10.0
 PROFILE_TIMEOUT = 3.0
 MONTHLY_LIMIT_RETRY = 3600.0
@@ -78,7 +69,7 @@ def part_key(retry_key: str, index: int) -> str:
     return str(base) if index == 0 else str(uuid.uuid5(base, f"part-{index}"))
 
 
-def _error_message(exc: ApiException) -> str:
+def _error_message(exc: LineApiError) -> str:
     body = exc.body
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
@@ -96,9 +87,8 @@ def _error_message(exc: ApiException) -> str:
     return str(data)[:300]
 
 
-def _header(exc: ApiException, name: str) -> str | None:
-    headers = exc.headers or {}
-    for key, value in dict(headers).items():
+def _header(exc: LineApiError, name: str) -> str | None:
+    for key, value in exc.headers.items():
         if key.lower() == name.lower():
             return str(value)
     return None
@@ -106,7 +96,7 @@ def _header(exc: ApiException, name: str) -> str | None:
 
 def classify(exc: BaseException) -> DeliveryError | None:
     """The outbox's view of a failed push; None means "delivered" (409: key already accepted)."""
-    if isinstance(exc, ApiException):
+    if isinstance(exc, LineApiError):
         status = exc.status or 0
         message = f"LINE {status}: {_error_message(exc)}"
         if status == 409:
@@ -165,51 +155,28 @@ class Profile:
 
 
 class LineApi:
-    """One async API client for the process (created on first use, inside the loop)."""
+    """The Messaging API for the process: one client (its session is opened on first use, inside the
+    loop), with profiles and group names cached."""
 
     def __init__(self, settings: LineSettings) -> None:
         self.settings = settings
-        self._client: AsyncApiClient | None = None
-        self._blob_client: AsyncApiClient | None = None
+        self.client = MessagingClient(settings.channel_access_token, settings.api_base_url,
+                                      settings.data_api_base_url)
         self._profiles: OrderedDict[tuple[str, str], tuple[float, Profile | None]] = OrderedDict()
         self._titles: dict[str, tuple[float, str | None]] = {}
         self.profile_ttl = 3600.0
         self.failure_ttl = 300.0
 
-    def _configuration(self, host: str) -> Configuration:
-        return Configuration(host=host.rstrip("/"), access_token=self.settings.channel_access_token)
-
-    @property
-    def messaging(self) -> AsyncMessagingApi:
-        if self._client is None:
-            self._client = AsyncApiClient(self._configuration(self.settings.api_base_url))
-        return AsyncMessagingApi(self._client)
-
-    @property
-    def blob(self) -> AsyncMessagingApiBlob:
-        if self._blob_client is None:
-            host = self.settings.data_api_base_url or (
-                DEFAULT_DATA_API if self.settings.api_base_url.rstrip("/") == "https://api.line.me"
-                else self.settings.api_base_url)
-            self._blob_client = AsyncApiClient(self._configuration(host))
-        return AsyncMessagingApiBlob(self._blob_client)
-
     async def close(self) -> None:
-        for client in (self._client, self._blob_client):
-            if client is not None:
-                await client.close()
-        self._client = self._blob_client = None
+        await self.client.close()
 
     # ------------------------------------------------------------ messages
 
     async def push(self, to: str, messages: list[Message], *, retry_key: str) -> None:
-        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
-        await self.messaging.push_message_with_http_info(request, x_line_retry_key=retry_key,
-                                                         _request_timeout=REQUEST_TIMEOUT)
+        await self.client.push(to, messages, retry_key=retry_key, timeout=REQUEST_TIMEOUT)
 
     async def reply(self, token: str, messages: list[Message]) -> None:
-        request = ReplyMessageRequest.from_dict({"replyToken": token, "messages": messages})
-        await self.messaging.reply_message_with_http_info(request, _request_timeout=REQUEST_TIMEOUT)
+        await self.client.reply(token, messages, timeout=REQUEST_TIMEOUT)
 
     # ------------------------------------------------------------ people and groups
 
@@ -223,14 +190,14 @@ class LineApi:
             return cached[1]
         profile: Profile | None = None
         try:
-            if chat_id and chat_id.startswith("C"):
-                got: Any = await self.messaging.get_group_member_profile(chat_id, user_id,
-                                                                         _request_timeout=PROFILE_TIMEOUT)
-            elif chat_id and chat_id.startswith("R"):
-                got = await self.messaging.get_room_member_profile(chat_id, user_id, _request_timeout=PROFILE_TIMEOUT)
+            if chat_id and chat_id.startswith(("C", "R")):
+                got = await self.client.member_profile(chat_id, user_id, timeout=PROFILE_TIMEOUT)
             else:
-                got = await self.messaging.get_profile(user_id, _request_timeout=PROFILE_TIMEOUT)
-            profile = Profile(display_name=got.display_name or "", language=getattr(got, "language", None))
+                got = await self.client.profile(user_id, timeout=PROFILE_TIMEOUT)
+            name, language = got.get("displayName"), got.get("language")
+            if not isinstance(name, str):
+                raise ValueError("the profile has no displayName")
+            profile = Profile(display_name=name, language=language if isinstance(language, str) else None)
         except Exception as exc:  # a profile is a nicety: never fail an event over it
             log.info("LINE profile of %s unavailable: %s", user_id, str(exc).splitlines()[0] if str(exc) else exc)
         self._profiles[key] = (now + (self.profile_ttl if profile else self.failure_ttl), profile)
@@ -248,8 +215,9 @@ class LineApi:
             return cached[1]
         title = None
         try:
-            summary = await self.messaging.get_group_summary(group_id, _request_timeout=PROFILE_TIMEOUT)
-            title = summary.group_name
+            summary = await self.client.group_summary(group_id, timeout=PROFILE_TIMEOUT)
+            name = summary.get("groupName")
+            title = name if isinstance(name, str) else None
         except Exception as exc:
             log.info("LINE group summary of %s unavailable: %s", group_id, exc.__class__.__name__)
         self._titles[group_id] = (now + (self.profile_ttl if title else self.failure_ttl), title)
@@ -257,12 +225,8 @@ class LineApi:
 
     async def member_count(self, chat_id: str) -> int | None:
         try:
-            if chat_id.startswith("C"):
-                return int((await self.messaging.get_group_member_count(
-                    chat_id, _request_timeout=PROFILE_TIMEOUT)).count)
-            if chat_id.startswith("R"):
-                return int((await self.messaging.get_room_member_count(
-                    chat_id, _request_timeout=PROFILE_TIMEOUT)).count)
+            if chat_id.startswith(("C", "R")):
+                return await self.client.member_count(chat_id, timeout=PROFILE_TIMEOUT)
         except Exception as exc:
             log.info("LINE member count of %s unavailable: %s", chat_id, exc.__class__.__name__)
             return None
@@ -272,25 +236,26 @@ class LineApi:
 
     async def quota(self) -> tuple[int | None, int]:
         """The month's message limit (None: no limit) and what is used so far (billed messages)."""
-        limit: Any = await self.messaging.get_message_quota(_request_timeout=PROFILE_TIMEOUT)
-        used: Any = await self.messaging.get_message_quota_consumption(_request_timeout=PROFILE_TIMEOUT)
-        value = int(limit.value) if getattr(limit, "type", "none") == "limited" and limit.value is not None else None
-        return value, int(used.total_usage or 0)
+        limit = await self.client.message_quota(timeout=PROFILE_TIMEOUT)
+        used = await self.client.message_quota_consumption(timeout=PROFILE_TIMEOUT)
+        value = int(limit["value"]) if limit.get("type") == "limited" and limit.get("value") is not None else None
+        return value, int(used.get("totalUsage") or 0)
 
-    async def bot_info(self) -> Any:
-        """The bot's info (``GET /v2/bot/info``); raises ApiException (401: a refused token) or a
-        connection error."""
-        return await self.messaging.get_bot_info(_request_timeout=REQUEST_TIMEOUT)
+    async def bot_info(self) -> dict[str, Any]:
+        """The bot's info (``GET /v2/bot/info``); raises :class:`LineApiError` (401: a refused token)
+        or a connection error."""
+        return await self.client.bot_info(timeout=REQUEST_TIMEOUT)
 
     async def add_friend_url(self) -> str | None:
         """``https://line.me/R/ti/p/@basicid`` for the bot, or None."""
         try:
-            info = await self.messaging.get_bot_info(_request_timeout=PROFILE_TIMEOUT)
+            info = await self.client.bot_info(timeout=PROFILE_TIMEOUT)
         except Exception as exc:
             log.info("LINE bot info unavailable: %s", exc.__class__.__name__)
             return None
-        basic_id = getattr(info, "basic_id", None)
-        return f"https://line.me/R/ti/p/{basic_id.replace('@', '%40')}" if basic_id else None
+        basic_id = info.get("basicId")
+        return f"https://line.me/R/ti/p/{basic_id.replace('@', '%40')}" if isinstance(basic_id, str) and basic_id \
+            else None
 
 
 class LineSender:

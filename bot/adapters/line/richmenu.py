@@ -14,9 +14,7 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from linebot.v3.messaging import RichMenuRequest
+from typing import TYPE_CHECKING, Any
 
 from bot.i18n import N_, Translator
 from bot.router import Router, Where
@@ -100,14 +98,15 @@ def menu_image(items: list[Tile]) -> bytes:
     return out.getvalue()
 
 
-def menu_request(items: list[Tile], tr: Translator) -> RichMenuRequest:
+def menu_request(items: list[Tile], tr: Translator) -> dict[str, Any]:
+    """The rich menu object (LINE's ``RichMenuRequest``) for these tiles."""
     areas = []
     for index, tile in enumerate(items):
         x, y, w, h = _bounds(index, len(items))
         areas.append({"bounds": {"x": x, "y": y, "width": w, "height": h},
                       "action": {"type": "message", "label": tile.label, "text": tile.text}})
-    return RichMenuRequest.from_dict({"size": {"width": WIDTH, "height": HEIGHT}, "selected": True,
-                                      "name": MENU_NAME, "chatBarText": tr(MENU_BAR)[:14], "areas": areas})
+    return {"size": {"width": WIDTH, "height": HEIGHT}, "selected": True, "name": MENU_NAME,
+            "chatBarText": tr(MENU_BAR)[:14], "areas": areas}
 
 
 async def setup_rich_menu(api: LineApi, router: Router, *, language: str = "th",
@@ -121,14 +120,13 @@ async def setup_rich_menu(api: LineApi, router: Router, *, language: str = "th",
     png = menu_image(items)
     if image_path is not None:
         image_path.write_bytes(png)
-    old = [m.rich_menu_id for m in (await api.messaging.get_rich_menu_list()).richmenus if m.name == MENU_NAME]
-    created = await api.messaging.create_rich_menu(menu_request(items, tr))
-    menu_id = created.rich_menu_id
-    await api.blob.set_rich_menu_image(menu_id, png, _headers={"Content-Type": "image/png"})
-    await api.messaging.set_default_rich_menu(menu_id)
+    old = [str(m["richMenuId"]) for m in await api.client.rich_menus() if m.get("name") == MENU_NAME]
+    menu_id = await api.client.create_rich_menu(menu_request(items, tr))
+    await api.client.upload_rich_menu_image(menu_id, png, "image/png")
+    await api.client.set_default_rich_menu(menu_id)
     for stale in old:
         try:
-            await api.messaging.delete_rich_menu(stale)
+            await api.client.delete_rich_menu(stale)
         except Exception as exc:  # an old menu that is already gone is fine
             log.info("could not delete the old rich menu %s: %s", stale, exc.__class__.__name__)
     return str(menu_id)
