@@ -39,6 +39,12 @@ class WebServer:
     def add_route(self, method: str, path: str, handler) -> None:  # type: ignore[no-untyped-def]
         self.app.router.add_route(method, path, handler)
 
+    def add_pages_on_first_use(self, prefix: str, mount: Callable[[Any], None]) -> None:
+        """Serve every path under ``prefix`` by the routes ``mount(server)`` adds (``server.add_route``),
+        called on the first request there: a process that may never be asked for those pages (the
+        receiver of ``EDUNET_PROCESSES=2``, for the web view) does not load them at start."""
+        self.app.router.register_resource(PagesOnFirstUse(prefix, mount))
+
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
@@ -52,6 +58,70 @@ class WebServer:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+class _Routes:
+    """What ``mount`` sees of the server: ``add_route`` only."""
+
+    def __init__(self, router: web.UrlDispatcher) -> None:
+        self.router = router
+
+    def add_route(self, method: str, path: str, handler) -> None:  # type: ignore[no-untyped-def]
+        self.router.add_route(method, path, handler)
+
+
+class PagesOnFirstUse(web.AbstractResource):
+    """The paths under a prefix, routed by a router of their own that is built on the first request."""
+
+    def __init__(self, prefix: str, mount: Callable[[Any], None]) -> None:
+        super().__init__()
+        self._prefix = prefix.rstrip("/")
+        self._mount = mount
+        self._router: web.UrlDispatcher | None = None
+
+    def _routes(self) -> web.UrlDispatcher:
+        if self._router is None:
+            router = web.UrlDispatcher()
+            self._mount(_Routes(router))
+            router.freeze()
+            self._router = router
+            log.info("pages under %s loaded on their first request", self._prefix)
+        return self._router
+
+    async def resolve(self, request: web.Request) -> Any:
+        if not self.raw_match(request.rel_url.path):
+            return None, set()
+        allowed: set[str] = set()
+        for resource in self._routes().resources():
+            match, methods = await resource.resolve(request)
+            if match is not None:
+                return match, methods
+            allowed |= methods
+        return None, allowed
+
+    @property
+    def canonical(self) -> str:
+        return self._prefix
+
+    def url_for(self, **kwargs: str) -> Any:
+        from yarl import URL
+
+        return URL.build(path=self._prefix)
+
+    def add_prefix(self, prefix: str) -> None:
+        self._prefix = prefix + self._prefix
+
+    def get_info(self) -> Any:
+        return {"prefix": self._prefix}
+
+    def raw_match(self, path: str) -> bool:
+        return path == self._prefix or path.startswith(self._prefix + "/")
+
+    def __len__(self) -> int:
+        return len(self._router.routes()) if self._router is not None else 0
+
+    def __iter__(self) -> Any:
+        return iter(self._router.routes() if self._router is not None else ())
 
 
 # Pages are Thai first: they carry Sarabun (the font the charts use, from the fontpkg-sarabun wheel) so a

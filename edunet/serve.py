@@ -48,6 +48,20 @@ def add_privacy_page(web: WebServer, settings: Settings) -> None:
     web.add_route("GET", PAGE_PATH, privacy_page)
 
 
+def add_web_view(web: WebServer, app: App, *, on_first_use: bool) -> None:
+    """The coordinator's web view (issue 16) under ``/dashboard``; ``on_first_use``: its pages (and the
+    features they read) are loaded on its first request, not at start (a receiver stays small)."""
+    def mount(server: object) -> None:
+        from handlers.dashboard import add_routes
+
+        add_routes(server, app)
+
+    if on_first_use:
+        web.add_pages_on_first_use("/dashboard", mount)
+    else:
+        mount(web)
+
+
 def configured_adapters(app: App, web: WebServer, specs: list[AdapterSpec]) -> list[Adapter]:
     """An adapter for every platform whose settings are complete."""
     adapters = []
@@ -103,10 +117,9 @@ def compose(settings: Settings, specs: list[AdapterSpec], role: str) -> Process:
     if role != ONE:
         app.db.share_urgency()  # SQLite: the receiver's inbox writes go before the worker's
     web = WebServer(settings)
-    add_privacy_page(web, settings)
-    from handlers.dashboard import add_routes as add_dashboard_routes  # the coordinator's web view (issue 16)
-
-    add_dashboard_routes(web, app)
+    if role != WORKER:  # the worker binds no port: its receiver serves the pages
+        add_privacy_page(web, settings)
+        add_web_view(web, app, on_first_use=role == RECEIVER)
     if role == RECEIVER:
         return Process(role, app, web, [], configured_receivers(app, web, specs))
     adapters = configured_adapters(app, web, specs)

@@ -19,11 +19,17 @@ from tests.support.conversation import Conversation, make_conversation
 PUBLIC = "http://edunet.test"
 
 
-@pytest.fixture(params=["line", "telegram"])
+@pytest.fixture(params=[("line", "at start"), ("telegram", "at start"), ("line", "on first use")],
+                ids=["line", "telegram", "line-pages-on-first-use"])
 async def web_bot(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[tuple[Conversation, TestClient]]:
-    bot, app = await make_conversation(sqlite_url, request.param, public_url=PUBLIC, secret_key="test-secret")
+    """The bot and a browser on its web server; "on first use": mounted as a receiving process of
+    ``EDUNET_PROCESSES=2`` mounts it, its pages loaded by the first request under /dashboard."""
+    from edunet.serve import add_web_view
+
+    platform, mounted = request.param
+    bot, app = await make_conversation(sqlite_url, platform, public_url=PUBLIC, secret_key="test-secret")
     server = WebServer(app.settings)
-    add_routes(server, app)
+    add_web_view(server, app, on_first_use=mounted == "on first use")
     client = TestClient(TestServer(server.app))
     await client.start_server()
     yield bot, client
