@@ -184,7 +184,26 @@ async def postgres_database() -> str | None:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
+    CREATED_DATABASES.append(name)
     return base.rsplit("/", 1)[0] + "/" + name
+
+
+CREATED_DATABASES: list[str] = []  # dropped when the run ends (drop_created_databases)
+
+
+async def drop_created_databases() -> None:
+    """Drop the PostgreSQL databases this run created (its servers have stopped by then)."""
+    base = os.environ.get("EDUNET_TEST_POSTGRES_URL")
+    if not base or not CREATED_DATABASES:
+        return
+    import asyncpg
+
+    conn = await asyncpg.connect(base.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        while CREATED_DATABASES:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{CREATED_DATABASES.pop()}" WITH (FORCE)')
+    finally:
+        await conn.close()
 
 
 async def run_target(target: str, engine: str, *, rate: float, seconds: float, flood: bool,
@@ -695,9 +714,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.instances > 1:
         print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s through Caddy to {args.instances} instances on "
               f"PostgreSQL; load average before: {load_average()}; {os.cpu_count()} CPUs")
-        results, delivery = asyncio.run(run_multi(args.instances, rate=rate, seconds=seconds,
-                                                  drain_timeout=args.drain_timeout, processes=args.processes,
-                                                  keep_logs=args.keep_logs))
+        try:
+            results, delivery = asyncio.run(run_multi(args.instances, rate=rate, seconds=seconds,
+                                                      drain_timeout=args.drain_timeout, processes=args.processes,
+                                                      keep_logs=args.keep_logs))
+        finally:
+            asyncio.run(drop_created_databases())
         print_table(results)
         drained = results[-1].answered >= results[-1].sent
         print(f"events {delivery.events}: answered {delivery.answered} ({delivery.by_push} by push, the reply "
@@ -710,9 +732,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     print(f"{rate:.0f} signed LINE events/s for {seconds:.0f} s{' (flood of strangers)' if args.flood else ''}; "
           f"load average before: {load_average()}; {os.cpu_count()} CPUs")
-    results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, engines=engines, flood=args.flood,
-                                        drain_timeout=args.drain_timeout, profile=args.profile,
-                                        processes=args.processes))
+    try:
+        results = asyncio.run(run_benchmark(rate=rate, seconds=seconds, engines=engines, flood=args.flood,
+                                            drain_timeout=args.drain_timeout, profile=args.profile,
+                                            processes=args.processes))
+    finally:
+        asyncio.run(drop_created_databases())
     print_table(results)
     print(f"load average after: {load_average()}")
 
