@@ -496,6 +496,13 @@ def leased_by_instance(instance: str) -> sa.ColumnElement[bool]:
                   outbox.c.claimed_by.startswith(f"{instance}:reply:", autoescape=True))
 
 
+# Every event on a billed platform asks it (bot.app.App._anything_waiting): built once, bound parameters.
+_PENDING = (sa.select(outbox.c.id, outbox.c.key, outbox.c.messages, outbox.c.urgency)
+            .where(outbox.c.chat_id == sa.bindparam("chat_id"), outbox.c.status == "pending", outbox.c.sent_count == 0,
+                   _lease_free(sa.bindparam("lease_now", type_=outbox.c.claimed_until.type)))
+            .order_by(outbox.c.created_at, outbox.c.id).limit(sa.bindparam("limit")))
+
+
 class CatchUpRepo(Repo):
     """The outbox side of free delivery: a chat's pending rows ride on a reply to its next event."""
 
@@ -508,11 +515,7 @@ class CatchUpRepo(Repo):
 
     async def pending(self, chat_id: int, *, lease_now: datetime, limit: int = 20) -> list[PendingRow]:
         """The chat's pending rows no dispatcher holds, due or not, oldest first (nothing half-sent)."""
-        rows = (await self.conn.execute(
-            sa.select(outbox.c.id, outbox.c.key, outbox.c.messages, outbox.c.urgency)
-            .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending", outbox.c.sent_count == 0,
-                   _lease_free(lease_now))
-            .order_by(outbox.c.created_at, outbox.c.id).limit(limit))).all()
+        rows = (await self.conn.execute(_PENDING, {"chat_id": chat_id, "lease_now": lease_now, "limit": limit})).all()
         return [PendingRow(id=r.id, key=r.key, messages=list(r.messages), urgency=r.urgency) for r in rows]
 
     async def claim(self, row_ids: list[int], *, owner: str, lease_now: datetime, lease_until: datetime) -> list[int]:
