@@ -37,13 +37,24 @@ class Repo:
         return bool(result.rowcount)
 
 
-_INSERT_IGNORE: dict[tuple[str, sa.Table, tuple[str, ...]], sa.Insert] = {}
+    async def insert_ignore_returning(self, table: sa.Table, values: dict[str, Any],
+                                      conflict: list[str]) -> sa.Row[Any] | None:
+        """:meth:`insert_ignore` that gives the inserted row back (None: a row with the same ``conflict``
+        columns existed), in the same statement."""
+        stmt = _insert_ignore_statement(self.dialect, table, tuple(conflict), returning=True)
+        if stmt is None:  # pragma: no cover - only the two engines are supported
+            raise NotImplementedError(self.dialect)
+        return (await self.conn.execute(stmt, values)).first()
 
 
-def _insert_ignore_statement(dialect: str, table: sa.Table, conflict: tuple[str, ...]) -> sa.Insert | None:
+_INSERT_IGNORE: dict[tuple[str, sa.Table, tuple[str, ...], bool], sa.Insert] = {}
+
+
+def _insert_ignore_statement(dialect: str, table: sa.Table, conflict: tuple[str, ...], *,
+                             returning: bool = False) -> sa.Insert | None:
     """The INSERT … ON CONFLICT DO NOTHING for a table and its conflict columns, built once: the values
     come as parameters, so SQLAlchemy's cache key for it is computed once too (it runs for every event)."""
-    key = (dialect, table, conflict)
+    key = (dialect, table, conflict, returning)
     stmt = _INSERT_IGNORE.get(key)
     if stmt is None:
         if dialect == "postgresql":
@@ -56,6 +67,8 @@ def _insert_ignore_statement(dialect: str, table: sa.Table, conflict: tuple[str,
             stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(conflict))
         else:
             return None
+        if returning:
+            stmt = stmt.returning(*table.c)
         _INSERT_IGNORE[key] = stmt
     return stmt
 
