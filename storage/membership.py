@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from storage.deliveries import carried_by_reply
 from storage.repo import Repo
-from storage.types import UTCDateTime
 from storage.tables import chats, current_networks, invites, members, networks, organisations
+from storage.types import UTCDateTime
 
 # 'active' written into the SQL, not bound: SQLite re-plans a statement on every run when a bound value
 # could decide whether a partial index applies (uq_members_network_active_identity is WHERE status =
@@ -359,8 +359,7 @@ _NETWORK_WITH_MEMBER = (
                                                      members.c.platform == _p("platform"),
                                                      members.c.platform_user_id == _p("platform_user_id"),
                                                      members.c.status == _ACTIVE)))
-    .where(networks.c.id == _p("network_id"))
-    .order_by(members.c.id).limit(1))
+    .where(networks.c.id == _p("network_id")))  # one row: one active membership per network (the unique index)
 _CHAT_AFTER_EVENT = (
     sa.select(chats,
               sa.case((chats.c.kind == "private",
