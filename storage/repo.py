@@ -25,6 +25,7 @@ class Repo:
         Uses the dialect's ON CONFLICT DO NOTHING so a duplicate never aborts the
         surrounding transaction (PostgreSQL would otherwise poison it).
         """
+        _check_columns(table, values)
         stmt = _insert_ignore_statement(self.dialect, table, tuple(conflict))
         if stmt is None:  # pragma: no cover - only the two engines are supported
             try:
@@ -41,10 +42,19 @@ class Repo:
                                       conflict: list[str]) -> sa.Row[Any] | None:
         """:meth:`insert_ignore` that gives the inserted row back (None: a row with the same ``conflict``
         columns existed), in the same statement."""
+        _check_columns(table, values)
         stmt = _insert_ignore_statement(self.dialect, table, tuple(conflict), returning=True)
         if stmt is None:  # pragma: no cover - only the two engines are supported
             raise NotImplementedError(self.dialect)
         return (await self.conn.execute(stmt, values)).first()
+
+
+def _check_columns(table: sa.Table, values: dict[str, Any]) -> None:
+    """Values passed as parameters are not checked by SQLAlchemy (``.values()`` was): a misspelt column
+    would be dropped silently."""
+    unknown = values.keys() - table.c.keys()
+    if unknown:
+        raise ValueError(f"{table.name} has no columns {sorted(unknown)}")
 
 
 _INSERT_IGNORE: dict[tuple[str, sa.Table, tuple[str, ...], bool], sa.Insert] = {}
