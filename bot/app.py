@@ -25,14 +25,13 @@ from bot.config import Settings
 from bot.flows import DISCARD, RESUME, offer_resume, resume
 from bot.context import FLOW_BUTTON, FLOW_NETWORK, Context, MemberContext, TaskContext, label_cards
 from bot.delivery_policy import QuotaReading
-from bot.i18n import Translator, normalise_language
+from bot.i18n import LANGUAGES, Translator, catalog, normalise_language
 from bot.model import ChatKind, Event, EventKind, Reply, Text
 from bot.names import clean_event
 from bot.payload import Payload, PayloadError, decode
 from bot.platforms import PlatformInfo
 from bot.router import Router
 from storage.db import Database
-from storage.deliveries import CatchUpRepo
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, NetworkRepo
 from storage.repo import serialise_on
 from storage.runtime import EventLogRepo, FlowRepo, ScheduledTask, TaskRepo
@@ -117,8 +116,11 @@ class App:
         self.works = True
 
     async def start(self) -> None:
-        """Bring the database schema up to date."""
+        """Bring the database schema up to date and read the translations (some 40 ms of parsing .po
+        files, else paid by the first event)."""
         await self.db.upgrade()
+        for language in LANGUAGES:
+            catalog(language)
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -175,8 +177,7 @@ class App:
                     lang = ctx.lang
                     ctx = await self._dispatch(ctx)
                     await label_cards(ctx)
-                    chat, chat_language = await self._chat_after(conn, ctx)
-                    catch_up_possible = chat is None or await self._anything_waiting(conn, chat)
+                    chat, chat_language, catch_up_possible = await self._chat_after(conn, ctx)
                 self._after_commit(ctx)
                 return Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked, chat=chat,
                                chat_language=chat_language, catch_up_possible=catch_up_possible)
@@ -200,22 +201,17 @@ class App:
         except Exception:  # the database itself may be what failed
             log.exception("could not record the failed event %s", event.event_id)
 
-    async def _chat_after(self, conn: AsyncConnection, ctx: Context) -> tuple[Chat | None, str]:
-        """The chat row after the handler, and its answers' language: in a private chat its member's
-        language, in a group (or without a member) the network's, else the default. Read again, in one
-        statement: the handler may have linked the chat or changed the member's language."""
-        found = await ChatRepo(conn).with_languages(ctx.chat.id)
+    async def _chat_after(self, conn: AsyncConnection, ctx: Context) -> tuple[Chat | None, str, bool]:
+        """The chat row after the handler, its answers' language and whether a free reply to it could carry
+        pending rows, in one statement: the handler may have linked the chat or changed the member's
+        language. The language: in a private chat its member's, in a group (or without a member) the
+        network's, else the default. Pending rows: only billed platforms carry any (False elsewhere, so
+        no read is needed after the commit); asked in the open transaction, not in a read of its own."""
+        found = await ChatRepo(conn).after_event(ctx.chat.id, lease_now=datetime.now(timezone.utc))
         if found is None:
-            return None, self.settings.language
-        chat, member_language, network_language = found
-        return chat, member_language or network_language or self.settings.language
-
-    async def _anything_waiting(self, conn: AsyncConnection, chat: Chat) -> bool:
-        """Whether a free reply to this chat could carry pending rows (only billed platforms carry any):
-        asked here, in the open transaction, instead of in a read of its own after the commit."""
-        if chat.platform not in self.billed_platforms:
-            return False
-        return bool(await CatchUpRepo(conn).pending(chat.id, lease_now=datetime.now(timezone.utc), limit=1))
+            return None, self.settings.language, True
+        language = found.member_language or found.network_language or self.settings.language
+        return found.chat, language, found.waiting and found.chat.platform in self.billed_platforms
 
     async def _context(self, conn: Any, event: Event) -> Context:
         now = self.clock.now()
@@ -234,15 +230,16 @@ class App:
         members = MemberRepo(conn)
         user_id = event.sender.user_id
         if event.chat.kind is ChatKind.GROUP and chat.network_id is not None:
-            network = await NetworkRepo(conn).get(chat.network_id)
             if user_id:
-                member = await members.active_in(chat.network_id, event.platform, user_id)
+                network, member = await NetworkRepo(conn).with_member(chat.network_id, event.platform, user_id)
                 # A member of other networks only: networks never see each other's members.
                 foreign = member is None and await members.count_memberships(event.platform, user_id) > 0
+            else:
+                network = await NetworkRepo(conn).get(chat.network_id)
         elif user_id:
-            member = await members.current(event.platform, user_id)
-            if member is not None:
-                network = await NetworkRepo(conn).get(member.network_id)
+            found = await members.current_with_network(event.platform, user_id)
+            if found is not None:
+                member, network = found
         if member is not None:
             lang = member.language
         elif event.sender.language_hint:

@@ -114,8 +114,14 @@ _CLAIM_COLUMNS = (outbox.c.id, outbox.c.key, outbox.c.network_id, outbox.c.chat_
                   outbox.c.attempts, outbox.c.retry_key, outbox.c.sent_count, outbox.c.not_before, outbox.c.urgency)
 
 
-def _lease_free(lease_now: datetime) -> sa.ColumnElement[bool]:
+def _lease_free(lease_now: Any) -> sa.ColumnElement[bool]:
     return sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= lease_now)
+
+
+def carried_by_reply(chat_id: Any, lease_now: Any) -> sa.ColumnElement[bool]:
+    """The outbox rows a free reply to a chat may carry: pending, nothing sent yet, no lease held."""
+    return sa.and_(outbox.c.chat_id == chat_id, outbox.c.status == "pending", outbox.c.sent_count == 0,
+                   _lease_free(lease_now))
 
 
 def _claimed_select() -> sa.Select[Any]:
@@ -496,6 +502,12 @@ def leased_by_instance(instance: str) -> sa.ColumnElement[bool]:
                   outbox.c.claimed_by.startswith(f"{instance}:reply:", autoescape=True))
 
 
+# Built once, with bound parameters (see storage.membership).
+_PENDING = (sa.select(outbox.c.id, outbox.c.key, outbox.c.messages, outbox.c.urgency)
+            .where(carried_by_reply(sa.bindparam("chat_id"), sa.bindparam("lease_now", type_=UTCDateTime)))
+            .order_by(outbox.c.created_at, outbox.c.id).limit(sa.bindparam("limit")))
+
+
 class CatchUpRepo(Repo):
     """The outbox side of free delivery: a chat's pending rows ride on a reply to its next event."""
 
@@ -508,11 +520,7 @@ class CatchUpRepo(Repo):
 
     async def pending(self, chat_id: int, *, lease_now: datetime, limit: int = 20) -> list[PendingRow]:
         """The chat's pending rows no dispatcher holds, due or not, oldest first (nothing half-sent)."""
-        rows = (await self.conn.execute(
-            sa.select(outbox.c.id, outbox.c.key, outbox.c.messages, outbox.c.urgency)
-            .where(outbox.c.chat_id == chat_id, outbox.c.status == "pending", outbox.c.sent_count == 0,
-                   _lease_free(lease_now))
-            .order_by(outbox.c.created_at, outbox.c.id).limit(limit))).all()
+        rows = (await self.conn.execute(_PENDING, {"chat_id": chat_id, "lease_now": lease_now, "limit": limit})).all()
         return [PendingRow(id=r.id, key=r.key, messages=list(r.messages), urgency=r.urgency) for r in rows]
 
     async def claim(self, row_ids: list[int], *, owner: str, lease_now: datetime, lease_until: datetime) -> list[int]:

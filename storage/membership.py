@@ -13,8 +13,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from storage.deliveries import carried_by_reply
 from storage.repo import Repo
 from storage.tables import chats, current_networks, invites, members, networks, organisations
+from storage.types import UTCDateTime
+
+# 'active' written into the SQL, not bound: SQLite re-plans a statement on every run when a bound value
+# could decide whether a partial index applies (uq_members_network_active_identity is WHERE status =
+# 'active'); with a bound status each member lookup was prepared again, some 20 µs a time.
+_ACTIVE = sa.literal_column("'active'", sa.String)
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,17 @@ def _network(row: Any) -> Network:
                    settings=dict(row.settings or {}))
 
 
+# A network's columns beside a member's in one row, under names of their own.
+_NETWORK_COLUMNS = [networks.c.id.label("network_row_id"), networks.c.name.label("network_name"),
+                    networks.c.timezone.label("network_timezone"), networks.c.language.label("network_language"),
+                    networks.c.settings.label("network_settings")]
+
+
+def _labelled_network(row: Any) -> Network:
+    return Network(id=row.network_row_id, name=row.network_name, timezone=row.network_timezone,
+                   language=row.network_language, settings=dict(row.network_settings or {}))
+
+
 def _member(row: Any) -> Member:
     return Member(
         id=row.id, network_id=row.network_id, number=row.number, platform=row.platform,
@@ -101,8 +119,17 @@ class NetworkRepo(Repo):
         return _network(result.one())
 
     async def get(self, network_id: int) -> Network | None:
-        row = (await self.conn.execute(sa.select(networks).where(networks.c.id == network_id))).first()
+        row = (await self.conn.execute(_NETWORK_BY_ID, {"network_id": network_id})).first()
         return _network(row) if row else None
+
+    async def with_member(self, network_id: int, platform: str,
+                          platform_user_id: str) -> tuple[Network | None, Member | None]:
+        """A network and this identity's active membership of it (None: not a member), in one statement."""
+        row = (await self.conn.execute(_NETWORK_WITH_MEMBER, {"network_id": network_id, "platform": platform,
+                                                              "platform_user_id": platform_user_id})).first()
+        if row is None:
+            return None, None
+        return _labelled_network(row), _member(row) if row.id is not None else None
 
     async def all(self) -> list[Network]:
         rows = (await self.conn.execute(sa.select(networks).order_by(networks.c.id))).all()
@@ -155,18 +182,20 @@ class MemberRepo(Repo):
         return await self.current(platform, platform_user_id)
 
     async def current(self, platform: str, platform_user_id: str) -> Member | None:
-        row = (await self.conn.execute(_current_member(sa.select(members), platform, platform_user_id))).first()
+        row = (await self.conn.execute(_CURRENT_MEMBER, {"platform": platform,
+                                                         "platform_user_id": platform_user_id})).first()
         return _member(row) if row else None
+
+    async def current_with_network(self, platform: str, platform_user_id: str) -> tuple[Member, Network] | None:
+        """:meth:`current` and its network, in one statement."""
+        row = (await self.conn.execute(_CURRENT_MEMBER_WITH_NETWORK, {"platform": platform,
+                                                                      "platform_user_id": platform_user_id})).first()
+        return (_member(row), _labelled_network(row)) if row else None
 
     async def active_in(self, network_id: int, platform: str, platform_user_id: str) -> Member | None:
         """This identity's active membership of one network."""
-        row = (
-            await self.conn.execute(
-                sa.select(members).where(members.c.network_id == network_id, members.c.platform == platform,
-                                         members.c.platform_user_id == platform_user_id,
-                                         members.c.status == "active")
-            )
-        ).first()
+        row = (await self.conn.execute(_ACTIVE_IN, {"network_id": network_id, "platform": platform,
+                                                    "platform_user_id": platform_user_id})).first()
         return _member(row) if row else None
 
     async def memberships(self, platform: str, platform_user_id: str) -> list[tuple[Member, Network]]:
@@ -177,7 +206,7 @@ class MemberRepo(Repo):
                           networks.c.language.label("network_language"), networks.c.settings.label("network_settings"))
                 .join(networks, networks.c.id == members.c.network_id)
                 .where(members.c.platform == platform, members.c.platform_user_id == platform_user_id,
-                       members.c.status == "active")
+                       members.c.status == _ACTIVE)
                 .order_by(members.c.id)
             )
         ).all()
@@ -186,13 +215,8 @@ class MemberRepo(Repo):
                 for r in rows]
 
     async def count_memberships(self, platform: str, platform_user_id: str) -> int:
-        return int((
-            await self.conn.execute(
-                sa.select(sa.func.count()).select_from(members).where(
-                    members.c.platform == platform, members.c.platform_user_id == platform_user_id,
-                    members.c.status == "active")
-            )
-        ).scalar_one())
+        return int((await self.conn.execute(_COUNT_MEMBERSHIPS, {"platform": platform,
+                                                                 "platform_user_id": platform_user_id})).scalar_one())
 
     async def set_current(self, platform: str, platform_user_id: str, network_id: int, *, now: datetime) -> None:
         """Make ``network_id`` the network this identity's private chat acts on."""
@@ -248,7 +272,7 @@ class MemberRepo(Repo):
         row = (
             await self.conn.execute(
                 sa.select(members).where(members.c.network_id == network_id, members.c.number == number,
-                                         members.c.status == "active")
+                                         members.c.status == _ACTIVE)
             )
         ).first()
         return _member(row) if row else None
@@ -265,7 +289,7 @@ class MemberRepo(Repo):
                     organisation_ids: list[int] | None = None) -> int:
         """How many :meth:`list` would give, counted in the database."""
         query = sa.select(sa.func.count()).select_from(members).where(members.c.network_id == network_id,
-                                                                      members.c.status == "active")
+                                                                      members.c.status == _ACTIVE)
         if roles:
             query = query.where(members.c.role.in_(roles))
         if organisation_ids:
@@ -274,7 +298,7 @@ class MemberRepo(Repo):
 
     async def list(self, network_id: int, *, roles: list[str] | None = None,
                    organisation_ids: list[int] | None = None) -> list[Member]:
-        query = sa.select(members).where(members.c.network_id == network_id, members.c.status == "active")
+        query = sa.select(members).where(members.c.network_id == network_id, members.c.status == _ACTIVE)
         if roles:
             query = query.where(members.c.role.in_(roles))
         if organisation_ids:
@@ -307,9 +331,55 @@ def _current_member(query: sa.Select[Any], platform: Any, platform_user_id: Any)
         .scalar_subquery()
     )
     return (query.where(members.c.platform == platform, members.c.platform_user_id == platform_user_id,
-                        members.c.status == "active")
+                        members.c.status == _ACTIVE)
             .order_by(sa.case((members.c.network_id == chosen, 0), else_=1), members.c.id)
             .limit(1))
+
+
+# The statements every event runs, built once with named parameters: SQLAlchemy then finds their
+# compiled form by a cache key it computed once, instead of building and hashing them per call.
+_p = sa.bindparam
+_NETWORK_BY_ID = sa.select(networks).where(networks.c.id == _p("network_id"))
+_CURRENT_MEMBER = _current_member(sa.select(members), _p("platform"), _p("platform_user_id"))
+_ACTIVE_IN = sa.select(members).where(members.c.network_id == _p("network_id"), members.c.platform == _p("platform"),
+                                      members.c.platform_user_id == _p("platform_user_id"),
+                                      members.c.status == _ACTIVE)
+_COUNT_MEMBERSHIPS = sa.select(sa.func.count()).select_from(members).where(
+    members.c.platform == _p("platform"), members.c.platform_user_id == _p("platform_user_id"),
+    members.c.status == _ACTIVE)
+_CHAT_BY_PLATFORM_ID = sa.select(chats).where(chats.c.platform == _p("platform"),
+                                              chats.c.platform_chat_id == _p("platform_chat_id"))
+_CHAT_BY_ID = sa.select(chats).where(chats.c.id == _p("chat_id"))
+_CURRENT_MEMBER_WITH_NETWORK = _current_member(
+    sa.select(members, *_NETWORK_COLUMNS).join(networks, networks.c.id == members.c.network_id),
+    _p("platform"), _p("platform_user_id"))
+_NETWORK_WITH_MEMBER = (
+    sa.select(*_NETWORK_COLUMNS, members)
+    .select_from(networks.outerjoin(members, sa.and_(members.c.network_id == networks.c.id,
+                                                     members.c.platform == _p("platform"),
+                                                     members.c.platform_user_id == _p("platform_user_id"),
+                                                     members.c.status == _ACTIVE)))
+    .where(networks.c.id == _p("network_id")))  # one row: one active membership per network (the unique index)
+_CHAT_AFTER_EVENT = (
+    sa.select(chats,
+              sa.case((chats.c.kind == "private",
+                       _current_member(sa.select(members.c.language), chats.c.platform,
+                                       chats.c.platform_chat_id).scalar_subquery()),
+                      else_=None).label("member_language"),
+              sa.select(networks.c.language).where(networks.c.id == chats.c.network_id)
+              .scalar_subquery().label("network_language"),
+              sa.exists().where(carried_by_reply(chats.c.id, _p("lease_now", type_=UTCDateTime))).label("waiting"))
+    .where(chats.c.id == _p("chat_id")))
+
+
+@dataclass(frozen=True)
+class ChatAfterEvent:
+    """A chat read again after a handler ran: the handler may have linked it or changed its member's language."""
+
+    chat: Chat
+    member_language: str | None  # of the membership its private chat acts on (None: a group, or none active)
+    network_language: str | None  # None: not linked to a network
+    waiting: bool  # outbox rows a free reply to it may carry (carried_by_reply)
 
 
 class ChatRepo(Repo):
@@ -320,13 +390,14 @@ class ChatRepo(Repo):
         chat = await self.by_platform_id(platform, platform_chat_id)
         inserted = False
         if chat is None:
-            inserted = await self.insert_ignore(
+            row = await self.insert_ignore_returning(
                 chats,
                 {"platform": platform, "platform_chat_id": platform_chat_id, "kind": kind, "title": title,
                  "active": True, "created_at": now},
                 ["platform", "platform_chat_id"],
             )
-            chat = await self.by_platform_id(platform, platform_chat_id)
+            inserted = row is not None
+            chat = _chat(row) if row is not None else await self.by_platform_id(platform, platform_chat_id)
         assert chat is not None
         if not inserted and title and chat.title != title:
             await self.conn.execute(chats.update().where(chats.c.id == chat.id).values(title=title))
@@ -335,29 +406,21 @@ class ChatRepo(Repo):
         return chat
 
     async def by_platform_id(self, platform: str, platform_chat_id: str) -> Chat | None:
-        row = (
-            await self.conn.execute(
-                sa.select(chats).where(chats.c.platform == platform, chats.c.platform_chat_id == platform_chat_id)
-            )
-        ).first()
+        row = (await self.conn.execute(_CHAT_BY_PLATFORM_ID, {"platform": platform,
+                                                              "platform_chat_id": platform_chat_id})).first()
         return _chat(row) if row else None
 
     async def get(self, chat_id: int) -> Chat | None:
-        row = (await self.conn.execute(sa.select(chats).where(chats.c.id == chat_id))).first()
+        row = (await self.conn.execute(_CHAT_BY_ID, {"chat_id": chat_id})).first()
         return _chat(row) if row else None
 
-    async def with_languages(self, chat_id: int) -> tuple[Chat, str | None, str | None] | None:
-        """The chat, the language of the membership its private chat acts on (None: a group, or no
-        active membership) and its network's language (None: not linked), in one statement."""
-        private = chats.c.kind == "private"
-        member_language = _current_member(sa.select(members.c.language), chats.c.platform,
-                                          chats.c.platform_chat_id).scalar_subquery()
-        network_language = sa.select(networks.c.language).where(networks.c.id == chats.c.network_id).scalar_subquery()
-        row = (await self.conn.execute(
-            sa.select(chats, sa.case((private, member_language), else_=None).label("member_language"),
-                      network_language.label("network_language"))
-            .where(chats.c.id == chat_id))).first()
-        return (_chat(row), row.member_language, row.network_language) if row else None
+    async def after_event(self, chat_id: int, *, lease_now: datetime) -> ChatAfterEvent | None:
+        """The chat as a handler left it, with what its answers need, in one statement (see ChatAfterEvent);
+        ``lease_now``: the time outbox leases are judged by."""
+        row = (await self.conn.execute(_CHAT_AFTER_EVENT, {"chat_id": chat_id, "lease_now": lease_now})).first()
+        if row is None:
+            return None
+        return ChatAfterEvent(_chat(row), row.member_language, row.network_language, bool(row.waiting))
 
     async def link(self, chat_id: int, network_id: int, *, by_member_id: int | None, now: datetime) -> None:
         await self.conn.execute(

@@ -25,14 +25,11 @@ class FlowState:
 class FlowRepo(Repo):
     async def get(self, key: tuple[str, str, str], now: datetime) -> FlowState | None:
         """The live flow for (platform, chat, user); an expired one is removed and None returned."""
-        platform, chat_id, user_id = key
-        where = (flow_states.c.platform == platform, flow_states.c.chat_id == chat_id,
-                 flow_states.c.user_id == user_id)
-        row = (await self.conn.execute(sa.select(flow_states).where(*where))).first()
+        row = (await self.conn.execute(_FLOW, _flow_key(key))).first()
         if row is None:
             return None
         if row.expires_at <= now:
-            await self.conn.execute(flow_states.delete().where(*where))
+            await self.clear(key)
             return None
         return FlowState(flow=row.flow, step=row.step, data=dict(row.data), expires_at=row.expires_at)
 
@@ -46,12 +43,20 @@ class FlowRepo(Repo):
         )
 
     async def clear(self, key: tuple[str, str, str]) -> bool:
-        platform, chat_id, user_id = key
-        result = await self.conn.execute(
-            flow_states.delete().where(flow_states.c.platform == platform, flow_states.c.chat_id == chat_id,
-                                       flow_states.c.user_id == user_id)
-        )
+        result = await self.conn.execute(_FLOW_CLEAR, _flow_key(key))
         return bool(result.rowcount)
+
+
+# Built once (every event reads its flow): see storage.membership for why.
+_FLOW_WHERE = (flow_states.c.platform == sa.bindparam("platform"), flow_states.c.chat_id == sa.bindparam("chat_id"),
+               flow_states.c.user_id == sa.bindparam("user_id"))
+_FLOW = sa.select(flow_states).where(*_FLOW_WHERE)
+_FLOW_CLEAR = flow_states.delete().where(*_FLOW_WHERE)
+
+
+def _flow_key(key: tuple[str, str, str]) -> dict[str, str]:
+    platform, chat_id, user_id = key
+    return {"platform": platform, "chat_id": chat_id, "user_id": user_id}
 
 
 class EventLogRepo(Repo):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from storage.db import Database
 from storage.membership import ChatRepo, InviteRepo, MemberRepo, NetworkRepo
 from storage.runtime import EventLogRepo, FlowRepo, FlowState, OutboxRepo, TaskRepo
+from storage.tables import outbox
 
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 
@@ -150,9 +151,53 @@ async def test_a_private_chat_answers_in_the_language_of_the_network_its_member_
         await chats.upsert("line", "U2", "private", None, now=NOW)  # other chats must not leak in
         group = await chats.upsert("line", "C1", "group", "Teachers", now=NOW)
         await chats.link(group.id, english.id, by_member_id=None, now=NOW)
-        assert (await chats.with_languages(private.id))[1:] == ("th", None)  # type: ignore[index]
+        languages = await chats.after_event(private.id, lease_now=NOW)
+        assert languages is not None and (languages.member_language, languages.network_language) == ("th", None)
         await members.set_current("line", "U1", english.id, now=NOW)
-        assert (await chats.with_languages(private.id))[1:] == ("en", None)  # type: ignore[index]
-        assert (await chats.with_languages(group.id))[1:] == (None, "en")  # type: ignore[index]
+        languages = await chats.after_event(private.id, lease_now=NOW)
+        assert languages is not None and (languages.member_language, languages.network_language) == ("en", None)
+        languages = await chats.after_event(group.id, lease_now=NOW)
+        assert languages is not None and (languages.member_language, languages.network_language) == (None, "en")
         current = await members.current("line", "U1")
         assert current is not None and current.network_id == english.id
+        found = await members.current_with_network("line", "U1")
+        assert found is not None and (found[0].id, found[1]) == (current.id, english)
+
+
+async def test_a_chat_read_after_an_event_says_whether_a_free_reply_could_carry_something(db: Database) -> None:
+    async with db.transaction() as conn:
+        network = await NetworkRepo(conn).create("Net", timezone="Asia/Bangkok", language="th", now=NOW)
+        chats = ChatRepo(conn)
+        chat = await chats.upsert("line", "U1", "private", None, now=NOW)
+        other = await chats.upsert("line", "U2", "private", None, now=NOW)
+        after = await chats.after_event(chat.id, lease_now=NOW)
+        assert after is not None and after.chat == chat and not after.waiting
+        await OutboxRepo(conn).enqueue(key="k1", network_id=network.id, chat_id=other.id,
+                                       messages=[{"type": "text", "text": "hi"}], now=NOW)
+        assert not (await chats.after_event(chat.id, lease_now=NOW)).waiting  # type: ignore[union-attr]
+        await OutboxRepo(conn).enqueue(key="k2", network_id=network.id, chat_id=chat.id,
+                                       messages=[{"type": "text", "text": "hi"}], now=NOW)
+        assert (await chats.after_event(chat.id, lease_now=NOW)).waiting  # type: ignore[union-attr]
+        # A dispatcher's lease on the row: not for the reply until it runs out.
+        await conn.execute(outbox.update().where(outbox.c.key == "k2")
+                           .values(claimed_by="d", claimed_until=NOW + timedelta(minutes=1)))
+        assert not (await chats.after_event(chat.id, lease_now=NOW)).waiting  # type: ignore[union-attr]
+        assert (await chats.after_event(chat.id, lease_now=NOW + timedelta(minutes=2))).waiting  # type: ignore[union-attr]
+        assert await chats.after_event(other.id + 100, lease_now=NOW) is None
+
+
+async def test_a_network_with_a_member_is_read_in_one_go(db: Database) -> None:
+    async with db.transaction() as conn:
+        network = await NetworkRepo(conn).create("Net", timezone="Asia/Bangkok", language="en", now=NOW)
+        other = await NetworkRepo(conn).create("Other", timezone="Asia/Bangkok", language="th", now=NOW)
+        members = MemberRepo(conn)
+        dao = await members.add(network.id, platform="line", platform_user_id="U1", display_name="Dao",
+                                role="teacher", language="th", now=NOW)
+        await members.add(other.id, platform="line", platform_user_id="U2", display_name="Ploy",
+                          role="teacher", language="th", now=NOW)
+        assert await NetworkRepo(conn).with_member(network.id, "line", "U1") == (network, dao)
+        assert await NetworkRepo(conn).with_member(network.id, "line", "U2") == (network, None)  # another network's
+        assert await NetworkRepo(conn).with_member(network.id, "telegram", "U1") == (network, None)
+        await members.update(dao.id, status="removed")
+        assert await NetworkRepo(conn).with_member(network.id, "line", "U1") == (network, None)
+        assert await NetworkRepo(conn).with_member(other.id + 100, "line", "U1") == (None, None)
