@@ -90,11 +90,18 @@ class Result:
     acks: list[float] = field(default_factory=list)
     errors: int = 0
     rss_peak_mb: float = 0.0
+    rss_peak_parts: list[float] = field(default_factory=list)  # per process: the one started, then its worker
     answered: int = 0
     lag_s: float | None = None
     processed_per_s: float | None = None
     member_waits: list[float] = field(default_factory=list)
     member_unanswered: int = 0
+
+    def rss_text(self) -> str:
+        """The peak of the processes together, and each one's own peak ("202 (96+106)")."""
+        if len(self.rss_peak_parts) < 2:
+            return f"{self.rss_peak_mb:.0f}"
+        return f"{self.rss_peak_mb:.0f} ({'+'.join(f'{part:.0f}' for part in self.rss_peak_parts)})"
 
     def row(self) -> list[str]:
         acks = sorted(self.acks)
@@ -105,11 +112,22 @@ class Result:
         lag = "-" if self.lag_s is None else f"{self.lag_s:.1f}"
         rate = "-" if self.processed_per_s is None else f"{self.processed_per_s:.0f}"
         return [f"{self.target} ({self.engine})", str(self.sent), pct(0.5), pct(0.99),
-                f"{acks[-1] * 1000:.0f}" if acks else "-", str(self.errors), f"{self.rss_peak_mb:.0f}",
+                f"{acks[-1] * 1000:.0f}" if acks else "-", str(self.errors), self.rss_text(),
                 str(self.answered) if self.target != "bare" else "-", lag, rate]
 
 
-def rss_mb(pid: int) -> float:
+def process_rss_mb(pid: int) -> list[float]:
+    """The RSS of ``pid``, then of each of its children, in MB."""
+    found = [rss_mb(pid, children=False)]
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [rss_mb(int(child)) for child in task.read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def rss_mb(pid: int, *, children: bool = True) -> float:
     """The RSS of ``pid`` and its children (``edunet serve`` with EDUNET_PROCESSES=2 is two processes)."""
     total = 0.0
     try:
@@ -117,6 +135,8 @@ def rss_mb(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1]) / 1024
     except OSError:
+        return total
+    if not children:
         return total
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         try:
@@ -248,7 +268,11 @@ async def run_target(target: str, engine: str, *, rate: float, seconds: float, f
 
             async def sample_rss() -> None:
                 while not stop_sampling.is_set():
-                    result.rss_peak_mb = max(result.rss_peak_mb, rss_mb(process.pid))
+                    parts = process_rss_mb(process.pid)
+                    result.rss_peak_mb = max(result.rss_peak_mb, sum(parts))
+                    if len(parts) >= len(result.rss_peak_parts):
+                        result.rss_peak_parts = [max(a, b) for a, b in
+                                                 zip(parts, result.rss_peak_parts + [0.0] * len(parts))]
                     await asyncio.sleep(0.25)
 
             sampler = asyncio.create_task(sample_rss())
