@@ -104,6 +104,8 @@ class InboxWorker:
             return self.app.db
         if self._store_db is None:
             self._store_db = Database(self.app.db.url, pool_size=2)
+            if self.app.db.urgency_path is not None:  # the worker process waits while it stores
+                self._store_db.share_urgency(self.app.db.urgency_path)
         return self._store_db
 
     async def _store_loop(self) -> None:

@@ -9,6 +9,7 @@ status 1; one that cannot be reached is retried in the background while the rest
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -98,6 +99,14 @@ class Process:
     receivers: list[Receiver]  # what receives: the adapters, or in a receiver their receiving halves
 
 
+def urgency_file(receiver_pid: int) -> str:
+    """Where a receiver and its worker share the urgent-writer flag on PostgreSQL (on SQLite it lies
+    beside the database file): the worker is the receiver's child, so both know the receiver's pid."""
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"edunet-{receiver_pid}.urgent")
+
+
 def role_of(settings: Settings) -> str:
     """EDUNET_PROCESSES=2: the process started receives (stores and acknowledges), the worker process
     it starts processes (edunet/processes.py); EDUNET_ROLE=worker is that worker."""
@@ -115,7 +124,8 @@ def compose(settings: Settings, specs: list[AdapterSpec], role: str) -> Process:
     app.receives = role != WORKER
     app.works = role != RECEIVER
     if role != ONE:
-        app.db.share_urgency()  # SQLite: the receiver's inbox writes go before the worker's
+        # The receiver's inbox writes go before the worker's (both engines: storage.db.UrgentSignal).
+        app.db.share_urgency(None if app.db.is_sqlite else urgency_file(os.getpid() if role == RECEIVER else os.getppid()))
     web = WebServer(settings)
     if role != WORKER:  # the worker binds no port: its receiver serves the pages
         add_privacy_page(web, settings)
@@ -218,4 +228,7 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
         await heartbeat.stop()  # after the dispatcher and the inbox workers gave their work back
         await web.stop()
         await app.close()
+        if receiver_role and not app.db.is_sqlite and app.db.urgency_path:  # its worker has stopped
+            with contextlib.suppress(OSError):
+                os.unlink(app.db.urgency_path)
     return 0

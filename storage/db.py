@@ -242,7 +242,8 @@ class Database:
         self._commits = 0
         self.turns: Turns | None = None  # pace_work() turns them on (edunet serve's inbox workers)
         self._checkpointing: asyncio.Future[None] | None = None
-        self._urgency: UrgentSignal | None = None  # share_urgency() sets it (two processes on one file)
+        self._urgency: UrgentSignal | None = None  # share_urgency() sets it (two processes on one database)
+        self.urgency_path: str | None = None
         if self.is_sqlite:
             self._configure_sqlite(self.engine, inline=self._inline_path is not None)
             if self.read_engine is not self.engine:
@@ -281,8 +282,18 @@ class Database:
         entered = _IN_TRANSACTION.set(True)
         try:
             if not self.is_sqlite:
-                async with self.engine.begin() as conn:
-                    yield conn
+                urgency = self._urgency
+                if urgency is not None:
+                    if urgent:
+                        urgency.raise_flag()
+                    else:
+                        await urgency.wait_lowered()
+                try:
+                    async with self.engine.begin() as conn:
+                        yield conn
+                finally:
+                    if urgency is not None and urgent:
+                        urgency.lower_flag()
                 return
             async with self.gate.hold(urgent=urgent):
                 urgency = self._urgency
@@ -303,11 +314,19 @@ class Database:
             _IN_TRANSACTION.reset(entered)
         self._after_write()
 
-    def share_urgency(self) -> None:
-        """Another process writes this SQLite file too (``EDUNET_PROCESSES=2``): this one's urgent
-        writers go before that one's ordinary writers, and the other way round (:class:`UrgentSignal`)."""
-        if self._inline_path is not None and self._urgency is None:
-            self._urgency = UrgentSignal(self._inline_path + "-urgent")
+    def share_urgency(self, path: str | None = None) -> None:
+        """Another process writes this database too (``EDUNET_PROCESSES=2``): this one's urgent
+        writers go before that one's ordinary writers, and the other way round (:class:`UrgentSignal`,
+        in ``path``; on SQLite by default beside the file). On PostgreSQL the receiver's inbox insert
+        conflicts with nothing, but it waits for the server's CPU and WAL beside the worker's
+        transactions: with the flag, the worker begins none while a webhook is being stored."""
+        if self._urgency is not None:
+            return
+        if path is None and self._inline_path is not None:
+            path = self._inline_path + "-urgent"
+        if path is not None:
+            self.urgency_path = path
+            self._urgency = UrgentSignal(path)
 
     def pace_work(self) -> None:
         """From now on ordinary transactions and reads begin one per loop iteration (:class:`Turns`)."""

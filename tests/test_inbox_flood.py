@@ -284,3 +284,40 @@ async def test_two_processes_on_one_sqlite_file_store_the_webhook_before_the_wor
         await busy
         await receiver.close()
         await worker_app.close()
+
+
+async def test_the_worker_process_begins_no_transaction_while_its_receiver_stores_a_webhook(
+        db_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """EDUNET_PROCESSES=2 on either engine: while the receiver stores a webhook (its inbox insert,
+    urgent) the worker begins no transaction of its own, so on PostgreSQL too the insert does not wait
+    for the server's CPU and WAL behind a stream of handler transactions; it begins right after."""
+    receiver, worker_app = await make_app(db_url), await make_app(db_url)
+    flag = None if db_url.startswith("sqlite") else str(tmp_path / "edunet.urgent")
+    receiver.works, worker_app.receives = False, False
+    for app in (receiver, worker_app):
+        app.db.share_urgency(flag)
+    inbox = InboxWorker(receiver, "line", lambda row: asyncio.sleep(0))
+    store_db = inbox._store_database()
+    assert store_db.urgency_path == receiver.db.urgency_path is not None  # the insert raises the shared flag
+    began: list[float] = []
+
+    async def handler_transaction() -> None:
+        async with worker_app.db.transaction() as conn:
+            began.append(asyncio.get_running_loop().time())
+            await conn.exec_driver_sql("SELECT 1")
+
+    try:
+        async with store_db.transaction(urgent=True) as conn:  # the inbox insert in hand
+            waiting = asyncio.create_task(handler_transaction())
+            await asyncio.sleep(0.2)
+            assert began == []  # the worker waits while the webhook is stored
+            await conn.exec_driver_sql("SELECT 1")
+        await asyncio.wait_for(waiting, 5)
+        assert len(began) == 1  # and goes on at once after it
+        assert await asyncio.wait_for(inbox.store([("e1", "U1", {"x": 1})]), 5) == 1
+        await handler_transaction()
+        assert len(began) == 2
+    finally:
+        await inbox.stop(1)
+        await receiver.close()
+        await worker_app.close()
