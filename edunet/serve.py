@@ -26,7 +26,7 @@ from bot.startup import CredentialsRejected
 from bot.web import WebServer
 from edunet import build_app
 from edunet.processes import (EXIT_REFUSED, INBOX, OUTBOX, ROLE, SCHEDULER, WORKER_NICENESS, WorkerProcess,
-                              listen_for_wakes, stop_listening, tell_ready)
+                              give_back_freed_memory, listen_for_wakes, stop_listening, tell_ready)
 if TYPE_CHECKING:
     from bot.outbox import OutboxDispatcher
     from scheduler.service import SchedulerService
@@ -156,6 +156,7 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
     if not worker_role:  # the receiver (or the one process) brings the schema up to date before its worker starts
         await app.db.upgrade(separate_process=True)
     await app.start()
+    trimming = asyncio.create_task(give_back_freed_memory(), name="give-back-freed-memory")
     worker: WorkerProcess | None = None
     # This process is one instance among any number on the database: it heartbeats, and takes over
     # a dead one's outbox rows and inbox events within seconds (bot/heartbeat.py).
@@ -225,6 +226,7 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
                 await asyncio.wait_for(delivery, timeout=10)
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 delivery.cancel()
+        trimming.cancel()
         await heartbeat.stop()  # after the dispatcher and the inbox workers gave their work back
         await web.stop()
         await app.close()

@@ -123,3 +123,23 @@ async def test_a_failed_upgrade_in_the_child_says_why(tmp_path: Path) -> None:
             await db.upgrade(separate_process=True)
     finally:
         await db.dispose()
+
+
+async def test_freed_memory_is_given_back_every_few_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import platform
+
+    from edunet import processes
+
+    if platform.libc_ver()[0] == "glibc":
+        trim = processes._malloc_trim()
+        assert trim is not None and trim(0) in (0, 1)  # glibc's malloc_trim, callable from here
+    calls: list[int] = []
+    monkeypatch.setattr(processes, "_malloc_trim", lambda: calls.append)
+    task = asyncio.create_task(processes.give_back_freed_memory(every=0.01))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert len(calls) >= 3 and set(calls) == {0}
+    monkeypatch.setattr(processes, "_malloc_trim", lambda: None)  # no glibc: returns at once
+    await asyncio.wait_for(processes.give_back_freed_memory(every=0.01), 1)
