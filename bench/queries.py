@@ -50,7 +50,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from storage import activity_rollups
+from storage import activity_rollups, survey_tallies
 from storage.activities import FEATURE_INDEXES
 from storage.goals import rollups
 from storage.db import Database, normalise_url
@@ -269,7 +269,7 @@ def load_sqlite(path: Path, seed: Seed) -> None:
 
     with conn:
         # The kept totals: filled once after the bulk load, as the migrations do, not row by row.
-        for statement in rollups.DROP_SQLITE + activity_rollups.DROP_SQLITE:
+        for statement in rollups.DROP_SQLITE + activity_rollups.DROP_SQLITE + survey_tallies.DROP_SQLITE:
             conn.execute(statement)
         insert("networks", ["id", "name", "timezone", "language", "settings", "created_at"], nets)
         insert("organisations", ["id", "network_id", "name", "kind", "created_at"], orgs)
@@ -289,7 +289,7 @@ def load_sqlite(path: Path, seed: Seed) -> None:
         conn.execute("INSERT INTO network_counters (network_id, kind, last) SELECT network_id, 'survey', "
                      "max(number) FROM surveys GROUP BY network_id")
         for statement in (rollups.backfill("sqlite") + rollups.SQLITE_TRIGGERS + activity_rollups.backfill("sqlite")
-                          + activity_rollups.SQLITE_TRIGGERS):
+                          + activity_rollups.SQLITE_TRIGGERS + survey_tallies.BACKFILL + survey_tallies.SQLITE_TRIGGERS):
             conn.execute(statement)
     conn.close()
 
@@ -311,7 +311,8 @@ async def load_postgres(url: str, seed: Seed) -> None:
 
     conn = await asyncpg.connect(sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
     try:
-        for statement in rollups.DROP_POSTGRES + activity_rollups.DROP_POSTGRES:  # kept totals: filled after the load
+        for statement in (rollups.DROP_POSTGRES + activity_rollups.DROP_POSTGRES  # kept totals: filled after the load
+                          + survey_tallies.DROP_POSTGRES):
             await conn.execute(statement)
         await copy_base_rows(conn, seed.networks)
         for table, columns, rows in (("activities", ACTIVITY_COLUMNS, seed.activity_rows()),
@@ -334,7 +335,8 @@ async def load_postgres(url: str, seed: Seed) -> None:
         await conn.execute("INSERT INTO network_counters (network_id, kind, last) SELECT network_id, 'survey', "
                            "max(number) FROM surveys GROUP BY network_id")
         for statement in (rollups.backfill("postgresql") + rollups.POSTGRES_TRIGGERS
-                          + activity_rollups.backfill("postgresql") + activity_rollups.POSTGRES_TRIGGERS):
+                          + activity_rollups.backfill("postgresql") + activity_rollups.POSTGRES_TRIGGERS
+                          + survey_tallies.BACKFILL + survey_tallies.POSTGRES_TRIGGERS):
             await conn.execute(statement)
     finally:
         await conn.close()

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from storage.counters import next_number
 from storage.repo import Repo
+from storage.survey_tallies import ANSWERED, survey_tallies
 from storage.tables import metadata
 from storage.types import UTCDateTime
 
@@ -315,12 +316,31 @@ class SurveyRepo(Repo):
 
     async def answer_tallies(self, network_id: int, survey_ids: list[int], text_questions: list[int]
                              ) -> tuple[dict[int, int], dict[tuple[int, int], int], dict[int, list[str | None]]]:
-        """What the results of these surveys show, counted by the database (one query per figure, whatever
-        the number of surveys; question ids are unique across surveys): per question the responses that
-        answered it, per (question, choice) the answers, and the texts of ``text_questions`` (unordered)."""
-        a = survey_answers
+        """What the results of these surveys show, from the tallies the database keeps
+        (:mod:`storage.survey_tallies`; one query, whatever the number of surveys; question ids are unique
+        across surveys): per question the responses that answered it, per (question, choice) the answers,
+        and the texts of ``text_questions`` (unordered)."""
+        t = survey_tallies
         if not survey_ids:
             return {}, {}, {}
+        answered: dict[int, int] = {}
+        counts: dict[tuple[int, int], int] = {}
+        for r in await self.conn.execute(
+                sa.select(t.c.question_id, t.c.choice, t.c.n)
+                .where(t.c.network_id == network_id, _one_of(t.c.survey_id, survey_ids), t.c.n != 0)):
+            if r.choice == ANSWERED:
+                answered[int(r.question_id)] = int(r.n)
+            else:
+                counts[(int(r.question_id), int(r.choice))] = int(r.n)
+        return answered, counts, await self.texts(network_id, survey_ids, text_questions)
+
+    async def answer_counts_direct(self, network_id: int, survey_ids: list[int]
+                                   ) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
+        """:meth:`answer_tallies`' figures counted from the answers themselves (a year's surveys: every
+        answer of the year read), which the kept tallies equal."""
+        a = survey_answers
+        if not survey_ids:
+            return {}, {}
         mine = (a.c.network_id == network_id, _one_of(a.c.survey_id, survey_ids))
         answered = {int(r.question_id): int(r.n) for r in await self.conn.execute(
             sa.select(a.c.question_id, sa.func.count(sa.distinct(a.c.response_id)).label("n"))
@@ -328,7 +348,7 @@ class SurveyRepo(Repo):
         counts = {(int(r.question_id), int(r.choice)): int(r.n) for r in await self.conn.execute(
             sa.select(a.c.question_id, a.c.choice, sa.func.count().label("n"))
             .where(*mine).group_by(a.c.question_id, a.c.choice))}
-        return answered, counts, await self.texts(network_id, survey_ids, text_questions)
+        return answered, counts
 
     async def texts(self, network_id: int, survey_ids: list[int], question_ids: list[int]
                     ) -> dict[int, list[str | None]]:
