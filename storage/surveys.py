@@ -353,13 +353,16 @@ class SurveyRepo(Repo):
     async def texts(self, network_id: int, survey_ids: list[int], question_ids: list[int]
                     ) -> dict[int, list[str | None]]:
         """The answers' texts of these (free-text) questions of these surveys, per question, unordered."""
-        a = survey_answers
+        a, q = survey_answers, survey_questions
         texts: dict[int, list[str | None]] = {}
         if question_ids and survey_ids:
+            # From each question to its answers (one range of the answers' index per question), not every
+            # pair of the surveys and questions asked.
             for r in await self.conn.execute(
                     sa.select(a.c.question_id, a.c.text)
-                    .where(a.c.network_id == network_id, _one_of(a.c.survey_id, survey_ids),
-                           a.c.question_id.in_(question_ids))):
+                    .select_from(q.join(a, sa.and_(a.c.survey_id == q.c.survey_id, a.c.question_id == q.c.id)))
+                    .where(q.c.network_id == network_id, _one_of(q.c.survey_id, survey_ids), q.c.id.in_(question_ids),
+                           a.c.network_id == network_id)):
                 texts.setdefault(int(r.question_id), []).append(r.text)
         return texts
 
