@@ -291,9 +291,13 @@ class SurveyRepo(Repo):
         r = survey_responses
         keys: dict[int, set[str]] = {survey_id: set() for survey_id in survey_ids}
         if survey_ids:
-            for row in await self.conn.execute(sa.select(r.c.survey_id, r.c.voter_key).where(
-                    r.c.network_id == network_id, _one_of(r.c.survey_id, survey_ids))):
-                keys[int(row.survey_id)].add(row.voter_key)
+            # One row per survey, its keys joined by spaces (a key is hex or "m<member id>"): a year's
+            # surveys are some ten thousand keys, each a result row otherwise.
+            for row in await self.conn.execute(
+                    sa.select(r.c.survey_id, sa.func.aggregate_strings(r.c.voter_key, " ").label("keys"))
+                    .where(r.c.network_id == network_id, _one_of(r.c.survey_id, survey_ids))
+                    .group_by(r.c.survey_id)):
+                keys[int(row.survey_id)].update(row.keys.split(" "))
         return keys
 
     async def answers_of(self, survey: Survey, response_id: str, question_id: int | None = None) -> list[Answer]:
