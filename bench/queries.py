@@ -18,7 +18,9 @@ Seeding takes minutes at full scale, so it can be split from the timing (which t
 exclusive run): ``--sqlite-file F --postgres-db NAME --seed-only`` seeds and keeps both databases;
 ``--sqlite-file F --postgres-db NAME --reuse`` times them again (upgraded to the migrations' heads
 first), as often as needed; ``--match TEXT`` times only the queries whose name contains TEXT; ``--drop``
-with ``--reuse`` drops the kept PostgreSQL database at the end. Without ``--sqlite-file`` /
+with ``--reuse`` drops the kept PostgreSQL database at the end. ``--write-digests F`` writes a digest of
+each query's output (run once more after the timing) to the JSON file F, ``--check-digests F`` compares
+them with F's and says which differ (exit status 1): a change of a query proves its output unchanged. Without ``--sqlite-file`` /
 ``--postgres-db`` the databases are temporary. Nothing here is used by the bot.
 """
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -40,13 +43,14 @@ import types
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from storage import activity_rollups
+from storage import activity_rollups, survey_tallies
 from storage.activities import FEATURE_INDEXES
 from storage.goals import rollups
 from storage.db import Database, normalise_url
@@ -265,7 +269,7 @@ def load_sqlite(path: Path, seed: Seed) -> None:
 
     with conn:
         # The kept totals: filled once after the bulk load, as the migrations do, not row by row.
-        for statement in rollups.DROP_SQLITE + activity_rollups.DROP_SQLITE:
+        for statement in rollups.DROP_SQLITE + activity_rollups.DROP_SQLITE + survey_tallies.DROP_SQLITE:
             conn.execute(statement)
         insert("networks", ["id", "name", "timezone", "language", "settings", "created_at"], nets)
         insert("organisations", ["id", "network_id", "name", "kind", "created_at"], orgs)
@@ -285,7 +289,7 @@ def load_sqlite(path: Path, seed: Seed) -> None:
         conn.execute("INSERT INTO network_counters (network_id, kind, last) SELECT network_id, 'survey', "
                      "max(number) FROM surveys GROUP BY network_id")
         for statement in (rollups.backfill("sqlite") + rollups.SQLITE_TRIGGERS + activity_rollups.backfill("sqlite")
-                          + activity_rollups.SQLITE_TRIGGERS):
+                          + activity_rollups.SQLITE_TRIGGERS + survey_tallies.BACKFILL + survey_tallies.SQLITE_TRIGGERS):
             conn.execute(statement)
     conn.close()
 
@@ -307,7 +311,8 @@ async def load_postgres(url: str, seed: Seed) -> None:
 
     conn = await asyncpg.connect(sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
     try:
-        for statement in rollups.DROP_POSTGRES + activity_rollups.DROP_POSTGRES:  # kept totals: filled after the load
+        for statement in (rollups.DROP_POSTGRES + activity_rollups.DROP_POSTGRES  # kept totals: filled after the load
+                          + survey_tallies.DROP_POSTGRES):
             await conn.execute(statement)
         await copy_base_rows(conn, seed.networks)
         for table, columns, rows in (("activities", ACTIVITY_COLUMNS, seed.activity_rows()),
@@ -330,7 +335,8 @@ async def load_postgres(url: str, seed: Seed) -> None:
         await conn.execute("INSERT INTO network_counters (network_id, kind, last) SELECT network_id, 'survey', "
                            "max(number) FROM surveys GROUP BY network_id")
         for statement in (rollups.backfill("postgresql") + rollups.POSTGRES_TRIGGERS
-                          + activity_rollups.backfill("postgresql") + activity_rollups.POSTGRES_TRIGGERS):
+                          + activity_rollups.backfill("postgresql") + activity_rollups.POSTGRES_TRIGGERS
+                          + survey_tallies.BACKFILL + survey_tallies.POSTGRES_TRIGGERS):
             await conn.execute(statement)
     finally:
         await conn.close()
@@ -617,6 +623,66 @@ async def time_all(db: Database, network_id: int, repeats: int, picked: dict[str
     return await sample_times(timed, repeats)
 
 
+def canonical(value: Any, *, unordered_lines: bool = False) -> Any:
+    """``value`` as plain JSON-able data that two equal outputs share whatever their dicts' and sets'
+    order: dataclasses and objects by their fields, dicts and sets sorted, lists and tuples in their
+    order, bytes as their SHA-256 (``unordered_lines``: of their sorted lines, for a file shuffled on
+    purpose), everything else by its ``repr``."""
+    def again(item: Any) -> Any:
+        return canonical(item, unordered_lines=unordered_lines)
+
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, (float, Decimal, date, datetime)):
+        return repr(value)
+    if isinstance(value, (bytes, bytearray)):
+        data = b"\n".join(sorted(bytes(value).splitlines())) if unordered_lines else bytes(value)
+        return "sha256:" + hashlib.sha256(data).hexdigest()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__name__, {f.name: again(getattr(value, f.name)) for f in dataclasses.fields(value)}]
+    if isinstance(value, dict):
+        return sorted(([again(k), again(v)] for k, v in value.items()), key=repr)
+    if isinstance(value, (set, frozenset)):
+        return sorted((again(v) for v in value), key=repr)
+    if isinstance(value, (list, tuple)) or hasattr(value, "_mapping"):  # a SQLAlchemy row is a tuple
+        return [again(v) for v in value]
+    if hasattr(value, "__dict__"):
+        return [type(value).__name__, again(vars(value))]
+    return repr(value)
+
+
+def digest(name: str, value: Any) -> str:
+    """The SHA-256 of ``value``'s :func:`canonical` form (the comments file's rows are shuffled by design:
+    its lines are compared sorted)."""
+    plain = canonical(value, unordered_lines="comments" in name)
+    return hashlib.sha256(json.dumps(plain, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+async def output_digests(db: Database, network_id: int, picked: dict[str, int] | None, targets: list[Any] | None,
+                         match: list[str] | None) -> dict[str, str]:
+    """The :func:`digest` of each query's output (of those :func:`time_all` times), from one more run."""
+    timed = queries(db, network_id, picked, targets)
+    if match:
+        timed = {name: q for name, q in timed.items() if any(m.casefold() in name.casefold() for m in match)}
+    return {name: digest(name, await query()) for name, query in timed.items()}
+
+
+def compare_digests(label: str, found: dict[str, str], path: Path) -> bool:
+    """Print which of ``found`` differ from (or are missing in) the digests kept in ``path``; True if none."""
+    kept = json.loads(path.read_text(encoding="utf-8")).get(label, {})
+    differ = [name for name, value in found.items() if kept.get(name) != value]
+    print(f"   outputs against {path.name}: {len(found) - len(differ)} of {len(found)} the same"
+          + ("" if not differ else "; differ or not kept: " + "; ".join(differ)))
+    return not differ
+
+
+def write_digests(label: str, found: dict[str, str], path: Path) -> None:
+    """Keep ``found`` under ``label`` (the engine) in the JSON file ``path``, beside the other engine's."""
+    kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    kept[label] = {**kept.get(label, {}), **found}
+    path.write_text(json.dumps(kept, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
 def plain_counts(db: Database, network_id: int) -> dict[str, Timing]:
     """The baseline: a plain count of network 1's rows of each big table (what any query reading them all
     would at least cost)."""
@@ -697,7 +763,9 @@ async def seed_engine(url: str, seed: Seed, sqlite_path: Path | None) -> tuple[f
 
 async def bench_engine(label: str, url: str, seed_args: tuple[int, ...], repeats: int,
                        sqlite_path: Path | None, *, reuse: bool = False, seed_only: bool = False,
-                       index_baseline: bool = False, match: list[str] | None = None) -> None:
+                       index_baseline: bool = False, match: list[str] | None = None,
+                       write_digests_to: Path | None = None, check_digests_in: Path | None = None) -> bool:
+    """Seed (unless ``reuse``) and time one engine; False if ``check_digests_in`` found an output changed."""
     from bench.goals import targets_of_year
 
     await asyncio.to_thread(upgrade_to_heads, url)
@@ -719,7 +787,7 @@ async def bench_engine(label: str, url: str, seed_args: tuple[int, ...], repeats
               f"in {seed.networks} networks (querying network 1, about 1/{seed.networks} of the rows)")
         print(f"   bulk load {loaded:.1f} s, building the indexes {built:.1f} s")
         if seed_only:
-            return
+            return True
     db = Database(url)
     try:
         picked = await pick_surveys(db, 1)
@@ -735,9 +803,18 @@ async def bench_engine(label: str, url: str, seed_args: tuple[int, ...], repeats
             await create_indexes(db)
             await analyze(db)
         load_after = os.getloadavg()[0]
+        digests = (await output_digests(db, 1, picked, targets, match)
+                   if write_digests_to or check_digests_in else {})
     finally:
         await db.dispose()
     print_table(baseline, indexed, without, load_before, load_after, repeats)
+    same = True
+    if check_digests_in:
+        same = compare_digests(label, digests, check_digests_in)
+    if write_digests_to:
+        write_digests(label, digests, write_digests_to)
+        print(f"   {len(digests)} outputs' digests written to {write_digests_to}")
+    return same
 
 
 def print_table(baseline: dict[str, tuple[float, float]], indexed: dict[str, tuple[float, float]],
@@ -802,6 +879,10 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-baseline", action="store_true",
                         help="also time every query with the indexes dropped (then builds them again)")
     parser.add_argument("--match", action="append", help="only the queries whose name contains this (repeatable)")
+    parser.add_argument("--write-digests", type=Path, metavar="FILE",
+                        help="write a digest of each query's output to this JSON file (per engine)")
+    parser.add_argument("--check-digests", type=Path, metavar="FILE",
+                        help="compare each query's output with the digests in this file (exit status 1 if any differ)")
     args = parser.parse_args(argv)
     global PROGRESS
     PROGRESS = True
@@ -809,29 +890,38 @@ async def main(argv: list[str] | None = None) -> int:
         parser.error("--seed-only and --reuse need --sqlite-file and/or --postgres-db")
     seed_args = (args.activities, args.pledges, args.needs or max(1, args.pledges // 20), max(1, args.networks),
                  args.answers)
-    options = {"reuse": args.reuse, "seed_only": args.seed_only, "index_baseline": args.index_baseline,
-               "match": args.match}
+    options: dict[str, Any] = {"reuse": args.reuse, "seed_only": args.seed_only,
+                               "index_baseline": args.index_baseline, "match": args.match,
+                               "write_digests_to": args.write_digests, "check_digests_in": args.check_digests}
+    same = True
     if args.engine in ("all", "sqlite") and (args.sqlite_file or not args.postgres_db):
         if args.sqlite_file:
             path = args.sqlite_file.resolve()
             if not args.reuse and path.exists():
                 path.unlink()  # a fresh seed
-            await bench_engine("SQLite", f"sqlite+aiosqlite:///{path}", seed_args, args.repeats, path, **options)
+            same &= await bench_engine("SQLite", f"sqlite+aiosqlite:///{path}", seed_args, args.repeats, path,
+                                       **options)
         else:
             with tempfile.TemporaryDirectory(prefix="edunet-bench-") as folder:
                 path = Path(folder) / "bench.db"
-                await bench_engine("SQLite", f"sqlite+aiosqlite:///{path}", seed_args, args.repeats, path, **options)
+                same &= await bench_engine("SQLite", f"sqlite+aiosqlite:///{path}", seed_args, args.repeats, path,
+                                           **options)
     postgres = os.environ.get("EDUNET_TEST_POSTGRES_URL")
     if args.engine in ("all", "postgres") and (args.postgres_db or not args.sqlite_file):
         if postgres:
             if args.postgres_db and not args.reuse:  # a fresh seed
                 await with_postgres_database(postgres, _nothing, name=args.postgres_db, drop=True)
-            await with_postgres_database(
-                postgres, lambda url: bench_engine("PostgreSQL", url, seed_args, args.repeats, None, **options),
-                name=args.postgres_db, drop=not args.postgres_db or args.drop)
+            found: list[bool] = []
+
+            async def postgres_run(url: str) -> None:
+                found.append(await bench_engine("PostgreSQL", url, seed_args, args.repeats, None, **options))
+
+            await with_postgres_database(postgres, postgres_run, name=args.postgres_db,
+                                         drop=not args.postgres_db or args.drop)
+            same &= all(found)
         else:
             print("\n(PostgreSQL skipped: set EDUNET_TEST_POSTGRES_URL to include it)")
-    return 0
+    return 0 if same else 1
 
 
 async def _nothing(url: str) -> None:

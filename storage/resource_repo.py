@@ -388,7 +388,10 @@ class PledgeRepo(Repo):
             .order_by(pledges.c.created_at, pledges.c.id)
         )
         if toward_organisation is not None:
-            query = query.where(needs.c.organisation_id == toward_organisation)
+            # Read from the organisation's needs (their pledges by need), not from every pledge of the period.
+            ours = sa.select(needs.c.id).where(needs.c.network_id == network_id,
+                                               needs.c.organisation_id == toward_organisation)
+            query = query.where(needs.c.organisation_id == toward_organisation, pledges.c.need_id.in_(ours))
         if pledger_organisation is not None:
             query = query.where(members.c.organisation_id == pledger_organisation)
         if statuses is not None:

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from storage.counters import next_number
 from storage.repo import Repo
+from storage.survey_tallies import ANSWERED, survey_tallies
 from storage.tables import metadata
 from storage.types import UTCDateTime
 
@@ -290,9 +291,13 @@ class SurveyRepo(Repo):
         r = survey_responses
         keys: dict[int, set[str]] = {survey_id: set() for survey_id in survey_ids}
         if survey_ids:
-            for row in await self.conn.execute(sa.select(r.c.survey_id, r.c.voter_key).where(
-                    r.c.network_id == network_id, _one_of(r.c.survey_id, survey_ids))):
-                keys[int(row.survey_id)].add(row.voter_key)
+            # One row per survey, its keys joined by spaces (a key is hex or "m<member id>"): a year's
+            # surveys are some ten thousand keys, each a result row otherwise.
+            for row in await self.conn.execute(
+                    sa.select(r.c.survey_id, sa.func.aggregate_strings(r.c.voter_key, " ").label("keys"))
+                    .where(r.c.network_id == network_id, _one_of(r.c.survey_id, survey_ids))
+                    .group_by(r.c.survey_id)):
+                keys[int(row.survey_id)].update(row.keys.split(" "))
         return keys
 
     async def answers_of(self, survey: Survey, response_id: str, question_id: int | None = None) -> list[Answer]:
@@ -315,12 +320,31 @@ class SurveyRepo(Repo):
 
     async def answer_tallies(self, network_id: int, survey_ids: list[int], text_questions: list[int]
                              ) -> tuple[dict[int, int], dict[tuple[int, int], int], dict[int, list[str | None]]]:
-        """What the results of these surveys show, counted by the database (one query per figure, whatever
-        the number of surveys; question ids are unique across surveys): per question the responses that
-        answered it, per (question, choice) the answers, and the texts of ``text_questions`` (unordered)."""
-        a = survey_answers
+        """What the results of these surveys show, from the tallies the database keeps
+        (:mod:`storage.survey_tallies`; one query, whatever the number of surveys; question ids are unique
+        across surveys): per question the responses that answered it, per (question, choice) the answers,
+        and the texts of ``text_questions`` (unordered)."""
+        t = survey_tallies
         if not survey_ids:
             return {}, {}, {}
+        answered: dict[int, int] = {}
+        counts: dict[tuple[int, int], int] = {}
+        for r in await self.conn.execute(
+                sa.select(t.c.question_id, t.c.choice, t.c.n)
+                .where(t.c.network_id == network_id, _one_of(t.c.survey_id, survey_ids), t.c.n != 0)):
+            if r.choice == ANSWERED:
+                answered[int(r.question_id)] = int(r.n)
+            else:
+                counts[(int(r.question_id), int(r.choice))] = int(r.n)
+        return answered, counts, await self.texts(network_id, survey_ids, text_questions)
+
+    async def answer_counts_direct(self, network_id: int, survey_ids: list[int]
+                                   ) -> tuple[dict[int, int], dict[tuple[int, int], int]]:
+        """:meth:`answer_tallies`' figures counted from the answers themselves (a year's surveys: every
+        answer of the year read), which the kept tallies equal."""
+        a = survey_answers
+        if not survey_ids:
+            return {}, {}
         mine = (a.c.network_id == network_id, _one_of(a.c.survey_id, survey_ids))
         answered = {int(r.question_id): int(r.n) for r in await self.conn.execute(
             sa.select(a.c.question_id, sa.func.count(sa.distinct(a.c.response_id)).label("n"))
@@ -328,18 +352,21 @@ class SurveyRepo(Repo):
         counts = {(int(r.question_id), int(r.choice)): int(r.n) for r in await self.conn.execute(
             sa.select(a.c.question_id, a.c.choice, sa.func.count().label("n"))
             .where(*mine).group_by(a.c.question_id, a.c.choice))}
-        return answered, counts, await self.texts(network_id, survey_ids, text_questions)
+        return answered, counts
 
     async def texts(self, network_id: int, survey_ids: list[int], question_ids: list[int]
                     ) -> dict[int, list[str | None]]:
         """The answers' texts of these (free-text) questions of these surveys, per question, unordered."""
-        a = survey_answers
+        a, q = survey_answers, survey_questions
         texts: dict[int, list[str | None]] = {}
         if question_ids and survey_ids:
+            # From each question to its answers (one range of the answers' index per question), not every
+            # pair of the surveys and questions asked.
             for r in await self.conn.execute(
                     sa.select(a.c.question_id, a.c.text)
-                    .where(a.c.network_id == network_id, _one_of(a.c.survey_id, survey_ids),
-                           a.c.question_id.in_(question_ids))):
+                    .select_from(q.join(a, sa.and_(a.c.survey_id == q.c.survey_id, a.c.question_id == q.c.id)))
+                    .where(q.c.network_id == network_id, _one_of(q.c.survey_id, survey_ids), q.c.id.in_(question_ids),
+                           a.c.network_id == network_id)):
                 texts.setdefault(int(r.question_id), []).append(r.text)
         return texts
 

@@ -17,7 +17,6 @@ members cannot change answers to open anonymous surveys (and could answer them a
 from __future__ import annotations
 
 import csv
-import hashlib
 import hmac
 import io
 import logging
@@ -61,7 +60,7 @@ def _voter_key(key: bytes, survey: Survey, member_id: int) -> str:
     if not survey.anonymous:
         return f"m{member_id}"
     message = f"edunet-survey-voter|{survey.network_id}|{survey.id}|{member_id}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.digest(key, message, "sha256").hex()  # hmac.new(…).hexdigest(), in one C call
 
 
 # ------------------------------------------------------------------ audience
@@ -273,10 +272,13 @@ async def surveys_stats(ctx: BaseContext, found: list[Survey]) -> list[SurveySta
     keys = await repo.voter_keys(network_id, [s.id for s in surveys]) if surveys else {}
     orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(network_id)} if surveys else {}
     secret = server_key(ctx.app.settings) if any(s.anonymous for s in surveys) else b""  # once, not per member
+    per_question: dict[int, dict[tuple[int, int], int]] = {}  # each question's counts apart: a year's are thousands
+    for (question_id, choice), n in counts.items():
+        per_question.setdefault(question_id, {})[(question_id, choice)] = n
     result = []
     for survey in found:
-        questions = [question_stats(q, answered_by.get(q.id, 0), counts, texts.get(q.id, []), survey.anonymous)
-                     for q in survey.questions]
+        questions = [question_stats(q, answered_by.get(q.id, 0), per_question.get(q.id, {}), texts.get(q.id, []),
+                                    survey.anonymous) for q in survey.questions]
         breakdowns: list[Breakdown] = []
         audience: int | None = None
         if not survey.is_poll:

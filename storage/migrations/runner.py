@@ -71,10 +71,10 @@ async def upgrade_in_child(url: str) -> None:
 # Objects the migrations create that the tables' metadata does not describe: the rollups' triggers.
 # ``tests/test_fresh_schema.py`` checks that a fresh file built here equals one the migrations built.
 def _sqlite_extras() -> list[str]:
-    from storage import activity_rollups
+    from storage import activity_rollups, survey_tallies
     from storage.goals import rollups
 
-    return list(rollups.SQLITE_TRIGGERS) + list(activity_rollups.SQLITE_TRIGGERS)
+    return list(rollups.SQLITE_TRIGGERS) + list(activity_rollups.SQLITE_TRIGGERS) + list(survey_tallies.SQLITE_TRIGGERS)
 
 
 def sqlite_file(url: str) -> str | None:
