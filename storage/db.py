@@ -275,44 +275,43 @@ class Database:
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed on success, rolled back on any exception.
 
-        ``urgent``: on SQLite, go before the other writers of this process waiting for the lock
-        (the webhook inbox, whose platform waits for the answer)."""
+        ``urgent``: go before the other writers (the webhook inbox, whose platform waits for the answer):
+        on SQLite those of this process waiting for the lock, and with :meth:`share_urgency` the other
+        process's on either engine."""
         if not urgent:
             await self.turn()
         entered = _IN_TRANSACTION.set(True)
         try:
             if not self.is_sqlite:
-                urgency = self._urgency
-                if urgency is not None:
-                    if urgent:
-                        urgency.raise_flag()
-                    else:
-                        await urgency.wait_lowered()
-                try:
-                    async with self.engine.begin() as conn:
-                        yield conn
-                finally:
-                    if urgency is not None and urgent:
-                        urgency.lower_flag()
+                async with self._urgency_kept(urgent), self.engine.begin() as conn:
+                    yield conn
                 return
             async with self.gate.hold(urgent=urgent):
-                urgency = self._urgency
                 marked = sqlite_inline.URGENT.set(urgent)
-                if urgency is not None:
-                    if urgent:
-                        urgency.raise_flag()
-                    else:
-                        await urgency.wait_lowered()
                 try:
-                    async with self.engine.begin() as conn:
+                    async with self._urgency_kept(urgent), self.engine.begin() as conn:
                         yield conn
                 finally:
-                    if urgency is not None and urgent:
-                        urgency.lower_flag()
                     sqlite_inline.URGENT.reset(marked)
         finally:
             _IN_TRANSACTION.reset(entered)
         self._after_write()
+
+    @asynccontextmanager
+    async def _urgency_kept(self, urgent: bool) -> AsyncIterator[None]:
+        """The other process's urgent writer first (:meth:`share_urgency`): an urgent writer raises the
+        shared flag for its transaction, an ordinary one begins only once it is lowered."""
+        urgency = self._urgency
+        if urgency is not None:
+            if urgent:
+                urgency.raise_flag()
+            else:
+                await urgency.wait_lowered()
+        try:
+            yield
+        finally:
+            if urgency is not None and urgent:
+                urgency.lower_flag()
 
     def share_urgency(self, path: str | None = None) -> None:
         """Another process writes this database too (``EDUNET_PROCESSES=2``): this one's urgent
