@@ -39,6 +39,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -116,35 +117,34 @@ class Result:
                 str(self.answered) if self.target != "bare" else "-", lag, rate]
 
 
-def process_rss_mb(pid: int) -> list[float]:
-    """The RSS of ``pid``, then of each of its children, in MB."""
-    found = [rss_mb(pid, children=False)]
+def _own_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
         try:
-            found += [rss_mb(int(child)) for child in task.read_text().split()]
+            found += [int(child) for child in task.read_text().split()]
         except OSError:
             continue
     return found
 
 
-def rss_mb(pid: int, *, children: bool = True) -> float:
+def process_rss_mb(pid: int) -> list[float]:
+    """The RSS of ``pid``, then of each of its children (with theirs), in MB."""
+    return [_own_rss_mb(pid)] + [rss_mb(child) for child in _children(pid)]
+
+
+def rss_mb(pid: int) -> float:
     """The RSS of ``pid`` and its children (``edunet serve`` with EDUNET_PROCESSES=2 is two processes)."""
-    total = 0.0
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) / 1024
-    except OSError:
-        return total
-    if not children:
-        return total
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            children = task.read_text().split()
-        except OSError:
-            continue
-        total += sum(rss_mb(int(child)) for child in children)
-    return total
+    return sum(process_rss_mb(pid))
 
 
 async def wait_healthy(port: int, process: asyncio.subprocess.Process) -> None:
@@ -270,9 +270,8 @@ async def run_target(target: str, engine: str, *, rate: float, seconds: float, f
                 while not stop_sampling.is_set():
                     parts = process_rss_mb(process.pid)
                     result.rss_peak_mb = max(result.rss_peak_mb, sum(parts))
-                    if len(parts) >= len(result.rss_peak_parts):
-                        result.rss_peak_parts = [max(a, b) for a, b in
-                                                 zip(parts, result.rss_peak_parts + [0.0] * len(parts))]
+                    result.rss_peak_parts = [max(now, peak) for now, peak in
+                                             zip_longest(parts, result.rss_peak_parts, fillvalue=0.0)]
                     await asyncio.sleep(0.25)
 
             sampler = asyncio.create_task(sample_rss())

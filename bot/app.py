@@ -115,10 +115,11 @@ class App:
         self.receives = True
         self.works = True
 
-    async def start(self) -> None:
+    async def start(self, *, upgrade_in_child: bool = False) -> None:
         """Bring the database schema up to date and read the translations (some 40 ms of parsing .po
-        files, else paid by the first event)."""
-        await self.db.upgrade()
+        files, else paid by the first event). ``upgrade_in_child``: Alembic, if the schema is behind,
+        runs in a child process (:meth:`storage.db.Database.upgrade`)."""
+        await self.db.upgrade(separate_process=upgrade_in_child)
         for language in LANGUAGES:
             catalog(language)
 

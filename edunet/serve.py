@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.adapters import Adapter, AdapterSpec, Receiver, discover
 from bot import metrics
@@ -63,26 +63,26 @@ def add_web_view(web: WebServer, app: App, *, on_first_use: bool) -> None:
         mount(web)
 
 
-def configured_adapters(app: App, web: WebServer, specs: list[AdapterSpec]) -> list[Adapter]:
-    """An adapter for every platform whose settings are complete."""
-    adapters = []
+def _configured(specs: list[AdapterSpec]) -> list[tuple[AdapterSpec, Any]]:
+    """Every platform whose settings are complete, with its settings."""
+    found = []
     for spec in specs:
         platform_settings = spec.settings()
         if spec.enabled(platform_settings):
-            adapters.append(spec.build(app, web, platform_settings))
-    return adapters
+            found.append((spec, platform_settings))
+    return found
+
+
+def configured_adapters(app: App, web: WebServer, specs: list[AdapterSpec]) -> list[Adapter]:
+    """An adapter for every platform whose settings are complete."""
+    return [spec.build(app, web, platform_settings) for spec, platform_settings in _configured(specs)]
 
 
 def configured_receivers(app: App, web: WebServer, specs: list[AdapterSpec]) -> list[Receiver]:
     """What a receiving process runs of every configured platform: its receiver, or its whole adapter
     where it has none (:attr:`bot.adapters.AdapterSpec.build_receiver`)."""
-    receivers: list[Receiver] = []
-    for spec in specs:
-        platform_settings = spec.settings()
-        if spec.enabled(platform_settings):
-            build = spec.build_receiver or spec.build
-            receivers.append(build(app, web, platform_settings))
-    return receivers
+    return [(spec.build_receiver or spec.build)(app, web, platform_settings)
+            for spec, platform_settings in _configured(specs)]
 
 
 ONE, RECEIVER, WORKER = "receiver and worker", "receiver", "worker"
@@ -125,7 +125,8 @@ def compose(settings: Settings, specs: list[AdapterSpec], role: str) -> Process:
     app.works = role != RECEIVER
     if role != ONE:
         # The receiver's inbox writes go before the worker's (both engines: storage.db.UrgentSignal).
-        app.db.share_urgency(None if app.db.is_sqlite else urgency_file(os.getpid() if role == RECEIVER else os.getppid()))
+        receiver_pid = os.getpid() if role == RECEIVER else os.getppid()
+        app.db.share_urgency(None if app.db.is_sqlite else urgency_file(receiver_pid))
     web = WebServer(settings)
     if role != WORKER:  # the worker binds no port: its receiver serves the pages
         add_privacy_page(web, settings)
@@ -153,9 +154,8 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
         print(f"no platform is configured: set {needed} (try `edunet console` to run without any)",
               file=sys.stderr)
         return 2
-    if not worker_role:  # the receiver (or the one process) brings the schema up to date before its worker starts
-        await app.db.upgrade(separate_process=True)
-    await app.start()
+    # The schema is brought up to date here, before the receiver starts its worker (which finds it so).
+    await app.start(upgrade_in_child=True)
     trimming = asyncio.create_task(give_back_freed_memory(), name="give-back-freed-memory")
     worker: WorkerProcess | None = None
     # This process is one instance among any number on the database: it heartbeats, and takes over

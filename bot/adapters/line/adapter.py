@@ -33,7 +33,7 @@ import aiohttp
 from bot.adapters.line.api import LineApi, LineSender, publisher
 from bot.adapters.line.client import LineApiError
 from bot.adapters.line.events import to_event
-from bot.adapters.line.receiver import LineReceiver
+from bot.adapters.line.receiver import STOP_GRACE, LineReceiver
 from bot.adapters.line.render import (MAX_MESSAGES, Message, RenderOptions, carousel, message_count, pack,
                                       packed_count, render_reply)
 from bot.answer import FreeReply, answer
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REPLY_TOKEN_MAX_AGE = 50.0  # seconds; LINE's tokens last about a minute
-STOP_GRACE = 8.0
 
 
 class LineAdapter(LineReceiver):

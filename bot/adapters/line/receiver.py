@@ -36,10 +36,7 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/line"
 MAX_BODY = 1024 * 1024
-
-
-async def _answers_nothing(row: InboxRow) -> None:  # a receiving process never processes
-    raise RuntimeError(f"the LINE receiver cannot process inbox event {row.event_id}")
+STOP_GRACE = 8.0  # seconds to finish the work in hand when stopping
 
 
 class LineReceiver:
@@ -61,13 +58,13 @@ class LineReceiver:
         web_server.add_route("GET", "/media/{name}", self.media.handle)
         self.inbox = InboxWorker(app, self.platform, self._process, housekeeping=self.media.prune)
 
-    async def _process(self, row: InboxRow) -> None:
-        await _answers_nothing(row)
+    async def _process(self, row: InboxRow) -> None:  # the LineAdapter processes; a receiving process never does
+        raise RuntimeError(f"the LINE receiver cannot process inbox event {row.event_id}")
 
     async def start(self) -> None:
         self.inbox.start()  # in a receiving process (app.works is False) it only stores
 
-    async def stop(self, grace: float = 8.0) -> None:
+    async def stop(self, grace: float = STOP_GRACE) -> None:
         await self.inbox.stop(grace)
 
     async def webhook(self, request: web.Request) -> web.Response:
