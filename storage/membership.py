@@ -202,17 +202,14 @@ class MemberRepo(Repo):
         """Every active membership of this identity with its network, oldest first."""
         rows = (
             await self.conn.execute(
-                sa.select(members, networks.c.name.label("network_name"), networks.c.timezone.label("network_tz"),
-                          networks.c.language.label("network_language"), networks.c.settings.label("network_settings"))
+                sa.select(members, *_NETWORK_COLUMNS)
                 .join(networks, networks.c.id == members.c.network_id)
                 .where(members.c.platform == platform, members.c.platform_user_id == platform_user_id,
                        members.c.status == _ACTIVE)
                 .order_by(members.c.id)
             )
         ).all()
-        return [(_member(r), Network(id=r.network_id, name=r.network_name, timezone=r.network_tz,
-                                     language=r.network_language, settings=dict(r.network_settings or {})))
-                for r in rows]
+        return [(_member(r), _labelled_network(r)) for r in rows]
 
     async def count_memberships(self, platform: str, platform_user_id: str) -> int:
         return int((await self.conn.execute(_COUNT_MEMBERSHIPS, {"platform": platform,

@@ -37,7 +37,6 @@ class Repo:
         result = await self.conn.execute(stmt, values)
         return bool(result.rowcount)
 
-
     async def insert_ignore_returning(self, table: sa.Table, values: dict[str, Any],
                                       conflict: list[str]) -> sa.Row[Any] | None:
         """:meth:`insert_ignore` that gives the inserted row back (None: a row with the same ``conflict``
