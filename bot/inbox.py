@@ -4,7 +4,7 @@ in the background, so a webhook can answer its platform at once.
 One worker per platform. Events of one chat run in order, chats in parallel; an event
 is leased while it runs (another instance, or this one after a restart, takes it over
 when the lease expires) and retried up to :data:`MAX_ATTEMPTS` times before it is
-marked ``failed``. Finished events are kept for :data:`KEEP_INBOX`, then pruned.
+marked ``failed`` (at once when the platform says it can never be processed: :class:`Unprocessable`). Finished events are kept for :data:`KEEP_INBOX`, then pruned.
 
 Storing never waits for processing: webhooks hand their events to one writer task that
 commits everything waiting in one transaction (group commit), as an *urgent* writer (on
@@ -50,6 +50,11 @@ BATCH = 48  # events claimed at a time: small enough that a member's event waits
 STORE_BATCH = 500  # events per group commit
 HOUSEKEEPING_SECONDS = 3600.0
 KEEP_INBOX = timedelta(days=7)
+
+
+class Unprocessable(Exception):
+    """Raised by a platform's processing for an event that can never be processed (``str(exc)``
+    says why): it is kept as ``failed`` at once, without the retries a passing failure gets."""
 
 
 class InboxWorker:
@@ -266,6 +271,12 @@ class InboxWorker:
         try:
             await self.app.db.turn()
             await self._process_row(row)
+        except Unprocessable as exc:
+            log.warning("%s event %s cannot be processed and is kept as failed: %s", self.platform, row.event_id, exc)
+            async with self.app.db.transaction() as conn:
+                await InboxRepo(conn, self.platform).finish(row.id, self.app.clock.now(), status="failed",
+                                                            error=str(exc))
+            return False
         except Exception as exc:
             log.exception("%s event %s failed (attempt %d)", self.platform, row.event_id, row.attempts)
             async with self.app.db.transaction() as conn:

@@ -45,6 +45,7 @@ print(json.dumps({
     "senders": sorted(a.platform for a in process.adapters),
     "line_client": "linebot.v3.messaging" in sys.modules,
     "line_sdk": sorted({m.split(".")[0] for m in sys.modules if m.startswith("linebot")}),
+    "telegram_sdk": sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("telegram", "httpx")}),
     "features": sorted(m for m in sys.modules if m.startswith("handlers.") and m.count(".") == 1),
     "scheduler": "apscheduler" in sys.modules,
 }))
@@ -52,6 +53,9 @@ print(json.dumps({
 
 LINE_ENV = {"LINE_CHANNEL_SECRET": "s" * 32, "LINE_CHANNEL_ACCESS_TOKEN": "token",
             "EDUNET_SECRET_KEY": "k" * 64, "EDUNET_PUBLIC_URL": "https://bot.example.org"}
+
+
+TELEGRAM_ENV = {"TELEGRAM_BOT_TOKEN": "123456:token"}
 
 
 def test_a_receiving_process_has_no_features_and_no_line_messaging_client(tmp_path: Path) -> None:
@@ -143,3 +147,13 @@ async def test_freed_memory_is_given_back_every_few_seconds(monkeypatch: pytest.
     assert len(calls) >= 3 and set(calls) == {0}
     monkeypatch.setattr(processes, "_malloc_trim", lambda: None)  # no glibc: returns at once
     await asyncio.wait_for(processes.give_back_freed_memory(every=0.01), 1)
+
+
+def test_a_receiving_process_polls_telegram_without_python_telegram_bot(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/r.db"
+    receiver = fresh_python(COMPOSE, EDUNET_PROCESSES="2", EDUNET_DATABASE_URL=database, **LINE_ENV, **TELEGRAM_ENV)
+    assert receiver["platforms"] == ["line", "telegram"] and receiver["senders"] == []
+    assert receiver["telegram_sdk"] == []  # neither python-telegram-bot nor httpx
+    worker = fresh_python(COMPOSE, EDUNET_PROCESSES="2", EDUNET_ROLE="worker", EDUNET_DATABASE_URL=database,
+                          **LINE_ENV, **TELEGRAM_ENV)
+    assert worker["senders"] == ["line", "telegram"] and worker["telegram_sdk"] == ["httpx", "telegram"]

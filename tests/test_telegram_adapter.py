@@ -526,3 +526,27 @@ async def test_polling_confirms_an_update_only_after_the_inbox_has_it(sqlite_url
         offsets = [c.params.get("offset") for c in bot.fake.calls if c.method.lower() == "getupdates"]
         # The call after the failed store asked from the same offset: nothing was confirmed in between.
         assert len(offsets) >= 2 and offsets[1] == offsets[0], offsets
+
+
+async def test_an_update_a_receiver_stored_that_is_not_an_update_is_kept_as_failed_at_once(sqlite_url: str) -> None:
+    # A receiving process (EDUNET_PROCESSES=2) checks a webhook body's shape, not python-telegram-bot's
+    # models: the worker finds out, and keeps it as failed without retrying it.
+    async with in_process(sqlite_url, webhook=True) as bot:
+        calls = 0
+        real = bot.app.handle
+
+        async def counted(event):  # type: ignore[no-untyped-def]
+            nonlocal calls
+            calls += 1
+            return await real(event)
+
+        bot.app.handle = counted  # type: ignore[method-assign]
+        await bot.adapter.inbox.store([("21", str(BOB), {"update_id": 21, "message": {"message_id": "x"}})])
+        bot.adapter.inbox.wake()
+        for _ in range(100):
+            [row] = await inbox_rows(bot)
+            if row.status == "failed":
+                break
+            await asyncio.sleep(0.05)
+        assert row.status == "failed" and row.attempts == 1 and row.error.startswith("not an Update")
+        assert calls == 0 and bot.fake.texts_to(BOB) == []

@@ -70,8 +70,9 @@ async def opening(running: Served) -> None:
     await said(fake, BOB, "ยินดีต้อนรับกลับ")
 
 
-async def test_core_scenario_over_long_polling(tmp_path: Path) -> None:
-    async with served(tmp_path) as running:
+@pytest.mark.parametrize("processes", [1, 2], ids=["one process", "receiver and worker"])
+async def test_core_scenario_over_long_polling(tmp_path: Path, processes: int) -> None:
+    async with served(tmp_path, processes=processes) as running:
         fake = running.fake
         # Commands are registered with Thai and English descriptions, per scope.
         assert {c["command"] for c in fake.commands_for("all_private_chats", "th")} >= {"start", "join", "help"}
@@ -180,8 +181,9 @@ async def outbox_rows(running: Served) -> list:  # type: ignore[type-arg]
         await db.dispose()
 
 
-async def test_core_scenario_over_webhook(tmp_path: Path) -> None:
-    async with served(tmp_path, webhook=True) as running:
+@pytest.mark.parametrize("processes", [1, 2], ids=["one process", "receiver and worker"])
+async def test_core_scenario_over_webhook(tmp_path: Path, processes: int) -> None:
+    async with served(tmp_path, webhook=True, processes=processes) as running:
         fake = running.fake
         config = fake.webhook.config
         assert config is not None and config.url == f"http://127.0.0.1:{running.port}/webhooks/telegram"

@@ -15,7 +15,8 @@ import pytest
 from aiohttp import web
 
 from bot.adapters.line.api import LineApi, _accepted_count, classify
-from bot.adapters.line.client import DEFAULT_DATA_API, LineApiError, MessagingClient, data_host, proxy_for
+from bot.adapters.line.client import DEFAULT_DATA_API, LineApiError, MessagingClient, data_host
+from bot.proxies import proxy_for
 from bot.adapters.line.settings import LineSettings
 from tests.contracts.line_openapi import load_line_spec
 from tests.fakes.line_api import FakeLineAPI, new_group_id, new_room_id, new_user_id

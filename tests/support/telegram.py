@@ -177,9 +177,10 @@ class Served:
 
 
 @contextlib.asynccontextmanager
-async def served(tmp_path: Path, *, webhook: bool = False,
-                 rate_limits: RateLimits | None = RateLimits()) -> AsyncIterator[Served]:
-    """``python -m edunet serve`` against a fake Bot API on 127.0.0.1; stopped with SIGTERM."""
+async def served(tmp_path: Path, *, webhook: bool = False, rate_limits: RateLimits | None = RateLimits(),
+                 processes: int = 1) -> AsyncIterator[Served]:
+    """``python -m edunet serve`` against a fake Bot API on 127.0.0.1; stopped with SIGTERM.
+    ``processes=2``: a receiver and its worker (``EDUNET_PROCESSES``)."""
     async with new_fake(rate_limits) as fake:
         people(fake)
         port = free_port()
@@ -187,7 +188,8 @@ async def served(tmp_path: Path, *, webhook: bool = False,
         env = {k: v for k, v in os.environ.items() if not k.startswith(("EDUNET_", "TELEGRAM_", "LINE_"))}
         env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=fake.url, EDUNET_DATABASE_URL=database_url,
                    EDUNET_ADMINS=f"telegram:{ALICE}", EDUNET_PORT=str(port), EDUNET_HOST="127.0.0.1",
-                   EDUNET_LOG_LEVEL="INFO", EDUNET_QUIET_HOURS="off", PYTHONUNBUFFERED="1")
+                   EDUNET_LOG_LEVEL="INFO", EDUNET_QUIET_HOURS="off", PYTHONUNBUFFERED="1",
+                   EDUNET_PROCESSES=str(processes))
         if webhook:
             env.update(TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{port}", TELEGRAM_WEBHOOK_SECRET="e2e-secret_123")
         log_path = tmp_path / "serve.log"
@@ -197,9 +199,10 @@ async def served(tmp_path: Path, *, webhook: bool = False,
         running = Served(fake, process, port, database_url, log_path)
         try:
             await _wait_healthy(running)
-            # Started = commands registered, then the webhook set or (polling) deleted.
-            await fake.wait_for(lambda: any(c.method.lower() in ("deletewebhook", "setwebhook") for c in fake.calls),
-                                timeout=15)
+            # Started = the webhook set or (polling) deleted, and the command menu registered (with two
+            # processes the worker registers it, maybe after its receiver started receiving).
+            await fake.wait_for(lambda: any(c.method.lower() in ("deletewebhook", "setwebhook") for c in fake.calls)
+                                and fake.commands_for("all_private_chats", "th"), timeout=15)
             yield running
             assert not fake.internal_errors, fake.internal_errors[0]
         finally:

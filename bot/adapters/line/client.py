@@ -9,7 +9,7 @@ loop and reused for every request. Blob endpoints (message content, rich menu im
 to the data API host (``api-data.line.me``; for fakes, ``LINE_DATA_API_BASE_URL`` or the
 same host as the API).
 
-Proxies: the session does not use ``trust_env`` (it looks up netrc and the proxy settings
+Proxies (:mod:`bot.proxies`): the session does not use ``trust_env`` (it looks up netrc and the proxy settings
 in a thread for every request). Instead ``HTTPS_PROXY``/``HTTP_PROXY`` and ``NO_PROXY``
 (either case) are read once, when the session is created, for the two hosts this client
 talks to; a proxy URL may carry ``user:password@`` for basic proxy auth. Changing them
@@ -18,7 +18,6 @@ needs a restart. The access token is sent with each request, never to the proxy.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import urllib.parse
@@ -27,6 +26,8 @@ from typing import Any
 
 import aiohttp
 from yarl import URL
+
+from bot.proxies import proxy_for
 
 DEFAULT_API = "https://api.line.me"
 DEFAULT_DATA_API = "https://api-data.line.me"
@@ -57,45 +58,6 @@ def data_host(api_base_url: str, data_api_base_url: str = "") -> str:
         return data_api_base_url.strip().rstrip("/")
     base = api_base_url.strip().rstrip("/")
     return DEFAULT_DATA_API if base == DEFAULT_API else base
-
-
-def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> tuple[URL | None, dict[str, str]]:
-    """The proxy the environment names for ``url`` (honouring NO_PROXY), and the headers for it
-    (``Proxy-Authorization`` when its URL carries a user)."""
-    env = os.environ if environ is None else environ
-    proxies: dict[str, str] = {}
-    for name, value in env.items():  # as urllib's getproxies_environment: lower case wins
-        lower = name.lower()
-        if value and lower.endswith("_proxy"):
-            if name == lower or lower[:-6] not in proxies:
-                proxies[lower[:-6]] = value
-    target = URL(url)
-    chosen = proxies.get(target.scheme or "https")
-    if not chosen or not target.host:
-        return None, {}
-    if _bypassed(target.host, target.port, proxies.get("no", "")):
-        return None, {}
-    proxy = URL(chosen if "://" in chosen else f"http://{chosen}")
-    if not proxy.user:
-        return proxy, {}
-    secret = base64.b64encode(f"{proxy.user}:{proxy.password or ''}".encode()).decode("ascii")
-    return proxy.with_user(None), {"Proxy-Authorization": f"Basic {secret}"}
-
-
-def _bypassed(host: str, port: int | None, no_proxy: str) -> bool:
-    """NO_PROXY as curl and urllib read it: ``*``, or hosts and domains (``.example.com`` or
-    ``example.com`` also covers its subdomains), each with an optional ``:port``."""
-    host = host.lower().rstrip(".")
-    for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        if entry == "*":
-            return True
-        name, _, wanted = entry.partition(":") if entry.count(":") == 1 else (entry, "", "")
-        name = name.lstrip(".").rstrip(".")
-        if not name or (wanted and wanted != str(port)):
-            continue
-        if host == name or host.endswith("." + name):
-            return True
-    return False
 
 
 class MessagingClient:

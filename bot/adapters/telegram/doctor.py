@@ -33,7 +33,7 @@ async def checks(core: Settings, settings: TelegramSettings, session: aiohttp.Cl
 
     if not settings.bot_token:
         return [Check("Telegram", True, "not configured (TELEGRAM_BOT_TOKEN is not set)")]
-    from bot.adapters.telegram.adapter import api_urls
+    from bot.adapters.telegram.botapi import api_urls
 
     base = settings.api_base_url.rstrip("/")
     try:

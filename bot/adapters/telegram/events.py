@@ -14,7 +14,6 @@ from telegram import ChatMember, Message, MessageEntity, Update, User
 
 from bot.model import ChatKind, ChatRef, Event, EventKind, Sender
 
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 PRESENT = {ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER, ChatMember.RESTRICTED}
 
 
