@@ -214,7 +214,9 @@ class ActivityRepo(Repo):
         )
         if organisation_id is not None:
             query = query.where(activities.c.organisation_id == organisation_id)
-        return [dict(r._mapping) for r in (await self.conn.execute(query)).all()]
+        result = await self.conn.execute(query)
+        keys = list(result.keys())
+        return [dict(zip(keys, r)) for r in result.all()]  # a row's _mapping builds its keys again, row by row
 
 
 class PhotoRepo(Repo):

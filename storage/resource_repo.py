@@ -396,9 +396,11 @@ class PledgeRepo(Repo):
             query = query.where(members.c.organisation_id == pledger_organisation)
         if statuses is not None:
             query = query.where(pledges.c.status.in_(statuses))
+        result = await self.conn.execute(query)
+        keys = list(result.keys())  # once: a row's _mapping builds them again, row by row
         rows = []
-        for row in (await self.conn.execute(query)).all():
-            data = dict(row._mapping)
+        for row in result.all():
+            data = dict(zip(keys, row))
             data["amount"] = from_x100(data.pop("amount_x100"))
             rows.append(data)
         return rows
