@@ -55,6 +55,11 @@ class Pack:
     sheets: list[tuple[str, list[str], list[list[Any]], dict[int, str]]]
 
 
+# What the pack shows of the school's thousands of activities and pledges (the rest is not read).
+_ACTIVITY_COLUMNS = ("number", "activity_date", "title", "category", "aim", "participants", "minutes", "notes")
+_PLEDGE_COLUMNS = ("number", "resource_type", "source_sector", "amount_x100", "unit", "created_at", "delivered_at")
+
+
 def _amount(value: Any) -> Any:
     if value is None:
         return None
@@ -83,7 +88,8 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
         return of(t, code)
 
     # Activities of the school
-    rows = await ActivityRepo(ctx.conn).export_rows(network.id, span.start, span.end, organisation_id=school.id)
+    rows = await ActivityRepo(ctx.conn).export_rows(network.id, span.start, span.end, organisation_id=school.id,
+                                                    columns=_ACTIVITY_COLUMNS)
     body = []
     source, participants = t("Activities"), t("{kind} · {n} participants")  # formatted per row below
     for r in rows:
@@ -101,9 +107,10 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
     # Resources received (delivered toward the school's needs) and given (pledged by its members)
     members = {m.id: m for m in await MemberRepo(ctx.conn).list(network.id)}
     pledges = PledgeRepo(ctx.conn)
-    received = await pledges.export_rows(network.id, start, end, toward_organisation=school.id, statuses=("delivered",))
+    received = await pledges.export_rows(network.id, start, end, toward_organisation=school.id, statuses=("delivered",),
+                                         columns=_PLEDGE_COLUMNS)
     given = await pledges.export_rows(network.id, start, end, pledger_organisation=school.id,
-                                      statuses=("pledged", "delivered"))
+                                      statuses=("pledged", "delivered"), columns=_PLEDGE_COLUMNS)
     for kind, found, title in (("received", received, t("Resources received")),
                                ("given", given, t("Resources given"))):
         body = []
