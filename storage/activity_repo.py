@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -198,15 +199,25 @@ class ActivityRepo(Repo):
                               count=int(r.n), participants=int(r.people), minutes=int(r.minutes)) for r in rows]
 
     async def export_rows(self, network_id: int, start: date, end: date, *, newest_first: bool = False,
-                          limit: int | None = None, organisation_id: int | None = None) -> list[dict[str, Any]]:
+                          limit: int | None = None, organisation_id: int | None = None,
+                          columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Every activity in [start, end) with its author's and organisation's names, oldest first (or the
-        newest ``limit``: a page, read through the index in date order instead of the whole period)."""
+        newest ``limit``: a page, read through the index in date order instead of the whole period);
+        ``columns``: only these keys (the activity's columns, ``author_name``, ``organisation_name``), for
+        a reader of thousands of rows that needs a few of them (the SAR pack)."""
         order = (activities.c.activity_date, activities.c.id)
+        names = {"author_name": members.c.display_name.label("author_name"),
+                 "organisation_name": organisations.c.name.label("organisation_name")}
+        selected: list[Any] = ([activities, *names.values()] if columns is None
+                               else [names[c] if c in names else activities.c[c] for c in columns])
+        joined: Any = activities
+        if columns is None or "author_name" in columns:  # outer joins on a key: they add no rows
+            joined = joined.outerjoin(members, members.c.id == activities.c.author_id)
+        if columns is None or "organisation_name" in columns:
+            joined = joined.outerjoin(organisations, organisations.c.id == activities.c.organisation_id)
         query = (
-            sa.select(activities, members.c.display_name.label("author_name"),
-                      organisations.c.name.label("organisation_name"))
-            .select_from(activities.outerjoin(members, members.c.id == activities.c.author_id)
-                         .outerjoin(organisations, organisations.c.id == activities.c.organisation_id))
+            sa.select(*selected)
+            .select_from(joined)
             .where(activities.c.network_id == network_id, activities.c.activity_date >= start,
                    activities.c.activity_date < end)
             .order_by(*(column.desc() for column in order) if newest_first else order)
@@ -214,7 +225,9 @@ class ActivityRepo(Repo):
         )
         if organisation_id is not None:
             query = query.where(activities.c.organisation_id == organisation_id)
-        return [dict(r._mapping) for r in (await self.conn.execute(query)).all()]
+        result = await self.conn.execute(query)
+        keys = list(result.keys())
+        return [dict(zip(keys, r)) for r in result.all()]  # a row's _mapping builds its keys again, row by row
 
 
 class PhotoRepo(Repo):

@@ -11,8 +11,10 @@ sheet lists them in the order of the report: standard 1, 2, 3 and within each Pl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import cache, partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -53,6 +55,11 @@ class Pack:
     sheets: list[tuple[str, list[str], list[list[Any]], dict[int, str]]]
 
 
+# What the pack shows of the school's thousands of activities and pledges (the rest is not read).
+_ACTIVITY_COLUMNS = ("number", "activity_date", "title", "category", "aim", "participants", "minutes", "notes")
+_PLEDGE_COLUMNS = ("number", "resource_type", "source_sector", "amount_x100", "unit", "created_at", "delivered_at")
+
+
 def _amount(value: Any) -> Any:
     if value is None:
         return None
@@ -68,21 +75,31 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
     evidence: list[Evidence] = []
     sheets: list[tuple[str, list[str], list[list[Any]], dict[int, str]]] = []
 
-    def place(kind: str) -> list[Any]:
+    # A school's year is thousands of rows of a few kinds, days and codes: each label is made once.
+    @cache
+    def place(kind: str) -> tuple[str, str]:
         standard, step = mapped[kind]
-        return [standard_label(t, standard), step_label(t, step)]
+        return standard_label(t, standard), step_label(t, step)
+
+    day_text = cache(partial(csv_date, t))
+
+    @cache
+    def label(of: Callable[[Translator, str], str], code: str) -> str:
+        return of(t, code)
 
     # Activities of the school
-    rows = await ActivityRepo(ctx.conn).export_rows(network.id, span.start, span.end, organisation_id=school.id)
+    rows = await ActivityRepo(ctx.conn).export_rows(network.id, span.start, span.end, organisation_id=school.id,
+                                                    columns=_ACTIVITY_COLUMNS)
     body = []
+    source, participants = t("Activities"), t("{kind} · {n} participants")  # formatted per row below
     for r in rows:
         kind = f"activity:{r['aim']}" if f"activity:{r['aim']}" in mapped else "activity:efficiency"
-        evidence.append(Evidence(kind, t("Activities"), r["activity_date"], r["title"],
-                                 t("{kind} · {n} participants", kind=category_label(t, r["category"]),
-                                   n=r["participants"] or 0)))
-        body.append([r["number"], csv_date(t, r["activity_date"]), r["title"], category_label(t, r["category"]),
-                     aim_label(t, r["aim"]), r["participants"], round(r["minutes"] / 60, 2) if r["minutes"] else None,
-                     r["notes"] or ""] + place(kind))
+        category = label(category_label, r["category"])
+        evidence.append(Evidence(kind, source, r["activity_date"], r["title"],
+                                 participants.format(kind=category, n=r["participants"] or 0)))
+        body.append([r["number"], day_text(r["activity_date"]), r["title"], category, label(aim_label, r["aim"]),
+                     r["participants"], round(r["minutes"] / 60, 2) if r["minutes"] else None, r["notes"] or "",
+                     *place(kind)])
     sheets.append((t("Activities"), [t("No."), t("Date"), t("Title"), t("Kind"), t("Aim"), t("Participants"),
                                      t("Hours"), t("Notes"), t("SAR standard"), t("PDCA step")], body,
                    {6: WHOLE, 7: HOURS}))
@@ -90,22 +107,21 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
     # Resources received (delivered toward the school's needs) and given (pledged by its members)
     members = {m.id: m for m in await MemberRepo(ctx.conn).list(network.id)}
     pledges = PledgeRepo(ctx.conn)
-    received = await pledges.export_rows(network.id, start, end, toward_organisation=school.id, statuses=("delivered",))
+    received = await pledges.export_rows(network.id, start, end, toward_organisation=school.id, statuses=("delivered",),
+                                         columns=_PLEDGE_COLUMNS)
     given = await pledges.export_rows(network.id, start, end, pledger_organisation=school.id,
-                                      statuses=("pledged", "delivered"))
+                                      statuses=("pledged", "delivered"), columns=_PLEDGE_COLUMNS)
     for kind, found, title in (("received", received, t("Resources received")),
                                ("given", given, t("Resources given"))):
         body = []
         for r in found:
             day = (r["delivered_at"] or r["created_at"]).astimezone(tz).date()
-            amount = f"{_amount(r['amount'])} {unit_name(r['unit'], t.lang)}"
-            evidence.append(Evidence(kind, title, day, type_label(t, r["resource_type"]),
-                                     f"{amount} · {sector_label(t, r['source_sector'])}"
+            value, unit = _amount(r["amount"]), unit_name(r["unit"], t.lang)
+            resource, sector = label(type_label, r["resource_type"]), label(sector_label, r["source_sector"])
+            evidence.append(Evidence(kind, title, day, resource, f"{value} {unit} · {sector}"
                                      + (f" · {r['need_description']}" if r["need_description"] else "")))
-            body.append([r["number"], csv_date(t, day), type_label(t, r["resource_type"]),
-                         sector_label(t, r["source_sector"]), _amount(r["amount"]), unit_name(r["unit"], t.lang),
-                         r["pledger_name"] or "", r["need_description"] or "", r["need_organisation"] or ""]
-                        + place(kind))
+            body.append([r["number"], day_text(day), resource, sector, value, unit, r["pledger_name"] or "",
+                         r["need_description"] or "", r["need_organisation"] or "", *place(kind)])
         money = any(r["amount"] is not None and r["amount"] % 1 for r in found)
         sheets.append((title, [t("No."), t("Date"), t("Type"), t("Source sector"), t("Amount"), t("Unit"), t("By"),
                                t("Need"), t("Need's organisation"), t("SAR standard"), t("PDCA step")], body,
@@ -115,7 +131,8 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
     body = []
     taken = [survey for survey in await SurveyRepo(ctx.conn).active_between(network.id, start, end)
              if not survey.is_poll and (not survey.organisations or school.id in survey.organisations)]
-    for survey, stats in zip(taken, await surveys_stats(ctx, taken)):  # the year's surveys' figures at once
+    # The year's surveys' figures at once; the free-text answers counted, their texts not read.
+    for survey, stats in zip(taken, await surveys_stats(ctx, taken, texts=False)):
         data = describe(t, stats)
         own = next((b for b in data.breakdowns if b["kind"] == "organisation" and b["label"] == school.name), None)
         rate = None if own is None or own["suppressed"] else own["rate"] / 100
@@ -130,9 +147,9 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
             elif q["options"]:
                 result = "; ".join(f"{label} {count} ({pct}%)" for label, count, pct in q["options"])
             else:
-                result = t("{n} written answers", n=len(q["texts"]))
-            body.append([survey.number, csv_date(t, day), survey.title, f"{q['position']}. {q['text']}", q["answered"],
-                         result, rate] + place("survey"))
+                result = t("{n} written answers", n=q["answered"])  # a response's text is one answer
+            body.append([survey.number, day_text(day), survey.title, f"{q['position']}. {q['text']}", q["answered"],
+                         result, rate, *place("survey")])
     sheets.append((t("Stakeholder surveys"), [t("Survey no."), t("Opened"), t("Survey"), t("Question"), t("Answered"),
                                               t("Result"), t("School's response rate"), t("SAR standard"),
                                               t("PDCA step")], body, {5: WHOLE, 7: PERCENT}))
@@ -152,8 +169,8 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
         day = m.starts_at.astimezone(tz).date()
         evidence.append(Evidence("meeting", t("Meetings"), day, m.title,
                                  t("{n} of the school attended", n=len(came))))
-        body.append([m.number, csv_date(t, day), m.title, len(came), "; ".join(minutes.decisions) if minutes else ""]
-                    + place("meeting"))
+        body.append([m.number, day_text(day), m.title, len(came), "; ".join(minutes.decisions) if minutes else "",
+                     *place("meeting")])
     sheets.append((t("Meetings"), [t("No."), t("Date"), t("Meeting"), t("Attended from the school"), t("Decisions"),
                                    t("SAR standard"), t("PDCA step")], body, {4: WHOLE}))
 
@@ -164,8 +181,8 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
         present = t("{n} present", n=len(r["attendees"]))
         evidence.append(Evidence(kind, t("PLC sessions"), r["session_date"], r["topic"],
                                  f"{r['group_name']} · {present}"))
-        body.append([r["number"], csv_date(t, r["session_date"]), r["group_name"], r["topic"],
-                     round(r["minutes"] / 60, 2), len(r["attendees"]), r["reflection"] or ""] + place(kind))
+        body.append([r["number"], day_text(r["session_date"]), r["group_name"], r["topic"],
+                     round(r["minutes"] / 60, 2), len(r["attendees"]), r["reflection"] or "", *place(kind)])
     sheets.append((t("PLC sessions"), [t("No."), t("Date"), t("PLC group"), t("Topic"), t("Hours"), t("Present"),
                                        t("Reflection"), t("SAR standard"), t("PDCA step")], body,
                    {5: HOURS, 6: WHOLE}))
@@ -175,8 +192,8 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
             continue
         day = p.created_at.astimezone(tz).date()
         evidence.append(Evidence("knowledge", t("Shared practices"), day, p.title, p.author_name))
-        body.append([p.number, csv_date(t, day), p.title, aim_label(t, p.aim), p.author_name, p.link or ""]
-                    + place("knowledge"))
+        body.append([p.number, day_text(day), p.title, label(aim_label, p.aim), p.author_name, p.link or "",
+                     *place("knowledge")])
     sheets.append((t("Shared practices"), [t("No."), t("Date"), t("Title"), t("Aim"), t("Shared by"), t("Link"),
                                            t("SAR standard"), t("PDCA step")], body, {}))
 

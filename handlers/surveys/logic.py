@@ -21,7 +21,6 @@ import hmac
 import io
 import logging
 import random
-import statistics
 from dataclasses import dataclass, field
 
 from bot.config import Settings
@@ -29,6 +28,8 @@ from bot.context import BaseContext
 from bot.i18n import N_
 from bot.roles import Role
 from bot.server_key import server_key
+from handlers.surveys.keyed_hash import KeyedHash
+from handlers.surveys.scores import mean_and_sd
 from storage.membership import Member, MemberRepo, OrganisationRepo
 from storage.surveys import TEXT_CHOICE, Answer, Question, Survey, SurveyRepo
 
@@ -59,8 +60,11 @@ def voter_key(settings: Settings, survey: Survey, member_id: int) -> str:
 def _voter_key(key: bytes, survey: Survey, member_id: int) -> str:
     if not survey.anonymous:
         return f"m{member_id}"
-    message = f"edunet-survey-voter|{survey.network_id}|{survey.id}|{member_id}".encode()
-    return hmac.digest(key, message, "sha256").hex()  # hmac.new(…).hexdigest(), in one C call
+    return hmac.digest(key, _voter_message(survey, member_id), "sha256").hex()  # hmac.new(…).hexdigest()
+
+
+def _voter_message(survey: Survey, member_id: int) -> bytes:
+    return f"edunet-survey-voter|{survey.network_id}|{survey.id}|{member_id}".encode()
 
 
 # ------------------------------------------------------------------ audience
@@ -95,13 +99,17 @@ async def audience_count(ctx: BaseContext, survey: Survey) -> int:
 async def responders(ctx: BaseContext, survey: Survey, members: list[Member]) -> set[int]:
     """Which of ``members`` have answered (computed with the server secret for anonymous surveys)."""
     keys = (await ctx.repo(SurveyRepo).voter_keys(survey.network_id, [survey.id]))[survey.id]
-    return _answered(server_key(ctx.app.settings) if survey.anonymous else b"", survey, members, keys)
+    keyed = KeyedHash(server_key(ctx.app.settings)) if survey.anonymous else None
+    return _answered(keyed, survey, [m.id for m in members], keys)
 
 
-def _answered(key: bytes, survey: Survey, members: list[Member], keys: set[str]) -> set[int]:
-    """Which of ``members`` have one of the voter ``keys`` of ``survey`` (``key``: the server key)."""
-    key = key if survey.anonymous else b""  # named surveys' keys are plain
-    return {m.id for m in members if _voter_key(key, survey, m.id) in keys}
+def _answered(keyed: KeyedHash | None, survey: Survey, member_ids: list[int], keys: set[str]) -> set[int]:
+    """Which of ``member_ids`` have one of the voter ``keys`` of ``survey`` (``keyed``: the server key's
+    HMAC, needed for anonymous surveys only; named surveys' keys are plain)."""
+    if not survey.anonymous:
+        return {m for m in member_ids if f"m{m}" in keys}
+    assert keyed is not None
+    return {m for m in member_ids if keyed.hexdigest(_voter_message(survey, m)) in keys}
 
 
 # ------------------------------------------------------------------ answers
@@ -193,7 +201,7 @@ class QuestionStats:
     counts: list[int] = field(default_factory=list)  # per option (ratings: index 0 = 5 points)
     mean: float | None = None
     sd: float | None = None
-    texts: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # free text (unless surveys_stats was asked without)
     suppressed: bool = False
 
     def percent(self, index: int) -> float:
@@ -227,21 +235,25 @@ def rating_level(mean: float) -> int:
     return 4
 
 
-def question_stats(question: Question, answered: int, counts: dict[tuple[int, int], int], texts: list[str | None],
-                   anonymous: bool) -> QuestionStats:
-    """One question's figures from the database's tallies (:meth:`SurveyRepo.answer_tallies`)."""
+def question_stats(question: Question, answered: int, counts: dict[tuple[int, int], int],
+                   texts: list[str | None] | None, anonymous: bool) -> QuestionStats:
+    """One question's figures from the database's tallies (:meth:`SurveyRepo.answer_tallies`); ``texts``
+    None: a free-text question's texts were not read (``answered`` counts them: one per response)."""
     stats = QuestionStats(question, answered)
     if question.kind == "text":
-        stats.texts = sorted(text or "" for text in texts)  # sorted: never in the order of answering
+        if texts is not None:
+            stats.texts = sorted(text or "" for text in texts)  # sorted: never in the order of answering
     else:
         size = 5 if question.kind == "rating" else len(question.options)
         stats.counts = [counts.get((question.id, i), 0) for i in range(size)]
         if question.kind == "rating" and answered:
-            # Every answer's score, from the counts (fmean and stdev do not depend on the order).
-            values = [5 - choice for (qid, choice), n in sorted(counts.items()) if qid == question.id
-                      for _ in range(n)]
-            stats.mean = statistics.fmean(values)
-            stats.sd = statistics.stdev(values) if len(values) > 1 else 0.0
+            scores: dict[int, int] = {}
+            for (qid, choice), n in counts.items():
+                if qid == question.id:
+                    scores[5 - choice] = scores.get(5 - choice, 0) + n
+            figures = mean_and_sd(scores)
+            if figures is not None:
+                stats.mean, stats.sd = figures
     stats.suppressed = anonymous and answered < MIN_CELL
     return stats
 
@@ -251,55 +263,71 @@ async def survey_stats(ctx: BaseContext, survey: Survey) -> SurveyStats:
     return (await surveys_stats(ctx, [survey]))[0]
 
 
-async def surveys_stats(ctx: BaseContext, found: list[Survey]) -> list[SurveyStats]:
+async def surveys_stats(ctx: BaseContext, found: list[Survey], *, texts: bool = True) -> list[SurveyStats]:
     """:func:`survey_stats` of each of ``found`` (surveys of one network), with the same number of
     queries for one survey as for a year's (the SAR pack): the tallies, response counts and voter
-    keys of them all at once, the members once per distinct audience, the organisations once."""
+    keys of them all at once, the members and their groups once per distinct audience, the
+    organisations once. ``texts=False``: the free-text answers' texts are not read (``texts`` stays
+    empty; a free-text question's ``answered`` is its number of texts, one per response)."""
     if not found:
         return []
     network_id = found[0].network_id
     assert all(s.network_id == network_id for s in found)
     repo = ctx.repo(SurveyRepo)
     ids = [s.id for s in found]
-    answered_by, counts, texts = await repo.answer_tallies(
-        network_id, ids, [q.id for s in found for q in s.questions if q.kind == "text"])
+    answered_by, counts, written = await repo.answer_tallies(
+        network_id, ids, [q.id for s in found for q in s.questions if q.kind == "text"] if texts else [])
     responses = await repo.response_counts(network_id, ids)
     surveys = [s for s in found if not s.is_poll]
-    audiences: dict[tuple[tuple[str, ...], tuple[int, ...]], list[Member]] = {}
+    orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(network_id)} if surveys else {}
+    audiences: dict[tuple[tuple[str, ...], tuple[int, ...]], _Audience] = {}
     for s in surveys:
         if (s.roles, s.organisations) not in audiences:
-            audiences[(s.roles, s.organisations)] = await audience_members(ctx, s)
+            audiences[(s.roles, s.organisations)] = _Audience.of(await audience_members(ctx, s), orgs)
     keys = await repo.voter_keys(network_id, [s.id for s in surveys]) if surveys else {}
-    orgs = {o.id: o.name for o in await ctx.repo(OrganisationRepo).list(network_id)} if surveys else {}
-    secret = server_key(ctx.app.settings) if any(s.anonymous for s in surveys) else b""  # once, not per member
+    # The key's pads hashed once, not per member.
+    keyed = KeyedHash(server_key(ctx.app.settings)) if any(s.anonymous for s in surveys) else None
     per_question: dict[int, dict[tuple[int, int], int]] = {}  # each question's counts apart: a year's are thousands
     for (question_id, choice), n in counts.items():
         per_question.setdefault(question_id, {})[(question_id, choice)] = n
     result = []
     for survey in found:
-        questions = [question_stats(q, answered_by.get(q.id, 0), per_question.get(q.id, {}), texts.get(q.id, []),
-                                    survey.anonymous) for q in survey.questions]
+        questions = [question_stats(q, answered_by.get(q.id, 0), per_question.get(q.id, {}),
+                                    written.get(q.id, []) if texts else None, survey.anonymous)
+                     for q in survey.questions]
         breakdowns: list[Breakdown] = []
         audience: int | None = None
         if not survey.is_poll:
-            members = audiences[(survey.roles, survey.organisations)]
-            audience = survey.audience_size if survey.audience_size is not None else len(members)
-            done = _answered(secret, survey, members, keys[survey.id])
-            for kind, label_of in (("role", lambda m: m.role),
-                                   ("organisation", lambda m: orgs.get(m.organisation_id, ""))):
-                groups: dict[str, list[Member]] = {}
-                for m in members:
-                    groups.setdefault(label_of(m), []).append(m)
-                order = [r.value for r in Role] if kind == "role" else sorted(groups)
-                for label in order:
-                    if label not in groups:
-                        continue
-                    answered = sum(1 for m in groups[label] if m.id in done)
-                    breakdowns.append(Breakdown(label, kind, answered, len(groups[label]),
-                                                suppressed=survey.anonymous and answered < MIN_CELL))
+            group = audiences[(survey.roles, survey.organisations)]
+            audience = survey.audience_size if survey.audience_size is not None else len(group.ids)
+            done = _answered(keyed, survey, group.ids, keys[survey.id])
+            for label, kind, members in group.groups:
+                answered = len(members & done)
+                breakdowns.append(Breakdown(label, kind, answered, len(members),
+                                            suppressed=survey.anonymous and answered < MIN_CELL))
         result.append(SurveyStats(survey, responses[survey.id], audience, questions, breakdowns,
                                   suppressed=survey.anonymous and responses[survey.id] < MIN_CELL))
     return result
+
+
+@dataclass
+class _Audience:
+    """A survey audience's member ids and its breakdowns' groups, in the results' order: (label, kind, ids)
+    by role (in :class:`Role`'s order), then by organisation name ("" = none)."""
+
+    ids: list[int]
+    groups: list[tuple[str, str, set[int]]]
+
+    @classmethod
+    def of(cls, members: list[Member], orgs: dict[int, str]) -> _Audience:
+        roles: dict[str, set[int]] = {}
+        by_org: dict[str, set[int]] = {}
+        for m in members:
+            roles.setdefault(m.role, set()).add(m.id)
+            by_org.setdefault(orgs.get(m.organisation_id or 0, ""), set()).add(m.id)
+        groups: list[tuple[str, str, set[int]]] = [(r.value, "role", roles[r.value]) for r in Role if r.value in roles]
+        groups += [(name, "organisation", by_org[name]) for name in sorted(by_org)]
+        return cls([m.id for m in members], groups)
 
 
 # ------------------------------------------------------------------ export
