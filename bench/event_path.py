@@ -6,8 +6,9 @@
 Two cases: "simple" (new users' /start and /help) and "mix" (members of a network: commands,
 button presses, messages in linked groups). Prints processed events/s, CPU ms and SQL statements
 per event, beside a floor measured in the same run: the same number of events through aiohttp's
-HMAC check and python-telegram-bot's ``Application.process_update`` with an echo handler (no
-network; the echo's send is a no-op).
+HMAC check and python-telegram-bot's ``Application.process_update`` with an echo handler whose
+reply goes through PTB's Bot to a fake Telegram API on 127.0.0.1 in this process (as the edunet
+side's replies go to the fake LINE API here), and, as a second row, the same without sending.
 """
 
 from __future__ import annotations
@@ -150,52 +151,78 @@ def _chat_of(raw: dict[str, Any]) -> str:
     return str(source.get("groupId") or source.get("roomId") or source["userId"])
 
 
-async def floor_path(events: int) -> Measured:
-    """HMAC check + PTB's process_update with an echo handler, per event."""
-    from telegram import Bot, Update
-    from telegram.ext import Application, MessageHandler, filters
+def _floor_bodies(events: int) -> list[tuple[bytes, str]]:
+    """Signed Telegram updates: ``events`` users' /help in their private chats."""
+    import json
 
-    from bot.adapters.line.events import signature_ok
     from tests.fakes.line_api import sign
 
-    answered = 0
-
-    async def echo(update: Update, _context: Any) -> None:
-        nonlocal answered
-        assert update.message is not None
-        answered += 1  # sending is not timed: the edunet side answers a local fake
-
-    application = Application.builder().token("1:" + "a" * 35).updater(None).build()
-    application.add_handler(MessageHandler(filters.TEXT, echo))
-    application._initialized = True  # no getMe: nothing here talks to Telegram
-    bot = application.bot
     bodies = []
     for i in range(events):
         payload = {"update_id": i + 1, "message": {
             "message_id": i + 1, "date": int(time.time()), "text": "/help",
             "chat": {"id": 1000 + i, "type": "private"}, "from": {"id": 1000 + i, "is_bot": False, "first_name": "u"}}}
-        import json
-
         body = json.dumps(payload).encode()
         bodies.append((body, sign(body, SECRET)))
-    wall, cpu = time.perf_counter(), time.process_time()
-    for body, signature in bodies:
-        if not signature_ok(SECRET, body, signature):
-            raise AssertionError("bad signature")
-        import json
+    return bodies
 
-        await application.process_update(Update.de_json(json.loads(body), bot))
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    application._initialized = False
-    assert answered == events
-    _ = Bot
+
+async def floor_path(events: int, send: bool = True) -> Measured:
+    """HMAC check + PTB's process_update with an echo handler, per event.
+
+    ``send``: the echo replies through PTB's Bot to a fake Telegram API on 127.0.0.1 in this process (its
+    server's CPU counted, as the fake LINE API's is on the edunet side); without it the echo only counts.
+    """
+    import json
+
+    from telegram import Update
+    from telegram.ext import Application, MessageHandler, filters
+
+    from bot.adapters.line.events import signature_ok
+    from tests.fakes.telegram_api import FakeTelegramAPI, MessageLimits, RateLimits
+
+    answered = 0
+
+    async def echo(update: Update, _context: Any) -> None:
+        nonlocal answered
+        assert update.message is not None and update.message.text is not None
+        if send:
+            await update.message.reply_text(update.message.text)
+        answered += 1
+
+    bodies = _floor_bodies(events)
+    async with FakeTelegramAPI("1:" + "a" * 35, rate_limits=RateLimits.disabled(),
+                               limits=MessageLimits.unlimited()) as fake:
+        for i in range(events):
+            fake.add_private_chat(1000 + i, "u")
+        application = (Application.builder().token(fake.token).base_url(fake.base_url)
+                       .base_file_url(fake.base_file_url).updater(None).build())
+        application.add_handler(MessageHandler(filters.TEXT, echo))
+        await application.initialize()  # getMe, at the fake
+        try:
+            wall, cpu = time.perf_counter(), time.process_time()
+            for body, signature in bodies:
+                if not signature_ok(SECRET, body, signature):
+                    raise AssertionError("bad signature")
+                await application.process_update(Update.de_json(json.loads(body), application.bot))
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        finally:
+            await application.shutdown()
+        assert answered == events, answered
+        if send:
+            sent = len(fake.sent)
+            assert sent == events, sent
     return Measured(events / wall, cpu * 1000 / events, 0.0)
+
+
+FLOOR = "floor (HMAC + PTB echo, sent)"
+FLOOR_UNSENT = "floor without sending"
 
 
 async def run_benchmark(events: int, profile: Path | None = None,
                         cases: tuple[str, ...] = CASES) -> dict[str, Measured]:
     """The floor and each case, in this run (``profile``: of the last case)."""
-    results = {"floor (HMAC + PTB echo)": await floor_path(events)}
+    results = {FLOOR: await floor_path(events), FLOOR_UNSENT: await floor_path(events, send=False)}
     with tempfile.TemporaryDirectory(prefix="edunet-events-") as tmp:
         for case in cases:
             results[f"edunet {case} (LINE, SQLite)"] = await edunet_path(
@@ -214,10 +241,12 @@ def main(argv: list[str] | None = None) -> None:
     cases = tuple(args.case or CASES)
     print(f"{args.events} events per case; load average before: {load_average()}")
     results = asyncio.run(run_benchmark(args.events, args.profile, cases))
-    floor_rate = results["floor (HMAC + PTB echo)"].rate
-    print(f"{'path':<32} {'events/s':>9} {'CPU ms/event':>13} {'SQL/event':>10} {'of floor':>9}")
+    floor_rate, unsent_rate = results[FLOOR].rate, results[FLOOR_UNSENT].rate
+    print(f"{'path':<32} {'events/s':>9} {'CPU ms/event':>13} {'SQL/event':>10} {'of floor':>9} "
+          f"{'of unsent':>10}")
     for name, m in results.items():
-        print(f"{name:<32} {m.rate:>9.0f} {m.cpu_ms:>13.2f} {m.statements:>10.1f} {m.rate / floor_rate:>8.1%}")
+        print(f"{name:<32} {m.rate:>9.0f} {m.cpu_ms:>13.2f} {m.statements:>10.1f} {m.rate / floor_rate:>8.1%} "
+              f"{m.rate / unsent_rate:>9.1%}")
     print(f"load average after: {load_average()}")
 
 

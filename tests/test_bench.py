@@ -50,7 +50,8 @@ async def test_the_event_path_benchmark_runs() -> None:
     from bench.event_path import run_benchmark
 
     results = await run_benchmark(6)  # it asserts itself that every event was processed and answered
-    assert set(results) == {"floor (HMAC + PTB echo)", "edunet simple (LINE, SQLite)", "edunet mix (LINE, SQLite)"}
+    assert set(results) == {"floor (HMAC + PTB echo, sent)", "floor without sending", "edunet simple (LINE, SQLite)",
+                            "edunet mix (LINE, SQLite)"}
     assert all(m.rate > 0 and m.cpu_ms > 0 for m in results.values())
     assert all(results[f"edunet {case} (LINE, SQLite)"].statements > 1 for case in ("simple", "mix"))
 
