@@ -9,6 +9,7 @@ imports PTB (issue 18: a small receiver). Proxies as :mod:`bot.proxies` reads th
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +18,8 @@ from yarl import URL
 
 from bot.adapters.telegram.settings import TelegramSettings
 from bot.proxies import proxy_for
+
+log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/telegram"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]  # what the bot asks Telegram for
@@ -83,6 +86,7 @@ class BotApi:
                                 timeout=aiohttp.ClientTimeout(total=timeout)) as response:
             content = await response.read()
             status = response.status
+        log.debug("telegram Bot API %s: HTTP %d", method, status)  # the method only: its URL holds the token
         try:
             answer = json.loads(content)
         except ValueError:
