@@ -61,6 +61,8 @@ needs = sa.Table(
     sa.Column("fulfilled_at", UTCDateTime),
     sa.Index("ix_needs_network_status_needed_by", "network_id", "status", "needed_by"),
     sa.Index("ix_needs_network_created", "network_id", "created_at"),
+    # A school's needs (the SAR pack's resources received), migration 0015_needs_organisation.
+    sa.Index("ix_needs_network_organisation", "network_id", "organisation_id"),
     sa.Index("uq_needs_network_number", "network_id", "number", unique=True),
 )
 
