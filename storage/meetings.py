@@ -161,6 +161,17 @@ class Announcement:
     sent_at: datetime | None
 
 
+@dataclass
+class AttendedMeeting:
+    """A meeting and which of some members attended it (:meth:`MeetingRepo.attended_between`)."""
+
+    id: int
+    number: int
+    title: str
+    starts_at: datetime
+    attendees: set[int]
+
+
 def _meeting(row: Any) -> Meeting:
     return Meeting(id=row.id, network_id=row.network_id, number=row.number, title=row.title, starts_at=row.starts_at,
                    duration_minutes=row.duration_minutes, place=row.place, agenda=row.agenda,
@@ -311,6 +322,26 @@ class MeetingRepo(Repo):
                     .where(a.network_id == network_id, a.meeting_id.in_(meeting_ids), a.member_id.in_(member_ids))):
                 found.setdefault(int(row.meeting_id), set()).add(int(row.member_id))
         return found
+
+    async def attended_between(self, network_id: int, start: datetime, end: datetime,
+                               member_ids: set[int]) -> list[AttendedMeeting]:
+        """Scheduled meetings starting in [start, end) that any of ``member_ids`` attended, oldest first, each
+        with those of them who came: one query over their attendance, not every meeting of the period (the
+        SAR pack of a school)."""
+        m, a = meetings.c, meeting_attendance.c
+        found: dict[int, AttendedMeeting] = {}
+        if member_ids:
+            for row in await self.conn.execute(
+                    sa.select(m.id, m.number, m.title, m.starts_at, a.member_id)
+                    .select_from(meetings.join(meeting_attendance, a.meeting_id == m.id))
+                    .where(m.network_id == network_id, m.status == "scheduled", m.starts_at >= start,
+                           m.starts_at < end, a.network_id == network_id, a.member_id.in_(member_ids))
+                    .order_by(m.starts_at, m.id)):
+                held = found.get(row.id)
+                if held is None:
+                    held = found[row.id] = AttendedMeeting(row.id, row.number, row.title, row.starts_at, set())
+                held.attendees.add(int(row.member_id))
+        return list(found.values())
 
     async def minutes_of(self, network_id: int, meeting_ids: list[int]) -> dict[int, Minutes]:
         """:meth:`minutes` of many meetings in one query (meetings without minutes are absent)."""

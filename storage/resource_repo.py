@@ -396,7 +396,9 @@ class PledgeRepo(Repo):
             # Read from the organisation's needs (their pledges by need), not from every pledge of the period.
             ours = sa.select(needs.c.id).where(needs.c.network_id == network_id,
                                                needs.c.organisation_id == toward_organisation)
-            query = query.where(needs.c.organisation_id == toward_organisation, pledges.c.need_id.in_(ours))
+            # (The need's network too, redundant but for PostgreSQL: then the needs' organisation index serves.)
+            query = query.where(needs.c.network_id == network_id, needs.c.organisation_id == toward_organisation,
+                                pledges.c.need_id.in_(ours))
         if pledger_organisation is not None:
             query = query.where(members.c.organisation_id == pledger_organisation)
         if statuses is not None:

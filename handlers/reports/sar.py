@@ -105,7 +105,7 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
                    {6: WHOLE, 7: HOURS}))
 
     # Resources received (delivered toward the school's needs) and given (pledged by its members)
-    members = {m.id: m for m in await MemberRepo(ctx.conn).list(network.id)}
+    members = await MemberRepo(ctx.conn).list(network.id)  # read once: the surveys' audiences come from them too
     pledges = PledgeRepo(ctx.conn)
     received = await pledges.export_rows(network.id, start, end, toward_organisation=school.id, statuses=("delivered",),
                                          columns=_PLEDGE_COLUMNS)
@@ -132,7 +132,9 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
     taken = [survey for survey in await SurveyRepo(ctx.conn).active_between(network.id, start, end)
              if not survey.is_poll and (not survey.organisations or school.id in survey.organisations)]
     # The year's surveys' figures at once; the free-text answers counted, their texts not read.
-    for survey, stats in zip(taken, await surveys_stats(ctx, taken, texts=False)):
+    # The school's response rate is the one breakdown shown: only its members' voter keys are computed.
+    for survey, stats in zip(taken, await surveys_stats(ctx, taken, texts=False, members=members,
+                                                        organisation=school.id)):
         data = describe(t, stats)
         own = next((b for b in data.breakdowns if b["kind"] == "organisation" and b["label"] == school.name), None)
         rate = None if own is None or own["suppressed"] else own["rate"] / 100
@@ -155,16 +157,13 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
                                               t("PDCA step")], body, {5: WHOLE, 7: PERCENT}))
 
     # Meetings the school's members attended
-    ours = {m.id for m in members.values() if m.organisation_id == school.id}
+    ours = {m.id for m in members if m.organisation_id == school.id}
     meetings = MeetingRepo(ctx.conn)
     body = []
-    held = list(reversed(await meetings.recent(network.id, start, end, limit=5000)))
-    attended = await meetings.attended_by(network.id, [m.id for m in held], ours)
-    decided = await meetings.minutes_of(network.id, list(attended))
-    for m in held:
-        came = attended.get(m.id, set())
-        if not came:
-            continue
+    attended = await meetings.attended_between(network.id, start, end, ours)  # oldest first
+    decided = await meetings.minutes_of(network.id, [m.id for m in attended])
+    for m in attended:
+        came = m.attendees
         minutes = decided.get(m.id)
         day = m.starts_at.astimezone(tz).date()
         evidence.append(Evidence("meeting", t("Meetings"), day, m.title,

@@ -263,12 +263,17 @@ async def survey_stats(ctx: BaseContext, survey: Survey) -> SurveyStats:
     return (await surveys_stats(ctx, [survey]))[0]
 
 
-async def surveys_stats(ctx: BaseContext, found: list[Survey], *, texts: bool = True) -> list[SurveyStats]:
+async def surveys_stats(ctx: BaseContext, found: list[Survey], *, texts: bool = True,
+                        members: list[Member] | None = None, organisation: int | None = None) -> list[SurveyStats]:
     """:func:`survey_stats` of each of ``found`` (surveys of one network), with the same number of
     queries for one survey as for a year's (the SAR pack): the tallies, response counts and voter
     keys of them all at once, the members and their groups once per distinct audience, the
     organisations once. ``texts=False``: the free-text answers' texts are not read (``texts`` stays
-    empty; a free-text question's ``answered`` is its number of texts, one per response)."""
+    empty; a free-text question's ``answered`` is its number of texts, one per response).
+    ``members``: the network's active members, when the caller has read them: each audience is picked
+    from them, not read again. ``organisation``: of the breakdowns only this organisation's (the SAR pack
+    shows a school's response rate alone), so only its members' voter keys are computed, not the whole
+    audience's (an anonymous survey's key is one HMAC per member)."""
     if not found:
         return []
     network_id = found[0].network_id
@@ -283,7 +288,9 @@ async def surveys_stats(ctx: BaseContext, found: list[Survey], *, texts: bool = 
     audiences: dict[tuple[tuple[str, ...], tuple[int, ...]], _Audience] = {}
     for s in surveys:
         if (s.roles, s.organisations) not in audiences:
-            audiences[(s.roles, s.organisations)] = _Audience.of(await audience_members(ctx, s), orgs)
+            audience_of = (await audience_members(ctx, s) if members is None
+                           else [m for m in members if in_audience(s, m)])
+            audiences[(s.roles, s.organisations)] = _Audience.of(audience_of, orgs)
     keys = await repo.voter_keys(network_id, [s.id for s in surveys]) if surveys else {}
     # The key's pads hashed once, not per member.
     keyed = KeyedHash(server_key(ctx.app.settings)) if any(s.anonymous for s in surveys) else None
@@ -300,10 +307,14 @@ async def surveys_stats(ctx: BaseContext, found: list[Survey], *, texts: bool = 
         if not survey.is_poll:
             group = audiences[(survey.roles, survey.organisations)]
             audience = survey.audience_size if survey.audience_size is not None else len(group.ids)
-            done = _answered(keyed, survey, group.ids, keys[survey.id])
-            for label, kind, members in group.groups:
-                answered = len(members & done)
-                breakdowns.append(Breakdown(label, kind, answered, len(members),
+            shown = group.groups if organisation is None else [
+                (label, kind, who) for label, kind, who in group.groups
+                if kind == "organisation" and label == orgs.get(organisation)]  # names are unique in a network
+            asked = group.ids if organisation is None else sorted({m for _, _, who in shown for m in who})
+            done = _answered(keyed, survey, asked, keys[survey.id])
+            for label, kind, who in shown:
+                answered = len(who & done)
+                breakdowns.append(Breakdown(label, kind, answered, len(who),
                                             suppressed=survey.anonymous and answered < MIN_CELL))
         result.append(SurveyStats(survey, responses[survey.id], audience, questions, breakdowns,
                                   suppressed=survey.anonymous and responses[survey.id] < MIN_CELL))
