@@ -617,9 +617,12 @@ async def time_all(db: Database, network_id: int, repeats: int, picked: dict[str
                    ) -> dict[str, tuple[float, float]]:
     """Median and p95 wall time (ms) of each query (of those whose name contains one of ``match``)
     after one warm-up run."""
+    from edunet.processes import freeze_start_up_objects
+
     timed = queries(db, network_id, picked, targets)
     if match:
         timed = {name: q for name, q in timed.items() if any(m.casefold() in name.casefold() for m in match)}
+    freeze_start_up_objects()  # as `edunet serve` does once started: the app and the modules built above
     return await sample_times(timed, repeats)
 
 

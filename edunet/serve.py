@@ -26,7 +26,8 @@ from bot.startup import CredentialsRejected
 from bot.web import WebServer
 from edunet import build_app
 from edunet.processes import (EXIT_REFUSED, INBOX, OUTBOX, ROLE, SCHEDULER, WORKER_NICENESS, WorkerProcess,
-                              give_back_freed_memory, listen_for_wakes, stop_listening, tell_ready)
+                              freeze_start_up_objects, give_back_freed_memory, listen_for_wakes, stop_listening,
+                              tell_ready)
 if TYPE_CHECKING:
     from bot.outbox import OutboxDispatcher
     from scheduler.service import SchedulerService
@@ -201,8 +202,10 @@ async def serve(settings: Settings, *, specs: list[AdapterSpec] | None = None,
                 return EXIT_REFUSED if worker_role else 1
         if worker_role:
             tell_ready()
-        log.info("EduNet is running (%s) as instance %s (%s)", ", ".join(r.platform for r in receivers),
-                 heartbeat.instance, role)
+        # Started: what start-up made stays for the process's life, and full collections need not walk it.
+        frozen = freeze_start_up_objects()
+        log.info("EduNet is running (%s) as instance %s (%s); %d start-up objects set aside from the garbage "
+                 "collector", ", ".join(r.platform for r in receivers), heartbeat.instance, role, frozen)
         await stop.wait()
         if worker is not None and worker.refused:  # its one line (the platform refused credentials) is printed
             return 1
