@@ -149,6 +149,23 @@ async def test_freed_memory_is_given_back_every_few_seconds(monkeypatch: pytest.
     await asyncio.wait_for(processes.give_back_freed_memory(every=0.01), 1)
 
 
+def test_start_up_s_objects_are_set_aside_from_the_garbage_collector() -> None:
+    """What start-up made is frozen (a full collection walks none of it again); what is made after is not."""
+    found = fresh_python("""
+import gc, json
+from edunet.processes import freeze_start_up_objects
+import edunet.serve  # start-up's modules
+before = len(gc.get_objects())
+frozen = freeze_start_up_objects()
+made_after = [[n] for n in range(1000)]
+tracked = gc.get_objects()
+print(json.dumps({"before": before, "frozen": frozen, "tracked": len(tracked),
+                  "after_tracked": all(any(item is x for x in tracked) for item in made_after[:5])}))
+""")
+    assert found["frozen"] >= found["before"] * 0.9 > 10_000  # start-up's objects, less its collected garbage
+    assert found["tracked"] < 5_000 and found["after_tracked"]  # the collector still sees what came later
+
+
 def test_a_receiving_process_polls_telegram_without_python_telegram_bot(tmp_path: Path) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path}/r.db"
     receiver = fresh_python(COMPOSE, EDUNET_PROCESSES="2", EDUNET_DATABASE_URL=database, **LINE_ENV, **TELEGRAM_ENV)

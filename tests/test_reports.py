@@ -48,7 +48,7 @@ async def test_an_anonymous_survey_s_workbook_keeps_it_anonymous(bot: Conversati
 
 
 async def test_a_survey_under_five_answers_gives_no_workbook(bot: Conversation) -> None:
-    from tests.test_surveys import create_survey
+    from tests.test_surveys import SURVEY_SCRIPT
 
     await bot.setup_network("alice", "parents")
     await create_survey(bot, anonymous=True)
@@ -213,3 +213,40 @@ async def test_the_overview_shows_goals_resources_and_meetings(web_bot: Site) ->
     assert sector and "ภาคเอกชน" in sector.group(1) and "ชุมชน" in sector.group(1)
     assert "#1 วางแผนภาคเรียน" in page and "23 พ.ย. 2569 14:00" in page
     assert "อัตราการตอบแบบสำรวจ" not in page  # no survey this year: no empty panel
+
+
+async def test_the_sar_pack_shows_each_survey_with_the_school_s_own_response_rate(bot: Conversation) -> None:
+    """Six parents of Bob's school and one of another: five of the school and the other school's one answer
+    an anonymous survey. Bob's pack shows his school's rate (five of six; its voter keys checked for the
+    school's members only), the other school's pack hides its one answer (under five), and both show what
+    /results shows of each school."""
+    from tests.test_surveys import SURVEY_SCRIPT
+
+    await bot.setup_network("alice", "parents")
+    parents = ["noi", "dao", "mali", "ploy", "som", "pim"]
+    for user in [*parents, "kan"]:
+        await bot.add_member(user, "parent")
+    for user in parents:
+        await bot(f"{user}@dm: /org โรงเรียนบ้านหนองบัว")
+    await bot("kan@dm: /org โรงเรียนวัดป่า")
+    await bot(*SURVEY_SCRIPT[:-1], "alice@dm: [All organisations]", SURVEY_SCRIPT[-1], "alice@dm: [Anonymous]",
+              "alice@dm: 28/11/2569 18:00")
+    assert "เผยแพร่แบบสำรวจหมายเลข 1" in await bot("alice@dm: [Publish]")
+    for user in [*parents[:5], "kan"]:
+        await bot(f"{user}@dm: [Answer]", f"{user}@dm: [มาก]", f"{user}@dm: [วันเสาร์]", f"{user}@dm: [Skip]")
+    results = await bot("alice@dm: /results 1")
+    assert "โรงเรียนบ้านหนองบัว" in results and "5/6" in results, results
+
+    def survey_rows(content: bytes) -> list[list[object]]:
+        sheet = read_xlsx(content)["แบบสำรวจผู้มีส่วนได้ส่วนเสีย"]
+        assert sheet[0][6] == "อัตราการตอบของโรงเรียน"
+        return sheet[1:]
+
+    shown = capture(bot)
+    await bot("alice@dm: /export sar หนองบัว 2569", "alice@dm: /export sar วัดป่า 2569")
+    ours, theirs = (survey_rows(d.content) for d in documents(shown))
+    assert [r[3] for r in ours] == ["1. ท่านพึงพอใจการสื่อสารของโรงเรียนเพียงใด", "2. วันที่สะดวกประชุม",
+                                    "3. สิ่งที่อยากให้โรงเรียนพัฒนา"]
+    assert {r[6] for r in ours} == {0.83}  # round(100 * 5 / 6) %, as /results rounds it
+    assert ours[0][4] == 6 and "มาก" in str(ours[0][5])  # six answers in all, kan's among them
+    assert [r[3] for r in theirs] == [r[3] for r in ours] and {r[6] for r in theirs} == {None}  # 1 answer: hidden

@@ -109,6 +109,7 @@ async def test_an_unreachable_telegram_is_retried_while_line_and_the_web_server_
         await served.wait_for(f"telegram: cannot reach {telegram_url}")
         await served.wait_for(f"telegram: still cannot reach {telegram_url}")  # it keeps trying
         assert await healthz(served.port) == 200
+        await served.wait_for("start-up objects set aside from the garbage collector")  # once running
         # LINE works meanwhile: a private message is answered.
         body = webhook_body([text_event(USER, "/start", fake=line)])
         async with aiohttp.ClientSession() as session:

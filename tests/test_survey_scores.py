@@ -88,3 +88,31 @@ async def test_a_year_s_surveys_without_texts_show_what_each_survey_shows(bot: C
             assert q_both.texts == []
             assert (q_both.answered, q_both.counts, q_both.mean, q_both.sd, q_both.suppressed) == (
                 q_one.answered, q_one.counts, q_one.mean, q_one.sd, q_one.suppressed)
+
+
+async def test_one_organisation_s_breakdown_alone_is_the_one_every_breakdown_shows(bot: Conversation) -> None:
+    """The SAR pack asks for its school's breakdown only (and passes the members it read): that breakdown,
+    the audience and the responses are those of the survey read with every breakdown."""
+    from bot.context import BaseContext
+    from handlers.surveys.logic import survey_stats, surveys_stats
+    from storage.membership import MemberRepo, NetworkRepo, OrganisationRepo
+    from storage.surveys import SurveyRepo
+
+    await anonymous_survey_with_answers(bot)  # noi, dao and mali answered privately
+    await bot("noi@dm: /org โรงเรียนบ้านหนองบัว", "dao@dm: /org โรงเรียนบ้านหนองบัว", "mali@dm: /org โรงเรียนวัดป่า")
+    async with bot.app.db.transaction() as conn:
+        network = await NetworkRepo(conn).get(1)
+        assert network is not None
+        ctx = BaseContext(bot.app, conn, network, network.language)
+        survey = await SurveyRepo(conn).by_number(1, 1)
+        assert survey is not None and survey.anonymous
+        members = await MemberRepo(conn).list(1)
+        every = await survey_stats(ctx, survey)
+        for school in await OrganisationRepo(conn).list(1):
+            (alone,) = await surveys_stats(ctx, [survey], texts=False, members=members, organisation=school.id)
+            own = [b for b in every.breakdowns if b.kind == "organisation" and b.label == school.name]
+            assert alone.breakdowns == own
+            assert (alone.audience, alone.responses, alone.suppressed) == (every.audience, every.responses,
+                                                                           every.suppressed)
+    by_school = {b.label: (b.answered, b.total) for b in every.breakdowns if b.kind == "organisation"}
+    assert by_school["โรงเรียนบ้านหนองบัว"] == (2, 2) and by_school["โรงเรียนวัดป่า"] == (1, 1)
