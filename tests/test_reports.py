@@ -48,7 +48,7 @@ async def test_an_anonymous_survey_s_workbook_keeps_it_anonymous(bot: Conversati
 
 
 async def test_a_survey_under_five_answers_gives_no_workbook(bot: Conversation) -> None:
-    from tests.test_surveys import SURVEY_SCRIPT
+    from tests.test_surveys import create_survey
 
     await bot.setup_network("alice", "parents")
     await create_survey(bot, anonymous=True)

@@ -82,6 +82,7 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
         return standard_label(t, standard), step_label(t, step)
 
     day_text = cache(partial(csv_date, t))
+    unit_text = cache(partial(unit_name, lang=t.lang))
 
     @cache
     def label(of: Callable[[Translator, str], str], code: str) -> str:
@@ -116,7 +117,7 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
         body = []
         for r in found:
             day = (r["delivered_at"] or r["created_at"]).astimezone(tz).date()
-            value, unit = _amount(r["amount"]), unit_name(r["unit"], t.lang)
+            value, unit = _amount(r["amount"]), unit_text(r["unit"])
             resource, sector = label(type_label, r["resource_type"]), label(sector_label, r["source_sector"])
             evidence.append(Evidence(kind, title, day, resource, f"{value} {unit} · {sector}"
                                      + (f" · {r['need_description']}" if r["need_description"] else "")))
