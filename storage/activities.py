@@ -61,7 +61,7 @@ needs = sa.Table(
     sa.Column("fulfilled_at", UTCDateTime),
     sa.Index("ix_needs_network_status_needed_by", "network_id", "status", "needed_by"),
     sa.Index("ix_needs_network_created", "network_id", "created_at"),
-    # A school's needs (the SAR pack's resources received), migration 0015_needs_organisation.
+    # A school's needs (the SAR pack's resources received), migration 0015_sar_indexes.
     sa.Index("ix_needs_network_organisation", "network_id", "organisation_id"),
     sa.Index("uq_needs_network_number", "network_id", "number", unique=True),
 )
@@ -94,7 +94,8 @@ pledges = sa.Table(
              "unit", "status", "amount_x100"),
     sa.Index("ix_pledges_network_delivered_totals", "network_id", "delivered_at", "resource_type",
              "source_sector", "unit", "amount_x100"),
-    sa.Index("ix_pledges_need_status", "need_id", "status", "amount_x100"),
+    # A need's progress (index-only) and its pledges of a period (created_at since 0015_sar_indexes).
+    sa.Index("ix_pledges_need_status", "need_id", "status", "created_at", "amount_x100"),
     sa.Index("ix_pledges_network_pledger", "network_id", "pledger_id", "created_at"),
     sa.Index("ix_pledges_network_status_expected", "network_id", "status", "expected_date"),
     sa.Index("uq_pledges_network_number", "network_id", "number", unique=True),

@@ -93,8 +93,12 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
                                                     columns=_ACTIVITY_COLUMNS)
     body = []
     source, participants = t("Activities"), t("{kind} · {n} participants")  # formatted per row below
+    @cache
+    def activity_kind(aim: str) -> str:
+        return f"activity:{aim}" if f"activity:{aim}" in mapped else "activity:efficiency"
+
     for r in rows:
-        kind = f"activity:{r['aim']}" if f"activity:{r['aim']}" in mapped else "activity:efficiency"
+        kind = activity_kind(r["aim"])
         category = label(category_label, r["category"])
         evidence.append(Evidence(kind, source, r["activity_date"], r["title"],
                                  participants.format(kind=category, n=r["participants"] or 0)))
@@ -199,7 +203,8 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
 
     for item in evidence:
         item.standard, item.step = mapped[item.kind]
-    evidence.sort(key=lambda e: (*order_key(e.standard, e.step), e.day or span.start))
+    rank = {kind: order_key(*mapped[kind]) for kind in {e.kind for e in evidence}}  # per kind, not per item
+    evidence.sort(key=lambda e: (rank[e.kind], e.day or span.start))
     return Pack(school, year, evidence, sheets)
 
 
