@@ -13,6 +13,7 @@ import pytest
 
 from storage.db import Database
 from storage.migrations.runner import alembic_config, create_fresh_sqlite, script_heads, upgrade_to_heads
+from tests.test_neutral_storage_migration import empty_url  # noqa: F401  (the fixture, both engines)
 
 
 def _normal(sql: str | None) -> str | None:
@@ -176,3 +177,39 @@ async def test_the_goals_duplicate_activity_totals_are_dropped_and_the_goals_rea
         assert conn.execute("SELECT count(*) FROM activity_totals WHERE organisation_id = -1").fetchone() == (0,)
     finally:
         conn.close()
+
+
+
+async def indexes_of(url: str, *tables: str) -> dict[str, list[str]]:
+    """Each index of ``tables`` by name, with its columns."""
+    import sqlalchemy as sa
+
+    db = Database(url)
+    try:
+        async with db.transaction() as conn:
+            return await conn.run_sync(lambda sync: {
+                ix["name"]: list(ix["column_names"]) for table in tables for ix in sa.inspect(sync).get_indexes(table)})
+    finally:
+        await db.dispose()
+
+
+async def test_the_sar_indexes_migration_builds_and_drops_its_indexes_on_both_engines(
+        empty_url: str) -> None:  # noqa: F811
+    """0015_sar_indexes: a school's needs by organisation, its needs' pledges by creation time; the
+    downgrade gives back the pledges' old need index."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from alembic import command
+
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(1) as pool:  # Alembic runs its own event loop
+        await loop.run_in_executor(pool, upgrade_to_heads, empty_url)
+    now = await indexes_of(empty_url, "needs", "pledges")
+    with ThreadPoolExecutor(1) as pool:
+        await loop.run_in_executor(pool, command.downgrade, alembic_config(empty_url), "0015_sar_indexes-1")
+    before = await indexes_of(empty_url, "needs", "pledges")
+    assert now["ix_needs_network_organisation"] == ["network_id", "organisation_id"]
+    assert now["ix_pledges_need_status"] == ["need_id", "status", "created_at", "amount_x100"]
+    assert "ix_needs_network_organisation" not in before
+    assert before["ix_pledges_need_status"] == ["need_id", "status", "amount_x100"]

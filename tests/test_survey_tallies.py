@@ -183,9 +183,11 @@ async def test_the_migration_fills_the_tallies_from_earlier_answers_and_its_down
     cfg = alembic_config(empty_url)
     with ThreadPoolExecutor(1) as pool:  # Alembic runs its own event loop
         heads = await loop.run_in_executor(pool, current_heads, empty_url)
-        assert "0014_survey_tallies" in heads
-        for head in sorted(heads - {"0014_survey_tallies"}):
+        later = {"0015_sar_indexes"}  # the head that follows the tallies
+        assert later <= heads and "0014_survey_tallies" not in heads
+        for head in sorted(heads - later):
             await loop.run_in_executor(pool, command.upgrade, cfg, head)
+        await loop.run_in_executor(pool, command.upgrade, cfg, "0013_inbox_chat")  # the tallies' parent
     db = Database(empty_url)
     try:
         async with db.transaction() as conn:  # answers given before the tallies existed
