@@ -312,17 +312,6 @@ class MeetingRepo(Repo):
             .order_by(meeting_attendance.c.member_id))).scalars()
         return list(rows)
 
-    async def attended_by(self, network_id: int, meeting_ids: list[int], member_ids: set[int]) -> dict[int, set[int]]:
-        """Per meeting (of ``meeting_ids``), which of ``member_ids`` attended: one query, not one per meeting."""
-        a = meeting_attendance.c
-        found: dict[int, set[int]] = {}
-        if meeting_ids and member_ids:
-            for row in await self.conn.execute(
-                    sa.select(a.meeting_id, a.member_id)
-                    .where(a.network_id == network_id, a.meeting_id.in_(meeting_ids), a.member_id.in_(member_ids))):
-                found.setdefault(int(row.meeting_id), set()).add(int(row.member_id))
-        return found
-
     async def attended_between(self, network_id: int, start: datetime, end: datetime,
                                member_ids: set[int]) -> list[AttendedMeeting]:
         """Scheduled meetings starting in [start, end) that any of ``member_ids`` attended, oldest first, each

@@ -93,6 +93,7 @@ async def collect(ctx: BaseContext, network: Network, school: Organisation, year
                                                     columns=_ACTIVITY_COLUMNS)
     body = []
     source, participants = t("Activities"), t("{kind} · {n} participants")  # formatted per row below
+
     @cache
     def activity_kind(aim: str) -> str:
         return f"activity:{aim}" if f"activity:{aim}" in mapped else "activity:efficiency"
