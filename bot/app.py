@@ -26,7 +26,7 @@ from bot.flows import DISCARD, RESUME, offer_resume, resume
 from bot.context import FLOW_BUTTON, FLOW_NETWORK, Context, MemberContext, TaskContext, label_cards
 from bot.delivery_policy import QuotaReading
 from bot.i18n import LANGUAGES, Translator, catalog, normalise_language
-from bot.model import ChatKind, Event, EventKind, Reply, Text
+from bot.model import ChatKind, Event, EventKind, ProfileNeeded, Reply, Text
 from bot.names import clean_event
 from bot.payload import Payload, PayloadError, decode
 from bot.platforms import PlatformInfo
@@ -59,6 +59,9 @@ class Outcome:
     # False: the handler's transaction found nothing pending for the chat on a billed platform, so the
     # free reply has nothing to carry (bot/catchup.py) and no read is needed after the commit.
     catch_up_possible: bool = True
+    # The event needs the sender's profile, which the adapter did not look up (``Event.profile_pending``):
+    # nothing was stored; hand it in again with the profile.
+    profile_needed: bool = False
 
 
 # What an adapter writes in the event's own transaction, after the handler (``App.handle(before_commit=…)``):
@@ -192,6 +195,8 @@ class App:
                         await before_commit(conn, event, outcome)
                 self._after_commit(ctx)
                 return outcome
+            except ProfileNeeded:  # rolled back: nothing of it is stored, the event is not claimed
+                return Outcome(profile_needed=True)
             except Exception:
                 log.exception("handler failed for %s event %s in chat %s (kind=%s, text=%r, payload=%r)",
                               event.platform, event.event_id, event.chat.chat_id, event.kind.value,
@@ -251,6 +256,8 @@ class App:
             found = await members.current_with_network(event.platform, user_id)
             if found is not None:
                 member, network = found
+        if member is None and event.profile_pending:
+            raise ProfileNeeded  # not a member here after all: the language comes from the profile
         if member is not None:
             lang = member.language
         elif event.sender.language_hint:

@@ -1,6 +1,7 @@
 """What one LINE event costs besides its handler (in-process adapter against FakeLineAPI): profile and
-group-name look-ups are cached for PROFILE_TTL (a rename shows after it), and the free reply is counted
-in the event's own transaction: once, not again for a retried event, taken back when the reply did not go."""
+group-name look-ups are cached for PROFILE_TTL (a rename shows after it); a member's events ask LINE for no
+profile unless they turn out to need it (registering elsewhere); and the free reply is counted in the
+event's own transaction: once, not again for a retried event, taken back when the reply did not go."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ from storage.delivery_stats import DeliveryStatsRepo
 from storage.inbox import InboxRow
 from storage.tables import outbox
 from tests.contracts.line_openapi import load_line_spec
-from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id, text_event
+from bot.payload import encode
+from handlers.privacy.notice import NOTICE_TAG
+from storage.membership import ChatRepo, InviteRepo, MemberRepo, NetworkRepo
+from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id, postback_event, text_event
 from tests.support.conversation import START
 
 TOKEN = "tok"
@@ -146,3 +150,89 @@ async def test_a_reply_line_refuses_is_not_counted_and_its_answer_is_pushed(
     async with adapter.app.db.transaction() as conn:
         [queued] = (await conn.execute(sa.select(outbox.c.chat_id, outbox.c.status))).all()
     assert queued.status == "pending"
+
+
+async def network_with(app: App, name: str, *members: str, group: str | None = None) -> int:
+    """A network whose members (teachers, speaking English) have it as their current one; its linked group."""
+    async with app.db.transaction() as conn:
+        now = app.clock.now()
+        network = await NetworkRepo(conn).create(name, timezone="Asia/Bangkok", language="th", now=now)
+        for user in members:
+            await MemberRepo(conn).add(network.id, platform="line", platform_user_id=user,
+                                       display_name="ชื่อที่เก็บไว้", role="teacher", language="en", now=now)
+            await MemberRepo(conn).set_current("line", user, network.id, now=now)
+        if group is not None:
+            chat = await ChatRepo(conn).upsert("line", group, "group", "กลุ่ม", now=now)
+            await ChatRepo(conn).link(chat.id, network.id, by_member_id=None, now=now)
+    return network.id
+
+
+async def through_the_inbox(adapter: LineAdapter, *bodies: dict) -> None:  # type: ignore[type-arg]
+    """Store the events as the webhook does and work them (claimed in a batch, as edunet serve does)."""
+    def chat_of(body: dict) -> str:  # type: ignore[type-arg]
+        source = body["source"]
+        return str(source.get("groupId") or source["userId"])
+
+    await adapter.inbox.store((b["webhookEventId"], chat_of(b), b) for b in bodies)
+    assert await adapter.inbox.drain() == len(bodies)
+
+
+async def name_in(app: App, network_id: int, user: str) -> str | None:
+    async with app.db.transaction() as conn:
+        member = await MemberRepo(conn).active_in(network_id, "line", user)
+    return member.display_name if member else None
+
+
+async def test_a_members_events_ask_line_for_no_profile(adapter: LineAdapter, fake: FakeLineAPI) -> None:
+    user, stranger, group = new_user_id(), new_user_id(), new_group_id()
+    fake.add_group(group, members=[user])
+    await network_with(adapter.app, "A", user, group=group)
+    fake.add_profile(stranger, "คนใหม่", language="en")
+    await through_the_inbox(adapter, text_event(user, "/help", fake=fake), text_event(user, "สวัสดี", group, fake=fake),
+                            postback_event(user, encode("me"), fake=fake), text_event(stranger, "/help", fake=fake))
+    assert (calls(fake, PROFILE), calls(fake, MEMBER_PROFILE)) == (1, 0)  # the stranger's only
+    texts = [m.get("text", "") for r in fake.replies for m in r["messages"]]
+    assert sum("Commands you can use" in t for t in texts) == 2  # the member's stored language, the stranger's
+    assert fake.violations == []
+
+
+async def test_a_member_joining_another_network_is_registered_under_their_line_name(
+        adapter: LineAdapter, fake: FakeLineAPI) -> None:
+    user = new_user_id()
+    await network_with(adapter.app, "A", user)
+    other = await network_with(adapter.app, "B")
+    async with adapter.app.db.transaction() as conn:
+        await InviteRepo(conn).create(other, code="K7M3QX9P", role="teacher", max_uses=5,
+                                      expires_at=START.replace(year=2027), created_by=None, now=START)
+    fake.add_profile(user, "สมศรี ใจดี", language="th")
+    await through_the_inbox(adapter, postback_event(user, encode("joincode", "K7M3QX9P", NOTICE_TAG), fake=fake))
+    assert await name_in(adapter.app, other, user) == "สมศรี ใจดี"
+    assert calls(fake, PROFILE) == 1 and len(fake.replies) == 1
+
+
+async def test_a_member_registering_in_another_networks_group_gets_their_line_name(
+        adapter: LineAdapter, fake: FakeLineAPI) -> None:
+    user, group = new_user_id(), new_group_id()
+    fake.add_group(group, members=[user])
+    await network_with(adapter.app, "A", user)
+    other = await network_with(adapter.app, "B", group=group)
+    fake.add_profile(user, "สมชาย ใจดี")
+    await through_the_inbox(adapter, postback_event(user, encode("reg", NOTICE_TAG), group, fake=fake))
+    assert await name_in(adapter.app, other, user) == "สมชาย ใจดี"
+    assert calls(fake, MEMBER_PROFILE) == 1
+
+
+async def test_a_member_removed_after_the_claim_is_answered_in_their_line_language(
+        adapter: LineAdapter, fake: FakeLineAPI) -> None:
+    user = new_user_id()
+    network = await network_with(adapter.app, "A", user)
+    fake.add_profile(user, "สมศรี", language="en")
+    body = text_event(user, "/help", fake=fake)
+    async with adapter.app.db.transaction() as conn:
+        await adapter._claimed(conn, [row(body)])  # a member when the batch was claimed
+        member = await MemberRepo(conn).active_in(network, "line", user)
+        assert member is not None
+        await MemberRepo(conn).update(member.id, status="removed")  # removed before the event ran
+    await adapter._process(row(body))
+    assert calls(fake, PROFILE) == 1
+    assert "Commands you can use" in fake.replies[-1]["messages"][0]["text"]  # not the default Thai

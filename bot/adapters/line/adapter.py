@@ -44,7 +44,7 @@ from bot.model import Button, Event, EventKind, Reply, Sender, Text
 from bot.startup import Connector, CredentialsRejected, Unreachable
 from storage.delivery_stats import DeliveryStatsRepo
 from storage.inbox import InboxRow
-from storage.membership import Chat
+from storage.membership import Chat, MemberRepo
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -82,6 +82,8 @@ class LineAdapter(LineReceiver):
         self._counting: asyncio.Future[None] | None = None
         self._counts_started = self._counts_done = 0
         self._friend_url_known = False
+        # Claimed events whose sender is a member of some network (:meth:`_claimed`): no profile look-up.
+        self._members_claimed: set[str] = set()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -126,15 +128,20 @@ class LineAdapter(LineReceiver):
 
     async def _process(self, row: InboxRow) -> None:
         """Handle one stored event and answer it (the worker retries it when this raises)."""
+        member = row.event_id in self._members_claimed
+        self._members_claimed.discard(row.event_id)
         event = to_event(row.body)
         if event is not None:
-            event = await self._enrich(event)
+            event = await self._enrich(event, member=member)
             tally = ReplyTally()
 
             async def count(conn: AsyncConnection, handled: Event, outcome: Outcome) -> None:
                 await self._count_with_event(conn, handled, outcome, tally)
 
             outcome = await self.app.handle(event, before_commit=count)
+            if outcome.profile_needed:  # not a member where it counts (or registering): nothing was stored
+                event = await self._enrich(event)
+                outcome = await self.app.handle(event, before_commit=count)
             if outcome.failed or outcome.duplicate:  # rolled back (or never run) with the handler's work
                 tally.counted = False
             await self.respond(event, outcome, tally)
@@ -150,19 +157,32 @@ class LineAdapter(LineReceiver):
                                                            network_id=chat.network_id, replies=1)
         tally.counted = True
 
-    async def _enrich(self, event: Event) -> Event:
-        """Display name and language from the LINE profile, the group's name (both cached)."""
+    async def _claimed(self, conn: AsyncConnection, rows: list[InboxRow]) -> None:
+        """In the claim's transaction: which of the batch's senders are members of some network (one
+        statement). Their events skip the profile look-up: a member's answers use the stored language,
+        and the core asks for the profile where it needs it after all (``Event.profile_pending``)."""
+        senders = {row.event_id: _sender_of(row.body) for row in rows}
+        members = await MemberRepo(conn).active_identities(self.platform, {s for s in senders.values() if s})
+        self._members_claimed.update(event_id for event_id, sender in senders.items() if sender in members)
+
+    async def _enrich(self, event: Event, *, member: bool = False) -> Event:
+        """Display name and language from the LINE profile, the group's name (both cached). ``member``:
+        the sender is a member of some network (:meth:`_claimed`): the profile waits until it is needed."""
         chat = event.chat
         if not event.is_private and chat.chat_id.startswith("C"):
             title = await self.api.group_title(chat.chat_id)
             if title:
                 chat = replace(chat, title=title[:255])
         sender = event.sender
+        event.profile_pending = False
         if sender.user_id and event.kind not in (EventKind.UNFOLLOW, EventKind.MEMBER_LEFT):
-            profile = await self.api.profile(sender.user_id, None if event.is_private else chat.chat_id)
-            if profile is not None:
-                sender = Sender(sender.user_id, display_name=profile.display_name[:200],
-                                language_hint=profile.language)
+            if member:
+                event.profile_pending = True
+            else:
+                profile = await self.api.profile(sender.user_id, None if event.is_private else chat.chat_id)
+                if profile is not None:
+                    sender = Sender(sender.user_id, display_name=profile.display_name[:200],
+                                    language_hint=profile.language)
         event.chat, event.sender = chat, sender
         return event
 
@@ -295,3 +315,10 @@ class LineAdapter(LineReceiver):
                 self._counts_done += 1
                 self._counting.set_result(None)
                 self._counting = None
+
+
+def _sender_of(body: dict[str, object]) -> str | None:
+    """The LINE user id of a stored webhook event's sender, if it has one."""
+    source = body.get("source")
+    user = source.get("userId") if isinstance(source, dict) else None
+    return user if isinstance(user, str) and user else None
