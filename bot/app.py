@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,7 +26,7 @@ from bot.flows import DISCARD, RESUME, offer_resume, resume
 from bot.context import FLOW_BUTTON, FLOW_NETWORK, Context, MemberContext, TaskContext, label_cards
 from bot.delivery_policy import QuotaReading
 from bot.i18n import LANGUAGES, Translator, catalog, normalise_language
-from bot.model import ChatKind, Event, EventKind, Reply, Text
+from bot.model import ChatKind, Event, EventKind, ProfileNeeded, Reply, Text
 from bot.names import clean_event
 from bot.payload import Payload, PayloadError, decode
 from bot.platforms import PlatformInfo
@@ -59,6 +59,14 @@ class Outcome:
     # False: the handler's transaction found nothing pending for the chat on a billed platform, so the
     # free reply has nothing to carry (bot/catchup.py) and no read is needed after the commit.
     catch_up_possible: bool = True
+    # The event needs the sender's profile, which the adapter did not look up (``Event.profile_pending``):
+    # nothing was stored; hand it in again with the profile.
+    profile_needed: bool = False
+
+
+# What an adapter writes in the event's own transaction, after the handler (``App.handle(before_commit=…)``):
+# it sees the outcome the replies will come from and commits, or rolls back, with the event.
+BeforeCommit = Callable[[AsyncConnection, Event, Outcome], Awaitable[None]]
 
 
 class KeyedLocks:
@@ -162,8 +170,10 @@ class App:
 
     # ------------------------------------------------------------ events
 
-    async def handle(self, event: Event) -> Outcome:
-        """Process one event; never raises for a handler's failure."""
+    async def handle(self, event: Event, *, before_commit: BeforeCommit | None = None) -> Outcome:
+        """Process one event; never raises for a handler's failure. ``before_commit``: the adapter's own
+        writes for this event (LINE counts its free reply there), in the event's transaction, after the
+        handler; not called for a duplicate, rolled back with a failing handler."""
         clean_event(event)  # names and text lose bidi overrides and other control characters
         lang = normalise_language(event.sender.language_hint or self.settings.language)
         async with self.locks.hold(event.lock_key):
@@ -179,9 +189,14 @@ class App:
                     ctx = await self._dispatch(ctx)
                     await label_cards(ctx)
                     chat, chat_language, catch_up_possible = await self._chat_after(conn, ctx)
+                    outcome = Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked,
+                                      chat=chat, chat_language=chat_language, catch_up_possible=catch_up_possible)
+                    if before_commit is not None:
+                        await before_commit(conn, event, outcome)
                 self._after_commit(ctx)
-                return Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked, chat=chat,
-                               chat_language=chat_language, catch_up_possible=catch_up_possible)
+                return outcome
+            except ProfileNeeded:  # rolled back: nothing of it is stored, the event is not claimed
+                return Outcome(profile_needed=True)
             except Exception:
                 log.exception("handler failed for %s event %s in chat %s (kind=%s, text=%r, payload=%r)",
                               event.platform, event.event_id, event.chat.chat_id, event.kind.value,
@@ -241,6 +256,8 @@ class App:
             found = await members.current_with_network(event.platform, user_id)
             if found is not None:
                 member, network = found
+        if member is None and event.profile_pending:
+            raise ProfileNeeded  # not a member here after all: the language comes from the profile
         if member is not None:
             lang = member.language
         elif event.sender.language_hint:

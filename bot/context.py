@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.delivery_policy import QuietHours, Urgency, WaitReason, deadline_for, push_time, quiet_hours_of
 from bot.i18n import Translator
-from bot.model import Button, Card, Event, EventKind, Reply, Text, reply_to_dict
+from bot.model import Button, Card, Event, EventKind, ProfileNeeded, Reply, Text, reply_to_dict
 from bot.payload import Payload, encode
 from bot.platforms import DeliveryCost
 from storage.deliveries import DeliveryRepo
@@ -271,6 +271,14 @@ class Context(BaseContext):
     @property
     def actor_id(self) -> int | None:
         return self.member.id if self.member else None
+
+    @property
+    def sender_name(self) -> str:
+        """The sender's display name on the platform (what a new member is registered under; their id
+        when the platform gives none)."""
+        if self.event.profile_pending:
+            raise ProfileNeeded
+        return self.event.sender.display_name or self.event.sender.user_id or ""
 
     @property
     def args(self) -> str:

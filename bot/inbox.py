@@ -38,6 +38,8 @@ from storage.inbox import InboxRepo, InboxRow
 from storage.repo import serialise_on
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
     from bot.app import App
 
 log = logging.getLogger(__name__)
@@ -61,10 +63,14 @@ class InboxWorker:
     """Stores one platform's webhook events and runs ``process`` on each, in the background."""
 
     def __init__(self, app: App, platform: str, process: Callable[[InboxRow], Awaitable[None]], *,
-                 housekeeping: Callable[[], Awaitable[int]] | None = None) -> None:
+                 housekeeping: Callable[[], Awaitable[int]] | None = None,
+                 claimed: Callable[[AsyncConnection, list[InboxRow]], Awaitable[None]] | None = None) -> None:
+        """``claimed``: the platform's reads about a batch just claimed, in the claim's transaction (one
+        statement for the batch rather than one per event)."""
         self.app = app
         self.platform = platform
         self._process_row = process
+        self._claimed = claimed
         self._housekeeping_extra = housekeeping
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -233,6 +239,8 @@ class InboxWorker:
                 repo = InboxRepo(conn, self.platform)
                 candidates = await repo.candidates(now, limit=BATCH, members_first=True)
                 rows = await repo.claim_many(candidates, now, LEASE, owner=self.app.instance) if candidates else []
+                if rows and self._claimed is not None:
+                    await self._claimed(conn, rows)
             if not candidates:
                 return done
             by_chat: dict[str, list[InboxRow]] = defaultdict(list)

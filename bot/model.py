@@ -49,6 +49,11 @@ class Sender:
     language_hint: str | None = None
 
 
+class ProfileNeeded(Exception):
+    """The event needs its sender's profile (``Event.profile_pending``): its transaction is rolled back
+    and the adapter hands it in again with the profile."""
+
+
 @dataclass
 class Event:
     """One inbound happening, already stripped of platform detail."""
@@ -70,6 +75,10 @@ class Event:
     source_message_id: str | None = None
     is_redelivery: bool = False
     raw: dict[str, Any] | None = None
+    # The adapter did not ask the platform for the sender's name and language (it took the sender for a
+    # member, whose stored ones are used): where they are needed, the core raises ProfileNeeded and the
+    # adapter looks them up and hands the event in again.
+    profile_pending: bool = False
 
     @property
     def is_private(self) -> bool:

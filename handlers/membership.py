@@ -269,7 +269,7 @@ async def redeem(ctx: Context, raw_code: str) -> None:
     # An invite to another network adds it beside theirs (nothing of the others changes) and makes it current.
     member = await members.add(
         network.id, platform=platform, platform_user_id=user_id,
-        display_name=ctx.event.sender.display_name or user_id, role=invite.role, language=ctx.lang,
+        display_name=ctx.sender_name, role=invite.role, language=ctx.lang,
         now=ctx.now)
     await members.set_current(platform, user_id, network.id, now=ctx.now)
     ctx.member, ctx.network = member, network
@@ -417,7 +417,7 @@ async def register_parent(ctx: Context) -> Member | None:
         return None
     member = await ctx.repo(MemberRepo).add(
         ctx.network.id, platform=ctx.event.platform, platform_user_id=ctx.event.sender.user_id,
-        display_name=ctx.event.sender.display_name or ctx.event.sender.user_id, role=Role.PARENT.value,
+        display_name=ctx.sender_name, role=Role.PARENT.value,
         language=ctx.lang, now=ctx.now)
     ctx.member, ctx.foreign_member = member, False  # a member of other networks adds this one
     await consent.record(ctx, member)

@@ -211,6 +211,16 @@ class MemberRepo(Repo):
         ).all()
         return [(_member(r), _labelled_network(r)) for r in rows]
 
+    async def active_identities(self, platform: str, platform_user_ids: set[str]) -> set[str]:
+        """Which of these identities are active members of some network (one statement)."""
+        if not platform_user_ids:
+            return set()
+        rows = await self.conn.execute(
+            sa.select(members.c.platform_user_id).distinct()
+            .where(members.c.platform == platform, members.c.platform_user_id.in_(sorted(platform_user_ids)),
+                   members.c.status == _ACTIVE))
+        return {str(r.platform_user_id) for r in rows}
+
     async def count_memberships(self, platform: str, platform_user_id: str) -> int:
         return int((await self.conn.execute(_COUNT_MEMBERSHIPS, {"platform": platform,
                                                                  "platform_user_id": platform_user_id})).scalar_one())

@@ -25,10 +25,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import aiohttp
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.adapters.line.api import LineApi, LineSender, publisher
 from bot.adapters.line.client import LineApiError
@@ -43,7 +44,7 @@ from bot.model import Button, Event, EventKind, Reply, Sender, Text
 from bot.startup import Connector, CredentialsRejected, Unreachable
 from storage.delivery_stats import DeliveryStatsRepo
 from storage.inbox import InboxRow
-from storage.membership import Chat
+from storage.membership import Chat, MemberRepo
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -53,6 +54,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REPLY_TOKEN_MAX_AGE = 50.0  # seconds; LINE's tokens last about a minute
+
+
+@dataclass
+class ReplyTally:
+    """One event's free reply in the delivery statistics. The reply the handler's answers will make is
+    counted in the event's own transaction (``counted``), so the count commits, or rolls back, with the
+    event and a retried event (a duplicate) counts nothing again; ``sent`` once it went. A counted reply
+    that did not go (no fresh token by then, too many messages, LINE refused it) is taken back."""
+
+    counted: bool = False
+    sent: bool = False
 
 
 class LineAdapter(LineReceiver):
@@ -70,6 +82,8 @@ class LineAdapter(LineReceiver):
         self._counting: asyncio.Future[None] | None = None
         self._counts_started = self._counts_done = 0
         self._friend_url_known = False
+        # Claimed events whose sender is a member of some network (:meth:`_claimed`): no profile look-up.
+        self._members_claimed: set[str] = set()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -114,26 +128,62 @@ class LineAdapter(LineReceiver):
 
     async def _process(self, row: InboxRow) -> None:
         """Handle one stored event and answer it (the worker retries it when this raises)."""
+        member = row.event_id in self._members_claimed
+        self._members_claimed.discard(row.event_id)
         event = to_event(row.body)
         if event is not None:
-            event = await self._enrich(event)
-            outcome = await self.app.handle(event)
-            await self.respond(event, outcome)
+            event = await self._enrich(event, member=member)
+            tally = ReplyTally()
+
+            async def count(conn: AsyncConnection, handled: Event, outcome: Outcome) -> None:
+                await self._count_with_event(conn, handled, outcome, tally)
+
+            outcome = await self.app.handle(event, before_commit=count)
+            if outcome.profile_needed:  # not a member where it counts (or registering): nothing was stored
+                event = await self._enrich(event)
+                outcome = await self.app.handle(event, before_commit=count)
+            if outcome.failed or outcome.duplicate:  # rolled back (or never run) with the handler's work
+                tally.counted = False
+            await self.respond(event, outcome, tally)
             self._after(event)
 
-    async def _enrich(self, event: Event) -> Event:
-        """Display name and language from the LINE profile, the group's name (both cached)."""
+    async def _count_with_event(self, conn: AsyncConnection, event: Event, outcome: Outcome,
+                                tally: ReplyTally) -> None:
+        """In the event's transaction: count the free reply its answers will make (see :class:`ReplyTally`)."""
+        chat = outcome.chat
+        if chat is None or not self.reply_usable(event) or not self._will_answer(event, outcome):
+            return
+        await DeliveryStatsRepo(conn, self.platform).count(chat.platform_chat_id, now=self.app.clock.now(),
+                                                           network_id=chat.network_id, replies=1)
+        tally.counted = True
+
+    async def _claimed(self, conn: AsyncConnection, rows: list[InboxRow]) -> None:
+        """In the claim's transaction: which of the batch's senders are members of some network (one
+        statement). Their events skip the profile look-up: a member's answers use the stored language,
+        and the core asks for the profile where it needs it after all (``Event.profile_pending``)."""
+        senders = {row.event_id: _sender_of(row.body) for row in rows}
+        members = await MemberRepo(conn).active_identities(self.platform, {s for s in senders.values() if s})
+        # The batch replaces the last one's (run by now; a row that was not is claimed and asked about again).
+        self._members_claimed = {event_id for event_id, sender in senders.items() if sender in members}
+
+    async def _enrich(self, event: Event, *, member: bool = False) -> Event:
+        """Display name and language from the LINE profile, the group's name (both cached). ``member``:
+        the sender is a member of some network (:meth:`_claimed`): the profile waits until it is needed."""
         chat = event.chat
         if not event.is_private and chat.chat_id.startswith("C"):
             title = await self.api.group_title(chat.chat_id)
             if title:
                 chat = replace(chat, title=title[:255])
         sender = event.sender
+        event.profile_pending = False
         if sender.user_id and event.kind not in (EventKind.UNFOLLOW, EventKind.MEMBER_LEFT):
-            profile = await self.api.profile(sender.user_id, None if event.is_private else chat.chat_id)
-            if profile is not None:
-                sender = Sender(sender.user_id, display_name=profile.display_name[:200],
-                                language_hint=profile.language)
+            if member:
+                event.profile_pending = True
+            else:
+                profile = await self.api.profile(sender.user_id, None if event.is_private else chat.chat_id)
+                if profile is not None:
+                    sender = Sender(sender.user_id, display_name=profile.display_name[:200],
+                                    language_hint=profile.language)
         event.chat, event.sender = chat, sender
         return event
 
@@ -153,24 +203,33 @@ class LineAdapter(LineReceiver):
 
     # ------------------------------------------------------------ answering
 
-    async def respond(self, event: Event, outcome: Outcome) -> None:
-        """Send the outcome: by reply token when fresh, otherwise (or on failure) by outbox push."""
+    async def respond(self, event: Event, outcome: Outcome, tally: ReplyTally | None = None) -> None:
+        """Send the outcome: by reply token when fresh, otherwise (or on failure) by outbox push.
+        ``tally``: whether the event's transaction counted the reply already."""
         if outcome.duplicate:
             return
+        tally = tally or ReplyTally()
 
         async def reply_now(chat: Chat, replies: list[Reply]) -> list[Reply]:
-            return await self._reply_now(event, chat, replies, language=outcome.chat_language)
+            return await self._reply_now(event, chat, replies, language=outcome.chat_language, tally=tally)
 
         # A fresh reply token also carries what waits for the chat, free (bot/catchup.py).
         free = (FreeReply(MAX_MESSAGES, message_count, measure=packed_count)
                 if self.reply_usable(event) and not outcome.failed else None)
-        await answer(self.app, event, await self.answers(event, outcome), reply_now, free=free,
-                     asked=outcome.catch_up_asked, chat=outcome.chat, waiting=outcome.catch_up_possible)
+        try:
+            await answer(self.app, event, await self.answers(event, outcome), reply_now, free=free,
+                         asked=outcome.catch_up_asked, chat=outcome.chat, waiting=outcome.catch_up_possible)
+        finally:
+            if tally.counted and not tally.sent and outcome.chat is not None:  # counted, but no reply went
+                tally.counted = False
+                await asyncio.shield(self._count_reply(outcome.chat.platform_chat_id, outcome.chat.network_id,
+                                                       -1))
 
     async def _reply_now(self, event: Event, chat: Chat, replies: list[Reply], *,
-                         language: str | None = None) -> list[Reply]:
+                         language: str | None = None, tally: ReplyTally | None = None) -> list[Reply]:
         """The first push-sized group by the free reply token when it is fresh (counted); the rest is left.
-        ``language``: the chat's, when the handler's transaction read it already (``Outcome.chat_language``)."""
+        ``language``: the chat's, when the handler's transaction read it already (``Outcome.chat_language``);
+        ``tally``: the event's, when its transaction counted this reply already."""
         if not self.reply_usable(event):
             return replies
         groups = pack(replies)
@@ -190,7 +249,10 @@ class LineAdapter(LineReceiver):
             log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             return replies
-        await self._count_reply(chat.platform_chat_id, chat.network_id)
+        if tally is not None and tally.counted and not tally.sent:
+            tally.sent = True  # counted in the event's transaction
+        else:  # a reply the handler's answers did not foretell (only what waited for the chat, say)
+            await self._count_reply(chat.platform_chat_id, chat.network_id)
         return [r for group in groups[1:] for r in group]
 
     def reply_usable(self, event: Event) -> bool:
@@ -199,6 +261,15 @@ class LineAdapter(LineReceiver):
         if event.received_at is None:
             return True
         return time.time() - event.received_at.timestamp() < REPLY_TOKEN_MAX_AGE
+
+    @staticmethod
+    def _will_answer(event: Event, outcome: Outcome) -> bool:
+        """Whether :meth:`answers` gives anything for this (not failed) outcome."""
+        if outcome.replies:
+            return True
+        if not event.is_private and event.sender.user_id is None and event.kind is EventKind.BUTTON:
+            return True
+        return bool(outcome.toast) and (event.is_private or outcome.failed)
 
     async def answers(self, event: Event, outcome: Outcome) -> list[Reply]:
         """The handler's replies, plus the toast or a friend request where LINE needs them (see module doc)."""
@@ -220,11 +291,12 @@ class LineAdapter(LineReceiver):
         return Text(tr("I can't see who you are, so I can't register you yet. Please add me as a friend "
                        "first (tap my name, then Add), then try again here."), buttons=buttons)
 
-    async def _count_reply(self, platform_chat_id: str, network_id: int | None) -> None:
-        """Count a free reply. Replies counted while a count is being written are written together
-        in the next transaction (group commit: one write per batch of replies, not one per reply)."""
+    async def _count_reply(self, platform_chat_id: str, network_id: int | None, replies: int = 1) -> None:
+        """Count a free reply (``replies`` -1: take back one counted with its event that did not go) in a
+        transaction of its own. Replies counted while a count is being written are written together in the
+        next transaction (group commit: one write per batch of replies, not one per reply)."""
         key = (platform_chat_id, network_id)
-        self._reply_counts[key] = self._reply_counts.get(key, 0) + 1
+        self._reply_counts[key] = self._reply_counts.get(key, 0) + replies
         mine = self._counts_started + 1  # the next write to start takes this count
         while self._counts_done < mine:
             if self._counting is not None:
@@ -244,3 +316,10 @@ class LineAdapter(LineReceiver):
                 self._counts_done += 1
                 self._counting.set_result(None)
                 self._counting = None
+
+
+def _sender_of(body: dict[str, object]) -> str | None:
+    """The LINE user id of a stored webhook event's sender, if it has one."""
+    source = body.get("source")
+    user = source.get("userId") if isinstance(source, dict) else None
+    return user if isinstance(user, str) and user else None

@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 10.0
 PROFILE_TIMEOUT = 3.0
+PROFILE_TTL = 600.0  # seconds a LINE profile (name, language) and a group's name are trusted
 MONTHLY_LIMIT_RETRY = 3600.0
 GROUP_SIZE_MAX_AGE = 24 * 3600.0
 QUOTA_MAX_AGE = 3600.0
@@ -164,8 +165,13 @@ class LineApi:
                                       settings.data_api_base_url)
         self._profiles: OrderedDict[tuple[str, str], tuple[float, Profile | None]] = OrderedDict()
         self._titles: dict[str, tuple[float, str | None]] = {}
-        self.profile_ttl = 3600.0
+        # LINE sends no event when a user renames themselves or changes their language, so a cached
+        # profile is trusted for PROFILE_TTL only: a change shows within that, and a user who writes
+        # every few seconds costs one look-up per PROFILE_TTL. (What it feeds: the name a member is
+        # registered under and the language of someone not registered yet; see LineAdapter._enrich.)
+        self.profile_ttl = PROFILE_TTL
         self.failure_ttl = 300.0
+        self.clock = time.monotonic  # the caches' clock (tests move it)
 
     async def close(self) -> None:
         await self.client.close()
@@ -181,13 +187,18 @@ class LineApi:
     # ------------------------------------------------------------ people and groups
 
     async def profile(self, user_id: str, chat_id: str | None = None) -> Profile | None:
-        """A user's display name and language (in a group: as a member), cached; None on failure."""
+        """A user's display name and language (in a group: as a member, whose profile has no language),
+        cached; None on failure. In a group, the name from the user's own profile when that is cached
+        (LINE's display name is the user's, the same in every chat)."""
+        now = self.clock()
         key = (chat_id or "", user_id)
         cached = self._profiles.get(key)
-        now = time.monotonic()
         if cached is not None and cached[0] > now:
             self._profiles.move_to_end(key)
             return cached[1]
+        own = self._profiles.get(("", user_id)) if chat_id else None
+        if own is not None and own[0] > now and own[1] is not None:
+            return Profile(display_name=own[1].display_name, language=None)
         profile: Profile | None = None
         try:
             if chat_id and chat_id.startswith(("C", "R")):
@@ -209,7 +220,7 @@ class LineApi:
         """A group's name (rooms have none), cached; None on failure."""
         if not group_id.startswith("C"):
             return None
-        now = time.monotonic()
+        now = self.clock()
         cached = self._titles.get(group_id)
         if cached is not None and cached[0] > now:
             return cached[1]

@@ -28,6 +28,8 @@ from bot.media import MediaStore, PublicURLError, check_public_url
 from storage.inbox import InboxRow
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
     from bot.app import App
     from bot.adapters.line.settings import LineSettings
     from bot.web import WebServer
@@ -56,10 +58,14 @@ class LineReceiver:
         self.media = MediaStore(app, secret=settings.channel_secret, public_url=public_url)
         web_server.add_route("POST", WEBHOOK_PATH, self.webhook)
         web_server.add_route("GET", "/media/{name}", self.media.handle)
-        self.inbox = InboxWorker(app, self.platform, self._process, housekeeping=self.media.prune)
+        self.inbox = InboxWorker(app, self.platform, self._process, housekeeping=self.media.prune,
+                                 claimed=self._claimed)
 
     async def _process(self, row: InboxRow) -> None:  # the LineAdapter processes; a receiving process never does
         raise RuntimeError(f"the LINE receiver cannot process inbox event {row.event_id}")
+
+    async def _claimed(self, conn: AsyncConnection, rows: list[InboxRow]) -> None:
+        """What the LineAdapter reads about a claimed batch (a receiving process claims none)."""
 
     async def start(self) -> None:
         self.inbox.start()  # in a receiving process (app.works is False) it only stores
