@@ -12,7 +12,8 @@ separate processes on 127.0.0.1:
 It offers ``rate`` events/s (open loop: a request is sent at its time whatever the earlier ones
 did) for ``seconds`` seconds — new users sending ``/start`` and ``/help``, and one registered
 member sending ``/help`` — and prints, per target: acks p50/p99/max, errors (non-200 or timeouts),
-peak RSS of the server process, and the processing lag (how long after the load ended the last
+RSS of the server's processes (their peak together and each one's, at the drain's end, and every 10 s
+from the load's start), and the processing lag (how long after the load ended the last
 event was answered at the fake API) with the events/s answered.
 
 ``--flood``: issue 12 hole 8: 16,000 webhooks from strangers in 2 minutes (scaled by ``--seconds``)
