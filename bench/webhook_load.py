@@ -12,7 +12,8 @@ separate processes on 127.0.0.1:
 It offers ``rate`` events/s (open loop: a request is sent at its time whatever the earlier ones
 did) for ``seconds`` seconds — new users sending ``/start`` and ``/help``, and one registered
 member sending ``/help`` — and prints, per target: acks p50/p99/max, errors (non-200 or timeouts),
-peak RSS of the server process, and the processing lag (how long after the load ended the last
+RSS of the server's processes (their peak together and each one's, at the drain's end, and every 10 s
+from the load's start), and the processing lag (how long after the load ended the last
 event was answered at the fake API) with the events/s answered.
 
 ``--flood``: issue 12 hole 8: 16,000 webhooks from strangers in 2 minutes (scaled by ``--seconds``)
@@ -92,6 +93,8 @@ class Result:
     errors: int = 0
     rss_peak_mb: float = 0.0
     rss_peak_parts: list[float] = field(default_factory=list)  # per process: the one started, then its worker
+    rss_end_parts: list[float] = field(default_factory=list)  # the last sample (when the drain ended), per process
+    rss_trace: list[tuple[float, list[float]]] = field(default_factory=list)  # (s since the load began, per process)
     answered: int = 0
     lag_s: float | None = None
     processed_per_s: float | None = None
@@ -104,6 +107,15 @@ class Result:
             return f"{self.rss_peak_mb:.0f}"
         return f"{self.rss_peak_mb:.0f} ({'+'.join(f'{part:.0f}' for part in self.rss_peak_parts)})"
 
+    def rss_end_text(self) -> str:
+        """The processes' RSS at the last sample, when the drain ended ("195 (88+107)")."""
+        if not self.rss_end_parts:
+            return "-"
+        total = sum(self.rss_end_parts)
+        if len(self.rss_end_parts) < 2:
+            return f"{total:.0f}"
+        return f"{total:.0f} ({'+'.join(f'{part:.0f}' for part in self.rss_end_parts)})"
+
     def row(self) -> list[str]:
         acks = sorted(self.acks)
 
@@ -114,7 +126,7 @@ class Result:
         rate = "-" if self.processed_per_s is None else f"{self.processed_per_s:.0f}"
         return [f"{self.target} ({self.engine})", str(self.sent), pct(0.5), pct(0.99),
                 f"{acks[-1] * 1000:.0f}" if acks else "-", str(self.errors), self.rss_text(),
-                str(self.answered) if self.target != "bare" else "-", lag, rate]
+                self.rss_end_text(), str(self.answered) if self.target != "bare" else "-", lag, rate]
 
 
 def _own_rss_mb(pid: int) -> float:
@@ -266,9 +278,15 @@ async def run_target(target: str, engine: str, *, rate: float, seconds: float, f
             member_times: dict[str, float] = {}
             stop_sampling = asyncio.Event()
 
+            sampling_from = time.perf_counter()
+
             async def sample_rss() -> None:
                 while not stop_sampling.is_set():
                     parts = process_rss_mb(process.pid)
+                    result.rss_end_parts = parts
+                    at = time.perf_counter() - sampling_from
+                    if not result.rss_trace or at - result.rss_trace[-1][0] >= 10:
+                        result.rss_trace.append((at, parts))
                     result.rss_peak_mb = max(result.rss_peak_mb, sum(parts))
                     result.rss_peak_parts = [max(now, peak) for now, peak in
                                              zip_longest(parts, result.rss_peak_parts, fillvalue=0.0)]
@@ -654,7 +672,8 @@ def _patch_fake() -> None:
     FakeLineAPI.member_replies = member_replies  # type: ignore[attr-defined]
 
 
-HEADER = ["target", "sent", "ack p50 ms", "ack p99 ms", "ack max ms", "errors", "RSS peak MB", "answered",
+HEADER = ["target", "sent", "ack p50 ms", "ack p99 ms", "ack max ms", "errors", "RSS peak MB", "RSS end MB",
+          "answered",
           "lag s", "answered/s"]
 
 
@@ -666,6 +685,10 @@ def print_table(results: list[Result]) -> None:
         if n == 0:
             print("  ".join("-" * w for w in widths))
     for r in results:
+        if r.target != "bare" and r.rss_trace:
+            print(f"{r.target} ({r.engine}) RSS MB every 10 s: " + ", ".join(
+                f"{at:.0f} s {'+'.join(f'{part:.0f}' for part in parts)}" for at, parts in r.rss_trace)
+                + f", end {'+'.join(f'{part:.0f}' for part in r.rss_end_parts)}")
         if r.member_waits or r.member_unanswered:
             waits = sorted(r.member_waits)
             print(f"{r.target} ({r.engine}) flood: member /help answered {len(waits)}, unanswered "

@@ -128,6 +128,8 @@ def compose(settings: Settings, specs: list[AdapterSpec], role: str) -> Process:
         # The receiver's inbox writes go before the worker's (both engines: storage.db.UrgentSignal).
         receiver_pid = os.getpid() if role == RECEIVER else os.getppid()
         app.db.share_urgency(None if app.db.is_sqlite else urgency_file(receiver_pid))
+    if role == WORKER:  # it serves no page: its reads need no thread of their own (Database.read_on_loop)
+        app.db.read_on_loop()
     web = WebServer(settings)
     if role != WORKER:  # the worker binds no port: its receiver serves the pages
         add_privacy_page(web, settings)

@@ -44,6 +44,10 @@ async def test_the_webhook_load_benchmark_runs_and_prints(capsys) -> None:  # ty
     bare, edunet = results
     assert bare.sent == edunet.sent == 21 and bare.errors == 0 and edunet.errors == 0  # 20 strangers + the member
     assert edunet.answered >= edunet.sent and edunet.member_unanswered == 0
+    # RSS per process (receiver, worker): the peak, the last sample, and a trace from the load's start
+    assert len(edunet.rss_peak_parts) == len(edunet.rss_end_parts) == 2 and all(edunet.rss_end_parts)
+    assert edunet.rss_trace and edunet.rss_trace[0][0] < 10 and len(edunet.rss_trace[0][1]) == 2
+    assert "edunet ×2p (sqlite) RSS MB every 10 s: 0 s " in out and "RSS end MB" in out
 
 
 async def test_the_event_path_benchmark_runs() -> None:

@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from datetime import datetime, timezone
+
 import pytest
 
 from storage.db import Database
@@ -48,6 +50,7 @@ print(json.dumps({
     "telegram_sdk": sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("telegram", "httpx")}),
     "features": sorted(m for m in sys.modules if m.startswith("handlers.") and m.count(".") == 1),
     "scheduler": "apscheduler" in sys.modules,
+    "reads_on_loop": process.app.db.read_engine is process.app.db.engine,
 }))
 """
 
@@ -64,10 +67,12 @@ def test_a_receiving_process_has_no_features_and_no_line_messaging_client(tmp_pa
     assert receiver["role"] == "receiver" and receiver["platforms"] == ["line"]
     assert receiver["commands"] == [] and receiver["senders"] == []  # it answers nothing
     assert receiver["line_client"] is False and receiver["scheduler"] is False
+    assert receiver["reads_on_loop"] is False  # its web pages' reads run beside its loop, on a thread
     worker = fresh_python(COMPOSE, EDUNET_PROCESSES="2", EDUNET_ROLE="worker",
                           EDUNET_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/r.db", **LINE_ENV)
     assert worker["role"] == "worker" and worker["senders"] == ["line"]
     assert "start" in worker["commands"] and "help" in worker["commands"]
+    assert worker["reads_on_loop"] is True  # no page to serve: no aiosqlite thread per read connection
     # The features the worker loads and the receiver does not (the web view's pages need a few).
     assert set(worker["features"]) - set(receiver["features"]), (worker["features"], receiver["features"])
 
@@ -164,6 +169,48 @@ print(json.dumps({"before": before, "frozen": frozen, "tracked": len(tracked),
 """)
     assert found["frozen"] >= found["before"] * 0.9 > 10_000  # start-up's objects, less its collected garbage
     assert found["tracked"] < 5_000 and found["after_tracked"]  # the collector still sees what came later
+
+
+async def test_reads_on_the_loop_start_no_thread_and_see_what_was_committed(sqlite_url: str) -> None:
+    import asyncio
+    import threading
+
+    from storage.inbox import InboxRepo
+    from storage.sqlite_inline import InlineConnection
+
+    db = Database(sqlite_url)
+    db.read_on_loop()
+    try:
+        threads = set(threading.enumerate())
+        async with db.transaction() as conn:
+            await InboxRepo(conn, "line").add("e1", "U1", {"type": "message"}, datetime.now(timezone.utc))
+
+        async def status() -> str | None:
+            async with db.read() as conn:
+                raw = await conn.get_raw_connection()
+                assert isinstance(raw.driver_connection, InlineConnection)
+                return await InboxRepo(conn, "line").status("e1")
+
+        assert await asyncio.gather(*(status() for _ in range(8))) == ["pending"] * 8
+        async with db.transaction() as conn:  # a read beside a write transaction in hand waits for nothing
+            await InboxRepo(conn, "line").finish_many([1], datetime.now(timezone.utc))
+            assert await asyncio.wait_for(status(), 1) == "pending"
+        assert await status() == "done"
+        assert set(threading.enumerate()) - threads == set()  # aiosqlite: a thread per pooled connection
+    finally:
+        await db.dispose()
+
+
+async def test_reads_on_a_thread_stay_where_pages_are_served(sqlite_url: str) -> None:
+    from storage.sqlite_inline import InlineConnection
+
+    db = Database(sqlite_url)  # the receiver's and a single process's: a long page read runs beside the loop
+    try:
+        async with db.read() as conn:
+            raw = await conn.get_raw_connection()
+            assert not isinstance(raw.driver_connection, InlineConnection)
+    finally:
+        await db.dispose()
 
 
 def test_a_receiving_process_polls_telegram_without_python_telegram_bot(tmp_path: Path) -> None:
