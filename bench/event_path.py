@@ -1,7 +1,11 @@
 """The per-event path in one process: N stored LINE events worked by the real LINE adapter
 (against the fake LINE API), timed, and optionally profiled with pyinstrument.
 
-``python -m bench.event_path [--events 300] [--case simple|mix] [--profile FILE.txt]``
+``python -m bench.event_path [--events 300] [--case simple|mix] [--engine sqlite|postgresql|both] [--profile FILE.txt]``
+
+On PostgreSQL (``--engine postgresql`` or ``both``, with ``EDUNET_TEST_POSTGRES_URL`` set) each case runs on a
+database of its own, created for the run and dropped after it; the server runs beside this process, so its
+CPU is not in the "CPU ms/event" column (only this process's is) but its round trips are in events/s.
 
 Two cases: "simple" (new users' /start and /help) and "mix" (members of a network: commands,
 button presses, messages in linked groups). Prints processed events/s, CPU ms and SQL statements
@@ -22,7 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from bench.webhook_load import SECRET, TOKEN, load_average
+from bench.webhook_load import SECRET, TOKEN, drop_created_databases, load_average, postgres_database
 
 
 class Measured(NamedTuple):
@@ -38,10 +42,20 @@ CASES = ("simple", "mix")
 GROUPS = 10
 
 
-async def edunet_path(events: int, workdir: Path, profile: Path | None, case: str = "simple") -> Measured:
+ENGINES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+async def edunet_path(events: int, workdir: Path, profile: Path | None, case: str = "simple",
+                      engine: str = "sqlite") -> Measured:
     saved = dict(os.environ)
     try:
-        return await _edunet_path(events, workdir, profile, case)
+        if engine == "postgresql":
+            url = await postgres_database()
+            if url is None:
+                raise SystemExit("--engine postgresql needs EDUNET_TEST_POSTGRES_URL (a server to create databases on)")
+        else:
+            url = f"sqlite+aiosqlite:///{workdir}/edunet-{case}.db"
+        return await _edunet_path(events, url, profile, case)
     finally:  # the settings are read from the environment: leave it as it was
         os.environ.clear()
         os.environ.update(saved)
@@ -84,14 +98,14 @@ def _mix_events(users: list[str], groups: list[str], fake: Any) -> list[dict[str
     return raw
 
 
-async def _edunet_path(events: int, workdir: Path, profile: Path | None, case: str) -> Measured:
+async def _edunet_path(events: int, url: str, profile: Path | None, case: str) -> Measured:
     from sqlalchemy import event as sa_event
 
     from tests.fakes.line_api import FakeLineAPI, text_event
 
     async with FakeLineAPI(access_token=TOKEN, spec=None, default_rate_limit=1_000_000,
                            reply_token_ttl=3600) as fake:
-        os.environ.update(EDUNET_DATABASE_URL=f"sqlite+aiosqlite:///{workdir}/edunet-{case}.db",
+        os.environ.update(EDUNET_DATABASE_URL=url,
                           EDUNET_SECRET_KEY="k" * 64, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN,
                           LINE_API_BASE_URL=fake.url, EDUNET_LOG_LEVEL="WARNING")
         from bot.adapters import discover
@@ -220,13 +234,18 @@ FLOOR_UNSENT = "floor without sending"
 
 
 async def run_benchmark(events: int, profile: Path | None = None,
-                        cases: tuple[str, ...] = CASES) -> dict[str, Measured]:
-    """The floor and each case, in this run (``profile``: of the last case)."""
+                        cases: tuple[str, ...] = CASES, engines: tuple[str, ...] = ("sqlite",)) -> dict[str, Measured]:
+    """The floor and each case on each engine, in this run (``profile``: of the last case)."""
     results = {FLOOR: await floor_path(events), FLOOR_UNSENT: await floor_path(events, send=False)}
-    with tempfile.TemporaryDirectory(prefix="edunet-events-") as tmp:
-        for case in cases:
-            results[f"edunet {case} (LINE, SQLite)"] = await edunet_path(
-                events, Path(tmp), profile if case == cases[-1] else None, case)
+    try:
+        with tempfile.TemporaryDirectory(prefix="edunet-events-") as tmp:
+            for engine in engines:
+                for case in cases:
+                    last = case == cases[-1] and engine == engines[-1]
+                    results[f"edunet {case} (LINE, {ENGINES[engine]})"] = await edunet_path(
+                        events, Path(tmp), profile if last else None, case, engine)
+    finally:
+        await drop_created_databases()
     return results
 
 
@@ -236,11 +255,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--case", choices=CASES, action="append",
                         help="simple (new users' /start, /help) or mix (members' commands, buttons, group messages); "
                              "default both")
+    parser.add_argument("--engine", choices=(*ENGINES, "both"), default="sqlite",
+                        help="the database: sqlite (default), postgresql (EDUNET_TEST_POSTGRES_URL) or both")
     parser.add_argument("--profile", type=Path, help="pyinstrument text profile of the last case")
     args = parser.parse_args(argv)
     cases = tuple(args.case or CASES)
+    engines = tuple(ENGINES) if args.engine == "both" else (args.engine,)
     print(f"{args.events} events per case; load average before: {load_average()}")
-    results = asyncio.run(run_benchmark(args.events, args.profile, cases))
+    results = asyncio.run(run_benchmark(args.events, args.profile, cases, engines))
     floor_rate, unsent_rate = results[FLOOR].rate, results[FLOOR_UNSENT].rate
     print(f"{'path':<32} {'events/s':>9} {'CPU ms/event':>13} {'SQL/event':>10} {'of floor':>9} "
           f"{'of unsent':>10}")

@@ -60,6 +60,33 @@ async def test_the_event_path_benchmark_runs() -> None:
     assert all(results[f"edunet {case} (LINE, SQLite)"].statements > 1 for case in ("simple", "mix"))
 
 
+
+async def test_the_event_path_benchmark_runs_on_postgresql_and_drops_its_databases() -> None:
+    import os
+
+    import asyncpg  # type: ignore[import-untyped]
+    import pytest
+
+    from bench.event_path import run_benchmark
+    from tests.conftest import POSTGRES_ENV
+
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set: no PostgreSQL server for the event path on PostgreSQL")
+
+    async def bench_databases() -> set[str]:
+        conn = await asyncpg.connect(base.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            return {r["datname"] for r in await conn.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'bench_%'")}
+        finally:
+            await conn.close()
+
+    before = await bench_databases()
+    results = await run_benchmark(6, engines=("postgresql",))
+    assert {"edunet simple (LINE, PostgreSQL)", "edunet mix (LINE, PostgreSQL)"} <= set(results)
+    assert all(results[f"edunet {case} (LINE, PostgreSQL)"].statements > 1 for case in ("simple", "mix"))
+    assert await bench_databases() <= before  # the run's own databases are dropped
+
 def _answer(path: str, at: float, texts: list[str], *, to: str = "", token: str = "") -> object:
     from tests.fakes.line_api import RecordedRequest
 
