@@ -49,6 +49,7 @@ MAX_ATTEMPTS = 3
 POLL_SECONDS = 5.0
 PARALLEL_CHATS = 8
 BATCH = 48  # events claimed at a time: small enough that a member's event waits for one batch at most
+PER_CHAT = 4  # a chat's events in a batch before any chat's later ones (they run one after another)
 STORE_BATCH = 500  # events per group commit
 HOUSEKEEPING_SECONDS = 3600.0
 KEEP_INBOX = timedelta(days=7)
@@ -237,7 +238,7 @@ class InboxWorker:
             async with self.app.db.transaction() as conn:
                 await serialise_on(conn, f"inbox-claims:{self.platform}")
                 repo = InboxRepo(conn, self.platform)
-                candidates = await repo.candidates(now, limit=BATCH, members_first=True)
+                candidates = await repo.candidates(now, limit=BATCH, members_first=True, per_chat=PER_CHAT)
                 rows = await repo.claim_many(candidates, now, LEASE, owner=self.app.instance) if candidates else []
                 if rows and self._claimed is not None:
                     await self._claimed(conn, rows)

@@ -43,6 +43,9 @@ inbox = sa.Table(
 )
 
 
+SHARE_WINDOW = 32  # candidates(per_chat=…) shares out the first 32 × limit waiting events
+
+
 @dataclass(frozen=True)
 class InboxRow:
     id: int
@@ -101,8 +104,15 @@ class InboxRepo(Repo):
                 .on_conflict_do_nothing(index_elements=["platform", "event_id"]).returning(inbox.c.event_id))
         return {row.event_id for row in await self.conn.execute(stmt)}
 
-    async def candidates(self, now: datetime, limit: int, *, members_first: bool = False) -> list[int]:
+    async def candidates(self, now: datetime, limit: int, *, members_first: bool = False,
+                         per_chat: int | None = None) -> list[int]:
         """Ids of events waiting to run (pending, or processing with an expired lease), oldest first.
+
+        ``per_chat``: each chat's first ``per_chat`` waiting events come before any chat's later ones,
+        so one busy chat (a member writing fast, a group answering a poll at once) cannot fill the
+        batch by itself: a chat's events run one after another, so a batch of one chat has no
+        parallelism and every other chat waits behind it. Its later events still fill a batch that
+        would otherwise be short.
 
         ``members_first``: events of chats the bot knows (a member's private chat, a group linked to
         a network) before the rest, so a flood of strangers cannot starve the members; a chat's own
@@ -115,7 +125,7 @@ class InboxRepo(Repo):
         held = inbox.alias("held")
         in_hand = sa.exists().where(held.c.platform == inbox.c.platform, held.c.chat_id == inbox.c.chat_id,
                                     held.c.id < inbox.c.id, held.c.status == "processing", held.c.lease_until >= now)
-        query = sa.select(inbox.c.id).where(self._waiting(now), ~in_hand)
+        order: list[sa.ColumnElement[Any]] = []
         if members_first:
             from storage.tables import chats, members
 
@@ -124,9 +134,21 @@ class InboxRepo(Repo):
                     members.c.platform == self.platform, members.c.status == "active")),
                 inbox.c.chat_id.in_(sa.select(chats.c.platform_chat_id).where(
                     chats.c.platform == self.platform, chats.c.network_id.is_not(None))))
-            query = query.order_by(sa.case((known, 0), else_=1), inbox.c.id)
+            order.append(sa.case((known, 0), else_=1))
+        if per_chat is None:
+            query = sa.select(inbox.c.id).where(self._waiting(now), ~in_hand).order_by(*order, inbox.c.id)
         else:
-            query = query.order_by(inbox.c.id)
+            # Among the first SHARE_WINDOW × limit candidates in the usual order (numbering the whole backlog
+            # cost 36-57 ms at 30,000 waiting events, inside the claim's write transaction), a chat's n-th
+            # event; its known-ness is the chat's, so within a chat the order stays the ids' and the batch
+            # still holds a prefix of each chat's events.
+            first = (sa.select(inbox.c.id, inbox.c.chat_id, *(o.label(f"o{i}") for i, o in enumerate(order)))
+                     .where(self._waiting(now), ~in_hand).order_by(*order, inbox.c.id)
+                     .limit(limit * SHARE_WINDOW).subquery())
+            nth = sa.func.row_number().over(partition_by=first.c.chat_id, order_by=first.c.id)
+            numbered = sa.select(first, nth.label("nth")).subquery()
+            query = sa.select(numbered.c.id).order_by(sa.case((numbered.c.nth <= per_chat, 0), else_=1),
+                                                      *(numbered.c[f"o{i}"] for i in range(len(order))), numbered.c.id)
         rows = await self.conn.execute(query.limit(limit))
         return [r.id for r in rows]
 

@@ -61,3 +61,34 @@ async def test_a_claim_takes_members_first_then_the_oldest_and_keeps_each_chats_
         assert got == [ids[e] for e in ("e5", "e0", "e1", "e3", "e6", "e7")]
         assert await repo.candidates(now, 3, members_first=True) == [ids[e] for e in ("e5", "e0", "e1")]
         assert await repo.candidates(now, 10) == [ids[e] for e in ("e0", "e1", "e3", "e5", "e6", "e7")]
+
+
+async def test_a_member_writing_fast_does_not_fill_the_batch_alone(db: Database) -> None:
+    """A member's chat with a long backlog gives the batch its first few events, then strangers' events
+    come; its later ones still fill what is left. A chat's events run one after another, so a batch of one
+    chat would run serially while every other chat waited (issue 18: on PostgreSQL, under load, 21 events/s)."""
+    from datetime import datetime, timezone
+
+    from storage.inbox import InboxRepo, inbox
+    from storage.membership import MemberRepo, NetworkRepo
+
+    now = datetime(2026, 12, 3, 3, 0, tzinfo=timezone.utc)
+    async with db.transaction() as conn:
+        network = await NetworkRepo(conn).create("Net", timezone="Asia/Bangkok", language="th", now=now)
+        await MemberRepo(conn).add(network.id, platform="line", platform_user_id="Umember", display_name="M",
+                                   role="teacher", language="th", now=now)
+        repo = InboxRepo(conn, "line")
+        for n in range(12):
+            await repo.add(f"m{n}", "Umember", {"n": n}, now)
+        for n in range(3):
+            await repo.add(f"s{n}", f"Ustranger{n}", {"n": n}, now)
+        ids = {r.event_id: r.id for r in await conn.execute(sa.select(inbox.c.id, inbox.c.event_id))}
+    async with db.transaction() as conn:
+        repo = InboxRepo(conn, "line")
+        got = await repo.candidates(now, 8, members_first=True, per_chat=4)
+        assert got == [ids[e] for e in ("m0", "m1", "m2", "m3", "s0", "s1", "s2", "m4")]
+        everything = await repo.candidates(now, 20, members_first=True, per_chat=4)
+        assert [i for i in everything if i in {ids[f"m{n}"] for n in range(12)}] == [ids[f"m{n}"] for n in range(12)]
+        assert len(everything) == 15
+        # without the share the member's backlog takes the whole batch
+        assert await repo.candidates(now, 8, members_first=True) == [ids[f"m{n}"] for n in range(8)]
