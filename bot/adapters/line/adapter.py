@@ -263,21 +263,28 @@ class LineAdapter(LineReceiver):
         return time.time() - event.received_at.timestamp() < REPLY_TOKEN_MAX_AGE
 
     @staticmethod
-    def _will_answer(event: Event, outcome: Outcome) -> bool:
-        """Whether :meth:`answers` gives anything for this (not failed) outcome."""
+    def _answer_kind(event: Event, outcome: Outcome) -> str | None:
+        """What :meth:`answers` gives: the handler's "replies", a "friend" request, the "toast", or nothing."""
         if outcome.replies:
-            return True
+            return "replies"
         if not event.is_private and event.sender.user_id is None and event.kind is EventKind.BUTTON:
-            return True
-        return bool(outcome.toast) and (event.is_private or outcome.failed)
+            return "friend"
+        if outcome.toast and (event.is_private or outcome.failed):
+            return "toast"
+        return None
+
+    def _will_answer(self, event: Event, outcome: Outcome) -> bool:
+        """Whether :meth:`answers` gives anything for this outcome."""
+        return self._answer_kind(event, outcome) is not None
 
     async def answers(self, event: Event, outcome: Outcome) -> list[Reply]:
         """The handler's replies, plus the toast or a friend request where LINE needs them (see module doc)."""
-        if outcome.replies:
+        kind = self._answer_kind(event, outcome)
+        if kind == "replies":
             return list(outcome.replies)
-        if not event.is_private and event.sender.user_id is None and event.kind is EventKind.BUTTON:
+        if kind == "friend":
             return [await self.friend_request(event)]
-        if outcome.toast and (event.is_private or outcome.failed):
+        if kind == "toast" and outcome.toast:  # (the kind says so; the check tells mypy)
             return [Text(outcome.toast)]
         return []
 
