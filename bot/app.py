@@ -31,9 +31,8 @@ from bot.names import clean_event
 from bot.payload import Payload, PayloadError, decode
 from bot.platforms import PlatformInfo
 from bot.router import Router
-from storage.db import Database
+from storage.db import Database, connection_lost
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, NetworkRepo
-from storage.repo import serialise_on
 from storage.runtime import EventLogRepo, FlowRepo, ScheduledTask, TaskRepo
 
 log = logging.getLogger(__name__)
@@ -67,6 +66,13 @@ class Outcome:
 # What an adapter writes in the event's own transaction, after the handler (``App.handle(before_commit=…)``):
 # it sees the outcome the replies will come from and commits, or rolls back, with the event.
 BeforeCommit = Callable[[AsyncConnection, Event, Outcome], Awaitable[None]]
+
+
+@dataclass
+class _Answering:
+    """The language an event's answers (an apology too) are in: the sender's hint, then the member's."""
+
+    language: str
 
 
 class KeyedLocks:
@@ -175,39 +181,55 @@ class App:
         writes for this event (LINE counts its free reply there), in the event's transaction, after the
         handler; not called for a duplicate, rolled back with a failing handler."""
         clean_event(event)  # names and text lose bidi overrides and other control characters
-        lang = normalise_language(event.sender.language_hint or self.settings.language)
+        answering = _Answering(normalise_language(event.sender.language_hint or self.settings.language))
+        # One chat's (and sender's) events one at a time: in this process here; across instances the
+        # inbox hands a chat to one instance at a time (bot.inbox), and an event taken over after a
+        # lease ran out waits for its first run's uncommitted claim (EventLogRepo.claim's unique key).
         async with self.locks.hold(event.lock_key):
-            try:
-                async with self.db.transaction() as conn:
-                    await serialise_on(conn, "|".join(event.lock_key))
-                    now = self.clock.now()
-                    if not await EventLogRepo(conn).claim(event.platform, event.event_id, now):
-                        log.info("duplicate event %s/%s ignored", event.platform, event.event_id)
-                        return Outcome(duplicate=True)
-                    ctx = await self._context(conn, event)
-                    lang = ctx.lang
-                    ctx = await self._dispatch(ctx)
-                    await label_cards(ctx)
-                    chat, chat_language, catch_up_possible = await self._chat_after(conn, ctx)
-                    outcome = Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked,
-                                      chat=chat, chat_language=chat_language, catch_up_possible=catch_up_possible)
-                    if before_commit is not None:
-                        await before_commit(conn, event, outcome)
-                self._after_commit(ctx)
-                return outcome
-            except ProfileNeeded:  # rolled back: nothing of it is stored, the event is not claimed
-                return Outcome(profile_needed=True)
-            except Exception:
-                log.exception("handler failed for %s event %s in chat %s (kind=%s, text=%r, payload=%r)",
-                              event.platform, event.event_id, event.chat.chat_id, event.kind.value,
-                              event.text[:200], event.payload)
-                await self._record_failure(event)
-                tr = Translator(lang)
-                apology = tr("Sorry, something went wrong on my side. Nothing was saved; "
-                                           "please try again in a moment.")
-                if event.kind is EventKind.BUTTON:
-                    return Outcome(toast=apology, failed=True, replies=[] if not event.is_private else [Text(apology)])
-                return Outcome(replies=[Text(apology)], failed=True)
+            for attempt in (1, 2):
+                try:
+                    return await self._handle_in_transaction(event, before_commit, answering)
+                except ProfileNeeded:  # rolled back: nothing of it is stored, the event is not claimed
+                    return Outcome(profile_needed=True)
+                except Exception as exc:
+                    if attempt == 1 and connection_lost(exc):  # a database restart: nothing was committed
+                        log.warning("database connection lost during %s event %s; running it again",
+                                    event.platform, event.event_id)
+                        continue
+                    log.exception("handler failed for %s event %s in chat %s (kind=%s, text=%r, payload=%r)",
+                                  event.platform, event.event_id, event.chat.chat_id, event.kind.value,
+                                  event.text[:200], event.payload)
+                    return await self._failed(event, answering.language)
+        raise AssertionError("unreachable: the second attempt returns")
+
+    async def _handle_in_transaction(self, event: Event, before_commit: BeforeCommit | None,
+                                     answering: _Answering) -> Outcome:
+        async with self.db.transaction() as conn:
+            now = self.clock.now()
+            if not await EventLogRepo(conn).claim(event.platform, event.event_id, now):
+                log.info("duplicate event %s/%s ignored", event.platform, event.event_id)
+                return Outcome(duplicate=True)
+            ctx = await self._context(conn, event)
+            answering.language = ctx.lang  # an apology speaks the member's language from here on
+            ctx = await self._dispatch(ctx)
+            await label_cards(ctx)
+            chat, chat_language, catch_up_possible = await self._chat_after(conn, ctx)
+            outcome = Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked,
+                              chat=chat, chat_language=chat_language, catch_up_possible=catch_up_possible)
+            if before_commit is not None:
+                await before_commit(conn, event, outcome)
+        self._after_commit(ctx)
+        return outcome
+
+    async def _failed(self, event: Event, lang: str) -> Outcome:
+        """The apology for a failed event (remembered as failed: a redelivery does not run it again)."""
+        await self._record_failure(event)
+        tr = Translator(lang)
+        apology = tr("Sorry, something went wrong on my side. Nothing was saved; "
+                     "please try again in a moment.")
+        if event.kind is EventKind.BUTTON:
+            return Outcome(toast=apology, failed=True, replies=[] if not event.is_private else [Text(apology)])
+        return Outcome(replies=[Text(apology)], failed=True)
 
     async def _record_failure(self, event: Event) -> None:
         """Remember the failed event so a redelivery does not run a crashing handler again."""

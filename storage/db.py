@@ -201,6 +201,42 @@ def _make_sqlite_dir(url: sa.URL) -> None:
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+PING_AFTER_IDLE = 10.0  # seconds a pooled PostgreSQL connection may rest before it is checked on checkout
+_RETURNED = "edunet_returned_at"
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection on checkout only when it rested :data:`PING_AFTER_IDLE` seconds.
+
+    SQLAlchemy's ``pool_pre_ping`` checks every checkout: on asyncpg a BEGIN, a statement and a
+    ROLLBACK, three round trips before each transaction (as many as the event's own work on a busy
+    worker). A connection used a moment ago is alive unless the server went away in that moment,
+    and then the statement that meets the dead connection invalidates the pool (every connection
+    opened before is replaced) and :func:`connection_lost` tells the caller it may run the
+    transaction again."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED] = time.monotonic()
+
+    @event.listens_for(sync_engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED)
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE:
+            return  # just opened, or used a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:  # the pool drops it and takes another (SQLAlchemy's own retry)
+            raise sa.exc.DisconnectionError(f"a pooled connection did not answer: {exc}") from exc
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database connection going away (a restart, a failover, a dropped
+    socket): nothing of the transaction was committed and a fresh connection is used next time."""
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
 PG_POOL_SIZE = 10  # PostgreSQL connections kept open per process
 PG_MAX_OVERFLOW = 5  # and opened beyond them at a peak (closed again when returned)
 
@@ -223,7 +259,6 @@ class Database:
             else:
                 kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
         else:
-            kwargs["pool_pre_ping"] = True
             if pool_size is not None:  # a small engine of its own (the heartbeat thread's)
                 kwargs.update(pool_size=pool_size, max_overflow=1)
             else:
@@ -246,6 +281,8 @@ class Database:
         self._checkpointing: asyncio.Future[None] | None = None
         self._urgency: UrgentSignal | None = None  # share_urgency() sets it (two processes on one database)
         self.urgency_path: str | None = None
+        if not self.is_sqlite:
+            _ping_when_idle(self.engine)
         if self.is_sqlite:
             self._configure_sqlite(self.engine, inline=self._inline_path is not None)
             if self.read_engine is not self.engine:
