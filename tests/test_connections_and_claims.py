@@ -36,7 +36,8 @@ async def test_a_worker_with_eight_chats_in_hand_reuses_its_connections(postgres
 
 async def test_a_claim_takes_members_first_then_the_oldest_and_keeps_each_chats_order(db: Database) -> None:
     """The inbox's candidates: a member's event first, a chat whose earlier event is in another
-    worker's hand gives none, an event whose lease ran out comes back before its chat's next one."""
+    worker's hand gives none, an event whose lease ran out comes back before its chat's next one, and
+    an event given back for a retry waits while its chat's next one runs (one event of a chat at a time)."""
     from datetime import datetime, timedelta, timezone
 
     from storage.inbox import InboxRepo, inbox
@@ -48,12 +49,16 @@ async def test_a_claim_takes_members_first_then_the_oldest_and_keeps_each_chats_
         await MemberRepo(conn).add(network.id, platform="line", platform_user_id="Umember", display_name="M",
                                    role="teacher", language="th", now=now)
         repo = InboxRepo(conn, "line")
-        for n, chat in enumerate(["Us1", "Ulate", "Ubusy", "Us2", "Ubusy", "Umember", "Ulate", "Us3"]):
+        for n, chat in enumerate(["Us1", "Ulate", "Ubusy", "Us2", "Ubusy", "Umember", "Ulate", "Us3",
+                                  "Uretry", "Uretry"]):
             await repo.add(f"e{n}", chat, {"n": n}, now)
         ids = {r.event_id: r.id for r in await conn.execute(sa.select(inbox.c.id, inbox.c.event_id))}
         await conn.execute(inbox.update().where(inbox.c.event_id == "e1")  # Ulate's lease ran out
                            .values(status="processing", lease_until=now - timedelta(minutes=1)))
         await conn.execute(inbox.update().where(inbox.c.event_id == "e2")  # Ubusy's is in another's hand
+                           .values(status="processing", lease_until=now + timedelta(minutes=4)))
+        # Uretry's first failed and was given back (pending) while its second runs
+        await conn.execute(inbox.update().where(inbox.c.event_id == "e9")
                            .values(status="processing", lease_until=now + timedelta(minutes=4)))
     async with db.transaction() as conn:
         repo = InboxRepo(conn, "line")
