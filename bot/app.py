@@ -33,7 +33,7 @@ from bot.platforms import PlatformInfo
 from bot.router import Router
 from storage.db import Database, connection_lost
 from storage.membership import Chat, ChatRepo, Member, MemberRepo, NetworkRepo
-from storage.runtime import EventLogRepo, FlowRepo, ScheduledTask, TaskRepo
+from storage.runtime import EventLogRepo, FlowRepo, FlowState, ScheduledTask, TaskRepo
 
 log = logging.getLogger(__name__)
 
@@ -254,8 +254,16 @@ class App:
     async def _context(self, conn: Any, event: Event) -> Context:
         now = self.clock.now()
         chats = ChatRepo(conn)
-        chat = await chats.upsert(event.platform, event.chat.chat_id, event.chat.kind.value,
-                                  event.chat.title, now=now)
+        flow: FlowState | None = None
+        if event.sender.user_id:
+            chat, flow_row, flow_read = await chats.upsert_with_flow(
+                event.platform, event.chat.chat_id, event.chat.kind.value, event.chat.title,
+                user_id=event.sender.user_id, now=now)
+            flows = FlowRepo(conn)
+            flow = await (flows.live(event.lock_key, flow_row, now) if flow_read else flows.get(event.lock_key, now))
+        else:
+            chat = await chats.upsert(event.platform, event.chat.chat_id, event.chat.kind.value,
+                                      event.chat.title, now=now)
         if not chat.active and event.kind not in (EventKind.BOT_REMOVED, EventKind.UNFOLLOW):
             await chats.set_active(chat.id, True)  # they wrote to us: reachable again
             chat = await chats.get(chat.id) or chat
@@ -286,7 +294,6 @@ class App:
             lang = normalise_language(event.sender.language_hint)
         else:
             lang = network.language if network else self.settings.language
-        flow = await FlowRepo(conn).get(event.lock_key, now) if event.sender.user_id else None
         if member is not None and network is not None:
             return MemberContext(self, conn, event, chat, member, network, lang, flow)
         return Context(self, conn, event, chat, member, network, lang, flow, foreign_member=foreign)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from storage.deliveries import carried_by_reply
 from storage.repo import Repo
-from storage.tables import chats, current_networks, invites, members, networks, organisations
+from storage.tables import chats, current_networks, flow_states, invites, members, networks, organisations
 from storage.types import UTCDateTime
 
 # 'active' written into the SQL, not bound: SQLite re-plans a statement on every run when a bound value
@@ -357,6 +357,14 @@ _COUNT_MEMBERSHIPS = sa.select(sa.func.count()).select_from(members).where(
 _CHAT_BY_PLATFORM_ID = sa.select(chats).where(chats.c.platform == _p("platform"),
                                               chats.c.platform_chat_id == _p("platform_chat_id"))
 _CHAT_BY_ID = sa.select(chats).where(chats.c.id == _p("chat_id"))
+# Every event reads its chat and its sender's flow there: one statement (FlowRepo.get reads the same row).
+_CHAT_WITH_FLOW = (
+    sa.select(chats, flow_states.c.flow.label("flow_name"), flow_states.c.step.label("flow_step"),
+              flow_states.c.data.label("flow_data"), flow_states.c.expires_at.label("flow_expires_at"))
+    .select_from(chats.outerjoin(flow_states, sa.and_(flow_states.c.platform == chats.c.platform,
+                                                      flow_states.c.chat_id == chats.c.platform_chat_id,
+                                                      flow_states.c.user_id == _p("user_id"))))
+    .where(chats.c.platform == _p("platform"), chats.c.platform_chat_id == _p("platform_chat_id")))
 _CURRENT_MEMBER_WITH_NETWORK = _current_member(
     sa.select(members, *_NETWORK_COLUMNS).join(networks, networks.c.id == members.c.network_id),
     _p("platform"), _p("platform_user_id"))
@@ -377,6 +385,16 @@ _CHAT_AFTER_EVENT = (
               .scalar_subquery().label("network_language"),
               sa.exists().where(carried_by_reply(chats.c.id, _p("lease_now", type_=UTCDateTime))).label("waiting"))
     .where(chats.c.id == _p("chat_id")))
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    """A stored flow as read beside its chat (:meth:`ChatRepo.upsert_with_flow`); it may have expired."""
+
+    flow: str
+    step: str
+    data: dict[str, Any]
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -411,6 +429,24 @@ class ChatRepo(Repo):
             chat = await self.get(chat.id)
             assert chat is not None
         return chat
+
+    async def upsert_with_flow(self, platform: str, platform_chat_id: str, kind: str, title: str | None, *,
+                               user_id: str, now: datetime) -> tuple[Chat, FlowRow | None, bool]:
+        """:meth:`upsert`, and the stored flow of ``user_id`` in the chat (live or expired) read with it:
+        (chat, flow row or None, whether the flow was read). A chat created here reads no flow (False):
+        one may be left of an earlier chat row of the same id, so the caller reads it on its own."""
+        row = (await self.conn.execute(_CHAT_WITH_FLOW, {"platform": platform, "platform_chat_id": platform_chat_id,
+                                                         "user_id": user_id})).first()
+        if row is None:
+            return await self.upsert(platform, platform_chat_id, kind, title, now=now), None, False
+        chat = _chat(row)
+        if title and chat.title != title:
+            await self.conn.execute(chats.update().where(chats.c.id == chat.id).values(title=title))
+            chat = await self.get(chat.id) or chat
+        flow = None
+        if row.flow_name is not None:
+            flow = FlowRow(row.flow_name, row.flow_step, dict(row.flow_data), row.flow_expires_at)
+        return chat, flow, True
 
     async def by_platform_id(self, platform: str, platform_chat_id: str) -> Chat | None:
         row = (await self.conn.execute(_CHAT_BY_PLATFORM_ID, {"platform": platform,

@@ -25,7 +25,11 @@ class FlowState:
 class FlowRepo(Repo):
     async def get(self, key: tuple[str, str, str], now: datetime) -> FlowState | None:
         """The live flow for (platform, chat, user); an expired one is removed and None returned."""
-        row = (await self.conn.execute(_FLOW, _flow_key(key))).first()
+        return await self.live(key, (await self.conn.execute(_FLOW, _flow_key(key))).first(), now)
+
+    async def live(self, key: tuple[str, str, str], row: Any, now: datetime) -> FlowState | None:
+        """A flow row read already (here, or beside its chat: ``ChatRepo.upsert_with_flow``) as :meth:`get`
+        gives it: None when there is none, or when it expired (then it is removed)."""
         if row is None:
             return None
         if row.expires_at <= now:
