@@ -413,22 +413,31 @@ class ChatRepo(Repo):
         """The chat row for a platform chat, created on first sight. Read first: nearly every
         event comes from a chat seen before, so that is one statement, not an insert and a read."""
         chat = await self.by_platform_id(platform, platform_chat_id)
-        inserted = False
         if chat is None:
-            row = await self.insert_ignore_returning(
-                chats,
-                {"platform": platform, "platform_chat_id": platform_chat_id, "kind": kind, "title": title,
-                 "active": True, "created_at": now},
-                ["platform", "platform_chat_id"],
-            )
-            inserted = row is not None
-            chat = _chat(row) if row is not None else await self.by_platform_id(platform, platform_chat_id)
+            return await self._create(platform, platform_chat_id, kind, title, now=now)
+        return await self._retitled(chat, title)
+
+    async def _create(self, platform: str, platform_chat_id: str, kind: str, title: str | None, *,
+                      now: datetime) -> Chat:
+        """A chat not found a moment ago: inserted, or (another transaction was first) read and retitled."""
+        row = await self.insert_ignore_returning(
+            chats,
+            {"platform": platform, "platform_chat_id": platform_chat_id, "kind": kind, "title": title,
+             "active": True, "created_at": now},
+            ["platform", "platform_chat_id"],
+        )
+        if row is not None:
+            return _chat(row)
+        chat = await self.by_platform_id(platform, platform_chat_id)
         assert chat is not None
-        if not inserted and title and chat.title != title:
-            await self.conn.execute(chats.update().where(chats.c.id == chat.id).values(title=title))
-            chat = await self.get(chat.id)
-            assert chat is not None
-        return chat
+        return await self._retitled(chat, title)
+
+    async def _retitled(self, chat: Chat, title: str | None) -> Chat:
+        """The chat with the title the platform gives it now (a group renamed)."""
+        if not title or chat.title == title:
+            return chat
+        await self.conn.execute(chats.update().where(chats.c.id == chat.id).values(title=title))
+        return await self.get(chat.id) or chat
 
     async def upsert_with_flow(self, platform: str, platform_chat_id: str, kind: str, title: str | None, *,
                                user_id: str, now: datetime) -> tuple[Chat, FlowRow | None, bool]:
@@ -438,11 +447,8 @@ class ChatRepo(Repo):
         row = (await self.conn.execute(_CHAT_WITH_FLOW, {"platform": platform, "platform_chat_id": platform_chat_id,
                                                          "user_id": user_id})).first()
         if row is None:
-            return await self.upsert(platform, platform_chat_id, kind, title, now=now), None, False
-        chat = _chat(row)
-        if title and chat.title != title:
-            await self.conn.execute(chats.update().where(chats.c.id == chat.id).values(title=title))
-            chat = await self.get(chat.id) or chat
+            return await self._create(platform, platform_chat_id, kind, title, now=now), None, False
+        chat = await self._retitled(_chat(row), title)
         flow = None
         if row.flow_name is not None:
             flow = FlowRow(row.flow_name, row.flow_step, dict(row.flow_data), row.flow_expires_at)
