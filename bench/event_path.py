@@ -62,7 +62,8 @@ async def edunet_path(events: int, workdir: Path, profile: Path | None, case: st
 
 
 async def _seed(app: Any, fake: Any, events: int) -> tuple[list[str], list[str]]:
-    """A network with ``events`` members and GROUPS linked groups (its members); their ids."""
+    """A network with ``events`` members and GROUPS linked groups (its members); their ids. Each member's
+    private chat is known, as it is once they registered there (``/join`` is sent in it)."""
     from datetime import datetime, timezone
 
     from storage.membership import ChatRepo, MemberRepo, NetworkRepo
@@ -76,6 +77,7 @@ async def _seed(app: Any, fake: Any, events: int) -> tuple[list[str], list[str]]
             await MemberRepo(conn).add(network.id, platform="line", platform_user_id=user, display_name=f"Member {number}",
                                        role="coordinator" if number == 0 else "teacher", language="th", now=now)
             await MemberRepo(conn).set_current("line", user, network.id, now=now)
+            await ChatRepo(conn).upsert("line", user, "private", None, now=now)
         for group in groups:
             chat = await ChatRepo(conn).upsert("line", group, "group", f"Group {group[-4:]}", now=now)
             await ChatRepo(conn).link(chat.id, network.id, by_member_id=None, now=now)
