@@ -162,15 +162,12 @@ class InboxRepo(Repo):
         """Take several events for processing in one statement; those another worker has are left out."""
         if not row_ids:
             return []
-        await self.conn.execute(
+        rows = await self.conn.execute(
             inbox.update()
             .where(inbox.c.id.in_(row_ids), self._waiting(now))
             .values(status="processing", lease_until=now + lease, attempts=inbox.c.attempts + 1, claimed_by=owner)
+            .returning(inbox.c.id, inbox.c.event_id, inbox.c.chat_id, inbox.c.body, inbox.c.attempts)
         )
-        rows = await self.conn.execute(
-            sa.select(inbox).where(inbox.c.id.in_(row_ids), inbox.c.status == "processing",
-                                   inbox.c.lease_until == now + lease,
-                                   (inbox.c.claimed_by == owner) if owner is not None else inbox.c.claimed_by.is_(None)))
         by_id = {row.id: InboxRow(id=row.id, event_id=row.event_id, chat_id=row.chat_id, body=dict(row.body),
                                   attempts=row.attempts) for row in rows}
         return [by_id[i] for i in row_ids if i in by_id]
