@@ -22,17 +22,10 @@ from storage.delivery_stats import DeliveryStatsRepo
 from storage.membership import ChatRepo, NetworkRepo
 from storage.runtime import OutboxRepo
 from tests.support.conversation import START
-from tests.contracts.line_openapi import load_line_spec
+from tests.line.harness import TOKEN
 from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id
 
-TOKEN = "tok"
 PUSH = "/v2/bot/message/push"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLineAPI]:
-    async with FakeLineAPI(access_token=TOKEN, spec=load_line_spec()) as server:
-        yield server
 
 
 @pytest.fixture

@@ -19,21 +19,15 @@ from bot.config import Settings
 from bot.model import Card, Text, reply_to_dict
 from edunet import build_app
 from storage.runtime import OutboxRepo
-from tests.contracts.line_openapi import load_line_spec
 from tests.fakes.line_api import FakeLineAPI, new_user_id, text_event
-from tests.line.test_line_batching import TOKEN, group_chat
+from tests.line.harness import TOKEN
+from tests.line.test_line_batching import group_chat
 from tests.support.conversation import START
 
 
 class _NoWeb:
     def add_route(self, *_args: object) -> None:
         pass
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLineAPI]:
-    async with FakeLineAPI(access_token=TOKEN, spec=load_line_spec()) as server:
-        yield server
 
 
 @pytest.fixture

@@ -18,16 +18,9 @@ from bot.adapters.line.api import LineApi, _accepted_count, classify
 from bot.adapters.line.client import DEFAULT_DATA_API, LineApiError, MessagingClient, data_host
 from bot.proxies import proxy_for
 from bot.adapters.line.settings import LineSettings
-from tests.contracts.line_openapi import load_line_spec
 from tests.fakes.line_api import FakeLineAPI, new_group_id, new_room_id, new_user_id
 from tests.fakes.local_server import LocalServer
 from tests.line.harness import ROOT, TOKEN
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLineAPI]:
-    async with FakeLineAPI(access_token=TOKEN, spec=load_line_spec()) as server:
-        yield server
 
 
 @pytest.fixture

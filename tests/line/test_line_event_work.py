@@ -21,21 +21,14 @@ from edunet import build_app
 from storage.delivery_stats import DeliveryStatsRepo
 from storage.inbox import InboxRow
 from storage.tables import outbox
-from tests.contracts.line_openapi import load_line_spec
 from bot.payload import encode
 from handlers.privacy.notice import NOTICE_TAG
 from storage.membership import ChatRepo, InviteRepo, MemberRepo, NetworkRepo
+from tests.line.harness import TOKEN
 from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id, postback_event, text_event
 from tests.support.conversation import START
 
-TOKEN = "tok"
 REPLY = "/v2/bot/message/reply"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLineAPI]:
-    async with FakeLineAPI(access_token=TOKEN, spec=load_line_spec()) as server:
-        yield server
 
 
 def line_settings(fake: FakeLineAPI) -> LineSettings:

@@ -22,18 +22,11 @@ from edunet import build_app
 from storage.membership import ChatRepo, NetworkRepo
 from storage.runtime import OutboxRepo
 from storage.tables import outbox
-from tests.contracts.line_openapi import load_line_spec
+from tests.line.harness import TOKEN
 from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id
 from tests.support.conversation import START
 
-TOKEN = "tok"
 PUSH = "/v2/bot/message/push"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLineAPI]:
-    async with FakeLineAPI(access_token=TOKEN, spec=load_line_spec()) as server:
-        yield server
 
 
 async def line_app(db_url: str, fake: FakeLineAPI, *, billed: bool) -> tuple[App, LineSender, LineApi]:

@@ -6,7 +6,6 @@ import asyncio
 import io
 import os
 import sys
-from collections.abc import AsyncIterator
 
 import pytest
 from PIL import Image
@@ -14,15 +13,8 @@ from PIL import Image
 from bot.adapters.line.richmenu import HEIGHT, MENU_NAME, WIDTH, menu_image, tiles
 from bot.i18n import Translator
 from handlers import build_router
-from tests.contracts.line_openapi import load_line_spec
 from tests.fakes.line_api import FakeLineAPI
 from tests.line.harness import ROOT, TOKEN
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLineAPI]:
-    async with FakeLineAPI(access_token=TOKEN, spec=load_line_spec()) as server:
-        yield server
 
 
 async def edunet(fake: FakeLineAPI, *args: str) -> tuple[int, str]:

@@ -21,16 +21,9 @@ from bot.outbox import DeliveryError, OutboxDispatcher
 from storage.delivery_stats import DeliveryStatsRepo
 from storage.membership import Chat, ChatRepo, MemberRepo, NetworkRepo
 from storage.runtime import OutboxRepo
-from tests.contracts.line_openapi import load_line_spec
+from tests.line.harness import TOKEN
 from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id
 
-TOKEN = "tok"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeLineAPI]:
-    async with FakeLineAPI(access_token=TOKEN, spec=load_line_spec()) as server:
-        yield server
 
 
 @pytest.fixture
