@@ -1,7 +1,8 @@
 """The per-event path in one process: N stored LINE events worked by the real LINE adapter
 (against the fake LINE API), timed, and optionally profiled with pyinstrument.
 
-``python -m bench.event_path [--events 300] [--case simple|mix] [--engine sqlite|postgresql|both] [--profile FILE.txt]``
+``python -m bench.event_path [--events 300] [--rounds 3] [--case simple|mix] [--engine sqlite|postgresql|both]
+[--profile FILE.txt]``
 
 On PostgreSQL (``--engine postgresql`` or ``both``, with ``EDUNET_TEST_POSTGRES_URL`` set) each case runs on a
 database of its own, created for the run and dropped after it; the server runs beside this process, so its
@@ -13,6 +14,9 @@ per event, beside a floor measured in the same run: the same number of events th
 HMAC check and python-telegram-bot's ``Application.process_update`` with an echo handler whose
 reply goes through PTB's Bot to a fake Telegram API on 127.0.0.1 in this process (as the edunet
 side's replies go to the fake LINE API here), and, as a second row, the same without sending.
+The floors and the cases are measured ``--rounds`` times, one after another; each case's "of floor" is
+the median of its rate over the floor of its own round (the spread beside it), so the machine's
+slower and faster minutes fall on both sides of each ratio.
 """
 
 from __future__ import annotations
@@ -251,26 +255,56 @@ async def run_benchmark(events: int, profile: Path | None = None,
     return results
 
 
+class Row(NamedTuple):
+    """One path over the rounds: medians, and its rate against the floor of its own round."""
+
+    name: str
+    rate: float
+    cpu_ms: float
+    statements: float
+    of_floor: float  # median over the rounds of rate / that round's floor
+    of_floor_low: float
+    of_floor_high: float
+    of_unsent: float
+
+
+def summarise(rounds: list[dict[str, Measured]]) -> list[Row]:
+    """Medians over the rounds; each round's rates are divided by the floors measured in that round, just
+    before them, so a machine that slows down between rounds moves both sides of a ratio together."""
+    from statistics import median
+
+    rows = []
+    for name in rounds[0]:
+        ratios = sorted(r[name].rate / r[FLOOR].rate for r in rounds)
+        rows.append(Row(name, median(r[name].rate for r in rounds), median(r[name].cpu_ms for r in rounds),
+                        median(r[name].statements for r in rounds), median(ratios), ratios[0], ratios[-1],
+                        median(r[name].rate / r[FLOOR_UNSENT].rate for r in rounds)))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="floors and cases measured this many times, one after another (medians are printed)")
     parser.add_argument("--case", choices=CASES, action="append",
                         help="simple (new users' /start, /help) or mix (members' commands, buttons, group messages); "
                              "default both")
     parser.add_argument("--engine", choices=(*ENGINES, "both"), default="sqlite",
                         help="the database: sqlite (default), postgresql (EDUNET_TEST_POSTGRES_URL) or both")
-    parser.add_argument("--profile", type=Path, help="pyinstrument text profile of the last case")
+    parser.add_argument("--profile", type=Path, help="pyinstrument text profile of the last case (of the last round)")
     args = parser.parse_args(argv)
     cases = tuple(args.case or CASES)
     engines = tuple(ENGINES) if args.engine == "both" else (args.engine,)
-    print(f"{args.events} events per case; load average before: {load_average()}")
-    results = asyncio.run(run_benchmark(args.events, args.profile, cases, engines))
-    floor_rate, unsent_rate = results[FLOOR].rate, results[FLOOR_UNSENT].rate
+    print(f"{args.events} events per case, {args.rounds} rounds; load average before: {load_average()}")
+    rounds = [asyncio.run(run_benchmark(args.events, args.profile if n == args.rounds - 1 else None, cases, engines))
+              for n in range(args.rounds)]
     print(f"{'path':<32} {'events/s':>9} {'CPU ms/event':>13} {'SQL/event':>10} {'of floor':>9} "
-          f"{'of unsent':>10}")
-    for name, m in results.items():
-        print(f"{name:<32} {m.rate:>9.0f} {m.cpu_ms:>13.2f} {m.statements:>10.1f} {m.rate / floor_rate:>8.1%} "
-              f"{m.rate / unsent_rate:>9.1%}")
+          f"{'(lowest-highest)':>17} {'of unsent':>10}")
+    for row in summarise(rounds):
+        spread = f"{row.of_floor_low:.0%}-{row.of_floor_high:.0%}"
+        print(f"{row.name:<32} {row.rate:>9.0f} {row.cpu_ms:>13.2f} {row.statements:>10.1f} {row.of_floor:>8.1%} "
+              f"{spread:>17} {row.of_unsent:>9.1%}")
     print(f"load average after: {load_average()}")
 
 

@@ -61,6 +61,21 @@ async def test_the_event_path_benchmark_runs() -> None:
 
 
 
+def test_the_event_path_compares_each_round_with_its_own_floor() -> None:
+    from bench.event_path import FLOOR, FLOOR_UNSENT, Measured, summarise
+
+    def round_(floor: float, edunet: float) -> dict[str, Measured]:
+        return {FLOOR: Measured(floor, 1.0, 0.0), FLOOR_UNSENT: Measured(floor * 10, 0.1, 0.0),
+                "edunet simple (LINE, SQLite)": Measured(edunet, 2.0, 8.0)}
+
+    # a slow round halves both sides: its ratio is the same as the quick rounds'
+    rows = {row.name: row for row in summarise([round_(600, 300), round_(300, 150), round_(600, 360)])}
+    simple = rows["edunet simple (LINE, SQLite)"]
+    assert (simple.of_floor, simple.of_floor_low, simple.of_floor_high) == (0.5, 0.5, 0.6)
+    assert simple.rate == 300 and simple.statements == 8.0
+    assert rows[FLOOR].of_floor == 1.0
+
+
 async def test_the_event_path_benchmark_runs_on_postgresql_and_drops_its_databases() -> None:
     import os
 
