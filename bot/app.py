@@ -256,11 +256,9 @@ class App:
         chats = ChatRepo(conn)
         flow: FlowState | None = None
         if event.sender.user_id:
-            chat, flow_row, flow_read = await chats.upsert_with_flow(
-                event.platform, event.chat.chat_id, event.chat.kind.value, event.chat.title,
-                user_id=event.sender.user_id, now=now)
-            flows = FlowRepo(conn)
-            flow = await (flows.live(event.lock_key, flow_row, now) if flow_read else flows.get(event.lock_key, now))
+            chat, flow_row = await chats.upsert_with_flow(event.platform, event.chat.chat_id, event.chat.kind.value,
+                                                          event.chat.title, user_id=event.sender.user_id, now=now)
+            flow = await FlowRepo(conn).live(event.lock_key, flow_row, now)
         else:
             chat = await chats.upsert(event.platform, event.chat.chat_id, event.chat.kind.value,
                                       event.chat.title, now=now)

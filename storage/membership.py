@@ -440,19 +440,19 @@ class ChatRepo(Repo):
         return await self.get(chat.id) or chat
 
     async def upsert_with_flow(self, platform: str, platform_chat_id: str, kind: str, title: str | None, *,
-                               user_id: str, now: datetime) -> tuple[Chat, FlowRow | None, bool]:
+                               user_id: str, now: datetime) -> tuple[Chat, FlowRow | None]:
         """:meth:`upsert`, and the stored flow of ``user_id`` in the chat (live or expired) read with it:
-        (chat, flow row or None, whether the flow was read). A chat created here reads no flow (False):
-        one may be left of an earlier chat row of the same id, so the caller reads it on its own."""
+        (chat, flow row or None). A chat seen for the first time has none: a chat's flows are saved once
+        it has a row and deleted with it (migration 0016_orphan_flows)."""
         row = (await self.conn.execute(_CHAT_WITH_FLOW, {"platform": platform, "platform_chat_id": platform_chat_id,
                                                          "user_id": user_id})).first()
         if row is None:
-            return await self._create(platform, platform_chat_id, kind, title, now=now), None, False
+            return await self._create(platform, platform_chat_id, kind, title, now=now), None
         chat = await self._retitled(_chat(row), title)
         flow = None
         if row.flow_name is not None:
             flow = FlowRow(row.flow_name, row.flow_step, dict(row.flow_data), row.flow_expires_at)
-        return chat, flow, True
+        return chat, flow
 
     async def by_platform_id(self, platform: str, platform_chat_id: str) -> Chat | None:
         row = (await self.conn.execute(_CHAT_BY_PLATFORM_ID, {"platform": platform,

@@ -239,7 +239,7 @@ class MemberDataRepo(Repo):
         return int(row.id) if row else None
 
     async def forget_private_chat(self, chat_id: int) -> None:
-        """Delete a private chat row (and, by cascade, anything still queued for it) and the
+        """Delete a private chat row (and, by cascade, anything still queued for it), its flows and the
         finished inbox events of that chat (their bodies hold the platform id and name)."""
         row = (await self.conn.execute(sa.select(chats).where(chats.c.id == chat_id,
                                                               chats.c.kind == "private"))).first()
@@ -248,4 +248,6 @@ class MemberDataRepo(Repo):
         await self.conn.execute(inbox.delete().where(inbox.c.platform == row.platform,
                                                      inbox.c.chat_id == row.platform_chat_id,
                                                      inbox.c.status.in_(("done", "failed"))))
+        await self.conn.execute(flow_states.delete().where(flow_states.c.platform == row.platform,
+                                                           flow_states.c.chat_id == row.platform_chat_id))
         await self.conn.execute(chats.delete().where(chats.c.id == chat_id))

@@ -67,7 +67,10 @@ class SentMessageRepo(Repo):
             return int(new.id) if new else None
         if new is not None:
             if old.network_id is None and new.network_id is not None:
-                # The new chat's row is the linked one; the old row has nothing to keep.
+                # The new chat's row is the linked one; the old row has nothing to keep (its flows go with it:
+                # a chat's row and its flows go together, see ChatRepo.upsert_with_flow).
+                await self.conn.execute(flow_states.delete().where(flow_states.c.platform == platform,
+                                                                   flow_states.c.chat_id == old_platform_id))
                 await self.conn.execute(chats.delete().where(chats.c.id == old.id))
                 return int(new.id)
             await self.conn.execute(outbox.update().where(outbox.c.chat_id == new.id).values(chat_id=old.id))

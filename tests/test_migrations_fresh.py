@@ -213,3 +213,43 @@ async def test_the_sar_indexes_migration_builds_and_drops_its_indexes_on_both_en
     assert now["ix_pledges_need_status"] == ["need_id", "status", "created_at", "amount_x100"]
     assert "ix_needs_network_organisation" not in before
     assert before["ix_pledges_need_status"] == ["need_id", "status", "amount_x100"]
+
+
+async def test_the_orphan_flows_migration_removes_the_flows_of_chats_whose_row_is_gone(
+        empty_url: str) -> None:  # noqa: F811
+    """0016_orphan_flows: a flow left by a chat row deleted before it (a /forget, a Telegram migration)
+    is removed; a chat's own flows stay."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime, timedelta, timezone
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from storage.db import Database
+    from storage.membership import ChatRepo
+    from storage.runtime import FlowRepo, FlowState
+
+    now = datetime(2026, 12, 3, 5, 0, tzinfo=timezone.utc)
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(1) as pool:  # Alembic runs its own event loop
+        for head in sorted(script_heads() - {"0016_orphan_flows"}):
+            await loop.run_in_executor(pool, command.upgrade, alembic_config(empty_url), head)
+    db = Database(empty_url)
+    try:
+        async with db.transaction() as conn:
+            await ChatRepo(conn).upsert("line", "Ckept", "group", "ครู", now=now)
+            for chat_id in ("Ckept", "Ugone"):
+                await FlowRepo(conn).save(("line", chat_id, "Ualice"),
+                                          FlowState("survey", "q1", {}, now + timedelta(days=1)), now)
+    finally:
+        await db.dispose()
+    with ThreadPoolExecutor(1) as pool:
+        await loop.run_in_executor(pool, upgrade_to_heads, empty_url)
+    db = Database(empty_url)
+    try:
+        async with db.transaction() as conn:
+            left = {row.chat_id for row in await conn.execute(sa.text("SELECT chat_id FROM flow_states"))}
+        assert left == {"Ckept"}
+    finally:
+        await db.dispose()

@@ -108,29 +108,45 @@ async def test_flow_state_survives_a_new_connection_and_expires(db: Database) ->
         await other.dispose()
 
 
-async def test_a_chat_is_read_with_its_senders_flow_and_a_new_chat_reads_none(db: Database) -> None:
+async def test_a_chat_is_read_with_its_senders_flow_and_a_new_chat_has_none(db: Database) -> None:
     """Every event's chat and flow in one statement: the sender's own flow (not another's), expired
-    ones as they are (FlowRepo.live removes them); a chat created now says it read no flow."""
+    ones as they are (FlowRepo.live removes them); a chat seen for the first time has none."""
     key = ("line", "Cgroup", "Ualice")
     async with db.transaction() as conn:
         chats = ChatRepo(conn)
-        chat, flow, read = await chats.upsert_with_flow("line", "Cgroup", "group", "ครู", user_id="Ualice", now=NOW)
-        assert (chat.title, flow, read) == ("ครู", None, False)
+        chat, flow = await chats.upsert_with_flow("line", "Cgroup", "group", "ครู", user_id="Ualice", now=NOW)
+        assert (chat.title, flow) == ("ครู", None)
         await FlowRepo(conn).save(key, FlowState("survey", "q1", {"n": 1}, NOW + timedelta(minutes=30)), NOW)
         await FlowRepo(conn).save(("line", "Cgroup", "Ubob"),
                                   FlowState("plan", "title", {}, NOW - timedelta(minutes=1)), NOW)
     async with db.transaction() as conn:
         chats = ChatRepo(conn)
-        chat, flow, read = await chats.upsert_with_flow("line", "Cgroup", "group", "ครูประถม", user_id="Ualice",
-                                                        now=NOW)
-        assert read and chat.title == "ครูประถม" and flow is not None
+        chat, flow = await chats.upsert_with_flow("line", "Cgroup", "group", "ครูประถม", user_id="Ualice", now=NOW)
+        assert chat.title == "ครูประถม" and flow is not None
         assert (flow.flow, flow.step, flow.data) == ("survey", "q1", {"n": 1})
         assert (await FlowRepo(conn).live(key, flow, NOW)).step == "q1"  # type: ignore[union-attr]
-        _chat, expired, read = await chats.upsert_with_flow("line", "Cgroup", "group", None, user_id="Ubob", now=NOW)
-        assert read and expired is not None and await FlowRepo(conn).live(("line", "Cgroup", "Ubob"), expired, NOW) is None
+        _chat, expired = await chats.upsert_with_flow("line", "Cgroup", "group", None, user_id="Ubob", now=NOW)
+        assert expired is not None and await FlowRepo(conn).live(("line", "Cgroup", "Ubob"), expired, NOW) is None
         assert await FlowRepo(conn).get(("line", "Cgroup", "Ubob"), NOW - timedelta(hours=1)) is None  # removed
-        _chat, none, read = await chats.upsert_with_flow("line", "Cgroup", "group", None, user_id="Ucarol", now=NOW)
-        assert read and none is None
+        _chat, none = await chats.upsert_with_flow("line", "Cgroup", "group", None, user_id="Ucarol", now=NOW)
+        assert none is None
+
+
+async def test_a_forgotten_private_chat_takes_its_flows_with_it(db: Database) -> None:
+    """A chat's row and its flows go together, so a chat seen again after /forget starts afresh."""
+    from storage.privacy import MemberDataRepo
+
+    key = ("line", "Uparent", "Uparent")
+    async with db.transaction() as conn:
+        chat, _flow = await ChatRepo(conn).upsert_with_flow("line", "Uparent", "private", None, user_id="Uparent",
+                                                            now=NOW)
+        await FlowRepo(conn).save(key, FlowState("join", "consent", {}, NOW + timedelta(days=1)), NOW)
+        await MemberDataRepo(conn).forget_private_chat(chat.id)
+    async with db.transaction() as conn:
+        assert await FlowRepo(conn).get(key, NOW) is None
+        _chat, flow = await ChatRepo(conn).upsert_with_flow("line", "Uparent", "private", None, user_id="Uparent",
+                                                            now=NOW)
+        assert flow is None
 
 
 async def test_a_task_is_claimed_by_one_process_only(db: Database) -> None:
