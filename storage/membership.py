@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from storage.deliveries import carried_by_reply
 from storage.repo import Repo
+from storage.runtime import FlowState
 from storage.tables import chats, current_networks, flow_states, invites, members, networks, organisations
 from storage.types import UTCDateTime
 
@@ -388,16 +389,6 @@ _CHAT_AFTER_EVENT = (
 
 
 @dataclass(frozen=True)
-class FlowRow:
-    """A stored flow as read beside its chat (:meth:`ChatRepo.upsert_with_flow`); it may have expired."""
-
-    flow: str
-    step: str
-    data: dict[str, Any]
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
 class ChatAfterEvent:
     """A chat read again after a handler ran: the handler may have linked it or changed its member's language."""
 
@@ -440,9 +431,9 @@ class ChatRepo(Repo):
         return await self.get(chat.id) or chat
 
     async def upsert_with_flow(self, platform: str, platform_chat_id: str, kind: str, title: str | None, *,
-                               user_id: str, now: datetime) -> tuple[Chat, FlowRow | None]:
-        """:meth:`upsert`, and the stored flow of ``user_id`` in the chat (live or expired) read with it:
-        (chat, flow row or None). A chat seen for the first time has none: a chat's flows are saved once
+                               user_id: str, now: datetime) -> tuple[Chat, FlowState | None]:
+        """:meth:`upsert`, and the stored flow of ``user_id`` in the chat read with it: (chat, flow or None;
+        it may have expired: ``FlowRepo.live`` judges it). A chat seen for the first time has none: a chat's flows are saved once
         it has a row and deleted with it (migration 0016_orphan_flows)."""
         row = (await self.conn.execute(_CHAT_WITH_FLOW, {"platform": platform, "platform_chat_id": platform_chat_id,
                                                          "user_id": user_id})).first()
@@ -451,7 +442,7 @@ class ChatRepo(Repo):
         chat = await self._retitled(_chat(row), title)
         flow = None
         if row.flow_name is not None:
-            flow = FlowRow(row.flow_name, row.flow_step, dict(row.flow_data), row.flow_expires_at)
+            flow = FlowState(row.flow_name, row.flow_step, dict(row.flow_data), row.flow_expires_at)
         return chat, flow
 
     async def by_platform_id(self, platform: str, platform_chat_id: str) -> Chat | None:

@@ -25,17 +25,19 @@ class FlowState:
 class FlowRepo(Repo):
     async def get(self, key: tuple[str, str, str], now: datetime) -> FlowState | None:
         """The live flow for (platform, chat, user); an expired one is removed and None returned."""
-        return await self.live(key, (await self.conn.execute(_FLOW, _flow_key(key))).first(), now)
+        row = (await self.conn.execute(_FLOW, _flow_key(key))).first()
+        stored = FlowState(flow=row.flow, step=row.step, data=dict(row.data), expires_at=row.expires_at) if row else None
+        return await self.live(key, stored, now)
 
-    async def live(self, key: tuple[str, str, str], row: Any, now: datetime) -> FlowState | None:
-        """A flow row read already (here, or beside its chat: ``ChatRepo.upsert_with_flow``) as :meth:`get`
-        gives it: None when there is none, or when it expired (then it is removed)."""
-        if row is None:
+    async def live(self, key: tuple[str, str, str], stored: FlowState | None, now: datetime) -> FlowState | None:
+        """A stored flow read already (by :meth:`get`, or beside its chat: ``ChatRepo.upsert_with_flow``),
+        if it is still live; an expired one is removed and None returned."""
+        if stored is None:
             return None
-        if row.expires_at <= now:
+        if stored.expires_at <= now:
             await self.clear(key)
             return None
-        return FlowState(flow=row.flow, step=row.step, data=dict(row.data), expires_at=row.expires_at)
+        return stored
 
     async def save(self, key: tuple[str, str, str], state: FlowState, now: datetime) -> None:
         platform, chat_id, user_id = key

@@ -220,7 +220,6 @@ async def test_the_orphan_flows_migration_removes_the_flows_of_chats_whose_row_i
     """0016_orphan_flows: a flow left by a chat row deleted before it (a /forget, a Telegram migration)
     is removed; a chat's own flows stay."""
     import asyncio
-    from concurrent.futures import ThreadPoolExecutor
     from datetime import datetime, timedelta, timezone
 
     import sqlalchemy as sa
@@ -231,10 +230,8 @@ async def test_the_orphan_flows_migration_removes_the_flows_of_chats_whose_row_i
     from storage.runtime import FlowRepo, FlowState
 
     now = datetime(2026, 12, 3, 5, 0, tzinfo=timezone.utc)
-    loop = asyncio.get_running_loop()
-    with ThreadPoolExecutor(1) as pool:  # Alembic runs its own event loop
-        for head in sorted(script_heads() - {"0016_orphan_flows"}):
-            await loop.run_in_executor(pool, command.upgrade, alembic_config(empty_url), head)
+    for head in sorted(script_heads() - {"0016_orphan_flows"}):  # Alembic runs its own event loop: a thread
+        await asyncio.to_thread(command.upgrade, alembic_config(empty_url), head)
     db = Database(empty_url)
     try:
         async with db.transaction() as conn:
@@ -244,8 +241,7 @@ async def test_the_orphan_flows_migration_removes_the_flows_of_chats_whose_row_i
                                           FlowState("survey", "q1", {}, now + timedelta(days=1)), now)
     finally:
         await db.dispose()
-    with ThreadPoolExecutor(1) as pool:
-        await loop.run_in_executor(pool, upgrade_to_heads, empty_url)
+    await asyncio.to_thread(upgrade_to_heads, empty_url)
     db = Database(empty_url)
     try:
         async with db.transaction() as conn:
