@@ -70,9 +70,12 @@ BeforeCommit = Callable[[AsyncConnection, Event, Outcome], Awaitable[None]]
 
 @dataclass
 class _Answering:
-    """The language an event's answers (an apology too) are in: the sender's hint, then the member's."""
+    """What an event's run knows across its attempts: the language its answers (an apology too) are in
+    (the sender's hint, then the member's), and what it answers when its commit was under way as the
+    connection was lost (``committing``: the outcome and the context it ran in)."""
 
     language: str
+    committing: tuple[Outcome, Context] | None = None
 
 
 class KeyedLocks:
@@ -188,11 +191,21 @@ class App:
         async with self.locks.hold(event.lock_key):
             for attempt in (1, 2):
                 try:
-                    return await self._handle_in_transaction(event, before_commit, answering)
+                    outcome = await self._handle_in_transaction(event, before_commit, answering)
+                    if outcome.duplicate and answering.committing is not None:
+                        # The first attempt's commit went through; only its acknowledgement was lost (the
+                        # event is claimed in that transaction, and this instance holds it): its answer.
+                        committed, ctx = answering.committing
+                        log.warning("the commit of %s event %s went through before the connection was lost; "
+                                    "answering it", event.platform, event.event_id)
+                        self._after_commit(ctx)
+                        return committed
+                    return outcome
                 except ProfileNeeded:  # rolled back: nothing of it is stored, the event is not claimed
                     return Outcome(profile_needed=True)
                 except Exception as exc:
-                    if attempt == 1 and connection_lost(exc):  # a database restart: nothing was committed
+                    # A database restart: nothing was committed, or (lost during the commit) all of it.
+                    if attempt == 1 and connection_lost(exc):
                         log.warning("database connection lost during %s event %s; running it again",
                                     event.platform, event.event_id)
                         continue
@@ -218,6 +231,8 @@ class App:
                               chat=chat, chat_language=chat_language, catch_up_possible=catch_up_possible)
             if before_commit is not None:
                 await before_commit(conn, event, outcome)
+            answering.committing = (outcome, ctx)  # if the commit's answer is lost, the retry tells
+        answering.committing = None
         self._after_commit(ctx)
         return outcome
 

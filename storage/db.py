@@ -233,7 +233,8 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 
 def connection_lost(exc: BaseException) -> bool:
     """Whether ``exc`` is the database connection going away (a restart, a failover, a dropped
-    socket): nothing of the transaction was committed and a fresh connection is used next time."""
+    socket): a fresh connection is used next time. Nothing of the transaction was committed, unless
+    the connection went during its COMMIT: then the server may have committed all of it."""
     return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
 
 

@@ -27,6 +27,7 @@ from storage.membership import ChatRepo, InviteRepo, MemberRepo, NetworkRepo
 from tests.line.harness import TOKEN
 from tests.fakes.line_api import FakeLineAPI, new_group_id, new_user_id, postback_event, text_event
 from tests.support.conversation import START
+from tests.test_commit_answer_lost import lose_the_next_events_commit_answer
 
 REPLY = "/v2/bot/message/reply"
 
@@ -131,6 +132,17 @@ async def test_a_free_reply_is_counted_once_with_its_event_and_not_again_on_a_re
     assert len(fake.replies) == 1 and await replies_counted(adapter.app, user) == 1
     await adapter._process(row(text_event(user, "/help", fake=fake), 2))
     assert len(fake.replies) == 2 and await replies_counted(adapter.app, user) == 2
+    assert fake.violations == []
+
+
+async def test_an_event_whose_commit_answer_was_lost_is_answered_and_counted_once(
+        adapter: LineAdapter, fake: FakeLineAPI) -> None:
+    fired = lose_the_next_events_commit_answer(adapter.app.db)
+    user = new_user_id()
+    await adapter._process(row(text_event(user, "/help", fake=fake)))
+    assert fired() == 1  # committed, then the connection dropped; run again, it finds itself done
+    assert len(fake.replies) == 1 and await replies_counted(adapter.app, user) == 1
+    assert "/start" in fake.replies[0]["messages"][0]["text"]  # the help itself, not an apology
     assert fake.violations == []
 
 
