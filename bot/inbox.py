@@ -261,10 +261,8 @@ class InboxWorker:
                     return done
                 ended, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                 running -= ended
-                # A chat's task fails only where the database does: the worker retries (each one's looked at).
-                failures = [failure for task in ended if (failure := task.exception()) is not None]
-                if failures:
-                    raise failures[0]
+                for task in ended:
+                    task.result()  # a chat's task only fails where the database does: the worker retries
                 if blocked:
                     more = True
         except asyncio.CancelledError:  # stopped after the grace: the chats in hand are cut short
@@ -283,7 +281,7 @@ class InboxWorker:
                     if finished:
                         await repo.finish_many(finished, self.app.clock.now())
                     for row in left:
-                        await repo.release(row.id, error="given back before it started")
+                        await repo.release(row.id, error="shutting down")
                 done -= len(left)
 
     async def _claim(self, finished: list[int]) -> list[InboxRow]:
