@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -49,7 +50,6 @@ POLL_SECONDS = 5.0
 PARALLEL_CHATS = 8
 BATCH = 48  # events claimed at a time: small enough that a member's event waits for one batch at most
 PER_CHAT = 4  # a chat's events in a batch before any chat's later ones (they run one after another)
-REFILL = BATCH // 2  # the next batch is claimed once fewer events than this are left to start
 STORE_BATCH = 500  # events per group commit
 HOUSEKEEPING_SECONDS = 3600.0
 KEEP_INBOX = timedelta(days=7)
@@ -229,91 +229,50 @@ class InboxWorker:
                 pass
 
     async def drain(self) -> int:
-        """Process every waiting event (in order per chat, chats in parallel); returns how many.
-
-        A pipeline: the next events are claimed while the last ones run, once fewer than
-        :data:`REFILL` are left to start, and the claim marks the finished ones done in its own
-        transaction, so no slot waits for a whole batch to end or for a claim."""
-        queued: dict[str, list[InboxRow]] = {}  # claimed, not started: by chat, in claim order
-        running: set[asyncio.Task[None]] = set()  # one task per chat, PARALLEL_CHATS at most
-        finished: list[int] = []  # succeeded, not yet marked done
+        """Process every waiting event (in order per chat, chats in parallel); returns how many."""
         done = 0
-        more = True  # the last claim found events (or found none only because its chats were in hand)
-        try:
-            while True:
-                if more and not self.stopping and sum(map(len, queued.values())) < REFILL:
-                    rows = await self._claim(finished)
-                    done += len(rows)
+        while not self.stopping:
+            now = self.app.clock.now()
+            # Claims are taken one at a time across instances (what a chat has in hand decides what
+            # its next events wait for): on PostgreSQL under an advisory lock, on SQLite the write lock.
+            async with self.app.db.transaction() as conn:
+                await serialise_on(conn, f"inbox-claims:{self.platform}")
+                repo = InboxRepo(conn, self.platform)
+                candidates = await repo.candidates(now, limit=BATCH, members_first=True, per_chat=PER_CHAT)
+                rows = await repo.claim_many(candidates, now, LEASE, owner=self.app.instance) if candidates else []
+                if rows and self._claimed is not None:
+                    await self._claimed(conn, rows)
+            if not candidates:
+                return done
+            by_chat: dict[str, list[InboxRow]] = defaultdict(list)
+            for row in rows:
+                by_chat[row.chat_id].append(row)
+            if not by_chat:
+                return done
+            limit = asyncio.Semaphore(PARALLEL_CHATS)
+
+            finished: list[int] = []
+
+            async def run_chat(rows: list[InboxRow]) -> None:
+                async with limit:
                     for row in rows:
-                        queued.setdefault(row.chat_id, []).append(row)
-                    # Nothing claimable can still mean "behind this instance's chats in hand": ask again
-                    # once one of them is over. Nothing at all in hand: the inbox is drained.
-                    more = bool(rows)
-                    blocked = not rows and bool(running or queued)
-                else:
-                    blocked = False
-                while queued and len(running) < PARALLEL_CHATS and not self.stopping:
-                    chat_rows = queued.pop(next(iter(queued)))
-                    running.add(asyncio.create_task(self._run_chat(chat_rows, finished)))
-                if not running:
-                    if more and not self.stopping:
-                        continue
-                    return done
-                ended, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                running -= ended
-                for task in ended:
-                    task.result()  # a chat's task only fails where the database does: the worker retries
-                if blocked:
-                    more = True
-        except asyncio.CancelledError:  # stopped after the grace: the chats in hand are cut short
-            for task in running:
-                task.cancel()
-            raise
-        finally:  # otherwise (a claim failed) the chats in hand finish first
-            await asyncio.gather(*running, return_exceptions=True)
-            left = [row for rows in queued.values() for row in rows]
-            if finished or left:
-                # The successes in one statement (an event run again after a crash here is dropped by the
-                # pipeline's event de-duplication, not answered twice); what was claimed but not started
-                # goes back.
-                async with self.app.db.transaction() as conn:
-                    repo = InboxRepo(conn, self.platform)
-                    if finished:
-                        await repo.finish_many(finished, self.app.clock.now())
-                    for row in left:
-                        await repo.release(row.id, error="shutting down")
-                done -= len(left)
+                        if self.stopping:  # claimed but not started: give it back
+                            async with self.app.db.transaction() as conn:
+                                await InboxRepo(conn, self.platform).release(row.id, error="shutting down")
+                            continue
+                        if await self._process(row):
+                            finished.append(row.id)
 
-    async def _claim(self, finished: list[int]) -> list[InboxRow]:
-        """Mark ``finished`` done (emptying it) and claim the next events, in one short transaction.
-
-        Claims are taken one at a time across instances (what a chat has in hand decides what its next
-        events wait for): on PostgreSQL under an advisory lock, on SQLite the write lock."""
-        now = self.app.clock.now()
-        ended = list(finished)
-        async with self.app.db.transaction() as conn:
-            await serialise_on(conn, f"inbox-claims:{self.platform}")
-            repo = InboxRepo(conn, self.platform)
-            if ended:  # first: their chats' next events can be claimed now
-                await repo.finish_many(ended, now)
-            candidates = await repo.candidates(now, limit=BATCH, members_first=True, per_chat=PER_CHAT)
-            rows = await repo.claim_many(candidates, now, LEASE, owner=self.app.instance) if candidates else []
-            if rows and self._claimed is not None:
-                await self._claimed(conn, rows)
-        del finished[:len(ended)]  # others may have finished meanwhile
-        return rows
-
-    async def _run_chat(self, rows: list[InboxRow], finished: list[int]) -> None:
-        """One chat's claimed events, in order; those not started when the worker stops go back."""
-        for index, row in enumerate(rows):
-            if self.stopping:  # claimed but not started: give it back
-                async with self.app.db.transaction() as conn:
-                    repo = InboxRepo(conn, self.platform)
-                    for left in rows[index:]:
-                        await repo.release(left.id, error="shutting down")
-                return
-            if await self._process(row):
-                finished.append(row.id)
+            try:
+                await asyncio.gather(*(run_chat(rows) for rows in by_chat.values()))
+            finally:
+                # One statement for the batch's successes (an event run again after a crash here is
+                # dropped by the pipeline's event de-duplication, not answered twice).
+                if finished:
+                    async with self.app.db.transaction() as conn:
+                        await InboxRepo(conn, self.platform).finish_many(finished, self.app.clock.now())
+            done += sum(len(rows) for rows in by_chat.values())
+        return done
 
     async def _process(self, row: InboxRow) -> bool:
         """Run one event; True when it succeeded (the caller marks it done), False when it failed

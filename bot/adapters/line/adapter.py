@@ -163,8 +163,8 @@ class LineAdapter(LineReceiver):
         and the core asks for the profile where it needs it after all (``Event.profile_pending``)."""
         senders = {row.event_id: _sender_of(row.body) for row in rows}
         members = await MemberRepo(conn).active_identities(self.platform, {s for s in senders.values() if s})
-        # Beside the last batches' events still waiting to run (each is taken out as it runs).
-        self._members_claimed |= {event_id for event_id, sender in senders.items() if sender in members}
+        # The batch replaces the last one's (run by now; a row that was not is claimed and asked about again).
+        self._members_claimed = {event_id for event_id, sender in senders.items() if sender in members}
 
     async def _enrich(self, event: Event, *, member: bool = False) -> Event:
         """Display name and language from the LINE profile, the group's name (both cached). ``member``:
