@@ -13,8 +13,9 @@ It offers ``rate`` events/s (open loop: a request is sent at its time whatever t
 did) for ``seconds`` seconds — new users sending ``/start`` and ``/help``, and one registered
 member sending ``/help`` — and prints, per target: acks p50/p99/max, errors (non-200 or timeouts),
 RSS of the server's processes (their peak together and each one's, at the drain's end, and every 10 s
-from the load's start), and the processing lag (how long after the load ended the last
-event was answered at the fake API) with the events/s answered.
+from the load's start), the processing lag (how long after the load ended the last
+event was answered at the fake API) with the events/s answered, and how many answers were the
+"something went wrong" apology (issue 18: load makes events wait, never fail).
 
 ``--flood``: issue 12 hole 8: 16,000 webhooks from strangers in 2 minutes (scaled by ``--seconds``)
 while the member sends ``/help`` every 2 s; prints how long the member waited for each answer.
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import shutil
 import socket
@@ -100,6 +102,7 @@ class Result:
     processed_per_s: float | None = None
     member_waits: list[float] = field(default_factory=list)
     member_unanswered: int = 0
+    apologies: int = 0  # answers that were the "something went wrong" apology (issue 18: none under load)
 
     def rss_text(self) -> str:
         """The peak of the processes together, and each one's own peak ("202 (96+106)")."""
@@ -126,7 +129,8 @@ class Result:
         rate = "-" if self.processed_per_s is None else f"{self.processed_per_s:.0f}"
         return [f"{self.target} ({self.engine})", str(self.sent), pct(0.5), pct(0.99),
                 f"{acks[-1] * 1000:.0f}" if acks else "-", str(self.errors), self.rss_text(),
-                self.rss_end_text(), str(self.answered) if self.target != "bare" else "-", lag, rate]
+                self.rss_end_text(), str(self.answered) if self.target != "bare" else "-",
+                str(self.apologies) if self.target != "bare" else "-", lag, rate]
 
 
 def _own_rss_mb(pid: int) -> float:
@@ -342,6 +346,7 @@ async def run_target(target: str, engine: str, *, rate: float, seconds: float, f
                         await asyncio.sleep(0.1)
                     answered_at = time.perf_counter()
                     result.answered = len(fake.requests_to_messages())
+                    result.apologies = fake.apologies()
                     result.lag_s = answered_at - load_end
                     result.processed_per_s = result.answered / (answered_at - start)
                     if flood:
@@ -632,6 +637,7 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
                 await asyncio.sleep(5.0)  # anything sent twice arrives too
                 delivery = check_deliveries(fake, sent, tokens, users, posted, known=known)
                 result.answered = delivery.answered
+                result.apologies = fake.apologies()
                 result.lag_s = answered_at - load_end
                 result.processed_per_s = result.answered / (answered_at - start)
             stop_sampling.set()
@@ -653,6 +659,22 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
     return result, delivery
 
 
+@functools.cache
+def apology_texts() -> frozenset[str]:
+    """The failed event's apology in each language the bot speaks (``App._failed``)."""
+    from bot.app import APOLOGY
+    from bot.i18n import Translator
+
+    return frozenset(Translator(lang)(APOLOGY) for lang in ("th", "en"))
+
+
+
+def count_apologies(requests: list[Any]) -> int:
+    """How many of the messages in these reply and push requests are the apology."""
+    return sum(1 for r in requests if isinstance(r.json, dict)
+               for message in r.json.get("messages", []) if message.get("text") in apology_texts())
+
+
 def _patch_fake() -> None:
     """Count answered events at the fake: replies and pushes, and when the member's replies came."""
     from tests.fakes.line_api import FakeLineAPI
@@ -660,6 +682,9 @@ def _patch_fake() -> None:
     def requests_to_messages(self: FakeLineAPI) -> list[Any]:
         return [r for r in self.requests
                 if r.ok and r.path in ("/v2/bot/message/reply", "/v2/bot/message/push")]
+
+    def apologies(self: FakeLineAPI) -> int:
+        return count_apologies(self.requests_to_messages())
 
     def member_replies(self: FakeLineAPI) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -670,11 +695,11 @@ def _patch_fake() -> None:
 
     FakeLineAPI.requests_to_messages = requests_to_messages  # type: ignore[attr-defined]
     FakeLineAPI.member_replies = member_replies  # type: ignore[attr-defined]
+    FakeLineAPI.apologies = apologies  # type: ignore[attr-defined]
 
 
 HEADER = ["target", "sent", "ack p50 ms", "ack p99 ms", "ack max ms", "errors", "RSS peak MB", "RSS end MB",
-          "answered",
-          "lag s", "answered/s"]
+          "answered", "apologies", "lag s", "answered/s"]
 
 
 def print_table(results: list[Result]) -> None:

@@ -38,6 +38,8 @@ from storage.runtime import EventLogRepo, FlowRepo, FlowState, ScheduledTask, Ta
 log = logging.getLogger(__name__)
 
 CANCEL_WORDS = frozenset({"cancel", "/cancel", "ยกเลิก", "/ยกเลิก"})
+# What a member reads when their event failed (``App._failed``); its msgid, translated by the catalogs.
+APOLOGY = "Sorry, something went wrong on my side. Nothing was saved; please try again in a moment."
 
 
 @dataclass
@@ -240,8 +242,7 @@ class App:
         """The apology for a failed event (remembered as failed: a redelivery does not run it again)."""
         await self._record_failure(event)
         tr = Translator(lang)
-        apology = tr("Sorry, something went wrong on my side. Nothing was saved; "
-                     "please try again in a moment.")
+        apology = tr(APOLOGY)
         if event.kind is EventKind.BUTTON:
             return Outcome(toast=apology, failed=True, replies=[] if not event.is_private else [Text(apology)])
         return Outcome(replies=[Text(apology)], failed=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from bench.outbox_broadcast import busiest_window, run_benchmark
 
 
@@ -44,6 +46,7 @@ async def test_the_webhook_load_benchmark_runs_and_prints(capsys) -> None:  # ty
     bare, edunet = results
     assert bare.sent == edunet.sent == 21 and bare.errors == 0 and edunet.errors == 0  # 20 strangers + the member
     assert edunet.answered >= edunet.sent and edunet.member_unanswered == 0
+    assert edunet.apologies == 0 and "apologies" in out  # load makes events wait, never fail
     # RSS per process (receiver, worker): the peak, the last sample, and a trace from the load's start
     assert len(edunet.rss_peak_parts) == len(edunet.rss_end_parts) == 2 and all(edunet.rss_end_parts)
     assert edunet.rss_trace and edunet.rss_trace[0][0] < 10 and len(edunet.rss_trace[0][1]) == 2
@@ -113,8 +116,6 @@ def _answer(path: str, at: float, texts: list[str], *, to: str = "", token: str 
 def test_the_three_instance_check_matches_pushes_by_the_calibration_and_counts_lost_and_doubled() -> None:
     """Issue 17's load test tells which event a push answers by the texts a calibration user's replies
     taught, so a run where nearly every answer is a push still counts lost, doubled and out-of-order."""
-    from types import SimpleNamespace
-
     from bench.webhook_load import AnswerTexts, check_deliveries
 
     known = AnswerTexts()
@@ -134,3 +135,15 @@ def test_the_three_instance_check_matches_pushes_by_the_calibration_and_counts_l
     result = check_deliveries(fake, sent, {"tA0": "A0"}, users, known=known)
     assert (result.answered, result.lost, result.by_push, result.unknown_answers) == (7, 1, 7, 0)  # B's "Say /help"
     assert result.duplicated == 1 and result.out_of_order_users == 1
+
+
+def test_the_webhook_load_benchmark_counts_apologies_in_either_language() -> None:
+    from bench.webhook_load import count_apologies
+
+    def sent(*texts: str) -> SimpleNamespace:
+        return SimpleNamespace(json={"messages": [{"type": "text", "text": text} for text in texts]})
+
+    requests = [sent("ขออภัย ระบบขัดข้องชั่วคราว ยังไม่มีการบันทึกข้อมูลใด ๆ กรุณาลองใหม่อีกครั้ง"),
+                sent("คำสั่งที่ใช้ได้", "Sorry, something went wrong on my side. Nothing was saved; please try again in a moment."),
+                sent("ขออภัย ไม่พบคำสั่งนี้"), SimpleNamespace(json=None)]
+    assert count_apologies(requests) == 2
