@@ -346,7 +346,7 @@ async def run_target(target: str, engine: str, *, rate: float, seconds: float, f
                         await asyncio.sleep(0.1)
                     answered_at = time.perf_counter()
                     result.answered = len(fake.requests_to_messages())
-                    result.apologies = fake.apologies()
+                    result.apologies = count_apologies(fake.requests_to_messages())
                     result.lag_s = answered_at - load_end
                     result.processed_per_s = result.answered / (answered_at - start)
                     if flood:
@@ -637,7 +637,7 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
                 await asyncio.sleep(5.0)  # anything sent twice arrives too
                 delivery = check_deliveries(fake, sent, tokens, users, posted, known=known)
                 result.answered = delivery.answered
-                result.apologies = fake.apologies()
+                result.apologies = count_apologies(fake.requests_to_messages())
                 result.lag_s = answered_at - load_end
                 result.processed_per_s = result.answered / (answered_at - start)
             stop_sampling.set()
@@ -663,10 +663,9 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
 def apology_texts() -> frozenset[str]:
     """The failed event's apology in each language the bot speaks (``App._failed``)."""
     from bot.app import APOLOGY
-    from bot.i18n import Translator
+    from bot.i18n import LANGUAGES, Translator
 
-    return frozenset(Translator(lang)(APOLOGY) for lang in ("th", "en"))
-
+    return frozenset(Translator(lang)(APOLOGY) for lang in LANGUAGES)
 
 
 def count_apologies(requests: list[Any]) -> int:
@@ -683,9 +682,6 @@ def _patch_fake() -> None:
         return [r for r in self.requests
                 if r.ok and r.path in ("/v2/bot/message/reply", "/v2/bot/message/push")]
 
-    def apologies(self: FakeLineAPI) -> int:
-        return count_apologies(self.requests_to_messages())
-
     def member_replies(self: FakeLineAPI) -> dict[str, float]:
         out: dict[str, float] = {}
         for r in self.requests:
@@ -695,7 +691,6 @@ def _patch_fake() -> None:
 
     FakeLineAPI.requests_to_messages = requests_to_messages  # type: ignore[attr-defined]
     FakeLineAPI.member_replies = member_replies  # type: ignore[attr-defined]
-    FakeLineAPI.apologies = apologies  # type: ignore[attr-defined]
 
 
 HEADER = ["target", "sent", "ack p50 ms", "ack p99 ms", "ack max ms", "errors", "RSS peak MB", "RSS end MB",
