@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import functools
 import hashlib
 import hmac
 import json
@@ -596,6 +597,15 @@ def extra_queries(db: Database, app: Any, context: Callable[[Any], Awaitable[Any
     return timed
 
 
+@functools.cache
+def page_environment() -> Any:
+    """The web view's templates, loaded once as :func:`handlers.dashboard.web.add_routes` loads them for
+    the server's life (a fresh environment per page would time compiling the templates, not the page)."""
+    from handlers.dashboard import web
+
+    return web.environment()
+
+
 async def dashboard_page(app: Any, conn: Any, which: str) -> Any:
     """A web view page as the guard runs it for network 1's first coordinator (no HTTP)."""
     from aiohttp.test_utils import make_mocked_request
@@ -608,7 +618,7 @@ async def dashboard_page(app: Any, conn: Any, which: str) -> Any:
     member = next(m for m in await MemberRepo(conn).list(1) if m.role == "coordinator")
     viewer = types.SimpleNamespace(member=member, csrf_token="bench", csrf="bench")
     page = web.PageRequest(request=make_mocked_request("GET", "/dashboard/n/1"), app=app, conn=conn, viewer=viewer,
-                           network=network, t=web._translator(member, network), env=web.environment(), form={})
+                           network=network, t=web._translator(member, network), env=page_environment(), form={})
     return await getattr(web, which)(page)
 
 

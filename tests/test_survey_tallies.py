@@ -10,15 +10,18 @@ import asyncio
 import random
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from storage.db import Database
+from storage.goals.measures import MeasureRepo
 from storage.membership import Member, MemberRepo, NetworkRepo
 from storage.privacy import MemberDataRepo
 from storage.survey_tallies import survey_tallies
-from storage.surveys import TEXT_CHOICE, Survey, SurveyRepo, survey_answers, survey_responses, surveys
+from storage.surveys import (TEXT_CHOICE, Survey, SurveyRepo, survey_answers, survey_questions, survey_responses,
+                             surveys)
 from storage.tables import networks
 from tests.test_neutral_storage_migration import empty_url  # noqa: F401  (the fixture, both engines)
 
@@ -131,6 +134,45 @@ async def test_the_tallies_equal_a_count_of_the_answers_through_every_kind_of_wr
         await conn.execute(networks.delete().where(networks.c.id == b))
         assert await repo.answer_tallies(b, [s.id for s in theirs], []) == ({}, {}, {})
         assert await agree(conn, a)
+
+
+async def means_counted(conn, network_id: int, survey_ids: list[int]) -> dict[tuple[int, int], tuple[int, Decimal]]:  # type: ignore[no-untyped-def]
+    """Each rating question's responses and mean score (1–5, two decimals) counted from every answer."""
+    a, q = survey_answers.c, survey_questions.c
+    rows = await conn.execute(
+        sa.select(a.survey_id, a.question_id, sa.func.count(sa.distinct(a.response_id)).label("n"),
+                  sa.func.sum(5 - a.choice).label("score"), sa.func.count().label("answers"))
+        .select_from(survey_answers.join(survey_questions, q.id == a.question_id))
+        .where(a.network_id == network_id, a.survey_id.in_(survey_ids), q.kind == "rating")
+        .group_by(a.survey_id, a.question_id))
+    return {(r.survey_id, r.question_id): (r.n, (Decimal(r.score) / r.answers).quantize(Decimal("0.01")))
+            for r in rows}
+
+
+async def test_the_term_reviews_mean_scores_read_from_the_tallies_equal_the_answers_own(db: Database) -> None:
+    """The Check of /review shows each rating question's mean from the tallies: after answers, changed
+    answers and cleared ones, the same responses and mean as the answers give, network by network."""
+    rng = random.Random(25)
+    async with db.transaction() as conn:
+        a, people, found = await make_network(conn, "A", 9)
+        b, others, theirs = await make_network(conn, "B", 3)
+        repo = SurveyRepo(conn)
+        await answer_at_random(repo, rng, found, people, 300)
+        await answer_at_random(repo, rng, theirs, others, 40)
+        measures = MeasureRepo(conn)
+        for network_id, mine in ((a, found), (b, theirs)):
+            ids = [s.id for s in mine]
+            means = await measures.survey_means(network_id, ids)
+            assert means == await means_counted(conn, network_id, ids) and means
+            assert all(1 <= mean <= 5 and n > 0 for n, mean in means.values())
+        assert await measures.survey_means(a, [s.id for s in theirs]) == {}  # another network's surveys
+        # Every rating answer cleared: the question has no mean, not a mean of nothing.
+        survey = found[0]
+        rating = survey.question(1)
+        assert rating is not None and rating.kind == "rating"
+        for response in await repo.responses(survey):
+            await repo.clear_answer(survey, response.id, rating)
+        assert (survey.id, rating.id) not in await measures.survey_means(a, [survey.id])
 
 
 @pytest.mark.postgres

@@ -665,3 +665,19 @@ async def test_an_english_poll_in_a_thai_network_has_thai_card_chrome(bot: Conve
     out = await bot('alice@parents: /poll "Where shall we go?" Sea | Mountain')
     assert "Where shall we go?" in out and "[Sea]" in out and "[Mountain]" in out
     assert "โพลหมายเลข: 1" in out and "Poll no." not in out
+
+
+async def test_the_term_review_shows_each_rating_questions_mean_and_hides_a_small_anonymous_one(
+        bot: Conversation) -> None:
+    await bot.setup_network("alice", "parents")
+    await bot.add_member("noi", "parent")
+    await bot("pim@parents: [Register]")
+    await create_survey(bot)
+    await bot("pim@parents: [มากที่สุด]", "noi@dm: [Answer]", "noi@dm: [น้อย]")  # 5 and 2
+    await create_survey(bot, anonymous=True)
+    await bot("pim@parents: [มาก]")
+    out = await bot("alice@dm: /review")
+    assert "• #1 ความพึงพอใจของผู้ปกครอง 2569" in out
+    assert "ข้อ 1 ท่านพึงพอใจการสื่อสารของโรงเรียนเพียงใด: 3.50" in out  # (5 + 2) / 2
+    assert "ข้อ 1 ท่านพึงพอใจการสื่อสารของโรงเรียนเพียงใด: ไม่แสดง (ผู้ตอบน้อยกว่า 5 คน)" in out  # #2, one answer
+    assert out.count("ข้อ 1 ") == 2  # the rating questions only

@@ -36,7 +36,7 @@ from storage.resource_repo import PledgeRepo
 from storage.surveys import SurveyRepo
 
 
-@dataclass
+@dataclass(slots=True)  # thousands per pack
 class Evidence:
     kind: str  # a mapping kind
     source: str  # the sheet it comes from

@@ -19,6 +19,7 @@ from storage.goals.tables import indicator_reports, plan_projects, plan_tasks
 from storage.meetings import MeetingRepo, meetings
 from storage.repo import Repo
 from storage.resource_repo import LIVE, PledgeRepo, PledgeTotal, from_x100
+from storage.survey_tallies import ANSWERED, survey_tallies
 from storage.surveys import survey_answers, survey_questions, survey_responses, surveys
 
 # The surveys' rule: figures from fewer answers than this are hidden for anonymous surveys.
@@ -245,20 +246,28 @@ class MeasureRepo(Repo):
 
     async def survey_means(self, network_id: int, survey_ids: list[int]) -> dict[tuple[int, int], tuple[int, Decimal]]:
         """Per (survey, rating question) of ``survey_ids``: the responses that answered it and its mean score
-        (1–5), in one query over every survey (the term review's table); questions without answers are absent.
-        The caller applies the anonymity rule (:meth:`survey_mean` does)."""
-        a, q = survey_answers.c, survey_questions.c
-        found: dict[tuple[int, int], tuple[int, Decimal]] = {}
-        if survey_ids:
-            rows = await self.conn.execute(
-                sa.select(a.survey_id, a.question_id, sa.func.count(sa.distinct(a.response_id)).label("n"),
-                          sa.func.avg(5 - a.choice).label("mean"))
-                .select_from(survey_answers.join(survey_questions, q.id == a.question_id))
-                .where(a.network_id == network_id, a.survey_id.in_(survey_ids), q.kind == "rating", a.choice >= 0)
-                .group_by(a.survey_id, a.question_id))
-            for r in rows:
-                found[(int(r.survey_id), int(r.question_id))] = (int(r.n), Decimal(str(r.mean)).quantize(Decimal("0.01")))
-        return found
+        (1–5), from the tallies the database keeps (:mod:`storage.survey_tallies`: five rows a question, not
+        every answer of the term's surveys); questions without answers are absent. The caller applies the
+        anonymity rule (:meth:`survey_mean` does)."""
+        t, q = survey_tallies.c, survey_questions.c
+        if not survey_ids:
+            return {}
+        answered: dict[tuple[int, int], int] = {}
+        sums: dict[tuple[int, int], list[int]] = {}  # [answers, their scores' sum]
+        for r in await self.conn.execute(
+                sa.select(t.survey_id, t.question_id, t.choice, t.n)
+                .select_from(survey_tallies.join(survey_questions, q.id == t.question_id))
+                .where(t.network_id == network_id, t.survey_id.in_(survey_ids), q.kind == "rating", t.n != 0)):
+            key = (int(r.survey_id), int(r.question_id))
+            if r.choice == ANSWERED:
+                answered[key] = int(r.n)
+            elif r.choice >= 0:
+                pair = sums.setdefault(key, [0, 0])
+                pair[0] += int(r.n)
+                pair[1] += int(r.n) * (5 - int(r.choice))  # choice 0 is 5 "very high"
+        # A rating is one answer per response: the responses that answered are its answers.
+        return {key: (answered.get(key, n), (Decimal(total) / n).quantize(Decimal("0.01")))
+                for key, (n, total) in sums.items()}
 
     async def survey_response_rate(self, network_id: int, number: int, position: int | None = None,
                                    audience: int | None = None) -> Measured:
