@@ -290,6 +290,12 @@ class PledgeRepo(Repo):
         """:meth:`totals_delivered` counted from every delivered pledge of the period."""
         return await self._totals(pledges.c.delivered_at, network_id, start, end, sa.true())
 
+    async def totals_made_delivered_direct(self, network_id: int, start: datetime, end: datetime
+                                           ) -> list[PledgeTotal]:
+        """Pledges made in [start, end) and delivered since, by type, sector and unit, counted from every
+        pledge of the period."""
+        return await self._totals(pledges.c.created_at, network_id, start, end, pledges.c.status == "delivered")
+
     async def _totals(self, when: Any, network_id: int, start: datetime, end: datetime,
                       condition: Any) -> list[PledgeTotal]:
         keys = (pledges.c.resource_type, pledges.c.source_sector, pledges.c.unit)
@@ -356,9 +362,34 @@ class PledgeRepo(Repo):
                             toward_organisation: int | None = None, pledger_id: int | None = None
                             ) -> list[tuple[PledgeTotal, str]]:
         """Pledges made in [start, end) and not cancelled, by type, sector, unit and status (the web view's
-        resources panel), counted by the database from the covering index (no pledge row leaves it).
-        With ``toward_organisation`` or ``pledger_id``: only those toward that organisation's needs or
-        pledged by that member."""
+        resources panel), ordered so. The network's, for a period holding a whole UTC day, from the totals
+        the database keeps (:mod:`storage.goals.rollups`: made and not cancelled, made and delivered); with
+        ``toward_organisation`` or ``pledger_id`` only those toward that organisation's needs or pledged by
+        that member, counted by the database from the covering index (no pledge row leaves it)."""
+        if toward_organisation is None and pledger_id is None and _holds_a_whole_day(start, end):
+            from storage.goals.measures import MeasureRepo
+            from storage.goals.rollups import MADE_DELIVERED
+
+            measures = MeasureRepo(self.conn)
+            delivered = {(t.resource_type, t.source_sector, t.unit): t
+                         for t in await measures.pledge_totals(network_id, MADE_DELIVERED, start, end)}
+            found: list[tuple[PledgeTotal, str]] = []
+            for live in await measures.pledge_totals(network_id, "pledged", start, end):  # delivered ones are live
+                done = delivered.get((live.resource_type, live.source_sector, live.unit))
+                if done is not None:
+                    found.append((done, "delivered"))
+                if done is None or done.count < live.count:
+                    found.append((PledgeTotal(live.resource_type, live.source_sector, live.unit,
+                                              live.count - (done.count if done else 0),
+                                              live.amount - (done.amount if done else 0)), "pledged"))
+            return found  # in the live totals' order (the database's), "delivered" before "pledged" as the direct
+        return await self.status_totals_direct(network_id, start, end, toward_organisation=toward_organisation,
+                                               pledger_id=pledger_id)
+
+    async def status_totals_direct(self, network_id: int, start: datetime, end: datetime, *,
+                                   toward_organisation: int | None = None, pledger_id: int | None = None
+                                   ) -> list[tuple[PledgeTotal, str]]:
+        """:meth:`status_totals` counted from every pledge of the period (the reference)."""
         p = pledges.c
         query = (sa.select(p.resource_type, p.source_sector, p.unit, p.status, sa.func.count().label("n"),
                            sa.func.coalesce(sa.func.sum(p.amount_x100), 0).label("x100"))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from storage.activity_repo import ActivityRepo
 from storage.db import Database
 from storage.goals import MeasureRepo, local_midnight
-from storage.goals.rollups import backfill, goal_pledge_days
+from storage.goals.rollups import MADE_DELIVERED, backfill, goal_pledge_days
 from storage.membership import MemberRepo, NetworkRepo, OrganisationRepo
 from storage.resource_repo import PledgeRepo
 
@@ -37,9 +37,14 @@ async def agree(conn, network_id: int) -> None:  # type: ignore[no-untyped-def]
             await pledges.totals_pledged_direct(network_id, start, stop)
         assert await measures.pledge_totals(network_id, "delivered", start, stop) == \
             await pledges.totals_delivered_direct(network_id, start, stop)
+        assert await measures.pledge_totals(network_id, MADE_DELIVERED, start, stop) == \
+            await pledges.totals_made_delivered_direct(network_id, start, stop)
         # The summary's reads (kept totals for whole days) agree with the rows too.
         assert await pledges.totals_pledged(network_id, start, stop) == \
             await pledges.totals_pledged_direct(network_id, start, stop)
+        # So does the web view's resources panel: the period's pledges by status.
+        assert await pledges.status_totals(network_id, start, stop) == \
+            await pledges.status_totals_direct(network_id, start, stop)
 
 
 async def test_the_kept_totals_match_the_rows_through_every_kind_of_write(db: Database) -> None:

@@ -151,7 +151,7 @@ async def test_the_goals_duplicate_activity_totals_are_dropped_and_the_goals_rea
     after = schema(tmp_path / "old.db")
     assert "goal_activity_days" not in after
     assert not [name for name in after["triggers"] if "goal_activity_days" in name]
-    assert "0012_one_activity_rollup" in after["versions"]
+    assert set(after["versions"]) == script_heads()  # 0012 and the rollups' later migrations
     db = Database(url)
     try:
         async with db.transaction() as c:
@@ -170,7 +170,7 @@ async def test_the_goals_duplicate_activity_totals_are_dropped_and_the_goals_rea
     finally:
         await db.dispose()
 
-    await asyncio.to_thread(command.downgrade, cfg, "0011_queries")  # 0012 only: 0010 stays a head
+    await asyncio.to_thread(command.downgrade, cfg, "0011_queries")  # 0012 and 0017 only: 0010 stays a head
     conn = sqlite3.connect(tmp_path / "old.db")
     try:
         assert conn.execute("SELECT sum(n) FROM goal_activity_days").fetchone() == (4,)
@@ -247,5 +247,72 @@ async def test_the_orphan_flows_migration_removes_the_flows_of_chats_whose_row_i
         async with db.transaction() as conn:
             left = {row.chat_id for row in await conn.execute(sa.text("SELECT chat_id FROM flow_states"))}
         assert left == {"Ckept"}
+    finally:
+        await db.dispose()
+
+
+async def test_the_pledges_delivered_by_made_migration_fills_its_stage_and_its_downgrade_removes_it(
+        empty_url: str) -> None:  # noqa: F811
+    """0017_pledges_delivered_by_made: pledges delivered before it count in the stage it adds (the web view's
+    resources panel reads them: equal to a count of the pledges), later deliveries too; its downgrade
+    removes the stage and the triggers no longer keep it."""
+    import asyncio
+    from datetime import date, datetime, timedelta, timezone
+    from decimal import Decimal
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from storage.goals.rollups import MADE_DELIVERED, goal_pledge_days
+    from storage.membership import MemberRepo, NetworkRepo
+    from storage.resource_repo import PledgeRepo
+
+    now = datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
+    year = (datetime(2026, 5, 15, 17, tzinfo=timezone.utc), datetime(2027, 5, 15, 17, tzinfo=timezone.utc))
+    for head in sorted(script_heads() - {"0017_pledges_delivered_by_made"}) + ["0012_one_activity_rollup"]:
+        await asyncio.to_thread(command.upgrade, alembic_config(empty_url), head)  # Alembic's loop: a thread
+
+    async def pledge(conn, day: int, deliver: bool) -> None:  # type: ignore[no-untyped-def]
+        repo = PledgeRepo(conn)
+        made = await repo.add(1, need_id=None, pledger_id=1, resource_type="funding", source_sector="private",
+                              amount=Decimal(500), unit="THB", expected_date=date(2027, 1, 1), note=None,
+                              now=now - timedelta(days=day, hours=20))  # some made before Bangkok's midnight
+        if deliver:
+            assert await repo.deliver(1, made.id, by=None, note=None, has_photo=False, now=now)
+
+    async def made_delivered(conn) -> int:  # type: ignore[no-untyped-def]
+        return int((await conn.execute(sa.select(sa.func.coalesce(sa.func.sum(goal_pledge_days.c.n), 0))
+                                       .where(goal_pledge_days.c.stage == MADE_DELIVERED))).scalar_one())
+
+    db = Database(empty_url)
+    try:
+        async with db.transaction() as conn:
+            network = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=now)
+            await MemberRepo(conn).add(network.id, platform="line", platform_user_id="U1", display_name="Pat",
+                                       role="partner", language="th", now=now)
+            for day, deliver in ((0, True), (3, True), (40, False), (180, True), (200, True)):
+                await pledge(conn, day, deliver)
+            assert await made_delivered(conn) == 0  # the stage does not exist yet
+    finally:
+        await db.dispose()
+    await asyncio.to_thread(upgrade_to_heads, empty_url)
+    db = Database(empty_url)
+    try:
+        async with db.transaction() as conn:
+            assert await made_delivered(conn) == 4
+            await pledge(conn, 1, True)
+            repo = PledgeRepo(conn)
+            totals = await repo.status_totals(1, *year)
+            assert totals == await repo.status_totals_direct(1, *year)
+            assert [(t.count, status) for t, status in totals] == [(4, "delivered"), (1, "pledged")]  # 200 days ago: 2568
+    finally:
+        await db.dispose()
+    await asyncio.to_thread(command.downgrade, alembic_config(empty_url), "0012_one_activity_rollup")
+    db = Database(empty_url)
+    try:
+        async with db.transaction() as conn:
+            assert await made_delivered(conn) == 0
+            await pledge(conn, 2, True)
+            assert await made_delivered(conn) == 0  # the old triggers keep the two stages they had
     finally:
         await db.dispose()

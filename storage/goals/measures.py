@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from storage.activities import activities, needs, pledges
 from storage.goals.goal_repo import Target, TargetError
 from storage.activity_repo import ActivityRepo
-from storage.goals.rollups import MONTH, goal_pledge_days
+from storage.goals.rollups import MADE_DELIVERED, MONTH, goal_pledge_days
 from storage.goals.tables import indicator_reports, plan_projects, plan_tasks
 from storage.meetings import MeetingRepo, meetings
 from storage.repo import Repo
@@ -155,7 +155,8 @@ class MeasureRepo(Repo):
         return [ActivityGroup(category, aim, n, people, minutes) for (category, aim), n, people, minutes in rows]
 
     async def pledge_totals(self, network_id: int, stage: str, start: datetime, end: datetime) -> list[PledgeTotal]:
-        """What PledgeRepo.totals_pledged / totals_delivered give for [start, end), in one query: whole UTC
+        """What PledgeRepo.totals_pledged / totals_delivered give for [start, end) (``stage`` "pledged" or
+        "delivered"; ``MADE_DELIVERED``: the pledges made in it and delivered since), in one query: whole UTC
         months from the month totals, the other whole UTC days from the day totals, and the partial days
         at the period's edges from ``pledges`` itself."""
         first = start.astimezone(timezone.utc)
@@ -168,8 +169,8 @@ class MeasureRepo(Repo):
         grains = ([(stage, first_day, month_start), (stage + MONTH, month_start, month_end), (stage, month_end, last_day)]
                   if month_start < month_end else [(stage, first_day, last_day)])
         p, d = pledges.c, goal_pledge_days.c
-        when = p.created_at if stage == "pledged" else p.delivered_at
-        live = p.status.in_(LIVE) if stage == "pledged" else sa.true()
+        when = p.delivered_at if stage == "delivered" else p.created_at
+        live = {"pledged": p.status.in_(LIVE), MADE_DELIVERED: p.status == "delivered"}.get(stage, sa.true())
         parts: list[sa.Select[Any]] = [
             sa.select(p.resource_type, p.source_sector, p.unit, sa.literal(1, sa.BigInteger).label("n"),
                       p.amount_x100.label("x100"))
@@ -190,7 +191,8 @@ class MeasureRepo(Repo):
 
     async def _pledges_direct(self, network_id: int, stage: str, start: datetime, end: datetime) -> list[PledgeTotal]:
         repo = PledgeRepo(self.conn)
-        read = repo.totals_pledged_direct if stage == "pledged" else repo.totals_delivered_direct
+        read = {"pledged": repo.totals_pledged_direct, "delivered": repo.totals_delivered_direct,
+                MADE_DELIVERED: repo.totals_made_delivered_direct}[stage]
         return await read(network_id, start, end)
 
     async def activity_groups_direct(self, network_id: int, start: date, end: date) -> list[ActivityGroup]:

@@ -5,8 +5,10 @@ per-day activity totals, ``goal_activity_days``, duplicated them and were droppe
 ``0012_one_activity_rollup``.)
 
 ``goal_pledge_days``: per UTC day, stage (``pledged``: made and not cancelled, by ``created_at``;
-``delivered``: by ``delivered_at``), resource type, sector and unit, the count and amount; and the same
-per UTC month (stages ``pledged_m`` and ``delivered_m``, ``day`` the month's first day), so a year is
+``delivered``: by ``delivered_at``; ``made_deliv``: delivered, by ``created_at``, so "of the year's pledges,
+how many were delivered" is read here too, since the migration ``0017_pledges_delivered_by_made``), resource
+type, sector and unit, the count and amount; and the same per UTC month (stages ``pledged_m``,
+``delivered_m`` and ``made_deliv_m``, ``day`` the month's first day), so a year is
 twelve months of rows plus the days of the months it starts and ends in. Days are UTC
 because the pledge timestamps are; a period in a network's time zone reads its whole UTC days here and
 the two partial days at its edges from ``pledges`` itself (see :meth:`MeasureRepo.pledge_totals`).
@@ -46,6 +48,7 @@ goal_pledge_days = sa.Table(
 _PLEDGE_KEY = "network_id, stage, day, resource_type, source_sector, unit"
 _LIVE = "('pledged', 'delivered')"  # storage.resource_repo.LIVE
 MONTH: Final = "_m"  # the stage of a month's totals: "pledged_m", "delivered_m" (day = the month's first day)
+MADE_DELIVERED: Final = "made_deliv"  # delivered pledges by the day they were made (the stage is 12 characters at most)
 
 
 def _sqlite_pledge(row: str, sign: int, stage: str, day: str, condition: str) -> str:
@@ -65,47 +68,58 @@ def _sqlite_pledge_grain(row: str, sign: int, stage: str, day: str, condition: s
             f"resource_type = {row}.resource_type AND source_sector = {row}.source_sector AND unit = {row}.unit;")
 
 
-def _sqlite_pledge_both(row: str, sign: int) -> str:
-    return (_sqlite_pledge(row, sign, "pledged", f"{row}.created_at", f"{row}.status IN {_LIVE}") + "\n" +
-            _sqlite_pledge(row, sign, "delivered", f"{row}.delivered_at", f"{row}.delivered_at IS NOT NULL"))
+def _sqlite_pledge_all(row: str, sign: int, made_delivered: bool) -> str:
+    stages = [_sqlite_pledge(row, sign, "pledged", f"{row}.created_at", f"{row}.status IN {_LIVE}"),
+              _sqlite_pledge(row, sign, "delivered", f"{row}.delivered_at", f"{row}.delivered_at IS NOT NULL")]
+    if made_delivered:
+        stages.append(_sqlite_pledge(row, sign, MADE_DELIVERED, f"{row}.created_at", f"{row}.status = 'delivered'"))
+    return "\n".join(stages)
 
 
-SQLITE_TRIGGERS: Final = [
-    f"CREATE TRIGGER trg_goal_pledge_days_ins AFTER INSERT ON pledges BEGIN {_sqlite_pledge_both('NEW', 1)} END",
-    f"CREATE TRIGGER trg_goal_pledge_days_del AFTER DELETE ON pledges BEGIN {_sqlite_pledge_both('OLD', -1)} END",
-    "CREATE TRIGGER trg_goal_pledge_days_upd AFTER UPDATE OF network_id, resource_type, source_sector, unit, "
-    "amount_x100, status, created_at, delivered_at ON pledges BEGIN "
-    f"{_sqlite_pledge_both('OLD', -1)} {_sqlite_pledge_both('NEW', 1)} END",
-]
+def sqlite_triggers(*, made_delivered: bool = True) -> list[str]:
+    """The triggers keeping ``goal_pledge_days`` on SQLite (``made_delivered=False``: as they were before
+    the stage ``made_deliv``, for the migration's downgrade)."""
+    def both(row: str, sign: int) -> str:
+        return _sqlite_pledge_all(row, sign, made_delivered)
+
+    return [
+        f"CREATE TRIGGER trg_goal_pledge_days_ins AFTER INSERT ON pledges BEGIN {both('NEW', 1)} END",
+        f"CREATE TRIGGER trg_goal_pledge_days_del AFTER DELETE ON pledges BEGIN {both('OLD', -1)} END",
+        "CREATE TRIGGER trg_goal_pledge_days_upd AFTER UPDATE OF network_id, resource_type, source_sector, unit, "
+        "amount_x100, status, created_at, delivered_at ON pledges BEGIN "
+        f"{both('OLD', -1)} {both('NEW', 1)} END",
+    ]
+
+
+SQLITE_TRIGGERS: Final = sqlite_triggers()
 
 _PG_UTC_DAY = "(({col}) AT TIME ZONE 'UTC')::date"
 _PG_UTC_MONTH = "date_trunc('month', ({col}) AT TIME ZONE 'UTC')::date"
 
-POSTGRES_TRIGGERS: Final = [
-    f"""CREATE FUNCTION goal_pledge_days_add(r pledges, sign integer) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  IF r.status IN {_LIVE} THEN
-    INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
-    VALUES (r.network_id, 'pledged', {_PG_UTC_DAY.format(col='r.created_at')}, r.resource_type, r.source_sector, r.unit, sign, sign * r.amount_x100)
+
+def _pg_upsert(stage: str, day: str) -> str:
+    return f"""    INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
+    VALUES (r.network_id, '{stage}', {day}, r.resource_type, r.source_sector, r.unit, sign, sign * r.amount_x100)
     ON CONFLICT (network_id, stage, day, resource_type, source_sector, unit) DO UPDATE
        SET n = d.n + EXCLUDED.n, amount_x100 = d.amount_x100 + EXCLUDED.amount_x100;
-    INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
-    VALUES (r.network_id, 'pledged_m', {_PG_UTC_MONTH.format(col='r.created_at')}, r.resource_type, r.source_sector, r.unit, sign, sign * r.amount_x100)
-    ON CONFLICT (network_id, stage, day, resource_type, source_sector, unit) DO UPDATE
-       SET n = d.n + EXCLUDED.n, amount_x100 = d.amount_x100 + EXCLUDED.amount_x100;
-  END IF;
-  IF r.delivered_at IS NOT NULL THEN
-    INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
-    VALUES (r.network_id, 'delivered', {_PG_UTC_DAY.format(col='r.delivered_at')}, r.resource_type, r.source_sector, r.unit, sign, sign * r.amount_x100)
-    ON CONFLICT (network_id, stage, day, resource_type, source_sector, unit) DO UPDATE
-       SET n = d.n + EXCLUDED.n, amount_x100 = d.amount_x100 + EXCLUDED.amount_x100;
-    INSERT INTO goal_pledge_days AS d (network_id, stage, day, resource_type, source_sector, unit, n, amount_x100)
-    VALUES (r.network_id, 'delivered_m', {_PG_UTC_MONTH.format(col='r.delivered_at')}, r.resource_type, r.source_sector, r.unit, sign, sign * r.amount_x100)
-    ON CONFLICT (network_id, stage, day, resource_type, source_sector, unit) DO UPDATE
-       SET n = d.n + EXCLUDED.n, amount_x100 = d.amount_x100 + EXCLUDED.amount_x100;
-  END IF;
-END $$""",
-    """CREATE FUNCTION goal_pledge_days_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+"""
+
+
+def _pg_stage(stage: str, column: str, condition: str) -> str:
+    return (f"  IF {condition} THEN\n" + _pg_upsert(stage, _PG_UTC_DAY.format(col=f"r.{column}"))
+            + _pg_upsert(stage + MONTH, _PG_UTC_MONTH.format(col=f"r.{column}")) + "  END IF;\n")
+
+
+def postgres_triggers(*, made_delivered: bool = True) -> list[str]:
+    """The function and trigger keeping ``goal_pledge_days`` on PostgreSQL (``made_delivered=False``: as
+    they were before the stage ``made_deliv``, for the migration's downgrade)."""
+    stages = (_pg_stage("pledged", "created_at", f"r.status IN {_LIVE}")
+              + _pg_stage("delivered", "delivered_at", "r.delivered_at IS NOT NULL")
+              + (_pg_stage(MADE_DELIVERED, "created_at", "r.status = 'delivered'") if made_delivered else ""))
+    return [
+        "CREATE FUNCTION goal_pledge_days_add(r pledges, sign integer) RETURNS void LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n{stages}END $$",
+        """CREATE FUNCTION goal_pledge_days_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP IN ('UPDATE', 'DELETE') THEN
     PERFORM goal_pledge_days_add(OLD, -1);
@@ -115,22 +129,29 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$""",
-    "CREATE TRIGGER trg_goal_pledge_days AFTER INSERT OR DELETE OR UPDATE OF network_id, resource_type, "
-    "source_sector, unit, amount_x100, status, created_at, delivered_at ON pledges FOR EACH ROW "
-    "EXECUTE FUNCTION goal_pledge_days_keep()",
-]
+        "CREATE TRIGGER trg_goal_pledge_days AFTER INSERT OR DELETE OR UPDATE OF network_id, resource_type, "
+        "source_sector, unit, amount_x100, status, created_at, delivered_at ON pledges FOR EACH ROW "
+        "EXECUTE FUNCTION goal_pledge_days_keep()",
+    ]
 
 
-def backfill(dialect: str) -> list[str]:
-    """Fill the totals from the rows already there (the triggers keep them from then on)."""
+POSTGRES_TRIGGERS: Final = postgres_triggers()
+
+STAGES: Final = (("pledged", "created_at", f"status IN {_LIVE}"),
+                 ("delivered", "delivered_at", "delivered_at IS NOT NULL"),
+                 (MADE_DELIVERED, "created_at", "status = 'delivered'"))
+
+
+def backfill(dialect: str, stages: tuple[str, ...] | None = None) -> list[str]:
+    """Fill the totals of ``stages`` (by default every one) from the rows already there (the triggers keep
+    them from then on)."""
     def day(col: str, month: bool = False) -> str:
         if dialect == "sqlite":
             return f"date({col}, 'start of month')" if month else f"date({col})"
         return (_PG_UTC_MONTH if month else _PG_UTC_DAY).format(col=col)
 
     statements: list[str] = []
-    for stage, column, condition in (("pledged", "created_at", f"status IN {_LIVE}"),
-                                     ("delivered", "delivered_at", "delivered_at IS NOT NULL")):
+    for stage, column, condition in (found for found in STAGES if stages is None or found[0] in stages):
         for suffix, month in (("", False), (MONTH, True)):
             statements.append(
                 f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT network_id, '{stage}{suffix}', "

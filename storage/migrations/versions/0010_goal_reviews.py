@@ -15,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    from storage.goals.rollups import POSTGRES_TRIGGERS, SQLITE_TRIGGERS, backfill
+    from storage.goals.rollups import backfill, postgres_triggers, sqlite_triggers
     from storage.migrations import legacy_goal_activity_days as legacy  # dropped again by 0012_one_activity_rollup
 
     legacy.create_table()
@@ -35,9 +35,10 @@ def upgrade() -> None:
     )
     op.create_index("ix_needs_network_status_fulfilled", "needs", ["network_id", "status", "fulfilled_at"])
     dialect = op.get_bind().dialect.name
-    for statement in (legacy.BACKFILL + backfill(dialect)
-                      + (legacy.SQLITE_TRIGGERS + SQLITE_TRIGGERS if dialect == "sqlite"
-                         else legacy.POSTGRES_TRIGGERS + POSTGRES_TRIGGERS)):
+    # The stages as they were then (0017_pledges_delivered_by_made adds the third).
+    for statement in (legacy.BACKFILL + backfill(dialect, ("pledged", "delivered"))
+                      + (legacy.SQLITE_TRIGGERS + sqlite_triggers(made_delivered=False) if dialect == "sqlite"
+                         else legacy.POSTGRES_TRIGGERS + postgres_triggers(made_delivered=False))):
         op.execute(statement)
     op.create_table(
         "goal_reviews",

@@ -4,7 +4,8 @@ filled here from the answers already given, so a year's survey results (the SAR 
 instead of every answer
 
 Revision ID: 0014_survey_tallies
-Revises: 0013_inbox_chat
+Revises: 0013_inbox_chat; needs 0003_surveys' answers (a dependency, so that upgrading to this head alone
+builds them first)
 """
 from alembic import op
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 revision = "0014_survey_tallies"
 down_revision = "0013_inbox_chat"
 branch_labels = None
-depends_on = None
+depends_on = ("0003_surveys",)
 
 
 def upgrade() -> None:
