@@ -26,7 +26,7 @@ from bot.flows import DISCARD, RESUME, offer_resume, resume
 from bot.context import FLOW_BUTTON, FLOW_NETWORK, Context, MemberContext, TaskContext, label_cards
 from bot.delivery_policy import QuotaReading
 from bot.i18n import LANGUAGES, Translator, catalog, normalise_language
-from bot.model import ChatKind, Event, EventKind, ProfileNeeded, Reply, Text
+from bot.model import ChatKind, Event, EventKind, ProfileNeeded, Reply, Text, reply_from_dict, reply_to_dict
 from bot.names import clean_event
 from bot.payload import Payload, PayloadError, decode
 from bot.platforms import PlatformInfo
@@ -63,6 +63,19 @@ class Outcome:
     # The event needs the sender's profile, which the adapter did not look up (``Event.profile_pending``):
     # nothing was stored; hand it in again with the profile.
     profile_needed: bool = False
+    # The answer an earlier run of the event committed and may not have sent (``App.handle(keep_answer=…)``).
+    kept: bool = False
+
+
+class _RunBefore(Exception):
+    """The event's claim found it committed by an earlier run: this run's work is rolled back."""
+
+
+def kept_answer(outcome: Outcome) -> dict[str, Any]:
+    """What :meth:`App.handle` keeps with an inbox event's claim (JSON-safe): the replies, the toast and
+    the language they are rendered in."""
+    return {"replies": [reply_to_dict(reply) for reply in outcome.replies], "toast": outcome.toast,
+            "language": outcome.chat_language}
 
 
 # What an adapter writes in the event's own transaction, after the handler (``App.handle(before_commit=…)``):
@@ -181,10 +194,15 @@ class App:
 
     # ------------------------------------------------------------ events
 
-    async def handle(self, event: Event, *, before_commit: BeforeCommit | None = None) -> Outcome:
+    async def handle(self, event: Event, *, before_commit: BeforeCommit | None = None,
+                     keep_answer: bool = False) -> Outcome:
         """Process one event; never raises for a handler's failure. ``before_commit``: the adapter's own
         writes for this event (LINE counts its free reply there), in the event's transaction, after the
-        handler; not called for a duplicate, rolled back with a failing handler."""
+        handler; not called for a duplicate, rolled back with a failing handler. ``keep_answer``: the
+        event comes from the inbox, which runs it again when the process died before it was marked done:
+        its answer is committed with it (in the claim, at the end of its transaction), and a run that
+        finds it committed answers with that answer instead of nothing (``Outcome.kept``). The answer may
+        then reach the chat twice, when the first run had sent it: a repeated answer, never a lost one."""
         clean_event(event)  # names and text lose bidi overrides and other control characters
         answering = _Answering(normalise_language(event.sender.language_hint or self.settings.language))
         # One chat's (and sender's) events one at a time: in this process here; across instances the
@@ -193,7 +211,7 @@ class App:
         async with self.locks.hold(event.lock_key):
             for attempt in (1, 2):
                 try:
-                    outcome = await self._handle_in_transaction(event, before_commit, answering)
+                    outcome = await self._handle_in_transaction(event, before_commit, answering, keep_answer)
                     if outcome.duplicate and answering.committing is not None:
                         # The first attempt's commit went through; only its acknowledgement was lost (the
                         # event is claimed in that transaction, and this instance holds it): its answer.
@@ -202,6 +220,8 @@ class App:
                                     "answering it", event.platform, event.event_id)
                         self._after_commit(ctx)
                         return committed
+                    if outcome.duplicate and keep_answer:
+                        return await self._kept(event) or outcome
                     return outcome
                 except ProfileNeeded:  # rolled back: nothing of it is stored, the event is not claimed
                     return Outcome(profile_needed=True)
@@ -218,25 +238,45 @@ class App:
         raise AssertionError("unreachable: the second attempt returns")
 
     async def _handle_in_transaction(self, event: Event, before_commit: BeforeCommit | None,
-                                     answering: _Answering) -> Outcome:
-        async with self.db.transaction() as conn:
-            now = self.clock.now()
-            if not await EventLogRepo(conn).claim(event.platform, event.event_id, now):
-                log.info("duplicate event %s/%s ignored", event.platform, event.event_id)
-                return Outcome(duplicate=True)
-            ctx = await self._context(conn, event)
-            answering.language = ctx.lang  # an apology speaks the member's language from here on
-            ctx = await self._dispatch(ctx)
-            await label_cards(ctx)
-            chat, chat_language, catch_up_possible = await self._chat_after(conn, ctx)
-            outcome = Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked,
-                              chat=chat, chat_language=chat_language, catch_up_possible=catch_up_possible)
-            if before_commit is not None:
-                await before_commit(conn, event, outcome)
-            answering.committing = (outcome, ctx)  # if the commit's answer is lost, the retry tells
+                                     answering: _Answering, keep_answer: bool) -> Outcome:
+        try:
+            async with self.db.transaction() as conn:
+                now = self.clock.now()
+                # The claim comes first (a redelivery runs nothing), or, with the answer it keeps, last.
+                if not keep_answer and not await EventLogRepo(conn).claim(event.platform, event.event_id, now):
+                    raise _RunBefore
+                ctx = await self._context(conn, event)
+                answering.language = ctx.lang  # an apology speaks the member's language from here on
+                ctx = await self._dispatch(ctx)
+                await label_cards(ctx)
+                chat, chat_language, catch_up_possible = await self._chat_after(conn, ctx)
+                outcome = Outcome(replies=ctx.replies, toast=ctx.toast, catch_up_asked=ctx.catch_up_asked,
+                                  chat=chat, chat_language=chat_language, catch_up_possible=catch_up_possible)
+                if before_commit is not None:
+                    await before_commit(conn, event, outcome)
+                if keep_answer and not await EventLogRepo(conn).claim(event.platform, event.event_id, now,
+                                                                      answer=kept_answer(outcome)):
+                    raise _RunBefore  # (on PostgreSQL it waited here for a run still open to commit)
+                answering.committing = (outcome, ctx)  # if the commit's answer is lost, the retry tells
+        except _RunBefore:
+            log.info("duplicate event %s/%s ignored", event.platform, event.event_id)
+            return Outcome(duplicate=True)
         answering.committing = None
         self._after_commit(ctx)
         return outcome
+
+    async def _kept(self, event: Event) -> Outcome | None:
+        """The answer an earlier run of ``event`` committed (:func:`kept_answer`), to send again: that run's
+        process may have died before sending it. None when none was kept (or it was forgotten)."""
+        async with self.db.read() as conn:
+            kept = await EventLogRepo(conn).answer_of(event.platform, event.event_id)
+            if kept is None:
+                return None
+            chat = await ChatRepo(conn).by_platform_id(event.platform, event.chat.chat_id)
+        log.warning("%s event %s was committed by an earlier run; sending the answer it kept",
+                    event.platform, event.event_id)
+        return Outcome(replies=[reply_from_dict(reply) for reply in kept["replies"]], toast=kept["toast"],
+                       chat=chat, chat_language=kept["language"], catch_up_possible=False, kept=True)
 
     async def _failed(self, event: Event, lang: str) -> Outcome:
         """The apology for a failed event (remembered as failed: a redelivery does not run it again)."""

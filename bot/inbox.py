@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from storage.db import Database
 from storage.inbox import InboxRepo, InboxRow
 from storage.repo import serialise_on
+from storage.runtime import EventLogRepo
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
@@ -53,6 +54,9 @@ PER_CHAT = 4  # a chat's events in a batch before any chat's later ones (they ru
 STORE_BATCH = 500  # events per group commit
 HOUSEKEEPING_SECONDS = 3600.0
 KEEP_INBOX = timedelta(days=7)
+# An event's kept answer (bot.app.App.handle) is needed only by a run again after a crash: within the lease
+# (or a survivor's take-over, seconds) of its first run. It holds what the bot said, so it goes soon after.
+ANSWER_KEPT = 3 * LEASE
 
 
 class Unprocessable(Exception):
@@ -302,6 +306,7 @@ class InboxWorker:
             removed = await self._housekeeping_extra() if self._housekeeping_extra else 0
             async with self.app.db.transaction() as conn:
                 removed += await InboxRepo(conn, self.platform).prune(self.app.clock.now() - KEEP_INBOX)
+                await EventLogRepo(conn).forget_answers(self.app.clock.now() - ANSWER_KEPT)
             if removed:
                 log.info("%s housekeeping removed %d expired rows", self.platform, removed)
         except Exception:

@@ -66,13 +66,28 @@ def _flow_key(key: tuple[str, str, str]) -> dict[str, str]:
 
 
 class EventLogRepo(Repo):
-    async def claim(self, platform: str, event_id: str, now: datetime, status: str = "done") -> bool:
-        """Record an event as processed; False if it already was (a redelivery)."""
-        return await self.insert_ignore(
-            processed_events,
-            {"platform": platform, "event_id": event_id, "status": status, "processed_at": now},
-            ["platform", "event_id"],
-        )
+    async def claim(self, platform: str, event_id: str, now: datetime, status: str = "done", *,
+                    answer: dict[str, Any] | None = None) -> bool:
+        """Record an event as processed, with what it answered (``answer``, JSON-safe) when given; False if
+        it already was (a redelivery)."""
+        values: dict[str, Any] = {"platform": platform, "event_id": event_id, "status": status, "processed_at": now}
+        if answer is not None:
+            values["answer"] = answer
+        return await self.insert_ignore(processed_events, values, ["platform", "event_id"])
+
+    async def answer_of(self, platform: str, event_id: str) -> dict[str, Any] | None:
+        """What the event's run answered, when it was kept (:meth:`claim`) and not yet forgotten."""
+        found = (await self.conn.execute(
+            sa.select(processed_events.c.answer).where(processed_events.c.platform == platform,
+                                                       processed_events.c.event_id == event_id))).first()
+        return found.answer if found is not None else None
+
+    async def forget_answers(self, older_than: datetime) -> int:
+        """Clear the answers kept with events processed before ``older_than`` (no run again needs them)."""
+        result = await self.conn.execute(
+            processed_events.update().where(processed_events.c.processed_at < older_than,
+                                            processed_events.c.answer.is_not(None)).values(answer=sa.null()))
+        return result.rowcount or 0
 
     async def seen(self, platform: str, event_id: str) -> bool:
         row = await self.conn.execute(

@@ -135,6 +135,9 @@ processed_events = sa.Table(
     sa.Column("event_id", sa.String(128), primary_key=True),
     sa.Column("status", sa.String(16), nullable=False, server_default="done"),
     sa.Column("processed_at", UTCDateTime, nullable=False, index=True),
+    # What an inbox event's run answered, committed with the claim, for a run again after a crash before
+    # the answer went out (bot.app.App.handle); cleared after ANSWER_KEPT (bot.inbox). 0018_event_answers.
+    sa.Column("answer", sa.JSON(none_as_null=True)),
 )
 
 audit_log = sa.Table(

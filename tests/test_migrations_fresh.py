@@ -316,3 +316,40 @@ async def test_the_pledges_delivered_by_made_migration_fills_its_stage_and_its_d
             assert await made_delivered(conn) == 0  # the old triggers keep the two stages they had
     finally:
         await db.dispose()
+
+
+async def test_the_event_answers_migration_adds_and_drops_its_column_on_both_engines(
+        empty_url: str) -> None:  # noqa: F811
+    """0018_event_answers: the processed events gain the answer their run kept; the downgrade drops it and
+    keeps the claims."""
+    import asyncio
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    async def columns() -> list[str]:
+        db = Database(empty_url)
+        try:
+            async with db.transaction() as conn:
+                return await conn.run_sync(lambda sync: [c["name"] for c in sa.inspect(sync).get_columns(
+                    "processed_events")])
+        finally:
+            await db.dispose()
+
+    await asyncio.to_thread(upgrade_to_heads, empty_url)
+    assert "answer" in await columns()
+    db = Database(empty_url)
+    try:
+        async with db.transaction() as conn:
+            await conn.execute(sa.text("INSERT INTO processed_events (platform, event_id, status, processed_at, "
+                                       "answer) VALUES ('line', 'e1', 'done', '2026-12-04 10:00:00', '{}')"))
+    finally:
+        await db.dispose()
+    await asyncio.to_thread(command.downgrade, alembic_config(empty_url), "0018_event_answers-1")
+    assert "answer" not in await columns() and "event_id" in await columns()
+    db = Database(empty_url)
+    try:
+        async with db.transaction() as conn:
+            assert (await conn.execute(sa.text("SELECT event_id FROM processed_events"))).scalars().all() == ["e1"]
+    finally:
+        await db.dispose()

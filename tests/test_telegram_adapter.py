@@ -438,9 +438,9 @@ async def test_webhook_stores_the_update_and_answers_before_handling_it(sqlite_u
         release = asyncio.Event()
         real = bot.app.handle
 
-        async def slow(event):  # type: ignore[no-untyped-def]
+        async def slow(event, **options):  # type: ignore[no-untyped-def]
             await release.wait()
-            return await real(event)
+            return await real(event, **options)
 
         bot.app.handle = slow  # type: ignore[method-assign]
         headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
@@ -482,7 +482,7 @@ async def test_an_update_that_fails_is_retried_then_kept_as_failed(sqlite_url: s
         url = f"http://127.0.0.1:{bot.web.port}/webhooks/telegram"
         calls = 0
 
-        async def broken(event):  # type: ignore[no-untyped-def]
+        async def broken(event, **_options):  # type: ignore[no-untyped-def]
             nonlocal calls
             calls += 1
             raise ConnectionError("database unreachable")
@@ -535,10 +535,10 @@ async def test_an_update_a_receiver_stored_that_is_not_an_update_is_kept_as_fail
         calls = 0
         real = bot.app.handle
 
-        async def counted(event):  # type: ignore[no-untyped-def]
+        async def counted(event, **options):  # type: ignore[no-untyped-def]
             nonlocal calls
             calls += 1
-            return await real(event)
+            return await real(event, **options)
 
         bot.app.handle = counted  # type: ignore[method-assign]
         await bot.adapter.inbox.store([("21", str(BOB), {"update_id": 21, "message": {"message_id": "x"}})])

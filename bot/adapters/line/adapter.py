@@ -138,11 +138,12 @@ class LineAdapter(LineReceiver):
             async def count(conn: AsyncConnection, handled: Event, outcome: Outcome) -> None:
                 await self._count_with_event(conn, handled, outcome, tally)
 
-            outcome = await self.app.handle(event, before_commit=count)
+            # The inbox runs an event again if this process dies before marking it done: its answer is kept.
+            outcome = await self.app.handle(event, before_commit=count, keep_answer=True)
             if outcome.profile_needed:  # not a member where it counts (or registering): nothing was stored
                 event = await self._enrich(event)
-                outcome = await self.app.handle(event, before_commit=count)
-            if outcome.failed or outcome.duplicate:  # rolled back (or never run) with the handler's work
+                outcome = await self.app.handle(event, before_commit=count, keep_answer=True)
+            if outcome.failed or outcome.duplicate or outcome.kept:  # rolled back (or never run) with the handler's work
                 tally.counted = False
             await self.respond(event, outcome, tally)
             self._after(event)
@@ -211,7 +212,8 @@ class LineAdapter(LineReceiver):
         tally = tally or ReplyTally()
 
         async def reply_now(chat: Chat, replies: list[Reply]) -> list[Reply]:
-            return await self._reply_now(event, chat, replies, language=outcome.chat_language, tally=tally)
+            return await self._reply_now(event, chat, replies, language=outcome.chat_language, tally=tally,
+                                         kept=outcome.kept)
 
         # A fresh reply token also carries what waits for the chat, free (bot/catchup.py).
         free = (FreeReply(MAX_MESSAGES, message_count, measure=packed_count)
@@ -226,10 +228,13 @@ class LineAdapter(LineReceiver):
                                                        -1))
 
     async def _reply_now(self, event: Event, chat: Chat, replies: list[Reply], *,
-                         language: str | None = None, tally: ReplyTally | None = None) -> list[Reply]:
+                         language: str | None = None, tally: ReplyTally | None = None,
+                         kept: bool = False) -> list[Reply]:
         """The first push-sized group by the free reply token when it is fresh (counted); the rest is left.
         ``language``: the chat's, when the handler's transaction read it already (``Outcome.chat_language``);
-        ``tally``: the event's, when its transaction counted this reply already."""
+        ``tally``: the event's, when its transaction counted this reply already. ``kept``: the answer an
+        earlier run of the event committed (``Outcome.kept``): a fresh token LINE calls invalid was spent
+        by that run, on this very answer, so nothing is left to push (a billed repeat)."""
         if not self.reply_usable(event):
             return replies
         groups = pack(replies)
@@ -245,6 +250,14 @@ class LineAdapter(LineReceiver):
             return replies
         try:
             await self.api.reply(event.reply_handle, messages)
+        except LineApiError as exc:
+            if kept and exc.status == 400 and "reply token" in str(exc).lower():
+                log.info("LINE reply token of %s was spent by its first run: its answer went out then",
+                         event.event_id)
+                return []
+            log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
+                     str(exc).splitlines()[0])
+            return replies
         except Exception as exc:  # noqa: BLE001 - any failure: push instead
             log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)

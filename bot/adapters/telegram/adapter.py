@@ -156,7 +156,9 @@ class TelegramAdapter(TelegramReceiver):
             for event in converted.events:
                 if event.kind is EventKind.PHOTO:
                     await self._download_photo(event)
-                outcomes.append((event, await self.app.handle(event)))
+                # Every update comes from the inbox, which runs it again if this process dies before
+                # marking it done: its answer is kept.
+                outcomes.append((event, await self.app.handle(event, keep_answer=True)))
             handled = True
         except Exception:
             log.exception("telegram update %s could not be handled", update.update_id)
