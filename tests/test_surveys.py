@@ -667,7 +667,7 @@ async def test_an_english_poll_in_a_thai_network_has_thai_card_chrome(bot: Conve
     assert "โพลหมายเลข: 1" in out and "Poll no." not in out
 
 
-async def test_the_term_review_shows_each_rating_questions_mean_and_hides_a_small_anonymous_one(
+async def test_the_term_review_shows_response_rates_and_means_and_hides_a_small_anonymous_one(
         bot: Conversation) -> None:
     await bot.setup_network("alice", "parents")
     await bot.add_member("noi", "parent")
@@ -677,7 +677,9 @@ async def test_the_term_review_shows_each_rating_questions_mean_and_hides_a_smal
     await create_survey(bot, anonymous=True)
     await bot("pim@parents: [มาก]")
     out = await bot("alice@dm: /review")
-    assert "• #1 ความพึงพอใจของผู้ปกครอง 2569" in out
+    # Both still open: their response rates are of today's audience (the two parents).
+    assert "• #1 ความพึงพอใจของผู้ปกครอง 2569: อัตราการตอบ 100%" in out
+    assert "• #2 ความพึงพอใจของผู้ปกครอง 2569: อัตราการตอบ 50%" in out
     assert "ข้อ 1 ท่านพึงพอใจการสื่อสารของโรงเรียนเพียงใด: 3.50" in out  # (5 + 2) / 2
     assert "ข้อ 1 ท่านพึงพอใจการสื่อสารของโรงเรียนเพียงใด: ไม่แสดง (ผู้ตอบน้อยกว่า 5 คน)" in out  # #2, one answer
     assert out.count("ข้อ 1 ") == 2  # the rating questions only

@@ -30,6 +30,7 @@ from handlers.activities import AIMS, aim_label, csv_date, to_csv
 from handlers.goals.progress import PACE_NAMES, calendar
 from handlers.goals.vocabulary import MAX_TARGET, target_title, value_text
 from handlers.resources import RESOURCE_TYPES, type_label
+from handlers.surveys import audience_count
 from storage.goals import MIN_ANSWERS, GoalRepo, MeasureRepo, PeriodTotals, PlanRepo, local_midnight
 from storage.goals.reviews import DECISIONS, Review, ReviewRepo
 from storage.resource_repo import PledgeTotal
@@ -135,8 +136,14 @@ async def build_check(ctx: BaseContext, term: Term) -> dict[str, Any]:
     # Every survey's responses and every rating question's mean in two queries, not a few per survey.
     answered = await ctx.repo(SurveyRepo).response_counts(ctx.network.id, [s.id for s in found])
     scored = await measures.survey_means(ctx.network.id, [s.id for s in found])
+    live: dict[tuple[tuple[str, ...], tuple[int, ...]], int] = {}  # open surveys' audiences, counted once each
     for survey in found:
-        size = survey.audience_size
+        size = survey.audience_size  # recorded at closing; an open survey's is its audience now
+        if size is None:
+            audience = (survey.roles, survey.organisations)
+            if audience not in live:
+                live[audience] = await audience_count(ctx, survey)
+            size = live[audience]
         rate = (Decimal(100) * answered[survey.id] / size).quantize(Decimal("0.01")) if size else None
         means = []
         for question in survey.questions:
