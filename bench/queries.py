@@ -754,6 +754,14 @@ async def seeded(db: Database) -> bool:
                                         .where(surveys.c.kind == "poll"))).scalar_one())
 
 
+async def row_counts(db: Database) -> dict[str, int]:
+    """How many rows the big tables (and the networks) hold: what a reused database was seeded with."""
+    names = ("activities", "needs", "pledges", "survey_answers", "networks")
+    async with db.transaction() as conn:
+        return {name: int((await conn.execute(sa.text(f"SELECT count(*) FROM {name}"))).scalar_one())
+                for name in names}
+
+
 async def seed_engine(url: str, seed: Seed, sqlite_path: Path | None) -> tuple[float, float]:
     """Load the rows, build the indexes, add network 1's plan and poll: (load s, index s)."""
     db = Database(url)
@@ -789,11 +797,12 @@ async def bench_engine(label: str, url: str, seed_args: tuple[int, ...], repeats
         try:
             if not await seeded(db):
                 raise SystemExit(f"{label}: --reuse, but {url} holds no finished seed (seed it with --seed-only)")
+            held = await row_counts(db)
         finally:
             await db.dispose()
-        print(f"\n== {label}: reusing the seeded database {url.rsplit('/', 1)[-1]} (seeded with {seed.activities:,} "
-              f"activities, {seed.needs:,} needs, {seed.pledges:,} pledges{answers} in {seed.networks} networks, "
-              "if the same sizes were given)")
+        print(f"\n== {label}: reusing the seeded database {url.rsplit('/', 1)[-1]}, which holds {held['activities']:,} "
+              f"activities, {held['needs']:,} needs, {held['pledges']:,} pledges and {held['survey_answers']:,} survey "
+              f"answers in {held['networks']} networks")
     else:
         loaded, built = await seed_engine(url, seed, sqlite_path)
         print(f"\n== {label}: {seed.activities:,} activities, {seed.needs:,} needs, {seed.pledges:,} pledges{answers} "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 
 from storage.activity_repo import ActivityRepo
@@ -134,3 +135,20 @@ def test_the_benchmark_script_runs_and_reports_both_timings() -> None:
                  "/exportsurvey N, anonymous: comments file", "poll live count (the card's counts)",
                  "web view overview page, rendered (every panel)"):
         assert name in figures and all(float(v) > 0 for v in figures[name]), name
+
+
+def test_the_benchmark_seeds_once_and_times_again_saying_what_the_database_holds(tmp_path: Path) -> None:
+    """``--seed-only`` keeps the file; ``--reuse`` times it and says what it holds (not the sizes given)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    base = [sys.executable, "-m", "bench.queries", "--engine", "sqlite", "--sqlite-file", str(tmp_path / "b.db")]
+    seeded = subprocess.run([*base, "--activities", "2000", "--pledges", "400", "--answers", "1000", "--seed-only"],
+                            cwd=root, capture_output=True, text=True, timeout=300)
+    assert seeded.returncode == 0, seeded.stderr
+    again = subprocess.run([*base, "--reuse", "--repeats", "1", "--match", "baseline"], cwd=root,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "which holds 2,000 activities, 20 needs, 400 pledges" in again.stdout, again.stdout
+    assert "baseline: count(*) of network 1's activities" in again.stdout
