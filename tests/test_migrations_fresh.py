@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import sqlite3
 from pathlib import Path
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -119,6 +121,17 @@ async def test_the_rollups_triggers_work_on_a_built_file(tmp_path: Path, rows: i
         await db.dispose()
 
 
+@asynccontextmanager
+async def connected(url: str) -> AsyncIterator[Any]:
+    """One transaction on the database at ``url``, its engine disposed afterwards (a migration runs between)."""
+    db = Database(url)
+    try:
+        async with db.transaction() as conn:
+            yield conn
+    finally:
+        await db.dispose()
+
+
 async def test_the_goals_duplicate_activity_totals_are_dropped_and_the_goals_read_the_kept_ones(tmp_path: Path) -> None:
     """A database from before 0012 (goal_activity_days filled and kept by its triggers) upgraded to the heads:
     the duplicate table and its triggers are gone, activities still log, and the goals' activity figures
@@ -225,7 +238,6 @@ async def test_the_orphan_flows_migration_removes_the_flows_of_chats_whose_row_i
     import sqlalchemy as sa
     from alembic import command
 
-    from storage.db import Database
     from storage.membership import ChatRepo
     from storage.runtime import FlowRepo, FlowState
 
@@ -233,23 +245,15 @@ async def test_the_orphan_flows_migration_removes_the_flows_of_chats_whose_row_i
     # Every head but the one above the flows (0018_event_answers follows 0016): Alembic runs its own loop, in a thread
     for head in sorted(script_heads() - {"0018_event_answers"}):
         await asyncio.to_thread(command.upgrade, alembic_config(empty_url), head)
-    db = Database(empty_url)
-    try:
-        async with db.transaction() as conn:
-            await ChatRepo(conn).upsert("line", "Ckept", "group", "ครู", now=now)
-            for chat_id in ("Ckept", "Ugone"):
-                await FlowRepo(conn).save(("line", chat_id, "Ualice"),
-                                          FlowState("survey", "q1", {}, now + timedelta(days=1)), now)
-    finally:
-        await db.dispose()
+    async with connected(empty_url) as conn:
+        await ChatRepo(conn).upsert("line", "Ckept", "group", "ครู", now=now)
+        for chat_id in ("Ckept", "Ugone"):
+            await FlowRepo(conn).save(("line", chat_id, "Ualice"),
+                                      FlowState("survey", "q1", {}, now + timedelta(days=1)), now)
     await asyncio.to_thread(upgrade_to_heads, empty_url)
-    db = Database(empty_url)
-    try:
-        async with db.transaction() as conn:
-            left = {row.chat_id for row in await conn.execute(sa.text("SELECT chat_id FROM flow_states"))}
-        assert left == {"Ckept"}
-    finally:
-        await db.dispose()
+    async with connected(empty_url) as conn:
+        left = {row.chat_id for row in await conn.execute(sa.text("SELECT chat_id FROM flow_states"))}
+    assert left == {"Ckept"}
 
 
 async def test_the_pledges_delivered_by_made_migration_fills_its_stage_and_its_downgrade_removes_it(
@@ -285,38 +289,26 @@ async def test_the_pledges_delivered_by_made_migration_fills_its_stage_and_its_d
         return int((await conn.execute(sa.select(sa.func.coalesce(sa.func.sum(goal_pledge_days.c.n), 0))
                                        .where(goal_pledge_days.c.stage == MADE_DELIVERED))).scalar_one())
 
-    db = Database(empty_url)
-    try:
-        async with db.transaction() as conn:
-            network = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=now)
-            await MemberRepo(conn).add(network.id, platform="line", platform_user_id="U1", display_name="Pat",
-                                       role="partner", language="th", now=now)
-            for day, deliver in ((0, True), (3, True), (40, False), (180, True), (200, True)):
-                await pledge(conn, day, deliver)
-            assert await made_delivered(conn) == 0  # the stage does not exist yet
-    finally:
-        await db.dispose()
+    async with connected(empty_url) as conn:
+        network = await NetworkRepo(conn).create("A", timezone="Asia/Bangkok", language="th", now=now)
+        await MemberRepo(conn).add(network.id, platform="line", platform_user_id="U1", display_name="Pat",
+                                   role="partner", language="th", now=now)
+        for day, deliver in ((0, True), (3, True), (40, False), (180, True), (200, True)):
+            await pledge(conn, day, deliver)
+        assert await made_delivered(conn) == 0  # the stage does not exist yet
     await asyncio.to_thread(upgrade_to_heads, empty_url)
-    db = Database(empty_url)
-    try:
-        async with db.transaction() as conn:
-            assert await made_delivered(conn) == 4
-            await pledge(conn, 1, True)
-            repo = PledgeRepo(conn)
-            totals = await repo.status_totals(1, *year)
-            assert totals == await repo.status_totals_direct(1, *year)
-            assert [(t.count, status) for t, status in totals] == [(4, "delivered"), (1, "pledged")]  # 200 days ago: 2568
-    finally:
-        await db.dispose()
+    async with connected(empty_url) as conn:
+        assert await made_delivered(conn) == 4
+        await pledge(conn, 1, True)
+        repo = PledgeRepo(conn)
+        totals = await repo.status_totals(1, *year)
+        assert totals == await repo.status_totals_direct(1, *year)
+        assert [(t.count, status) for t, status in totals] == [(4, "delivered"), (1, "pledged")]  # 200 days ago: 2568
     await asyncio.to_thread(command.downgrade, alembic_config(empty_url), "0012_one_activity_rollup")
-    db = Database(empty_url)
-    try:
-        async with db.transaction() as conn:
-            assert await made_delivered(conn) == 0
-            await pledge(conn, 2, True)
-            assert await made_delivered(conn) == 0  # the old triggers keep the two stages they had
-    finally:
-        await db.dispose()
+    async with connected(empty_url) as conn:
+        assert await made_delivered(conn) == 0
+        await pledge(conn, 2, True)
+        assert await made_delivered(conn) == 0  # the old triggers keep the two stages they had
 
 
 async def test_the_event_answers_migration_adds_and_drops_its_column_on_both_engines(
@@ -329,28 +321,16 @@ async def test_the_event_answers_migration_adds_and_drops_its_column_on_both_eng
     from alembic import command
 
     async def columns() -> list[str]:
-        db = Database(empty_url)
-        try:
-            async with db.transaction() as conn:
-                return await conn.run_sync(lambda sync: [c["name"] for c in sa.inspect(sync).get_columns(
-                    "processed_events")])
-        finally:
-            await db.dispose()
+        async with connected(empty_url) as conn:
+            return await conn.run_sync(lambda sync: [c["name"] for c in sa.inspect(sync).get_columns(
+                "processed_events")])
 
     await asyncio.to_thread(upgrade_to_heads, empty_url)
     assert "answer" in await columns()
-    db = Database(empty_url)
-    try:
-        async with db.transaction() as conn:
-            await conn.execute(sa.text("INSERT INTO processed_events (platform, event_id, status, processed_at, "
-                                       "answer) VALUES ('line', 'e1', 'done', '2026-12-04 10:00:00', '{}')"))
-    finally:
-        await db.dispose()
+    async with connected(empty_url) as conn:
+        await conn.execute(sa.text("INSERT INTO processed_events (platform, event_id, status, processed_at, "
+                                   "answer) VALUES ('line', 'e1', 'done', '2026-12-04 10:00:00', '{}')"))
     await asyncio.to_thread(command.downgrade, alembic_config(empty_url), "0018_event_answers-1")
     assert "answer" not in await columns() and "event_id" in await columns()
-    db = Database(empty_url)
-    try:
-        async with db.transaction() as conn:
-            assert (await conn.execute(sa.text("SELECT event_id FROM processed_events"))).scalars().all() == ["e1"]
-    finally:
-        await db.dispose()
+    async with connected(empty_url) as conn:
+        assert (await conn.execute(sa.text("SELECT event_id FROM processed_events"))).scalars().all() == ["e1"]

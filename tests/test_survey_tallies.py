@@ -79,14 +79,19 @@ async def make_network(conn, name: str, members: int) -> tuple[int, list[Member]
     return network.id, people, found
 
 
+async def two_answered_networks(conn, seed: int, people: tuple[int, int], steps: tuple[int, int]  # type: ignore[no-untyped-def]
+                                ) -> tuple[tuple[int, list[Member], list[Survey]], tuple[int, list[Member], list[Survey]]]:
+    """Networks A and B (``people`` members each), their members' random answers (``steps`` writes each)."""
+    rng = random.Random(seed)
+    made = [await make_network(conn, name, size) for name, size in zip("AB", people)]
+    for (_, voters, found), count in zip(made, steps):
+        await answer_at_random(SurveyRepo(conn), rng, found, voters, count)
+    return made[0], made[1]
+
+
 async def test_the_tallies_equal_a_count_of_the_answers_through_every_kind_of_write(db: Database) -> None:
-    rng = random.Random(18)
     async with db.transaction() as conn:
-        a, people, found = await make_network(conn, "A", 12)
-        b, others, theirs = await make_network(conn, "B", 4)
-        repo = SurveyRepo(conn)
-        await answer_at_random(repo, rng, found, people, 400)
-        await answer_at_random(repo, rng, theirs, others, 60)
+        (a, people, found), (b, others, theirs) = await two_answered_networks(conn, 18, (12, 4), (400, 60))
         assert await agree(conn, a) > 40 and await agree(conn, b) > 10
         # No response id, voter key or text in the tallies: counts only.
         assert set(survey_tallies.c.keys()) == {"network_id", "survey_id", "question_id", "choice", "n"}
@@ -152,14 +157,9 @@ async def means_counted(conn, network_id: int, survey_ids: list[int]) -> dict[tu
 async def test_the_term_reviews_mean_scores_read_from_the_tallies_equal_the_answers_own(db: Database) -> None:
     """The Check of /review shows each rating question's mean from the tallies: after answers, changed
     answers and cleared ones, the same responses and mean as the answers give, network by network."""
-    rng = random.Random(25)
     async with db.transaction() as conn:
-        a, people, found = await make_network(conn, "A", 9)
-        b, others, theirs = await make_network(conn, "B", 3)
-        repo = SurveyRepo(conn)
-        await answer_at_random(repo, rng, found, people, 300)
-        await answer_at_random(repo, rng, theirs, others, 40)
-        measures = MeasureRepo(conn)
+        (a, _, found), (b, _, theirs) = await two_answered_networks(conn, 25, (9, 3), (300, 40))
+        repo, measures = SurveyRepo(conn), MeasureRepo(conn)
         for network_id, mine in ((a, found), (b, theirs)):
             ids = [s.id for s in mine]
             means = await measures.survey_means(network_id, ids)
