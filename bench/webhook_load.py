@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import functools
 import os
 import shutil
@@ -103,6 +104,8 @@ class Result:
     member_waits: list[float] = field(default_factory=list)
     member_unanswered: int = 0
     apologies: int = 0  # answers that were the "something went wrong" apology (issue 18: none under load)
+    # The load generator's own full collections during the load (they stall its requests: measured, not ours)
+    generator_gc_max_ms: float = 0.0
 
     def rss_text(self) -> str:
         """The peak of the processes together, and each one's own peak ("202 (96+106)")."""
@@ -322,6 +325,8 @@ async def run_target(target: str, engine: str, *, rate: float, seconds: float, f
                     await post(body, sign(body, SECRET))
 
                 tasks: list[asyncio.Task[None]] = []
+                pauses = CollectionPauses()
+                gc.callbacks.append(pauses)
                 start = time.perf_counter()
                 next_member = 0.0
                 for i, (_user, body, signature) in enumerate(bodies):
@@ -336,6 +341,8 @@ async def run_target(target: str, engine: str, *, rate: float, seconds: float, f
                 result.sent = len(tasks)
                 await asyncio.gather(*tasks)
                 load_end = time.perf_counter()
+                gc.callbacks.remove(pauses)
+                result.generator_gc_max_ms = pauses.longest * 1000
                 if target != "bare":
                     expected = result.sent
                     deadline = load_end + drain_timeout
@@ -704,6 +711,8 @@ def print_table(results: list[Result]) -> None:
         print("  ".join(cell.rjust(widths[i]) if i else cell.ljust(widths[i]) for i, cell in enumerate(row)))
         if n == 0:
             print("  ".join("-" * w for w in widths))
+    print("the load generator's longest full collection during each load (it stalls the requests in flight): "
+          + ", ".join(f"{r.target} ({r.engine}) {r.generator_gc_max_ms:.0f} ms" for r in results))
     for r in results:
         if r.target != "bare" and r.rss_trace:
             print(f"{r.target} ({r.engine}) RSS MB every 10 s: " + ", ".join(
@@ -723,6 +732,31 @@ def load_average() -> str:
         return "?"
 
 
+class CollectionPauses:
+    """The longest of this process's oldest-generation garbage collections while registered (``gc.callbacks``)."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._began: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        elif self._began is not None:
+            self.longest = max(self.longest, time.perf_counter() - self._began)
+            self._began = None
+
+
+def quiet_load_generator() -> None:
+    """Set what the targets before left in this process aside from the garbage collector (``gc.freeze``): the
+    load generator's own full collections, which walk every object it holds, must not stall its requests and
+    count as the next target's ack time."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_benchmark(*, rate: float, seconds: float, engines: list[str], flood: bool = False,
                         drain_timeout: float = 120.0, profile: Path | None = None,
                         processes: int = 2) -> list[Result]:
@@ -733,6 +767,7 @@ async def run_benchmark(*, rate: float, seconds: float, engines: list[str], floo
         results.append(await run_target("bare", "-", rate=rate, seconds=seconds, flood=flood, workdir=workdir,
                                         drain_timeout=drain_timeout))
         for engine in engines:
+            quiet_load_generator()
             results.append(await run_target("edunet", engine, rate=rate, seconds=seconds, flood=flood,
                                             workdir=workdir, drain_timeout=drain_timeout, processes=processes,
                                             profile=profile.with_suffix(f".{engine}.txt") if profile else None))

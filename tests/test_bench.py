@@ -147,3 +147,21 @@ def test_the_webhook_load_benchmark_counts_apologies_in_either_language() -> Non
                 sent("คำสั่งที่ใช้ได้", "Sorry, something went wrong on my side. Nothing was saved; please try again in a moment."),
                 sent("ขออภัย ไม่พบคำสั่งนี้"), SimpleNamespace(json=None)]
     assert count_apologies(requests) == 2
+
+
+def test_the_webhook_load_benchmark_times_its_own_full_collections_only() -> None:
+    """The load generator's full collections stall its requests in flight: the bench measures them (and not
+    the young generations' short ones), so a slow ack it reports can be told apart from a slow EduNet."""
+    import gc
+
+    from bench.webhook_load import CollectionPauses
+
+    pauses = CollectionPauses()
+    gc.callbacks.append(pauses)
+    try:
+        gc.collect(0)
+        assert pauses.longest == 0.0
+        gc.collect()
+    finally:
+        gc.callbacks.remove(pauses)
+    assert pauses.longest > 0.0
