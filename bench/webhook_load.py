@@ -623,6 +623,8 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
                         posted[event["webhookEventId"]] = time.time()
                         await post(webhook_body([event]))  # the next message once this one is acknowledged
 
+                pauses = CollectionPauses()
+                gc.callbacks.append(pauses)
                 start = time.perf_counter()
                 chains = []
                 per_wave = wave * len(SEQUENCE)
@@ -635,6 +637,8 @@ async def run_instances(instances: int, *, rate: float, seconds: float, workdir:
                 await asyncio.gather(*chains)
                 result.sent = len(sent)
                 load_end = time.perf_counter()
+                gc.callbacks.remove(pauses)
+                result.generator_gc_max_ms = pauses.longest * 1000
                 deadline = load_end + drain_timeout
                 while time.perf_counter() < deadline:  # until every event is answered (or the timeout)
                     if check_deliveries(fake, sent, tokens, users, known=known).answered >= result.sent:
@@ -783,6 +787,7 @@ async def run_multi(instances: int, *, rate: float, seconds: float,
         bare = await run_target("bare", "-", rate=rate, seconds=seconds, flood=False, workdir=workdir,
                                 drain_timeout=drain_timeout)
         try:
+            quiet_load_generator()
             multi, delivery = await run_instances(instances, rate=rate, seconds=seconds, workdir=workdir,
                                                   drain_timeout=drain_timeout, processes_each=processes)
         finally:
