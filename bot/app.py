@@ -10,6 +10,7 @@ transaction rolled back, and the user gets a short apology in their language.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -71,11 +72,18 @@ class _RunBefore(Exception):
     """The event's claim found it committed by an earlier run: this run's work is rolled back."""
 
 
-def kept_answer(outcome: Outcome) -> dict[str, Any]:
-    """What :meth:`App.handle` keeps with an inbox event's claim (JSON-safe): the replies, the toast and
-    the language they are rendered in."""
-    return {"replies": [reply_to_dict(reply) for reply in outcome.replies], "toast": outcome.toast,
-            "language": outcome.chat_language}
+def kept_answer(outcome: Outcome) -> dict[str, Any] | None:
+    """What :meth:`App.handle` keeps with an inbox event's claim: the replies, the toast and the language they
+    are rendered in; None when they are not plain JSON (a NaN, say, which PostgreSQL refuses: the event is then
+    kept without its answer rather than failed)."""
+    answer = {"replies": [reply_to_dict(reply) for reply in outcome.replies], "toast": outcome.toast,
+              "language": outcome.chat_language}
+    try:
+        json.dumps(answer, allow_nan=False)
+    except (TypeError, ValueError):
+        log.warning("an answer that is not plain JSON is not kept")
+        return None
+    return answer
 
 
 # What an adapter writes in the event's own transaction, after the handler (``App.handle(before_commit=…)``):

@@ -181,3 +181,18 @@ async def test_a_telegram_answer_lost_with_its_process_is_sent_after_the_restart
         await said(bot.fake, ALICE, CREATED)
         assert sum(CREATED in text for text in bot.fake.texts_to(ALICE)) == 1
         assert await count(bot.app, networks) == 1
+
+
+def test_an_answer_that_is_not_plain_json_is_not_kept_and_a_plain_one_comes_back_the_same() -> None:
+    """PostgreSQL refuses a NaN in JSON: such an answer is not kept (the event still commits, without it);
+    a plain answer comes back as it went in."""
+    from bot.app import Outcome, kept_answer
+    from bot.model import Button, Card, ProgressBar, Text, reply_from_dict
+
+    plain = Outcome(replies=[Text("บันทึกแล้ว", buttons=[[Button("ดูกิจกรรม", payload="a|1")]]),
+                             Card("เป้าหมาย 1", fields=[("ครู", "12")], progress=[ProgressBar("อบรม", 3, 24)])],
+                    toast="บันทึกแล้ว", chat_language="th")
+    kept = kept_answer(plain)
+    assert kept is not None and [reply_from_dict(r) for r in kept["replies"]] == plain.replies
+    assert (kept["toast"], kept["language"]) == ("บันทึกแล้ว", "th")
+    assert kept_answer(Outcome(replies=[Card("x", progress=[ProgressBar("y", float("nan"), 1)])])) is None
