@@ -49,6 +49,19 @@ _PLEDGE_KEY = "network_id, stage, day, resource_type, source_sector, unit"
 _LIVE = "('pledged', 'delivered')"  # storage.resource_repo.LIVE
 MONTH: Final = "_m"  # the stage of a month's totals: "pledged_m", "delivered_m" (day = the month's first day)
 MADE_DELIVERED: Final = "made_deliv"  # delivered pledges by the day they were made (the stage is 12 characters at most)
+# Each stage: its name, the column that dates it and the condition a pledge meets to count (``{row}``: the
+# pledge's row in a trigger, ``NEW.``, ``OLD.`` or ``r.``; nothing in the backfill's SELECT).
+STAGES: Final[tuple[tuple[str, str, str], ...]] = (
+    ("pledged", "created_at", f"{{row}}status IN {_LIVE}"),
+    ("delivered", "delivered_at", "{row}delivered_at IS NOT NULL"),
+    (MADE_DELIVERED, "created_at", "{row}status = 'delivered'"),
+)
+
+
+def _stages(made_delivered: bool) -> tuple[tuple[str, str, str], ...]:
+    """The stages the triggers keep (``made_delivered=False``: those before
+    ``0017_pledges_delivered_by_made``)."""
+    return STAGES if made_delivered else tuple(found for found in STAGES if found[0] != MADE_DELIVERED)
 
 
 def _sqlite_pledge(row: str, sign: int, stage: str, day: str, condition: str) -> str:
@@ -69,11 +82,8 @@ def _sqlite_pledge_grain(row: str, sign: int, stage: str, day: str, condition: s
 
 
 def _sqlite_pledge_all(row: str, sign: int, made_delivered: bool) -> str:
-    stages = [_sqlite_pledge(row, sign, "pledged", f"{row}.created_at", f"{row}.status IN {_LIVE}"),
-              _sqlite_pledge(row, sign, "delivered", f"{row}.delivered_at", f"{row}.delivered_at IS NOT NULL")]
-    if made_delivered:
-        stages.append(_sqlite_pledge(row, sign, MADE_DELIVERED, f"{row}.created_at", f"{row}.status = 'delivered'"))
-    return "\n".join(stages)
+    return "\n".join(_sqlite_pledge(row, sign, stage, f"{row}.{column}", condition.format(row=f"{row}."))
+                     for stage, column, condition in _stages(made_delivered))
 
 
 def sqlite_triggers(*, made_delivered: bool = True) -> list[str]:
@@ -113,9 +123,8 @@ def _pg_stage(stage: str, column: str, condition: str) -> str:
 def postgres_triggers(*, made_delivered: bool = True) -> list[str]:
     """The function and trigger keeping ``goal_pledge_days`` on PostgreSQL (``made_delivered=False``: as
     they were before the stage ``made_deliv``, for the migration's downgrade)."""
-    stages = (_pg_stage("pledged", "created_at", f"r.status IN {_LIVE}")
-              + _pg_stage("delivered", "delivered_at", "r.delivered_at IS NOT NULL")
-              + (_pg_stage(MADE_DELIVERED, "created_at", "r.status = 'delivered'") if made_delivered else ""))
+    stages = "".join(_pg_stage(stage, column, condition.format(row="r."))
+                     for stage, column, condition in _stages(made_delivered))
     return [
         "CREATE FUNCTION goal_pledge_days_add(r pledges, sign integer) RETURNS void LANGUAGE plpgsql AS $$\n"
         f"BEGIN\n{stages}END $$",
@@ -137,9 +146,6 @@ END $$""",
 
 POSTGRES_TRIGGERS: Final = postgres_triggers()
 
-STAGES: Final = (("pledged", "created_at", f"status IN {_LIVE}"),
-                 ("delivered", "delivered_at", "delivered_at IS NOT NULL"),
-                 (MADE_DELIVERED, "created_at", "status = 'delivered'"))
 
 
 def backfill(dialect: str, stages: tuple[str, ...] | None = None) -> list[str]:
@@ -152,6 +158,7 @@ def backfill(dialect: str, stages: tuple[str, ...] | None = None) -> list[str]:
 
     statements: list[str] = []
     for stage, column, condition in (found for found in STAGES if stages is None or found[0] in stages):
+        condition = condition.format(row="")
         for suffix, month in (("", False), (MONTH, True)):
             statements.append(
                 f"INSERT INTO goal_pledge_days ({_PLEDGE_KEY}, n, amount_x100) SELECT network_id, '{stage}{suffix}', "

@@ -143,7 +143,8 @@ class LineAdapter(LineReceiver):
             if outcome.profile_needed:  # not a member where it counts (or registering): nothing was stored
                 event = await self._enrich(event)
                 outcome = await self.app.handle(event, before_commit=count, keep_answer=True)
-            if outcome.failed or outcome.duplicate or outcome.kept:  # rolled back (or never run) with the handler's work
+            # Rolled back (or never run) with the handler's work, a kept answer's count included.
+            if outcome.failed or outcome.duplicate or outcome.kept:
                 tally.counted = False
             await self.respond(event, outcome, tally)
             self._after(event)
@@ -250,15 +251,11 @@ class LineAdapter(LineReceiver):
             return replies
         try:
             await self.api.reply(event.reply_handle, messages)
-        except LineApiError as exc:
-            if kept and exc.status == 400 and "reply token" in str(exc).lower():
+        except Exception as exc:  # noqa: BLE001 - any failure: push instead
+            if kept and isinstance(exc, LineApiError) and exc.status == 400 and "reply token" in str(exc).lower():
                 log.info("LINE reply token of %s was spent by its first run: its answer went out then",
                          event.event_id)
                 return []
-            log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
-                     str(exc).splitlines()[0])
-            return replies
-        except Exception as exc:  # noqa: BLE001 - any failure: push instead
             log.info("LINE reply for %s failed (%s); pushing through the outbox", event.event_id,
                      str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             return replies
